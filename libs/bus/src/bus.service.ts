@@ -1,0 +1,136 @@
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown, OnModuleInit, Optional } from '@nestjs/common';
+import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import { JetStreamClient, JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { EventMap, Subject, streamForSubject } from '@orzo/contracts';
+import { EnvelopeOptions } from '@orzo/contracts';
+import { HealthRegistry, LOGGER, Logger, METRICS_REGISTRY, SERVICE_NAME } from '@orzo/platform';
+import { Registry } from 'prom-client';
+import { BusMetrics } from './bus-metrics';
+import { NatsConnection, connectNats } from './connection';
+import { DurableConsumer } from './consumer';
+import { IDEMPOTENCY_STORE, IdempotencyStore } from './idempotency';
+import { EventHandler } from './outcome';
+import { EventPublisher, PublishResult } from './publisher';
+import { ensureStreams } from './streams';
+import { SUBSCRIBE_METADATA, SubscribeMetadata } from './subscribe.decorator';
+
+export const BUS_OPTIONS = Symbol('orzo:bus-options');
+
+export interface BusOptions {
+  natsUrl: string;
+  /** Start consumers for @Subscribe handlers (default true). */
+  consume?: boolean;
+}
+
+/**
+ * The service's connection to the bus: connects, creates streams, publishes, and runs a
+ * durable consumer for every @Subscribe handler found at boot; drains on shutdown.
+ */
+@Injectable()
+export class BusService implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
+  private nc?: NatsConnection;
+  private js?: JetStreamClient;
+  private jsm?: JetStreamManager;
+  private publisher?: EventPublisher;
+  private readonly consumers: DurableConsumer[] = [];
+  private readonly metrics: BusMetrics;
+
+  constructor(
+    @Inject(BUS_OPTIONS) private readonly options: BusOptions,
+    @Inject(SERVICE_NAME) private readonly service: string,
+    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(METRICS_REGISTRY) registry: Registry,
+    private readonly health: HealthRegistry,
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+    private readonly reflector: Reflector,
+    @Optional() @Inject(IDEMPOTENCY_STORE) private readonly idempotency?: IdempotencyStore,
+  ) {
+    this.metrics = new BusMetrics(registry);
+  }
+
+  async onModuleInit(): Promise<void> {
+    this.nc = await connectNats(this.options.natsUrl, this.service, this.logger);
+    this.js = jetstream(this.nc);
+    this.jsm = await jetstreamManager(this.nc);
+    await ensureStreams(this.jsm);
+    this.publisher = new EventPublisher(this.js, { source: this.service });
+    this.health.register('nats', () => {
+      const closed = this.nc?.isClosed() ?? true;
+      return { ok: !closed && !this.nc?.isDraining(), detail: closed ? 'connection closed' : this.nc?.getServer() };
+    });
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.options.consume === false) return;
+    for (const { subject, options, handler, name } of this.discoverHandlers()) {
+      const stream = streamForSubject(subject);
+      if (!stream) throw new Error(`no stream holds ${subject} (handler ${name})`);
+      const useStore = options.idempotent ?? Boolean(this.idempotency);
+      if (useStore && !this.idempotency) throw new Error(`handler ${name} asks for idempotency but no IDEMPOTENCY_STORE is provided`);
+      const consumer = new DurableConsumer(this.js!, this.jsm!, {
+        stream: stream.name,
+        durable: options.durable ?? `${this.service}-${kebab(name)}`,
+        subject,
+        handler,
+        logger: this.logger,
+        maxAttempts: options.maxAttempts,
+        backoffMs: options.backoffMs,
+        ackWaitMs: options.ackWaitMs,
+        batchSize: options.batchSize,
+        idempotency: useStore ? this.idempotency : undefined,
+        metrics: this.metrics,
+      });
+      await consumer.start();
+      this.consumers.push(consumer);
+      this.logger.info({ consumer: consumer.name, subject }, 'consuming');
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all(this.consumers.map((c) => c.stop()));
+    this.consumers.length = 0;
+    if (this.nc && !this.nc.isClosed()) await this.nc.drain().catch(() => undefined);
+  }
+
+  async publish<S extends Subject>(subject: S, payload: EventMap[S], envelope: Partial<EnvelopeOptions> = {}): Promise<PublishResult> {
+    const result = await this.requirePublisher().publish(subject, payload, envelope);
+    this.metrics.publishedTotal.inc({ subject });
+    return result;
+  }
+
+  get connection(): NatsConnection {
+    if (!this.nc) throw new Error('bus not connected yet');
+    return this.nc;
+  }
+
+  get consumerNames(): string[] {
+    return this.consumers.map((c) => c.name);
+  }
+
+  private requirePublisher(): EventPublisher {
+    if (!this.publisher) throw new Error('bus not connected yet');
+    return this.publisher;
+  }
+
+  private discoverHandlers(): Array<{ subject: Subject; options: SubscribeMetadata; handler: EventHandler; name: string }> {
+    const found: Array<{ subject: Subject; options: SubscribeMetadata; handler: EventHandler; name: string }> = [];
+    for (const wrapper of this.discovery.getProviders()) {
+      const instance = wrapper.instance as Record<string, unknown> | undefined;
+      if (!instance || typeof instance !== 'object') continue;
+      const proto = Object.getPrototypeOf(instance) as object;
+      for (const method of this.scanner.getAllMethodNames(proto)) {
+        const fn = instance[method] as ((...args: unknown[]) => unknown) | undefined;
+        if (typeof fn !== 'function') continue;
+        const meta = this.reflector.get<SubscribeMetadata | undefined>(SUBSCRIBE_METADATA, fn);
+        if (!meta) continue;
+        found.push({ subject: meta.subject, options: meta, handler: fn.bind(instance) as EventHandler, name: method });
+      }
+    }
+    return found;
+  }
+}
+
+function kebab(name: string): string {
+  return name.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
+}

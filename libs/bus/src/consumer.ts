@@ -1,0 +1,231 @@
+import { AckPolicy, ConsumerConfig, ConsumerMessages, DeliverPolicy, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
+import { nanos } from '@nats-io/transport-node';
+import { OrzoEvent, Subject, decodeEvent } from '@orzo/contracts';
+import type { Logger } from '@orzo/platform';
+import { parkDeadLetter } from './dead-letter';
+import { IdempotencyStore, IdempotentItem } from './idempotency';
+import { EventContext, EventHandler, HandlerOutcome, OutcomeSignal } from './outcome';
+import { isNotFound } from './streams';
+
+export interface ConsumerOptions<S extends Subject = Subject> {
+  stream: string;
+  durable: string;
+  subject: S;
+  handler: EventHandler<S>;
+  logger: Logger;
+  /** Attempts before an event that keeps failing is dead-lettered. */
+  maxAttempts?: number;
+  /** Delay before attempt n+1 after a failure of attempt n; the last value repeats. */
+  backoffMs?: readonly number[];
+  /** How long the server waits for an ack before redelivering (ms). */
+  ackWaitMs?: number;
+  /** Messages pulled per request and handled per transaction at most. */
+  batchSize?: number;
+  idempotency?: IdempotencyStore;
+  metrics?: ConsumerMetrics;
+}
+
+export interface ConsumerMetrics {
+  handled(consumer: string, subject: string, outcome: string, seconds: number): void;
+}
+
+interface Decoded {
+  m: JsMsg;
+  event: OrzoEvent;
+  ctx: EventContext;
+}
+
+export const DEFAULT_BACKOFF_MS = [1_000, 5_000, 15_000, 30_000] as const;
+
+/**
+ * A durable pull consumer on one subject. Messages are decoded (bad ones are dead-lettered),
+ * handled in arrival order in micro-batches (one transaction per batch when an idempotency
+ * store is set, falling back to one per message if any effect fails), then acked. Failures
+ * are retried with backoff; after maxAttempts the event is dead-lettered with its error.
+ */
+export class DurableConsumer<S extends Subject = Subject> {
+  private messages?: ConsumerMessages;
+  private loop?: Promise<void>;
+  private queue: JsMsg[] = [];
+  private draining?: Promise<void>;
+  private stopped = false;
+  private readonly settled = new WeakSet<JsMsg>();
+  private readonly maxAttempts: number;
+  private readonly backoffMs: readonly number[];
+  private readonly batchSize: number;
+
+  constructor(
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    private readonly options: ConsumerOptions<S>,
+  ) {
+    this.maxAttempts = Math.max(1, options.maxAttempts ?? 5);
+    this.backoffMs = options.backoffMs?.length ? options.backoffMs : DEFAULT_BACKOFF_MS;
+    this.batchSize = Math.max(1, options.batchSize ?? 128);
+  }
+
+  get name(): string {
+    return this.options.durable;
+  }
+
+  /** Creates the durable consumer, or updates its config; safe to call from every replica. */
+  async ensure(): Promise<void> {
+    const { stream, durable, subject } = this.options;
+    const config: Partial<ConsumerConfig> & { durable_name: string } = {
+      durable_name: durable,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      filter_subject: subject,
+      ack_wait: nanos(this.options.ackWaitMs ?? 30_000),
+      // A safety net above our own limit: we dead-letter at maxAttempts and term.
+      max_deliver: this.maxAttempts + 2,
+      max_ack_pending: Math.max(1000, this.batchSize * 4),
+    };
+    try {
+      const info = await this.jsm.consumers.info(stream, durable);
+      const c = info.config;
+      if (c.filter_subject !== subject || c.ack_wait !== config.ack_wait || c.max_deliver !== config.max_deliver || c.max_ack_pending !== config.max_ack_pending) {
+        await this.jsm.consumers.update(stream, durable, { filter_subject: subject, ack_wait: config.ack_wait, max_deliver: config.max_deliver, max_ack_pending: config.max_ack_pending });
+      }
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      await this.jsm.consumers.add(stream, config);
+    }
+  }
+
+  async start(): Promise<void> {
+    await this.ensure();
+    const consumer = await this.js.consumers.get(this.options.stream, this.options.durable);
+    this.messages = await consumer.consume({ max_messages: this.batchSize * 2 });
+    this.loop = this.run(this.messages);
+  }
+
+  /** Stops pulling, finishes the batch in hand, and returns. Unacked messages are redelivered later. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.messages) await this.messages.close().catch(() => undefined);
+    await this.loop;
+    await this.draining;
+  }
+
+  private async run(messages: ConsumerMessages): Promise<void> {
+    try {
+      for await (const m of messages) {
+        if (this.stopped) break;
+        this.queue.push(m);
+        if (!this.draining) this.draining = this.drain().finally(() => (this.draining = undefined));
+        // Backpressure: do not buffer more than one batch ahead of the handler.
+        if (this.queue.length >= this.batchSize) await this.draining;
+      }
+    } catch (err) {
+      if (!this.stopped) this.options.logger.error({ err, consumer: this.options.durable }, 'consumer loop ended');
+    }
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.batchSize);
+      try {
+        await this.handleBatch(batch);
+      } catch (err) {
+        // Never lose a message to a bug here: unacked messages come back after ack_wait.
+        this.options.logger.error({ err, consumer: this.options.durable }, 'batch handling failed; messages will be redelivered');
+        for (const m of batch) if (!this.settled.has(m)) m.nak(this.delayFor(m.info.deliveryCount));
+      }
+    }
+  }
+
+  /** Decodes, dead-letters the undecodable, handles the rest; exposed for benchmarks and tests. */
+  async handleBatch(batch: JsMsg[]): Promise<void> {
+    const valid: Decoded[] = [];
+    for (const m of batch) {
+      const decoded = decodeEvent(m.subject, m.data);
+      if (!decoded.ok) {
+        this.options.logger.warn({ consumer: this.options.durable, subject: m.subject, eventId: decoded.envelope?.id, reason: decoded.reason }, 'undecodable event dead-lettered');
+        await parkDeadLetter(this.js, this.options.durable, m, `decode: ${decoded.reason}`);
+        this.settled.add(m);
+        this.options.metrics?.handled(this.options.durable, m.subject, 'invalid', 0);
+        continue;
+      }
+      valid.push({ m, event: decoded.event, ctx: this.contextFor(m, decoded.event) });
+    }
+    if (valid.length === 0) return;
+    if (this.options.idempotency) await this.handleIdempotent(valid, this.options.idempotency);
+    else for (const d of valid) await this.handleOne(d);
+  }
+
+  private async handleOne(d: Decoded): Promise<void> {
+    const started = process.hrtime.bigint();
+    let outcome: HandlerOutcome;
+    try {
+      outcome = (await this.options.handler(d.event as OrzoEvent<S>, d.ctx)) ?? { kind: 'ack' };
+    } catch (err) {
+      outcome = this.outcomeOfError(err, d);
+    }
+    await this.settle(d, outcome, started);
+  }
+
+  private async handleIdempotent(batch: Decoded[], store: IdempotencyStore): Promise<void> {
+    const started = process.hrtime.bigint();
+    const outcomes = new Map<Decoded, HandlerOutcome>();
+    const items: IdempotentItem[] = batch.map((d) => ({
+      eventId: d.event.envelope.id,
+      subject: d.m.subject,
+      effect: async (tx) => {
+        const outcome = (await this.options.handler(d.event as OrzoEvent<S>, { ...d.ctx, tx })) ?? { kind: 'ack' };
+        if (outcome.kind !== 'ack') throw new OutcomeSignal(outcome);
+      },
+    }));
+    const results = await store.apply(this.options.durable, items);
+    batch.forEach((d, i) => {
+      const r = results[i]!;
+      if (r.status === 'failed') outcomes.set(d, r.error instanceof OutcomeSignal ? r.error.outcome : this.outcomeOfError(r.error, d));
+      else {
+        if (r.status === 'duplicate') d.ctx.log.info('duplicate event skipped: already processed');
+        outcomes.set(d, { kind: 'ack' });
+      }
+    });
+    for (const d of batch) await this.settle(d, outcomes.get(d)!, started);
+  }
+
+  private outcomeOfError(err: unknown, d: Decoded): HandlerOutcome {
+    const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    d.ctx.log.warn({ err, attempt: d.ctx.deliveryCount }, 'handler failed');
+    return { kind: 'retry', reason };
+  }
+
+  private async settle(d: Decoded, outcome: HandlerOutcome, started: bigint): Promise<void> {
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const { m, ctx } = d;
+    if (outcome.kind === 'ack') {
+      m.ack();
+    } else if (outcome.kind === 'dead-letter') {
+      ctx.log.error({ reason: outcome.reason }, 'event dead-lettered by handler');
+      await parkDeadLetter(this.js, this.options.durable, m, outcome.reason);
+    } else if (m.info.deliveryCount >= this.maxAttempts) {
+      ctx.log.error({ reason: outcome.reason, attempts: m.info.deliveryCount }, 'event dead-lettered after max attempts');
+      await parkDeadLetter(this.js, this.options.durable, m, `after ${m.info.deliveryCount} attempts: ${outcome.reason}`);
+    } else {
+      const delay = outcome.delayMs ?? this.delayFor(m.info.deliveryCount);
+      ctx.log.info({ reason: outcome.reason, retryInMs: delay, attempt: m.info.deliveryCount }, 'event will be retried');
+      m.nak(delay);
+    }
+    this.settled.add(m);
+    this.options.metrics?.handled(this.options.durable, m.subject, outcome.kind, seconds);
+  }
+
+  private delayFor(deliveryCount: number): number {
+    return this.backoffMs[Math.min(deliveryCount - 1, this.backoffMs.length - 1)] ?? 1000;
+  }
+
+  private contextFor(m: JsMsg, event: OrzoEvent): EventContext {
+    return {
+      subject: m.subject,
+      envelope: event.envelope,
+      deliveryCount: m.info.deliveryCount,
+      streamSequence: m.info.streamSequence,
+      consumer: this.options.durable,
+      log: this.options.logger.child({ eventId: event.envelope.id, subject: m.subject, correlationId: event.envelope.correlationId, consumer: this.options.durable }),
+    };
+  }
+}

@@ -1,0 +1,36 @@
+import type { EnvelopeMeta, OrzoEvent, Subject } from '@orzo/contracts';
+import type { Logger } from '@orzo/platform';
+
+/** What a handler decided: done, try again later, or give up and dead-letter the event. */
+export type HandlerOutcome = { kind: 'ack' } | { kind: 'retry'; reason: string; delayMs?: number } | { kind: 'dead-letter'; reason: string };
+
+export const Outcome = {
+  ack: (): HandlerOutcome => ({ kind: 'ack' }),
+  retry: (reason: string, delayMs?: number): HandlerOutcome => ({ kind: 'retry', reason, delayMs }),
+  deadLetter: (reason: string): HandlerOutcome => ({ kind: 'dead-letter', reason }),
+};
+
+export interface EventContext {
+  subject: string;
+  envelope: EnvelopeMeta;
+  /** 1 on first delivery. */
+  deliveryCount: number;
+  streamSequence: number;
+  consumer: string;
+  /** Logger carrying eventId, subject, correlationId and consumer on every line. */
+  log: Logger;
+  /**
+   * The transaction of the idempotency store, when the consumer has one: effects written
+   * through it commit together with the processed-event mark (exactly-once effects).
+   */
+  tx?: unknown;
+}
+
+export type EventHandler<S extends Subject = Subject> = (event: OrzoEvent<S>, ctx: EventContext) => Promise<HandlerOutcome | void> | HandlerOutcome | void;
+
+/** Thrown inside an idempotent effect so a non-ack outcome rolls the effect back. */
+export class OutcomeSignal extends Error {
+  constructor(readonly outcome: HandlerOutcome) {
+    super(outcome.kind === 'ack' ? 'ack' : outcome.reason);
+  }
+}

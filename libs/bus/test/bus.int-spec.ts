@@ -1,0 +1,188 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
+import { DeadLetterHeaders, Subjects, createEnvelope, deadLetterSubject } from '@orzo/contracts';
+import { Database, ProcessedEventStore, transactionOf } from '@orzo/persistence';
+import { tempSqliteUrl, waitFor } from '@orzo/testing';
+import { Outcome } from '../src';
+import { BusRig, busRig, buildRequested } from './helpers';
+
+/** Dead letters of a consumer whose body mentions `marker` (every consumer sees the whole stream). */
+async function deadLettersAbout(rig: BusRig, durable: string, marker: string) {
+  return waitFor(async () => {
+    const found = (await deadLetters(rig, durable)).filter((d) => d.body.includes(marker));
+    return found.length ? found : null;
+  });
+}
+
+async function deadLetters(rig: BusRig, durable: string): Promise<Array<{ subject: string; error: string; body: string }>> {
+  const name = `dlq-reader-${Math.random().toString(36).slice(2)}`;
+  await rig.jsm.consumers.add('ORZO_DLQ', { durable_name: name, ack_policy: AckPolicy.None, deliver_policy: DeliverPolicy.All, filter_subject: `orzo.dlq.${durable}.>` });
+  const c = await rig.js.consumers.get('ORZO_DLQ', name);
+  const out: Array<{ subject: string; error: string; body: string }> = [];
+  const info = await c.info();
+  if (info.num_pending > 0) {
+    const batch = await c.fetch({ max_messages: info.num_pending, expires: 2000 });
+    for await (const m of batch) {
+      out.push({ subject: m.subject, error: m.headers?.get(DeadLetterHeaders.Error) ?? '', body: m.string() });
+      if (out.length >= info.num_pending) break;
+    }
+  }
+  await rig.jsm.consumers.delete('ORZO_DLQ', name);
+  return out;
+}
+
+describe('libs/bus on a real nats-server', () => {
+  let rig: BusRig;
+  before(async () => {
+    rig = await busRig();
+  });
+  after(async () => {
+    await rig.close();
+  });
+
+  it('redelivers an event to a consumer restarted after dying before its ack', async () => {
+    const durable = 'dies-before-ack';
+    const script = join(__dirname, 'fixtures', 'dying-consumer.js');
+    const child = spawn(process.execPath, [script, rig.server.url, durable], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    await waitFor(() => out.includes('ready'), { what: 'the dying consumer to start' });
+    const sent = await rig.publisher.publish(Subjects.BuildRequested, buildRequested('die'));
+    const code = await new Promise<number | null>((r) => child.once('exit', r));
+    assert.equal(code, 137);
+    assert.match(out, new RegExp(`got ${sent.envelope.id}`));
+
+    const seen: Array<{ id: string; delivery: number }> = [];
+    await rig.consumer({ durable, ackWaitMs: 1_000, handler: (e, ctx) => void seen.push({ id: e.envelope.id, delivery: ctx.deliveryCount }) });
+    await waitFor(() => seen.length > 0, { timeoutMs: 10_000, what: 'the redelivery' });
+    assert.equal(seen[0]!.id, sent.envelope.id);
+    assert.ok(seen[0]!.delivery >= 2, `delivered again (delivery ${seen[0]!.delivery})`);
+  });
+
+  it('drops a duplicate publish inside the duplicate window', async () => {
+    const envelope = createEnvelope(Subjects.BuildRequested, { source: 'test' });
+    const before = (await rig.jsm.streams.info('ORZO_BUILD')).state.messages;
+    const first = await rig.publisher.publishEnvelope(envelope, buildRequested('dup'));
+    const second = await rig.publisher.publishEnvelope(envelope, buildRequested('dup'));
+    assert.equal(first.duplicate, false);
+    assert.equal(second.duplicate, true);
+    assert.equal(second.seq, first.seq);
+    assert.equal((await rig.jsm.streams.info('ORZO_BUILD')).state.messages, before + 1);
+  });
+
+  it('applies a redelivered event once through the processed-event table', async () => {
+    const db = await Database.open({ url: tempSqliteUrl('bus'), schema: 'unused' });
+    await db.migrate();
+    await db.em().execute('create table effects (event_id varchar(100) not null)');
+    const deliveries: number[] = [];
+    const durable = 'exactly-once';
+    const consumer = await rig.consumer({
+      durable,
+      ackWaitMs: 1_000,
+      idempotency: new ProcessedEventStore(db),
+      handler: async (e, ctx) => {
+        if (e.payload.buildId !== 'b-once') return;
+        deliveries.push(ctx.deliveryCount);
+        await transactionOf(ctx).execute('insert into effects (event_id) values (?)', [e.envelope.id]);
+        // The first delivery outlives ack_wait: the server redelivers while it still runs.
+        if (ctx.deliveryCount === 1) await new Promise((r) => setTimeout(r, 1_600));
+      },
+    });
+    const sent = await rig.publisher.publish(Subjects.BuildRequested, buildRequested('once'));
+    // The same event stored again past the duplicate check (e.g. re-published after the window).
+    const stored = await rig.jsm.streams.getMessage('ORZO_BUILD', { seq: sent.seq });
+    await rig.js.publish(Subjects.BuildRequested, stored!.data);
+    const inStream = (await rig.jsm.streams.info('ORZO_BUILD')).state.messages;
+    await waitFor(
+      async () => {
+        const info = await rig.jsm.consumers.info('ORZO_BUILD', durable);
+        // Every stored message delivered, one of them twice, and all settled.
+        return info.delivered.consumer_seq >= inStream + 1 && info.num_ack_pending === 0 && info.num_pending === 0;
+      },
+      { timeoutMs: 15_000, what: 'the redelivery and the second copy to be settled' },
+    );
+    assert.deepEqual(deliveries, [1], 'the handler ran for the first delivery only');
+    const effects = await db.em().execute<{ event_id: string }[]>('select event_id from effects');
+    assert.deepEqual(effects.map((r) => r.event_id), [sent.envelope.id]);
+    await consumer.stop();
+    await db.close();
+  });
+
+  it('parks an undecodable message on the dead-letter subject with the reason and keeps consuming', async () => {
+    const durable = 'poison-decode';
+    const handled: string[] = [];
+    await rig.consumer({ durable, handler: (e) => void handled.push(e.payload.buildId) });
+    await rig.js.publish(Subjects.BuildRequested, new TextEncoder().encode('{"this is": not json'));
+    const missing = createEnvelope(Subjects.BuildRequested, { source: 'test' });
+    await rig.js.publish(Subjects.BuildRequested, new TextEncoder().encode(JSON.stringify({ ...missing, payload: { buildId: 'x' } })));
+    await rig.publisher.publish(Subjects.BuildRequested, buildRequested('after-poison'));
+    await waitFor(() => handled.includes('b-after-poison'), { what: 'the good event after the poison ones' });
+    const dead = await waitFor(async () => {
+      const d = await deadLetters(rig, durable);
+      return d.length >= 2 ? d : null;
+    });
+    assert.equal(dead[0]!.subject, deadLetterSubject(durable, Subjects.BuildRequested));
+    assert.match(dead[0]!.error, /decode: body is not valid JSON/);
+    assert.equal(dead[0]!.body, '{"this is": not json', 'the original body is kept');
+    assert.match(dead[1]!.error, /payload.service is required by BuildRequested/);
+  });
+
+  it('retries a failing handler with backoff, then dead-letters it with its error', async () => {
+    const durable = 'poison-handler';
+    const attempts: number[] = [];
+    await rig.consumer({
+      durable,
+      maxAttempts: 3,
+      backoffMs: [100, 200],
+      handler: (e, ctx) => {
+        if (e.payload.buildId !== 'b-boom') return;
+        attempts.push(ctx.deliveryCount);
+        throw new Error('docker daemon unreachable');
+      },
+    });
+    await rig.publisher.publish(Subjects.BuildRequested, buildRequested('boom'));
+    const dead = await deadLettersAbout(rig, durable, 'b-boom');
+    assert.deepEqual(attempts, [1, 2, 3]);
+    assert.match(dead[0]!.error, /after 3 attempts: Error: docker daemon unreachable/);
+  });
+
+  it('honours a handler outcome: dead-letter at once, or retry after its own delay', async () => {
+    const durable = 'outcomes';
+    const seen: Array<{ id: string; n: number }> = [];
+    await rig.consumer({
+      durable,
+      handler: (e, ctx) => {
+        seen.push({ id: e.payload.buildId, n: ctx.deliveryCount });
+        if (e.payload.buildId === 'b-unknown-service') return Outcome.deadLetter('unknown service web');
+        if (e.payload.buildId === 'b-later' && ctx.deliveryCount === 1) return Outcome.retry('not yet', 50);
+        return Outcome.ack();
+      },
+    });
+    await rig.publisher.publish(Subjects.BuildRequested, buildRequested('unknown-service'));
+    await rig.publisher.publish(Subjects.BuildRequested, buildRequested('later'));
+    await waitFor(() => seen.some((s) => s.id === 'b-later' && s.n === 2), { what: 'the retried event' });
+    const dead = await deadLettersAbout(rig, durable, 'b-unknown-service');
+    assert.match(dead[0]!.error, /unknown service web/);
+    assert.equal(seen.filter((s) => s.id === 'b-unknown-service').length, 1, 'a dead-lettered event is not redelivered');
+  });
+
+  it('keeps every acked publish across a NATS server restart', async () => {
+    const durable = 'across-restart';
+    const ids = new Set<string>();
+    await rig.consumer({ durable, handler: (e) => void (e.payload.requestedBy === 'restart' && ids.add(e.envelope.id)) });
+    const sent: string[] = [];
+    const publish = async (n: number) => sent.push((await rig.publisher.publish(Subjects.BuildRequested, { ...buildRequested(n), requestedBy: 'restart' })).envelope.id);
+    for (let i = 0; i < 20; i++) await publish(i);
+    await rig.server.stop();
+    const during = Promise.all(Array.from({ length: 20 }, (_, i) => publish(100 + i)));
+    await new Promise((r) => setTimeout(r, 1_000));
+    await rig.server.start();
+    await during;
+    assert.equal(sent.length, 40);
+    await waitFor(() => ids.size === 40, { timeoutMs: 20_000, what: `all 40 events to be consumed (have ${ids.size})` });
+    assert.deepEqual([...ids].sort(), [...sent].sort());
+  });
+});

@@ -1,0 +1,11 @@
+export * from './subjects';
+export * from './events';
+export * from './envelope';
+export * from './generated/orzo/events/v1/alert';
+export * from './generated/orzo/events/v1/build';
+export * from './generated/orzo/events/v1/config';
+export * from './generated/orzo/events/v1/deploy';
+export * from './generated/orzo/events/v1/discovery';
+export * from './generated/orzo/events/v1/envelope';
+export * from './generated/orzo/events/v1/instance';
+export * as api from './generated/orzo/api/v1/control';

@@ -1,0 +1,82 @@
+/**
+ * Every event subject, versioned: orzo.<domain>.<event>.v1. A breaking change is a new
+ * version published beside the old one until nobody reads the old one.
+ */
+export const Subjects = {
+  BuildRequested: 'orzo.build.requested.v1',
+  BuildStarted: 'orzo.build.started.v1',
+  BuildImageBuilt: 'orzo.build.image-built.v1',
+  BuildFailed: 'orzo.build.failed.v1',
+  DeployRequested: 'orzo.deploy.requested.v1',
+  DeployProgressed: 'orzo.deploy.progressed.v1',
+  DeployCompleted: 'orzo.deploy.completed.v1',
+  DeployFailed: 'orzo.deploy.failed.v1',
+  InstanceStarted: 'orzo.instance.started.v1',
+  InstanceStopped: 'orzo.instance.stopped.v1',
+  InstanceHealthy: 'orzo.instance.healthy.v1',
+  InstanceUnhealthy: 'orzo.instance.unhealthy.v1',
+  DiscoveryEndpointsChanged: 'orzo.discovery.endpoints-changed.v1',
+  AlertRaised: 'orzo.alert.raised.v1',
+  AlertResolved: 'orzo.alert.resolved.v1',
+  ConfigChanged: 'orzo.config.changed.v1',
+} as const;
+
+export type Subject = (typeof Subjects)[keyof typeof Subjects];
+
+export const ALL_SUBJECTS: readonly Subject[] = Object.values(Subjects);
+
+/** Prefix of the dead-letter subjects: orzo.dlq.<consumer>.<original subject>. */
+export const DEAD_LETTER_PREFIX = 'orzo.dlq';
+
+export function deadLetterSubject(consumer: string, subject: string): string {
+  return `${DEAD_LETTER_PREFIX}.${consumer}.${subject}`;
+}
+
+/** Headers set on a dead-lettered message, beside the original body. */
+export const DeadLetterHeaders = {
+  Error: 'Orzo-Error',
+  OriginalSubject: 'Orzo-Original-Subject',
+  Consumer: 'Orzo-Consumer',
+  DeliveryCount: 'Orzo-Delivery-Count',
+  StreamSequence: 'Orzo-Stream-Sequence',
+} as const;
+
+export interface StreamDefinition {
+  name: string;
+  subjects: string[];
+  description: string;
+  /** How long messages are kept (seconds). */
+  maxAgeSeconds: number;
+  /** Window in which a repeated Nats-Msg-Id is dropped (seconds); never above maxAge. */
+  duplicateWindowSeconds: number;
+}
+
+const DAY = 24 * 3600;
+
+/** One stream per domain, so retention can differ; plus the dead-letter stream. */
+export const STREAMS: readonly StreamDefinition[] = [
+  { name: 'ORZO_BUILD', subjects: ['orzo.build.>'], description: 'builds', maxAgeSeconds: 30 * DAY, duplicateWindowSeconds: 120 },
+  { name: 'ORZO_DEPLOY', subjects: ['orzo.deploy.>'], description: 'deploys', maxAgeSeconds: 30 * DAY, duplicateWindowSeconds: 120 },
+  { name: 'ORZO_INSTANCE', subjects: ['orzo.instance.>'], description: 'instance lifecycle and health', maxAgeSeconds: 7 * DAY, duplicateWindowSeconds: 120 },
+  { name: 'ORZO_DISCOVERY', subjects: ['orzo.discovery.>'], description: 'service discovery', maxAgeSeconds: 7 * DAY, duplicateWindowSeconds: 120 },
+  { name: 'ORZO_ALERT', subjects: ['orzo.alert.>'], description: 'alerts', maxAgeSeconds: 30 * DAY, duplicateWindowSeconds: 120 },
+  { name: 'ORZO_CONFIG', subjects: ['orzo.config.>'], description: 'soa-configs changes', maxAgeSeconds: 30 * DAY, duplicateWindowSeconds: 120 },
+  { name: 'ORZO_DLQ', subjects: [`${DEAD_LETTER_PREFIX}.>`], description: 'dead letters: events a consumer could not handle', maxAgeSeconds: 90 * DAY, duplicateWindowSeconds: 120 },
+];
+
+/** The stream that holds a subject, or undefined when no stream does. */
+export function streamForSubject(subject: string): StreamDefinition | undefined {
+  return STREAMS.find((s) => s.subjects.some((pattern) => subjectMatches(pattern, subject)));
+}
+
+/** NATS subject matching: `*` matches one token, a trailing `>` one or more. */
+export function subjectMatches(pattern: string, subject: string): boolean {
+  const p = pattern.split('.');
+  const s = subject.split('.');
+  for (let i = 0; i < p.length; i++) {
+    if (p[i] === '>') return s.length > i;
+    if (i >= s.length) return false;
+    if (p[i] !== '*' && p[i] !== s[i]) return false;
+  }
+  return p.length === s.length;
+}

@@ -1,0 +1,86 @@
+import { EntityManager as SqlEntityManager } from '@mikro-orm/knex';
+import type { IdempotencyStore, IdempotentItem, IdempotentResult } from '@orzo/bus';
+import { Database } from './database';
+
+/**
+ * The IdempotencyStore on the orzo_processed_event table. A batch runs in one transaction:
+ * it claims all its event ids with one INSERT .. ON CONFLICT DO NOTHING RETURNING, runs the
+ * effects of the newly claimed ones, and commits marks and effects together. If any effect
+ * throws, the batch is rolled back and retried one event per transaction, so one bad event
+ * cannot hold back the others.
+ */
+export class ProcessedEventStore implements IdempotencyStore {
+  constructor(private readonly db: Database) {}
+
+  async apply(consumer: string, items: readonly IdempotentItem[]): Promise<IdempotentResult[]> {
+    if (items.length === 0) return [];
+    if (items.length > 1) {
+      try {
+        return await this.db.em().transactional((em) => this.applyInTx(em as SqlEntityManager, consumer, items, true));
+      } catch {
+        // fall through: one transaction per event
+      }
+    }
+    const results: IdempotentResult[] = [];
+    for (const item of items) {
+      try {
+        results.push(...(await this.db.em().transactional((em) => this.applyInTx(em as SqlEntityManager, consumer, [item], true))));
+      } catch (error) {
+        results.push({ status: 'failed', error });
+      }
+    }
+    return results;
+  }
+
+  /** Whether (consumer, eventId) is recorded as processed. */
+  async isProcessed(consumer: string, eventId: string): Promise<boolean> {
+    const rows = await this.db.em().execute<{ n: number }[]>('select count(*) as n from orzo_processed_event where consumer = ? and event_id = ?', [consumer, eventId]);
+    return Number(rows[0]?.n ?? 0) > 0;
+  }
+
+  /** Deletes marks older than `before`; redeliveries come within minutes, not days. */
+  async prune(before: Date): Promise<number> {
+    const res = await this.db.em().execute<{ affectedRows?: number }>('delete from orzo_processed_event where processed_at < ?', [before.toISOString()], 'run');
+    return Number((res as { affectedRows?: number }).affectedRows ?? 0);
+  }
+
+  private async applyInTx(em: SqlEntityManager, consumer: string, items: readonly IdempotentItem[], rethrow: boolean): Promise<IdempotentResult[]> {
+    const claimed = await this.claim(em, consumer, items);
+    const results: IdempotentResult[] = [];
+    for (const item of items) {
+      // A second copy of the same id in one batch is a duplicate of the first.
+      if (!claimed.delete(item.eventId)) {
+        results.push({ status: 'duplicate' });
+        continue;
+      }
+      try {
+        await item.effect(em);
+      } catch (error) {
+        if (rethrow) throw error;
+        results.push({ status: 'failed', error });
+        continue;
+      }
+      results.push({ status: 'applied' });
+    }
+    return results;
+  }
+
+  private async claim(em: SqlEntityManager, consumer: string, items: readonly IdempotentItem[]): Promise<Set<string>> {
+    const now = new Date().toISOString();
+    const unique = [...new Map(items.map((i) => [i.eventId, i])).values()];
+    const values = unique.map(() => '(?, ?, ?, ?)').join(', ');
+    const params = unique.flatMap((i) => [consumer, i.eventId, i.subject, now]);
+    const rows = await em.execute<{ event_id: string }[]>(
+      `insert into orzo_processed_event (consumer, event_id, subject, processed_at) values ${values} on conflict do nothing returning event_id`,
+      params,
+      'all',
+    );
+    return new Set(rows.map((r) => r.event_id));
+  }
+}
+
+/** The transactional entity manager a handler receives in ctx.tx. */
+export function transactionOf(ctx: { tx?: unknown }): SqlEntityManager {
+  if (!ctx.tx) throw new Error('this handler has no transaction: subscribe it with an idempotency store bound');
+  return ctx.tx as SqlEntityManager;
+}

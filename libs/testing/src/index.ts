@@ -1,0 +1,4 @@
+export * from './ports';
+export * from './wait';
+export * from './nats-server';
+export * from './databases';
