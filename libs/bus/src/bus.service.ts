@@ -91,6 +91,7 @@ export class BusService implements OnModuleInit, OnApplicationBootstrap, OnAppli
     await Promise.all(this.consumers.map((c) => c.stop()));
     this.consumers.length = 0;
     if (this.nc && !this.nc.isClosed()) await this.nc.drain().catch(() => undefined);
+    this.logger.info('bus drained and closed');
   }
 
   async publish<S extends Subject>(subject: S, payload: EventMap[S], envelope: Partial<EnvelopeOptions> = {}): Promise<PublishResult> {

@@ -8,6 +8,7 @@ export type { NatsConnection } from '@nats-io/transport-node';
  * also waits for the server, so services may start before NATS does.
  */
 export async function connectNats(url: string, name: string, logger?: Logger): Promise<NatsConnection> {
+  const waiting = logger ? setInterval(() => logger.warn({ url }, `waiting for NATS at ${url}`), 3_000) : undefined;
   const nc = await connect({
     servers: url.split(',').map((s) => s.trim()),
     name,
@@ -15,7 +16,7 @@ export async function connectNats(url: string, name: string, logger?: Logger): P
     reconnectTimeWait: 250,
     waitOnFirstConnect: true,
     pingInterval: 10_000,
-  });
+  }).finally(() => clearInterval(waiting));
   if (logger) void logStatus(nc, logger);
   return nc;
 }

@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
 import { DeadLetterHeaders, Subjects, createEnvelope, deadLetterSubject } from '@orzo/contracts';
-import { Database, ProcessedEventStore, transactionOf } from '@orzo/persistence';
-import { tempSqliteUrl, waitFor } from '@orzo/testing';
+import { waitFor } from '@orzo/testing';
 import { Outcome } from '../src';
 import { BusRig, busRig, buildRequested } from './helpers';
 
@@ -71,44 +70,6 @@ describe('libs/bus on a real nats-server', () => {
     assert.equal(second.duplicate, true);
     assert.equal(second.seq, first.seq);
     assert.equal((await rig.jsm.streams.info('ORZO_BUILD')).state.messages, before + 1);
-  });
-
-  it('applies a redelivered event once through the processed-event table', async () => {
-    const db = await Database.open({ url: tempSqliteUrl('bus'), schema: 'unused' });
-    await db.migrate();
-    await db.em().execute('create table effects (event_id varchar(100) not null)');
-    const deliveries: number[] = [];
-    const durable = 'exactly-once';
-    const consumer = await rig.consumer({
-      durable,
-      ackWaitMs: 1_000,
-      idempotency: new ProcessedEventStore(db),
-      handler: async (e, ctx) => {
-        if (e.payload.buildId !== 'b-once') return;
-        deliveries.push(ctx.deliveryCount);
-        await transactionOf(ctx).execute('insert into effects (event_id) values (?)', [e.envelope.id]);
-        // The first delivery outlives ack_wait: the server redelivers while it still runs.
-        if (ctx.deliveryCount === 1) await new Promise((r) => setTimeout(r, 1_600));
-      },
-    });
-    const sent = await rig.publisher.publish(Subjects.BuildRequested, buildRequested('once'));
-    // The same event stored again past the duplicate check (e.g. re-published after the window).
-    const stored = await rig.jsm.streams.getMessage('ORZO_BUILD', { seq: sent.seq });
-    await rig.js.publish(Subjects.BuildRequested, stored!.data);
-    const inStream = (await rig.jsm.streams.info('ORZO_BUILD')).state.messages;
-    await waitFor(
-      async () => {
-        const info = await rig.jsm.consumers.info('ORZO_BUILD', durable);
-        // Every stored message delivered, one of them twice, and all settled.
-        return info.delivered.consumer_seq >= inStream + 1 && info.num_ack_pending === 0 && info.num_pending === 0;
-      },
-      { timeoutMs: 15_000, what: 'the redelivery and the second copy to be settled' },
-    );
-    assert.deepEqual(deliveries, [1], 'the handler ran for the first delivery only');
-    const effects = await db.em().execute<{ event_id: string }[]>('select event_id from effects');
-    assert.deepEqual(effects.map((r) => r.event_id), [sent.envelope.id]);
-    await consumer.stop();
-    await db.close();
   });
 
   it('parks an undecodable message on the dead-letter subject with the reason and keeps consuming', async () => {

@@ -9,3 +9,4 @@ export * from './generated/orzo/events/v1/discovery';
 export * from './generated/orzo/events/v1/envelope';
 export * from './generated/orzo/events/v1/instance';
 export * as api from './generated/orzo/api/v1/control';
+export * from './services';

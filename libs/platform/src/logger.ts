@@ -19,8 +19,9 @@ export function createLogger(service: string, level: string, destination?: pino.
 export class PinoNestLogger implements LoggerService {
   constructor(private readonly logger: Logger) {}
 
+  // Nest's own chatter (modules loaded, routes mapped) is debug; services log with pino.
   log(message: unknown, ...rest: unknown[]): void {
-    this.write('info', message, rest);
+    this.write('debug', message, rest);
   }
   error(message: unknown, ...rest: unknown[]): void {
     this.write('error', message, rest);

@@ -1,0 +1,54 @@
+import { ORZO_SERVICES } from '@orzo/contracts';
+import { Output, migrateAll, up } from './platform-runner';
+import { cliVersion } from './repo';
+
+const HELP = `orzo: the command line of the Orzo platform
+
+Usage: orzo <command> [options]
+
+Platform:
+  up              migrate, then run all six services in the foreground (Ctrl-C stops them)
+  migrate         bring every service's database schema up to date (the only place migrations run)
+  services        list the Orzo services, what each owns, and their HTTP ports
+
+Coming with the next capabilities (see docs/): validate, list, info, mark-for-deployment,
+status, cook-image, logs, get-latest-deployment.
+
+Options:
+  -h, --help      show this help
+  -v, --version   print the version
+`;
+
+const console: Output = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+};
+
+/** Runs one CLI invocation; resolves to the exit code (0 ok, 1 failure, 2 usage). */
+export async function main(argv: string[], io: Output = console): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '-h' || command === '--help' || command === 'help') {
+    io.out(HELP);
+    return command ? 0 : 2;
+  }
+  if (command === '-v' || command === '--version' || command === 'version') {
+    io.out(`orzo ${cliVersion()}`);
+    return 0;
+  }
+  if (rest.includes('-h') || rest.includes('--help')) {
+    io.out(HELP);
+    return 0;
+  }
+  switch (command) {
+    case 'services':
+      for (const s of ORZO_SERVICES) io.out(`${s.name.padEnd(20)} :${s.httpPort}  ${s.owns}`);
+      return 0;
+    case 'migrate':
+      return migrateAll(io);
+    case 'up':
+      return up(io);
+    default:
+      io.err(`orzo: unknown command "${command}". Run "orzo --help" for the list of commands.`);
+      return 2;
+  }
+}
