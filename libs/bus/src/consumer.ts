@@ -79,7 +79,7 @@ export class DurableConsumer<S extends Subject = Subject> {
       ack_wait: nanos(this.options.ackWaitMs ?? 30_000),
       // A safety net above our own limit: we dead-letter at maxAttempts and term.
       max_deliver: this.maxAttempts + 2,
-      max_ack_pending: Math.max(1000, this.batchSize * 4),
+      max_ack_pending: Math.max(1000, this.batchSize * 8),
     };
     try {
       const info = await this.jsm.consumers.info(stream, durable);
@@ -96,7 +96,7 @@ export class DurableConsumer<S extends Subject = Subject> {
   async start(): Promise<void> {
     await this.ensure();
     const consumer = await this.js.consumers.get(this.options.stream, this.options.durable);
-    this.messages = await consumer.consume({ max_messages: this.batchSize * 2 });
+    this.messages = await consumer.consume({ max_messages: this.batchSize * 4 });
     this.loop = this.run(this.messages);
   }
 
@@ -114,8 +114,9 @@ export class DurableConsumer<S extends Subject = Subject> {
         if (this.stopped) break;
         this.queue.push(m);
         if (!this.draining) this.draining = this.drain().finally(() => (this.draining = undefined));
-        // Backpressure: do not buffer more than one batch ahead of the handler.
-        if (this.queue.length >= this.batchSize) await this.draining;
+        // Backpressure: buffer a few batches ahead of the handler, so pulling from the server
+        // overlaps with handling, but never without bound.
+        if (this.queue.length >= this.batchSize * 4) await this.draining;
       }
     } catch (err) {
       if (!this.stopped) this.options.logger.error({ err, consumer: this.options.durable }, 'consumer loop ended');
@@ -124,6 +125,9 @@ export class DurableConsumer<S extends Subject = Subject> {
 
   private async drain(): Promise<void> {
     while (this.queue.length > 0) {
+      // Let the messages already received on the socket reach the queue first, so a busy
+      // consumer handles them in one transaction instead of one each.
+      if (this.queue.length < this.batchSize) await new Promise((r) => setImmediate(r));
       const batch = this.queue.splice(0, this.batchSize);
       try {
         await this.handleBatch(batch);
@@ -172,7 +176,8 @@ export class DurableConsumer<S extends Subject = Subject> {
       eventId: d.event.envelope.id,
       subject: d.m.subject,
       effect: async (tx) => {
-        const outcome = (await this.options.handler(d.event as OrzoEvent<S>, { ...d.ctx, tx })) ?? { kind: 'ack' };
+        d.ctx.tx = tx;
+        const outcome = (await this.options.handler(d.event as OrzoEvent<S>, d.ctx)) ?? { kind: 'ack' };
         if (outcome.kind !== 'ack') throw new OutcomeSignal(outcome);
       },
     }));
@@ -185,7 +190,10 @@ export class DurableConsumer<S extends Subject = Subject> {
         outcomes.set(d, { kind: 'ack' });
       }
     });
-    for (const d of batch) await this.settle(d, outcomes.get(d)!, started);
+    for (const d of batch) {
+      const parked = this.settle(d, outcomes.get(d)!, started);
+      if (parked) await parked;
+    }
   }
 
   private outcomeOfError(err: unknown, d: Decoded): HandlerOutcome {
@@ -194,24 +202,26 @@ export class DurableConsumer<S extends Subject = Subject> {
     return { kind: 'retry', reason };
   }
 
-  private async settle(d: Decoded, outcome: HandlerOutcome, started: bigint): Promise<void> {
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  /** Acks, naks or dead-letters one message; synchronous unless it must publish a dead letter. */
+  private settle(d: Decoded, outcome: HandlerOutcome, started: bigint): Promise<void> | void {
     const { m, ctx } = d;
+    const done = () => {
+      this.settled.add(m);
+      this.options.metrics?.handled(this.options.durable, m.subject, outcome.kind, Number(process.hrtime.bigint() - started) / 1e9);
+    };
     if (outcome.kind === 'ack') {
       m.ack();
-    } else if (outcome.kind === 'dead-letter') {
-      ctx.log.error({ reason: outcome.reason }, 'event dead-lettered by handler');
-      await parkDeadLetter(this.js, this.options.durable, m, outcome.reason);
-    } else if (m.info.deliveryCount >= this.maxAttempts) {
-      ctx.log.error({ reason: outcome.reason, attempts: m.info.deliveryCount }, 'event dead-lettered after max attempts');
-      await parkDeadLetter(this.js, this.options.durable, m, `after ${m.info.deliveryCount} attempts: ${outcome.reason}`);
-    } else {
+      return done();
+    }
+    if (outcome.kind === 'retry' && m.info.deliveryCount < this.maxAttempts) {
       const delay = outcome.delayMs ?? this.delayFor(m.info.deliveryCount);
       ctx.log.info({ reason: outcome.reason, retryInMs: delay, attempt: m.info.deliveryCount }, 'event will be retried');
       m.nak(delay);
+      return done();
     }
-    this.settled.add(m);
-    this.options.metrics?.handled(this.options.durable, m.subject, outcome.kind, seconds);
+    const reason = outcome.kind === 'dead-letter' ? outcome.reason : `after ${m.info.deliveryCount} attempts: ${outcome.reason}`;
+    ctx.log.error({ reason, attempts: m.info.deliveryCount }, 'event dead-lettered');
+    return parkDeadLetter(this.js, this.options.durable, m, reason).then(done);
   }
 
   private delayFor(deliveryCount: number): number {
@@ -219,13 +229,19 @@ export class DurableConsumer<S extends Subject = Subject> {
   }
 
   private contextFor(m: JsMsg, event: OrzoEvent): EventContext {
+    const logger = this.options.logger;
+    const durable = this.options.durable;
+    let log: Logger | undefined;
     return {
       subject: m.subject,
       envelope: event.envelope,
       deliveryCount: m.info.deliveryCount,
       streamSequence: m.info.streamSequence,
-      consumer: this.options.durable,
-      log: this.options.logger.child({ eventId: event.envelope.id, subject: m.subject, correlationId: event.envelope.correlationId, consumer: this.options.durable }),
+      consumer: durable,
+      // Built on first use: most handlers of a busy consumer never log.
+      get log(): Logger {
+        return (log ??= logger.child({ eventId: event.envelope.id, subject: m.subject, correlationId: event.envelope.correlationId, consumer: durable }));
+      },
     };
   }
 }

@@ -27,7 +27,7 @@ export interface EnvelopeOptions {
 }
 
 /** Builds the envelope of a new event. A new workflow correlates to its own id. */
-export function createEnvelope<S extends Subject>(type: S, options: EnvelopeOptions): EnvelopeMeta {
+export function createEnvelope<S extends Subject>(type: S, options: EnvelopeOptions): EnvelopeMeta & { type: S } {
   const id = options.id ?? randomUUID();
   const occurredAt = options.occurredAt instanceof Date ? options.occurredAt.toISOString() : (options.occurredAt ?? new Date().toISOString());
   return {

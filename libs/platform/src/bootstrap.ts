@@ -47,9 +47,7 @@ export async function createServiceApp<C>(ctx: ServiceContext<C>, module: Type<u
     module: class OrzoRootModule {},
     imports: [PlatformModule.forRoot({ service: ctx.service, config: ctx.config as object, logger: ctx.logger, registry: ctx.registry }), module],
   };
-  const app = await NestFactory.create(root, { logger: new PinoNestLogger(ctx.logger), abortOnError: false });
-  app.enableShutdownHooks();
-  return app;
+  return NestFactory.create(root, { logger: new PinoNestLogger(ctx.logger), abortOnError: false });
 }
 
 /**
@@ -84,10 +82,38 @@ export async function runService<S extends z.ZodRawShape>(def: ServiceDefinition
     const app = await createServiceApp(ctx, def.module(ctx));
     await app.listen(base.ORZO_HTTP_PORT, base.ORZO_HTTP_HOST);
     ctx.logger.info({ url: await app.getUrl() }, `${def.service} started`);
+    stopOnSignal(app, ctx.logger, def.service);
   } catch (err) {
     ctx.logger.fatal({ err }, `${def.service} failed to start: ${(err as Error).message}`);
     process.exitCode = 1;
     // Nest keeps sockets open after a failed init; nothing useful is left running.
     setTimeout(() => process.exit(1), 100).unref();
   }
+}
+
+/** SIGTERM / SIGINT: stop consuming, drain the bus, close the database, exit 0. */
+function stopOnSignal(app: INestApplication, logger: Logger, service: string): void {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, `${service} stopping`);
+    const force = setTimeout(() => {
+      logger.error(`${service} did not stop within 30s; exiting`);
+      process.exit(1);
+    }, 30_000);
+    force.unref();
+    app.close().then(
+      () => {
+        logger.info(`${service} stopped`);
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error({ err }, `${service} failed to stop cleanly`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
 }

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what Orzo's start and tests need and are missing: npm packages, and the Debian
+# packages nats-server, protobuf-compiler (+ well-known protos) and the PostgreSQL client.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v nats-server >/dev/null || need_apt+=(nats-server)
+command -v protoc >/dev/null || need_apt+=(protobuf-compiler)
+[[ -f /usr/include/google/protobuf/struct.proto ]] || need_apt+=(libprotobuf-dev)
+command -v psql >/dev/null || need_apt+=(postgresql-client)
+if ((${#need_apt[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "missing Debian packages: ${need_apt[*]}; install them with: sudo apt-get install -y ${need_apt[*]}" >&2
+    exit 1
+  fi
+  echo "installing ${need_apt[*]} ..."
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+stamp=node_modules/.orzo-installed
+if [[ ! -f $stamp || package-lock.json -nt $stamp ]]; then
+  echo "installing npm packages (npm ci) ..."
+  npm ci --no-audit --no-fund
+  touch "$stamp"
+fi

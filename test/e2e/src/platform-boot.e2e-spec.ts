@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ORZO_SERVICES } from '@orzo/contracts';
+import { NatsServerHandle, freePort, startNatsServer, testPostgresUrl, uniqueSchema, waitFor } from '@orzo/testing';
+
+const root = resolve(__dirname, '..', '..', '..', '..');
+const orzo = join(root, 'cli', 'bin', 'orzo.js');
+const mainOf = (service: string) => join(root, 'services', service, 'dist', 'src', 'main.js');
+
+async function getJson(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(url);
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+describe('the platform on one machine', () => {
+  let nats: NatsServerHandle;
+  before(async () => {
+    nats = await startNatsServer();
+  });
+  after(async () => {
+    await nats.dispose();
+  });
+
+  it('`orzo up` migrates and boots all six services, each healthy with metrics, and Ctrl-C stops them cleanly', async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, ORZO_NATS_URL: nats.url, ORZO_DATA_DIR: mkdtempSync(join(tmpdir(), 'orzo-e2e-')), ORZO_LOG_LEVEL: 'info' };
+    const ports: Record<string, number> = {};
+    for (const { name } of ORZO_SERVICES) {
+      ports[name] = await freePort();
+      env[`ORZO_${name.toUpperCase().replace(/-/g, '_')}_HTTP_PORT`] = String(ports[name]);
+    }
+    const child: ChildProcess = spawn(process.execPath, [orzo, 'up'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', r));
+    try {
+      for (const { name } of ORZO_SERVICES) {
+        const health = await waitFor(
+          async () => {
+            const h = await getJson(`http://127.0.0.1:${ports[name]}/healthz`);
+            return h.status === 200 ? h : null;
+          },
+          { timeoutMs: 60_000, what: `${name} /healthz (output so far:\n${output.slice(-2000)})` },
+        );
+        assert.equal(health.body.service, name);
+        assert.deepEqual(Object.keys(health.body.checks as object).sort(), ['database', 'nats']);
+        const metrics = await (await fetch(`http://127.0.0.1:${ports[name]}/metrics`)).text();
+        assert.match(metrics, new RegExp(`orzo_process_cpu_seconds_total\\{service="${name}"\\}`));
+        assert.match(metrics, /# TYPE orzo_bus_events_handled_total counter/);
+      }
+      // Every service logs structured JSON carrying its name.
+      const jsonLines = output.split('\n').filter((l) => l.includes('| {'));
+      for (const { name } of ORZO_SERVICES) assert.ok(jsonLines.some((l) => JSON.parse(l.slice(l.indexOf('| ') + 2)).service === name), `${name} logs JSON`);
+    } finally {
+      child.kill('SIGINT');
+    }
+    assert.equal(await exited, 0, output.slice(-3000));
+    for (const { name } of ORZO_SERVICES) assert.match(output, new RegExp(`${name}\\s*\\|.*bus drained and closed`));
+  });
+
+  it('each service exits 1 listing every bad variable when started with bad config', () => {
+    for (const { name } of ORZO_SERVICES) {
+      const res = spawnSync(process.execPath, [mainOf(name)], {
+        env: { PATH: process.env.PATH, ORZO_NATS_URL: 'localhost', ORZO_HTTP_PORT: '-1', ORZO_LOG_LEVEL: 'chatty' },
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      assert.equal(res.status, 1, `${name}: ${res.stderr}`);
+      assert.match(res.stderr, new RegExp(`${name}: invalid configuration \\(3 problems\\)`));
+      for (const key of ['ORZO_NATS_URL', 'ORZO_HTTP_PORT', 'ORZO_LOG_LEVEL']) assert.match(res.stderr, new RegExp(`- ${key}: .*\\(got `));
+    }
+  });
+
+  it('a service on PostgreSQL refuses an unmigrated schema, then runs after `migrate`', async () => {
+    const schema = uniqueSchema('orzo_e2e');
+    const port = await freePort();
+    const env = { ...process.env, ORZO_NATS_URL: nats.url, ORZO_DB_URL: testPostgresUrl(), ORZO_DB_SCHEMA: schema, ORZO_HTTP_PORT: String(port), ORZO_LOG_LEVEL: 'info' };
+    const refused = spawnSync(process.execPath, [mainOf('control-api')], { env, encoding: 'utf8', timeout: 60_000 });
+    assert.equal(refused.status, 1);
+    assert.match(refused.stdout, /pending migration/);
+    const migrated = spawnSync(process.execPath, [mainOf('control-api'), 'migrate'], { env, encoding: 'utf8', timeout: 60_000 });
+    assert.equal(migrated.status, 0, migrated.stdout + migrated.stderr);
+    const child = spawn(process.execPath, [mainOf('control-api')], { env, stdio: 'ignore' });
+    try {
+      const health = await waitFor(async () => (await getJson(`http://127.0.0.1:${port}/healthz`)).body, { timeoutMs: 30_000, what: 'control-api on PostgreSQL' });
+      assert.deepEqual((health.checks as Record<string, { ok: boolean; detail: string }>).database, { ok: true, detail: 'postgresql' });
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      spawnSync('psql', [testPostgresUrl(), '-c', `drop schema if exists "${schema}" cascade`], { encoding: 'utf8' });
+    }
+  });
+});
