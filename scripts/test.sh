@@ -15,4 +15,5 @@ npx tsc -b tsconfig.json
 npx nx reset >/dev/null 2>&1 || true
 npx nx show projects >/dev/null   # computes the project graph the boundary rule reads
 npx eslint --max-warnings 0 .
+bash scripts/check-boundaries.sh
 node scripts/run-tests.mjs unit int e2e

@@ -11,13 +11,13 @@ import { createServiceApp, prepareService } from '@orzo/platform';
 import { NatsServerHandle, startNatsServer, waitFor } from '@orzo/testing';
 import { orzoService } from '../src';
 
-const seen: Array<{ id: string; consumer: string; hasTx: boolean }> = [];
+const seen: Array<{ id: string; consumer: string; hasTx: boolean; log: Record<string, unknown> }> = [];
 
 @Injectable()
 class BuildWatcher {
   @Subscribe(Subjects.BuildRequested)
   async onBuildRequested(event: OrzoEvent<typeof Subjects.BuildRequested>, ctx: EventContext): Promise<void> {
-    seen.push({ id: event.envelope.id, consumer: ctx.consumer, hasTx: Boolean(ctx.tx) });
+    seen.push({ id: event.envelope.id, consumer: ctx.consumer, hasTx: Boolean(ctx.tx), log: ctx.log.bindings() });
     await transactionOf(ctx).execute('insert into orzo_processed_event_copy (event_id) values (?)', [event.envelope.id]);
   }
 }
@@ -52,7 +52,11 @@ describe('a service built with orzoService', () => {
     const sent = await bus.publish(Subjects.BuildRequested, { buildId: 'b1', service: 'web', gitUrl: '/r', commitSha: 'abc', dockerfile: '', context: '', buildArgs: {}, requestedBy: 't', force: false });
     assert.equal(sent.envelope.source, 'test-svc');
     await waitFor(() => seen.length === 1, { what: 'the handler to run' });
-    assert.deepEqual(seen[0], { id: sent.envelope.id, consumer: 'test-svc-on-build-requested', hasTx: true });
+    const { log, ...rest } = seen[0]!;
+    assert.deepEqual(rest, { id: sent.envelope.id, consumer: 'test-svc-on-build-requested', hasTx: true });
+    // Every log line of a handler carries the service, event id, subject and correlation id.
+    const expected = { service: 'test-svc', eventId: sent.envelope.id, subject: Subjects.BuildRequested, correlationId: sent.envelope.correlationId, consumer: 'test-svc-on-build-requested' };
+    for (const [key, value] of Object.entries(expected)) assert.equal(log[key], value, `log binding ${key}`);
     await waitFor(async () => (await db.em().execute<unknown[]>('select * from orzo_processed_event_copy')).length === 1, { what: 'the effect to commit' });
     await app.close();
     assert.ok(bus.connection.isClosed(), 'the NATS connection is drained and closed');
