@@ -1,0 +1,3 @@
+export * from './problems';
+export * from './yaml-source';
+export * from './tree';
