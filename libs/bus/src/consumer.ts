@@ -19,7 +19,7 @@ export interface ConsumerOptions<S extends Subject = Subject> {
   backoffMs?: readonly number[];
   /** How long the server waits for an ack before redelivering (ms). */
   ackWaitMs?: number;
-  /** Messages pulled per request and handled per transaction at most. */
+  /** Messages handled per transaction at most (default 512); four batches are buffered ahead. */
   batchSize?: number;
   idempotency?: IdempotencyStore;
   metrics?: ConsumerMetrics;
@@ -61,7 +61,7 @@ export class DurableConsumer<S extends Subject = Subject> {
   ) {
     this.maxAttempts = Math.max(1, options.maxAttempts ?? 5);
     this.backoffMs = options.backoffMs?.length ? options.backoffMs : DEFAULT_BACKOFF_MS;
-    this.batchSize = Math.max(1, options.batchSize ?? 128);
+    this.batchSize = Math.max(1, options.batchSize ?? 512);
   }
 
   get name(): string {
@@ -139,8 +139,23 @@ export class DurableConsumer<S extends Subject = Subject> {
     }
   }
 
-  /** Decodes, dead-letters the undecodable, handles the rest; exposed for benchmarks and tests. */
+  /**
+   * Decodes, dead-letters the undecodable, handles the rest. While a batch runs, every message
+   * still waiting (in the batch or queued behind it) is marked in progress every third of
+   * ack_wait, so a slow batch never makes the server redeliver what is merely waiting.
+   */
   async handleBatch(batch: JsMsg[]): Promise<void> {
+    const keepalive = setInterval(() => {
+      for (const m of [...batch, ...this.queue]) if (!this.settled.has(m)) m.working();
+    }, Math.max(100, (this.options.ackWaitMs ?? 30_000) / 3));
+    try {
+      await this.handleDecoded(batch);
+    } finally {
+      clearInterval(keepalive);
+    }
+  }
+
+  private async handleDecoded(batch: JsMsg[]): Promise<void> {
     const valid: Decoded[] = [];
     for (const m of batch) {
       const decoded = decodeEvent(m.subject, m.data);

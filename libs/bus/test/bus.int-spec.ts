@@ -130,6 +130,26 @@ describe('libs/bus on a real nats-server', () => {
     assert.equal(seen.filter((s) => s.id === 'b-unknown-service').length, 1, 'a dead-lettered event is not redelivered');
   });
 
+  it('does not redeliver an event whose handler outlives ack_wait while it still runs', async () => {
+    const durable = 'slow-handler';
+    const deliveries: number[] = [];
+    let finished = false;
+    await rig.consumer({
+      durable,
+      ackWaitMs: 1_000,
+      handler: async (e, ctx) => {
+        if (e.payload.buildId !== 'b-slow') return;
+        deliveries.push(ctx.deliveryCount);
+        await new Promise((r) => setTimeout(r, 2_500));
+        finished = true;
+      },
+    });
+    await rig.publisher.publish(Subjects.BuildRequested, buildRequested('slow'));
+    await waitFor(() => finished, { timeoutMs: 10_000, what: 'the slow handler' });
+    await waitFor(async () => (await rig.jsm.consumers.info('ORZO_BUILD', durable)).num_ack_pending === 0, { what: 'the ack' });
+    assert.deepEqual(deliveries, [1], 'kept in progress, not redelivered');
+  });
+
   it('keeps every acked publish across a NATS server restart', async () => {
     const durable = 'across-restart';
     const ids = new Set<string>();
