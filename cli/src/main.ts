@@ -1,5 +1,6 @@
 import { ORZO_SERVICES } from '@orzo/contracts';
 import { Output, migrateAll, up } from './platform-runner';
+import { UsageError, info, list, validate } from './soa-commands';
 import { cliVersion } from './repo';
 
 const HELP = `orzo: the command line of the Orzo platform
@@ -11,8 +12,16 @@ Platform:
   migrate         bring every service's database schema up to date (the only place migrations run)
   services        list the Orzo services, what each owns, and their HTTP ports
 
-Coming with the next capabilities (see docs/): validate, list, info, mark-for-deployment,
-status, cook-image, logs, get-latest-deployment.
+soa-configs (see docs/soa-configs.md; -y defaults to soa_dir of orzo.yaml, ./soa-configs):
+  validate [-s service] [-y soa_dir] [--json]
+                  check files, keys, types and cross-file rules; exit 0 clean, 1 errors, 2 usage
+  list [-y soa_dir] [--json]
+                  the services of the tree
+  info -s service [-y soa_dir] [--json]
+                  instances per cluster, deploy groups, endpoints and proxy ports, team
+
+Coming with the next capabilities: mark-for-deployment, status, cook-image, logs,
+get-latest-deployment.
 
 Options:
   -h, --help      show this help
@@ -39,7 +48,23 @@ export async function main(argv: string[], io: Output = console): Promise<number
     io.out(HELP);
     return 0;
   }
+  try {
+    return await run(command, rest, io);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    io.err(`orzo ${command}: ${err.message}. Run "orzo --help".`);
+    return 2;
+  }
+}
+
+async function run(command: string, rest: string[], io: Output): Promise<number> {
   switch (command) {
+    case 'validate':
+      return validate(rest, io);
+    case 'list':
+      return list(rest, io);
+    case 'info':
+      return info(rest, io);
     case 'services':
       for (const s of ORZO_SERVICES) io.out(`${s.name.padEnd(20)} :${s.httpPort}  ${s.owns}`);
       return 0;

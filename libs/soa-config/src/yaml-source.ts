@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import * as jsYaml from 'js-yaml';
 import { Document, isMap, isPair, isScalar, isSeq, LineCounter, Node, parseDocument } from 'yaml';
 import { ConfigProblem } from './problems';
 
@@ -13,42 +14,58 @@ export interface YamlSource {
   locate(path: KeyPath): { line: number; column: number };
 }
 
+// js-yaml exports its built-in types at run time; @types/js-yaml 4 does not declare them.
+const mergeType = (jsYaml as unknown as { types: { merge: jsYaml.Type } }).types.merge;
+const SCHEMA = jsYaml.CORE_SCHEMA.extend({ implicit: [mergeType] });
+
 /**
  * Parses YAML 1.1-style soa-configs (anchors, aliases and `<<` merge keys, as PaaSTA's
- * templates use). Never throws: syntax errors, duplicate keys and unreadable files come back
- * as problems with their line and column.
+ * templates use) with js-yaml's core schema (no timestamps: dates stay strings). Never throws:
+ * a syntax error or a duplicate key comes back as a problem with its line and column. Key
+ * positions come from a second, position-keeping parse that runs only when a problem needs
+ * one, so a clean tree pays for one fast parse.
  */
 export function parseYaml(file: string, text: string): YamlSource {
-  const lineCounter = new LineCounter();
   const problems: ConfigProblem[] = [];
+  let data: unknown = null;
+  try {
+    data = jsYaml.load(text, { schema: SCHEMA, filename: file }) ?? null;
+  } catch (err) {
+    const e = err as { reason?: string; message?: string; mark?: { line: number; column: number } };
+    const reason = e.reason ?? e.message ?? String(err);
+    problems.push({
+      file,
+      line: (e.mark?.line ?? 0) + 1,
+      column: (e.mark?.column ?? 0) + 1,
+      path: '',
+      message: `YAML ${reason}`,
+      hint: /duplicated mapping key/.test(reason) ? 'each key may appear once in a mapping' : undefined,
+      severity: 'error',
+    });
+    data = null;
+  }
+  let located: ((path: KeyPath) => { line: number; column: number }) | undefined;
+  return {
+    file,
+    data,
+    problems,
+    locate: (path) => (located ??= positionsOf(text))(path),
+  };
+}
+
+function positionsOf(text: string): (path: KeyPath) => { line: number; column: number } {
+  const lineCounter = new LineCounter();
   let doc: Document.Parsed | undefined;
   try {
-    doc = parseDocument(text, { lineCounter, merge: true, uniqueKeys: true, prettyErrors: false, strict: true });
-  } catch (err) {
-    problems.push({ file, line: 0, column: 0, path: '', message: `cannot parse YAML: ${(err as Error).message}`, severity: 'error' });
+    doc = parseDocument(text, { lineCounter, merge: true, uniqueKeys: false, strict: false });
+  } catch {
+    doc = undefined;
   }
-  const position = (offset: number | undefined) => {
+  return (path) => {
+    const offset = doc ? offsetOf(doc.contents, path) : undefined;
     if (offset === undefined) return { line: 1, column: 1 };
     const p = lineCounter.linePos(offset);
     return { line: p.line, column: p.col };
-  };
-  for (const e of doc?.errors ?? []) {
-    const { line, column } = position(e.pos[0]);
-    problems.push({ file, line, column, path: '', message: e.message.split('\n')[0]!, hint: e.code === 'DUPLICATE_KEY' ? 'each key may appear once in a mapping' : undefined, severity: 'error' });
-  }
-  let data: unknown = undefined;
-  if (doc && doc.errors.length === 0) {
-    try {
-      data = doc.toJS({ maxAliasCount: 1000 });
-    } catch (err) {
-      problems.push({ file, line: 1, column: 1, path: '', message: `cannot resolve YAML: ${(err as Error).message}`, severity: 'error' });
-    }
-  }
-  return {
-    file,
-    data: data ?? null,
-    problems,
-    locate: (path) => position(doc ? offsetOf(doc.contents, path) : undefined),
   };
 }
 

@@ -1,0 +1,94 @@
+import { parseArgs } from 'node:util';
+import { SoaConfigsResult, formatProblem, loadSoaConfigs, loadSystemConfig } from '@orzo/soa-config';
+import type { Output } from './platform-runner';
+
+export class UsageError extends Error {}
+
+function options(argv: string[], extra: Record<string, { type: 'string' | 'boolean'; short?: string }> = {}) {
+  try {
+    return parseArgs({
+      args: argv,
+      options: { service: { type: 'string', short: 's' }, 'soa-dir': { type: 'string', short: 'y' }, json: { type: 'boolean' }, ...extra },
+      strict: true,
+      allowPositionals: false,
+    }).values as { service?: string; 'soa-dir'?: string; json?: boolean; [k: string]: unknown };
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+function load(values: { service?: string; 'soa-dir'?: string }): SoaConfigsResult {
+  const system = loadSystemConfig();
+  const result = loadSoaConfigs({ soaDir: values['soa-dir'], service: values.service, system: system.config });
+  if (system.problems.length) {
+    result.problems.unshift(...system.problems);
+    result.errors += system.problems.filter((p) => p.severity === 'error').length;
+  }
+  return result;
+}
+
+/** orzo validate [-s service] [-y soa_dir] [--json]: 0 clean, 1 errors, 2 usage. */
+export function validate(argv: string[], io: Output): number {
+  const values = options(argv);
+  const r = load(values);
+  if (values.json) {
+    io.out(JSON.stringify({ ok: r.errors === 0, errors: r.errors, warnings: r.warnings, problems: r.problems, services: r.services.map((s) => s.name) }, null, 2));
+    return r.errors ? 1 : 0;
+  }
+  for (const p of r.problems) (p.severity === 'error' ? io.err : io.out)(formatProblem(p));
+  const instances = r.services.reduce((n, s) => n + s.instances.length + s.jobs.length, 0);
+  if (r.errors) io.err(`${r.errors} error(s), ${r.warnings} warning(s)`);
+  else io.out(`valid: ${r.services.length} service(s), ${instances} instance(s) and job(s)${r.warnings ? `, ${r.warnings} warning(s)` : ''}`);
+  return r.errors ? 1 : 0;
+}
+
+/** orzo list [-y soa_dir]: the services of the tree. */
+export function list(argv: string[], io: Output): number {
+  const values = options(argv);
+  const r = load(values);
+  const fatal = r.problems.find((p) => p.message.startsWith('soa-configs directory not found'));
+  if (fatal) {
+    io.err(formatProblem(fatal));
+    return 1;
+  }
+  const names = new Set([...r.services.map((s) => s.name), ...r.problems.map((p) => p.file.slice(r.system.soaDir.length + 1).split('/')[0]!).filter(Boolean)]);
+  if (values.json) io.out(JSON.stringify([...names].sort()));
+  else for (const n of [...names].sort()) io.out(n);
+  return 0;
+}
+
+/** orzo info -s <service> [-y soa_dir] [--json]: instances per cluster, deploy groups, endpoints, team. */
+export function info(argv: string[], io: Output): number {
+  const values = options(argv);
+  if (!values.service) throw new UsageError('info needs -s <service>');
+  const r = load(values);
+  const svc = r.services[0];
+  if (!svc) {
+    for (const p of r.problems.filter((x) => x.severity === 'error')) io.err(formatProblem(p));
+    io.err(`cannot show ${values.service}: fix the errors above (orzo validate -s ${values.service})`);
+    return 1;
+  }
+  if (values.json) {
+    io.out(JSON.stringify(svc, null, 2));
+    return 0;
+  }
+  io.out(`Service: ${svc.name}`);
+  if (svc.description) io.out(`Description: ${svc.description}`);
+  if (svc.gitUrl) io.out(`Git repo: ${svc.gitUrl}`);
+  io.out(`Monitored by: team ${svc.team ?? '(none: alerts are dropped)'}`);
+  io.out(`Deploy pipeline: ${svc.pipeline.map((s) => `${s.step}${s.triggerNextStepManually ? ' (manual next)' : ''}`).join(' -> ') || '(no deploy.yaml)'}`);
+  const clusters = [...new Set([...svc.instances, ...svc.jobs].map((i) => i.cluster))].sort();
+  for (const cluster of clusters) {
+    io.out(`Cluster ${cluster}:`);
+    for (const i of svc.instances.filter((x) => x.cluster === cluster)) {
+      const replicas = i.replicas.autoscaled ? `${i.replicas.min}-${i.replicas.max} (autoscaled)` : String(i.replicas.instances);
+      io.out(`  ${i.instance}: ${replicas} x ${i.cpus} cpu ${i.memMb} MB, deploy group ${i.deployGroup}, config ${i.configHash}`);
+    }
+    for (const j of svc.jobs.filter((x) => x.cluster === cluster)) io.out(`  ${j.job} (${j.flavor} job): ${j.schedule}, deploy group ${j.deployGroup}`);
+  }
+  const endpoints = new Map<string, number | null>();
+  for (const i of svc.instances) for (const reg of i.registrations) endpoints.set(reg.name, reg.proxyPort);
+  if (endpoints.size) io.out('Endpoints:');
+  for (const [name, port] of endpoints) io.out(`  ${name}: ${port === null ? 'discovery only (no proxy_port)' : `http://127.0.0.1:${port}/`}`);
+  return 0;
+}

@@ -1,0 +1,301 @@
+import { createHash } from 'node:crypto';
+import { LoadedFile, LoadedService } from './load';
+import { parseDuration } from './parse';
+import { isMapping } from './schema/validate';
+import { SystemConfig } from './system-config';
+import { instanceNames } from './tree';
+import { deployGroupOf, registrationsOf } from './validate-tree';
+
+export interface CompiledRegistration {
+  /** service.namespace */
+  name: string;
+  service: string;
+  namespace: string;
+  /** null: discovery only, no local frontend. */
+  proxyPort: number | null;
+  mode: string;
+  healthcheckUri: string;
+  timeoutConnectMs: number;
+  timeoutServerMs: number;
+  retries: number;
+}
+
+export interface CompiledMonitoring {
+  team?: string;
+  page: boolean;
+  ticket: boolean;
+  runbook: string;
+  tip?: string;
+  notificationEmail?: string | false;
+  slackChannels: string[];
+  alertAfterSeconds: number;
+  /** -1 = exponential backoff */
+  realertEvery: number;
+  checkEverySeconds: number;
+  checkOomEvents: boolean;
+}
+
+export interface CompiledHealthcheck {
+  mode: 'http' | 'https' | 'tcp' | 'cmd' | 'none';
+  uri: string;
+  cmd?: string;
+  gracePeriodSeconds: number;
+  intervalSeconds: number;
+  timeoutSeconds: number;
+  maxConsecutiveFailures: number;
+}
+
+export interface CompiledBounce {
+  method: 'crossover' | 'brutal' | 'downthenup' | 'upthendown';
+  marginFactor: number;
+  overprovisionFactor: number;
+  drainMethod: string;
+  drainDelaySeconds: number;
+  terminationGracePeriodSeconds: number;
+  minTaskUptimeSeconds: number;
+}
+
+/** One (service, cluster, instance), fully resolved: what a scheduler needs to run it. */
+export interface CompiledInstance {
+  service: string;
+  cluster: string;
+  instance: string;
+  file: string;
+  deployGroup: string;
+  replicas: { instances: number; min: number; max: number; autoscaled: boolean };
+  cpus: number;
+  cpuBurstAdd: number;
+  memMb: number;
+  diskMb: number;
+  /** A string runs under /bin/sh -c; a list is exec'd. */
+  cmd?: string | string[];
+  args: string[];
+  env: Record<string, string>;
+  containerPort: number;
+  healthcheck: CompiledHealthcheck;
+  bounce: CompiledBounce;
+  registrations: CompiledRegistration[];
+  weight: number;
+  monitoring: CompiledMonitoring;
+  pool: string;
+  /** "config" + 8 hex: changes exactly when a bounce is needed (not for replica counts). */
+  configHash: string;
+}
+
+export interface CompiledAction {
+  name: string;
+  command: string;
+  executor: string;
+  requires: string[];
+  cpus: number;
+  memMb: number;
+  env: Record<string, string>;
+}
+
+export interface CompiledJob {
+  service: string;
+  cluster: string;
+  job: string;
+  file: string;
+  flavor: 'tron' | 'chronos';
+  deployGroup: string;
+  schedule: string;
+  enabled: boolean;
+  actions: CompiledAction[];
+  monitoring: CompiledMonitoring;
+}
+
+const num = (v: unknown, d: number): number => (typeof v === 'number' && Number.isFinite(v) ? v : d);
+const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const bool = (v: unknown, d: boolean): boolean => (typeof v === 'boolean' ? v : d);
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+
+/** Monitoring: instance `monitoring:` > monitoring.yaml > service.yaml `monitoring:` > defaults. */
+export function compileMonitoring(svc: LoadedService, instanceMonitoring: unknown, defaultAlertAfter = '5m'): CompiledMonitoring {
+  const layers = [instanceMonitoring, svc.monitoring?.src.data, isMapping(svc.service?.src.data) ? svc.service!.src.data.monitoring : undefined].filter(isMapping);
+  const pick = (key: string): unknown => layers.find((l) => l[key] !== undefined)?.[key];
+  const realert = pick('realert_every');
+  const notification = pick('notification_email');
+  return {
+    team: text(pick('team')),
+    page: bool(pick('page'), false),
+    ticket: bool(pick('ticket'), false),
+    runbook: text(pick('runbook')) ?? 'http://y/paasta-troubleshooting',
+    tip: text(pick('tip')),
+    notificationEmail: typeof notification === 'string' ? notification : notification === false ? false : undefined,
+    slackChannels: strings(pick('slack_channels')),
+    alertAfterSeconds: parseDuration(pick('alert_after') ?? defaultAlertAfter) ?? 300,
+    realertEvery: typeof realert === 'number' ? realert : (parseDuration(realert) ?? -1),
+    checkEverySeconds: parseDuration(pick('check_every') ?? '1m') ?? 60,
+    checkOomEvents: bool(pick('check_oom_events'), true),
+  };
+}
+
+function smartstackNamespace(all: ReadonlyMap<string, LoadedService>, reg: string): Record<string, unknown> | undefined {
+  const [service, namespace] = reg.split('.');
+  const data = all.get(service!)?.smartstack?.src.data;
+  if (!isMapping(data)) return undefined;
+  const ns = data[namespace!];
+  return isMapping(ns) ? ns : undefined;
+}
+
+/** Compiles every long-running instance of a service (on files without problems). */
+export function compileInstances(svc: LoadedService, all: ReadonlyMap<string, LoadedService>, system: SystemConfig): CompiledInstance[] {
+  const out: CompiledInstance[] = [];
+  for (const f of svc.longRunning) {
+    if (f.src.problems.length || !isMapping(f.src.data)) continue;
+    for (const name of instanceNames(f.src.data)) {
+      const raw = f.src.data[name];
+      if (isMapping(raw)) out.push(compileInstance(svc, f, name, raw, all, system));
+    }
+  }
+  return out;
+}
+
+export function compileInstance(svc: LoadedService, f: LoadedFile, instance: string, own: Record<string, unknown>, all: ReadonlyMap<string, LoadedService>, system: SystemConfig): CompiledInstance {
+  const cluster = f.cluster!;
+  // Instance (with the templates YAML merged into it) > system defaults > built-in defaults.
+  const raw: Record<string, unknown> = { ...system.defaults, ...own };
+  const regs = registrationsOf(svc.name, instance, raw);
+  const registrations: CompiledRegistration[] = [];
+  for (const name of regs.names) {
+    const ns = smartstackNamespace(all, name);
+    if (!ns) continue; // a default registration without a namespace: not in the mesh
+    const [service, namespace] = name.split('.') as [string, string];
+    registrations.push({
+      name,
+      service,
+      namespace,
+      proxyPort: typeof ns.proxy_port === 'number' ? ns.proxy_port : null,
+      mode: text(ns.mode) ?? 'http',
+      healthcheckUri: text(ns.healthcheck_uri) ?? '/status',
+      timeoutConnectMs: num(ns.timeout_connect_ms, 200),
+      timeoutServerMs: num(ns.timeout_server_ms, 1000),
+      retries: num(ns.retries, 1),
+    });
+  }
+  const inMesh = registrations.length > 0;
+  const mesh = inMesh ? smartstackNamespace(all, registrations[0]!.name) : undefined;
+  const meshMode = text(mesh?.healthcheck_mode) ?? text(mesh?.mode);
+  const mode = (text(raw.healthcheck_mode) ?? (inMesh ? (meshMode === 'tcp' ? 'tcp' : meshMode === 'https' ? 'https' : 'http') : 'none')) as CompiledHealthcheck['mode'];
+  const lifecycle = isMapping(raw.lifecycle) ? raw.lifecycle : {};
+  const drainParams = isMapping(raw.drain_method_params) ? raw.drain_method_params : {};
+  const healthParams = isMapping(raw.bounce_health_params) ? raw.bounce_health_params : {};
+  const max = typeof raw.max_instances === 'number' ? raw.max_instances : undefined;
+  const min = num(raw.min_instances, 1);
+  const instances = max !== undefined ? Math.min(Math.max(num(raw.instances, min), min), max) : num(raw.instances, 1);
+  const deployGroup = deployGroupOf(svc.name, cluster, instance, raw);
+  const monitoring = compileMonitoring(svc, raw.monitoring, '10m');
+  const cpus = num(raw.cpus, 1);
+  const memMb = num(raw.mem, 4096);
+  const diskMb = num(raw.disk, 1024);
+  const containerPort = num(raw.container_port, 8888);
+  const injected: Record<string, string> = {
+    SERVICE: svc.name,
+    INSTANCE: instance,
+    CLUSTER: cluster,
+    DEPLOY_GROUP: deployGroup,
+    PORT: String(containerPort),
+    RESOURCE_CPUS: String(cpus),
+    RESOURCE_MEM: String(memMb),
+    RESOURCE_DISK: String(diskMb),
+    ...(monitoring.team ? { MONITORING_TEAM: monitoring.team } : {}),
+  };
+  const pairs: Array<[string, string]> = [];
+  if (isMapping(raw.env)) for (const [k, v] of Object.entries(raw.env)) if (typeof v === 'string') pairs.push([k, v]);
+  for (const [k, v] of Object.entries(injected)) pairs.push([`PAASTA_${k}`, v], [`ORZO_${k}`, v]);
+  pairs.push(['MESH_REGISTRATIONS', registrations.map((r) => r.name).join(',')]);
+  // Sorted, so the order keys were written in never changes the config hash.
+  const env = Object.fromEntries(pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
+
+  const spec: Omit<CompiledInstance, 'configHash'> = {
+    service: svc.name,
+    cluster,
+    instance,
+    file: f.path,
+    deployGroup,
+    replicas: { instances, min, max: max ?? instances, autoscaled: max !== undefined },
+    cpus,
+    cpuBurstAdd: num(raw.cpu_burst_add, 1),
+    memMb,
+    diskMb,
+    cmd: typeof raw.cmd === 'string' ? raw.cmd : Array.isArray(raw.cmd) ? strings(raw.cmd) : undefined,
+    args: strings(raw.args),
+    env,
+    containerPort,
+    healthcheck: {
+      mode,
+      uri: text(raw.healthcheck_uri) ?? text(mesh?.healthcheck_uri) ?? '/status',
+      cmd: text(raw.healthcheck_cmd),
+      gracePeriodSeconds: num(raw.healthcheck_grace_period_seconds, 60),
+      intervalSeconds: num(raw.healthcheck_interval_seconds, 10),
+      timeoutSeconds: num(raw.healthcheck_timeout_seconds, 10),
+      maxConsecutiveFailures: num(raw.healthcheck_max_consecutive_failures, 30),
+    },
+    bounce: {
+      method: (text(raw.bounce_method) ?? 'crossover') as CompiledBounce['method'],
+      marginFactor: num(raw.bounce_margin_factor, 0.95),
+      overprovisionFactor: num(raw.bounce_overprovision_factor, 1),
+      drainMethod: text(raw.drain_method) ?? (inMesh ? 'hacheck' : 'noop'),
+      drainDelaySeconds: num(drainParams.delay, inMesh ? 60 : 0),
+      terminationGracePeriodSeconds: num(lifecycle.termination_grace_period_seconds, 30),
+      minTaskUptimeSeconds: num(healthParams.min_task_uptime, 0),
+    },
+    registrations,
+    weight: num(raw.weight, 10),
+    monitoring,
+    pool: text(raw.pool) ?? 'default',
+  };
+  return { ...spec, configHash: configHash(spec) };
+}
+
+/**
+ * "config" + 8 hex of sha256 over the JSON of everything that needs a bounce: replica counts
+ * and the source file are left out, so scaling never bounces. The spec is built in a fixed
+ * key order (env sorted), so its JSON is canonical without a sorting pass.
+ */
+export function configHash(spec: Omit<CompiledInstance, 'configHash'>, forceBounce = ''): string {
+  const { replicas: _r, file: _f, ...bounceRelevant } = spec;
+  return `config${createHash('sha256').update(JSON.stringify(bounceRelevant) + forceBounce).digest('hex').slice(0, 8)}`;
+}
+
+/** Compiles the jobs of tron- and chronos-<cluster>.yaml to a schedule plus actions. */
+export function compileJobs(svc: LoadedService, system: SystemConfig): CompiledJob[] {
+  const out: CompiledJob[] = [];
+  for (const f of svc.jobs) {
+    if (f.src.problems.length || !isMapping(f.src.data)) continue;
+    for (const job of instanceNames(f.src.data)) {
+      const own = f.src.data[job];
+      if (!isMapping(own)) continue;
+      const raw = { ...own };
+      const base = { cpus: num(raw.cpus ?? system.defaults.cpus, 1), memMb: num(raw.mem ?? system.defaults.mem, 4096) };
+      const actionOf = (name: string, a: Record<string, unknown>): CompiledAction => ({
+        name,
+        command: text(a.command) ?? text(a.cmd) ?? '',
+        executor: text(a.executor) ?? 'paasta',
+        requires: strings(a.requires),
+        cpus: num(a.cpus, base.cpus),
+        memMb: num(a.mem, base.memMb),
+        env: isMapping(a.env) ? (Object.fromEntries(Object.entries(a.env).filter(([, v]) => typeof v === 'string')) as Record<string, string>) : {},
+      });
+      let actions: CompiledAction[];
+      if (f.flavor === 'chronos') actions = [actionOf(job, { ...raw, command: raw.cmd })];
+      else if (Array.isArray(raw.actions)) actions = raw.actions.filter(isMapping).map((a, i) => actionOf(text(a.name) ?? `action${i + 1}`, a));
+      else actions = isMapping(raw.actions) ? Object.entries(raw.actions).filter(([, a]) => isMapping(a)).map(([n, a]) => actionOf(n, a as Record<string, unknown>)) : [];
+      const schedule = isMapping(raw.schedule) ? `${text(raw.schedule.type) ?? ''} ${text(raw.schedule.value) ?? ''}`.trim() : (text(raw.schedule) ?? (Array.isArray(raw.parents) ? `after ${strings(raw.parents).join(',')}` : ''));
+      out.push({
+        service: svc.name,
+        cluster: f.cluster!,
+        job,
+        file: f.path,
+        flavor: f.flavor === 'chronos' ? 'chronos' : 'tron',
+        deployGroup: deployGroupOf(svc.name, f.cluster!, job, raw),
+        schedule,
+        enabled: f.flavor === 'chronos' ? !bool(raw.disabled, false) : bool(raw.enabled, true),
+        actions,
+        monitoring: compileMonitoring(svc, raw.monitoring),
+      });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,136 @@
+import { ConfigProblem, didYouMean } from '../problems';
+import { parseDuration } from '../parse';
+import { KeyPath, YamlSource } from '../yaml-source';
+import { KeyTable, ValueType } from './key';
+
+export interface ValidationContext {
+  src: YamlSource;
+  problems: ConfigProblem[];
+}
+
+export function problemAt(ctx: ValidationContext, path: KeyPath, message: string, extra: Partial<ConfigProblem> = {}): void {
+  const { line, column } = ctx.src.locate(path);
+  ctx.problems.push({ file: ctx.src.file, line, column, path: path.join('.'), message, severity: 'error', ...extra });
+}
+
+export function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return 'nothing';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'string') return `"${value.length > 40 ? `${value.slice(0, 40)}...` : value}"`;
+  return `${typeof value} ${String(value)}`;
+}
+
+export function isMapping(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const REQUIRED = new WeakMap<KeyTable, string[]>();
+
+function requiredKeys(table: KeyTable): string[] {
+  let keys = REQUIRED.get(table);
+  if (!keys) REQUIRED.set(table, (keys = Object.entries(table).filter(([, d]) => d.required).map(([k]) => k)));
+  return keys;
+}
+
+/** Validates a mapping against a key table: unknown keys (with a suggestion), required keys, types. */
+export function validateMapping(ctx: ValidationContext, value: unknown, table: KeyTable, path: KeyPath, what: string): void {
+  if (!isMapping(value)) {
+    problemAt(ctx, path, `${what} must be a mapping`, { expected: 'a mapping of keys', found: describeValue(value) });
+    return;
+  }
+  for (const key of requiredKeys(table)) {
+    if (value[key] === undefined) problemAt(ctx, path, `missing required key ${key}`, { hint: table[key]!.description });
+  }
+  for (const [key, v] of Object.entries(value)) {
+    const def = table[key];
+    if (!def) {
+      const suggestion = didYouMean(key, Object.keys(table));
+      if (suggestion) problemAt(ctx, [...path, key], `unknown key ${key}`, { found: key, hint: `did you mean ${suggestion}?` });
+      else problemAt(ctx, [...path, key], `unknown key ${key}: not a PaaSTA or Orzo key, ignored`, { severity: 'warning' });
+      continue;
+    }
+    validateValue(ctx, v, def.type, [...path, key]);
+  }
+}
+
+export function validateValue(ctx: ValidationContext, value: unknown, type: ValueType, path: KeyPath): void {
+  const wrong = (expected: string, hint?: string) => problemAt(ctx, path, 'wrong type or value', { expected, found: describeValue(value), hint });
+  switch (type.t) {
+    case 'any':
+      return;
+    case 'string':
+      if (typeof value !== 'string') return wrong('a string', typeof value === 'number' || typeof value === 'boolean' ? 'quote it' : undefined);
+      if (type.enum && !type.enum.includes(value)) {
+        const s = didYouMean(value, type.enum);
+        return wrong(`one of ${type.enum.join(', ')}`, s ? `did you mean ${s}?` : undefined);
+      }
+      if (type.pattern && !type.pattern.test(value)) return wrong(type.patternHint ?? `text matching ${type.pattern}`);
+      return;
+    case 'number':
+    case 'integer': {
+      if (typeof value !== 'number' || !Number.isFinite(value)) return wrong(type.t === 'integer' ? 'a whole number' : 'a number', typeof value === 'string' && !Number.isNaN(Number(value)) ? 'remove the quotes' : undefined);
+      if (type.t === 'integer' && !Number.isInteger(value)) return wrong('a whole number');
+      const exclusive = type.t === 'number' && type.exclusiveMin;
+      if (type.min !== undefined && (exclusive ? value <= type.min : value < type.min)) return wrong(`a number ${exclusive ? '>' : '>='} ${type.min}${type.max !== undefined ? ` and <= ${type.max}` : ''}`);
+      if (type.max !== undefined && value > type.max) return wrong(`a number <= ${type.max}`);
+      return;
+    }
+    case 'boolean':
+      if (typeof value !== 'boolean') return wrong('true or false', typeof value === 'string' && /^(true|false|yes|no)$/i.test(value) ? 'remove the quotes' : undefined);
+      return;
+    case 'duration':
+      if (parseDuration(value) === null) return wrong('a duration like 30s, 10m, 1h or 1D');
+      return;
+    case 'port-or-null':
+      if (value === null) return;
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65535) return wrong('a port 1-65535, or null for discovery only');
+      return;
+    case 'string-list':
+      if (!Array.isArray(value)) return wrong('a list of strings');
+      value.forEach((item, i) => validateValue(ctx, item, { t: 'string', pattern: type.pattern, patternHint: type.patternHint }, [...path, i]));
+      return;
+    case 'string-or-list':
+      if (typeof value === 'string') return;
+      if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) return wrong('a string or a list of strings');
+      return;
+    case 'string-map':
+      if (!isMapping(value)) return wrong('a mapping of names to strings');
+      for (const [k, v] of Object.entries(value)) {
+        if (typeof v !== 'string') problemAt(ctx, [...path, k], 'wrong type or value', { expected: 'a string', found: describeValue(v), hint: 'quote it' });
+      }
+      return;
+    case 'map':
+      if (!isMapping(value)) return wrong('a mapping');
+      if (type.keys) validateMapping(ctx, value, type.keys, path, path.join('.'));
+      return;
+    case 'list':
+      if (!Array.isArray(value)) return wrong('a list');
+      if (type.items) value.forEach((item, i) => validateMapping(ctx, item, type.items!, [...path, i], `item ${i + 1}`));
+      return;
+    case 'oneof': {
+      const trial: ValidationContext = { src: ctx.src, problems: [] };
+      for (const option of type.of) {
+        trial.problems = [];
+        validateValue(trial, value, option, path);
+        if (trial.problems.length === 0) return;
+      }
+      return wrong(type.of.map(describeType).join(' or '));
+    }
+  }
+}
+
+export function describeType(type: ValueType): string {
+  switch (type.t) {
+    case 'string':
+      return type.enum ? `one of ${type.enum.join(', ')}` : 'a string';
+    case 'integer':
+      return 'a whole number';
+    case 'oneof':
+      return type.of.map(describeType).join(' or ');
+    case 'port-or-null':
+      return 'a port or null';
+    default:
+      return `a ${type.t.replace('-', ' ')}`;
+  }
+}

@@ -1,0 +1,128 @@
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { CompiledInstance, CompiledJob, compileInstances, compileJobs } from './compile';
+import { LoadedService, loadServices } from './load';
+import { ConfigProblem, didYouMean } from './problems';
+import { isMapping } from './schema/validate';
+import { SystemConfig, loadSystemConfig } from './system-config';
+import { BUILD_STEPS, validateServices } from './validate-tree';
+
+export interface PipelineStep {
+  step: string;
+  /** A deploy group (gets a version) rather than a build step. */
+  deployGroup: boolean;
+  triggerNextStepManually: boolean;
+  command?: string;
+  /** Steps that run together with this one (a `parallel:` block). */
+  parallelGroup?: number;
+}
+
+export interface CompiledService {
+  name: string;
+  dir: string;
+  description?: string;
+  gitUrl?: string;
+  team?: string;
+  pipeline: PipelineStep[];
+  instances: CompiledInstance[];
+  jobs: CompiledJob[];
+}
+
+export interface SoaConfigsResult {
+  system: SystemConfig;
+  services: CompiledService[];
+  /** Errors and warnings, ordered by file, line and column. */
+  problems: ConfigProblem[];
+  errors: number;
+  warnings: number;
+}
+
+export interface LoadOptions {
+  /** Default: the system config's soa_dir. */
+  soaDir?: string;
+  /** Validate and compile only this service (the rest of the tree is read for cross-service rules). */
+  service?: string;
+  system?: SystemConfig;
+}
+
+/** Load, validate and compile a soa-configs tree. Never throws for bad input: it reports it. */
+export function loadSoaConfigs(options: LoadOptions = {}): SoaConfigsResult {
+  const systemResult = options.system ? { config: options.system, problems: [] } : loadSystemConfig();
+  const system = systemResult.config;
+  const soaDir = options.soaDir ?? system.soaDir;
+  const problems: ConfigProblem[] = [...systemResult.problems];
+  if (!existsSync(soaDir) || !statSync(soaDir).isDirectory()) {
+    problems.push({ file: soaDir, line: 0, column: 0, path: '', message: 'soa-configs directory not found', hint: 'pass -y <dir>, or set soa_dir in orzo.yaml / ORZO_SOA_DIR', severity: 'error' });
+    return finish(system, [], problems);
+  }
+  const all = loadServices(soaDir);
+  let selected: LoadedService[] = all;
+  if (options.service !== undefined) {
+    const one = all.find((s) => s.name === options.service);
+    if (!one) {
+      const s = didYouMean(options.service, all.map((x) => x.name));
+      problems.push({ file: join(soaDir, options.service), line: 0, column: 0, path: '', message: `unknown service ${options.service}: no such directory in ${soaDir}`, hint: s ? `did you mean ${s}?` : undefined, severity: 'error' });
+      return finish(system, [], problems);
+    }
+    selected = [one];
+  }
+  const found = validateServices(selected, all, system);
+  problems.push(...found);
+  const failing = new Set(found.filter((p) => p.severity === 'error').map((p) => p.file));
+  const byName = new Map(all.map((s) => [s.name, s]));
+  const services = selected
+    .filter((s) => ![...failing].some((f) => f === s.dir || f.startsWith(`${s.dir}/`)))
+    .map((s) => compileService(s, byName, system));
+  return finish(system, services, problems);
+}
+
+function finish(system: SystemConfig, services: CompiledService[], problems: ConfigProblem[]): SoaConfigsResult {
+  problems.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column);
+  return { system, services, problems, errors: problems.filter((p) => p.severity === 'error').length, warnings: problems.filter((p) => p.severity === 'warning').length };
+}
+
+export function compileService(svc: LoadedService, all: ReadonlyMap<string, LoadedService>, system: SystemConfig): CompiledService {
+  const sd = isMapping(svc.service?.src.data) ? svc.service!.src.data : {};
+  const instances = compileInstances(svc, all, system);
+  return {
+    name: svc.name,
+    dir: svc.dir,
+    description: typeof sd.description === 'string' ? sd.description : undefined,
+    gitUrl: typeof sd.git_url === 'string' ? sd.git_url : undefined,
+    team: instances[0]?.monitoring.team ?? teamOf(svc),
+    pipeline: pipelineOf(svc.deploy?.src.data),
+    instances,
+    jobs: compileJobs(svc, system),
+  };
+}
+
+function teamOf(svc: LoadedService): string | undefined {
+  const m = svc.monitoring?.src.data;
+  if (isMapping(m) && typeof m.team === 'string') return m.team;
+  const sd = svc.service?.src.data;
+  return isMapping(sd) && isMapping(sd.monitoring) && typeof sd.monitoring.team === 'string' ? sd.monitoring.team : undefined;
+}
+
+export function pipelineOf(data: unknown): PipelineStep[] {
+  const out: PipelineStep[] = [];
+  if (!isMapping(data) || !Array.isArray(data.pipeline)) return out;
+  let group = 0;
+  const add = (s: Record<string, unknown>, parallelGroup?: number) => {
+    if (typeof s.step !== 'string') return;
+    out.push({
+      step: s.step,
+      deployGroup: !BUILD_STEPS.includes(s.step),
+      triggerNextStepManually: s.trigger_next_step_manually === true,
+      command: typeof s.command === 'string' ? s.command : undefined,
+      parallelGroup,
+    });
+  };
+  for (const s of data.pipeline) {
+    if (!isMapping(s)) continue;
+    if (Array.isArray(s.parallel)) {
+      group++;
+      for (const p of s.parallel) if (isMapping(p)) add(p, group);
+    } else add(s);
+  }
+  return out;
+}
