@@ -73,6 +73,48 @@ canary:
   deploy_group: prod.canary
 \`\`\`
 
+## A complete service
+
+\`examples/soa-configs/hello\` (\`orzo info -s hello -y examples/soa-configs\`):
+
+\`\`\`yaml
+# service.yaml
+description: A tiny HTTP service that answers /status and shows its version.
+git_url: ../../services/hello
+
+# deploy.yaml
+pipeline:
+  - step: local.main
+
+# kubernetes-local.yaml
+_defaults: &defaults
+  cpus: 0.1
+  mem: 64
+  container_port: 8080
+main:
+  <<: *defaults
+  instances: 3
+  registrations: ['hello.main']
+  deploy_group: local.main
+
+# smartstack.yaml
+main:
+  proxy_port: 20001
+  mode: http
+  healthcheck_uri: /status
+
+# monitoring.yaml
+team: operations
+page: false
+
+# tron-local.yaml (a job; not in the example)
+nightly-report:
+  schedule: "daily 04:00:00"
+  actions:
+    build: {command: ./report --build}
+    mail: {command: ./report --mail, requires: [build]}
+\`\`\`
+
 ## Precedence
 
 - Instance keys: the instance (with the templates it merges) > system \`defaults:\` in
