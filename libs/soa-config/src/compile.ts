@@ -112,8 +112,9 @@ const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is
 
 /** Monitoring: instance `monitoring:` > monitoring.yaml > service.yaml `monitoring:` > defaults. */
 export function compileMonitoring(svc: LoadedService, instanceMonitoring: unknown, defaultAlertAfter = '5m'): CompiledMonitoring {
-  const layers = [instanceMonitoring, svc.monitoring?.src.data, isMapping(svc.service?.src.data) ? svc.service!.src.data.monitoring : undefined].filter(isMapping);
-  const pick = (key: string): unknown => layers.find((l) => l[key] !== undefined)?.[key];
+  const base = serviceMonitoring(svc);
+  const own = isMapping(instanceMonitoring) ? instanceMonitoring : undefined;
+  const pick = (key: string): unknown => (own && own[key] !== undefined ? own[key] : base[key]);
   const realert = pick('realert_every');
   const notification = pick('notification_email');
   return {
@@ -129,6 +130,19 @@ export function compileMonitoring(svc: LoadedService, instanceMonitoring: unknow
     checkEverySeconds: parseDuration(pick('check_every') ?? '1m') ?? 60,
     checkOomEvents: bool(pick('check_oom_events'), true),
   };
+}
+
+const SERVICE_MONITORING = new WeakMap<LoadedService, Record<string, unknown>>();
+
+/** monitoring.yaml over service.yaml `monitoring:`, merged once per service. */
+function serviceMonitoring(svc: LoadedService): Record<string, unknown> {
+  let merged = SERVICE_MONITORING.get(svc);
+  if (!merged) {
+    const fromService = isMapping(svc.service?.src.data) && isMapping(svc.service!.src.data.monitoring) ? svc.service!.src.data.monitoring : {};
+    const fromFile = isMapping(svc.monitoring?.src.data) ? svc.monitoring!.src.data : {};
+    SERVICE_MONITORING.set(svc, (merged = { ...fromService, ...fromFile }));
+  }
+  return merged;
 }
 
 function smartstackNamespace(all: ReadonlyMap<string, LoadedService>, reg: string): Record<string, unknown> | undefined {

@@ -51,8 +51,9 @@ export function listServiceFiles(serviceDir: string): SoaFile[] {
 
 /** Service names: the directories of a soa-configs tree (hidden ones skipped). */
 export function listServices(soaDir: string): string[] {
-  return readdirSync(soaDir)
-    .filter((name) => !name.startsWith('.') && statSync(join(soaDir, name)).isDirectory())
+  return readdirSync(soaDir, { withFileTypes: true })
+    .filter((e) => !e.name.startsWith('.') && (e.isDirectory() || (e.isSymbolicLink() && statSync(join(soaDir, e.name)).isDirectory())))
+    .map((e) => e.name)
     .sort();
 }
 
