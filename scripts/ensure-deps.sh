@@ -9,6 +9,8 @@ command -v nats-server >/dev/null || need_apt+=(nats-server)
 command -v protoc >/dev/null || need_apt+=(protobuf-compiler)
 [[ -f /usr/include/google/protobuf/struct.proto ]] || need_apt+=(libprotobuf-dev)
 command -v psql >/dev/null || need_apt+=(postgresql-client)
+command -v dockerd >/dev/null || need_apt+=(docker.io)
+ldd /bin/busybox 2>&1 | grep -q 'not a dynamic executable' || need_apt+=(busybox-static)
 if ((${#need_apt[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
     echo "missing Debian packages: ${need_apt[*]}; install them with: sudo apt-get install -y ${need_apt[*]}" >&2
@@ -17,6 +19,19 @@ if ((${#need_apt[@]})); then
   echo "installing ${need_apt[*]} ..."
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+# Docker Engine: started here when it is installed but not running (logs in /var/log/orzo).
+if ! docker info >/dev/null 2>&1; then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "Docker Engine is not running: start dockerd (tests and npm start need it)" >&2
+    exit 1
+  fi
+  mkdir -p /var/log/orzo
+  echo "starting dockerd (log /var/log/orzo/dockerd.log) ..."
+  nohup dockerd >/var/log/orzo/dockerd.log 2>&1 &
+  for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
+  docker info >/dev/null 2>&1 || { echo "dockerd did not start; see /var/log/orzo/dockerd.log" >&2; tail -20 /var/log/orzo/dockerd.log >&2; exit 1; }
 fi
 
 stamp=node_modules/.orzo-installed

@@ -2,3 +2,4 @@ export * from './ports';
 export * from './wait';
 export * from './nats-server';
 export * from './databases';
+export * from './docker';

@@ -1,0 +1,199 @@
+import Docker from 'dockerode';
+
+/** Labels Orzo puts on every container it runs; they are how it finds its own after a restart. */
+export const Labels = {
+  managed: 'orzo.managed',
+  service: 'orzo.service',
+  instance: 'orzo.instance',
+  cluster: 'orzo.cluster',
+  gitSha: 'orzo.git_sha',
+  configHash: 'orzo.config_hash',
+} as const;
+
+export interface ReplicaRequest {
+  service: string;
+  instance: string;
+  cluster: string;
+  image: string;
+  gitSha: string;
+  configHash: string;
+  cpus: number;
+  memMb: number;
+  env: Record<string, string>;
+  containerPort: number;
+  /** A string runs under /bin/sh -c; a list is exec'd directly. */
+  cmd?: string | string[];
+  args?: string[];
+}
+
+export interface Replica {
+  id: string;
+  name: string;
+  service: string;
+  instance: string;
+  cluster: string;
+  gitSha: string;
+  configHash: string;
+  image: string;
+  /** Docker's state: created, running, exited, dead, ... */
+  state: string;
+  running: boolean;
+  /** The port on 127.0.0.1 that reaches the container port. */
+  hostPort?: number;
+  startedAt?: string;
+  exitCode?: number;
+  oomKilled?: boolean;
+}
+
+export class ImageNotFoundError extends Error {
+  constructor(readonly image: string) {
+    super(`image ${image} does not exist on this Docker engine (no registry is reachable to pull it)`);
+    this.name = 'ImageNotFoundError';
+  }
+}
+
+export interface EngineEvent {
+  action: string;
+  containerId: string;
+  labels: Record<string, string>;
+  exitCode?: number;
+  time: number;
+}
+
+/**
+ * The Docker Engine behind scheduler-bridge: runs, finds, stops and removes the replicas of
+ * Orzo instances. Every container carries Orzo's labels, resource limits (cpus -> NanoCpus,
+ * mem -> Memory), the instance env, and a host port on 127.0.0.1 for its container port.
+ */
+export class DockerEngine {
+  constructor(readonly docker: Docker = new Docker()) {}
+
+  async run(req: ReplicaRequest): Promise<Replica> {
+    try {
+      await this.docker.getImage(req.image).inspect();
+    } catch {
+      throw new ImageNotFoundError(req.image);
+    }
+    const port = `${req.containerPort}/tcp`;
+    const container = await this.docker.createContainer({
+      name: `orzo-${req.service}-${req.instance}-${req.gitSha.slice(0, 8)}-${Math.random().toString(36).slice(2, 8)}`,
+      Image: req.image,
+      Env: Object.entries(req.env).map(([k, v]) => `${k}=${v}`),
+      Labels: {
+        [Labels.managed]: 'true',
+        [Labels.service]: req.service,
+        [Labels.instance]: req.instance,
+        [Labels.cluster]: req.cluster,
+        [Labels.gitSha]: req.gitSha,
+        [Labels.configHash]: req.configHash,
+      },
+      ...(req.cmd !== undefined ? { Cmd: typeof req.cmd === 'string' ? ['/bin/sh', '-c', req.cmd] : req.cmd } : req.args?.length ? { Cmd: req.args } : {}),
+      ExposedPorts: { [port]: {} },
+      HostConfig: {
+        NanoCpus: Math.round(req.cpus * 1e9),
+        Memory: Math.round(req.memMb * 1024 * 1024),
+        PortBindings: { [port]: [{ HostIp: '127.0.0.1', HostPort: '' }] },
+        RestartPolicy: { Name: 'no' },
+      },
+    });
+    await container.start();
+    return this.inspect(container.id);
+  }
+
+  async inspect(id: string): Promise<Replica> {
+    const info = await this.docker.getContainer(id).inspect();
+    const labels = info.Config.Labels ?? {};
+    const binding = Object.values(info.NetworkSettings.Ports ?? {}).find((b) => b && b.length)?.[0];
+    return {
+      id: info.Id,
+      name: info.Name.replace(/^\//, ''),
+      service: labels[Labels.service] ?? '',
+      instance: labels[Labels.instance] ?? '',
+      cluster: labels[Labels.cluster] ?? '',
+      gitSha: labels[Labels.gitSha] ?? '',
+      configHash: labels[Labels.configHash] ?? '',
+      image: info.Config.Image,
+      state: info.State.Status,
+      running: info.State.Running,
+      hostPort: binding ? Number(binding.HostPort) : undefined,
+      startedAt: info.State.StartedAt,
+      exitCode: info.State.Running ? undefined : info.State.ExitCode,
+      oomKilled: info.State.OOMKilled,
+    };
+  }
+
+  /** Orzo's replicas (running or not), optionally of one service / instance / cluster. */
+  async list(filter: { service?: string; instance?: string; cluster?: string } = {}): Promise<Replica[]> {
+    const label = [`${Labels.managed}=true`];
+    if (filter.service) label.push(`${Labels.service}=${filter.service}`);
+    if (filter.instance) label.push(`${Labels.instance}=${filter.instance}`);
+    if (filter.cluster) label.push(`${Labels.cluster}=${filter.cluster}`);
+    const containers = await this.docker.listContainers({ all: true, filters: { label } });
+    const replicas = await Promise.all(containers.map((c) => this.inspect(c.Id).catch(() => undefined)));
+    return replicas.filter((r): r is Replica => !!r);
+  }
+
+  /** SIGTERM, then SIGKILL after the grace period. Stopping a stopped replica is not an error. */
+  async stop(id: string, graceSeconds: number): Promise<void> {
+    try {
+      await this.docker.getContainer(id).stop({ t: Math.max(0, Math.round(graceSeconds)) });
+    } catch (err) {
+      if (!isStatus(err, 304) && !isStatus(err, 404)) throw err;
+    }
+  }
+
+  async remove(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).remove({ force: true });
+    } catch (err) {
+      if (!isStatus(err, 404)) throw err;
+    }
+  }
+
+  /**
+   * Follows the engine's container events for Orzo's replicas (die, oom, start, destroy,
+   * health_status), reconnecting with `since` after a break. Returns a function that stops it.
+   */
+  watch(onEvent: (e: EngineEvent) => void, onError: (err: Error) => void = () => undefined): () => void {
+    let stopped = false;
+    let since = Math.floor(Date.now() / 1000);
+    let current: NodeJS.ReadableStream | undefined;
+    const connect = async (): Promise<void> => {
+      while (!stopped) {
+        try {
+          const stream = (await this.docker.getEvents({ since, filters: { type: ['container'], label: [`${Labels.managed}=true`] } })) as NodeJS.ReadableStream;
+          current = stream;
+          let buffer = '';
+          await new Promise<void>((resolve) => {
+            stream.on('data', (chunk: Buffer) => {
+              buffer += chunk.toString();
+              const lines = buffer.split('\n');
+              buffer = lines.pop() ?? '';
+              for (const line of lines) {
+                if (!line.trim()) continue;
+                const e = JSON.parse(line) as { Action: string; Actor: { ID: string; Attributes: Record<string, string> }; time: number };
+                since = e.time;
+                const { exitCode, ...labels } = e.Actor.Attributes;
+                onEvent({ action: e.Action, containerId: e.Actor.ID, labels, exitCode: exitCode !== undefined ? Number(exitCode) : undefined, time: e.time });
+              }
+            });
+            stream.on('end', resolve);
+            stream.on('error', resolve);
+          });
+        } catch (err) {
+          onError(err as Error);
+        }
+        if (!stopped) await new Promise((r) => setTimeout(r, 1000));
+      }
+    };
+    void connect();
+    return () => {
+      stopped = true;
+      (current as unknown as { destroy?: () => void })?.destroy?.();
+    };
+  }
+}
+
+function isStatus(err: unknown, code: number): boolean {
+  return (err as { statusCode?: number })?.statusCode === code;
+}

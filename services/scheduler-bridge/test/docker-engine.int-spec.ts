@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import Docker from 'dockerode';
+import { buildImage, ensureBusyboxBase, waitFor } from '@orzo/testing';
+import { DockerEngine, EngineEvent, ImageNotFoundError, ReplicaRequest } from '../src/docker-engine';
+
+const examples = join(__dirname, '..', '..', '..', '..', 'examples', 'services', 'hello');
+const cluster = `test-${process.pid}`;
+
+describe('DockerEngine on a real Docker Engine', () => {
+  const docker = new Docker();
+  const engine = new DockerEngine(docker);
+  const image = 'orzo-test/hello:engine';
+  const request = (over: Partial<ReplicaRequest> = {}): ReplicaRequest => ({
+    service: 'hello',
+    instance: 'main',
+    cluster,
+    image,
+    gitSha: 'abcdef1234567890',
+    configHash: 'config12345678',
+    cpus: 0.25,
+    memMb: 32,
+    env: { ORZO_PORT: '8080', GREETING: 'hi' },
+    containerPort: 8080,
+    ...over,
+  });
+
+  before(async () => {
+    await ensureBusyboxBase(docker);
+    await buildImage(docker, { context: examples, tag: image, buildargs: { VERSION: 'engine-test' } });
+  });
+  after(async () => {
+    for (const r of await engine.list({ cluster })) await engine.remove(r.id);
+  });
+
+  it('runs a replica with labels, limits, env and a 127.0.0.1 host port that answers', async () => {
+    const r = await engine.run(request());
+    assert.equal(r.running, true);
+    assert.deepEqual([r.service, r.instance, r.cluster, r.gitSha, r.configHash], ['hello', 'main', cluster, 'abcdef1234567890', 'config12345678']);
+    assert.ok(r.hostPort && r.hostPort > 0);
+    const info = await docker.getContainer(r.id).inspect();
+    assert.equal(info.HostConfig.NanoCpus, 250_000_000);
+    assert.equal(info.HostConfig.Memory, 32 * 1024 * 1024);
+    assert.ok(info.Config.Env.includes('GREETING=hi'));
+    const body = await waitFor(async () => (await fetch(`http://127.0.0.1:${r.hostPort}/version`)).text(), { what: 'the replica to answer' });
+    assert.equal(body.trim(), 'engine-test');
+  });
+
+  it('finds its replicas by labels, and reports a stopped one with its exit code', async () => {
+    const events: EngineEvent[] = [];
+    const unwatch = engine.watch((e) => events.push(e));
+    try {
+      const r = await engine.run(request({ instance: 'worker', cmd: 'sleep 30' }));
+      const found = await engine.list({ cluster, instance: 'worker' });
+      assert.deepEqual(found.map((x) => x.id), [r.id]);
+      await engine.stop(r.id, 1);
+      const stopped = await engine.inspect(r.id);
+      assert.equal(stopped.running, false);
+      assert.notEqual(stopped.exitCode, undefined);
+      await waitFor(() => events.find((e) => e.action === 'die' && e.containerId === r.id), { what: 'the die event' });
+      const die = events.find((e) => e.action === 'die' && e.containerId === r.id)!;
+      assert.equal(die.labels['orzo.instance'], 'worker');
+      await engine.stop(r.id, 1);
+      await engine.remove(r.id);
+      await engine.remove(r.id);
+      assert.deepEqual(await engine.list({ cluster, instance: 'worker' }), []);
+    } finally {
+      unwatch();
+    }
+  });
+
+  it('refuses an image that does not exist with a clear error, creating nothing', async () => {
+    const before = (await engine.list({ cluster })).length;
+    await assert.rejects(engine.run(request({ image: 'orzo-test/nothing:here' })), ImageNotFoundError);
+    assert.equal((await engine.list({ cluster })).length, before);
+  });
+});
