@@ -9,6 +9,9 @@ bash scripts/ensure-deps.sh
 echo "building ..."
 npx tsc -b tsconfig.json
 
+# Until a soa_dir is configured (orzo.yaml or ORZO_SOA_DIR), serve the example service's configs.
+export ORZO_SOA_DIR="${ORZO_SOA_DIR:-$PWD/examples/soa-configs}"
+
 nats_pid=""
 if [[ -z "${ORZO_NATS_URL:-}" ]] && ! (exec 3<>/dev/tcp/127.0.0.1/4222) 2>/dev/null; then
   mkdir -p .orzo/nats
@@ -21,9 +24,10 @@ fi
 
 cat <<MSG
 
-Orzo is starting: control-api :7106, builder :7101, jenkins-hook :7102, scheduler-bridge :7103,
+Orzo is starting: control-api :7106 (gRPC :50051), builder :7101, jenkins-hook :7102, scheduler-bridge :7103,
 discovery-publisher :7104, monitor-bridge :7105 (each serves /healthz and /metrics).
-Data: ${ORZO_DATA_DIR:-$PWD/.orzo/data}. Press Ctrl-C to stop.
+Data: ${ORZO_DATA_DIR:-$PWD/.orzo/data}. soa-configs: $ORZO_SOA_DIR. Press Ctrl-C to stop.
+Try: npx orzo status -s hello    npx orzo mark-for-deployment -s hello -l local.main -c <sha>
 
 MSG
 node cli/bin/orzo.js up

@@ -1,5 +1,6 @@
 import { ORZO_SERVICES } from '@orzo/contracts';
 import { Output, migrateAll, up } from './platform-runner';
+import { markForDeployment, status } from './api-commands';
 import { UsageError, info, list, validate } from './soa-commands';
 import { cliVersion } from './repo';
 
@@ -20,7 +21,13 @@ soa-configs (see docs/soa-configs.md; -y defaults to soa_dir of orzo.yaml, ./soa
   info -s service [-y soa_dir] [--json]
                   instances per cluster, deploy groups, endpoints and proxy ports, team
 
-Coming with the next capabilities: mark-for-deployment, status, cook-image, logs,
+Deploys (talk to control-api over gRPC: --control-api host:port, ORZO_CONTROL_API, default 127.0.0.1:50051):
+  mark-for-deployment -s service -l deploy_group (--image ref | -c sha)
+                  record the version a deploy group should run; control-api publishes the deploy
+  status -s service [-c cluster] [-i instance] [--json]
+                  desired version, state, replicas and endpoints of each instance
+
+Coming with the next capabilities: mark-for-deployment --wait, cook-image, logs,
 get-latest-deployment.
 
 Options:
@@ -65,6 +72,10 @@ async function run(command: string, rest: string[], io: Output): Promise<number>
       return list(rest, io);
     case 'info':
       return info(rest, io);
+    case 'mark-for-deployment':
+      return markForDeployment(rest, io);
+    case 'status':
+      return status(rest, io);
     case 'services':
       for (const s of ORZO_SERVICES) io.out(`${s.name.padEnd(20)} :${s.httpPort}  ${s.owns}`);
       return 0;

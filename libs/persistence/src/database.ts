@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { AnyEntity, EntitySchema, MigrationObject, MikroORM, Options } from '@mikro-orm/core';
+import { MigrationObject, MikroORM, Options } from '@mikro-orm/core';
 import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
 import { EntityManager as SqlEntityManager } from '@mikro-orm/knex';
 import { Migrator } from '@mikro-orm/migrations';
@@ -13,7 +13,8 @@ export interface DatabaseOptions {
   url: string;
   /** PostgreSQL schema that holds this service's tables (ignored for SQLite). */
   schema: string;
-  entities?: EntitySchema<AnyEntity>[] | (new (...args: never[]) => AnyEntity)[];
+  /** EntitySchema instances or entity classes of the service. */
+  entities?: readonly unknown[];
   /** The service's own migrations, run after the platform's. */
   migrations?: MigrationObject[];
   debug?: boolean;

@@ -1,5 +1,11 @@
 import { Module } from '@nestjs/common';
+import { MarkService } from './deploy/mark.service';
+import { OutboxRelay } from './deploy/outbox';
+import { SoaConfigSource } from './deploy/soa-config.source';
+import { GrpcServer } from './grpc/grpc.server';
+import { ReplicaViewHandlers } from './status/replica-view.handlers';
+import { StatusService } from './status/status.service';
 
-/** control-api: owns desired state and history behind the gRPC API. Its handlers and adapters register here. */
-@Module({})
+/** control-api: owns desired state and history behind the gRPC API. */
+@Module({ providers: [SoaConfigSource, OutboxRelay, MarkService, StatusService, ReplicaViewHandlers, GrpcServer] })
 export class ControlApiModule {}

@@ -1,5 +1,4 @@
 import { runService } from '@orzo/platform';
-import { orzoService } from '@orzo/runtime';
-import { ControlApiModule } from './control-api.module';
+import { controlApi } from './definition';
 
-void runService(orzoService({ service: 'control-api', httpPort: 7106, module: () => ControlApiModule }));
+void runService(controlApi);

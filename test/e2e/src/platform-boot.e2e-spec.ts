@@ -26,7 +26,16 @@ describe('the platform on one machine', () => {
   });
 
   it('`orzo up` migrates and boots all six services, each healthy with metrics, and Ctrl-C stops them cleanly', async () => {
-    const env: NodeJS.ProcessEnv = { ...process.env, ORZO_NATS_URL: nats.url, ORZO_DATA_DIR: mkdtempSync(join(tmpdir(), 'orzo-e2e-')), ORZO_LOG_LEVEL: 'info' };
+    const grpcPort = await freePort();
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      ORZO_NATS_URL: nats.url,
+      ORZO_DATA_DIR: mkdtempSync(join(tmpdir(), 'orzo-e2e-')),
+      ORZO_LOG_LEVEL: 'info',
+      ORZO_SOA_DIR: join(root, 'examples', 'soa-configs'),
+      ORZO_GRPC_PORT: String(grpcPort),
+      ORZO_CONTROL_API: `127.0.0.1:${grpcPort}`,
+    };
     const ports: Record<string, number> = {};
     for (const { name } of ORZO_SERVICES) {
       ports[name] = await freePort();
@@ -47,11 +56,22 @@ describe('the platform on one machine', () => {
           { timeoutMs: 60_000, what: `${name} /healthz (output so far:\n${output.slice(-2000)})` },
         );
         assert.equal(health.body.service, name);
-        assert.deepEqual(Object.keys(health.body.checks as object).sort(), ['database', 'nats']);
+        assert.deepEqual(Object.keys(health.body.checks as object).sort(), name === 'control-api' ? ['database', 'grpc', 'nats'] : ['database', 'nats']);
         const metrics = await (await fetch(`http://127.0.0.1:${ports[name]}/metrics`)).text();
         assert.match(metrics, new RegExp(`orzo_process_cpu_seconds_total\\{service="${name}"\\}`));
         assert.match(metrics, /# TYPE orzo_bus_events_handled_total counter/);
       }
+      // The CLI reaches control-api over gRPC: a mark is accepted, a bad one explained.
+      const sha = 'feedface00112233445566778899aabbccddeeff';
+      const mark = spawnSync(process.execPath, [orzo, 'mark-for-deployment', '-s', 'hello', '-l', 'local.main', '-c', sha], { env, encoding: 'utf8', timeout: 30_000 });
+      assert.equal(mark.status, 0, mark.stderr);
+      assert.match(mark.stdout, new RegExp(`Marked services-hello:orzo-${sha} for hello deploy group local.main`));
+      const st = spawnSync(process.execPath, [orzo, 'status', '-s', 'hello', '--json'], { env, encoding: 'utf8', timeout: 30_000 });
+      assert.equal(st.status, 0, st.stderr);
+      assert.equal((JSON.parse(st.stdout) as { instances: Array<{ desiredGitSha: string }> }).instances[0]!.desiredGitSha, sha);
+      const bad = spawnSync(process.execPath, [orzo, 'mark-for-deployment', '-s', 'nosuch', '-l', 'local.main', '-c', sha], { env, encoding: 'utf8', timeout: 30_000 });
+      assert.equal(bad.status, 1);
+      assert.match(bad.stderr, /NOT_FOUND: unknown service nosuch/);
       // Every service logs structured JSON carrying its name.
       const jsonLines = output.split('\n').filter((l) => l.includes('| {'));
       for (const { name } of ORZO_SERVICES) assert.ok(jsonLines.some((l) => JSON.parse(l.slice(l.indexOf('| ') + 2)).service === name), `${name} logs JSON`);
@@ -78,7 +98,7 @@ describe('the platform on one machine', () => {
   it('a service on PostgreSQL refuses an unmigrated schema, then runs after `migrate`', async () => {
     const schema = uniqueSchema('orzo_e2e');
     const port = await freePort();
-    const env = { ...process.env, ORZO_NATS_URL: nats.url, ORZO_DB_URL: testPostgresUrl(), ORZO_DB_SCHEMA: schema, ORZO_HTTP_PORT: String(port), ORZO_LOG_LEVEL: 'info' };
+    const env = { ...process.env, ORZO_NATS_URL: nats.url, ORZO_DB_URL: testPostgresUrl(), ORZO_DB_SCHEMA: schema, ORZO_HTTP_PORT: String(port), ORZO_GRPC_PORT: String(await freePort()), ORZO_LOG_LEVEL: 'info' };
     const refused = spawnSync(process.execPath, [mainOf('control-api')], { env, encoding: 'utf8', timeout: 60_000 });
     assert.equal(refused.status, 1);
     assert.match(refused.stdout, /pending migration/);

@@ -1,0 +1,85 @@
+import { parseArgs } from 'node:util';
+import { Metadata, ServiceError, credentials, status as grpcStatus } from '@grpc/grpc-js';
+import { api } from '@orzo/contracts';
+import type { Output } from './platform-runner';
+import { UsageError } from './soa-commands';
+
+const DEFAULT_ENDPOINT = '127.0.0.1:50051';
+
+function parse(argv: string[], options: Record<string, { type: 'string' | 'boolean'; short?: string }>) {
+  try {
+    return parseArgs({ args: argv, options: { ...options, 'control-api': { type: 'string' } }, strict: true, allowPositionals: false }).values as Record<string, string | boolean | undefined>;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+function client(values: Record<string, unknown>): api.ControlApiClient {
+  const endpoint = (values['control-api'] as string | undefined) ?? process.env.ORZO_CONTROL_API ?? DEFAULT_ENDPOINT;
+  return new api.ControlApiClient(endpoint, credentials.createInsecure());
+}
+
+function unary<Req, Res>(c: api.ControlApiClient, method: 'markForDeployment' | 'getStatus' | 'listServices', req: Req): Promise<Res> {
+  const deadline = new Date(Date.now() + 30_000);
+  return new Promise((resolve, reject) =>
+    (c[method] as unknown as (r: Req, m: object, o: object, cb: (e: ServiceError | null, r: Res) => void) => void).call(c, req, new Metadata(), { deadline }, (err, res) => (err ? reject(err) : resolve(res))),
+  );
+}
+
+function explain(err: unknown, io: Output): number {
+  const e = err as ServiceError;
+  if (e?.code === grpcStatus.UNAVAILABLE) io.err(`control-api is not reachable (${e.details}); is the platform up (npm start)? Set ORZO_CONTROL_API or --control-api host:port`);
+  else if (e?.code !== undefined) io.err(`${grpcStatus[e.code]}: ${e.details}`);
+  else io.err(String(err));
+  return 1;
+}
+
+/** orzo mark-for-deployment -s <service> -l <deploy_group> (--image <ref> | -c <sha>) */
+export async function markForDeployment(argv: string[], io: Output): Promise<number> {
+  const v = parse(argv, { service: { type: 'string', short: 's' }, 'deploy-group': { type: 'string', short: 'l' }, image: { type: 'string' }, commit: { type: 'string', short: 'c' } });
+  if (!v.service || !v['deploy-group'] || (!v.image && !v.commit)) throw new UsageError('mark-for-deployment needs -s <service> -l <deploy_group> and --image <ref> or -c <sha>');
+  const c = client(v);
+  try {
+    const res = await unary<api.MarkForDeploymentRequest, api.MarkForDeploymentResponse>(c, 'markForDeployment', {
+      service: v.service as string,
+      deployGroup: v['deploy-group'] as string,
+      image: (v.image as string) ?? '',
+      commitSha: (v.commit as string) ?? '',
+      requestedBy: process.env.USER ?? 'orzo-cli',
+    });
+    io.out(`Marked ${res.image} for ${v.service} deploy group ${v['deploy-group']} (deploy ${res.deployId}).`);
+    io.out(res.instances.length ? `Instances to converge: ${res.instances.join(', ')}. Follow with: orzo status -s ${v.service}` : 'No long-running instance uses this deploy group.');
+    return 0;
+  } catch (err) {
+    return explain(err, io);
+  } finally {
+    c.close();
+  }
+}
+
+/** orzo status -s <service> [-c cluster] [-i instance] [--json], in the shape of paasta status. */
+export async function status(argv: string[], io: Output): Promise<number> {
+  const v = parse(argv, { service: { type: 'string', short: 's' }, cluster: { type: 'string', short: 'c' }, instance: { type: 'string', short: 'i' }, json: { type: 'boolean' } });
+  if (!v.service) throw new UsageError('status needs -s <service>');
+  const c = client(v);
+  try {
+    const res = await unary<api.GetStatusRequest, api.GetStatusResponse>(c, 'getStatus', { service: v.service as string, cluster: (v.cluster as string) ?? '', instance: (v.instance as string) ?? '' });
+    if (v.json) {
+      io.out(JSON.stringify(api.GetStatusResponse.toJSON(res), null, 2));
+      return 0;
+    }
+    for (const i of res.instances) {
+      io.out(`${res.service}.${i.instance} in ${i.cluster}`);
+      io.out(`    Version:    ${i.desiredGitSha ? `${i.desiredGitSha.slice(0, 8)} (desired)` : '(none marked)'}`);
+      io.out(`    State:      ${i.state}`);
+      io.out(`    Replicas:   ${i.healthyReplicas} Healthy / ${i.desiredReplicas} desired (${i.replicas.length} running)`);
+      for (const r of i.replicas) io.out(`      ${r.replicaId.slice(0, 12).padEnd(12)}  ${`${r.host}:${r.port}`.padEnd(21)}  ${r.gitSha.slice(0, 8)}${r.gitSha === i.desiredGitSha ? ' (new)' : ' (old)'}  ${r.state}`);
+      if (i.endpoints.length) io.out(`    Endpoints:  ${i.endpoints.join(', ')}`);
+    }
+    return 0;
+  } catch (err) {
+    return explain(err, io);
+  } finally {
+    c.close();
+  }
+}

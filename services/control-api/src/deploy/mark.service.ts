@@ -1,0 +1,121 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { DeployRequested, InstanceSpec, Subjects, api, createEnvelope, encodeEvent } from '@orzo/contracts';
+import { DatabaseHolder } from '@orzo/persistence';
+import { CompiledInstance } from '@orzo/soa-config';
+import { GrpcError } from './grpc-error';
+import { OutboxRelay } from './outbox';
+import { SoaConfigSource } from './soa-config.source';
+
+const SHA = /^[0-9a-f]{7,40}$/;
+const IMAGE = /^[a-z0-9]([a-z0-9._\-/:@]*[a-z0-9])?$/i;
+
+/** The immutable image of a commit: <registry>/services-<service>:orzo-<sha>. */
+export function imageFor(registry: string, service: string, sha: string): string {
+  return `${registry ? `${registry.replace(/\/+$/, '')}/` : ''}services-${service}:orzo-${sha}`;
+}
+
+/** The version an image stands for: the sha of an orzo-/paasta- tag, else the tag or digest. */
+export function versionOf(image: string): string {
+  const tag = /:(orzo|paasta)-([0-9a-f]{7,40})(-.*)?$/.exec(image);
+  if (tag) return tag[2]!;
+  const digest = /@sha256:([0-9a-f]{12})/.exec(image);
+  if (digest) return digest[1]!;
+  const plain = /:([^/:]+)$/.exec(image);
+  return plain ? plain[1]! : 'latest';
+}
+
+export function toInstanceSpec(i: CompiledInstance, image: string, gitSha: string): InstanceSpec {
+  return {
+    service: i.service,
+    instance: i.instance,
+    cluster: i.cluster,
+    deployGroup: i.deployGroup,
+    image,
+    gitSha,
+    configHash: i.configHash,
+    replicas: i.replicas.instances,
+    cpus: i.cpus,
+    memMb: i.memMb,
+    diskMb: i.diskMb,
+    cmd: typeof i.cmd === 'string' ? i.cmd : '',
+    args: Array.isArray(i.cmd) ? i.cmd : i.args,
+    env: { ...i.env, ORZO_DOCKER_IMAGE: image, PAASTA_DOCKER_IMAGE: image, ORZO_GIT_SHA: gitSha, PAASTA_GIT_SHA: gitSha },
+    containerPort: i.containerPort,
+    healthcheck: {
+      mode: i.healthcheck.mode,
+      uri: i.healthcheck.uri,
+      cmd: i.healthcheck.cmd ?? '',
+      gracePeriodSeconds: i.healthcheck.gracePeriodSeconds,
+      intervalSeconds: i.healthcheck.intervalSeconds,
+      timeoutSeconds: i.healthcheck.timeoutSeconds,
+      maxConsecutiveFailures: i.healthcheck.maxConsecutiveFailures,
+    },
+    bounce: {
+      method: i.bounce.method,
+      marginFactor: i.bounce.marginFactor,
+      overprovisionFactor: i.bounce.overprovisionFactor,
+      drainMethod: i.bounce.drainMethod,
+      drainDelaySeconds: i.bounce.drainDelaySeconds,
+      terminationGracePeriodSeconds: i.bounce.terminationGracePeriodSeconds,
+    },
+    registrations: i.registrations.map((r) => r.name),
+    desiredState: 'start',
+    forceBounce: '',
+  };
+}
+
+/**
+ * mark-for-deployment: checks the request against the soa-configs, records the mark in the
+ * append-only history and the deploy.requested event (the complete spec of every affected
+ * instance) in one transaction, then publishes through the outbox.
+ */
+@Injectable()
+export class MarkService {
+  constructor(
+    private readonly soa: SoaConfigSource,
+    private readonly db: DatabaseHolder,
+    private readonly outbox: OutboxRelay,
+  ) {}
+
+  async mark(req: api.MarkForDeploymentRequest): Promise<api.MarkForDeploymentResponse> {
+    const problems: string[] = [];
+    if (!req.service) problems.push('service is required');
+    if (!req.deployGroup) problems.push('deploy_group is required');
+    if (!req.image && !req.commitSha) problems.push('one of image or commit_sha is required');
+    if (req.image && req.commitSha) problems.push('give image or commit_sha, not both');
+    if (req.commitSha && !SHA.test(req.commitSha)) problems.push(`commit_sha "${req.commitSha}" is not a hex git sha (7-40 characters)`);
+    if (req.image && !IMAGE.test(req.image)) problems.push(`image "${req.image}" is not an image reference`);
+    if (problems.length) throw GrpcError.invalid(problems.join('; '));
+
+    const svc = this.soa.service(req.service);
+    const groups = svc.pipeline.filter((s) => s.deployGroup).map((s) => s.step);
+    if (!groups.includes(req.deployGroup)) {
+      throw GrpcError.notFound(`unknown deploy group ${req.deployGroup} of ${req.service}; its deploy.yaml pipeline has: ${groups.join(', ') || '(none)'}`);
+    }
+    const gitSha = req.commitSha || versionOf(req.image);
+    const image = req.image || imageFor(this.soa.system.registry, req.service, req.commitSha);
+    const affected = svc.instances.filter((i) => i.deployGroup === req.deployGroup);
+    const deployId = randomUUID();
+    const payload: DeployRequested = {
+      deployId,
+      service: req.service,
+      deployGroup: req.deployGroup,
+      specs: affected.map((i) => toInstanceSpec(i, image, gitSha)),
+      requestedBy: req.requestedBy || 'unknown',
+      reason: 'mark-for-deployment',
+    };
+    const envelope = createEnvelope(Subjects.DeployRequested, { source: 'control-api', correlationId: deployId });
+    const now = new Date().toISOString();
+    await this.db.database.em().transactional(async (em) => {
+      await em.execute(
+        'insert into control_deploy_mark (id, service, deploy_group, image, git_sha, requested_by, reason, event_id, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        [deployId, req.service, req.deployGroup, image, gitSha, payload.requestedBy, payload.reason, envelope.id, now],
+      );
+      await em.execute('insert into control_outbox (id, subject, body, created_at) values (?, ?, ?, ?)', [envelope.id, envelope.type, Buffer.from(encodeEvent(envelope, payload)).toString('utf8'), now]);
+    });
+    // The mark is durable now; if NATS is unreachable the relay publishes it later.
+    await this.outbox.flush().catch(() => undefined);
+    return { deployId, image, instances: affected.map((i) => `${i.cluster}.${i.instance}`) };
+  }
+}

@@ -1,0 +1,58 @@
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { decodeEvent } from '@orzo/contracts';
+import { BusService } from '@orzo/bus';
+import { DatabaseHolder } from '@orzo/persistence';
+import { LOGGER, Logger } from '@orzo/platform';
+
+/**
+ * Publishes the events control-api wrote in the same transaction as its state changes. A row
+ * is marked published only after JetStream stored it; a crash in between re-publishes it at the
+ * next boot with the same event id, which the stream's duplicate window and every consumer's
+ * processed-event table turn into a no-op. Nothing is lost, nothing applies twice.
+ */
+@Injectable()
+export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
+  private running: Promise<number> = Promise.resolve(0);
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly db: DatabaseHolder,
+    private readonly bus: BusService,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const n = await this.flush();
+    if (n) this.logger.info({ published: n }, 'outbox: published events left over from before the restart');
+    // Rows whose publish failed (NATS unreachable) are retried until they go out.
+    this.timer = setInterval(() => void this.flush().catch((err: unknown) => this.logger.warn({ err }, 'outbox: publish failed; will retry')), 5_000);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running.catch(() => undefined);
+  }
+
+  /** Publishes every pending row, one flush at a time; resolves to how many were published. */
+  flush(): Promise<number> {
+    this.running = this.running.then(() => this.publishPending(), () => this.publishPending());
+    return this.running;
+  }
+
+  private async publishPending(): Promise<number> {
+    const em = this.db.database.em();
+    const rows = await em.execute<Array<{ id: string; subject: string; body: string }>>('select id, subject, body from control_outbox where published_at is null order by created_at, id');
+    for (const row of rows) {
+      const decoded = decodeEvent(row.subject, Buffer.from(row.body));
+      if (!decoded.ok) {
+        this.logger.error({ eventId: row.id, reason: decoded.reason }, 'outbox row does not decode; left unpublished');
+        continue;
+      }
+      const { envelope, payload } = decoded.event;
+      await this.bus.publish(envelope.type, payload as never, { id: envelope.id, correlationId: envelope.correlationId, causationId: envelope.causationId, occurredAt: envelope.occurredAt, source: envelope.source });
+      await em.execute('update control_outbox set published_at = ? where id = ?', [new Date().toISOString(), row.id]);
+    }
+    return rows.length;
+  }
+}
