@@ -1,4 +1,5 @@
 import Docker from 'dockerode';
+import type { InstanceSpec } from '@orzo/contracts';
 
 /** Labels Orzo puts on every container it runs; they are how it finds its own after a restart. */
 export const Labels = {
@@ -10,21 +11,12 @@ export const Labels = {
   configHash: 'orzo.config_hash',
 } as const;
 
-export interface ReplicaRequest {
-  service: string;
-  instance: string;
-  cluster: string;
-  image: string;
-  gitSha: string;
-  configHash: string;
-  cpus: number;
-  memMb: number;
-  env: Record<string, string>;
-  containerPort: number;
-  /** A string runs under /bin/sh -c; a list is exec'd directly. */
-  cmd?: string | string[];
-  args?: string[];
-}
+/**
+ * What a replica is made of: the engine-relevant part of the compiled InstanceSpec. `cmd` runs
+ * under /bin/sh -c; `args` (when no cmd) replace the image's CMD.
+ */
+export type ReplicaRequest = Pick<InstanceSpec, 'service' | 'instance' | 'cluster' | 'image' | 'gitSha' | 'configHash' | 'cpus' | 'memMb' | 'env' | 'containerPort'> &
+  Partial<Pick<InstanceSpec, 'cmd' | 'args'>>;
 
 export interface Replica {
   id: string;
@@ -87,7 +79,7 @@ export class DockerEngine {
         [Labels.gitSha]: req.gitSha,
         [Labels.configHash]: req.configHash,
       },
-      ...(req.cmd !== undefined ? { Cmd: typeof req.cmd === 'string' ? ['/bin/sh', '-c', req.cmd] : req.cmd } : req.args?.length ? { Cmd: req.args } : {}),
+      ...(req.cmd ? { Cmd: ['/bin/sh', '-c', req.cmd] } : req.args?.length ? { Cmd: req.args } : {}),
       ExposedPorts: { [port]: {} },
       HostConfig: {
         NanoCpus: Math.round(req.cpus * 1e9),
