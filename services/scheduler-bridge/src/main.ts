@@ -1,5 +1,4 @@
 import { runService } from '@orzo/platform';
-import { orzoService } from '@orzo/runtime';
-import { SchedulerBridgeModule } from './scheduler-bridge.module';
+import { schedulerBridge } from './definition';
 
-void runService(orzoService({ service: 'scheduler-bridge', httpPort: 7103, module: () => SchedulerBridgeModule }));
+void runService(schedulerBridge);

@@ -1,5 +1,9 @@
 import { Module } from '@nestjs/common';
+import { DockerEngine } from './docker-engine';
+import { DeployRequestedHandler } from './reconcile/deploy-requested.handler';
+import { DesiredStateRepository } from './reconcile/desired-state.repository';
+import { DOCKER_ENGINE, Reconciler } from './reconcile/reconciler';
 
-/** scheduler-bridge: reconciles desired instances with the scheduler engine. Its handlers and adapters register here. */
-@Module({})
+/** scheduler-bridge: reconciles desired instances with the Docker Engine. */
+@Module({ providers: [{ provide: DOCKER_ENGINE, useFactory: () => new DockerEngine() }, DesiredStateRepository, Reconciler, DeployRequestedHandler] })
 export class SchedulerBridgeModule {}

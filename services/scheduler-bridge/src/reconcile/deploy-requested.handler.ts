@@ -1,0 +1,34 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { EventContext, Subscribe } from '@orzo/bus';
+import { OrzoEvent, Subjects } from '@orzo/contracts';
+import { transactionOf } from '@orzo/persistence';
+import { SERVICE_CONFIG } from '@orzo/platform';
+import { DesiredStateRepository, instanceKey } from './desired-state.repository';
+import { Reconciler } from './reconciler';
+
+export interface SchedulerClustersConfig {
+  ORZO_SCHEDULER_CLUSTERS: string;
+}
+
+/** Stores the desired spec of every instance on this bridge's clusters, then reconciles them. */
+@Injectable()
+export class DeployRequestedHandler {
+  private readonly clusters: Set<string>;
+
+  constructor(
+    private readonly desired: DesiredStateRepository,
+    private readonly reconciler: Reconciler,
+    @Inject(SERVICE_CONFIG) config: SchedulerClustersConfig,
+  ) {
+    this.clusters = new Set(config.ORZO_SCHEDULER_CLUSTERS.split(',').map((c) => c.trim()));
+  }
+
+  @Subscribe(Subjects.DeployRequested)
+  async onDeployRequested(e: OrzoEvent<typeof Subjects.DeployRequested>, ctx: EventContext): Promise<void> {
+    const mine = e.payload.specs.filter((s) => this.clusters.has(s.cluster));
+    for (const spec of mine) await this.desired.save(transactionOf(ctx), e.payload.deployId, spec, e.envelope.occurredAt);
+    ctx.log.info({ instances: mine.map(instanceKey), deployId: e.payload.deployId }, 'desired state recorded');
+    // After the transaction commits (level-triggered: the timer would catch it anyway).
+    setTimeout(() => mine.forEach((s) => void this.reconciler.request(instanceKey(s))), 50).unref();
+  }
+}

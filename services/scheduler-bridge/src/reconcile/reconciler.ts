@@ -1,0 +1,169 @@
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { BusService } from '@orzo/bus';
+import { InstanceSpec, ReplicaRef, Subjects } from '@orzo/contracts';
+import { LOGGER, Logger, SERVICE_CONFIG } from '@orzo/platform';
+import { DockerEngine, ImageNotFoundError, Labels, Replica } from '../docker-engine';
+import { DesiredInstance, DesiredStateRepository } from './desired-state.repository';
+import { probe } from './probe';
+
+export interface ReconcilerConfig {
+  ORZO_RECONCILE_INTERVAL_MS: number;
+  ORZO_DEPLOY_TIMEOUT_S: number;
+}
+
+export const DOCKER_ENGINE = Symbol('orzo:docker-engine');
+
+/**
+ * Converges the Docker engine to the desired specs, level-triggered: on a new desired spec,
+ * on engine events (a replica died or was removed) and on a timer. One instance is reconciled
+ * at a time (per-instance queue); every pass re-reads desired and actual state, so a lost
+ * event, a crash of the bridge or a container removed by hand never leaves the world wrong.
+ */
+@Injectable()
+export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly chains = new Map<string, Promise<void>>();
+  private readonly deployStarted = new Map<string, number>();
+  private readonly failed = new Set<string>();
+  private timer?: NodeJS.Timeout;
+  private unwatch?: () => void;
+  private stopping = false;
+
+  constructor(
+    @Inject(DOCKER_ENGINE) private readonly engine: DockerEngine,
+    private readonly desired: DesiredStateRepository,
+    private readonly bus: BusService,
+    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(SERVICE_CONFIG) private readonly config: ReconcilerConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.unwatch = this.engine.watch(
+      (e) => {
+        if (['die', 'destroy', 'oom', 'stop'].includes(e.action)) {
+          const l = e.labels;
+          if (l[Labels.service]) this.request(`${l[Labels.service]}/${l[Labels.cluster]}/${l[Labels.instance]}`);
+        }
+      },
+      (err) => this.logger.warn({ err }, 'docker events stream broke; reconnecting'),
+    );
+    this.timer = setInterval(() => void this.requestAll(), this.config.ORZO_RECONCILE_INTERVAL_MS);
+    this.timer.unref();
+    void this.requestAll();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    clearInterval(this.timer);
+    this.unwatch?.();
+    await Promise.all([...this.chains.values()]);
+  }
+
+  async requestAll(): Promise<void> {
+    for (const d of await this.desired.all().catch(() => [])) this.request(d.key);
+  }
+
+  /** Queues a reconcile of one instance (coalesced with a pending one); resolves when it ran. */
+  request(key: string): Promise<void> {
+    const previous = this.chains.get(key) ?? Promise.resolve();
+    const next = previous
+      .then(() => (this.stopping ? undefined : this.reconcile(key)))
+      .catch((err: unknown) => this.logger.error({ err, instance: key }, 'reconcile failed; the next pass retries'));
+    this.chains.set(key, next);
+    void next.finally(() => this.chains.get(key) === next && this.chains.delete(key));
+    return next;
+  }
+
+  private async reconcile(key: string): Promise<void> {
+    const desired = await this.desired.get(key);
+    if (!desired) return;
+    const spec = desired.spec;
+    const all = await this.engine.list({ service: spec.service, instance: spec.instance, cluster: spec.cluster });
+    for (const dead of all.filter((r) => !r.running)) {
+      await this.engine.remove(dead.id);
+      await this.publishStopped(dead, spec, dead.oomKilled ? 'oom-killed' : `exited with code ${dead.exitCode ?? '?'}`);
+    }
+    let running = all.filter((r) => r.running);
+    if (spec.desiredState === 'stop') {
+      for (const r of running) await this.drain(r, spec, 'stopped');
+      return;
+    }
+    const isCurrent = (r: Replica) => r.gitSha === spec.gitSha && r.configHash === spec.configHash;
+    let old = running.filter((r) => !isCurrent(r));
+    const current = running.filter(isCurrent);
+    const n = spec.replicas;
+    const method = spec.bounce?.method || 'crossover';
+    if (method === 'downthenup' && old.length) {
+      for (const r of old) await this.drain(r, spec, 'bounce (downthenup)');
+      old = [];
+    }
+    for (const extra of current.splice(n)) await this.drain(extra, spec, 'scaled down');
+    while (current.length < n) {
+      let r: Replica;
+      try {
+        r = await this.engine.run(spec);
+      } catch (err) {
+        if (!(err instanceof ImageNotFoundError)) throw err;
+        await this.fail(desired, err.message, 'no replica can start');
+        return;
+      }
+      current.push(r);
+      await this.bus.publish(Subjects.InstanceStarted, { replica: ref(r, spec), image: spec.image, registrations: spec.registrations }, { id: `${r.id}:started`, correlationId: desired.deployId });
+    }
+    const probes = await Promise.all(current.map(async (r) => ({ r, ...(await probe(spec, r)) })));
+    const happy = probes.filter((p) => p.ok).length;
+    const floor = Math.ceil(n * (spec.bounce?.marginFactor || 1) - 1e-9);
+    if (old.length) {
+      const keep = method === 'brutal' ? 0 : method === 'upthendown' ? (happy >= n ? 0 : old.length) : Math.max(floor - happy, 0);
+      for (const r of old.slice(keep)) await this.drain(r, spec, `bounce to ${spec.gitSha.slice(0, 8)}`);
+      old = old.slice(0, keep);
+      await this.bus.publish(Subjects.DeployProgressed, { deployId: desired.deployId, service: spec.service, instance: spec.instance, cluster: spec.cluster, phase: 'bouncing', message: `${happy}/${n} new replicas happy, ${old.length} old left`, ready: happy, desired: n }, { correlationId: desired.deployId });
+    }
+    running = [...current, ...old];
+    if (old.length === 0 && happy >= floor) {
+      if (await this.desired.markCompleted(key, desired.deployId)) {
+        this.deployStarted.delete(desired.deployId);
+        await this.bus.publish(Subjects.DeployCompleted, { deployId: desired.deployId, service: spec.service, instance: spec.instance, cluster: spec.cluster, image: spec.image, gitSha: spec.gitSha, configHash: spec.configHash }, { id: `${desired.deployId}:${key}:completed`, correlationId: desired.deployId });
+        this.logger.info({ instance: key, deployId: desired.deployId }, 'deploy completed');
+      }
+      return;
+    }
+    await this.checkTimeout(desired, probes.filter((p) => !p.ok));
+    // Not converged yet: look again soon, so a bounce advances as replicas become happy.
+    if (!this.stopping) setTimeout(() => void this.request(key), 500).unref();
+  }
+
+  private async checkTimeout(desired: DesiredInstance, unhappy: Array<{ r: Replica; output: string }>): Promise<void> {
+    if (desired.completedDeployId === desired.deployId || this.failed.has(desired.deployId)) return;
+    const started = this.deployStarted.get(desired.deployId) ?? Date.now();
+    this.deployStarted.set(desired.deployId, started);
+    if (Date.now() - started < this.config.ORZO_DEPLOY_TIMEOUT_S * 1000) return;
+    const detail = unhappy.map((u) => `replica ${u.r.name}: ${u.output}`).join('; ') || 'old replicas could not be drained';
+    await this.fail(desired, `not converged after ${this.config.ORZO_DEPLOY_TIMEOUT_S}s`, detail);
+  }
+
+  /** Reports a deploy failed once, with which replica and which check (it keeps converging). */
+  private async fail(desired: DesiredInstance, reason: string, detail: string): Promise<void> {
+    if (this.failed.has(desired.deployId)) return;
+    this.failed.add(desired.deployId);
+    const s = desired.spec;
+    await this.bus.publish(Subjects.DeployFailed, { deployId: desired.deployId, service: s.service, instance: s.instance, cluster: s.cluster, reason, detail }, { id: `${desired.deployId}:${desired.key}:failed`, correlationId: desired.deployId });
+    this.logger.error({ instance: desired.key, deployId: desired.deployId, reason, detail }, 'deploy failed');
+  }
+
+  /** Out of rotation (drain delay), SIGTERM with the grace period, remove, announce. */
+  private async drain(r: Replica, spec: InstanceSpec, reason: string): Promise<void> {
+    const delay = Math.min(spec.bounce?.drainDelaySeconds ?? 0, 120);
+    if (delay > 0) await new Promise((res) => setTimeout(res, delay * 1000));
+    await this.engine.stop(r.id, spec.bounce?.terminationGracePeriodSeconds ?? 30);
+    await this.engine.remove(r.id);
+    await this.publishStopped(r, spec, reason);
+  }
+
+  private async publishStopped(r: Replica, spec: InstanceSpec, reason: string): Promise<void> {
+    await this.bus.publish(Subjects.InstanceStopped, { replica: ref(r, spec), reason, exitCode: r.exitCode ?? 0, oomKilled: r.oomKilled ?? false }, { id: `${r.id}:stopped` });
+  }
+}
+
+function ref(r: Replica, spec: InstanceSpec): ReplicaRef {
+  return { service: spec.service, instance: spec.instance, cluster: spec.cluster, replicaId: r.id, host: '127.0.0.1', port: r.hostPort ?? 0, gitSha: r.gitSha, configHash: r.configHash };
+}

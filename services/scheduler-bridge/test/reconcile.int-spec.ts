@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { INestApplication } from '@nestjs/common';
+import Docker from 'dockerode';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { BusService } from '@orzo/bus';
+import { DeployFailed, InstanceSpec, Subjects, decodeEvent } from '@orzo/contracts';
+import { createServiceApp, prepareService } from '@orzo/platform';
+import { NatsServerHandle, buildImage, ensureBusyboxBase, startNatsServer, waitFor } from '@orzo/testing';
+import { schedulerBridge } from '../src/definition';
+import { DockerEngine } from '../src/docker-engine';
+
+const examples = join(__dirname, '..', '..', '..', '..', 'examples', 'services', 'hello');
+const cluster = `rec-${process.pid}`;
+const V1 = '1111111111111111111111111111111111111111';
+const V2 = '2222222222222222222222222222222222222222';
+
+function spec(version: string, over: Partial<InstanceSpec> = {}): InstanceSpec {
+  return {
+    service: 'hello', instance: 'main', cluster, deployGroup: `${cluster}.main`, image: `orzo-test/hello:${version.slice(0, 4)}`, gitSha: version, configHash: 'configaaaabbbb',
+    replicas: 3, cpus: 0.1, memMb: 32, diskMb: 64, cmd: '', args: [], env: { ORZO_PORT: '8080' }, containerPort: 8080,
+    healthcheck: { mode: 'http', uri: '/status', cmd: '', gracePeriodSeconds: 0, intervalSeconds: 1, timeoutSeconds: 1, maxConsecutiveFailures: 3 },
+    bounce: { method: 'crossover', marginFactor: 1, overprovisionFactor: 1, drainMethod: 'noop', drainDelaySeconds: 0, terminationGracePeriodSeconds: 1 },
+    registrations: ['hello.main'], desiredState: 'start', forceBounce: '', ...over,
+  };
+}
+
+describe('scheduler-bridge reconciling a real Docker Engine', () => {
+  const docker = new Docker();
+  const engine = new DockerEngine(docker);
+  const dataDir = mkdtempSync(join(tmpdir(), 'orzo-sched-'));
+  let nats: NatsServerHandle;
+  let app: INestApplication;
+
+  const boot = async () => {
+    const ctx = prepareService(schedulerBridge, { ORZO_NATS_URL: nats.url, ORZO_DATA_DIR: dataDir, ORZO_LOG_LEVEL: 'silent', ORZO_HTTP_PORT: '0', ORZO_SCHEDULER_CLUSTERS: cluster, ORZO_RECONCILE_INTERVAL_MS: '1000', ORZO_DEPLOY_TIMEOUT_S: '60' });
+    assert.ok(ctx);
+    await schedulerBridge.commands!.migrate!(ctx);
+    app = await createServiceApp(ctx, schedulerBridge.module(ctx));
+    await app.init();
+  };
+  const running = async () => (await engine.list({ cluster })).filter((r) => r.running);
+  const lastEvent = async (subject: string) => {
+    const jsm = await jetstreamManager(app.get(BusService).connection);
+    const m = await jsm.streams.getMessage(subject.startsWith('orzo.deploy') ? 'ORZO_DEPLOY' : 'ORZO_INSTANCE', { last_by_subj: subject }).catch(() => null);
+    if (!m) return undefined;
+    const d = decodeEvent(subject, m.data);
+    return d.ok ? (d.event.payload as unknown as Record<string, unknown>) : undefined;
+  };
+  const deploy = (deployId: string, s: InstanceSpec) => app.get(BusService).publish(Subjects.DeployRequested, { deployId, service: 'hello', deployGroup: s.deployGroup, specs: [s], requestedBy: 'test', reason: 'test' });
+  const converged = (version: string, deployId: string) =>
+    waitFor(
+      async () => {
+        const rs = await running();
+        const done = await lastEvent(Subjects.DeployCompleted);
+        return rs.length === 3 && rs.every((r) => r.gitSha === version) && done?.deployId === deployId;
+      },
+      { timeoutMs: 60_000, what: `3 replicas of ${version.slice(0, 4)} and deploy ${deployId} completed` },
+    );
+
+  before(async () => {
+    await ensureBusyboxBase(docker);
+    await buildImage(docker, { context: examples, tag: 'orzo-test/hello:1111', buildargs: { VERSION: 'v1' } });
+    await buildImage(docker, { context: examples, tag: 'orzo-test/hello:2222', buildargs: { VERSION: 'v2' } });
+    nats = await startNatsServer();
+    await boot();
+  });
+  after(async () => {
+    await app?.close();
+    for (const r of await engine.list({ cluster })) await engine.remove(r.id);
+    await nats.dispose();
+  });
+
+  it('runs the desired replicas of a deploy.requested and reports the deploy completed', async () => {
+    await deploy('d1', spec(V1));
+    await converged(V1, 'd1');
+    const started = await lastEvent(Subjects.InstanceStarted);
+    assert.equal((started?.replica as { service: string }).service, 'hello');
+  });
+
+  it('replaces a replica killed or removed by hand', async () => {
+    const [victim] = await running();
+    execFileSync('docker', ['kill', victim!.id]);
+    await waitFor(async () => (await running()).length === 3 && !(await running()).some((r) => r.id === victim!.id), { timeoutMs: 30_000, what: 'the killed replica to be replaced' });
+    const [other] = await running();
+    execFileSync('docker', ['rm', '-f', other!.id]);
+    await waitFor(async () => (await running()).length === 3 && !(await running()).some((r) => r.id === other!.id), { timeoutMs: 30_000, what: 'the removed replica to be replaced' });
+  });
+
+  it('bounces to a new version: new replicas first, then the old ones go', async () => {
+    await deploy('d2', spec(V2));
+    await converged(V2, 'd2');
+    const page = await (await fetch(`http://127.0.0.1:${(await running())[0]!.hostPort}/version`)).text();
+    assert.equal(page.trim(), 'v2');
+  });
+
+  it('adopts what runs after its own restart instead of duplicating it', async () => {
+    const before = (await running()).map((r) => r.id).sort();
+    await app.close();
+    await boot();
+    await new Promise((r) => setTimeout(r, 2_500));
+    assert.deepEqual((await running()).map((r) => r.id).sort(), before);
+  });
+
+  it('fails a deploy whose image does not exist, saying so, and keeps what runs', async () => {
+    const before = (await running()).map((r) => r.id).sort();
+    await deploy('d3', spec('3333333333333333333333333333333333333333'));
+    const failed = await waitFor(async () => {
+      const f = (await lastEvent(Subjects.DeployFailed)) as unknown as DeployFailed | undefined;
+      return f?.deployId === 'd3' ? f : undefined;
+    }, { timeoutMs: 30_000, what: 'deploy.failed for d3' });
+    assert.match(failed.reason, /image orzo-test\/hello:3333 does not exist/);
+    assert.deepEqual((await running()).map((r) => r.id).sort(), before, 'the old version keeps serving');
+  });
+});
