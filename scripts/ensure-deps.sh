@@ -10,6 +10,7 @@ command -v protoc >/dev/null || need_apt+=(protobuf-compiler)
 [[ -f /usr/include/google/protobuf/struct.proto ]] || need_apt+=(libprotobuf-dev)
 command -v psql >/dev/null || need_apt+=(postgresql-client)
 command -v dockerd >/dev/null || need_apt+=(docker.io)
+command -v haproxy >/dev/null || need_apt+=(haproxy)
 ldd /bin/busybox 2>&1 | grep -q 'not a dynamic executable' || need_apt+=(busybox-static)
 if ((${#need_apt[@]})); then
   if [[ $(id -u) -ne 0 ]]; then

@@ -1,5 +1,4 @@
 import { runService } from '@orzo/platform';
-import { orzoService } from '@orzo/runtime';
-import { DiscoveryPublisherModule } from './discovery-publisher.module';
+import { discoveryPublisher } from './definition';
 
-void runService(orzoService({ service: 'discovery-publisher', httpPort: 7104, module: () => DiscoveryPublisherModule }));
+void runService(discoveryPublisher);

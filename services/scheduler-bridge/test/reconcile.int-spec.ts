@@ -25,7 +25,7 @@ function spec(version: string, over: Partial<InstanceSpec> = {}): InstanceSpec {
     replicas: 3, cpus: 0.1, memMb: 32, diskMb: 64, cmd: '', args: [], env: { ORZO_PORT: '8080' }, containerPort: 8080,
     healthcheck: { mode: 'http', uri: '/status', cmd: '', gracePeriodSeconds: 0, intervalSeconds: 1, timeoutSeconds: 1, maxConsecutiveFailures: 3 },
     bounce: { method: 'crossover', marginFactor: 1, overprovisionFactor: 1, drainMethod: 'noop', drainDelaySeconds: 0, terminationGracePeriodSeconds: 1 },
-    registrations: ['hello.main'], desiredState: 'start', forceBounce: '', ...over,
+    registrations: ['hello.main'], desiredState: 'start', forceBounce: '', registrationDetails: [], weight: 10, ...over,
   };
 }
 

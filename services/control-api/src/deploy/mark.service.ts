@@ -62,6 +62,16 @@ export function toInstanceSpec(i: CompiledInstance, image: string, gitSha: strin
     registrations: i.registrations.map((r) => r.name),
     desiredState: 'start',
     forceBounce: '',
+    registrationDetails: i.registrations.map((r) => ({
+      name: r.name,
+      proxyPort: r.proxyPort ?? 0,
+      mode: r.mode,
+      healthcheckUri: r.healthcheckUri,
+      timeoutConnectMs: r.timeoutConnectMs,
+      timeoutServerMs: r.timeoutServerMs,
+      retries: r.retries,
+    })),
+    weight: i.weight,
   };
 }
 

@@ -29,6 +29,19 @@ export interface BounceSpec {
   terminationGracePeriodSeconds: number;
 }
 
+/** A discovery registration (service.namespace) with its smartstack.yaml settings. */
+export interface Registration {
+  name: string;
+  /** Port of the local HAProxy frontend; 0 = discovery only. */
+  proxyPort: number;
+  /** http | tcp */
+  mode: string;
+  healthcheckUri: string;
+  timeoutConnectMs: number;
+  timeoutServerMs: number;
+  retries: number;
+}
+
 /** The complete, compiled desired state of one (service, cluster, instance). */
 export interface InstanceSpec {
   service: string;
@@ -56,6 +69,9 @@ export interface InstanceSpec {
   /** start | stop */
   desiredState: string;
   forceBounce: string;
+  /** The registrations with their namespace settings (same order as `registrations`). */
+  registrationDetails: Registration[];
+  weight: number;
 }
 
 export interface InstanceSpec_EnvEntry {
@@ -472,6 +488,187 @@ export const BounceSpec: MessageFns<BounceSpec> = {
   },
 };
 
+function createBaseRegistration(): Registration {
+  return { name: "", proxyPort: 0, mode: "", healthcheckUri: "", timeoutConnectMs: 0, timeoutServerMs: 0, retries: 0 };
+}
+
+export const Registration: MessageFns<Registration> = {
+  encode(message: Registration, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.proxyPort !== 0) {
+      writer.uint32(16).uint32(message.proxyPort);
+    }
+    if (message.mode !== "") {
+      writer.uint32(26).string(message.mode);
+    }
+    if (message.healthcheckUri !== "") {
+      writer.uint32(34).string(message.healthcheckUri);
+    }
+    if (message.timeoutConnectMs !== 0) {
+      writer.uint32(40).uint32(message.timeoutConnectMs);
+    }
+    if (message.timeoutServerMs !== 0) {
+      writer.uint32(48).uint32(message.timeoutServerMs);
+    }
+    if (message.retries !== 0) {
+      writer.uint32(56).uint32(message.retries);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Registration {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRegistration();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.proxyPort = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.mode = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.healthcheckUri = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.timeoutConnectMs = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.timeoutServerMs = reader.uint32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.retries = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Registration {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      proxyPort: isSet(object.proxyPort)
+        ? globalThis.Number(object.proxyPort)
+        : isSet(object.proxy_port)
+        ? globalThis.Number(object.proxy_port)
+        : 0,
+      mode: isSet(object.mode) ? globalThis.String(object.mode) : "",
+      healthcheckUri: isSet(object.healthcheckUri)
+        ? globalThis.String(object.healthcheckUri)
+        : isSet(object.healthcheck_uri)
+        ? globalThis.String(object.healthcheck_uri)
+        : "",
+      timeoutConnectMs: isSet(object.timeoutConnectMs)
+        ? globalThis.Number(object.timeoutConnectMs)
+        : isSet(object.timeout_connect_ms)
+        ? globalThis.Number(object.timeout_connect_ms)
+        : 0,
+      timeoutServerMs: isSet(object.timeoutServerMs)
+        ? globalThis.Number(object.timeoutServerMs)
+        : isSet(object.timeout_server_ms)
+        ? globalThis.Number(object.timeout_server_ms)
+        : 0,
+      retries: isSet(object.retries) ? globalThis.Number(object.retries) : 0,
+    };
+  },
+
+  toJSON(message: Registration): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.proxyPort !== 0) {
+      obj.proxyPort = Math.round(message.proxyPort);
+    }
+    if (message.mode !== "") {
+      obj.mode = message.mode;
+    }
+    if (message.healthcheckUri !== "") {
+      obj.healthcheckUri = message.healthcheckUri;
+    }
+    if (message.timeoutConnectMs !== 0) {
+      obj.timeoutConnectMs = Math.round(message.timeoutConnectMs);
+    }
+    if (message.timeoutServerMs !== 0) {
+      obj.timeoutServerMs = Math.round(message.timeoutServerMs);
+    }
+    if (message.retries !== 0) {
+      obj.retries = Math.round(message.retries);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Registration>): Registration {
+    return Registration.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Registration>): Registration {
+    const message = createBaseRegistration();
+    message.name = object.name ?? "";
+    message.proxyPort = object.proxyPort ?? 0;
+    message.mode = object.mode ?? "";
+    message.healthcheckUri = object.healthcheckUri ?? "";
+    message.timeoutConnectMs = object.timeoutConnectMs ?? 0;
+    message.timeoutServerMs = object.timeoutServerMs ?? 0;
+    message.retries = object.retries ?? 0;
+    return message;
+  },
+};
+
 function createBaseInstanceSpec(): InstanceSpec {
   return {
     service: "",
@@ -494,6 +691,8 @@ function createBaseInstanceSpec(): InstanceSpec {
     registrations: [],
     desiredState: "",
     forceBounce: "",
+    registrationDetails: [],
+    weight: 0,
   };
 }
 
@@ -558,6 +757,12 @@ export const InstanceSpec: MessageFns<InstanceSpec> = {
     }
     if (message.forceBounce !== "") {
       writer.uint32(162).string(message.forceBounce);
+    }
+    for (const v of message.registrationDetails) {
+      Registration.encode(v!, writer.uint32(170).fork()).join();
+    }
+    if (message.weight !== 0) {
+      writer.uint32(176).uint32(message.weight);
     }
     return writer;
   },
@@ -738,6 +943,22 @@ export const InstanceSpec: MessageFns<InstanceSpec> = {
             message.forceBounce = reader.string();
             continue;
           }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.registrationDetails.push(Registration.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 22: {
+            if (tag !== 176) {
+              break;
+            }
+
+            message.weight = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -821,6 +1042,12 @@ export const InstanceSpec: MessageFns<InstanceSpec> = {
         : isSet(object.force_bounce)
         ? globalThis.String(object.force_bounce)
         : "",
+      registrationDetails: globalThis.Array.isArray(object?.registrationDetails)
+        ? object.registrationDetails.map((e: any) => Registration.fromJSON(e))
+        : globalThis.Array.isArray(object?.registration_details)
+        ? object.registration_details.map((e: any) => Registration.fromJSON(e))
+        : [],
+      weight: isSet(object.weight) ? globalThis.Number(object.weight) : 0,
     };
   },
 
@@ -892,6 +1119,12 @@ export const InstanceSpec: MessageFns<InstanceSpec> = {
     if (message.forceBounce !== "") {
       obj.forceBounce = message.forceBounce;
     }
+    if (message.registrationDetails?.length) {
+      obj.registrationDetails = message.registrationDetails.map((e) => Registration.toJSON(e));
+    }
+    if (message.weight !== 0) {
+      obj.weight = Math.round(message.weight);
+    }
     return obj;
   },
 
@@ -932,6 +1165,8 @@ export const InstanceSpec: MessageFns<InstanceSpec> = {
     message.registrations = object.registrations?.map((e) => e) || [];
     message.desiredState = object.desiredState ?? "";
     message.forceBounce = object.forceBounce ?? "";
+    message.registrationDetails = object.registrationDetails?.map((e) => Registration.fromPartial(e)) || [];
+    message.weight = object.weight ?? 0;
     return message;
   },
 };

@@ -1,0 +1,30 @@
+import { Injectable } from '@nestjs/common';
+import { EventContext, Subscribe } from '@orzo/bus';
+import { OrzoEvent, Subjects } from '@orzo/contracts';
+import { DiscoveryService } from './discovery.service';
+
+/** Thin handlers: the effects are state-based (sets of endpoints), so a redelivery changes nothing. */
+@Injectable()
+export class DiscoveryHandlers {
+  constructor(private readonly discovery: DiscoveryService) {}
+
+  @Subscribe(Subjects.DeployRequested, { idempotent: false })
+  async onDeployRequested(e: OrzoEvent<typeof Subjects.DeployRequested>, _ctx: EventContext): Promise<void> {
+    await this.discovery.setFrontends(e.payload.specs.flatMap((s) => s.registrationDetails));
+  }
+
+  @Subscribe(Subjects.InstanceHealthy, { idempotent: false })
+  async onInstanceHealthy(e: OrzoEvent<typeof Subjects.InstanceHealthy>, _ctx: EventContext): Promise<void> {
+    await this.discovery.healthy(e.payload.replica!, e.payload.registrations, e.envelope.occurredAt);
+  }
+
+  @Subscribe(Subjects.InstanceUnhealthy, { idempotent: false })
+  async onInstanceUnhealthy(e: OrzoEvent<typeof Subjects.InstanceUnhealthy>, _ctx: EventContext): Promise<void> {
+    await this.discovery.gone(e.payload.replica!, e.envelope.occurredAt);
+  }
+
+  @Subscribe(Subjects.InstanceStopped, { idempotent: false })
+  async onInstanceStopped(e: OrzoEvent<typeof Subjects.InstanceStopped>, _ctx: EventContext): Promise<void> {
+    await this.discovery.gone(e.payload.replica!, e.envelope.occurredAt);
+  }
+}
