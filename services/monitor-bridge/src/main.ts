@@ -1,5 +1,4 @@
 import { runService } from '@orzo/platform';
-import { orzoService } from '@orzo/runtime';
-import { MonitorBridgeModule } from './monitor-bridge.module';
+import { monitorBridge } from './definition';
 
-void runService(orzoService({ service: 'monitor-bridge', httpPort: 7105, module: () => MonitorBridgeModule }));
+void runService(monitorBridge);

@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
+import { MonitorHandlers } from './monitor.handlers';
+import { MonitorService } from './monitor.service';
 
-/** monitor-bridge: health-checks instances and raises alerts. Its handlers and adapters register here. */
-@Module({})
+/** monitor-bridge: health-checks instances (alerts to Sensu / Alertmanager come next). */
+@Module({ providers: [MonitorService, MonitorHandlers] })
 export class MonitorBridgeModule {}

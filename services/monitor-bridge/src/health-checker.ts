@@ -1,0 +1,36 @@
+import { Socket } from 'node:net';
+import type { HealthcheckSpec } from '@orzo/contracts';
+
+export interface CheckResult {
+  ok: boolean;
+  output: string;
+}
+
+/** One health check of a replica at host:port, as the instance's spec says (http, https, tcp, none). */
+export async function checkOnce(hc: HealthcheckSpec | undefined, host: string, port: number): Promise<CheckResult> {
+  const mode = hc?.mode || 'none';
+  const timeoutMs = Math.max(100, (hc?.timeoutSeconds || 1) * 1000);
+  if (mode === 'http' || mode === 'https') {
+    const url = `http://${host}:${port}${hc?.uri || '/status'}`;
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
+      const body = (await res.text().catch(() => '')).slice(0, 200).trim();
+      return { ok: res.status >= 200 && res.status < 400, output: `GET ${url}: HTTP ${res.status}${body ? ` ${body}` : ''}` };
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string } }).cause?.code;
+      return { ok: false, output: `GET ${url}: ${cause ?? (err as Error).message}` };
+    }
+  }
+  if (mode === 'tcp') {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = new Socket();
+      const done = (v: boolean) => (s.destroy(), resolve(v));
+      s.setTimeout(timeoutMs, () => done(false));
+      s.once('error', () => done(false));
+      s.connect(port, host, () => done(true));
+    });
+    return { ok, output: `tcp ${host}:${port}: ${ok ? 'connected' : 'refused or timed out'}` };
+  }
+  // none: "healthy until it exits" (PaaSTA); cmd checks need an exec in the container (to come).
+  return { ok: true, output: mode === 'cmd' ? 'cmd checks are not run yet: healthy while running' : 'no health check: healthy while running' };
+}

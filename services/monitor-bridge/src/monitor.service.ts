@@ -1,0 +1,127 @@
+import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { BusService } from '@orzo/bus';
+import { DatabaseHolder, EntityManager } from '@orzo/persistence';
+import { HealthcheckSpec, InstanceSpec, ReplicaRef, Subjects } from '@orzo/contracts';
+import { checkOnce } from './health-checker';
+
+interface Watched {
+  replica: ReplicaRef;
+  registrations: string[];
+  startedAt: number;
+  healthy?: boolean;
+  failures: number;
+  timer?: NodeJS.Timeout;
+}
+
+/**
+ * Health-checks every replica with its instance's check (grace period, interval, timeout,
+ * consecutive failures), often until its first success so deploys are fast, and publishes
+ * instance.healthy / instance.unhealthy on transitions only.
+ */
+@Injectable()
+export class MonitorService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly specs = new Map<string, HealthcheckSpec>();
+  private readonly watched = new Map<string, Watched>();
+  private stopped = false;
+
+  constructor(
+    private readonly bus: BusService,
+    private readonly db: DatabaseHolder,
+  ) {}
+
+  /** Resumes every check after a restart; health is re-established from the next checks. */
+  async onApplicationBootstrap(): Promise<void> {
+    const em = this.db.database.em();
+    for (const row of await em.execute<Array<{ instance_key: string; healthcheck: string }>>('select instance_key, healthcheck from monitor_spec')) {
+      this.specs.set(row.instance_key, HealthcheckSpec.fromJSON(JSON.parse(row.healthcheck)));
+    }
+    for (const row of await em.execute<Array<{ replica: string; registrations: string }>>('select replica, registrations from monitor_replica')) {
+      this.watch(ReplicaRef.fromJSON(JSON.parse(row.replica)), JSON.parse(row.registrations) as string[]);
+    }
+  }
+
+  /** Records an instance's health check (in the handler's transaction) and uses it from now on. */
+  async saveSpec(tx: EntityManager, spec: InstanceSpec): Promise<void> {
+    if (!spec.healthcheck) return;
+    await tx.execute('delete from monitor_spec where instance_key = ?', [key(spec)]);
+    await tx.execute('insert into monitor_spec (instance_key, healthcheck) values (?, ?)', [key(spec), JSON.stringify(HealthcheckSpec.toJSON(spec.healthcheck))]);
+    this.setSpec(spec);
+  }
+
+  async saveReplica(tx: EntityManager, replica: ReplicaRef, registrations: string[]): Promise<void> {
+    await tx.execute('delete from monitor_replica where replica_id = ?', [replica.replicaId]);
+    await tx.execute('insert into monitor_replica (replica_id, replica, registrations) values (?, ?, ?)', [replica.replicaId, JSON.stringify(ReplicaRef.toJSON(replica)), JSON.stringify(registrations)]);
+    this.watch(replica, registrations);
+  }
+
+  async forgetReplica(tx: EntityManager, replicaId: string): Promise<void> {
+    await tx.execute('delete from monitor_replica where replica_id = ?', [replicaId]);
+    this.unwatch(replicaId);
+  }
+
+  onApplicationShutdown(): void {
+    this.stopped = true;
+    for (const w of this.watched.values()) clearTimeout(w.timer);
+  }
+
+  setSpec(spec: InstanceSpec): void {
+    if (spec.healthcheck) this.specs.set(key(spec), spec.healthcheck);
+  }
+
+  watch(replica: ReplicaRef, registrations: string[]): void {
+    if (this.watched.has(replica.replicaId)) return;
+    const w: Watched = { replica, registrations, startedAt: Date.now(), failures: 0 };
+    this.watched.set(replica.replicaId, w);
+    this.schedule(w, 0);
+  }
+
+  unwatch(replicaId: string): void {
+    const w = this.watched.get(replicaId);
+    if (!w) return;
+    clearTimeout(w.timer);
+    this.watched.delete(replicaId);
+  }
+
+  get watchedCount(): number {
+    return this.watched.size;
+  }
+
+  private schedule(w: Watched, delayMs: number): void {
+    if (this.stopped) return;
+    w.timer = setTimeout(() => void this.check(w), delayMs);
+    w.timer.unref();
+  }
+
+  private async check(w: Watched): Promise<void> {
+    if (!this.watched.has(w.replica.replicaId)) return;
+    const hc = this.specs.get(key(w.replica));
+    if (!hc && Date.now() - w.startedAt < 5_000) {
+      // instance.started can overtake deploy.requested (two consumers): wait for the spec.
+      this.schedule(w, 200);
+      return;
+    }
+    const result = await checkOnce(hc, w.replica.host, w.replica.port);
+    if (!this.watched.has(w.replica.replicaId)) return;
+    const interval = Math.max(0.1, hc?.intervalSeconds || 10) * 1000;
+    const inGrace = Date.now() - w.startedAt < (hc?.gracePeriodSeconds ?? 0) * 1000;
+    if (result.ok) {
+      w.failures = 0;
+      if (w.healthy !== true) {
+        w.healthy = true;
+        await this.bus.publish(Subjects.InstanceHealthy, { replica: w.replica, checkOutput: result.output, registrations: w.registrations });
+      }
+    } else if (!inGrace || w.healthy === true) {
+      w.failures++;
+      if (w.failures >= (hc?.maxConsecutiveFailures || 1) && w.healthy !== false) {
+        w.healthy = false;
+        await this.bus.publish(Subjects.InstanceUnhealthy, { replica: w.replica, checkOutput: result.output, consecutiveFailures: w.failures, registrations: w.registrations });
+      }
+    }
+    // Until the first success, check fast (every 200 ms at most), so a new replica joins quickly.
+    this.schedule(w, w.healthy === undefined ? Math.min(interval, 200) : interval);
+  }
+}
+
+function key(s: { service: string; cluster: string; instance: string }): string {
+  return `${s.service}/${s.cluster}/${s.instance}`;
+}
