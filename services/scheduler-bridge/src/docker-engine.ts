@@ -86,6 +86,8 @@ export class DockerEngine {
         Memory: Math.round(req.memMb * 1024 * 1024),
         PortBindings: { [port]: [{ HostIp: '127.0.0.1', HostPort: '' }] },
         RestartPolicy: { Name: 'no' },
+        // An init (tini) as PID 1 forwards SIGTERM: most servers run as PID 1 ignore it.
+        Init: true,
       },
     });
     await container.start();

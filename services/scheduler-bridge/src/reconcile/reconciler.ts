@@ -84,7 +84,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     }
     let running = all.filter((r) => r.running);
     if (spec.desiredState === 'stop') {
-      for (const r of running) await this.drain(r, spec, 'stopped');
+      await Promise.all(running.map((r) => this.drain(r, spec, 'stopped')));
       return;
     }
     const isCurrent = (r: Replica) => r.gitSha === spec.gitSha && r.configHash === spec.configHash;
@@ -93,7 +93,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     const n = spec.replicas;
     const method = spec.bounce?.method || 'crossover';
     if (method === 'downthenup' && old.length) {
-      for (const r of old) await this.drain(r, spec, 'bounce (downthenup)');
+      await Promise.all(old.map((r) => this.drain(r, spec, 'bounce (downthenup)')));
       old = [];
     }
     for (const extra of current.splice(n)) await this.drain(extra, spec, 'scaled down');
@@ -114,7 +114,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     const floor = Math.ceil(n * (spec.bounce?.marginFactor || 1) - 1e-9);
     if (old.length) {
       const keep = method === 'brutal' ? 0 : method === 'upthendown' ? (happy >= n ? 0 : old.length) : Math.max(floor - happy, 0);
-      for (const r of old.slice(keep)) await this.drain(r, spec, `bounce to ${spec.gitSha.slice(0, 8)}`);
+      await Promise.all(old.slice(keep).map((r) => this.drain(r, spec, `bounce to ${spec.gitSha.slice(0, 8)}`)));
       old = old.slice(0, keep);
       await this.bus.publish(Subjects.DeployProgressed, { deployId: desired.deployId, service: spec.service, instance: spec.instance, cluster: spec.cluster, phase: 'bouncing', message: `${happy}/${n} new replicas happy, ${old.length} old left`, ready: happy, desired: n }, { correlationId: desired.deployId });
     }
@@ -150,8 +150,14 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     this.logger.error({ instance: desired.key, deployId: desired.deployId, reason, detail }, 'deploy failed');
   }
 
-  /** Out of rotation (drain delay), SIGTERM with the grace period, remove, announce. */
+  /**
+   * Out of rotation first (announced as unhealthy "draining", which discovery turns into
+   * maintenance in HAProxy), then the drain delay, SIGTERM with the grace period, remove.
+   */
   private async drain(r: Replica, spec: InstanceSpec, reason: string): Promise<void> {
+    if (r.running && spec.registrations.length) {
+      await this.bus.publish(Subjects.InstanceUnhealthy, { replica: ref(r, spec), checkOutput: `draining: ${reason}`, consecutiveFailures: 0, registrations: spec.registrations }, { id: `${r.id}:draining` });
+    }
     const delay = Math.min(spec.bounce?.drainDelaySeconds ?? 0, 120);
     if (delay > 0) await new Promise((res) => setTimeout(res, delay * 1000));
     await this.engine.stop(r.id, spec.bounce?.terminationGracePeriodSeconds ?? 30);
