@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# npm start: installs what is missing, builds, makes sure a NATS with JetStream is reachable
-# (starting a local one under .orzo/ if none is), then runs the platform in the foreground
-# with the embedded defaults (one SQLite file per service under .orzo/data). Ctrl-C stops it.
+# npm start: installs what is missing, builds, makes sure NATS (JetStream) and Docker run,
+# starts the platform with the embedded defaults (SQLite under .orzo/data, local Docker, local
+# HAProxy), builds the example service's image and deploys it, then stays in the foreground.
+# Ctrl-C stops the platform; deployed containers keep running and the next start adopts them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,25 +10,44 @@ bash scripts/ensure-deps.sh
 echo "building ..."
 npx tsc -b tsconfig.json
 
-# Until a soa_dir is configured (orzo.yaml or ORZO_SOA_DIR), serve the example service's configs.
 export ORZO_SOA_DIR="${ORZO_SOA_DIR:-$PWD/examples/soa-configs}"
-
 nats_pid=""
+platform_pid=""
+cleanup() {
+  [[ -n $platform_pid ]] && kill -INT "$platform_pid" 2>/dev/null && wait "$platform_pid" 2>/dev/null || true
+  [[ -n $nats_pid ]] && kill "$nats_pid" 2>/dev/null && wait "$nats_pid" 2>/dev/null || true
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
 if [[ -z "${ORZO_NATS_URL:-}" ]] && ! (exec 3<>/dev/tcp/127.0.0.1/4222) 2>/dev/null; then
   mkdir -p .orzo/nats
   echo "no NATS on 127.0.0.1:4222: starting nats-server (JetStream, store .orzo/nats, log .orzo/nats.log)"
   nats-server -a 127.0.0.1 -p 4222 -js -sd .orzo/nats >.orzo/nats.log 2>&1 &
   nats_pid=$!
-  trap '[[ -n $nats_pid ]] && kill $nats_pid 2>/dev/null; wait $nats_pid 2>/dev/null || true' EXIT
   for _ in $(seq 1 50); do (exec 3<>/dev/tcp/127.0.0.1/4222) 2>/dev/null && break; sleep 0.1; done
 fi
 
+node cli/bin/orzo.js up &
+platform_pid=$!
+for _ in $(seq 1 120); do curl -fs 127.0.0.1:7106/healthz >/dev/null 2>&1 && break; sleep 0.5; done
+
+# The example service, built locally at this checkout's version and deployed.
+sha=$(git rev-parse HEAD 2>/dev/null || find examples/services/hello -type f -exec sha1sum {} + | sha1sum | cut -c1-40)
+bash infra/images/build-base.sh
+docker build -q -t "services-hello:orzo-$sha" --build-arg "VERSION=$sha" examples/services/hello >/dev/null
+node cli/bin/orzo.js mark-for-deployment -s hello -l local.main -c "$sha"
+for _ in $(seq 1 120); do curl -fs 127.0.0.1:20001/status >/dev/null 2>&1 && break; sleep 0.5; done
+
 cat <<MSG
 
-Orzo is starting: control-api :7106 (gRPC :50051), builder :7101, jenkins-hook :7102, scheduler-bridge :7103,
-discovery-publisher :7104, monitor-bridge :7105 (each serves /healthz and /metrics).
-Data: ${ORZO_DATA_DIR:-$PWD/.orzo/data}. soa-configs: $ORZO_SOA_DIR. Press Ctrl-C to stop.
-Try: npx orzo status -s hello    npx orzo mark-for-deployment -s hello -l local.main -c <sha>
+Orzo is up: control-api :7106 (gRPC :50051), builder :7101, jenkins-hook :7102,
+scheduler-bridge :7103, discovery-publisher :7104, monitor-bridge :7105 (each: /healthz, /metrics).
+The example service runs 3 replicas behind HAProxy:
 
+    curl 127.0.0.1:20001/            # the page shows version ${sha:0:8}
+    npx orzo status -s hello
+
+Data: ${ORZO_DATA_DIR:-$PWD/.orzo/data}. soa-configs: $ORZO_SOA_DIR. Press Ctrl-C to stop.
 MSG
-node cli/bin/orzo.js up
+wait "$platform_pid"

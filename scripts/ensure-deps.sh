@@ -11,7 +11,7 @@ command -v protoc >/dev/null || need_apt+=(protobuf-compiler)
 command -v psql >/dev/null || need_apt+=(postgresql-client)
 command -v dockerd >/dev/null || need_apt+=(docker.io)
 command -v haproxy >/dev/null || need_apt+=(haproxy)
-ldd /bin/busybox 2>&1 | grep -q 'not a dynamic executable' || need_apt+=(busybox-static)
+{ ldd /bin/busybox 2>&1 || true; } | grep -q 'not a dynamic executable' || need_apt+=(busybox-static)
 if ((${#need_apt[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
     echo "missing Debian packages: ${need_apt[*]}; install them with: sudo apt-get install -y ${need_apt[*]}" >&2
