@@ -80,3 +80,12 @@ export function subjectMatches(pattern: string, subject: string): boolean {
   }
   return p.length === s.length;
 }
+
+/**
+ * Core NATS request/reply (not JetStream: an answer is only useful now). Request and reply
+ * are JSON. `imageExists(cluster)`: {image} -> {exists: boolean}, answered by the
+ * scheduler-bridge that runs that cluster.
+ */
+export const RpcSubjects = {
+  imageExists: (cluster: string) => `orzo.rpc.scheduler.${cluster}.image-exists.v1`,
+} as const;

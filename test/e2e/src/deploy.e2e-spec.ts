@@ -57,6 +57,13 @@ describe('deploy, connect, heal: the example service on real Docker and HAProxy'
     await nats?.dispose();
   });
 
+  it('refuses to mark an image that does not exist, and changes nothing', async () => {
+    const r = cli('mark-for-deployment', '-s', 'hello', '-l', 'local.main', '-c', 'cccccccc33333333333333333333333333333333');
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /INVALID_ARGUMENT: image services-hello:orzo-cccccccc3+ does not exist on cluster local's engine/);
+    assert.equal(status().instances[0]!.desiredGitSha ?? '', '', 'nothing was marked');
+  });
+
   it('reaches 3/3 healthy and answers through HAProxy on the proxy_port', async () => {
     const mark = cli('mark-for-deployment', '-s', 'hello', '-l', 'local.main', '-c', V1);
     assert.equal(mark.status, 0, mark.stderr);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { DeployRequested, InstanceSpec, Subjects, api, createEnvelope, encodeEvent } from '@orzo/contracts';
+import { BusService } from '@orzo/bus';
+import { DeployRequested, InstanceSpec, RpcSubjects, Subjects, api, createEnvelope, encodeEvent } from '@orzo/contracts';
 import { DatabaseHolder } from '@orzo/persistence';
 import { CompiledInstance } from '@orzo/soa-config';
 import { GrpcError } from './grpc-error';
@@ -86,7 +87,28 @@ export class MarkService {
     private readonly soa: SoaConfigSource,
     private readonly db: DatabaseHolder,
     private readonly outbox: OutboxRelay,
+    private readonly bus: BusService,
   ) {}
+
+  /**
+   * Asks the scheduler-bridge of each cluster whether the image exists there. A cluster whose
+   * bridge does not answer is not checked (it deploys when it comes back; a missing image then
+   * fails that deploy with its reason).
+   */
+  private async assertImageExists(image: string, clusters: string[]): Promise<void> {
+    for (const cluster of clusters) {
+      let answer: { exists?: boolean };
+      try {
+        const reply = await this.bus.connection.request(RpcSubjects.imageExists(cluster), JSON.stringify({ image }), { timeout: 3_000 });
+        answer = reply.json();
+      } catch {
+        continue;
+      }
+      if (answer.exists === false) {
+        throw GrpcError.invalid(`image ${image} does not exist on cluster ${cluster}'s engine: build it first (docker build -t ${image} ...) or mark an image that exists`);
+      }
+    }
+  }
 
   async mark(req: api.MarkForDeploymentRequest): Promise<api.MarkForDeploymentResponse> {
     const problems: string[] = [];
@@ -106,6 +128,7 @@ export class MarkService {
     const gitSha = req.commitSha || versionOf(req.image);
     const image = req.image || imageFor(this.soa.system.registry, req.service, req.commitSha);
     const affected = svc.instances.filter((i) => i.deployGroup === req.deployGroup);
+    await this.assertImageExists(image, [...new Set(affected.map((i) => i.cluster))]);
     const deployId = randomUUID();
     const payload: DeployRequested = {
       deployId,
