@@ -36,7 +36,7 @@ function explain(err: unknown, io: Output): number {
 
 /** orzo mark-for-deployment -s <service> -l <deploy_group> (--image <ref> | -c <sha>) */
 export async function markForDeployment(argv: string[], io: Output): Promise<number> {
-  const v = parse(argv, { service: { type: 'string', short: 's' }, 'deploy-group': { type: 'string', short: 'l' }, image: { type: 'string' }, commit: { type: 'string', short: 'c' } });
+  const v = parse(argv, { service: { type: 'string', short: 's' }, 'deploy-group': { type: 'string', short: 'l' }, image: { type: 'string' }, commit: { type: 'string', short: 'c' }, wait: { type: 'boolean' }, timeout: { type: 'string' } });
   if (!v.service || !v['deploy-group'] || (!v.image && !v.commit)) throw new UsageError('mark-for-deployment needs -s <service> -l <deploy_group> and --image <ref> or -c <sha>');
   const c = client(v);
   try {
@@ -49,11 +49,45 @@ export async function markForDeployment(argv: string[], io: Output): Promise<num
     });
     io.out(`Marked ${res.image} for ${v.service} deploy group ${v['deploy-group']} (deploy ${res.deployId}).`);
     io.out(res.instances.length ? `Instances to converge: ${res.instances.join(', ')}. Follow with: orzo status -s ${v.service}` : 'No long-running instance uses this deploy group.');
-    return 0;
+    if (!v.wait || res.instances.length === 0) return 0;
+    const timeoutS = Number(v.timeout ?? 600);
+    if (!Number.isFinite(timeoutS) || timeoutS <= 0) throw new UsageError(`--timeout ${v.timeout} is not a number of seconds`);
+    return await waitForDeploy(c, v.service as string, res, timeoutS, io);
   } catch (err) {
     return explain(err, io);
   } finally {
     c.close();
+  }
+}
+
+/**
+ * --wait: follows the affected instances until each runs only the marked version with every
+ * replica healthy, printing each change of progress; exit 1 on timeout with what is missing.
+ */
+async function waitForDeploy(c: api.ControlApiClient, service: string, mark: api.MarkForDeploymentResponse, timeoutS: number, io: Output): Promise<number> {
+  const targets = new Set(mark.instances);
+  const deadline = Date.now() + timeoutS * 1000;
+  const last = new Map<string, string>();
+  for (;;) {
+    const st = await unary<api.GetStatusRequest, api.GetStatusResponse>(c, 'getStatus', { service, cluster: '', instance: '' });
+    let done = true;
+    for (const i of st.instances.filter((x) => targets.has(`${x.cluster}.${x.instance}`))) {
+      const old = i.replicas.filter((r) => r.gitSha !== i.desiredGitSha).length;
+      const line = `${i.cluster}.${i.instance}: ${i.state}; ${i.healthyReplicas}/${i.desiredReplicas} new replicas healthy${old ? `, ${old} old still running` : ''}`;
+      if (last.get(i.instance) !== line) io.out(`  ${new Date().toISOString().slice(11, 19)} ${line}`);
+      last.set(i.instance, line);
+      const image = mark.image;
+      if (i.desiredImage !== image || i.state !== 'Running' || i.healthyReplicas < i.desiredReplicas) done = false;
+    }
+    if (done) {
+      io.out(`Deployed ${mark.image}.`);
+      return 0;
+    }
+    if (Date.now() > deadline) {
+      io.err(`Timed out after ${timeoutS}s: ${[...last.values()].join('; ')}. Inspect with: orzo status -s ${service}`);
+      return 1;
+    }
+    await new Promise((r) => setTimeout(r, 1000));
   }
 }
 

@@ -22,13 +22,12 @@ soa-configs (see docs/soa-configs.md; -y defaults to soa_dir of orzo.yaml, ./soa
                   instances per cluster, deploy groups, endpoints and proxy ports, team
 
 Deploys (talk to control-api over gRPC: --control-api host:port, ORZO_CONTROL_API, default 127.0.0.1:50051):
-  mark-for-deployment -s service -l deploy_group (--image ref | -c sha)
-                  record the version a deploy group should run; control-api publishes the deploy
+  mark-for-deployment -s service -l deploy_group (--image ref | -c sha) [--wait [--timeout s]]
+                  record the version a deploy group should run; --wait follows it until done
   status -s service [-c cluster] [-i instance] [--json]
                   desired version, state, replicas and endpoints of each instance
 
-Coming with the next capabilities: mark-for-deployment --wait, cook-image, logs,
-get-latest-deployment.
+Coming with the next capabilities: cook-image, logs, get-latest-deployment.
 
 Options:
   -h, --help      show this help

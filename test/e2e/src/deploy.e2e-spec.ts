@@ -65,8 +65,10 @@ describe('deploy, connect, heal: the example service on real Docker and HAProxy'
   });
 
   it('reaches 3/3 healthy and answers through HAProxy on the proxy_port', async () => {
-    const mark = cli('mark-for-deployment', '-s', 'hello', '-l', 'local.main', '-c', V1);
-    assert.equal(mark.status, 0, mark.stderr);
+    const mark = spawnSync(process.execPath, [orzo, 'mark-for-deployment', '-s', 'hello', '-l', 'local.main', '-c', V1, '--wait', '--timeout', '90'], { env, encoding: 'utf8', timeout: 120_000 });
+    assert.equal(mark.status, 0, mark.stderr + mark.stdout);
+    assert.match(mark.stdout, /local.main: Running; 3\/3 new replicas healthy/);
+    assert.match(mark.stdout, new RegExp(`Deployed services-hello:orzo-${V1}`));
     await waitFor(async () => (await version().catch(() => '')) === 'v1', { timeoutMs: 60_000, what: `v1 through 127.0.0.1:${PROXY}\n${output.slice(-3000)}` });
     const st = await waitFor(() => {
       const s = status();
