@@ -97,15 +97,15 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
       old = [];
     }
     for (const extra of current.splice(n)) await this.drain(extra, spec, 'scaled down');
-    while (current.length < n) {
-      let r: Replica;
-      try {
-        r = await this.engine.run(spec);
-      } catch (err) {
-        if (!(err instanceof ImageNotFoundError)) throw err;
-        await this.fail(desired, err.message, 'no replica can start');
+    // Missing replicas start together: a deploy costs about one container start, not n.
+    const started = await Promise.allSettled(Array.from({ length: Math.max(0, n - current.length) }, () => this.engine.run(spec)));
+    for (const result of started) {
+      if (result.status === 'rejected') {
+        if (!(result.reason instanceof ImageNotFoundError)) throw result.reason;
+        await this.fail(desired, result.reason.message, 'no replica can start');
         return;
       }
+      const r = result.value;
       current.push(r);
       await this.bus.publish(Subjects.InstanceStarted, { replica: ref(r, spec), image: spec.image, registrations: spec.registrations }, { id: `${r.id}:started`, correlationId: desired.deployId });
     }
@@ -129,7 +129,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     }
     await this.checkTimeout(desired, probes.filter((p) => !p.ok));
     // Not converged yet: look again soon, so a bounce advances as replicas become happy.
-    if (!this.stopping) setTimeout(() => void this.request(key), 500).unref();
+    if (!this.stopping) setTimeout(() => void this.request(key), 200).unref();
   }
 
   private async checkTimeout(desired: DesiredInstance, unhappy: Array<{ r: Replica; output: string }>): Promise<void> {
