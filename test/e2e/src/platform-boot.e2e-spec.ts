@@ -62,14 +62,15 @@ describe('the platform on one machine', () => {
         assert.match(metrics, new RegExp(`orzo_process_cpu_seconds_total\\{service="${name}"\\}`));
         assert.match(metrics, /# TYPE orzo_bus_events_handled_total counter/);
       }
-      // The CLI reaches control-api over gRPC: a mark is accepted, a bad one explained.
+      // The CLI reaches control-api over gRPC, which checks marks against the soa-configs and,
+      // through scheduler-bridge, the engine (the accepted path is in deploy.e2e-spec).
       const sha = 'feedface00112233445566778899aabbccddeeff';
-      const mark = spawnSync(process.execPath, [orzo, 'mark-for-deployment', '-s', 'hello', '-l', 'local.main', '-c', sha], { env, encoding: 'utf8', timeout: 30_000 });
-      assert.equal(mark.status, 0, mark.stderr);
-      assert.match(mark.stdout, new RegExp(`Marked services-hello:orzo-${sha} for hello deploy group local.main`));
+      const missing = spawnSync(process.execPath, [orzo, 'mark-for-deployment', '-s', 'hello', '-l', 'local.main', '-c', sha], { env, encoding: 'utf8', timeout: 30_000 });
+      assert.equal(missing.status, 1, missing.stdout);
+      assert.match(missing.stderr, new RegExp(`INVALID_ARGUMENT: image services-hello:orzo-${sha} does not exist`));
       const st = spawnSync(process.execPath, [orzo, 'status', '-s', 'hello', '--json'], { env, encoding: 'utf8', timeout: 30_000 });
       assert.equal(st.status, 0, st.stderr);
-      assert.equal((JSON.parse(st.stdout) as { instances: Array<{ desiredGitSha: string }> }).instances[0]!.desiredGitSha, sha);
+      assert.equal((JSON.parse(st.stdout) as { instances: Array<{ instance: string; state: string }> }).instances[0]!.state, 'Not deployed (no version marked for this deploy group)');
       const bad = spawnSync(process.execPath, [orzo, 'mark-for-deployment', '-s', 'nosuch', '-l', 'local.main', '-c', sha], { env, encoding: 'utf8', timeout: 30_000 });
       assert.equal(bad.status, 1);
       assert.match(bad.stderr, /NOT_FOUND: unknown service nosuch/);
