@@ -11,7 +11,7 @@ import { jetstream, jetstreamManager, DeliverPolicy } from '@nats-io/jetstream';
 import Docker from 'dockerode';
 import { connectNats } from '@orzo/bus';
 import { ORZO_SERVICES, Subjects, decodeEvent } from '@orzo/contracts';
-import { buildImage, ensureBusyboxBase, freePort, startNatsServer, waitFor } from '@orzo/testing';
+import { buildImage, ensureBusyboxBase, freePort, startNatsServer, stopHaproxyIn, waitFor } from '@orzo/testing';
 
 const root = resolve(__dirname, '..', '..', '..');
 const orzo = join(root, 'cli', 'bin', 'orzo.js');
@@ -97,6 +97,7 @@ async function main(): Promise<void> {
   } finally {
     platform.kill('SIGINT');
     await new Promise((r) => platform.once('exit', r));
+    await stopHaproxyIn(env.ORZO_DATA_DIR!);
     for (const id of await helloIds()) await docker.getContainer(id).remove({ force: true });
     await nats.dispose();
   }

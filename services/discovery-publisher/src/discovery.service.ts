@@ -46,9 +46,14 @@ export class DiscoveryService implements OnApplicationBootstrap, OnApplicationSh
     });
   }
 
+  /** HAProxy keeps serving while the publisher is away; the next one adopts it. */
   async onApplicationShutdown(): Promise<void> {
     await this.queue.catch(() => undefined);
-    await this.haproxy.stop();
+  }
+
+  /** For tests and operators: stop the HAProxy this publisher drives. */
+  stopHaproxy(): Promise<void> {
+    return this.haproxy.stop();
   }
 
   /** Serialises every change: HAProxy slots are shared state. */
@@ -92,7 +97,13 @@ export class DiscoveryService implements OnApplicationBootstrap, OnApplicationSh
     const reloaded = await this.haproxy.apply([...this.registry!.frontends.values()]);
     if (!reloaded) return;
     this.slots.clear();
-    for (const registration of this.registry!.frontends.keys()) for (const e of this.registry!.list(registration)) await this.applySlot(registration, e.replicaId);
+    for (const registration of this.registry!.frontends.keys()) {
+      for (const e of this.registry!.list(registration)) await this.applySlot(registration, e.replicaId);
+      // An adopted HAProxy may still route to replicas that left while the publisher was away.
+      const used = new Set(this.slots.get(registration)?.values() ?? []);
+      const stale = Array.from({ length: SLOTS }, (_, i) => i + 1).filter((i) => !used.has(i));
+      if (stale.length) await this.haproxy.runtime.command(stale.map((i) => `set server ${registration}/slot${i} state maint`).join('; '));
+    }
   }
 
   private async applySlot(registration: string, replicaId: string): Promise<void> {

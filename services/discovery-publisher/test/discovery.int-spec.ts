@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { INestApplication } from '@nestjs/common';
 import { Kvm } from '@nats-io/kv';
-import { BusService } from '@orzo/bus';
+import { BusService, connectNats } from '@orzo/bus';
 import { Subjects } from '@orzo/contracts';
 import { createServiceApp, prepareService } from '@orzo/platform';
-import { NatsServerHandle, freePort, startNatsServer, waitFor } from '@orzo/testing';
+import { NatsServerHandle, freePort, startNatsServer, stopHaproxyIn, waitFor } from '@orzo/testing';
 import { discoveryPublisher } from '../src/definition';
 
 function backend(name: string): Promise<{ server: Server; port: number }> {
@@ -48,6 +48,7 @@ describe('discovery-publisher driving a real HAProxy', () => {
   });
   after(async () => {
     await app?.close();
+    await stopHaproxyIn(dataDir);
     for (const b of backends) b.server.close();
     await nats.dispose();
   });
@@ -76,14 +77,21 @@ describe('discovery-publisher driving a real HAProxy', () => {
     }, { what: 'only replica two to serve' });
   });
 
-  it('comes back after its own restart with the endpoints from the registry', async () => {
+  it('keeps routing while it restarts, then adopts its HAProxy and clears slots of replicas that left meanwhile', async () => {
     await app.close();
-    await assert.rejects(get(proxyPort), 'HAProxy stops with the publisher');
+    assert.equal(await get(proxyPort), '200:two', 'HAProxy outlives the publisher');
+    // A replica leaves while the publisher is away: the registry says so, HAProxy does not yet.
+    const nc = await connectNats(nats.url, 'test');
+    await (await new Kvm(nc).open('orzo_discovery')).put('endpoints.hello.main', '[]');
+    await nc.close();
     await boot();
-    await waitFor(async () => (await get(proxyPort).catch(() => '')) === '200:two', { what: 'routing restored from the registry' });
+    await waitFor(async () => (await get(proxyPort).catch((e: Error) => e.message)) !== '200:two', { what: 'the stale slot to be cleared' });
+    assert.match(await get(proxyPort).catch((e: Error) => `error ${e.message}`), /^503|^error/);
   });
 
   it('ignores an older event arriving after a newer one', async () => {
+    await publish(Subjects.InstanceHealthy, { replica: replica(1), checkOutput: 'ok', registrations: ['hello.main'] });
+    await waitFor(async () => (await get(proxyPort).catch(() => '')) === '200:two', { what: 'replica two back' });
     const old = new Date(Date.now() - 60_000).toISOString();
     await app.get(BusService).publish(Subjects.InstanceHealthy, { replica: replica(0), checkOutput: 'stale', registrations: ['hello.main'] }, { occurredAt: old });
     await new Promise((r) => setTimeout(r, 500));

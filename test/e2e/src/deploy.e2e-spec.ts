@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Docker from 'dockerode';
 import { ORZO_SERVICES } from '@orzo/contracts';
-import { NatsServerHandle, buildImage, ensureBusyboxBase, freePort, startNatsServer, waitFor } from '@orzo/testing';
+import { NatsServerHandle, buildImage, ensureBusyboxBase, freePort, startNatsServer, stopHaproxyIn, waitFor } from '@orzo/testing';
 
 const root = resolve(__dirname, '..', '..', '..', '..');
 const orzo = join(root, 'cli', 'bin', 'orzo.js');
@@ -53,6 +53,7 @@ describe('deploy, connect, heal: the example service on real Docker and HAProxy'
     if (process.env.ORZO_E2E_LOG) (await import('node:fs')).writeFileSync(process.env.ORZO_E2E_LOG, output);
     platform?.kill('SIGINT');
     await new Promise((r) => (platform?.exitCode !== null ? r(undefined) : platform.once('exit', r)));
+    if (env.ORZO_DATA_DIR) await stopHaproxyIn(env.ORZO_DATA_DIR);
     for (const c of await helloContainers()) await docker.getContainer(c.id).remove({ force: true });
     await nats?.dispose();
   });

@@ -1,5 +1,5 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Registration } from '@orzo/contracts';
 import type { Logger } from '@orzo/platform';
@@ -7,15 +7,16 @@ import { renderHaproxyConfig } from './haproxy-config';
 import { HaproxyRuntime } from './haproxy-runtime';
 
 /**
- * The HAProxy this discovery-publisher owns: started in master-worker mode, reloaded hitlessly
- * (SIGUSR2 to the master) only when the set of frontends changes.
+ * The local HAProxy: a daemon in master-worker mode (pidfile in its directory) that outlives
+ * discovery-publisher, so traffic keeps flowing while the publisher restarts; a new publisher
+ * adopts the running one. Reloaded hitlessly (SIGUSR2 to the master) only when the set of
+ * frontends changes.
  */
 export class HaproxyProcess {
   readonly runtime: HaproxyRuntime;
-  private child?: ChildProcess;
-  private config = '';
   private readonly configPath: string;
   private readonly socketPath: string;
+  private readonly pidPath: string;
 
   constructor(
     dir: string,
@@ -25,52 +26,70 @@ export class HaproxyProcess {
     mkdirSync(dir, { recursive: true });
     this.configPath = join(dir, 'haproxy.cfg');
     this.socketPath = join(dir, 'haproxy.sock');
+    this.pidPath = join(dir, 'haproxy.pid');
     this.runtime = new HaproxyRuntime(this.socketPath);
   }
 
-  /** Starts HAProxy with these frontends, or reloads it when they differ from the running ones. */
+  /** The master's pid when a HAProxy of this directory runs. */
+  masterPid(): number | undefined {
+    if (!existsSync(this.pidPath)) return undefined;
+    const pid = Number(readFileSync(this.pidPath, 'utf8').trim().split('\n')[0]);
+    if (!Number.isInteger(pid) || pid <= 0) return undefined;
+    try {
+      process.kill(pid, 0);
+      return pid;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Starts HAProxy with these frontends, adopts a running one, or reloads it when its config
+   * differs. Returns true when HAProxy (re)loaded its config, so slots must be applied again.
+   */
   async apply(frontends: readonly Registration[]): Promise<boolean> {
-    if (frontends.length === 0) {
-      // HAProxy refuses to run without a listener; nothing to proxy yet.
-      await this.stop();
-      this.config = '';
-      return false;
-    }
+    if (frontends.length === 0) return false; // HAProxy refuses to run without a listener
     const config = renderHaproxyConfig(frontends, this.socketPath);
-    if (config === this.config && this.child && this.child.exitCode === null) return false;
-    writeFileSync(this.configPath, config);
     const names = frontends.map((f) => f.name).sort();
-    if (!this.child || this.child.exitCode !== null) {
-      if (existsSync(this.socketPath)) rmSync(this.socketPath);
-      const child = spawn(this.binary, ['-W', '-f', this.configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
-      let stderr = '';
-      child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-      child.once('exit', (code) => code && this.logger.error({ code, stderr }, 'haproxy exited'));
-      this.child = child;
-      await this.waitForBackends(names, () => (child.exitCode !== null ? `haproxy exited: ${stderr}` : undefined));
-    } else {
-      this.child.kill('SIGUSR2');
-      await this.waitForBackends(names, () => undefined);
+    const running = this.masterPid();
+    const current = existsSync(this.configPath) ? readFileSync(this.configPath, 'utf8') : '';
+    if (running && current === config) {
+      await this.waitForBackends(names);
+      this.logger.info({ pid: running, frontends: names }, 'adopted the running haproxy');
+      return true;
     }
-    this.config = config;
-    this.logger.info({ frontends: names }, 'haproxy configured');
+    const check = spawnSync(this.binary, ['-c', '-q', '-f', this.writeCandidate(config)], { encoding: 'utf8' });
+    if (check.status !== 0) throw new Error(`haproxy rejects the generated config: ${check.stderr || check.stdout}`);
+    writeFileSync(this.configPath, config);
+    if (running) {
+      process.kill(running, 'SIGUSR2');
+    } else {
+      if (existsSync(this.socketPath)) rmSync(this.socketPath);
+      const started = spawnSync(this.binary, ['-W', '-D', '-f', this.configPath, '-p', this.pidPath], { encoding: 'utf8' });
+      if (started.status !== 0) throw new Error(`haproxy did not start: ${started.stderr || started.stdout}`);
+    }
+    await this.waitForBackends(names);
+    this.logger.info({ pid: this.masterPid(), frontends: names, reloaded: Boolean(running) }, 'haproxy configured');
     return true;
   }
 
+  /** Stops the HAProxy of this directory (not done on shutdown: it outlives the publisher). */
   async stop(): Promise<void> {
-    const child = this.child;
-    this.child = undefined;
-    if (!child || child.exitCode !== null) return;
-    const gone = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    await gone;
+    const pid = this.masterPid();
+    if (!pid) return;
+    process.kill(pid, 'SIGTERM');
+    for (let i = 0; i < 100 && this.masterPid(); i++) await new Promise((r) => setTimeout(r, 50));
   }
 
-  private async waitForBackends(names: string[], failed: () => string | undefined): Promise<void> {
+  private writeCandidate(config: string): string {
+    const path = `${this.configPath}.new`;
+    writeFileSync(path, config);
+    return path;
+  }
+
+  private async waitForBackends(names: string[]): Promise<void> {
     const deadline = Date.now() + 10_000;
     for (;;) {
-      const why = failed();
-      if (why) throw new Error(why);
       try {
         const backends = new Set((await this.runtime.servers()).map((s) => s.backend));
         if (names.every((n) => backends.has(n))) return;

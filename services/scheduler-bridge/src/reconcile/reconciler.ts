@@ -1,4 +1,5 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { KV, Kvm } from '@nats-io/kv';
 import { BusService } from '@orzo/bus';
 import { InstanceSpec, ReplicaRef, Subjects } from '@orzo/contracts';
 import { LOGGER, Logger, SERVICE_CONFIG } from '@orzo/platform';
@@ -27,6 +28,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   private timer?: NodeJS.Timeout;
   private unwatch?: () => void;
   private stopping = false;
+  private registry?: KV;
 
   constructor(
     @Inject(DOCKER_ENGINE) private readonly engine: DockerEngine,
@@ -109,7 +111,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
       current.push(r);
       await this.bus.publish(Subjects.InstanceStarted, { replica: ref(r, spec), image: spec.image, registrations: spec.registrations }, { id: `${r.id}:started`, correlationId: desired.deployId });
     }
-    const probes = await Promise.all(current.map(async (r) => ({ r, ...(await probe(spec, r)) })));
+    const probes = await Promise.all(current.map(async (r) => ({ r, ...(await this.happy(spec, r)) })));
     const happy = probes.filter((p) => p.ok).length;
     const floor = Math.ceil(n * (spec.bounce?.marginFactor || 1) - 1e-9);
     if (old.length) {
@@ -130,6 +132,23 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     await this.checkTimeout(desired, probes.filter((p) => !p.ok));
     // Not converged yet: look again soon, so a bounce advances as replicas become happy.
     if (!this.stopping) setTimeout(() => void this.request(key), 200).unref();
+  }
+
+  /**
+   * A new replica is happy when it passes its health check and, for each registration with a
+   * local proxy, is UP in discovery (present in the shared endpoint registry, which is what
+   * HAProxy routes to): only then may an old replica be drained.
+   */
+  private async happy(spec: InstanceSpec, r: Replica): Promise<{ ok: boolean; output: string }> {
+    const checked = await probe(spec, r);
+    if (!checked.ok) return checked;
+    for (const reg of spec.registrationDetails.filter((d) => d.proxyPort > 0)) {
+      this.registry ??= await new Kvm(this.bus.connection).create('orzo_discovery', { history: 5 });
+      const entry = await this.registry.get(`endpoints.${reg.name}`);
+      const up = entry?.operation === 'PUT' && entry.json<Array<{ replicaId: string }>>().some((e) => e.replicaId === r.id);
+      if (!up) return { ok: false, output: `${checked.output}; not yet UP in discovery for ${reg.name}` };
+    }
+    return checked;
   }
 
   private async checkTimeout(desired: DesiredInstance, unhappy: Array<{ r: Replica; output: string }>): Promise<void> {
