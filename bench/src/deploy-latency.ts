@@ -77,6 +77,15 @@ async function main(): Promise<void> {
       return out;
     };
     const healthy = await read('ORZO_INSTANCE', Subjects.InstanceHealthy);
+    // Where the last deploy's time went, from the events' own timestamps.
+    const requested = (await read('ORZO_DEPLOY', Subjects.DeployRequested)).pop()!;
+    const last = requested.at;
+    const lastSha = versions[versions.length - 1]!;
+    const since = (xs: Array<{ at: number }>) => xs.map((x) => x.at - last).filter((d) => d >= 0).sort((a, b) => a - b);
+    const started = since((await read('ORZO_INSTANCE', Subjects.InstanceStarted)).filter((e) => (e.replica as { gitSha: string }).gitSha === lastSha));
+    const healthyNew = since(healthy.filter((e) => (e.replica as { gitSha: string }).gitSha === lastSha));
+    const stopped = since((await read('ORZO_INSTANCE', Subjects.InstanceStopped)).filter((e) => (e.replica as { gitSha: string }).gitSha !== lastSha));
+    const completed = since((await read('ORZO_DEPLOY', Subjects.DeployCompleted)).filter((e) => e.gitSha === lastSha));
     const changed = await read('ORZO_DISCOVERY', Subjects.DiscoveryEndpointsChanged);
     const routing = healthy
       .map((h) => {
@@ -93,6 +102,7 @@ async function main(): Promise<void> {
     log(`  bare docker run until it answers HTTP (median of ${bare.length})   ${median(bare).toFixed(2)} s`);
     log(`  mark-for-deployment -> 3 new UP in HAProxy, old gone (median of ${deploys.length})   ${median(deploys).toFixed(2)} s   [${deploys.map((d) => d.toFixed(2)).join(', ')}]`);
     log(`  ratio deploy / bare run: ${(median(deploys) / median(bare)).toFixed(2)}   goal <= 1.5`);
+    log(`  last deploy, ms after deploy.requested: started ${started.join('/')}; healthy ${healthyNew.join('/')}; old stopped ${stopped.join('/')}; completed ${completed.join('/')}`);
     log(`  health check passed -> routed by HAProxy: median ${routing.length ? median(routing) : NaN} ms, max ${routing.length ? routing[routing.length - 1] : NaN} ms over ${routing.length} replicas`);
   } finally {
     platform.kill('SIGINT');
