@@ -5,3 +5,4 @@ export * from './health';
 export * from './tokens';
 export * from './platform.module';
 export * from './bootstrap';
+export * from './health-check';

@@ -2,7 +2,7 @@ import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nest
 import { BusService } from '@orzo/bus';
 import { DatabaseHolder, EntityManager } from '@orzo/persistence';
 import { HealthcheckSpec, InstanceSpec, ReplicaRef, Subjects } from '@orzo/contracts';
-import { checkOnce } from './health-checker';
+import { checkOnce } from '@orzo/platform';
 
 interface Watched {
   replica: ReplicaRef;

@@ -1,6 +1,9 @@
 import { Socket } from 'node:net';
 import type { HealthcheckSpec } from '@orzo/contracts';
 
+// Shared by monitor-bridge (ongoing health) and scheduler-bridge (the bounce's readiness gate),
+// so both judge a replica by exactly the same check.
+
 export interface CheckResult {
   ok: boolean;
   output: string;
