@@ -89,3 +89,17 @@ export function subjectMatches(pattern: string, subject: string): boolean {
 export const RpcSubjects = {
   imageExists: (cluster: string) => `orzo.rpc.scheduler.${cluster}.image-exists.v1`,
 } as const;
+
+/**
+ * The endpoint registry discovery-publisher keeps in NATS KV and scheduler-bridge reads (a
+ * replica is UP in discovery when it is listed under its registration).
+ */
+export const DiscoveryRegistry = {
+  bucket: 'orzo_discovery',
+  history: 5,
+  /** JSON list of {host, port, replicaId, weight, since} of one registration (service.namespace). */
+  endpointsKey: (registration: string) => `endpoints.${registration}`,
+  frontendKey: (registration: string) => `frontend.${registration}`,
+  /** The time of the last event seen about a replica. */
+  seenKey: (replicaId: string) => `seen.${replicaId}`,
+} as const;

@@ -1,6 +1,6 @@
 import { Kvm, KV } from '@nats-io/kv';
 import type { NatsConnection } from '@orzo/bus';
-import { Endpoint, Registration } from '@orzo/contracts';
+import { DiscoveryRegistry, Endpoint, Registration } from '@orzo/contracts';
 
 export interface RegistryEntry extends Endpoint {
   /** occurredAt of the event that put it there. */
@@ -20,8 +20,8 @@ export class Registry {
 
   private constructor(private readonly kv: KV) {}
 
-  static async open(nc: NatsConnection, bucket = 'orzo_discovery'): Promise<Registry> {
-    const kv = await new Kvm(nc).create(bucket, { history: 5 });
+  static async open(nc: NatsConnection): Promise<Registry> {
+    const kv = await new Kvm(nc).create(DiscoveryRegistry.bucket, { history: DiscoveryRegistry.history });
     const registry = new Registry(kv);
     for await (const key of await kv.keys()) {
       const entry = await kv.get(key);
@@ -44,7 +44,7 @@ export class Registry {
     const before = this.frontends.get(reg.name);
     if (before && JSON.stringify(Registration.toJSON(before)) === JSON.stringify(Registration.toJSON(reg))) return false;
     this.frontends.set(reg.name, reg);
-    await this.kv.put(`frontend.${reg.name}`, JSON.stringify(Registration.toJSON(reg)));
+    await this.kv.put(DiscoveryRegistry.frontendKey(reg.name), JSON.stringify(Registration.toJSON(reg)));
     return true;
   }
 
@@ -56,7 +56,7 @@ export class Registry {
     const seen = this.lastSeen.get(replicaId);
     if (seen && seen > at) return false;
     this.lastSeen.set(replicaId, at);
-    await this.kv.put(`seen.${replicaId}`, at);
+    await this.kv.put(DiscoveryRegistry.seenKey(replicaId), at);
     return true;
   }
 
@@ -87,6 +87,6 @@ export class Registry {
   }
 
   private async persist(registration: string): Promise<void> {
-    await this.kv.put(`endpoints.${registration}`, JSON.stringify(this.list(registration)));
+    await this.kv.put(DiscoveryRegistry.endpointsKey(registration), JSON.stringify(this.list(registration)));
   }
 }

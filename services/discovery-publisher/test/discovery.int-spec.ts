@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { INestApplication } from '@nestjs/common';
 import { Kvm } from '@nats-io/kv';
 import { BusService, connectNats } from '@orzo/bus';
-import { Subjects } from '@orzo/contracts';
+import { DiscoveryRegistry, Subjects } from '@orzo/contracts';
 import { createServiceApp, prepareService } from '@orzo/platform';
 import { NatsServerHandle, freePort, startNatsServer, stopHaproxyIn, waitFor } from '@orzo/testing';
 import { discoveryPublisher } from '../src/definition';
@@ -64,8 +64,8 @@ describe('discovery-publisher driving a real HAProxy', () => {
       for (let i = 0; i < 6; i++) seen.add(await get(proxyPort));
       return seen.has('200:one') && seen.has('200:two');
     }, { what: 'both replicas to serve' });
-    const kv = await new Kvm(app.get(BusService).connection).open('orzo_discovery');
-    const entry = await kv.get('endpoints.hello.main');
+    const kv = await new Kvm(app.get(BusService).connection).open(DiscoveryRegistry.bucket);
+    const entry = await kv.get(DiscoveryRegistry.endpointsKey('hello.main'));
     assert.deepEqual(entry!.json<Array<{ replicaId: string }>>().map((e) => e.replicaId), ['r0', 'r1']);
   });
 
@@ -82,7 +82,7 @@ describe('discovery-publisher driving a real HAProxy', () => {
     assert.equal(await get(proxyPort), '200:two', 'HAProxy outlives the publisher');
     // A replica leaves while the publisher is away: the registry says so, HAProxy does not yet.
     const nc = await connectNats(nats.url, 'test');
-    await (await new Kvm(nc).open('orzo_discovery')).put('endpoints.hello.main', '[]');
+    await (await new Kvm(nc).open(DiscoveryRegistry.bucket)).put(DiscoveryRegistry.endpointsKey('hello.main'), '[]');
     await nc.close();
     await boot();
     await waitFor(async () => (await get(proxyPort).catch((e: Error) => e.message)) !== '200:two', { what: 'the stale slot to be cleared' });

@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { KV, Kvm } from '@nats-io/kv';
 import { BusService } from '@orzo/bus';
-import { InstanceSpec, ReplicaRef, Subjects } from '@orzo/contracts';
+import { DiscoveryRegistry, InstanceSpec, ReplicaRef, Subjects } from '@orzo/contracts';
 import { LOGGER, Logger, SERVICE_CONFIG } from '@orzo/platform';
 import { DockerEngine, ImageNotFoundError, Labels, Replica } from '../docker-engine';
 import { DesiredInstance, DesiredStateRepository } from './desired-state.repository';
@@ -84,7 +84,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
       await this.engine.remove(dead.id);
       await this.publishStopped(dead, spec, dead.oomKilled ? 'oom-killed' : `exited with code ${dead.exitCode ?? '?'}`);
     }
-    let running = all.filter((r) => r.running);
+    const running = all.filter((r) => r.running);
     if (spec.desiredState === 'stop') {
       await Promise.all(running.map((r) => this.drain(r, spec, 'stopped')));
       return;
@@ -111,7 +111,8 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
       current.push(r);
       await this.bus.publish(Subjects.InstanceStarted, { replica: ref(r, spec), image: spec.image, registrations: spec.registrations }, { id: `${r.id}:started`, correlationId: desired.deployId });
     }
-    const probes = await Promise.all(current.map(async (r) => ({ r, ...(await this.happy(spec, r)) })));
+    const up = await this.upInDiscovery(spec);
+    const probes = await Promise.all(current.map(async (r) => ({ r, ...(await this.happy(spec, r, up)) })));
     const happy = probes.filter((p) => p.ok).length;
     const floor = Math.ceil(n * (spec.bounce?.marginFactor || 1) - 1e-9);
     if (old.length) {
@@ -120,7 +121,6 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
       old = old.slice(0, keep);
       await this.bus.publish(Subjects.DeployProgressed, { deployId: desired.deployId, service: spec.service, instance: spec.instance, cluster: spec.cluster, phase: 'bouncing', message: `${happy}/${n} new replicas happy, ${old.length} old left`, ready: happy, desired: n }, { correlationId: desired.deployId });
     }
-    running = [...current, ...old];
     if (old.length === 0 && happy >= floor) {
       if (await this.desired.markCompleted(key, desired.deployId)) {
         this.deployStarted.delete(desired.deployId);
@@ -134,19 +134,27 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     if (!this.stopping) setTimeout(() => void this.request(key), 200).unref();
   }
 
+  /** The replica ids UP in discovery, per registration with a local proxy (read once per pass). */
+  private async upInDiscovery(spec: InstanceSpec): Promise<Map<string, Set<string>>> {
+    const up = new Map<string, Set<string>>();
+    for (const reg of spec.registrationDetails.filter((d) => d.proxyPort > 0)) {
+      this.registry ??= await new Kvm(this.bus.connection).create(DiscoveryRegistry.bucket, { history: DiscoveryRegistry.history });
+      const entry = await this.registry.get(DiscoveryRegistry.endpointsKey(reg.name));
+      up.set(reg.name, new Set(entry?.operation === 'PUT' ? entry.json<Array<{ replicaId: string }>>().map((e) => e.replicaId) : []));
+    }
+    return up;
+  }
+
   /**
    * A new replica is happy when it passes its health check and, for each registration with a
    * local proxy, is UP in discovery (present in the shared endpoint registry, which is what
    * HAProxy routes to): only then may an old replica be drained.
    */
-  private async happy(spec: InstanceSpec, r: Replica): Promise<{ ok: boolean; output: string }> {
+  private async happy(spec: InstanceSpec, r: Replica, up: Map<string, Set<string>>): Promise<{ ok: boolean; output: string }> {
     const checked = await probe(spec, r);
     if (!checked.ok) return checked;
-    for (const reg of spec.registrationDetails.filter((d) => d.proxyPort > 0)) {
-      this.registry ??= await new Kvm(this.bus.connection).create('orzo_discovery', { history: 5 });
-      const entry = await this.registry.get(`endpoints.${reg.name}`);
-      const up = entry?.operation === 'PUT' && entry.json<Array<{ replicaId: string }>>().some((e) => e.replicaId === r.id);
-      if (!up) return { ok: false, output: `${checked.output}; not yet UP in discovery for ${reg.name}` };
+    for (const [registration, ids] of up) {
+      if (!ids.has(r.id)) return { ok: false, output: `${checked.output}; not yet UP in discovery for ${registration}` };
     }
     return checked;
   }
