@@ -1,7 +1,6 @@
 import { orzoService } from '@orzo/runtime';
 import { z } from 'zod';
 import { ControlApiModule } from './control-api.module';
-import { CONTROL_API_ENTITIES } from './persistence/entities';
 import { M20261124ControlApi } from './persistence/m20261124-control-api';
 
 export const CONTROL_API_GRPC_PORT = 50051;
@@ -17,7 +16,6 @@ export const controlApi = orzoService({
     /** Path of orzo.yaml; default ./orzo.yaml when present. */
     ORZO_CONFIG: z.string().min(1).optional(),
   },
-  entities: CONTROL_API_ENTITIES,
   migrations: [{ name: 'M20261124ControlApi', class: M20261124ControlApi }],
   module: () => ControlApiModule,
 });

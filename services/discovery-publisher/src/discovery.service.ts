@@ -51,10 +51,6 @@ export class DiscoveryService implements OnApplicationBootstrap, OnApplicationSh
     await this.queue.catch(() => undefined);
   }
 
-  /** For tests and operators: stop the HAProxy this publisher drives. */
-  stopHaproxy(): Promise<void> {
-    return this.haproxy.stop();
-  }
 
   /** Serialises every change: HAProxy slots are shared state. */
   private serial<T>(fn: () => Promise<T>): Promise<T> {

@@ -73,14 +73,6 @@ export class HaproxyProcess {
     return true;
   }
 
-  /** Stops the HAProxy of this directory (not done on shutdown: it outlives the publisher). */
-  async stop(): Promise<void> {
-    const pid = this.masterPid();
-    if (!pid) return;
-    process.kill(pid, 'SIGTERM');
-    for (let i = 0; i < 100 && this.masterPid(); i++) await new Promise((r) => setTimeout(r, 50));
-  }
-
   private writeCandidate(config: string): string {
     const path = `${this.configPath}.new`;
     writeFileSync(path, config);
