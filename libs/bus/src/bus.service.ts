@@ -2,7 +2,7 @@ import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown, OnMo
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { JetStreamClient, JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { EventMap, Subject, streamForSubject } from '@orzo/contracts';
-import { EnvelopeOptions } from '@orzo/contracts';
+import { EnvelopeMeta, EnvelopeOptions } from '@orzo/contracts';
 import { HealthRegistry, LOGGER, Logger, METRICS_REGISTRY, SERVICE_NAME } from '@orzo/platform';
 import { Registry } from 'prom-client';
 import { BusMetrics } from './bus-metrics';
@@ -97,6 +97,13 @@ export class BusService implements OnModuleInit, OnApplicationBootstrap, OnAppli
   async publish<S extends Subject>(subject: S, payload: EventMap[S], envelope: Partial<EnvelopeOptions> = {}): Promise<PublishResult> {
     const result = await this.requirePublisher().publish(subject, payload, envelope);
     this.metrics.publishedTotal.inc({ subject });
+    return result;
+  }
+
+  /** Publishes an event whose envelope already exists (an outbox row, a replay): same id, same bytes. */
+  async publishEnvelope<S extends Subject>(envelope: EnvelopeMeta & { type: S }, payload: EventMap[S]): Promise<PublishResult> {
+    const result = await this.requirePublisher().publishEnvelope(envelope, payload);
+    this.metrics.publishedTotal.inc({ subject: envelope.type });
     return result;
   }
 

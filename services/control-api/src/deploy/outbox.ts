@@ -49,8 +49,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
         this.logger.error({ eventId: row.id, reason: decoded.reason }, 'outbox row does not decode; left unpublished');
         continue;
       }
-      const { envelope, payload } = decoded.event;
-      await this.bus.publish(envelope.type, payload as never, { id: envelope.id, correlationId: envelope.correlationId, causationId: envelope.causationId, occurredAt: envelope.occurredAt, source: envelope.source });
+      await this.bus.publishEnvelope(decoded.event.envelope, decoded.event.payload as never);
       await em.execute('update control_outbox set published_at = ? where id = ?', [new Date().toISOString(), row.id]);
     }
     return rows.length;
