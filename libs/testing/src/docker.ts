@@ -1,9 +1,12 @@
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 
 export const BUSYBOX_BASE = 'orzo/busybox:1';
+
+/** The one definition of the base image, shared with infra/images/build-base.sh. */
+const BUSYBOX_DOCKERFILE = join(__dirname, '..', '..', '..', '..', 'infra', 'images', 'busybox', 'Dockerfile');
 
 /** Whether a Docker Engine answers on the default socket. */
 export async function dockerAvailable(docker = new Docker()): Promise<boolean> {
@@ -53,10 +56,7 @@ export async function ensureBusyboxBase(docker = new Docker(), busybox = '/bin/b
   const context = mkdtempSync(join(tmpdir(), 'orzo-busybox-'));
   try {
     copyFileSync(busybox, join(context, 'busybox'));
-    writeFileSync(
-      join(context, 'Dockerfile'),
-      'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "--install", "-s", "/bin"]\nRUN mkdir -p /tmp /etc && chmod 1777 /tmp && echo "root:x:0:0:root:/:/bin/sh" > /etc/passwd\n',
-    );
+    copyFileSync(BUSYBOX_DOCKERFILE, join(context, 'Dockerfile'));
     return await buildImage(docker, { context, tag: BUSYBOX_BASE });
   } finally {
     rmSync(context, { recursive: true, force: true });
