@@ -3,3 +3,4 @@ export * from './wait';
 export * from './nats-server';
 export * from './databases';
 export * from './docker';
+export * from './haproxy';
