@@ -135,7 +135,7 @@ export function compileMonitoring(svc: LoadedService, instanceMonitoring: unknow
 const SERVICE_MONITORING = new WeakMap<LoadedService, Record<string, unknown>>();
 
 /** monitoring.yaml over service.yaml `monitoring:`, merged once per service. */
-function serviceMonitoring(svc: LoadedService): Record<string, unknown> {
+export function serviceMonitoring(svc: LoadedService): Record<string, unknown> {
   let merged = SERVICE_MONITORING.get(svc);
   if (!merged) {
     const fromService = isMapping(svc.service?.src.data) && isMapping(svc.service!.src.data.monitoring) ? svc.service!.src.data.monitoring : {};

@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { CompiledInstance, CompiledJob, compileInstances, compileJobs } from './compile';
+import { CompiledInstance, CompiledJob, compileInstances, compileJobs, serviceMonitoring } from './compile';
 import { LoadedService, loadServices } from './load';
 import { ConfigProblem, didYouMean } from './problems';
 import { isMapping } from './schema/validate';
@@ -96,11 +96,10 @@ export function compileService(svc: LoadedService, all: ReadonlyMap<string, Load
   };
 }
 
+/** The service-wide team (monitoring.yaml over service.yaml), for services without instances. */
 function teamOf(svc: LoadedService): string | undefined {
-  const m = svc.monitoring?.src.data;
-  if (isMapping(m) && typeof m.team === 'string') return m.team;
-  const sd = svc.service?.src.data;
-  return isMapping(sd) && isMapping(sd.monitoring) && typeof sd.monitoring.team === 'string' ? sd.monitoring.team : undefined;
+  const team = serviceMonitoring(svc).team;
+  return typeof team === 'string' ? team : undefined;
 }
 
 export function pipelineOf(data: unknown): PipelineStep[] {
