@@ -60,12 +60,19 @@ export interface EngineEvent {
 export class DockerEngine {
   constructor(readonly docker: Docker = new Docker()) {}
 
+  /** Whether the image is on this engine (nothing can be pulled: no registry is reachable). */
+  hasImage(image: string): Promise<boolean> {
+    return this.docker
+      .getImage(image)
+      .inspect()
+      .then(
+        () => true,
+        () => false,
+      );
+  }
+
   async run(req: ReplicaRequest): Promise<Replica> {
-    try {
-      await this.docker.getImage(req.image).inspect();
-    } catch {
-      throw new ImageNotFoundError(req.image);
-    }
+    if (!(await this.hasImage(req.image))) throw new ImageNotFoundError(req.image);
     const port = `${req.containerPort}/tcp`;
     const container = await this.docker.createContainer({
       name: `orzo-${req.service}-${req.instance}-${req.gitSha.slice(0, 8)}-${Math.random().toString(36).slice(2, 8)}`,

@@ -29,7 +29,7 @@ export class ImageExistsResponder implements OnApplicationBootstrap, OnApplicati
               let image = '';
               try {
                 image = String((msg.json() as { image?: unknown }).image ?? '');
-                const exists = image ? await this.engine.docker.getImage(image).inspect().then(() => true, () => false) : false;
+                const exists = image ? await this.engine.hasImage(image) : false;
                 msg.respond(JSON.stringify({ exists }));
               } catch (e) {
                 this.logger.warn({ err: e, image }, 'image-exists request failed');
