@@ -11,7 +11,7 @@ import { jetstream, jetstreamManager, DeliverPolicy } from '@nats-io/jetstream';
 import Docker from 'dockerode';
 import { connectNats } from '@orzo/bus';
 import { ORZO_SERVICES, Subjects, decodeEvent } from '@orzo/contracts';
-import { buildImage, ensureBusyboxBase, freePort, startNatsServer, stopHaproxyIn, waitFor } from '@orzo/testing';
+import { buildImage, ensureBusyboxBase, freePort, httpGet, startNatsServer, stopHaproxyIn, waitFor } from '@orzo/testing';
 
 const root = resolve(__dirname, '..', '..', '..');
 const orzo = join(root, 'cli', 'bin', 'orzo.js');
@@ -31,7 +31,7 @@ async function main(): Promise<void> {
     const t = performance.now();
     const id = execFileSync('docker', ['run', '-d', '-p', '127.0.0.1::8080', image], { encoding: 'utf8' }).trim();
     const port = execFileSync('docker', ['port', id, '8080/tcp'], { encoding: 'utf8' }).trim().split(':').pop();
-    await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/status`).catch(() => undefined))?.ok, { intervalMs: 5, timeoutMs: 30_000 });
+    await waitFor(async () => (await httpGet(`http://127.0.0.1:${port}/status`, 1000)).status === 200, { intervalMs: 5, timeoutMs: 30_000 });
     bare.push((performance.now() - t) / 1000);
     execFileSync('docker', ['rm', '-f', id]);
   }
@@ -47,7 +47,7 @@ async function main(): Promise<void> {
     await waitFor(async () => (await fetch(`http://127.0.0.1:${env.ORZO_CONTROL_API_HTTP_PORT}/healthz`).catch(() => undefined))?.ok, { timeoutMs: 60_000 });
     const mark = (v: string) => execFileSync(process.execPath, [orzo, 'mark-for-deployment', '-s', 'hello', '-l', 'local.main', '-c', v], { env, encoding: 'utf8' });
     const servesOnly = async (label: string) => {
-      for (let i = 0; i < 6; i++) if ((await (await fetch('http://127.0.0.1:20001/version').catch(() => undefined))?.text())?.trim() !== label) return false;
+      for (let i = 0; i < 6; i++) if ((await httpGet('http://127.0.0.1:20001/version').catch(() => undefined))?.body.trim() !== label) return false;
       return true;
     };
     mark(versions[0]!);

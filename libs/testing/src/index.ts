@@ -4,3 +4,4 @@ export * from './nats-server';
 export * from './databases';
 export * from './docker';
 export * from './haproxy';
+export * from './http';

@@ -9,7 +9,7 @@ import { Kvm } from '@nats-io/kv';
 import { BusService, connectNats } from '@orzo/bus';
 import { DiscoveryRegistry, Subjects } from '@orzo/contracts';
 import { createServiceApp, prepareService } from '@orzo/platform';
-import { NatsServerHandle, freePort, startNatsServer, stopHaproxyIn, waitFor } from '@orzo/testing';
+import { NatsServerHandle, freePort, httpGet, startNatsServer, stopHaproxyIn, waitFor } from '@orzo/testing';
 import { discoveryPublisher } from '../src/definition';
 
 function backend(name: string): Promise<{ server: Server; port: number }> {
@@ -20,8 +20,8 @@ function backend(name: string): Promise<{ server: Server; port: number }> {
 }
 
 async function get(port: number): Promise<string> {
-  const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2000) });
-  return `${res.status}:${await res.text()}`;
+  const res = await httpGet(`http://127.0.0.1:${port}/`);
+  return `${res.status}:${res.body}`;
 }
 
 describe('discovery-publisher driving a real HAProxy', () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Docker from 'dockerode';
-import { buildImage, ensureBusyboxBase, waitFor } from '@orzo/testing';
+import { buildImage, ensureBusyboxBase, httpGet, waitFor } from '@orzo/testing';
 import { DockerEngine, EngineEvent, ImageNotFoundError, ReplicaRequest } from '../src/docker-engine';
 
 const examples = join(__dirname, '..', '..', '..', '..', 'examples', 'services', 'hello');
@@ -43,7 +43,7 @@ describe('DockerEngine on a real Docker Engine', () => {
     assert.equal(info.HostConfig.NanoCpus, 250_000_000);
     assert.equal(info.HostConfig.Memory, 32 * 1024 * 1024);
     assert.ok(info.Config.Env.includes('GREETING=hi'));
-    const body = await waitFor(async () => (await fetch(`http://127.0.0.1:${r.hostPort}/version`)).text(), { what: 'the replica to answer' });
+    const body = await waitFor(async () => (await httpGet(`http://127.0.0.1:${r.hostPort}/version`)).body, { what: 'the replica to answer' });
     assert.equal(body.trim(), 'engine-test');
   });
 

@@ -10,7 +10,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { BusService } from '@orzo/bus';
 import { DeployFailed, InstanceSpec, Subjects, decodeEvent } from '@orzo/contracts';
 import { createServiceApp, prepareService } from '@orzo/platform';
-import { NatsServerHandle, buildImage, ensureBusyboxBase, startNatsServer, waitFor } from '@orzo/testing';
+import { NatsServerHandle, buildImage, ensureBusyboxBase, httpGet, startNatsServer, waitFor } from '@orzo/testing';
 import { schedulerBridge } from '../src/definition';
 import { DockerEngine } from '../src/docker-engine';
 
@@ -94,7 +94,7 @@ describe('scheduler-bridge reconciling a real Docker Engine', () => {
   it('bounces to a new version: new replicas first, then the old ones go', async () => {
     await deploy('d2', spec(V2));
     await converged(V2, 'd2');
-    const page = await (await fetch(`http://127.0.0.1:${(await running())[0]!.hostPort}/version`)).text();
+    const page = (await httpGet(`http://127.0.0.1:${(await running())[0]!.hostPort}/version`)).body;
     assert.equal(page.trim(), 'v2');
   });
 

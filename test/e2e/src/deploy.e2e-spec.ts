@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Docker from 'dockerode';
 import { ORZO_SERVICES } from '@orzo/contracts';
-import { NatsServerHandle, buildImage, ensureBusyboxBase, freePort, startNatsServer, stopHaproxyIn, waitFor } from '@orzo/testing';
+import { NatsServerHandle, buildImage, ensureBusyboxBase, freePort, httpGet, startNatsServer, stopHaproxyIn, waitFor } from '@orzo/testing';
 
 const root = resolve(__dirname, '..', '..', '..', '..');
 const orzo = join(root, 'cli', 'bin', 'orzo.js');
@@ -31,7 +31,7 @@ describe('deploy, connect, heal: the example service on real Docker and HAProxy'
     assert.equal(r.status, 0, r.stderr);
     return JSON.parse(r.stdout) as Status;
   };
-  const version = async () => (await (await fetch(`http://127.0.0.1:${PROXY}/version`, { signal: AbortSignal.timeout(2000) })).text()).trim();
+  const version = async () => (await httpGet(`http://127.0.0.1:${PROXY}/version`)).body.trim();
   const helloContainers = async () => (await docker.listContainers({ filters: { label: ['orzo.managed=true', 'orzo.service=hello', 'orzo.cluster=local'] } })).map((c) => ({ id: c.Id, sha: c.Labels['orzo.git_sha'] }));
 
   before(async () => {
