@@ -1,6 +1,7 @@
 export * from './subjects';
 export * from './events';
 export * from './envelope';
+export * from './images';
 export * from './generated/orzo/events/v1/alert';
 export * from './generated/orzo/events/v1/build';
 export * from './generated/orzo/events/v1/config';

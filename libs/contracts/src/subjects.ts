@@ -61,6 +61,7 @@ export const STREAMS: readonly StreamDefinition[] = [
   { name: 'ORZO_DISCOVERY', subjects: ['orzo.discovery.>'], description: 'service discovery', maxAgeSeconds: 7 * DAY, duplicateWindowSeconds: 120 },
   { name: 'ORZO_ALERT', subjects: ['orzo.alert.>'], description: 'alerts', maxAgeSeconds: 30 * DAY, duplicateWindowSeconds: 120 },
   { name: 'ORZO_CONFIG', subjects: ['orzo.config.>'], description: 'soa-configs changes', maxAgeSeconds: 30 * DAY, duplicateWindowSeconds: 120 },
+  { name: 'ORZO_BUILD_LOG', subjects: ['orzo.buildlog.>'], description: 'build logs, line by line (see BuildLogs)', maxAgeSeconds: 7 * DAY, duplicateWindowSeconds: 120 },
   { name: 'ORZO_DLQ', subjects: [`${DEAD_LETTER_PREFIX}.>`], description: 'dead letters: events a consumer could not handle', maxAgeSeconds: 90 * DAY, duplicateWindowSeconds: 120 },
 ];
 
@@ -88,7 +89,29 @@ export function subjectMatches(pattern: string, subject: string): boolean {
  */
 export const RpcSubjects = {
   imageExists: (cluster: string) => `orzo.rpc.scheduler.${cluster}.image-exists.v1`,
+  /** {buildId} -> {cancelled: boolean, state: string}, answered by the builder running or queueing it. */
+  cancelBuild: 'orzo.rpc.builder.cancel.v1',
 } as const;
+
+/**
+ * Build logs: not events (no envelope, nobody reacts to them) but a JetStream stream, so the
+ * CLI can replay a past build and follow a running one through the same ordered consumer.
+ * Each message is one JSON BuildLogLine; the last message of a build has `end` set.
+ */
+export const BuildLogs = {
+  stream: 'ORZO_BUILD_LOG',
+  subject: (service: string, buildId: string) => `orzo.buildlog.${service}.${buildId}`,
+  /** Every build of one service. */
+  serviceFilter: (service: string) => `orzo.buildlog.${service}.*`,
+} as const;
+
+export interface BuildLogLine {
+  /** ISO time the builder saw the line. */
+  at: string;
+  line: string;
+  /** Set on the last message of a build: its outcome. */
+  end?: 'succeeded' | 'failed' | 'cancelled';
+}
 
 /**
  * The endpoint registry discovery-publisher keeps in NATS KV and scheduler-bridge reads (a

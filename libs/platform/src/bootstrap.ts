@@ -47,7 +47,9 @@ export async function createServiceApp<C>(ctx: ServiceContext<C>, module: Type<u
     module: class OrzoRootModule {},
     imports: [PlatformModule.forRoot({ service: ctx.service, config: ctx.config as object, logger: ctx.logger, registry: ctx.registry }), module],
   };
-  return NestFactory.create(root, { logger: new PinoNestLogger(ctx.logger), abortOnError: false });
+  // No body parser: the only endpoints with bodies (jenkins-hook's webhooks) read the raw body
+  // themselves, to verify signatures over the exact bytes and answer every bad body in JSON.
+  return NestFactory.create(root, { logger: new PinoNestLogger(ctx.logger), abortOnError: false, bodyParser: false });
 }
 
 /**

@@ -12,3 +12,4 @@ export * from './schema/key';
 export * from './schema/tables';
 export * from './schema/json-schema';
 export * from './docs';
+export * from './service-reader';

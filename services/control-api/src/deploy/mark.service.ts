@@ -1,30 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { BusService } from '@orzo/bus';
-import { DeployRequested, InstanceSpec, RpcSubjects, Subjects, api, createEnvelope, encodeEvent } from '@orzo/contracts';
+import { DeployRequested, GIT_SHA, InstanceSpec, RpcSubjects, Subjects, api, createEnvelope, encodeEvent, imageFor, versionOf } from '@orzo/contracts';
 import { DatabaseHolder } from '@orzo/persistence';
 import { CompiledInstance } from '@orzo/soa-config';
 import { GrpcError } from './grpc-error';
 import { OutboxRelay } from './outbox';
 import { SoaConfigSource } from './soa-config.source';
 
-const SHA = /^[0-9a-f]{7,40}$/;
 const IMAGE = /^[a-z0-9]([a-z0-9._\-/:@]*[a-z0-9])?$/i;
-
-/** The immutable image of a commit: <registry>/services-<service>:orzo-<sha>. */
-export function imageFor(registry: string, service: string, sha: string): string {
-  return `${registry ? `${registry.replace(/\/+$/, '')}/` : ''}services-${service}:orzo-${sha}`;
-}
-
-/** The version an image stands for: the sha of an orzo-/paasta- tag, else the tag or digest. */
-export function versionOf(image: string): string {
-  const tag = /:(orzo|paasta)-([0-9a-f]{7,40})(-.*)?$/.exec(image);
-  if (tag) return tag[2]!;
-  const digest = /@sha256:([0-9a-f]{12})/.exec(image);
-  if (digest) return digest[1]!;
-  const plain = /:([^/:]+)$/.exec(image);
-  return plain ? plain[1]! : 'latest';
-}
 
 export function toInstanceSpec(i: CompiledInstance, image: string, gitSha: string): InstanceSpec {
   return {
@@ -116,7 +100,7 @@ export class MarkService {
     if (!req.deployGroup) problems.push('deploy_group is required');
     if (!req.image && !req.commitSha) problems.push('one of image or commit_sha is required');
     if (req.image && req.commitSha) problems.push('give image or commit_sha, not both');
-    if (req.commitSha && !SHA.test(req.commitSha)) problems.push(`commit_sha "${req.commitSha}" is not a hex git sha (7-40 characters)`);
+    if (req.commitSha && !GIT_SHA.test(req.commitSha)) problems.push(`commit_sha "${req.commitSha}" is not a hex git sha (7-40 characters)`);
     if (req.image && !IMAGE.test(req.image)) problems.push(`image "${req.image}" is not an image reference`);
     if (problems.length) throw GrpcError.invalid(problems.join('; '));
 

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { SERVICE_CONFIG } from '@orzo/platform';
-import { CompiledService, SoaConfigsResult, SystemConfig, formatProblem, loadSoaConfigs, loadSystemConfig } from '@orzo/soa-config';
+import { CompiledService, SoaConfigsResult, SoaServiceReader, SystemConfig, loadSoaConfigs } from '@orzo/soa-config';
 import { GrpcError } from './grpc-error';
 
 export interface SoaSourceConfig {
@@ -11,10 +11,14 @@ export interface SoaSourceConfig {
 /** The soa-configs tree control-api reads, fresh on every request (git is the source of truth). */
 @Injectable()
 export class SoaConfigSource {
-  readonly system: SystemConfig;
+  private readonly reader: SoaServiceReader;
 
   constructor(@Inject(SERVICE_CONFIG) config: SoaSourceConfig) {
-    this.system = loadSystemConfig({ file: config.ORZO_CONFIG, env: { ...process.env, ...(config.ORZO_SOA_DIR ? { ORZO_SOA_DIR: config.ORZO_SOA_DIR } : {}) } }).config;
+    this.reader = new SoaServiceReader({ configFile: config.ORZO_CONFIG, soaDir: config.ORZO_SOA_DIR });
+  }
+
+  get system(): SystemConfig {
+    return this.reader.system;
   }
 
   load(service?: string): SoaConfigsResult {
@@ -23,11 +27,8 @@ export class SoaConfigSource {
 
   /** One service, compiled; NOT_FOUND when unknown, FAILED_PRECONDITION when its configs have errors. */
   service(name: string): CompiledService {
-    const result = this.load(name);
-    const svc = result.services[0];
-    if (svc) return svc;
-    const errors = result.problems.filter((p) => p.severity === 'error');
-    if (errors.some((p) => p.message.startsWith(`unknown service ${name}`))) throw GrpcError.notFound(errors.map((p) => `${p.message}${p.hint ? ` (${p.hint})` : ''}`).join('; '));
-    throw GrpcError.failedPrecondition(`soa-configs of ${name} have errors (run orzo validate -s ${name}): ${errors.slice(0, 5).map(formatProblem).join(' | ')}`);
+    const found = this.reader.lookup(name);
+    if (found.ok) return found.service;
+    throw found.notFound ? GrpcError.notFound(found.message) : GrpcError.failedPrecondition(found.message);
   }
 }

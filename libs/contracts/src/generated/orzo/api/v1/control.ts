@@ -11,13 +11,116 @@ import {
   type ChannelCredentials,
   Client,
   type ClientOptions,
+  type ClientReadableStream,
   type ClientUnaryCall,
+  type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+
+export interface RequestBuildRequest {
+  service: string;
+  commitSha: string;
+  /** A git URL or a local repository path; default: git_url of the service's service.yaml. */
+  gitUrl: string;
+  dockerfile: string;
+  context: string;
+  buildArgs: { [key: string]: string };
+  requestedBy: string;
+  force: boolean;
+}
+
+export interface RequestBuildRequest_BuildArgsEntry {
+  key: string;
+  value: string;
+}
+
+export interface RequestBuildResponse {
+  buildId: string;
+  image: string;
+}
+
+export interface CancelBuildRequest {
+  buildId: string;
+}
+
+export interface CancelBuildResponse {
+  cancelled: boolean;
+  state: string;
+}
+
+export interface ListBuildsRequest {
+  service: string;
+  limit: number;
+}
+
+export interface BuildSummary {
+  buildId: string;
+  service: string;
+  commitSha: string;
+  image: string;
+  /** requested | running | succeeded | failed */
+  state: string;
+  step: string;
+  error: string;
+  requestedBy: string;
+  requestedAt: string;
+  finishedAt: string;
+}
+
+export interface ListBuildsResponse {
+  builds: BuildSummary[];
+}
+
+export interface GetBuildLogRequest {
+  service: string;
+  buildId: string;
+  follow: boolean;
+}
+
+export interface BuildLogLine {
+  buildId: string;
+  at: string;
+  line: string;
+  /** Set on the last line of a build: succeeded | failed | cancelled. */
+  end: string;
+}
+
+export interface GetLatestDeploymentRequest {
+  service: string;
+  deployGroup: string;
+}
+
+export interface GetLatestDeploymentResponse {
+  image: string;
+  gitSha: string;
+  deployId: string;
+  requestedBy: string;
+  reason: string;
+  markedAt: string;
+}
+
+export interface GetHistoryRequest {
+  service: string;
+  limit: number;
+}
+
+export interface HistoryEntry {
+  at: string;
+  /** mark | promote | skip | wait | build */
+  kind: string;
+  deployGroup: string;
+  gitSha: string;
+  detail: string;
+  actor: string;
+}
+
+export interface GetHistoryResponse {
+  entries: HistoryEntry[];
+}
 
 export interface MarkForDeploymentRequest {
   service: string;
@@ -82,6 +185,1774 @@ export interface ServiceSummary {
 export interface ListServicesResponse {
   services: ServiceSummary[];
 }
+
+function createBaseRequestBuildRequest(): RequestBuildRequest {
+  return {
+    service: "",
+    commitSha: "",
+    gitUrl: "",
+    dockerfile: "",
+    context: "",
+    buildArgs: {},
+    requestedBy: "",
+    force: false,
+  };
+}
+
+export const RequestBuildRequest: MessageFns<RequestBuildRequest> = {
+  encode(message: RequestBuildRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.service !== "") {
+      writer.uint32(10).string(message.service);
+    }
+    if (message.commitSha !== "") {
+      writer.uint32(18).string(message.commitSha);
+    }
+    if (message.gitUrl !== "") {
+      writer.uint32(26).string(message.gitUrl);
+    }
+    if (message.dockerfile !== "") {
+      writer.uint32(34).string(message.dockerfile);
+    }
+    if (message.context !== "") {
+      writer.uint32(42).string(message.context);
+    }
+    globalThis.Object.entries(message.buildArgs).forEach(([key, value]: [string, string]) => {
+      RequestBuildRequest_BuildArgsEntry.encode({ key: key as any, value }, writer.uint32(50).fork()).join();
+    });
+    if (message.requestedBy !== "") {
+      writer.uint32(58).string(message.requestedBy);
+    }
+    if (message.force !== false) {
+      writer.uint32(64).bool(message.force);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RequestBuildRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRequestBuildRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.commitSha = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.gitUrl = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.dockerfile = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.context = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            const entry6 = RequestBuildRequest_BuildArgsEntry.decode(reader, reader.uint32());
+            if (entry6.value !== undefined) {
+              message.buildArgs[entry6.key] = entry6.value;
+            }
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.requestedBy = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.force = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RequestBuildRequest {
+    return {
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      commitSha: isSet(object.commitSha)
+        ? globalThis.String(object.commitSha)
+        : isSet(object.commit_sha)
+        ? globalThis.String(object.commit_sha)
+        : "",
+      gitUrl: isSet(object.gitUrl)
+        ? globalThis.String(object.gitUrl)
+        : isSet(object.git_url)
+        ? globalThis.String(object.git_url)
+        : "",
+      dockerfile: isSet(object.dockerfile) ? globalThis.String(object.dockerfile) : "",
+      context: isSet(object.context) ? globalThis.String(object.context) : "",
+      buildArgs: isObject(object.buildArgs)
+        ? (globalThis.Object.entries(object.buildArgs) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.build_args)
+        ? (globalThis.Object.entries(object.build_args) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      requestedBy: isSet(object.requestedBy)
+        ? globalThis.String(object.requestedBy)
+        : isSet(object.requested_by)
+        ? globalThis.String(object.requested_by)
+        : "",
+      force: isSet(object.force) ? globalThis.Boolean(object.force) : false,
+    };
+  },
+
+  toJSON(message: RequestBuildRequest): unknown {
+    const obj: any = {};
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.commitSha !== "") {
+      obj.commitSha = message.commitSha;
+    }
+    if (message.gitUrl !== "") {
+      obj.gitUrl = message.gitUrl;
+    }
+    if (message.dockerfile !== "") {
+      obj.dockerfile = message.dockerfile;
+    }
+    if (message.context !== "") {
+      obj.context = message.context;
+    }
+    if (message.buildArgs) {
+      const entries = globalThis.Object.entries(message.buildArgs) as [string, string][];
+      if (entries.length > 0) {
+        obj.buildArgs = {};
+        entries.forEach(([k, v]) => {
+          obj.buildArgs[k] = v;
+        });
+      }
+    }
+    if (message.requestedBy !== "") {
+      obj.requestedBy = message.requestedBy;
+    }
+    if (message.force !== false) {
+      obj.force = message.force;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RequestBuildRequest>): RequestBuildRequest {
+    return RequestBuildRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RequestBuildRequest>): RequestBuildRequest {
+    const message = createBaseRequestBuildRequest();
+    message.service = object.service ?? "";
+    message.commitSha = object.commitSha ?? "";
+    message.gitUrl = object.gitUrl ?? "";
+    message.dockerfile = object.dockerfile ?? "";
+    message.context = object.context ?? "";
+    message.buildArgs = (globalThis.Object.entries(object.buildArgs ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.requestedBy = object.requestedBy ?? "";
+    message.force = object.force ?? false;
+    return message;
+  },
+};
+
+function createBaseRequestBuildRequest_BuildArgsEntry(): RequestBuildRequest_BuildArgsEntry {
+  return { key: "", value: "" };
+}
+
+export const RequestBuildRequest_BuildArgsEntry: MessageFns<RequestBuildRequest_BuildArgsEntry> = {
+  encode(message: RequestBuildRequest_BuildArgsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RequestBuildRequest_BuildArgsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRequestBuildRequest_BuildArgsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RequestBuildRequest_BuildArgsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: RequestBuildRequest_BuildArgsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RequestBuildRequest_BuildArgsEntry>): RequestBuildRequest_BuildArgsEntry {
+    return RequestBuildRequest_BuildArgsEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RequestBuildRequest_BuildArgsEntry>): RequestBuildRequest_BuildArgsEntry {
+    const message = createBaseRequestBuildRequest_BuildArgsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseRequestBuildResponse(): RequestBuildResponse {
+  return { buildId: "", image: "" };
+}
+
+export const RequestBuildResponse: MessageFns<RequestBuildResponse> = {
+  encode(message: RequestBuildResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.buildId !== "") {
+      writer.uint32(10).string(message.buildId);
+    }
+    if (message.image !== "") {
+      writer.uint32(18).string(message.image);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RequestBuildResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRequestBuildResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.buildId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.image = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RequestBuildResponse {
+    return {
+      buildId: isSet(object.buildId)
+        ? globalThis.String(object.buildId)
+        : isSet(object.build_id)
+        ? globalThis.String(object.build_id)
+        : "",
+      image: isSet(object.image) ? globalThis.String(object.image) : "",
+    };
+  },
+
+  toJSON(message: RequestBuildResponse): unknown {
+    const obj: any = {};
+    if (message.buildId !== "") {
+      obj.buildId = message.buildId;
+    }
+    if (message.image !== "") {
+      obj.image = message.image;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RequestBuildResponse>): RequestBuildResponse {
+    return RequestBuildResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RequestBuildResponse>): RequestBuildResponse {
+    const message = createBaseRequestBuildResponse();
+    message.buildId = object.buildId ?? "";
+    message.image = object.image ?? "";
+    return message;
+  },
+};
+
+function createBaseCancelBuildRequest(): CancelBuildRequest {
+  return { buildId: "" };
+}
+
+export const CancelBuildRequest: MessageFns<CancelBuildRequest> = {
+  encode(message: CancelBuildRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.buildId !== "") {
+      writer.uint32(10).string(message.buildId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CancelBuildRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCancelBuildRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.buildId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CancelBuildRequest {
+    return {
+      buildId: isSet(object.buildId)
+        ? globalThis.String(object.buildId)
+        : isSet(object.build_id)
+        ? globalThis.String(object.build_id)
+        : "",
+    };
+  },
+
+  toJSON(message: CancelBuildRequest): unknown {
+    const obj: any = {};
+    if (message.buildId !== "") {
+      obj.buildId = message.buildId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CancelBuildRequest>): CancelBuildRequest {
+    return CancelBuildRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CancelBuildRequest>): CancelBuildRequest {
+    const message = createBaseCancelBuildRequest();
+    message.buildId = object.buildId ?? "";
+    return message;
+  },
+};
+
+function createBaseCancelBuildResponse(): CancelBuildResponse {
+  return { cancelled: false, state: "" };
+}
+
+export const CancelBuildResponse: MessageFns<CancelBuildResponse> = {
+  encode(message: CancelBuildResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.cancelled !== false) {
+      writer.uint32(8).bool(message.cancelled);
+    }
+    if (message.state !== "") {
+      writer.uint32(18).string(message.state);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CancelBuildResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCancelBuildResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.cancelled = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CancelBuildResponse {
+    return {
+      cancelled: isSet(object.cancelled) ? globalThis.Boolean(object.cancelled) : false,
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
+    };
+  },
+
+  toJSON(message: CancelBuildResponse): unknown {
+    const obj: any = {};
+    if (message.cancelled !== false) {
+      obj.cancelled = message.cancelled;
+    }
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CancelBuildResponse>): CancelBuildResponse {
+    return CancelBuildResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CancelBuildResponse>): CancelBuildResponse {
+    const message = createBaseCancelBuildResponse();
+    message.cancelled = object.cancelled ?? false;
+    message.state = object.state ?? "";
+    return message;
+  },
+};
+
+function createBaseListBuildsRequest(): ListBuildsRequest {
+  return { service: "", limit: 0 };
+}
+
+export const ListBuildsRequest: MessageFns<ListBuildsRequest> = {
+  encode(message: ListBuildsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.service !== "") {
+      writer.uint32(10).string(message.service);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(16).uint32(message.limit);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListBuildsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListBuildsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.limit = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListBuildsRequest {
+    return {
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+    };
+  },
+
+  toJSON(message: ListBuildsRequest): unknown {
+    const obj: any = {};
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListBuildsRequest>): ListBuildsRequest {
+    return ListBuildsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListBuildsRequest>): ListBuildsRequest {
+    const message = createBaseListBuildsRequest();
+    message.service = object.service ?? "";
+    message.limit = object.limit ?? 0;
+    return message;
+  },
+};
+
+function createBaseBuildSummary(): BuildSummary {
+  return {
+    buildId: "",
+    service: "",
+    commitSha: "",
+    image: "",
+    state: "",
+    step: "",
+    error: "",
+    requestedBy: "",
+    requestedAt: "",
+    finishedAt: "",
+  };
+}
+
+export const BuildSummary: MessageFns<BuildSummary> = {
+  encode(message: BuildSummary, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.buildId !== "") {
+      writer.uint32(10).string(message.buildId);
+    }
+    if (message.service !== "") {
+      writer.uint32(18).string(message.service);
+    }
+    if (message.commitSha !== "") {
+      writer.uint32(26).string(message.commitSha);
+    }
+    if (message.image !== "") {
+      writer.uint32(34).string(message.image);
+    }
+    if (message.state !== "") {
+      writer.uint32(42).string(message.state);
+    }
+    if (message.step !== "") {
+      writer.uint32(50).string(message.step);
+    }
+    if (message.error !== "") {
+      writer.uint32(58).string(message.error);
+    }
+    if (message.requestedBy !== "") {
+      writer.uint32(66).string(message.requestedBy);
+    }
+    if (message.requestedAt !== "") {
+      writer.uint32(74).string(message.requestedAt);
+    }
+    if (message.finishedAt !== "") {
+      writer.uint32(82).string(message.finishedAt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BuildSummary {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBuildSummary();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.buildId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.commitSha = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.image = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.step = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.error = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.requestedBy = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.requestedAt = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.finishedAt = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BuildSummary {
+    return {
+      buildId: isSet(object.buildId)
+        ? globalThis.String(object.buildId)
+        : isSet(object.build_id)
+        ? globalThis.String(object.build_id)
+        : "",
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      commitSha: isSet(object.commitSha)
+        ? globalThis.String(object.commitSha)
+        : isSet(object.commit_sha)
+        ? globalThis.String(object.commit_sha)
+        : "",
+      image: isSet(object.image) ? globalThis.String(object.image) : "",
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
+      step: isSet(object.step) ? globalThis.String(object.step) : "",
+      error: isSet(object.error) ? globalThis.String(object.error) : "",
+      requestedBy: isSet(object.requestedBy)
+        ? globalThis.String(object.requestedBy)
+        : isSet(object.requested_by)
+        ? globalThis.String(object.requested_by)
+        : "",
+      requestedAt: isSet(object.requestedAt)
+        ? globalThis.String(object.requestedAt)
+        : isSet(object.requested_at)
+        ? globalThis.String(object.requested_at)
+        : "",
+      finishedAt: isSet(object.finishedAt)
+        ? globalThis.String(object.finishedAt)
+        : isSet(object.finished_at)
+        ? globalThis.String(object.finished_at)
+        : "",
+    };
+  },
+
+  toJSON(message: BuildSummary): unknown {
+    const obj: any = {};
+    if (message.buildId !== "") {
+      obj.buildId = message.buildId;
+    }
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.commitSha !== "") {
+      obj.commitSha = message.commitSha;
+    }
+    if (message.image !== "") {
+      obj.image = message.image;
+    }
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
+    if (message.step !== "") {
+      obj.step = message.step;
+    }
+    if (message.error !== "") {
+      obj.error = message.error;
+    }
+    if (message.requestedBy !== "") {
+      obj.requestedBy = message.requestedBy;
+    }
+    if (message.requestedAt !== "") {
+      obj.requestedAt = message.requestedAt;
+    }
+    if (message.finishedAt !== "") {
+      obj.finishedAt = message.finishedAt;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<BuildSummary>): BuildSummary {
+    return BuildSummary.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<BuildSummary>): BuildSummary {
+    const message = createBaseBuildSummary();
+    message.buildId = object.buildId ?? "";
+    message.service = object.service ?? "";
+    message.commitSha = object.commitSha ?? "";
+    message.image = object.image ?? "";
+    message.state = object.state ?? "";
+    message.step = object.step ?? "";
+    message.error = object.error ?? "";
+    message.requestedBy = object.requestedBy ?? "";
+    message.requestedAt = object.requestedAt ?? "";
+    message.finishedAt = object.finishedAt ?? "";
+    return message;
+  },
+};
+
+function createBaseListBuildsResponse(): ListBuildsResponse {
+  return { builds: [] };
+}
+
+export const ListBuildsResponse: MessageFns<ListBuildsResponse> = {
+  encode(message: ListBuildsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.builds) {
+      BuildSummary.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListBuildsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListBuildsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.builds.push(BuildSummary.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListBuildsResponse {
+    return {
+      builds: globalThis.Array.isArray(object?.builds) ? object.builds.map((e: any) => BuildSummary.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ListBuildsResponse): unknown {
+    const obj: any = {};
+    if (message.builds?.length) {
+      obj.builds = message.builds.map((e) => BuildSummary.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListBuildsResponse>): ListBuildsResponse {
+    return ListBuildsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListBuildsResponse>): ListBuildsResponse {
+    const message = createBaseListBuildsResponse();
+    message.builds = object.builds?.map((e) => BuildSummary.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseGetBuildLogRequest(): GetBuildLogRequest {
+  return { service: "", buildId: "", follow: false };
+}
+
+export const GetBuildLogRequest: MessageFns<GetBuildLogRequest> = {
+  encode(message: GetBuildLogRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.service !== "") {
+      writer.uint32(10).string(message.service);
+    }
+    if (message.buildId !== "") {
+      writer.uint32(18).string(message.buildId);
+    }
+    if (message.follow !== false) {
+      writer.uint32(24).bool(message.follow);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetBuildLogRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetBuildLogRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.buildId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.follow = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetBuildLogRequest {
+    return {
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      buildId: isSet(object.buildId)
+        ? globalThis.String(object.buildId)
+        : isSet(object.build_id)
+        ? globalThis.String(object.build_id)
+        : "",
+      follow: isSet(object.follow) ? globalThis.Boolean(object.follow) : false,
+    };
+  },
+
+  toJSON(message: GetBuildLogRequest): unknown {
+    const obj: any = {};
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.buildId !== "") {
+      obj.buildId = message.buildId;
+    }
+    if (message.follow !== false) {
+      obj.follow = message.follow;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetBuildLogRequest>): GetBuildLogRequest {
+    return GetBuildLogRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetBuildLogRequest>): GetBuildLogRequest {
+    const message = createBaseGetBuildLogRequest();
+    message.service = object.service ?? "";
+    message.buildId = object.buildId ?? "";
+    message.follow = object.follow ?? false;
+    return message;
+  },
+};
+
+function createBaseBuildLogLine(): BuildLogLine {
+  return { buildId: "", at: "", line: "", end: "" };
+}
+
+export const BuildLogLine: MessageFns<BuildLogLine> = {
+  encode(message: BuildLogLine, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.buildId !== "") {
+      writer.uint32(10).string(message.buildId);
+    }
+    if (message.at !== "") {
+      writer.uint32(18).string(message.at);
+    }
+    if (message.line !== "") {
+      writer.uint32(26).string(message.line);
+    }
+    if (message.end !== "") {
+      writer.uint32(34).string(message.end);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BuildLogLine {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBuildLogLine();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.buildId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.at = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.line = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.end = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BuildLogLine {
+    return {
+      buildId: isSet(object.buildId)
+        ? globalThis.String(object.buildId)
+        : isSet(object.build_id)
+        ? globalThis.String(object.build_id)
+        : "",
+      at: isSet(object.at) ? globalThis.String(object.at) : "",
+      line: isSet(object.line) ? globalThis.String(object.line) : "",
+      end: isSet(object.end) ? globalThis.String(object.end) : "",
+    };
+  },
+
+  toJSON(message: BuildLogLine): unknown {
+    const obj: any = {};
+    if (message.buildId !== "") {
+      obj.buildId = message.buildId;
+    }
+    if (message.at !== "") {
+      obj.at = message.at;
+    }
+    if (message.line !== "") {
+      obj.line = message.line;
+    }
+    if (message.end !== "") {
+      obj.end = message.end;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<BuildLogLine>): BuildLogLine {
+    return BuildLogLine.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<BuildLogLine>): BuildLogLine {
+    const message = createBaseBuildLogLine();
+    message.buildId = object.buildId ?? "";
+    message.at = object.at ?? "";
+    message.line = object.line ?? "";
+    message.end = object.end ?? "";
+    return message;
+  },
+};
+
+function createBaseGetLatestDeploymentRequest(): GetLatestDeploymentRequest {
+  return { service: "", deployGroup: "" };
+}
+
+export const GetLatestDeploymentRequest: MessageFns<GetLatestDeploymentRequest> = {
+  encode(message: GetLatestDeploymentRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.service !== "") {
+      writer.uint32(10).string(message.service);
+    }
+    if (message.deployGroup !== "") {
+      writer.uint32(18).string(message.deployGroup);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetLatestDeploymentRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetLatestDeploymentRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.deployGroup = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetLatestDeploymentRequest {
+    return {
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      deployGroup: isSet(object.deployGroup)
+        ? globalThis.String(object.deployGroup)
+        : isSet(object.deploy_group)
+        ? globalThis.String(object.deploy_group)
+        : "",
+    };
+  },
+
+  toJSON(message: GetLatestDeploymentRequest): unknown {
+    const obj: any = {};
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.deployGroup !== "") {
+      obj.deployGroup = message.deployGroup;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetLatestDeploymentRequest>): GetLatestDeploymentRequest {
+    return GetLatestDeploymentRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetLatestDeploymentRequest>): GetLatestDeploymentRequest {
+    const message = createBaseGetLatestDeploymentRequest();
+    message.service = object.service ?? "";
+    message.deployGroup = object.deployGroup ?? "";
+    return message;
+  },
+};
+
+function createBaseGetLatestDeploymentResponse(): GetLatestDeploymentResponse {
+  return { image: "", gitSha: "", deployId: "", requestedBy: "", reason: "", markedAt: "" };
+}
+
+export const GetLatestDeploymentResponse: MessageFns<GetLatestDeploymentResponse> = {
+  encode(message: GetLatestDeploymentResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.image !== "") {
+      writer.uint32(10).string(message.image);
+    }
+    if (message.gitSha !== "") {
+      writer.uint32(18).string(message.gitSha);
+    }
+    if (message.deployId !== "") {
+      writer.uint32(26).string(message.deployId);
+    }
+    if (message.requestedBy !== "") {
+      writer.uint32(34).string(message.requestedBy);
+    }
+    if (message.reason !== "") {
+      writer.uint32(42).string(message.reason);
+    }
+    if (message.markedAt !== "") {
+      writer.uint32(50).string(message.markedAt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetLatestDeploymentResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetLatestDeploymentResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.image = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.gitSha = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.deployId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.requestedBy = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.markedAt = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetLatestDeploymentResponse {
+    return {
+      image: isSet(object.image) ? globalThis.String(object.image) : "",
+      gitSha: isSet(object.gitSha)
+        ? globalThis.String(object.gitSha)
+        : isSet(object.git_sha)
+        ? globalThis.String(object.git_sha)
+        : "",
+      deployId: isSet(object.deployId)
+        ? globalThis.String(object.deployId)
+        : isSet(object.deploy_id)
+        ? globalThis.String(object.deploy_id)
+        : "",
+      requestedBy: isSet(object.requestedBy)
+        ? globalThis.String(object.requestedBy)
+        : isSet(object.requested_by)
+        ? globalThis.String(object.requested_by)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      markedAt: isSet(object.markedAt)
+        ? globalThis.String(object.markedAt)
+        : isSet(object.marked_at)
+        ? globalThis.String(object.marked_at)
+        : "",
+    };
+  },
+
+  toJSON(message: GetLatestDeploymentResponse): unknown {
+    const obj: any = {};
+    if (message.image !== "") {
+      obj.image = message.image;
+    }
+    if (message.gitSha !== "") {
+      obj.gitSha = message.gitSha;
+    }
+    if (message.deployId !== "") {
+      obj.deployId = message.deployId;
+    }
+    if (message.requestedBy !== "") {
+      obj.requestedBy = message.requestedBy;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.markedAt !== "") {
+      obj.markedAt = message.markedAt;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetLatestDeploymentResponse>): GetLatestDeploymentResponse {
+    return GetLatestDeploymentResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetLatestDeploymentResponse>): GetLatestDeploymentResponse {
+    const message = createBaseGetLatestDeploymentResponse();
+    message.image = object.image ?? "";
+    message.gitSha = object.gitSha ?? "";
+    message.deployId = object.deployId ?? "";
+    message.requestedBy = object.requestedBy ?? "";
+    message.reason = object.reason ?? "";
+    message.markedAt = object.markedAt ?? "";
+    return message;
+  },
+};
+
+function createBaseGetHistoryRequest(): GetHistoryRequest {
+  return { service: "", limit: 0 };
+}
+
+export const GetHistoryRequest: MessageFns<GetHistoryRequest> = {
+  encode(message: GetHistoryRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.service !== "") {
+      writer.uint32(10).string(message.service);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(16).uint32(message.limit);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetHistoryRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetHistoryRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.limit = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetHistoryRequest {
+    return {
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+    };
+  },
+
+  toJSON(message: GetHistoryRequest): unknown {
+    const obj: any = {};
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetHistoryRequest>): GetHistoryRequest {
+    return GetHistoryRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetHistoryRequest>): GetHistoryRequest {
+    const message = createBaseGetHistoryRequest();
+    message.service = object.service ?? "";
+    message.limit = object.limit ?? 0;
+    return message;
+  },
+};
+
+function createBaseHistoryEntry(): HistoryEntry {
+  return { at: "", kind: "", deployGroup: "", gitSha: "", detail: "", actor: "" };
+}
+
+export const HistoryEntry: MessageFns<HistoryEntry> = {
+  encode(message: HistoryEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.at !== "") {
+      writer.uint32(10).string(message.at);
+    }
+    if (message.kind !== "") {
+      writer.uint32(18).string(message.kind);
+    }
+    if (message.deployGroup !== "") {
+      writer.uint32(26).string(message.deployGroup);
+    }
+    if (message.gitSha !== "") {
+      writer.uint32(34).string(message.gitSha);
+    }
+    if (message.detail !== "") {
+      writer.uint32(42).string(message.detail);
+    }
+    if (message.actor !== "") {
+      writer.uint32(50).string(message.actor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HistoryEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHistoryEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.at = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.deployGroup = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.gitSha = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.detail = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.actor = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HistoryEntry {
+    return {
+      at: isSet(object.at) ? globalThis.String(object.at) : "",
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      deployGroup: isSet(object.deployGroup)
+        ? globalThis.String(object.deployGroup)
+        : isSet(object.deploy_group)
+        ? globalThis.String(object.deploy_group)
+        : "",
+      gitSha: isSet(object.gitSha)
+        ? globalThis.String(object.gitSha)
+        : isSet(object.git_sha)
+        ? globalThis.String(object.git_sha)
+        : "",
+      detail: isSet(object.detail) ? globalThis.String(object.detail) : "",
+      actor: isSet(object.actor) ? globalThis.String(object.actor) : "",
+    };
+  },
+
+  toJSON(message: HistoryEntry): unknown {
+    const obj: any = {};
+    if (message.at !== "") {
+      obj.at = message.at;
+    }
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.deployGroup !== "") {
+      obj.deployGroup = message.deployGroup;
+    }
+    if (message.gitSha !== "") {
+      obj.gitSha = message.gitSha;
+    }
+    if (message.detail !== "") {
+      obj.detail = message.detail;
+    }
+    if (message.actor !== "") {
+      obj.actor = message.actor;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<HistoryEntry>): HistoryEntry {
+    return HistoryEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<HistoryEntry>): HistoryEntry {
+    const message = createBaseHistoryEntry();
+    message.at = object.at ?? "";
+    message.kind = object.kind ?? "";
+    message.deployGroup = object.deployGroup ?? "";
+    message.gitSha = object.gitSha ?? "";
+    message.detail = object.detail ?? "";
+    message.actor = object.actor ?? "";
+    return message;
+  },
+};
+
+function createBaseGetHistoryResponse(): GetHistoryResponse {
+  return { entries: [] };
+}
+
+export const GetHistoryResponse: MessageFns<GetHistoryResponse> = {
+  encode(message: GetHistoryResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.entries) {
+      HistoryEntry.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetHistoryResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetHistoryResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entries.push(HistoryEntry.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetHistoryResponse {
+    return {
+      entries: globalThis.Array.isArray(object?.entries)
+        ? object.entries.map((e: any) => HistoryEntry.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: GetHistoryResponse): unknown {
+    const obj: any = {};
+    if (message.entries?.length) {
+      obj.entries = message.entries.map((e) => HistoryEntry.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetHistoryResponse>): GetHistoryResponse {
+    return GetHistoryResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetHistoryResponse>): GetHistoryResponse {
+    const message = createBaseGetHistoryResponse();
+    message.entries = object.entries?.map((e) => HistoryEntry.fromPartial(e)) || [];
+    return message;
+  },
+};
 
 function createBaseMarkForDeploymentRequest(): MarkForDeploymentRequest {
   return { service: "", deployGroup: "", image: "", commitSha: "", requestedBy: "" };
@@ -1172,6 +3043,68 @@ export const ControlApiService = {
       Buffer.from(ListServicesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListServicesResponse => ListServicesResponse.decode(value),
   },
+  /** Ask the builder for the image of a service at a commit (what `orzo cook-image` and CI use). */
+  requestBuild: {
+    path: "/orzo.api.v1.ControlApi/RequestBuild" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RequestBuildRequest): Buffer => Buffer.from(RequestBuildRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RequestBuildRequest => RequestBuildRequest.decode(value),
+    responseSerialize: (value: RequestBuildResponse): Buffer =>
+      Buffer.from(RequestBuildResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RequestBuildResponse => RequestBuildResponse.decode(value),
+  },
+  cancelBuild: {
+    path: "/orzo.api.v1.ControlApi/CancelBuild" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CancelBuildRequest): Buffer => Buffer.from(CancelBuildRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CancelBuildRequest => CancelBuildRequest.decode(value),
+    responseSerialize: (value: CancelBuildResponse): Buffer => Buffer.from(CancelBuildResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CancelBuildResponse => CancelBuildResponse.decode(value),
+  },
+  /** The builds of a service, newest first. */
+  listBuilds: {
+    path: "/orzo.api.v1.ControlApi/ListBuilds" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListBuildsRequest): Buffer => Buffer.from(ListBuildsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListBuildsRequest => ListBuildsRequest.decode(value),
+    responseSerialize: (value: ListBuildsResponse): Buffer => Buffer.from(ListBuildsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListBuildsResponse => ListBuildsResponse.decode(value),
+  },
+  /** The log of one build (default: the service's latest), replayed and, with follow, live to its end. */
+  getBuildLog: {
+    path: "/orzo.api.v1.ControlApi/GetBuildLog" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: GetBuildLogRequest): Buffer => Buffer.from(GetBuildLogRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetBuildLogRequest => GetBuildLogRequest.decode(value),
+    responseSerialize: (value: BuildLogLine): Buffer => Buffer.from(BuildLogLine.encode(value).finish()),
+    responseDeserialize: (value: Buffer): BuildLogLine => BuildLogLine.decode(value),
+  },
+  /** What a deploy group was last marked with (PaaSTA's get-latest-deployment). */
+  getLatestDeployment: {
+    path: "/orzo.api.v1.ControlApi/GetLatestDeployment" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetLatestDeploymentRequest): Buffer =>
+      Buffer.from(GetLatestDeploymentRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetLatestDeploymentRequest => GetLatestDeploymentRequest.decode(value),
+    responseSerialize: (value: GetLatestDeploymentResponse): Buffer =>
+      Buffer.from(GetLatestDeploymentResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetLatestDeploymentResponse => GetLatestDeploymentResponse.decode(value),
+  },
+  /** Marks, promotions, skips and pipeline waits of a service, newest first. */
+  getHistory: {
+    path: "/orzo.api.v1.ControlApi/GetHistory" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetHistoryRequest): Buffer => Buffer.from(GetHistoryRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetHistoryRequest => GetHistoryRequest.decode(value),
+    responseSerialize: (value: GetHistoryResponse): Buffer => Buffer.from(GetHistoryResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetHistoryResponse => GetHistoryResponse.decode(value),
+  },
 } as const;
 
 export interface ControlApiServer extends UntypedServiceImplementation {
@@ -1180,6 +3113,17 @@ export interface ControlApiServer extends UntypedServiceImplementation {
   /** Status of a service's instances, in the shape of `paasta status`. */
   getStatus: handleUnaryCall<GetStatusRequest, GetStatusResponse>;
   listServices: handleUnaryCall<ListServicesRequest, ListServicesResponse>;
+  /** Ask the builder for the image of a service at a commit (what `orzo cook-image` and CI use). */
+  requestBuild: handleUnaryCall<RequestBuildRequest, RequestBuildResponse>;
+  cancelBuild: handleUnaryCall<CancelBuildRequest, CancelBuildResponse>;
+  /** The builds of a service, newest first. */
+  listBuilds: handleUnaryCall<ListBuildsRequest, ListBuildsResponse>;
+  /** The log of one build (default: the service's latest), replayed and, with follow, live to its end. */
+  getBuildLog: handleServerStreamingCall<GetBuildLogRequest, BuildLogLine>;
+  /** What a deploy group was last marked with (PaaSTA's get-latest-deployment). */
+  getLatestDeployment: handleUnaryCall<GetLatestDeploymentRequest, GetLatestDeploymentResponse>;
+  /** Marks, promotions, skips and pipeline waits of a service, newest first. */
+  getHistory: handleUnaryCall<GetHistoryRequest, GetHistoryResponse>;
 }
 
 export interface ControlApiClient extends Client {
@@ -1230,6 +3174,92 @@ export interface ControlApiClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListServicesResponse) => void,
   ): ClientUnaryCall;
+  /** Ask the builder for the image of a service at a commit (what `orzo cook-image` and CI use). */
+  requestBuild(
+    request: RequestBuildRequest,
+    callback: (error: ServiceError | null, response: RequestBuildResponse) => void,
+  ): ClientUnaryCall;
+  requestBuild(
+    request: RequestBuildRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RequestBuildResponse) => void,
+  ): ClientUnaryCall;
+  requestBuild(
+    request: RequestBuildRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RequestBuildResponse) => void,
+  ): ClientUnaryCall;
+  cancelBuild(
+    request: CancelBuildRequest,
+    callback: (error: ServiceError | null, response: CancelBuildResponse) => void,
+  ): ClientUnaryCall;
+  cancelBuild(
+    request: CancelBuildRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CancelBuildResponse) => void,
+  ): ClientUnaryCall;
+  cancelBuild(
+    request: CancelBuildRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CancelBuildResponse) => void,
+  ): ClientUnaryCall;
+  /** The builds of a service, newest first. */
+  listBuilds(
+    request: ListBuildsRequest,
+    callback: (error: ServiceError | null, response: ListBuildsResponse) => void,
+  ): ClientUnaryCall;
+  listBuilds(
+    request: ListBuildsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListBuildsResponse) => void,
+  ): ClientUnaryCall;
+  listBuilds(
+    request: ListBuildsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListBuildsResponse) => void,
+  ): ClientUnaryCall;
+  /** The log of one build (default: the service's latest), replayed and, with follow, live to its end. */
+  getBuildLog(request: GetBuildLogRequest, options?: Partial<CallOptions>): ClientReadableStream<BuildLogLine>;
+  getBuildLog(
+    request: GetBuildLogRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<BuildLogLine>;
+  /** What a deploy group was last marked with (PaaSTA's get-latest-deployment). */
+  getLatestDeployment(
+    request: GetLatestDeploymentRequest,
+    callback: (error: ServiceError | null, response: GetLatestDeploymentResponse) => void,
+  ): ClientUnaryCall;
+  getLatestDeployment(
+    request: GetLatestDeploymentRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetLatestDeploymentResponse) => void,
+  ): ClientUnaryCall;
+  getLatestDeployment(
+    request: GetLatestDeploymentRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetLatestDeploymentResponse) => void,
+  ): ClientUnaryCall;
+  /** Marks, promotions, skips and pipeline waits of a service, newest first. */
+  getHistory(
+    request: GetHistoryRequest,
+    callback: (error: ServiceError | null, response: GetHistoryResponse) => void,
+  ): ClientUnaryCall;
+  getHistory(
+    request: GetHistoryRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetHistoryResponse) => void,
+  ): ClientUnaryCall;
+  getHistory(
+    request: GetHistoryRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetHistoryResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const ControlApiClient = makeGenericClientConstructor(
@@ -1248,6 +3278,10 @@ type DeepPartial<T> = T extends Builtin ? T
   : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
+
+function isObject(value: any): boolean {
+  return typeof value === "object" && value !== null;
+}
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;
