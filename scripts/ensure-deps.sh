@@ -11,6 +11,8 @@ command -v protoc >/dev/null || need_apt+=(protobuf-compiler)
 command -v psql >/dev/null || need_apt+=(postgresql-client)
 command -v dockerd >/dev/null || need_apt+=(docker.io)
 command -v haproxy >/dev/null || need_apt+=(haproxy)
+command -v docker-registry >/dev/null || need_apt+=(docker-registry)
+command -v git >/dev/null || need_apt+=(git)
 { ldd /bin/busybox 2>&1 || true; } | grep -q 'not a dynamic executable' || need_apt+=(busybox-static)
 if ((${#need_apt[@]})); then
   if [[ $(id -u) -ne 0 ]]; then

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { formatProblem } from './problems';
 import { CompiledService, loadSoaConfigs } from './soa-configs';
 import { SystemConfig, loadSystemConfig } from './system-config';
@@ -27,4 +28,14 @@ export class SoaServiceReader {
     if (unknown.length) return { ok: false, notFound: true, message: unknown.map((p) => `${p.message}${p.hint ? ` (${p.hint})` : ''}`).join('; ') };
     return { ok: false, notFound: false, message: `soa-configs of ${name} have errors (run orzo validate -s ${name}): ${errors.slice(0, 5).map(formatProblem).join(' | ')}` };
   }
+}
+
+/**
+ * The repository of a service as its service.yaml names it: a URL (scheme:// or user@host:path)
+ * or an absolute path as is; a relative path is relative to the service's soa-configs directory.
+ */
+export function repositoryOf(service: Pick<CompiledService, 'dir' | 'gitUrl'>): string {
+  const url = service.gitUrl ?? '';
+  if (!url) return '';
+  return /^[a-z][a-z0-9+.-]*:\/\/|^[^/]+@[^/]+:/i.test(url) || url.startsWith('/') ? url : resolve(service.dir, url);
 }

@@ -5,3 +5,6 @@ export * from './databases';
 export * from './docker';
 export * from './haproxy';
 export * from './http';
+export * from './registry';
+export * from './git';
+export * from './streams';

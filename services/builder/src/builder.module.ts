@@ -1,5 +1,10 @@
 import { Module } from '@nestjs/common';
+import Docker from 'dockerode';
+import { BuildQueue, DOCKER } from './build-queue';
+import { BuildRequestedHandler } from './build-requested.handler';
+import { BuildStore } from './build-store';
+import { CancelResponder } from './cancel.responder';
 
-/** builder: builds images with Docker Engine and pushes them. Its handlers and adapters register here. */
-@Module({})
+/** builder: builds images of commits with Docker Engine, tags them immutably and pushes them. */
+@Module({ providers: [{ provide: DOCKER, useFactory: () => new Docker() }, BuildStore, BuildQueue, BuildRequestedHandler, CancelResponder] })
 export class BuilderModule {}

@@ -1,5 +1,4 @@
 import { runService } from '@orzo/platform';
-import { orzoService } from '@orzo/runtime';
-import { BuilderModule } from './builder.module';
+import { builder } from './definition';
 
-void runService(orzoService({ service: 'builder', httpPort: 7101, module: () => BuilderModule }));
+void runService(builder);

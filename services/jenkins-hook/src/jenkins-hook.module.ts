@@ -1,5 +1,10 @@
 import { Module } from '@nestjs/common';
+import { DeliveryRepository } from './delivery.repository';
+import { DeliveryService } from './delivery.service';
+import { HookAuth } from './hook-auth';
+import { HookController } from './hook.controller';
+import { ServiceDirectory } from './service-directory';
 
-/** jenkins-hook: receives CI webhooks and turns them into build events. Its handlers and adapters register here. */
-@Module({})
+/** jenkins-hook: receives CI webhooks and turns them into build events. */
+@Module({ controllers: [HookController], providers: [HookAuth, ServiceDirectory, DeliveryRepository, DeliveryService] })
 export class JenkinsHookModule {}

@@ -1,5 +1,4 @@
 import { runService } from '@orzo/platform';
-import { orzoService } from '@orzo/runtime';
-import { JenkinsHookModule } from './jenkins-hook.module';
+import { jenkinsHook } from './definition';
 
-void runService(orzoService({ service: 'jenkins-hook', httpPort: 7102, module: () => JenkinsHookModule }));
+void runService(jenkinsHook);

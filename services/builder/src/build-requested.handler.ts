@@ -1,0 +1,42 @@
+import { Injectable } from '@nestjs/common';
+import { EventContext, Subscribe } from '@orzo/bus';
+import { GIT_SHA, OrzoEvent, Subjects, imageFor } from '@orzo/contracts';
+import { transactionOf } from '@orzo/persistence';
+import { BuildQueue } from './build-queue';
+import { BuildStore } from './build-store';
+
+/**
+ * Records each build request (exactly once, in the consumer's transaction) and wakes the
+ * queue. The build itself runs outside the handler: a build takes minutes, a handler must not.
+ */
+@Injectable()
+export class BuildRequestedHandler {
+  constructor(
+    private readonly store: BuildStore,
+    private readonly queue: BuildQueue,
+  ) {}
+
+  @Subscribe(Subjects.BuildRequested)
+  async onBuildRequested(e: OrzoEvent<typeof Subjects.BuildRequested>, ctx: EventContext): Promise<void> {
+    const p = e.payload;
+    const sha = p.commitSha.toLowerCase();
+    if (!GIT_SHA.test(sha)) throw new Error(`build ${p.buildId}: commit_sha "${p.commitSha}" is not a hex git sha`);
+    await this.store.insert(transactionOf(ctx), {
+      id: p.buildId,
+      service: p.service,
+      commit_sha: sha,
+      git_url: p.gitUrl || this.queue.gitUrlOf(p.service),
+      dockerfile: p.dockerfile,
+      context: p.context,
+      build_args: JSON.stringify(p.buildArgs ?? {}),
+      force: p.force ? 1 : 0,
+      requested_by: p.requestedBy || 'unknown',
+      correlation_id: e.envelope.correlationId,
+      image: imageFor(this.queue.registry, p.service, sha),
+      created_at: e.envelope.occurredAt,
+    });
+    ctx.log.info({ buildId: p.buildId, service: p.service, commitSha: sha }, 'build requested');
+    // The row commits with the processed-event mark after this returns.
+    setTimeout(() => this.queue.kick(), 20).unref();
+  }
+}

@@ -1,0 +1,20 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { deterministicUuid, isRelativePath } from './delivery';
+
+describe('deterministic ids', () => {
+  it('are UUID-shaped, stable for a key and different across keys and namespaces', () => {
+    const a = deterministicUuid('event', 'jenkins:services-hello#42:FINALIZED');
+    assert.match(a, /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.equal(deterministicUuid('event', 'jenkins:services-hello#42:FINALIZED'), a);
+    assert.notEqual(deterministicUuid('event', 'jenkins:services-hello#43:FINALIZED'), a);
+    assert.notEqual(deterministicUuid('build', 'jenkins:services-hello#42:FINALIZED'), a);
+  });
+});
+
+describe('repository paths', () => {
+  it('accept relative paths inside the tree and refuse absolute ones and ..', () => {
+    for (const p of ['Dockerfile', 'docker/Dockerfile', './app', 'a..b/c']) assert.ok(isRelativePath(p), p);
+    for (const p of ['/etc/passwd', '../x', 'a/../../b', 'C:\\x', 'a\\..\\b']) assert.ok(!isRelativePath(p), p);
+  });
+});

@@ -1,0 +1,66 @@
+import { createHash } from 'node:crypto';
+
+/** What jenkins-hook did with a delivery. */
+export type DeliveryAction = 'build-requested' | 'image-built' | 'recorded';
+
+/** A validated webhook delivery, before its service is looked up. */
+export interface Delivery {
+  /** De-duplication key: a delivery with a key already recorded changes nothing. */
+  key: string;
+  service: string;
+  /** Where the service name came from, said in the 404 of an unknown service. */
+  serviceFrom: string;
+  job: string | null;
+  number: number | null;
+  phase: string | null;
+  status: string | null;
+  /** True when it asks for an image; false when it is only recorded. */
+  acts: boolean;
+  /** Lower-case hex; empty when not given (only allowed when it does not act). */
+  commitSha: string;
+  /** Empty: the git_url of the service's service.yaml. */
+  gitUrl: string;
+  /** Given when CI built and pushed the image itself: announced as built, not built again. */
+  image: string;
+  dockerfile: string;
+  context: string;
+  requestedBy: string;
+  /** Why a recorded delivery does nothing, or where the CI build is. */
+  note: string;
+}
+
+export type ParseResult = { ok: true; delivery: Delivery } | { ok: false; problems: string[] };
+
+/** An image reference as control-api accepts it. */
+export const IMAGE_REF = /^[a-z0-9]([a-z0-9._\-/:@]*[a-z0-9])?$/i;
+
+/**
+ * A UUID-shaped id derived from a key (RFC 9562 version 8, from SHA-256): the same delivery
+ * always gets the same event id and build id, so a retry is a duplicate everywhere.
+ */
+export function deterministicUuid(namespace: string, key: string): string {
+  const bytes = createHash('sha256').update(`${namespace}\u0000${key}`, 'utf8').digest().subarray(0, 16);
+  bytes[6] = (bytes[6]! & 0x0f) | 0x80;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A repository-relative path: not absolute, no `..` segment. */
+export function isRelativePath(path: string): boolean {
+  return !path.startsWith('/') && !/^[a-z]:[\\/]/i.test(path) && !path.split(/[\\/]/).includes('..');
+}
+
+/** A short rendering of a JSON value for an error message. */
+export function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object';
+  const text = JSON.stringify(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}

@@ -1,0 +1,25 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { SERVICE_CONFIG } from '@orzo/platform';
+import { CompiledService, SoaServiceReader } from '@orzo/soa-config';
+
+export { repositoryOf } from '@orzo/soa-config';
+import { HookConfig } from './hook-config';
+import { HookError } from './hook-error';
+
+/** The services webhooks may name, read fresh from the soa-configs tree on every delivery. */
+@Injectable()
+export class ServiceDirectory {
+  private readonly reader: SoaServiceReader;
+
+  constructor(@Inject(SERVICE_CONFIG) config: HookConfig) {
+    this.reader = new SoaServiceReader({ configFile: config.ORZO_CONFIG, soaDir: config.ORZO_SOA_DIR });
+  }
+
+  /** The service; 404 when unknown (saying where its name came from), 422 when its configs have errors. */
+  service(name: string, from: string): CompiledService {
+    if (!name) throw HookError.notFound(`no service named (from ${from})`);
+    const found = this.reader.lookup(name);
+    if (found.ok) return found.service;
+    throw found.notFound ? HookError.notFound(`${found.message} (service from ${from})`) : HookError.unprocessable(found.message);
+  }
+}
