@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DatabaseHolder } from '@orzo/persistence';
-import type { SqlEntityManager } from '@mikro-orm/knex';
+import type { EntityManager as SqlEntityManager } from '@orzo/persistence';
 
 export type BuildState = 'queued' | 'waiting' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 export const FINISHED: readonly BuildState[] = ['succeeded', 'failed', 'cancelled'];

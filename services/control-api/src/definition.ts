@@ -2,6 +2,7 @@ import { orzoService } from '@orzo/runtime';
 import { z } from 'zod';
 import { ControlApiModule } from './control-api.module';
 import { M20261124ControlApi } from './persistence/m20261124-control-api';
+import { M20261125Pipeline } from './persistence/m20261125-pipeline';
 
 export const CONTROL_API_GRPC_PORT = 50051;
 
@@ -16,6 +17,9 @@ export const controlApi = orzoService({
     /** Path of orzo.yaml; default ./orzo.yaml when present. */
     ORZO_CONFIG: z.string().min(1).optional(),
   },
-  migrations: [{ name: 'M20261124ControlApi', class: M20261124ControlApi }],
+  migrations: [
+    { name: 'M20261124ControlApi', class: M20261124ControlApi },
+    { name: 'M20261125Pipeline', class: M20261125Pipeline },
+  ],
   module: () => ControlApiModule,
 });

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { BusService } from '@orzo/bus';
-import { DeployRequested, GIT_SHA, InstanceSpec, RpcSubjects, Subjects, api, createEnvelope, encodeEvent, imageFor, versionOf } from '@orzo/contracts';
+import type { EntityManager as SqlEntityManager } from '@orzo/persistence';
+import { DeployRequested, EnvelopeMeta, GIT_SHA, InstanceSpec, RpcSubjects, Subjects, api, createEnvelope, encodeEvent, imageFor, versionOf } from '@orzo/contracts';
 import { DatabaseHolder } from '@orzo/persistence';
 import { CompiledInstance } from '@orzo/soa-config';
 import { GrpcError } from './grpc-error';
@@ -103,36 +104,93 @@ export class MarkService {
     if (req.commitSha && !GIT_SHA.test(req.commitSha)) problems.push(`commit_sha "${req.commitSha}" is not a hex git sha (7-40 characters)`);
     if (req.image && !IMAGE.test(req.image)) problems.push(`image "${req.image}" is not an image reference`);
     if (problems.length) throw GrpcError.invalid(problems.join('; '));
-
-    const svc = this.soa.service(req.service);
-    const groups = svc.pipeline.filter((s) => s.deployGroup).map((s) => s.step);
-    if (!groups.includes(req.deployGroup)) {
-      throw GrpcError.notFound(`unknown deploy group ${req.deployGroup} of ${req.service}; its deploy.yaml pipeline has: ${groups.join(', ') || '(none)'}`);
-    }
-    const gitSha = req.commitSha || versionOf(req.image);
     const image = req.image || imageFor(this.soa.system.registry, req.service, req.commitSha);
-    const affected = svc.instances.filter((i) => i.deployGroup === req.deployGroup);
-    await this.assertImageExists(image, [...new Set(affected.map((i) => i.cluster))]);
-    const deployId = randomUUID();
-    const payload: DeployRequested = {
-      deployId,
-      service: req.service,
-      deployGroup: req.deployGroup,
-      specs: affected.map((i) => toInstanceSpec(i, image, gitSha)),
-      requestedBy: req.requestedBy || 'unknown',
-      reason: 'mark-for-deployment',
-    };
-    const envelope = createEnvelope(Subjects.DeployRequested, { source: 'control-api', correlationId: deployId });
-    const now = new Date().toISOString();
-    await this.db.database.em().transactional(async (em) => {
-      await em.execute(
-        'insert into control_deploy_mark (id, service, deploy_group, image, git_sha, requested_by, reason, event_id, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-        [deployId, req.service, req.deployGroup, image, gitSha, payload.requestedBy, payload.reason, envelope.id, now],
-      );
-      await em.execute('insert into control_outbox (id, subject, body, created_at) values (?, ?, ?, ?)', [envelope.id, envelope.type, Buffer.from(encodeEvent(envelope, payload)).toString('utf8'), now]);
-    });
+    const prepared = await this.prepare({ service: req.service, deployGroup: req.deployGroup, image, gitSha: req.commitSha || versionOf(req.image), requestedBy: req.requestedBy || 'unknown', reason: 'mark-for-deployment' });
+    await this.db.database.em().transactional((em) => this.record(em, prepared, 'mark'));
     // The mark is durable now; if NATS is unreachable the relay publishes it later.
     await this.outbox.flush().catch(() => undefined);
-    return { deployId, image, instances: affected.map((i) => `${i.cluster}.${i.instance}`) };
+    return { deployId: prepared.payload.deployId, image, instances: prepared.instances };
   }
+
+  /** Checks a mark against the soa-configs and the engines; builds its deploy.requested. */
+  async prepare(m: MarkRequest): Promise<PreparedMark> {
+    const svc = this.soa.service(m.service);
+    const groups = svc.pipeline.filter((s) => s.deployGroup).map((s) => s.step);
+    if (!groups.includes(m.deployGroup)) {
+      throw GrpcError.notFound(`unknown deploy group ${m.deployGroup} of ${m.service}; its deploy.yaml pipeline has: ${groups.join(', ') || '(none)'}`);
+    }
+    const affected = svc.instances.filter((i) => i.deployGroup === m.deployGroup);
+    await this.assertImageExists(m.image, [...new Set(affected.map((i) => i.cluster))]);
+    const deployId = randomUUID();
+    return {
+      request: m,
+      payload: { deployId, service: m.service, deployGroup: m.deployGroup, specs: affected.map((i) => toInstanceSpec(i, m.image, m.gitSha)), requestedBy: m.requestedBy, reason: m.reason },
+      envelope: createEnvelope(Subjects.DeployRequested, { source: 'control-api', correlationId: m.correlationId ?? deployId }),
+      instances: affected.map((i) => `${i.cluster}.${i.instance}`),
+    };
+  }
+
+  /**
+   * Writes a prepared mark in the caller's transaction: the append-only mark, one progress row
+   * per affected instance (the pipeline advances when all completed), the history entry and
+   * the deploy.requested event in the outbox.
+   */
+  async record(em: SqlEntityManager, p: PreparedMark, kind: 'mark' | 'promote'): Promise<void> {
+    const now = new Date().toISOString();
+    const { request: m, payload, envelope } = p;
+    await em.execute(
+      'insert into control_deploy_mark (id, service, deploy_group, image, git_sha, requested_by, reason, event_id, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      [payload.deployId, m.service, m.deployGroup, m.image, m.gitSha, m.requestedBy, m.reason, envelope.id, now],
+    );
+    for (const key of p.instances) await em.execute("insert into control_deploy_instance (deploy_id, instance_key, state) values (?, ?, 'requested')", [payload.deployId, key]);
+    await recordHistory(em, { service: m.service, kind, deployGroup: m.deployGroup, gitSha: m.gitSha, actor: m.requestedBy, detail: `${m.image} (deploy ${payload.deployId}) to ${p.instances.join(', ') || 'no instances'}` });
+    await em.execute('insert into control_outbox (id, subject, body, created_at) values (?, ?, ?, ?)', [envelope.id, envelope.type, Buffer.from(encodeEvent(envelope, payload)).toString('utf8'), now]);
+  }
+}
+
+export interface MarkRequest {
+  service: string;
+  deployGroup: string;
+  image: string;
+  gitSha: string;
+  requestedBy: string;
+  /** mark-for-deployment | pipeline */
+  reason: string;
+  correlationId?: string;
+}
+
+export interface PreparedMark {
+  request: MarkRequest;
+  payload: DeployRequested;
+  envelope: EnvelopeMeta & { type: typeof Subjects.DeployRequested };
+  /** "<cluster>.<instance>" of every affected instance. */
+  instances: string[];
+}
+
+export interface HistoryEntry {
+  service: string;
+  kind: 'mark' | 'promote' | 'skip' | 'wait' | 'build' | 'blocked' | 'failed' | 'done';
+  deployGroup: string;
+  gitSha: string;
+  detail: string;
+  actor: string;
+}
+
+let historySeq = 0;
+
+/** Appends to a service's history (marks, promotions, skips, waits). */
+export async function recordHistory(em: SqlEntityManager, h: HistoryEntry): Promise<void> {
+  const at = new Date().toISOString();
+  // Ordered by id: entries written in the same millisecond keep the order they were written in.
+  const id = `${at}#${String(++historySeq % 1e6).padStart(6, '0')}#${randomUUID().slice(0, 8)}`;
+  await em.execute('insert into control_history (id, service, at, kind, deploy_group, git_sha, detail, actor) values (?, ?, ?, ?, ?, ?, ?, ?)', [
+    id,
+    h.service,
+    at,
+    h.kind,
+    h.deployGroup,
+    h.gitSha,
+    h.detail,
+    h.actor,
+  ]);
 }

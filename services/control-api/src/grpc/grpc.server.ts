@@ -1,7 +1,8 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { Server, ServerCredentials, ServerUnaryCall, sendUnaryData, status } from '@grpc/grpc-js';
+import { Server, ServerCredentials, ServerUnaryCall, ServerWritableStream, sendUnaryData, status } from '@grpc/grpc-js';
 import { api } from '@orzo/contracts';
 import { HealthRegistry, LOGGER, Logger, SERVICE_CONFIG } from '@orzo/platform';
+import { BuildService } from '../build/build.service';
 import { GrpcError } from '../deploy/grpc-error';
 import { MarkService } from '../deploy/mark.service';
 import { StatusService } from '../status/status.service';
@@ -22,6 +23,7 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly marks: MarkService,
     private readonly statuses: StatusService,
+    private readonly builds: BuildService,
     private readonly health: HealthRegistry,
   ) {}
 
@@ -35,6 +37,12 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
       markForDeployment: this.unary('MarkForDeployment', (req: api.MarkForDeploymentRequest) => this.marks.mark(req)),
       getStatus: this.unary('GetStatus', (req: api.GetStatusRequest) => this.statuses.status(req)),
       listServices: this.unary('ListServices', () => this.statuses.listServices()),
+      requestBuild: this.unary('RequestBuild', (req: api.RequestBuildRequest) => this.builds.request(req)),
+      cancelBuild: this.unary('CancelBuild', (req: api.CancelBuildRequest) => this.builds.cancel(req)),
+      listBuilds: this.unary('ListBuilds', (req: api.ListBuildsRequest) => this.builds.list(req)),
+      getBuildLog: (call: ServerWritableStream<api.GetBuildLogRequest, api.BuildLogLine>) => void this.buildLog(call),
+      getLatestDeployment: this.unary('GetLatestDeployment', (req: api.GetLatestDeploymentRequest) => this.builds.latestDeployment(req)),
+      getHistory: this.unary('GetHistory', (req: api.GetHistoryRequest) => this.builds.history(req)),
     };
     server.addService(api.ControlApiService, impl);
     const address = `${this.config.ORZO_GRPC_HOST}:${this.config.ORZO_GRPC_PORT}`;
@@ -51,6 +59,29 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
       const force = setTimeout(() => (server.forceShutdown(), resolve()), 5_000);
       server.tryShutdown(() => (clearTimeout(force), resolve()));
     });
+  }
+
+  /** Server-streaming GetBuildLog: past lines, then (with follow) live ones until the build ends. */
+  private async buildLog(call: ServerWritableStream<api.GetBuildLogRequest, api.BuildLogLine>): Promise<void> {
+    let gone = false;
+    let stop = () => undefined as void;
+    call.on('cancelled', () => ((gone = true), stop()));
+    try {
+      const { service, buildId } = await this.builds.resolveBuild(call.request);
+      await this.builds.streamLog(
+        service,
+        buildId,
+        call.request.follow,
+        (l) => call.write({ buildId, at: l.at, line: l.line, end: l.end ?? '' }),
+        () => gone,
+        (s) => (stop = s),
+      );
+      call.end();
+    } catch (err) {
+      const known = err instanceof GrpcError;
+      if (!known) this.logger.error({ err }, 'GetBuildLog failed');
+      call.destroy(Object.assign(new Error(known ? err.message : `GetBuildLog failed: ${(err as Error).message}`), { code: known ? err.code : status.INTERNAL, details: known ? err.message : (err as Error).message }));
+    }
   }
 
   private unary<Req, Res>(method: string, handle: (req: Req) => Promise<Res> | Res) {
