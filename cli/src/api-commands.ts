@@ -6,7 +6,7 @@ import { UsageError } from './soa-commands';
 
 const DEFAULT_ENDPOINT = '127.0.0.1:50051';
 
-function parse(argv: string[], options: Record<string, { type: 'string' | 'boolean'; short?: string }>) {
+export function parse(argv: string[], options: Record<string, { type: 'string' | 'boolean'; short?: string }>) {
   try {
     return parseArgs({ args: argv, options: { ...options, 'control-api': { type: 'string' } }, strict: true, allowPositionals: false }).values as Record<string, string | boolean | undefined>;
   } catch (err) {
@@ -14,19 +14,19 @@ function parse(argv: string[], options: Record<string, { type: 'string' | 'boole
   }
 }
 
-function client(values: Record<string, unknown>): api.ControlApiClient {
+export function client(values: Record<string, unknown>): api.ControlApiClient {
   const endpoint = (values['control-api'] as string | undefined) ?? process.env.ORZO_CONTROL_API ?? DEFAULT_ENDPOINT;
   return new api.ControlApiClient(endpoint, credentials.createInsecure());
 }
 
-function unary<Req, Res>(c: api.ControlApiClient, method: 'markForDeployment' | 'getStatus' | 'listServices', req: Req): Promise<Res> {
+export function unary<Req, Res>(c: api.ControlApiClient, method: 'markForDeployment' | 'getStatus' | 'listServices' | 'requestBuild' | 'cancelBuild' | 'listBuilds' | 'getLatestDeployment' | 'getHistory', req: Req): Promise<Res> {
   const deadline = new Date(Date.now() + 30_000);
   return new Promise((resolve, reject) =>
     (c[method] as unknown as (r: Req, m: object, o: object, cb: (e: ServiceError | null, r: Res) => void) => void).call(c, req, new Metadata(), { deadline }, (err, res) => (err ? reject(err) : resolve(res))),
   );
 }
 
-function explain(err: unknown, io: Output): number {
+export function explain(err: unknown, io: Output): number {
   const e = err as ServiceError;
   if (e?.code === grpcStatus.UNAVAILABLE) io.err(`control-api is not reachable (${e.details}); is the platform up (npm start)? Set ORZO_CONTROL_API or --control-api host:port`);
   else if (e?.code !== undefined) io.err(`${grpcStatus[e.code]}: ${e.details}`);

@@ -1,6 +1,7 @@
 import { ORZO_SERVICES } from '@orzo/contracts';
 import { Output, migrateAll, up } from './platform-runner';
 import { markForDeployment, status } from './api-commands';
+import { builds, cookImage, getLatestDeployment, history, logs } from './build-commands';
 import { UsageError, info, list, validate } from './soa-commands';
 import { cliVersion } from './repo';
 
@@ -27,7 +28,18 @@ Deploys (talk to control-api over gRPC: --control-api host:port, ORZO_CONTROL_AP
   status -s service [-c cluster] [-i instance] [--json]
                   desired version, state, replicas and endpoints of each instance
 
-Coming with the next capabilities: cook-image, logs, get-latest-deployment.
+  get-latest-deployment -s service -l deploy_group [--json]
+                  the commit (and image) a deploy group was last marked with
+  history -s service [--json]
+                  marks, pipeline promotions, skipped steps and manual waits, newest first
+
+Builds (through control-api and the builder):
+  cook-image -s service [-c sha] [--dockerfile f] [--context dir] [--force] [--no-follow]
+                  build the current checkout's commit, showing the build live; Ctrl-C cancels
+  logs -s service --build [--build-id id] [-f]
+                  a build's log (default the latest); -f follows a running build to its end
+  builds -s service [--json]
+                  the service's builds, newest first
 
 Options:
   -h, --help      show this help
@@ -75,6 +87,16 @@ async function run(command: string, rest: string[], io: Output): Promise<number>
       return markForDeployment(rest, io);
     case 'status':
       return status(rest, io);
+    case 'cook-image':
+      return cookImage(rest, io);
+    case 'logs':
+      return logs(rest, io);
+    case 'builds':
+      return builds(rest, io);
+    case 'get-latest-deployment':
+      return getLatestDeployment(rest, io);
+    case 'history':
+      return history(rest, io);
     case 'services':
       for (const s of ORZO_SERVICES) io.out(`${s.name.padEnd(20)} :${s.httpPort}  ${s.owns}`);
       return 0;

@@ -8,3 +8,4 @@ export * from './http';
 export * from './registry';
 export * from './git';
 export * from './streams';
+export * from './platform';

@@ -1,0 +1,163 @@
+import { execFileSync } from 'node:child_process';
+import { api } from '@orzo/contracts';
+import { client, explain, parse, unary } from './api-commands';
+import type { Output } from './platform-runner';
+import { UsageError } from './soa-commands';
+
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', ['-C', cwd, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+}
+
+/** Streams a build's log, printing each line; resolves to the build's outcome ('' if the stream ended without one). */
+function followLog(c: api.ControlApiClient, req: api.GetBuildLogRequest, io: Output, onCall?: (cancel: () => void) => void): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const call = c.getBuildLog(req);
+    onCall?.(() => call.cancel());
+    let end = '';
+    call.on('data', (l: api.BuildLogLine) => {
+      if (l.end) {
+        end = l.end;
+        return;
+      }
+      io.out(`  ${l.at.slice(11, 19)}  ${l.line}`);
+    });
+    call.on('error', (err) => reject(err));
+    call.on('end', () => resolve(end));
+  });
+}
+
+/**
+ * orzo cook-image -s <service> [--commit sha] [--dockerfile f] [--context dir] [--force] [--no-follow]:
+ * builds the current checkout's commit through the builder, showing its log live; Ctrl-C cancels it.
+ */
+export async function cookImage(argv: string[], io: Output): Promise<number> {
+  const v = parse(argv, { service: { type: 'string', short: 's' }, commit: { type: 'string', short: 'c' }, dockerfile: { type: 'string' }, context: { type: 'string' }, force: { type: 'boolean' }, 'no-follow': { type: 'boolean' } });
+  if (!v.service) throw new UsageError('cook-image needs -s <service>');
+  let root: string;
+  let sha: string;
+  try {
+    root = git(process.cwd(), 'rev-parse', '--show-toplevel');
+    sha = git(root, 'rev-parse', '--verify', `${(v.commit as string) ?? 'HEAD'}^{commit}`);
+  } catch (err) {
+    io.err(`orzo cook-image: not in a git checkout with that commit (${((err as { stderr?: string }).stderr ?? String(err)).trim()})`);
+    return 1;
+  }
+  if (!v.commit && git(root, 'status', '--porcelain', '--untracked-files=no')) io.err(`warning: uncommitted changes are not in the image: Orzo builds commits (building ${sha.slice(0, 12)})`);
+  const c = client(v);
+  const started = Date.now();
+  try {
+    const res = await unary<api.RequestBuildRequest, api.RequestBuildResponse>(c, 'requestBuild', {
+      service: v.service as string,
+      commitSha: sha,
+      gitUrl: root,
+      dockerfile: (v.dockerfile as string) ?? '',
+      context: (v.context as string) ?? '',
+      buildArgs: {},
+      requestedBy: `${process.env.USER ?? 'someone'} (orzo cook-image)`,
+      force: !!v.force,
+    });
+    io.out(`Building ${res.image} (build ${res.buildId}).`);
+    if (v['no-follow']) {
+      io.out(`Follow with: orzo logs -s ${v.service} --build --build-id ${res.buildId} -f`);
+      return 0;
+    }
+    let cancelStream = () => undefined as void;
+    let interrupted = false;
+    const onSigint = () => {
+      if (interrupted) process.exit(130);
+      interrupted = true;
+      io.err('Cancelling the build (Ctrl-C again to leave it running)...');
+      void unary<api.CancelBuildRequest, api.CancelBuildResponse>(c, 'cancelBuild', { buildId: res.buildId }).finally(() => cancelStream());
+    };
+    process.on('SIGINT', onSigint);
+    try {
+      const end = await followLog(c, { service: v.service as string, buildId: res.buildId, follow: true }, io, (cancel) => (cancelStream = cancel)).catch((err) => {
+        if (interrupted) return 'cancelled';
+        throw err;
+      });
+      const took = ((Date.now() - started) / 1000).toFixed(1);
+      if (end === 'succeeded') {
+        io.out(`Built ${res.image} in ${took}s.`);
+        return 0;
+      }
+      const builds = await unary<api.ListBuildsRequest, api.ListBuildsResponse>(c, 'listBuilds', { service: v.service as string, limit: 50 });
+      const b = builds.builds.find((x) => x.buildId === res.buildId);
+      io.err(`Build ${end || 'ended'} after ${took}s${b?.step ? ` at ${b.step}` : ''}${b?.error ? `: ${b.error}` : ''}`);
+      return interrupted ? 130 : 1;
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
+  } catch (err) {
+    return explain(err, io);
+  } finally {
+    c.close();
+  }
+}
+
+/** orzo logs -s <service> --build [--build-id id] [-f]: a build's log (default: the latest build). */
+export async function logs(argv: string[], io: Output): Promise<number> {
+  const v = parse(argv, { service: { type: 'string', short: 's' }, build: { type: 'boolean' }, 'build-id': { type: 'string' }, follow: { type: 'boolean', short: 'f' } });
+  if (!v.service && !v['build-id']) throw new UsageError('logs needs -s <service> (or --build-id)');
+  if (!v.build) throw new UsageError('only build logs are served yet: add --build (replica logs: docker logs <container>, see orzo status)');
+  const c = client(v);
+  try {
+    const end = await followLog(c, { service: (v.service as string) ?? '', buildId: (v['build-id'] as string) ?? '', follow: !!v.follow }, io);
+    if (end) io.out(`(build ${end})`);
+    return end === 'failed' || end === 'cancelled' ? 1 : 0;
+  } catch (err) {
+    return explain(err, io);
+  } finally {
+    c.close();
+  }
+}
+
+/** orzo builds -s <service> [--json]: the service's builds, newest first. */
+export async function builds(argv: string[], io: Output): Promise<number> {
+  const v = parse(argv, { service: { type: 'string', short: 's' }, json: { type: 'boolean' }, limit: { type: 'string' } });
+  if (!v.service) throw new UsageError('builds needs -s <service>');
+  const c = client(v);
+  try {
+    const res = await unary<api.ListBuildsRequest, api.ListBuildsResponse>(c, 'listBuilds', { service: v.service as string, limit: Number(v.limit ?? 20) || 20 });
+    if (v.json) io.out(JSON.stringify(api.ListBuildsResponse.toJSON(res), null, 2));
+    else if (!res.builds.length) io.out(`No builds of ${v.service} yet.`);
+    else for (const b of res.builds) io.out(`${b.requestedAt.slice(0, 19)}  ${b.buildId.slice(0, 8)}  ${b.commitSha.slice(0, 12)}  ${b.state.padEnd(9)}  ${b.state === 'failed' ? `${b.step}: ${b.error}` : b.image}`);
+    return 0;
+  } catch (err) {
+    return explain(err, io);
+  } finally {
+    c.close();
+  }
+}
+
+/** orzo get-latest-deployment -s <service> -l <deploy_group> [--json]: the sha (and image) last marked. */
+export async function getLatestDeployment(argv: string[], io: Output): Promise<number> {
+  const v = parse(argv, { service: { type: 'string', short: 's' }, 'deploy-group': { type: 'string', short: 'l' }, json: { type: 'boolean' } });
+  if (!v.service || !v['deploy-group']) throw new UsageError('get-latest-deployment needs -s <service> -l <deploy_group>');
+  const c = client(v);
+  try {
+    const res = await unary<api.GetLatestDeploymentRequest, api.GetLatestDeploymentResponse>(c, 'getLatestDeployment', { service: v.service as string, deployGroup: v['deploy-group'] as string });
+    io.out(v.json ? JSON.stringify(api.GetLatestDeploymentResponse.toJSON(res), null, 2) : `${res.gitSha}  ${res.image}  (marked ${res.markedAt} by ${res.requestedBy}, ${res.reason})`);
+    return 0;
+  } catch (err) {
+    return explain(err, io);
+  } finally {
+    c.close();
+  }
+}
+
+/** orzo history -s <service> [--json]: marks, promotions, skips and waits, newest first. */
+export async function history(argv: string[], io: Output): Promise<number> {
+  const v = parse(argv, { service: { type: 'string', short: 's' }, json: { type: 'boolean' }, limit: { type: 'string' } });
+  if (!v.service) throw new UsageError('history needs -s <service>');
+  const c = client(v);
+  try {
+    const res = await unary<api.GetHistoryRequest, api.GetHistoryResponse>(c, 'getHistory', { service: v.service as string, limit: Number(v.limit ?? 50) || 50 });
+    if (v.json) io.out(JSON.stringify(api.GetHistoryResponse.toJSON(res), null, 2));
+    else for (const h of res.entries) io.out(`${h.at.slice(0, 19)}  ${h.kind.padEnd(8)} ${(h.deployGroup || '-').padEnd(20)} ${(h.gitSha || '-').slice(0, 12).padEnd(12)}  ${h.detail}  [${h.actor}]`);
+    return 0;
+  } catch (err) {
+    return explain(err, io);
+  } finally {
+    c.close();
+  }
+}

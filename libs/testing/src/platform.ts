@@ -1,0 +1,71 @@
+import { ChildProcess, SpawnSyncReturns, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ORZO_SERVICES } from '@orzo/contracts';
+import { stopHaproxyIn } from './haproxy';
+import { NatsServerHandle, startNatsServer } from './nats-server';
+import { freePort } from './ports';
+import { waitFor } from './wait';
+
+export const REPO_ROOT = resolve(__dirname, '..', '..', '..', '..');
+const ORZO = join(REPO_ROOT, 'cli', 'bin', 'orzo.js');
+
+export interface PlatformHandle {
+  /** The environment the platform and `cli` run with (ports, data dir, NATS, control-api). */
+  env: NodeJS.ProcessEnv;
+  nats: NatsServerHandle;
+  /** Runs `orzo <args>` against this platform. */
+  cli(args: string[], timeoutMs?: number): SpawnSyncReturns<string>;
+  /** The HTTP port of one Orzo service. */
+  port(service: string): number;
+  /** What the platform printed so far (the last 200 kB). */
+  output(): string;
+  /** Ctrl-C, wait for the exit, stop its HAProxy and NATS. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole platform as a user runs it: `orzo up` (six services as processes) on a private
+ * nats-server, free ports and a temporary data dir. `env` adds or overrides variables.
+ */
+export async function startPlatform(env: NodeJS.ProcessEnv = {}): Promise<PlatformHandle> {
+  const nats = await startNatsServer();
+  const grpc = await freePort();
+  const all: NodeJS.ProcessEnv = {
+    ...process.env,
+    ORZO_NATS_URL: nats.url,
+    ORZO_DATA_DIR: mkdtempSync(join(tmpdir(), 'orzo-platform-')),
+    ORZO_SOA_DIR: join(REPO_ROOT, 'examples', 'soa-configs'),
+    ORZO_GRPC_PORT: String(grpc),
+    ORZO_CONTROL_API: `127.0.0.1:${grpc}`,
+    ORZO_RECONCILE_INTERVAL_MS: '1000',
+    ORZO_LOG_LEVEL: 'info',
+    ...env,
+  };
+  const portVar = (name: string) => `ORZO_${name.toUpperCase().replace(/-/g, '_')}_HTTP_PORT`;
+  for (const { name } of ORZO_SERVICES) all[portVar(name)] ??= String(await freePort());
+  let output = '';
+  const child: ChildProcess = spawn(process.execPath, [ORZO, 'up'], { env: all, stdio: ['ignore', 'pipe', 'pipe'] });
+  const collect = (d: Buffer) => (output = (output + d.toString()).slice(-200_000));
+  child.stdout!.on('data', collect);
+  child.stderr!.on('data', collect);
+  await waitFor(() => ORZO_SERVICES.every(({ name }) => new RegExp(`"msg":"${name} started"`).test(output)), { timeoutMs: 90_000, what: `all six services to start\n${output.slice(-3000)}` });
+  return {
+    env: all,
+    nats,
+    cli: (args, timeoutMs = 30_000) => spawnSync(process.execPath, [ORZO, ...args], { env: all, encoding: 'utf8', timeout: timeoutMs }),
+    port: (service) => Number(all[portVar(service)]),
+    output: () => output,
+    stop: async () => {
+      if (process.env.ORZO_E2E_LOG) writeFileSync(process.env.ORZO_E2E_LOG, output);
+      if (child.exitCode === null) {
+        const gone = new Promise((r) => child.once('exit', r));
+        child.kill('SIGINT');
+        await gone;
+      }
+      await stopHaproxyIn(all.ORZO_DATA_DIR!);
+      await nats.dispose();
+    },
+  };
+}
