@@ -1,15 +1,10 @@
 import assert from 'node:assert/strict';
-import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Docker from 'dockerode';
-import { ORZO_SERVICES } from '@orzo/contracts';
-import { NatsServerHandle, buildImage, ensureBusyboxBase, freePort, httpGet, startNatsServer, stopHaproxyIn, waitFor } from '@orzo/testing';
+import { PlatformHandle, REPO_ROOT, buildImage, ensureBusyboxBase, httpGet, startPlatform, waitFor } from '@orzo/testing';
 
-const root = resolve(__dirname, '..', '..', '..', '..');
-const orzo = join(root, 'cli', 'bin', 'orzo.js');
 const PROXY = 20001; // examples/soa-configs/hello/smartstack.yaml
 const V1 = 'aaaaaaaa11111111111111111111111111111111';
 const V2 = 'bbbbbbbb22222222222222222222222222222222';
@@ -20,12 +15,9 @@ interface Status {
 
 describe('deploy, connect, heal: the example service on real Docker and HAProxy', () => {
   const docker = new Docker();
-  let nats: NatsServerHandle;
-  let platform: ChildProcess;
-  let output = '';
-  const env: NodeJS.ProcessEnv = { ...process.env };
-
-  const cli = (...args: string[]) => spawnSync(process.execPath, [orzo, ...args], { env, encoding: 'utf8', timeout: 30_000 });
+  let platform: PlatformHandle;
+  const output = () => platform.output();
+  const cli = (...args: string[]) => platform.cli(args);
   const status = (): Status => {
     const r = cli('status', '-s', 'hello', '--json');
     assert.equal(r.status, 0, r.stderr);
@@ -37,25 +29,14 @@ describe('deploy, connect, heal: the example service on real Docker and HAProxy'
   before(async () => {
     for (const c of await helloContainers()) await docker.getContainer(c.id).remove({ force: true });
     await ensureBusyboxBase(docker);
-    const context = join(root, 'examples', 'services', 'hello');
+    const context = join(REPO_ROOT, 'examples', 'services', 'hello');
     await buildImage(docker, { context, tag: `services-hello:orzo-${V1}`, buildargs: { VERSION: 'v1' } });
     await buildImage(docker, { context, tag: `services-hello:orzo-${V2}`, buildargs: { VERSION: 'v2' } });
-    nats = await startNatsServer();
-    const grpc = await freePort();
-    Object.assign(env, { ORZO_NATS_URL: nats.url, ORZO_DATA_DIR: mkdtempSync(join(tmpdir(), 'orzo-deploy-')), ORZO_SOA_DIR: join(root, 'examples', 'soa-configs'), ORZO_GRPC_PORT: String(grpc), ORZO_CONTROL_API: `127.0.0.1:${grpc}`, ORZO_RECONCILE_INTERVAL_MS: '1000', ORZO_LOG_LEVEL: 'info' });
-    for (const { name } of ORZO_SERVICES) env[`ORZO_${name.toUpperCase().replace(/-/g, '_')}_HTTP_PORT`] = String(await freePort());
-    platform = spawn(process.execPath, [orzo, 'up'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    platform.stdout!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-200_000)));
-    platform.stderr!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-200_000)));
-    await waitFor(() => ORZO_SERVICES.every(({ name }) => new RegExp(`"msg":"${name} started"`).test(output)), { timeoutMs: 90_000, what: 'all six services to start' });
+    platform = await startPlatform();
   });
   after(async () => {
-    if (process.env.ORZO_E2E_LOG) (await import('node:fs')).writeFileSync(process.env.ORZO_E2E_LOG, output);
-    platform?.kill('SIGINT');
-    await new Promise((r) => (platform?.exitCode !== null ? r(undefined) : platform.once('exit', r)));
-    if (env.ORZO_DATA_DIR) await stopHaproxyIn(env.ORZO_DATA_DIR);
+    await platform?.stop();
     for (const c of await helloContainers()) await docker.getContainer(c.id).remove({ force: true });
-    await nats?.dispose();
   });
 
   it('refuses to mark an image that does not exist, and changes nothing', async () => {
@@ -66,11 +47,11 @@ describe('deploy, connect, heal: the example service on real Docker and HAProxy'
   });
 
   it('reaches 3/3 healthy and answers through HAProxy on the proxy_port', async () => {
-    const mark = spawnSync(process.execPath, [orzo, 'mark-for-deployment', '-s', 'hello', '-l', 'local.main', '-c', V1, '--wait', '--timeout', '90'], { env, encoding: 'utf8', timeout: 120_000 });
+    const mark = platform.cli(['mark-for-deployment', '-s', 'hello', '-l', 'local.main', '-c', V1, '--wait', '--timeout', '90'], 120_000);
     assert.equal(mark.status, 0, mark.stderr + mark.stdout);
     assert.match(mark.stdout, /local.main: Running; 3\/3 new replicas healthy/);
     assert.match(mark.stdout, new RegExp(`Deployed services-hello:orzo-${V1}`));
-    await waitFor(async () => (await version().catch(() => '')) === 'v1', { timeoutMs: 60_000, what: `v1 through 127.0.0.1:${PROXY}\n${output.slice(-3000)}` });
+    await waitFor(async () => (await version().catch(() => '')) === 'v1', { timeoutMs: 60_000, what: `v1 through 127.0.0.1:${PROXY}\n${output().slice(-3000)}` });
     const st = await waitFor(() => {
       const s = status();
       return s.instances[0]!.healthyReplicas === 3 && s.instances[0]!.state === 'Running' ? s : undefined;
@@ -101,7 +82,7 @@ describe('deploy, connect, heal: the example service on real Docker and HAProxy'
     await waitFor(async () => {
       const cs = await helloContainers();
       return cs.length === 3 && cs.every((c) => c.sha === V2) && (await version()) === 'v2';
-    }, { timeoutMs: 90_000, what: `only v2 running and serving\n${output.slice(-3000)}` });
+    }, { timeoutMs: 90_000, what: `only v2 running and serving\n${output().slice(-3000)}` });
     await new Promise((r) => setTimeout(r, 1_000));
     stop = true;
     await client;
