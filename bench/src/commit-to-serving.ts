@@ -52,7 +52,7 @@ async function main(): Promise<void> {
     execFileSync('docker', ['rm', '-f', id]);
   }
 
-  const platform = await startPlatform({ ORZO_SOA_DIR: soaConfigs(repo), ORZO_JENKINS_TOKEN: TOKEN, ORZO_LOG_LEVEL: 'warn' });
+  const platform = await startPlatform({ ORZO_SOA_DIR: soaConfigs(repo), ORZO_JENKINS_TOKEN: TOKEN });
   const viaOrzo: number[] = [];
   try {
     for (let i = 0; i < rounds; i++) {
