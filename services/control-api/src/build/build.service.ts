@@ -108,7 +108,8 @@ export class BuildService {
       seen++;
       if (line.end || (!follow && (m.info.pending === 0 || seen >= stored))) break;
     }
-    await messages.close().catch(() => undefined);
+    // Not awaited: closing an ordered consumer can wait on the server; the reply is done.
+    void messages.close().catch(() => undefined);
   }
 
   async latestDeployment(req: api.GetLatestDeploymentRequest): Promise<api.GetLatestDeploymentResponse> {

@@ -80,7 +80,8 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
     } catch (err) {
       const known = err instanceof GrpcError;
       if (!known) this.logger.error({ err }, 'GetBuildLog failed');
-      call.destroy(Object.assign(new Error(known ? err.message : `GetBuildLog failed: ${(err as Error).message}`), { code: known ? err.code : status.INTERNAL, details: known ? err.message : (err as Error).message }));
+      // grpc-js sends an 'error' emitted on a server stream as the call's status.
+      call.emit('error', { code: known ? err.code : status.INTERNAL, details: known ? err.message : `GetBuildLog failed: ${(err as Error).message}` });
     }
   }
 
