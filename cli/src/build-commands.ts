@@ -8,30 +8,33 @@ function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', ['-C', cwd, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 }
 
-/** Streams a build's log, printing each line; resolves to the build's outcome ('' if the stream ended without one). */
-function followLog(c: api.ControlApiClient, req: api.GetBuildLogRequest, io: Output, onCall?: (cancel: () => void) => void): Promise<string> {
+/** Streams a build's log, printing each line; resolves to the build's outcome and its summary line ('' if the stream ended without one). */
+function followLog(c: api.ControlApiClient, req: api.GetBuildLogRequest, io: Output, onCall?: (cancel: () => void) => void): Promise<{ end: string; summary: string }> {
   return new Promise((resolve, reject) => {
     const call = c.getBuildLog(req);
     onCall?.(() => call.cancel());
     let end = '';
+    let summary = '';
     call.on('data', (l: api.BuildLogLine) => {
       if (l.end) {
         end = l.end;
+        summary = l.line;
         return;
       }
       io.out(`  ${l.at.slice(11, 19)}  ${l.line}`);
     });
     call.on('error', (err) => reject(err));
-    call.on('end', () => resolve(end));
+    call.on('end', () => resolve({ end, summary }));
   });
 }
 
 /**
- * orzo cook-image -s <service> [--commit sha] [--dockerfile f] [--context dir] [--force] [--no-follow]:
+ * orzo cook-image -s <service> [--commit sha] [--dockerfile f] [--context dir] [--force] [--deploy] [--no-follow]:
  * builds the current checkout's commit through the builder, showing its log live; Ctrl-C cancels it.
+ * The image starts the deploy.yaml pipeline only with --deploy.
  */
 export async function cookImage(argv: string[], io: Output): Promise<number> {
-  const v = parse(argv, { service: { type: 'string', short: 's' }, commit: { type: 'string', short: 'c' }, dockerfile: { type: 'string' }, context: { type: 'string' }, force: { type: 'boolean' }, 'no-follow': { type: 'boolean' } });
+  const v = parse(argv, { service: { type: 'string', short: 's' }, commit: { type: 'string', short: 'c' }, dockerfile: { type: 'string' }, context: { type: 'string' }, force: { type: 'boolean' }, deploy: { type: 'boolean' }, 'no-follow': { type: 'boolean' } });
   if (!v.service) throw new UsageError('cook-image needs -s <service>');
   let root: string;
   let sha: string;
@@ -55,6 +58,8 @@ export async function cookImage(argv: string[], io: Output): Promise<number> {
       buildArgs: {},
       requestedBy: `${process.env.USER ?? 'someone'} (orzo cook-image)`,
       force: !!v.force,
+      // cook-image builds; deploying is the pipeline's job (or --deploy).
+      skipPipeline: !v.deploy,
     });
     io.out(`Building ${res.image} (build ${res.buildId}).`);
     if (v['no-follow']) {
@@ -71,18 +76,21 @@ export async function cookImage(argv: string[], io: Output): Promise<number> {
     };
     process.on('SIGINT', onSigint);
     try {
-      const end = await followLog(c, { service: v.service as string, buildId: res.buildId, follow: true }, io, (cancel) => (cancelStream = cancel)).catch((err) => {
-        if (interrupted) return 'cancelled';
+      const { end, summary } = await followLog(c, { service: v.service as string, buildId: res.buildId, follow: true }, io, (cancel) => (cancelStream = cancel)).catch((err) => {
+        if (interrupted) return { end: 'cancelled', summary: 'cancelled' };
         throw err;
       });
+      if (!end) {
+        io.err(`The build log ended before the build did; follow it with: orzo logs -s ${v.service} --build --build-id ${res.buildId} -f`);
+        return 1;
+      }
       const took = ((Date.now() - started) / 1000).toFixed(1);
       if (end === 'succeeded') {
         io.out(`Built ${res.image} in ${took}s.`);
         return 0;
       }
-      const builds = await unary<api.ListBuildsRequest, api.ListBuildsResponse>(c, 'listBuilds', { service: v.service as string, limit: 50 });
-      const b = builds.builds.find((x) => x.buildId === res.buildId);
-      io.err(`Build ${end || 'ended'} after ${took}s${b?.step ? ` at ${b.step}` : ''}${b?.error ? `: ${b.error}` : ''}`);
+      // The builder's last line says where and why: "failed at <step>: <error>".
+      io.err(`Build ${end} after ${took}s: ${summary}`);
       return interrupted ? 130 : 1;
     } finally {
       process.off('SIGINT', onSigint);
@@ -101,8 +109,8 @@ export async function logs(argv: string[], io: Output): Promise<number> {
   if (!v.build) throw new UsageError('only build logs are served yet: add --build (replica logs: docker logs <container>, see orzo status)');
   const c = client(v);
   try {
-    const end = await followLog(c, { service: (v.service as string) ?? '', buildId: (v['build-id'] as string) ?? '', follow: !!v.follow }, io);
-    if (end) io.out(`(build ${end})`);
+    const { end, summary } = await followLog(c, { service: (v.service as string) ?? '', buildId: (v['build-id'] as string) ?? '', follow: !!v.follow }, io);
+    if (end) io.out(`(build ${end}: ${summary})`);
     return end === 'failed' || end === 'cancelled' ? 1 : 0;
   } catch (err) {
     return explain(err, io);

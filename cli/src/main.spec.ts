@@ -38,4 +38,22 @@ describe('orzo CLI', () => {
     assert.equal(await main(['services'], c.io), 0);
     assert.equal(c.out.length, 6);
   });
+
+  it('explains the usage of the build and pipeline commands, exit 2, without calling anything', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['cook-image'], /cook-image needs -s <service>/],
+      [['logs', '-s', 'hello'], /only build logs are served yet: add --build/],
+      [['logs', '--build'], /logs needs -s <service>/],
+      [['builds'], /builds needs -s <service>/],
+      [['get-latest-deployment', '-s', 'hello'], /get-latest-deployment needs -s <service> -l <deploy_group>/],
+      [['history'], /history needs -s <service>/],
+      [['cook-image', '-s', 'hello', '--bogus'], /Unknown option '--bogus'/],
+    ];
+    for (const [argv, message] of cases) {
+      const c = capture();
+      assert.equal(await main(argv, c.io), 2, argv.join(' '));
+      assert.match(c.err.join('\n'), message);
+    }
+  });
 });
+

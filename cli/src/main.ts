@@ -34,8 +34,9 @@ Deploys (talk to control-api over gRPC: --control-api host:port, ORZO_CONTROL_AP
                   marks, pipeline promotions, skipped steps and manual waits, newest first
 
 Builds (through control-api and the builder):
-  cook-image -s service [-c sha] [--dockerfile f] [--context dir] [--force] [--no-follow]
-                  build the current checkout's commit, showing the build live; Ctrl-C cancels
+  cook-image -s service [-c sha] [--dockerfile f] [--context dir] [--force] [--deploy] [--no-follow]
+                  build the current checkout's commit, showing the build live; Ctrl-C cancels;
+                  --deploy starts the deploy.yaml pipeline with the image
   logs -s service --build [--build-id id] [-f]
                   a build's log (default the latest); -f follows a running build to its end
   builds -s service [--json]

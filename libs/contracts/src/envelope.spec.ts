@@ -5,7 +5,7 @@ import { ALL_SUBJECTS, STREAMS, Subjects, streamForSubject, subjectMatches } fro
 
 const requested = {
   buildId: 'b-1', service: 'web', gitUrl: '/repos/web', commitSha: 'abc123', dockerfile: '', context: '',
-  buildArgs: { NODE_ENV: 'production' }, requestedBy: 'jenkins', force: false,
+  buildArgs: { NODE_ENV: 'production' }, requestedBy: 'jenkins', force: false, skipPipeline: false,
 };
 
 function body(value: unknown): Uint8Array {

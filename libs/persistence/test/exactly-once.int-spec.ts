@@ -7,7 +7,7 @@ import { createLogger } from '@orzo/platform';
 import { NatsServerHandle, databaseMatrix, startNatsServer, waitFor } from '@orzo/testing';
 import { Database, ProcessedEventStore, transactionOf } from '../src';
 
-const request: BuildRequested = { buildId: 'b-once', service: 'web', gitUrl: '/repo', commitSha: 'abc', dockerfile: '', context: '', buildArgs: {}, requestedBy: 'test', force: false };
+const request: BuildRequested = { buildId: 'b-once', service: 'web', gitUrl: '/repo', commitSha: 'abc', dockerfile: '', context: '', buildArgs: {}, requestedBy: 'test', force: false, skipPipeline: false };
 
 for (const target of databaseMatrix()) {
   describe(`exactly-once effects on ${target.name} behind a real JetStream consumer`, () => {

@@ -49,7 +49,7 @@ describe('a service built with orzoService', () => {
 
     const bus = app.get(BusService);
     assert.deepEqual(bus.consumerNames, ['test-svc-on-build-requested']);
-    const sent = await bus.publish(Subjects.BuildRequested, { buildId: 'b1', service: 'web', gitUrl: '/r', commitSha: 'abc', dockerfile: '', context: '', buildArgs: {}, requestedBy: 't', force: false });
+    const sent = await bus.publish(Subjects.BuildRequested, { buildId: 'b1', service: 'web', gitUrl: '/r', commitSha: 'abc', dockerfile: '', context: '', buildArgs: {}, requestedBy: 't', force: false, skipPipeline: false });
     assert.equal(sent.envelope.source, 'test-svc');
     await waitFor(() => seen.length === 1, { what: 'the handler to run' });
     const { log, ...rest } = seen[0]!;

@@ -16,7 +16,7 @@ export interface PlatformHandle {
   env: NodeJS.ProcessEnv;
   nats: NatsServerHandle;
   /** Runs `orzo <args>` against this platform. */
-  cli(args: string[], timeoutMs?: number): SpawnSyncReturns<string>;
+  cli(args: string[], timeoutMs?: number, cwd?: string): SpawnSyncReturns<string>;
   /** The HTTP port of one Orzo service. */
   port(service: string): number;
   /** What the platform printed so far (the last 200 kB). */
@@ -54,7 +54,7 @@ export async function startPlatform(env: NodeJS.ProcessEnv = {}): Promise<Platfo
   return {
     env: all,
     nats,
-    cli: (args, timeoutMs = 30_000) => spawnSync(process.execPath, [ORZO, ...args], { env: all, encoding: 'utf8', timeout: timeoutMs }),
+    cli: (args, timeoutMs = 30_000, cwd) => spawnSync(process.execPath, [ORZO, ...args], { env: all, encoding: 'utf8', timeout: timeoutMs, cwd }),
     port: (service) => Number(all[portVar(service)]),
     output: () => output,
     stop: async () => {

@@ -72,7 +72,10 @@ export class BuildQueue implements OnApplicationBootstrap, OnApplicationShutdown
     this.stopping = true;
     clearInterval(this.timer);
     // Running builds are left as `running`: the next start builds them again.
-    for (const r of this.running.values()) (r.reason = 'builder stopping'), r.controller.abort();
+    for (const r of this.running.values()) {
+      r.reason = 'builder stopping';
+      r.controller.abort();
+    }
     await this.pumping.catch(() => undefined);
   }
 
@@ -260,7 +263,7 @@ export class BuildQueue implements OnApplicationBootstrap, OnApplicationShutdown
     for (const row of await this.store.unpublished()) {
       const envelope = { source: 'builder', correlationId: row.correlation_id, id: row.result_event_id! };
       if (row.state === 'succeeded') {
-        await this.bus.publish(Subjects.BuildImageBuilt, { buildId: row.id, service: row.service, commitSha: row.commit_sha, image: row.image, imageId: row.image_id ?? '', digest: row.digest ?? '', external: false }, envelope);
+        await this.bus.publish(Subjects.BuildImageBuilt, { buildId: row.id, service: row.service, commitSha: row.commit_sha, image: row.image, imageId: row.image_id ?? '', digest: row.digest ?? '', external: false, skipPipeline: row.skip_pipeline === 1 }, envelope);
       } else {
         const tail = JSON.parse(row.log_tail || '[]') as string[];
         await this.bus.publish(Subjects.BuildFailed, { buildId: row.id, service: row.service, commitSha: row.commit_sha, step: row.step ?? '', error: row.error ?? row.state, logTail: tail }, envelope);

@@ -30,6 +30,7 @@ export class BuildRequestedHandler {
       context: p.context,
       build_args: JSON.stringify(p.buildArgs ?? {}),
       force: p.force ? 1 : 0,
+      skip_pipeline: p.skipPipeline ? 1 : 0,
       requested_by: p.requestedBy || 'unknown',
       correlation_id: e.envelope.correlationId,
       image: imageFor(this.queue.registry, p.service, sha),

@@ -14,6 +14,7 @@ export interface BuildRow {
   context: string;
   build_args: string;
   force: number;
+  skip_pipeline: number;
   requested_by: string;
   correlation_id: string;
   image: string;
@@ -57,9 +58,9 @@ export class BuildStore {
     const existing = await tx.execute<unknown[]>('select id from builder_build where id = ?', [b.id]);
     if (existing.length) return;
     await tx.execute(
-      `insert into builder_build (id, service, commit_sha, git_url, dockerfile, context, build_args, force, requested_by, correlation_id, image, state, result_published, created_at)
-       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?)`,
-      [b.id, b.service, b.commit_sha, b.git_url, b.dockerfile, b.context, b.build_args, b.force, b.requested_by, b.correlation_id, b.image, b.created_at],
+      `insert into builder_build (id, service, commit_sha, git_url, dockerfile, context, build_args, force, skip_pipeline, requested_by, correlation_id, image, state, result_published, created_at)
+       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?)`,
+      [b.id, b.service, b.commit_sha, b.git_url, b.dockerfile, b.context, b.build_args, b.force, b.skip_pipeline, b.requested_by, b.correlation_id, b.image, b.created_at],
     );
   }
 

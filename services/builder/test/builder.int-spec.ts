@@ -57,7 +57,7 @@ describe('builder on real Docker Engine, NATS, a git repository and a registry',
   const bus = () => app.get(BusService);
   const request = async (sha: string, extra: { force?: boolean; gitUrl?: string } = {}) => {
     const buildId = randomUUID();
-    await bus().publish(Subjects.BuildRequested, { buildId, service: 'hello', gitUrl: extra.gitUrl ?? repo.dir, commitSha: sha, dockerfile: '', context: '', buildArgs: {}, requestedBy: 'test', force: !!extra.force }, { source: 'test' });
+    await bus().publish(Subjects.BuildRequested, { buildId, service: 'hello', gitUrl: extra.gitUrl ?? repo.dir, commitSha: sha, dockerfile: '', context: '', buildArgs: {}, requestedBy: 'test', force: !!extra.force, skipPipeline: false }, { source: 'test' });
     images.push(`${registry.address}/services-hello:orzo-${sha}`);
     return buildId;
   };

@@ -53,7 +53,7 @@ describe('control-api builds, build logs and the deploy.yaml pipeline, on real N
     });
 
   it('RequestBuild publishes build.requested with the service.yaml repository, and refuses bad requests publishing nothing', async () => {
-    const res = await call<api.RequestBuildRequest, api.RequestBuildResponse>(client, 'requestBuild', { service: 'hello', commitSha: SHA, gitUrl: '', dockerfile: '', context: '', buildArgs: {}, requestedBy: 'alice', force: false });
+    const res = await call<api.RequestBuildRequest, api.RequestBuildResponse>(client, 'requestBuild', { service: 'hello', commitSha: SHA, gitUrl: '', dockerfile: '', context: '', buildArgs: {}, requestedBy: 'alice', force: false, skipPipeline: false });
     assert.equal(res.image, `services-hello:orzo-${SHA}`);
     const requested = await waitFor(async () => (await events<BuildRequested>('ORZO_BUILD', Subjects.BuildRequested)).find((e) => e.buildId === res.buildId));
     assert.equal(requested.gitUrl, resolve(soaDir, 'hello', '../../services/hello'));
@@ -68,7 +68,7 @@ describe('control-api builds, build logs and the deploy.yaml pipeline, on real N
 
   it('ListBuilds and GetBuildLog follow the builder: states from its events, lines from the log stream', async () => {
     const buildId = randomUUID();
-    await bus().publish(Subjects.BuildRequested, { buildId, service: 'hello', gitUrl: '/repo', commitSha: SHA, dockerfile: '', context: '', buildArgs: {}, requestedBy: 'bob', force: false });
+    await bus().publish(Subjects.BuildRequested, { buildId, service: 'hello', gitUrl: '/repo', commitSha: SHA, dockerfile: '', context: '', buildArgs: {}, requestedBy: 'bob', force: false, skipPipeline: false });
     await bus().publish(Subjects.BuildFailed, { buildId, service: 'hello', commitSha: SHA, step: 'Step 2/3 : RUN make', error: 'returned a non-zero code: 2', logTail: [] });
     const js = jetstream(bus().connection);
     for (const [i, line] of ['Step 1/3 : FROM base', 'Step 2/3 : RUN make', 'make: *** error'].entries()) await js.publish(BuildLogs.subject('hello', buildId), JSON.stringify({ at: `2026-11-25T00:00:0${i}.000Z`, line }));
@@ -103,7 +103,7 @@ describe('control-api builds, build logs and the deploy.yaml pipeline, on real N
   it('build.image-built marks the first deploy group once per commit; its completion finishes the pipeline, all in the history', async () => {
     await rejects(call(client, 'getLatestDeployment', { service: 'hello', deployGroup: 'local.main' }), status.NOT_FOUND, /never marked/);
     const image = `services-hello:orzo-${SHA}`;
-    const built = { buildId: randomUUID(), service: 'hello', commitSha: SHA, image, imageId: 'sha256:1', digest: '', external: false };
+    const built = { buildId: randomUUID(), service: 'hello', commitSha: SHA, image, imageId: 'sha256:1', digest: '', external: false, skipPipeline: false };
     await bus().publish(Subjects.BuildImageBuilt, built);
     await bus().publish(Subjects.BuildImageBuilt, { ...built, buildId: randomUUID() });
     const deploy = await waitFor(async () => (await events<DeployRequested>('ORZO_DEPLOY', Subjects.DeployRequested)).find((d) => d.reason === 'pipeline'));

@@ -59,10 +59,10 @@ export class DeliveryService {
     try {
       published = await this.withTimeout(
         delivery.image
-          ? this.bus.publish(Subjects.BuildImageBuilt, { buildId, service: delivery.service, commitSha: delivery.commitSha, image: delivery.image, imageId: '', digest: '', external: true }, envelope)
+          ? this.bus.publish(Subjects.BuildImageBuilt, { buildId, service: delivery.service, commitSha: delivery.commitSha, image: delivery.image, imageId: '', digest: '', external: true, skipPipeline: false }, envelope)
           : this.bus.publish(
               Subjects.BuildRequested,
-              { buildId, service: delivery.service, gitUrl, commitSha: delivery.commitSha, dockerfile: delivery.dockerfile, context: delivery.context, buildArgs: {}, requestedBy: delivery.requestedBy, force: false },
+              { buildId, service: delivery.service, gitUrl, commitSha: delivery.commitSha, dockerfile: delivery.dockerfile, context: delivery.context, buildArgs: {}, requestedBy: delivery.requestedBy, force: false, skipPipeline: false },
               envelope,
             ),
       );

@@ -94,7 +94,7 @@ describe('build pipeline: a Jenkins notification to a version serving through HA
     assert.equal(log.status, 0, log.stderr);
     assert.match(log.stdout, /Step 1\/\d+ : FROM orzo\/busybox:1/);
     assert.match(log.stdout, /step itest: test -f Dockerfile/);
-    assert.match(log.stdout, /\(build succeeded\)/);
+    assert.match(log.stdout, /\(build succeeded: built services-shop:orzo-[0-9a-f]{40}\)/);
 
     const canary = latest('local.canary');
     assert.equal(canary.status, 0, canary.stderr);
@@ -133,5 +133,29 @@ describe('build pipeline: a Jenkins notification to a version serving through HA
     await waitFor(async () => (await shopContainers()).every((c) => c.sha === sha) && (await shopContainers()).length === 3, { timeoutMs: 60_000, what: 'only the second commit running' });
     for (let i = 0; i < 6; i++) assert.equal(await version(), 'two');
     assert.ok(history().entries.some((e) => e.kind === 'mark' && e.deployGroup === 'local.main' && e.gitSha === sha), 'the manual promotion is in the history');
+  });
+
+  it('orzo cook-image builds the checkout\'s commit with its log live, and reports a failing step', async () => {
+    const sha = repo.commit({ Dockerfile: dockerfileServing('three') }, 'version three');
+    const ok = platform.cli(['cook-image', '-s', 'shop'], 180_000, repo.dir);
+    assert.equal(ok.status, 0, ok.stderr + ok.stdout);
+    assert.match(ok.stdout, new RegExp(`Building services-shop:orzo-${sha} \\(build [0-9a-f-]{36}\\)`));
+    assert.match(ok.stdout, /Step 3\/\d+ : RUN mkdir -p \/www/);
+    assert.match(ok.stdout, new RegExp(`Built services-shop:orzo-${sha} in [0-9.]+s`));
+    assert.ok((await docker.getImage(`services-shop:orzo-${sha}`).inspect()).Id);
+    assert.ok(history().entries.some((e) => e.kind === 'build' && e.gitSha === sha && /build only/.test(e.detail)), 'cook-image does not start the pipeline');
+    assert.ok(!(await shopContainers()).some((c) => c.sha === sha), 'nothing deploys a cooked image');
+
+    repo.commit({ Dockerfile: 'FROM orzo/busybox:1\nRUN echo cannot build this && false\n' }, 'broken');
+    const bad = platform.cli(['cook-image', '-s', 'shop'], 180_000, repo.dir);
+    assert.equal(bad.status, 1, bad.stdout);
+    assert.match(bad.stdout, /cannot build this/);
+    assert.match(bad.stderr, /Build failed after [0-9.]+s: failed at Step 2\/\d+ : RUN echo cannot build this && false: The command .* returned a non-zero code: 1/);
+    const builds = await waitFor(() => {
+      const r = platform.cli(['builds', '-s', 'shop']);
+      return r.stdout.includes('failed') ? r : undefined;
+    }, { what: 'the failed build in orzo builds' });
+    assert.equal(builds.status, 0, builds.stderr);
+    assert.match(builds.stdout.split('\n')[0]!, /failed +Step 2\/\d+ : RUN echo cannot build this/);
   });
 });

@@ -12,6 +12,7 @@ export class M20261125Builder extends Migration {
       context varchar(500) not null,
       build_args text not null,
       force integer not null,
+      skip_pipeline integer not null,
       requested_by varchar(200) not null,
       correlation_id varchar(64) not null,
       image varchar(500) not null,

@@ -43,7 +43,7 @@ export class BuildService {
     if (!gitUrl) throw GrpcError.invalid(`no git_url: give one, or set git_url in ${req.service}/service.yaml`);
     const buildId = randomUUID();
     const envelope = createEnvelope(Subjects.BuildRequested, { source: 'control-api', correlationId: buildId });
-    const payload = { buildId, service: req.service, gitUrl, commitSha: req.commitSha, dockerfile: req.dockerfile, context: req.context, buildArgs: req.buildArgs ?? {}, requestedBy: req.requestedBy || 'unknown', force: req.force };
+    const payload = { buildId, service: req.service, gitUrl, commitSha: req.commitSha, dockerfile: req.dockerfile, context: req.context, buildArgs: req.buildArgs ?? {}, requestedBy: req.requestedBy || 'unknown', force: req.force, skipPipeline: req.skipPipeline };
     await this.db.database
       .em()
       .execute('insert into control_outbox (id, subject, body, created_at) values (?, ?, ?, ?)', [envelope.id, envelope.type, Buffer.from(encodeEvent(envelope, payload)).toString('utf8'), new Date().toISOString()]);
@@ -78,8 +78,10 @@ export class BuildService {
     const em = this.db.database.em();
     if (req.buildId) {
       const row = (await em.execute<BuildRow[]>('select * from control_build where build_id = ?', [req.buildId]))[0];
-      if (!row) throw GrpcError.notFound(`no build ${req.buildId}`);
-      return { service: row.service, buildId: row.build_id };
+      if (row) return { service: row.service, buildId: row.build_id };
+      // Just requested (its events are not in the view yet): its log subject is known all the same.
+      if (req.service && req.follow) return { service: this.soa.service(req.service).name, buildId: req.buildId };
+      throw GrpcError.notFound(`no build ${req.buildId}`);
     }
     this.soa.service(req.service);
     const row = (await em.execute<BuildRow[]>('select * from control_build where service = ? order by requested_at desc, build_id limit 1', [req.service]))[0];

@@ -35,6 +35,10 @@ export class PipelineHandlers {
   async onImageBuilt(e: OrzoEvent<typeof Subjects.BuildImageBuilt>, ctx: EventContext): Promise<void> {
     const p = e.payload;
     const tx = transactionOf(ctx);
+    if (p.skipPipeline) {
+      await recordHistory(tx, { service: p.service, kind: 'build', deployGroup: '', gitSha: p.commitSha, actor: `build ${p.buildId}`, detail: `built ${p.image} (build only: the pipeline was not started)` });
+      return;
+    }
     const started = await tx.execute<unknown[]>(
       'insert into control_pipeline_run (service, git_sha, image, started_at) values (?, ?, ?, ?) on conflict do nothing returning service',
       [p.service, p.commitSha, p.image, new Date().toISOString()],

@@ -31,6 +31,8 @@ export interface RequestBuildRequest {
   buildArgs: { [key: string]: string };
   requestedBy: string;
   force: boolean;
+  /** Build only: the image does not start the deploy.yaml pipeline. */
+  skipPipeline: boolean;
 }
 
 export interface RequestBuildRequest_BuildArgsEntry {
@@ -196,6 +198,7 @@ function createBaseRequestBuildRequest(): RequestBuildRequest {
     buildArgs: {},
     requestedBy: "",
     force: false,
+    skipPipeline: false,
   };
 }
 
@@ -224,6 +227,9 @@ export const RequestBuildRequest: MessageFns<RequestBuildRequest> = {
     }
     if (message.force !== false) {
       writer.uint32(64).bool(message.force);
+    }
+    if (message.skipPipeline !== false) {
+      writer.uint32(72).bool(message.skipPipeline);
     }
     return writer;
   },
@@ -308,6 +314,14 @@ export const RequestBuildRequest: MessageFns<RequestBuildRequest> = {
             message.force = reader.bool();
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.skipPipeline = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -368,6 +382,11 @@ export const RequestBuildRequest: MessageFns<RequestBuildRequest> = {
         ? globalThis.String(object.requested_by)
         : "",
       force: isSet(object.force) ? globalThis.Boolean(object.force) : false,
+      skipPipeline: isSet(object.skipPipeline)
+        ? globalThis.Boolean(object.skipPipeline)
+        : isSet(object.skip_pipeline)
+        ? globalThis.Boolean(object.skip_pipeline)
+        : false,
     };
   },
 
@@ -403,6 +422,9 @@ export const RequestBuildRequest: MessageFns<RequestBuildRequest> = {
     if (message.force !== false) {
       obj.force = message.force;
     }
+    if (message.skipPipeline !== false) {
+      obj.skipPipeline = message.skipPipeline;
+    }
     return obj;
   },
 
@@ -427,6 +449,7 @@ export const RequestBuildRequest: MessageFns<RequestBuildRequest> = {
     );
     message.requestedBy = object.requestedBy ?? "";
     message.force = object.force ?? false;
+    message.skipPipeline = object.skipPipeline ?? false;
     return message;
   },
 };

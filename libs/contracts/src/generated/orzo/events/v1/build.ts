@@ -25,6 +25,8 @@ export interface BuildRequested {
   requestedBy: string;
   /** Allow moving an existing tag to a different image. */
   force: boolean;
+  /** Build only: the image does not start the deploy.yaml pipeline (orzo cook-image). */
+  skipPipeline: boolean;
 }
 
 export interface BuildRequested_BuildArgsEntry {
@@ -51,6 +53,8 @@ export interface BuildImageBuilt {
   digest: string;
   /** True when the image was built outside Orzo (e.g. Jenkins pushed it). */
   external: boolean;
+  /** Carried from the request: do not start the deploy.yaml pipeline for this image. */
+  skipPipeline: boolean;
 }
 
 /** orzo.build.failed.v1 */
@@ -75,6 +79,7 @@ function createBaseBuildRequested(): BuildRequested {
     buildArgs: {},
     requestedBy: "",
     force: false,
+    skipPipeline: false,
   };
 }
 
@@ -106,6 +111,9 @@ export const BuildRequested: MessageFns<BuildRequested> = {
     }
     if (message.force !== false) {
       writer.uint32(72).bool(message.force);
+    }
+    if (message.skipPipeline !== false) {
+      writer.uint32(80).bool(message.skipPipeline);
     }
     return writer;
   },
@@ -198,6 +206,14 @@ export const BuildRequested: MessageFns<BuildRequested> = {
             message.force = reader.bool();
             continue;
           }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.skipPipeline = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -263,6 +279,11 @@ export const BuildRequested: MessageFns<BuildRequested> = {
         ? globalThis.String(object.requested_by)
         : "",
       force: isSet(object.force) ? globalThis.Boolean(object.force) : false,
+      skipPipeline: isSet(object.skipPipeline)
+        ? globalThis.Boolean(object.skipPipeline)
+        : isSet(object.skip_pipeline)
+        ? globalThis.Boolean(object.skip_pipeline)
+        : false,
     };
   },
 
@@ -301,6 +322,9 @@ export const BuildRequested: MessageFns<BuildRequested> = {
     if (message.force !== false) {
       obj.force = message.force;
     }
+    if (message.skipPipeline !== false) {
+      obj.skipPipeline = message.skipPipeline;
+    }
     return obj;
   },
 
@@ -326,6 +350,7 @@ export const BuildRequested: MessageFns<BuildRequested> = {
     );
     message.requestedBy = object.requestedBy ?? "";
     message.force = object.force ?? false;
+    message.skipPipeline = object.skipPipeline ?? false;
     return message;
   },
 };
@@ -541,7 +566,16 @@ export const BuildStarted: MessageFns<BuildStarted> = {
 };
 
 function createBaseBuildImageBuilt(): BuildImageBuilt {
-  return { buildId: "", service: "", commitSha: "", image: "", imageId: "", digest: "", external: false };
+  return {
+    buildId: "",
+    service: "",
+    commitSha: "",
+    image: "",
+    imageId: "",
+    digest: "",
+    external: false,
+    skipPipeline: false,
+  };
 }
 
 export const BuildImageBuilt: MessageFns<BuildImageBuilt> = {
@@ -566,6 +600,9 @@ export const BuildImageBuilt: MessageFns<BuildImageBuilt> = {
     }
     if (message.external !== false) {
       writer.uint32(56).bool(message.external);
+    }
+    if (message.skipPipeline !== false) {
+      writer.uint32(64).bool(message.skipPipeline);
     }
     return writer;
   },
@@ -639,6 +676,14 @@ export const BuildImageBuilt: MessageFns<BuildImageBuilt> = {
             message.external = reader.bool();
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.skipPipeline = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -672,6 +717,11 @@ export const BuildImageBuilt: MessageFns<BuildImageBuilt> = {
         : "",
       digest: isSet(object.digest) ? globalThis.String(object.digest) : "",
       external: isSet(object.external) ? globalThis.Boolean(object.external) : false,
+      skipPipeline: isSet(object.skipPipeline)
+        ? globalThis.Boolean(object.skipPipeline)
+        : isSet(object.skip_pipeline)
+        ? globalThis.Boolean(object.skip_pipeline)
+        : false,
     };
   },
 
@@ -698,6 +748,9 @@ export const BuildImageBuilt: MessageFns<BuildImageBuilt> = {
     if (message.external !== false) {
       obj.external = message.external;
     }
+    if (message.skipPipeline !== false) {
+      obj.skipPipeline = message.skipPipeline;
+    }
     return obj;
   },
 
@@ -713,6 +766,7 @@ export const BuildImageBuilt: MessageFns<BuildImageBuilt> = {
     message.imageId = object.imageId ?? "";
     message.digest = object.digest ?? "";
     message.external = object.external ?? false;
+    message.skipPipeline = object.skipPipeline ?? false;
     return message;
   },
 };
