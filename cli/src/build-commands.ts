@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { relative } from 'node:path';
 import { api } from '@orzo/contracts';
 import { client, explain, parse, unary } from './api-commands';
 import type { Output } from './platform-runner';
@@ -54,7 +55,8 @@ export async function cookImage(argv: string[], io: Output): Promise<number> {
       commitSha: sha,
       gitUrl: root,
       dockerfile: (v.dockerfile as string) ?? '',
-      context: (v.context as string) ?? '',
+      // Default: the directory cook-image runs in, relative to the checkout's root.
+      context: (v.context as string) ?? (relative(root, process.cwd()).replace(/\\/g, '/') || '.'),
       buildArgs: {},
       requestedBy: `${process.env.USER ?? 'someone'} (orzo cook-image)`,
       force: !!v.force,

@@ -156,6 +156,7 @@ describe('jenkins-hook on real NATS and SQLite', () => {
       buildArgs: {},
       requestedBy: 'jenkins:services-hello#7',
       force: false,
+      skipPipeline: false,
     });
     assert.deepEqual([event.envelope.id, event.envelope.correlationId, event.envelope.source], [res.json.eventId, res.json.buildId, 'jenkins-hook']);
     assert.match(String(res.json.buildId), /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
@@ -176,7 +177,7 @@ describe('jenkins-hook on real NATS and SQLite', () => {
     assert.equal(res.json.action, 'image-built');
     assert.equal(await buildMessages(), before + 1);
     const event = await lastEvent<BuildImageBuilt>(Subjects.BuildImageBuilt);
-    assert.deepEqual(event.payload, { buildId: res.json.buildId, service: 'hello', commitSha: SHA, image, imageId: '', digest: '', external: true });
+    assert.deepEqual(event.payload, { buildId: res.json.buildId, service: 'hello', commitSha: SHA, image, imageId: '', digest: '', external: true, skipPipeline: false });
     assert.equal(event.envelope.id, res.json.eventId);
   });
 
