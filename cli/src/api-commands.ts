@@ -26,6 +26,18 @@ export function unary<Req, Res>(c: api.ControlApiClient, method: 'markForDeploym
   );
 }
 
+/** Runs fn with a control-api client; a gRPC error becomes a readable line and exit 1. */
+export async function withControlApi(values: Record<string, unknown>, io: Output, fn: (c: api.ControlApiClient) => Promise<number>): Promise<number> {
+  const c = client(values);
+  try {
+    return await fn(c);
+  } catch (err) {
+    return explain(err, io);
+  } finally {
+    c.close();
+  }
+}
+
 export function explain(err: unknown, io: Output): number {
   const e = err as ServiceError;
   if (e?.code === grpcStatus.UNAVAILABLE) io.err(`control-api is not reachable (${e.details}); is the platform up (npm start)? Set ORZO_CONTROL_API or --control-api host:port`);

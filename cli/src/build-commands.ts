@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { relative } from 'node:path';
 import { api } from '@orzo/contracts';
-import { client, explain, parse, unary } from './api-commands';
+import { client, explain, parse, unary, withControlApi } from './api-commands';
 import type { Output } from './platform-runner';
 import { UsageError } from './soa-commands';
 
@@ -109,65 +109,45 @@ export async function logs(argv: string[], io: Output): Promise<number> {
   const v = parse(argv, { service: { type: 'string', short: 's' }, build: { type: 'boolean' }, 'build-id': { type: 'string' }, follow: { type: 'boolean', short: 'f' } });
   if (!v.service && !v['build-id']) throw new UsageError('logs needs -s <service> (or --build-id)');
   if (!v.build) throw new UsageError('only build logs are served yet: add --build (replica logs: docker logs <container>, see orzo status)');
-  const c = client(v);
-  try {
+  return withControlApi(v, io, async (c) => {
     const { end, summary } = await followLog(c, { service: (v.service as string) ?? '', buildId: (v['build-id'] as string) ?? '', follow: !!v.follow }, io);
     if (end) io.out(`(build ${end}: ${summary})`);
     return end === 'failed' || end === 'cancelled' ? 1 : 0;
-  } catch (err) {
-    return explain(err, io);
-  } finally {
-    c.close();
-  }
+  });
 }
 
 /** orzo builds -s <service> [--json]: the service's builds, newest first. */
 export async function builds(argv: string[], io: Output): Promise<number> {
   const v = parse(argv, { service: { type: 'string', short: 's' }, json: { type: 'boolean' }, limit: { type: 'string' } });
   if (!v.service) throw new UsageError('builds needs -s <service>');
-  const c = client(v);
-  try {
+  return withControlApi(v, io, async (c) => {
     const res = await unary<api.ListBuildsRequest, api.ListBuildsResponse>(c, 'listBuilds', { service: v.service as string, limit: Number(v.limit ?? 20) || 20 });
     if (v.json) io.out(JSON.stringify(api.ListBuildsResponse.toJSON(res), null, 2));
     else if (!res.builds.length) io.out(`No builds of ${v.service} yet.`);
     else for (const b of res.builds) io.out(`${b.requestedAt.slice(0, 19)}  ${b.buildId.slice(0, 8)}  ${b.commitSha.slice(0, 12)}  ${b.state.padEnd(9)}  ${b.state === 'failed' ? `${b.step}: ${b.error}` : b.image}`);
     return 0;
-  } catch (err) {
-    return explain(err, io);
-  } finally {
-    c.close();
-  }
+  });
 }
 
 /** orzo get-latest-deployment -s <service> -l <deploy_group> [--json]: the sha (and image) last marked. */
 export async function getLatestDeployment(argv: string[], io: Output): Promise<number> {
   const v = parse(argv, { service: { type: 'string', short: 's' }, 'deploy-group': { type: 'string', short: 'l' }, json: { type: 'boolean' } });
   if (!v.service || !v['deploy-group']) throw new UsageError('get-latest-deployment needs -s <service> -l <deploy_group>');
-  const c = client(v);
-  try {
+  return withControlApi(v, io, async (c) => {
     const res = await unary<api.GetLatestDeploymentRequest, api.GetLatestDeploymentResponse>(c, 'getLatestDeployment', { service: v.service as string, deployGroup: v['deploy-group'] as string });
     io.out(v.json ? JSON.stringify(api.GetLatestDeploymentResponse.toJSON(res), null, 2) : `${res.gitSha}  ${res.image}  (marked ${res.markedAt} by ${res.requestedBy}, ${res.reason})`);
     return 0;
-  } catch (err) {
-    return explain(err, io);
-  } finally {
-    c.close();
-  }
+  });
 }
 
 /** orzo history -s <service> [--json]: marks, promotions, skips and waits, newest first. */
 export async function history(argv: string[], io: Output): Promise<number> {
   const v = parse(argv, { service: { type: 'string', short: 's' }, json: { type: 'boolean' }, limit: { type: 'string' } });
   if (!v.service) throw new UsageError('history needs -s <service>');
-  const c = client(v);
-  try {
+  return withControlApi(v, io, async (c) => {
     const res = await unary<api.GetHistoryRequest, api.GetHistoryResponse>(c, 'getHistory', { service: v.service as string, limit: Number(v.limit ?? 50) || 50 });
     if (v.json) io.out(JSON.stringify(api.GetHistoryResponse.toJSON(res), null, 2));
     else for (const h of res.entries) io.out(`${h.at.slice(0, 19)}  ${h.kind.padEnd(8)} ${(h.deployGroup || '-').padEnd(20)} ${(h.gitSha || '-').slice(0, 12).padEnd(12)}  ${h.detail}  [${h.actor}]`);
     return 0;
-  } catch (err) {
-    return explain(err, io);
-  } finally {
-    c.close();
-  }
+  });
 }
