@@ -25,6 +25,17 @@ describe('builder on real Docker Engine, NATS, a git repository and a registry',
   let repo: GitRepo;
   const images: string[] = [];
 
+  const dataDir = mkdtempSync(join(tmpdir(), 'orzo-builder-'));
+  /** (Re)starts the builder on the same data dir, NATS and registry. */
+  const boot = async (env: Record<string, string> = {}) => {
+    await app?.close();
+    const ctx = prepareService(builder, { ORZO_NATS_URL: nats.url, ORZO_DATA_DIR: dataDir, ORZO_LOG_LEVEL: 'silent', ORZO_HTTP_PORT: '0', ORZO_SOA_DIR: soaDir, ORZO_BUILD_CONCURRENCY: '2', ...env });
+    assert.ok(ctx);
+    await builder.commands!.migrate!(ctx);
+    app = await createServiceApp(ctx, builder.module(ctx));
+    await app.init();
+  };
+
   before(async () => {
     await ensureBusyboxBase(docker);
     nats = await startNatsServer();
@@ -32,18 +43,7 @@ describe('builder on real Docker Engine, NATS, a git repository and a registry',
     repo = createGitRepo();
     // The registry comes from orzo.yaml or ORZO_REGISTRY, as for every service reading the system config.
     process.env.ORZO_REGISTRY = registry.address;
-    const ctx = prepareService(builder, {
-      ORZO_NATS_URL: nats.url,
-      ORZO_DATA_DIR: mkdtempSync(join(tmpdir(), 'orzo-builder-')),
-      ORZO_LOG_LEVEL: 'silent',
-      ORZO_HTTP_PORT: '0',
-      ORZO_SOA_DIR: soaDir,
-      ORZO_BUILD_CONCURRENCY: '2',
-    });
-    assert.ok(ctx);
-    await builder.commands!.migrate!(ctx);
-    app = await createServiceApp(ctx, builder.module(ctx));
-    await app.init();
+    await boot();
   });
 
   after(async () => {
@@ -164,4 +164,15 @@ describe('builder on real Docker Engine, NATS, a git repository and a registry',
     assert.ok(Date.now() - t < 30_000, 'cancelled long before the RUN step would end');
     assert.equal((await row(id))?.state, 'cancelled');
   });
+
+  it('fails a build that outlives ORZO_BUILD_TIMEOUT_S, saying so', async () => {
+    await boot({ ORZO_BUILD_TIMEOUT_S: '3' });
+    const sha = repo.commit({ Dockerfile: dockerfile('sleep 60 && echo late > /built') }, 'too slow');
+    const t = Date.now();
+    const res = await outcome(await request(sha));
+    assert.equal(res.ok, false);
+    assert.match((res.e as BuildFailed).error, /timed out after 3s \(ORZO_BUILD_TIMEOUT_S\)/);
+    assert.ok(Date.now() - t < 30_000, 'stopped at the timeout, not at the end of the RUN step');
+  });
 });
+
