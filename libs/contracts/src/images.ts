@@ -13,5 +13,11 @@ export function versionOf(image: string): string {
   return plain ? plain[1]! : 'latest';
 }
 
+/** The registry host of an image reference ('' for a local name like services-x:tag). */
+export function registryOfImage(image: string): string {
+  const first = image.split('/')[0]!;
+  return image.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost') ? first : '';
+}
+
 /** A git commit sha as Orzo accepts it (abbreviated to at least 7 hex digits, lower case). */
 export const GIT_SHA = /^[0-9a-f]{7,40}$/;

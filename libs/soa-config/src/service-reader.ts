@@ -19,6 +19,11 @@ export class SoaServiceReader {
     this.system = options.system ?? loadSystemConfig({ file: options.configFile, env: { ...process.env, ...(options.soaDir ? { ORZO_SOA_DIR: options.soaDir } : {}) } }).config;
   }
 
+  /** The registry of a service's images: its docker_registry, else the system registry ('' = none). */
+  registryOf(service: Pick<CompiledService, 'dockerRegistry'>): string {
+    return service.dockerRegistry ?? this.system.registry;
+  }
+
   lookup(name: string): ServiceLookup {
     const result = loadSoaConfigs({ service: name, system: this.system });
     const service = result.services[0];

@@ -22,6 +22,8 @@ export interface CompiledService {
   dir: string;
   description?: string;
   gitUrl?: string;
+  /** docker_registry of service.yaml: where this service's images go instead of the system registry. */
+  dockerRegistry?: string;
   team?: string;
   pipeline: PipelineStep[];
   instances: CompiledInstance[];
@@ -89,6 +91,7 @@ export function compileService(svc: LoadedService, all: ReadonlyMap<string, Load
     dir: svc.dir,
     description: typeof sd.description === 'string' ? sd.description : undefined,
     gitUrl: typeof sd.git_url === 'string' ? sd.git_url : undefined,
+    dockerRegistry: typeof sd.docker_registry === 'string' && sd.docker_registry ? sd.docker_registry : undefined,
     team: instances[0]?.monitoring.team ?? teamOf(svc),
     pipeline: pipelineOf(svc.deploy?.src.data),
     instances,

@@ -3,7 +3,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe as suite, it } from 'node:test';
 import fc from 'fast-check';
-import { jsonSchemas, loadSoaConfigs, renderSoaConfigsReference } from '../src';
+import { SoaServiceReader, jsonSchemas, loadSoaConfigs, renderSoaConfigsReference, repositoryOf } from '../src';
 import { MINIMAL, describe, errors, load, system, writeTree } from './tree-helper';
 
 const repoRoot = join(__dirname, '..', '..', '..', '..');
@@ -24,6 +24,19 @@ suite('loading soa-configs', () => {
     const hello = r.services.find((s) => s.name === 'hello')!;
     assert.equal(hello.instances[0]!.replicas.instances, 3);
     assert.equal(hello.instances[0]!.registrations[0]!.proxyPort, 20001);
+  });
+
+  it('reads a service one at a time: its repository (relative to its directory) and its registry (service.yaml over the system)', () => {
+    const dir = writeTree({ ...MINIMAL, 'web/service.yaml': 'git_url: ../../code/web\ndocker_registry: registry.example:5000\n' });
+    const reader = new SoaServiceReader({ system: { ...system(), soaDir: dir, registry: 'system.example' } });
+    const web = reader.lookup('web');
+    assert.ok(web.ok, web.ok ? '' : web.message);
+    assert.equal(repositoryOf(web.service), join(dir, '..', 'code', 'web'));
+    assert.equal(reader.registryOf(web.service), 'registry.example:5000');
+    assert.equal(reader.registryOf({ dockerRegistry: undefined }), 'system.example');
+    assert.equal(repositoryOf({ dir, gitUrl: 'git@github.com:org/web.git' }), 'git@github.com:org/web.git');
+    const missing = reader.lookup('wbe');
+    assert.ok(!missing.ok && missing.notFound && /did you mean web\?/.test(missing.message));
   });
 
   it("loads PaaSTA's documented deploy.yaml and instances, flagging the docs' own deploy-group typo", () => {

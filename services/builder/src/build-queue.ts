@@ -4,7 +4,7 @@ import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { jetstream } from '@nats-io/jetstream';
 import Docker from 'dockerode';
 import { BusService } from '@orzo/bus';
-import { Subjects } from '@orzo/contracts';
+import { Subjects, registryOfImage } from '@orzo/contracts';
 import { LOGGER, Logger, SERVICE_CONFIG } from '@orzo/platform';
 import { SoaServiceReader, repositoryOf } from '@orzo/soa-config';
 import { BuildLog } from './build-log';
@@ -49,8 +49,10 @@ export class BuildQueue implements OnApplicationBootstrap, OnApplicationShutdown
     this.soa = new SoaServiceReader({ configFile: config.ORZO_CONFIG, soaDir: config.ORZO_SOA_DIR });
   }
 
-  get registry(): string {
-    return this.soa.system.registry;
+  /** Where a service's images go: its docker_registry, else orzo.yaml's registry ('' = stay local). */
+  registryFor(service: string): string {
+    const found = this.soa.lookup(service);
+    return found.ok ? this.soa.registryOf(found.service) : this.soa.system.registry;
   }
 
   /** The git URL of a service from its service.yaml (see repositoryOf). */
@@ -191,10 +193,11 @@ export class BuildQueue implements OnApplicationBootstrap, OnApplicationShutdown
       log.line(tagged === 'tagged' ? `tagged ${b.image}` : `${b.image} already is this image`);
       await this.runPipelineSteps(b, repo, signal, log);
       let digest = '';
-      if (this.registry) {
+      const registry = registryOfImage(b.image);
+      if (registry) {
         step = 'push';
         log.line(`pushing ${b.image}`);
-        const auth = { username: this.config.ORZO_REGISTRY_USERNAME, password: this.config.ORZO_REGISTRY_PASSWORD, serveraddress: this.registry.split('/')[0]! };
+        const auth = { username: this.config.ORZO_REGISTRY_USERNAME, password: this.config.ORZO_REGISTRY_PASSWORD, serveraddress: registry };
         digest = await push(this.docker, b.image, auth, signal, (l) => log.line(l));
         log.line(`pushed ${b.image}${digest ? ` (${digest})` : ''}`);
       }
@@ -222,7 +225,7 @@ export class BuildQueue implements OnApplicationBootstrap, OnApplicationShutdown
     const steps = found.service.pipeline.slice(0, first < 0 ? undefined : first).filter((s) => !s.deployGroup);
     for (const s of steps) {
       if (s.step === 'push-to-registry') {
-        log.line(`step ${s.step}: ${this.registry ? `pushing to ${this.registry}` : 'skipped: no registry configured (images stay on this engine)'}`);
+        log.line(`step ${s.step}: ${registryOfImage(b.image) ? `pushing to ${registryOfImage(b.image)}` : 'skipped: no registry configured (images stay on this engine)'}`);
         continue;
       }
       if (!s.command) {

@@ -33,7 +33,7 @@ export class BuildRequestedHandler {
       skip_pipeline: p.skipPipeline ? 1 : 0,
       requested_by: p.requestedBy || 'unknown',
       correlation_id: e.envelope.correlationId,
-      image: imageFor(this.queue.registry, p.service, sha),
+      image: imageFor(this.queue.registryFor(p.service), p.service, sha),
       created_at: e.envelope.occurredAt,
     });
     ctx.log.info({ buildId: p.buildId, service: p.service, commitSha: sha }, 'build requested');

@@ -48,7 +48,7 @@ export class BuildService {
       .em()
       .execute('insert into control_outbox (id, subject, body, created_at) values (?, ?, ?, ?)', [envelope.id, envelope.type, Buffer.from(encodeEvent(envelope, payload)).toString('utf8'), new Date().toISOString()]);
     await this.outbox.flush().catch(() => undefined);
-    return { buildId, image: imageFor(this.soa.system.registry, req.service, req.commitSha) };
+    return { buildId, image: imageFor(this.soa.registryOf(svc), req.service, req.commitSha) };
   }
 
   async cancel(req: api.CancelBuildRequest, by = 'orzo-cli'): Promise<api.CancelBuildResponse> {

@@ -104,7 +104,7 @@ export class MarkService {
     if (req.commitSha && !GIT_SHA.test(req.commitSha)) problems.push(`commit_sha "${req.commitSha}" is not a hex git sha (7-40 characters)`);
     if (req.image && !IMAGE.test(req.image)) problems.push(`image "${req.image}" is not an image reference`);
     if (problems.length) throw GrpcError.invalid(problems.join('; '));
-    const image = req.image || imageFor(this.soa.system.registry, req.service, req.commitSha);
+    const image = req.image || imageFor(this.soa.registryOf(this.soa.service(req.service)), req.service, req.commitSha);
     const prepared = await this.prepare({ service: req.service, deployGroup: req.deployGroup, image, gitSha: req.commitSha || versionOf(req.image), requestedBy: req.requestedBy || 'unknown', reason: 'mark-for-deployment' });
     await this.db.database.em().transactional((em) => this.record(em, prepared, 'mark'));
     // The mark is durable now; if NATS is unreachable the relay publishes it later.

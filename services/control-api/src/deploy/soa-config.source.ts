@@ -21,6 +21,11 @@ export class SoaConfigSource {
     return this.reader.system;
   }
 
+  /** The registry of a service's images (its docker_registry, else the system registry). */
+  registryOf(service: CompiledService): string {
+    return this.reader.registryOf(service);
+  }
+
   load(service?: string): SoaConfigsResult {
     return loadSoaConfigs({ service, system: this.system });
   }

@@ -115,7 +115,7 @@ export class PipelineHandlers {
     for (let i = index; i < svc.pipeline.length; i++) {
       const step = svc.pipeline[i]!;
       if (!step.deployGroup) {
-        await recordHistory(tx, { service: svc.name, kind: 'skip', deployGroup: step.step, gitSha: v.gitSha, actor: 'pipeline', detail: `${step.step}: ${nonDeployStep(step, firstDeploy < 0 || i < firstDeploy, this.soa.system.registry)}` });
+        await recordHistory(tx, { service: svc.name, kind: 'skip', deployGroup: step.step, gitSha: v.gitSha, actor: 'pipeline', detail: `${step.step}: ${nonDeployStep(step, firstDeploy < 0 || i < firstDeploy, this.soa.registryOf(svc))}` });
         continue;
       }
       let prepared;
