@@ -1,5 +1,5 @@
 import Docker from 'dockerode';
-import type { InstanceSpec } from '@orzo/contracts';
+import { type InstanceSpec, registryOfImage } from '@orzo/contracts';
 
 /** Labels Orzo puts on every container it runs; they are how it finds its own after a restart. */
 export const Labels = {
@@ -38,8 +38,11 @@ export interface Replica {
 }
 
 export class ImageNotFoundError extends Error {
-  constructor(readonly image: string) {
-    super(`image ${image} does not exist on this Docker engine (no registry is reachable to pull it)`);
+  constructor(
+    readonly image: string,
+    why = 'and its name has no registry to pull it from',
+  ) {
+    super(`image ${image} does not exist on this Docker engine ${why}`);
     this.name = 'ImageNotFoundError';
   }
 }
@@ -71,8 +74,35 @@ export class DockerEngine {
       );
   }
 
+  /**
+   * Whether the image is on this engine, pulling it first when its name carries a registry
+   * (<registry>/services-<service>:orzo-<sha>, pushed by the builder). A pull's errors arrive
+   * inside its 200 stream, so every message is checked; the error says why it failed.
+   */
+  async ensureImage(image: string): Promise<{ ok: true } | { ok: false; why: string }> {
+    if (await this.hasImage(image)) return { ok: true };
+    if (!registryOfImage(image)) return { ok: false, why: 'and its name has no registry to pull it from' };
+    try {
+      const stream = (await this.docker.pull(image)) as NodeJS.ReadableStream;
+      await new Promise<void>((resolve, reject) => {
+        let failed: Error | undefined;
+        this.docker.modem.followProgress(
+          stream,
+          (err: Error | null) => (failed ? reject(failed) : err ? reject(err) : resolve()),
+          (m: { error?: string; errorDetail?: { message?: string } }) => {
+            if (m.error || m.errorDetail?.message) failed ??= new Error(m.errorDetail?.message || m.error);
+          },
+        );
+      });
+    } catch (err) {
+      return { ok: false, why: `and pulling it from ${registryOfImage(image)} failed: ${(err as Error).message}` };
+    }
+    return (await this.hasImage(image)) ? { ok: true } : { ok: false, why: `and ${registryOfImage(image)} did not provide it` };
+  }
+
   async run(req: ReplicaRequest): Promise<Replica> {
-    if (!(await this.hasImage(req.image))) throw new ImageNotFoundError(req.image);
+    const available = await this.ensureImage(req.image);
+    if (!available.ok) throw new ImageNotFoundError(req.image, available.why);
     const port = `${req.containerPort}/tcp`;
     const container = await this.docker.createContainer({
       name: `orzo-${req.service}-${req.instance}-${req.gitSha.slice(0, 8)}-${Math.random().toString(36).slice(2, 8)}`,

@@ -29,7 +29,8 @@ export class ImageExistsResponder implements OnApplicationBootstrap, OnApplicati
               let image = '';
               try {
                 image = String((msg.json() as { image?: unknown }).image ?? '');
-                const exists = image ? await this.engine.hasImage(image) : false;
+                // A registry image is pulled now: the deploy that follows needs it anyway.
+                const exists = image ? (await this.engine.ensureImage(image)).ok : false;
                 msg.respond(JSON.stringify({ exists }));
               } catch (e) {
                 this.logger.warn({ err: e, image }, 'image-exists request failed');

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Docker from 'dockerode';
-import { buildImage, ensureBusyboxBase, httpGet, waitFor } from '@orzo/testing';
+import { execFileSync } from 'node:child_process';
+import { buildImage, ensureBusyboxBase, httpGet, startRegistry, waitFor } from '@orzo/testing';
 import { DockerEngine, EngineEvent, ImageNotFoundError, ReplicaRequest } from '../src/docker-engine';
 
 const examples = join(__dirname, '..', '..', '..', '..', 'examples', 'services', 'hello');
@@ -75,4 +76,23 @@ describe('DockerEngine on a real Docker Engine', () => {
     await assert.rejects(engine.run(request({ image: 'orzo-test/nothing:here' })), ImageNotFoundError);
     assert.equal((await engine.list({ cluster })).length, before);
   });
+
+  it('pulls an image its engine lacks from the registry its name carries, and says why when it cannot', async () => {
+    const registry = await startRegistry();
+    const remote = `${registry.address}/services-hello:orzo-pulled`;
+    try {
+      execFileSync('docker', ['tag', image, remote]);
+      execFileSync('docker', ['push', '-q', remote]);
+      execFileSync('docker', ['rmi', remote]);
+      assert.equal(await engine.hasImage(remote), false);
+      const r = await engine.run(request({ instance: 'pulled', image: remote }));
+      assert.equal(r.running, true);
+      assert.equal(await engine.hasImage(remote), true);
+      await assert.rejects(engine.run(request({ image: `${registry.address}/services-hello:orzo-never-pushed` })), (err: Error) => err instanceof ImageNotFoundError && /pulling it from 127\.0\.0\.1:\d+ failed/.test(err.message));
+    } finally {
+      await registry.stop();
+      execFileSync('docker', ['rmi', '-f', remote], { stdio: 'ignore' });
+    }
+  });
 });
+
