@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { jetstream } from '@nats-io/jetstream';
@@ -180,14 +181,19 @@ export class BuildQueue implements OnApplicationBootstrap, OnApplicationShutdown
       const dockerfilePath = context ? `${context}/${dockerfile}` : dockerfile;
       if (!(await this.workspace.exists(repo, b.commit_sha, dockerfilePath))) throw new StepError('fetch', `commit ${b.commit_sha} has no ${dockerfilePath}`);
       step = 'build';
-      const tar = this.workspace.contextTar(repo, b.commit_sha, context, signal);
-      const { imageId } = await buildFromTar(this.docker, tar.stream, {
-        dockerfile,
-        buildargs: JSON.parse(b.build_args || '{}') as Record<string, string>,
-        labels: { 'orzo.service': b.service, 'orzo.git_sha': b.commit_sha, 'orzo.build_id': b.id },
-        signal,
-        onLine: (l) => log.line(l),
-      });
+      const tar = await this.workspace.contextTar(repo, b.commit_sha, context, signal);
+      let imageId: string;
+      try {
+        ({ imageId } = await buildFromTar(this.docker, createReadStream(tar.path), {
+          dockerfile,
+          buildargs: JSON.parse(b.build_args || '{}') as Record<string, string>,
+          labels: { 'orzo.service': b.service, 'orzo.git_sha': b.commit_sha, 'orzo.build_id': b.id },
+          signal,
+          onLine: (l) => log.line(l),
+        }));
+      } finally {
+        tar.dispose();
+      }
       step = 'tag';
       const tagged = await tagImmutably(this.docker, imageId, b.image, b.force === 1);
       log.line(tagged === 'tagged' ? `tagged ${b.image}` : `${b.image} already is this image`);

@@ -1,8 +1,7 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { dirname, join } from 'node:path';
 
 /** A failure of one build step, with what the user needs to fix it. */
 export class StepError extends Error {
@@ -92,12 +91,21 @@ export class Workspace {
     return (await git(['-C', dir, 'cat-file', '-e', `${sha}:${path}`])).code === 0;
   }
 
-  /** The build context at a commit as a tar stream (what Docker's /build takes). */
-  contextTar(dir: string, sha: string, context: string, signal?: AbortSignal): { stream: Readable; child: ChildProcess } {
+  /**
+   * The build context at a commit, written as a tar file (what Docker's /build takes). A file,
+   * not git's stdout piped on: a failed `git archive` then fails here, with git's words,
+   * instead of reaching Docker as an empty or cut context.
+   */
+  async contextTar(dir: string, sha: string, context: string, signal?: AbortSignal): Promise<{ path: string; dispose(): void }> {
     const treeish = context && context !== '.' ? `${sha}:${context.replace(/^\.\/|\/$/g, '')}` : sha;
-    const child = spawn('git', ['-C', dir, 'archive', '--format=tar', treeish], { stdio: ['ignore', 'pipe', 'pipe'], signal, killSignal: 'SIGKILL' });
-    child.on('error', () => undefined);
-    return { stream: child.stdout, child };
+    const path = join(mkdtempSync(join(this.root, 'checkouts', 'ctx-')), 'context.tar');
+    const dispose = () => rmSync(dirname(path), { recursive: true, force: true });
+    const res = await git(['-C', dir, 'archive', '--format=tar', '-o', path, treeish], { signal });
+    if (res.code !== 0) {
+      dispose();
+      throw new StepError('fetch', `git archive ${treeish} failed: ${res.stderr.trim()}`);
+    }
+    return { path, dispose };
   }
 
   /** A throw-away checkout of the commit, for pipeline commands (itest, security-check). */
