@@ -1,6 +1,7 @@
-import { DynamicModule, Global, Inject, Injectable, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { DynamicModule, Global, Inject, Injectable, Module, OnApplicationBootstrap, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { IDEMPOTENCY_STORE } from '@orzo/bus';
-import { HealthRegistry } from '@orzo/platform';
+import { STREAMS } from '@orzo/contracts';
+import { HealthRegistry, LOGGER, Logger } from '@orzo/platform';
 import { Database, DatabaseOptions } from './database';
 import { ProcessedEventStore } from './processed-event.store';
 
@@ -40,6 +41,46 @@ export class DatabaseHolder implements OnModuleInit, OnApplicationShutdown {
   }
 }
 
+/**
+ * How long a processed-event mark must be kept: as long as any stream keeps the event it
+ * stands for (a replay can only deliver what the stream still holds), plus a day.
+ */
+export function processedEventRetentionMs(streams = STREAMS): number {
+  return (Math.max(...streams.map((s) => s.maxAgeSeconds)) + 24 * 3600) * 1000;
+}
+
+/** Prunes processed-event marks no stream can redeliver any more: at boot, then hourly. */
+@Injectable()
+export class ProcessedEventPruner implements OnApplicationBootstrap, OnApplicationShutdown {
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly store: ProcessedEventStore,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    void this.pruneNow();
+    this.timer = setInterval(() => void this.pruneNow(), 3600_000);
+    this.timer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.timer);
+  }
+
+  async pruneNow(now = Date.now()): Promise<number> {
+    try {
+      const n = await this.store.prune(new Date(now - processedEventRetentionMs()));
+      if (n) this.logger.info({ pruned: n }, 'pruned processed-event marks older than every stream');
+      return n;
+    } catch (err) {
+      this.logger.warn({ err }, 'pruning processed-event marks failed; retried in an hour');
+      return 0;
+    }
+  }
+}
+
 @Global()
 @Module({})
 export class PersistenceModule {
@@ -51,8 +92,9 @@ export class PersistenceModule {
         DatabaseHolder,
         { provide: ProcessedEventStore, useFactory: (h: DatabaseHolder) => new ProcessedEventStore(lazyDatabase(h)), inject: [DatabaseHolder] },
         { provide: IDEMPOTENCY_STORE, useExisting: ProcessedEventStore },
+        ProcessedEventPruner,
       ],
-      exports: [DatabaseHolder, ProcessedEventStore, IDEMPOTENCY_STORE],
+      exports: [DatabaseHolder, ProcessedEventStore, IDEMPOTENCY_STORE, ProcessedEventPruner],
     };
   }
 }

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { IdempotentItem } from '@orzo/bus';
 import { databaseMatrix } from '@orzo/testing';
-import { Database, PendingMigrationsError, ProcessedEventStore, transactionOf } from '../src';
+import { STREAMS } from '@orzo/contracts';
+import { Database, PendingMigrationsError, ProcessedEventPruner, ProcessedEventStore, processedEventRetentionMs, transactionOf } from '../src';
 
 for (const target of databaseMatrix()) {
   describe(`persistence on ${target.name}`, () => {
@@ -78,6 +79,21 @@ for (const target of databaseMatrix()) {
       await store.apply('c4', [item('p1')]);
       await store.prune(new Date(Date.now() + 60_000));
       assert.ok(!(await store.isProcessed('c4', 'p1')));
+    });
+
+    it('the pruner keeps every mark a stream could still redeliver, and drops the older ones', async () => {
+      const db = await open();
+      const store = new ProcessedEventStore(db);
+      const logged: string[] = [];
+      const pruner = new ProcessedEventPruner(store, { info: (_o: unknown, m: string) => logged.push(m), warn: () => undefined } as never);
+      await store.apply('c5', [item('recent')]);
+      const longest = Math.max(...STREAMS.map((s) => s.maxAgeSeconds)) * 1000;
+      await db.em().execute('insert into orzo_processed_event (consumer, event_id, subject, processed_at) values (?, ?, ?, ?)', ['c5', 'ancient', 'orzo.test.v1', new Date(Date.now() - longest - 2 * 86_400_000).toISOString()]);
+      await db.em().execute('insert into orzo_processed_event (consumer, event_id, subject, processed_at) values (?, ?, ?, ?)', ['c5', 'old-but-replayable', 'orzo.test.v1', new Date(Date.now() - longest + 3_600_000).toISOString()]);
+      assert.equal(processedEventRetentionMs(), longest + 86_400_000);
+      assert.equal(await pruner.pruneNow(), 1);
+      assert.deepEqual([await store.isProcessed('c5', 'ancient'), await store.isProcessed('c5', 'old-but-replayable'), await store.isProcessed('c5', 'recent')], [false, true, true]);
+      assert.match(logged.join(), /pruned processed-event marks/);
     });
   });
 }
