@@ -172,7 +172,9 @@ export class BuildQueue implements OnApplicationBootstrap, OnApplicationShutdown
     const signal = entry.controller.signal;
     let step = 'fetch';
     try {
-      await this.bus.publish(Subjects.BuildStarted, { buildId: b.id, service: b.service, commitSha: b.commit_sha, image: b.image }, { source: 'builder', correlationId: b.correlation_id });
+      // Announcing the start is informative only: NATS being away must not fail the build
+      // (its outcome is recorded and announced when NATS is back).
+      await this.bus.publish(Subjects.BuildStarted, { buildId: b.id, service: b.service, commitSha: b.commit_sha, image: b.image }, { source: 'builder', correlationId: b.correlation_id }).catch((err: unknown) => this.logger.warn({ err, buildId: b.id }, 'build.started could not be published; building anyway'));
       log.line(`build ${b.id}: ${b.service} at ${b.commit_sha} from ${b.git_url || '(no git URL)'} -> ${b.image}`);
       if (!b.git_url) throw new StepError('fetch', `no git URL: the request has none and ${b.service}'s service.yaml has no git_url`);
       const repo = await this.workspace.fetch(b.git_url, b.commit_sha, signal, (l) => log.line(l));
