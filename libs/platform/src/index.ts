@@ -6,3 +6,4 @@ export * from './tokens';
 export * from './platform.module';
 export * from './bootstrap';
 export * from './health-check';
+export * from './docker-stream';

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
@@ -11,7 +10,7 @@ import { SoaServiceReader, repositoryOf } from '@orzo/soa-config';
 import { BuildLog } from './build-log';
 import { BuildOutcome, BuildRow, BuildStore } from './build-store';
 import type { BuilderConfig } from './definition';
-import { buildFromTar, push, tagImmutably } from './image-builder';
+import { buildFromTar, imageIdOf, push, tagImmutably } from './image-builder';
 import { StepError, Workspace, run } from './workspace';
 
 export const DOCKER = Symbol('orzo:builder-docker');
@@ -88,10 +87,6 @@ export class BuildQueue implements OnApplicationBootstrap, OnApplicationShutdown
     this.pumping = this.pumping.then(() => this.pump()).catch((err: unknown) => this.logger.error({ err }, 'build queue pass failed'));
   }
 
-  get active(): number {
-    return this.running.size;
-  }
-
   /** Cancels a queued, waiting or running build. */
   async cancel(buildId: string, by: string): Promise<{ cancelled: boolean; state: string }> {
     const r = this.running.get(buildId);
@@ -103,7 +98,7 @@ export class BuildQueue implements OnApplicationBootstrap, OnApplicationShutdown
     const b = await this.store.get(buildId);
     if (!b) return { cancelled: false, state: 'unknown' };
     if ((b.state === 'queued' || b.state === 'waiting') && (await this.store.transition(b.id, b.state, 'running'))) {
-      await this.complete(b, { state: 'cancelled', step: 'queue', error: `cancelled by ${by} before it started`, resultEventId: randomUUID() }, new BuildLog(jetstream(this.bus.connection), b.service, b.id, this.logger));
+      await this.complete(b, { state: 'cancelled', step: 'queue', error: `cancelled by ${by} before it started` }, this.logFor(b));
       return { cancelled: true, state: b.state };
     }
     return { cancelled: false, state: b.state };
@@ -122,10 +117,10 @@ export class BuildQueue implements OnApplicationBootstrap, OnApplicationShutdown
           continue;
         }
         const done = await this.store.sameCommit(b, ['succeeded']);
-        if (done?.image_id && (await this.imageIdOf(b.image)) === done.image_id && (await this.store.transition(b.id, 'queued', 'running'))) {
+        if (done?.image_id && (await imageIdOf(this.docker, b.image)) === done.image_id && (await this.store.transition(b.id, 'queued', 'running'))) {
           const log = this.logFor(b);
           log.line(`${b.image} was already built from ${b.commit_sha} by build ${done.id}: reusing it`);
-          await this.complete(b, { state: 'succeeded', imageId: done.image_id, digest: done.digest ?? '', resultEventId: randomUUID() }, log);
+          await this.complete(b, { state: 'succeeded', imageId: done.image_id, digest: done.digest ?? '' }, log);
           continue;
         }
       }
@@ -157,14 +152,6 @@ export class BuildQueue implements OnApplicationBootstrap, OnApplicationShutdown
 
   private logFor(b: BuildRow): BuildLog {
     return new BuildLog(jetstream(this.bus.connection), b.service, b.id, this.logger);
-  }
-
-  private async imageIdOf(image: string): Promise<string | undefined> {
-    return this.docker
-      .getImage(image)
-      .inspect()
-      .then((i) => i.Id)
-      .catch(() => undefined);
   }
 
   /** Runs one build to its outcome; never throws. */
@@ -209,11 +196,11 @@ export class BuildQueue implements OnApplicationBootstrap, OnApplicationShutdown
         digest = await push(this.docker, b.image, auth, signal, (l) => log.line(l));
         log.line(`pushed ${b.image}${digest ? ` (${digest})` : ''}`);
       }
-      return { state: 'succeeded', imageId, digest, resultEventId: randomUUID() };
+      return { state: 'succeeded', imageId, digest };
     } catch (err) {
-      if (signal.aborted) return { state: 'cancelled', step: err instanceof StepError ? err.step : step, error: entry.reason ?? 'cancelled', logTail: log.tail, resultEventId: randomUUID() };
-      if (err instanceof StepError) return { state: 'failed', step: err.step, error: err.message, logTail: log.tail, resultEventId: randomUUID() };
-      return { state: 'failed', step, error: (err as Error).message ?? String(err), logTail: log.tail, resultEventId: randomUUID() };
+      if (signal.aborted) return { state: 'cancelled', step: err instanceof StepError ? err.step : step, error: entry.reason ?? 'cancelled', logTail: log.tail };
+      if (err instanceof StepError) return { state: 'failed', step: err.step, error: err.message, logTail: log.tail };
+      return { state: 'failed', step, error: (err as Error).message ?? String(err), logTail: log.tail };
     }
   }
 
@@ -262,7 +249,7 @@ export class BuildQueue implements OnApplicationBootstrap, OnApplicationShutdown
     const summary = outcome.state === 'succeeded' ? `built ${b.image}` : `${outcome.state} at ${outcome.step}: ${outcome.error}`;
     await log.end(outcome.state, summary);
     for (const f of await this.store.followers(b.id)) {
-      await this.store.finish(f.id, { ...outcome, resultEventId: randomUUID() });
+      await this.store.finish(f.id, { ...outcome});
       await this.logFor(f).end(outcome.state, `${summary} (by build ${b.id} of the same commit)`);
     }
     this.logger.info({ buildId: b.id, service: b.service, commitSha: b.commit_sha, state: outcome.state, step: outcome.step, error: outcome.error }, `build ${outcome.state}`);

@@ -1,9 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DatabaseHolder } from '@orzo/persistence';
 import type { EntityManager as SqlEntityManager } from '@orzo/persistence';
 
 export type BuildState = 'queued' | 'waiting' | 'running' | 'succeeded' | 'failed' | 'cancelled';
-export const FINISHED: readonly BuildState[] = ['succeeded', 'failed', 'cancelled'];
 
 export interface BuildRow {
   id: string;
@@ -39,7 +39,6 @@ export interface BuildOutcome {
   logTail?: string[];
   imageId?: string;
   digest?: string;
-  resultEventId: string;
 }
 
 type Exec = { execute<T = unknown>(sql: string, params?: unknown[], method?: 'all' | 'get' | 'run'): Promise<T> };
@@ -92,10 +91,11 @@ export class BuildStore {
     return rows.length > 0;
   }
 
+  /** Records the outcome, with the id its announcement will carry (kept across retries of that announcement). */
   async finish(id: string, o: BuildOutcome): Promise<void> {
     await this.em.execute(
       `update builder_build set state = ?, step = ?, error = ?, log_tail = ?, image_id = ?, digest = ?, result_event_id = ?, result_published = 0, finished_at = ? where id = ?`,
-      [o.state, o.step ?? null, o.error ?? null, JSON.stringify(o.logTail ?? []), o.imageId ?? null, o.digest ?? null, o.resultEventId, new Date().toISOString(), id],
+      [o.state, o.step ?? null, o.error ?? null, JSON.stringify(o.logTail ?? []), o.imageId ?? null, o.digest ?? null, randomUUID(), new Date().toISOString(), id],
     );
   }
 

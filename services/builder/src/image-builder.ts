@@ -1,35 +1,6 @@
 import type Docker from 'dockerode';
+import { followDockerStream } from '@orzo/platform';
 import { StepError } from './workspace';
-
-interface StreamMessage {
-  stream?: string;
-  status?: string;
-  progress?: string;
-  id?: string;
-  error?: string;
-  errorDetail?: { code?: number; message?: string };
-  aux?: { ID?: string; Tag?: string; Digest?: string; Size?: number } | string;
-}
-
-/**
- * Follows a Docker build or push response: HTTP 200 with NDJSON whose failures arrive as
- * `{error, errorDetail}` objects inside the stream (followProgress only reports transport
- * errors, so every message is checked here). Calls onMessage for each; rejects with the
- * stream's own error message.
- */
-export function followStream(docker: Docker, stream: NodeJS.ReadableStream, onMessage: (m: StreamMessage) => void): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let failed: Error | undefined;
-    docker.modem.followProgress(
-      stream,
-      (err: Error | null) => (failed ? reject(failed) : err ? reject(err) : resolve()),
-      (m: StreamMessage) => {
-        if (m.error || m.errorDetail?.message) failed ??= new Error(m.errorDetail?.message || m.error);
-        onMessage(m);
-      },
-    );
-  });
-}
 
 const STEP = /^Step (\d+\/\d+) : (.*)$/;
 
@@ -55,7 +26,7 @@ export async function buildFromTar(
       throw new StepError('build', `docker build was refused: ${err.message}`);
     });
   try {
-    await followStream(docker, stream, (m) => {
+    await followDockerStream(docker.modem, stream, (m) => {
       if (typeof m.aux === 'object' && m.aux?.ID) imageId = m.aux.ID;
       if (m.stream) {
         const parts = (partial + m.stream).split('\n');
@@ -80,6 +51,15 @@ export async function buildFromTar(
   return { imageId: imageId.startsWith('sha256:') ? imageId : (await docker.getImage(imageId).inspect()).Id };
 }
 
+/** The id of the image a reference names on this engine, or undefined when it has none. */
+export function imageIdOf(docker: Docker, image: string): Promise<string | undefined> {
+  return docker
+    .getImage(image)
+    .inspect()
+    .then((i) => i.Id)
+    .catch(() => undefined);
+}
+
 /** Splits `host:5000/path/name:tag` into repo and tag. */
 export function splitTag(image: string): { repo: string; tag: string } {
   const at = image.lastIndexOf(':');
@@ -93,11 +73,7 @@ export function splitTag(image: string): { repo: string; tag: string } {
  * under a running deploy.
  */
 export async function tagImmutably(docker: Docker, imageId: string, image: string, force: boolean): Promise<'tagged' | 'unchanged'> {
-  const current = await docker
-    .getImage(image)
-    .inspect()
-    .then((i) => i.Id)
-    .catch(() => undefined);
+  const current = await imageIdOf(docker, image);
   if (current === imageId) return 'unchanged';
   if (current && !force) {
     throw new StepError('tag', `${image} already exists as ${current.slice(7, 19)} and this build made ${imageId.slice(7, 19)}; refusing to move the tag (request the build with force to replace it)`);
@@ -114,7 +90,7 @@ export async function push(docker: Docker, image: string, auth: { username?: str
   try {
     const stream = (await docker.getImage(repo).push({ tag, ...(auth?.username ? { authconfig: auth } : {}), abortSignal: signal } as never)) as unknown as NodeJS.ReadableStream;
     let lastStatus = '';
-    await followStream(docker, stream, (m) => {
+    await followDockerStream(docker.modem, stream, (m) => {
       if (typeof m.aux === 'object' && m.aux?.Digest) digest = m.aux.Digest;
       const status = m.status ? `${m.id ? `${m.id}: ` : ''}${m.status}` : '';
       // Progress bars repeat the same status many times a second: log each status once.

@@ -1,5 +1,6 @@
 import Docker from 'dockerode';
 import { type InstanceSpec, registryOfImage } from '@orzo/contracts';
+import { followDockerStream } from '@orzo/platform';
 
 /** Labels Orzo puts on every container it runs; they are how it finds its own after a restart. */
 export const Labels = {
@@ -83,17 +84,7 @@ export class DockerEngine {
     if (await this.hasImage(image)) return { ok: true };
     if (!registryOfImage(image)) return { ok: false, why: 'and its name has no registry to pull it from' };
     try {
-      const stream = (await this.docker.pull(image)) as NodeJS.ReadableStream;
-      await new Promise<void>((resolve, reject) => {
-        let failed: Error | undefined;
-        this.docker.modem.followProgress(
-          stream,
-          (err: Error | null) => (failed ? reject(failed) : err ? reject(err) : resolve()),
-          (m: { error?: string; errorDetail?: { message?: string } }) => {
-            if (m.error || m.errorDetail?.message) failed ??= new Error(m.errorDetail?.message || m.error);
-          },
-        );
-      });
+      await followDockerStream(this.docker.modem, (await this.docker.pull(image)) as NodeJS.ReadableStream);
     } catch (err) {
       return { ok: false, why: `and pulling it from ${registryOfImage(image)} failed: ${(err as Error).message}` };
     }
