@@ -61,7 +61,7 @@ export class BuildService {
       return { cancelled: !!answer.cancelled, state: answer.state ?? '' };
     } catch (err) {
       if (err instanceof GrpcError) throw err;
-      throw new GrpcError(14 /* UNAVAILABLE */, `the builder did not answer (${(err as Error).message}); is it running?`);
+      throw GrpcError.unavailable(`the builder did not answer (${(err as Error).message}); is it running?`);
     }
   }
 

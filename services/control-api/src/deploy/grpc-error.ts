@@ -18,6 +18,10 @@ export class GrpcError extends Error {
     return new GrpcError(status.NOT_FOUND, message);
   }
 
+  static unavailable(message: string): GrpcError {
+    return new GrpcError(status.UNAVAILABLE, message);
+  }
+
   static failedPrecondition(message: string): GrpcError {
     return new GrpcError(status.FAILED_PRECONDITION, message);
   }

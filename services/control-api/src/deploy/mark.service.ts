@@ -4,7 +4,7 @@ import { BusService } from '@orzo/bus';
 import type { EntityManager as SqlEntityManager } from '@orzo/persistence';
 import { DeployRequested, EnvelopeMeta, GIT_SHA, InstanceSpec, RpcSubjects, Subjects, api, createEnvelope, encodeEvent, imageFor, versionOf } from '@orzo/contracts';
 import { DatabaseHolder } from '@orzo/persistence';
-import { CompiledInstance } from '@orzo/soa-config';
+import { CompiledInstance, CompiledService } from '@orzo/soa-config';
 import { GrpcError } from './grpc-error';
 import { OutboxRelay } from './outbox';
 import { SoaConfigSource } from './soa-config.source';
@@ -104,17 +104,17 @@ export class MarkService {
     if (req.commitSha && !GIT_SHA.test(req.commitSha)) problems.push(`commit_sha "${req.commitSha}" is not a hex git sha (7-40 characters)`);
     if (req.image && !IMAGE.test(req.image)) problems.push(`image "${req.image}" is not an image reference`);
     if (problems.length) throw GrpcError.invalid(problems.join('; '));
-    const image = req.image || imageFor(this.soa.registryOf(this.soa.service(req.service)), req.service, req.commitSha);
-    const prepared = await this.prepare({ service: req.service, deployGroup: req.deployGroup, image, gitSha: req.commitSha || versionOf(req.image), requestedBy: req.requestedBy || 'unknown', reason: 'mark-for-deployment' });
+    const svc = this.soa.service(req.service);
+    const image = req.image || imageFor(this.soa.registryOf(svc), req.service, req.commitSha);
+    const prepared = await this.prepare(svc, { service: req.service, deployGroup: req.deployGroup, image, gitSha: req.commitSha || versionOf(req.image), requestedBy: req.requestedBy || 'unknown', reason: 'mark-for-deployment' });
     await this.db.database.em().transactional((em) => this.record(em, prepared, 'mark'));
     // The mark is durable now; if NATS is unreachable the relay publishes it later.
     await this.outbox.flush().catch(() => undefined);
     return { deployId: prepared.payload.deployId, image, instances: prepared.instances };
   }
 
-  /** Checks a mark against the soa-configs and the engines; builds its deploy.requested. */
-  async prepare(m: MarkRequest): Promise<PreparedMark> {
-    const svc = this.soa.service(m.service);
+  /** Checks a mark of a service (as just read from soa-configs) against its pipeline and the engines; builds its deploy.requested. */
+  async prepare(svc: CompiledService, m: MarkRequest): Promise<PreparedMark> {
     const groups = svc.pipeline.filter((s) => s.deployGroup).map((s) => s.step);
     if (!groups.includes(m.deployGroup)) {
       throw GrpcError.notFound(`unknown deploy group ${m.deployGroup} of ${m.service}; its deploy.yaml pipeline has: ${groups.join(', ') || '(none)'}`);

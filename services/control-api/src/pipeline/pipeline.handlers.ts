@@ -65,10 +65,9 @@ export class PipelineHandlers {
     await tx.execute("update control_deploy_instance set state = 'completed' where deploy_id = ? and instance_key = ?", [p.deployId, `${p.cluster}.${p.instance}`]);
     const open = await tx.execute<Array<{ n: number | string }>>("select count(*) as n from control_deploy_instance where deploy_id = ? and state <> 'completed'", [p.deployId]);
     if (Number(open[0]?.n ?? 0) > 0) return;
-    // Every instance is done: advance once (the claim makes a second completion a no-op).
-    const claimed = await tx.execute<unknown[]>("update control_deploy_instance set state = 'completed' where deploy_id = ? and instance_key = '*' returning deploy_id", [p.deployId], 'all');
-    if (claimed.length) return;
-    await tx.execute("insert into control_deploy_instance (deploy_id, instance_key, state) values (?, '*', 'completed')", [p.deployId]);
+    // Every instance is done: advance once (the '*' row claims it; a second completion finds it taken).
+    const claimed = await tx.execute<unknown[]>("insert into control_deploy_instance (deploy_id, instance_key, state) values (?, '*', 'completed') on conflict do nothing returning deploy_id", [p.deployId], 'all');
+    if (!claimed.length) return;
     const mark = (await tx.execute<Array<{ service: string; deploy_group: string; image: string; git_sha: string }>>('select service, deploy_group, image, git_sha from control_deploy_mark where id = ?', [p.deployId]))[0];
     if (!mark) return;
     const svc = this.lookup(mark.service);
@@ -120,7 +119,7 @@ export class PipelineHandlers {
       }
       let prepared;
       try {
-        prepared = await this.marks.prepare({ service: svc.name, deployGroup: step.step, image: v.image, gitSha: v.gitSha, requestedBy: 'pipeline', reason: 'pipeline', correlationId: v.correlationId });
+        prepared = await this.marks.prepare(svc, { service: svc.name, deployGroup: step.step, image: v.image, gitSha: v.gitSha, requestedBy: 'pipeline', reason: 'pipeline', correlationId: v.correlationId });
       } catch (err) {
         if (!(err instanceof GrpcError)) throw err;
         await recordHistory(tx, { service: svc.name, kind: 'blocked', deployGroup: step.step, gitSha: v.gitSha, actor: 'pipeline', detail: `could not mark ${step.step}: ${err.message}` });
