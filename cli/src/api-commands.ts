@@ -14,7 +14,7 @@ export function parse(argv: string[], options: Record<string, { type: 'string' |
   }
 }
 
-export function client(values: Record<string, unknown>): api.ControlApiClient {
+function client(values: Record<string, unknown>): api.ControlApiClient {
   const endpoint = (values['control-api'] as string | undefined) ?? process.env.ORZO_CONTROL_API ?? DEFAULT_ENDPOINT;
   return new api.ControlApiClient(endpoint, credentials.createInsecure());
 }
@@ -38,7 +38,7 @@ export async function withControlApi(values: Record<string, unknown>, io: Output
   }
 }
 
-export function explain(err: unknown, io: Output): number {
+function explain(err: unknown, io: Output): number {
   const e = err as ServiceError;
   if (e?.code === grpcStatus.UNAVAILABLE) io.err(`control-api is not reachable (${e.details}); is the platform up (npm start)? Set ORZO_CONTROL_API or --control-api host:port`);
   else if (e?.code !== undefined) io.err(`${grpcStatus[e.code]}: ${e.details}`);
@@ -50,8 +50,7 @@ export function explain(err: unknown, io: Output): number {
 export async function markForDeployment(argv: string[], io: Output): Promise<number> {
   const v = parse(argv, { service: { type: 'string', short: 's' }, 'deploy-group': { type: 'string', short: 'l' }, image: { type: 'string' }, commit: { type: 'string', short: 'c' }, wait: { type: 'boolean' }, timeout: { type: 'string' } });
   if (!v.service || !v['deploy-group'] || (!v.image && !v.commit)) throw new UsageError('mark-for-deployment needs -s <service> -l <deploy_group> and --image <ref> or -c <sha>');
-  const c = client(v);
-  try {
+  return withControlApi(v, io, async (c) => {
     const res = await unary<api.MarkForDeploymentRequest, api.MarkForDeploymentResponse>(c, 'markForDeployment', {
       service: v.service as string,
       deployGroup: v['deploy-group'] as string,
@@ -65,11 +64,7 @@ export async function markForDeployment(argv: string[], io: Output): Promise<num
     const timeoutS = Number(v.timeout ?? 600);
     if (!Number.isFinite(timeoutS) || timeoutS <= 0) throw new UsageError(`--timeout ${v.timeout} is not a number of seconds`);
     return await waitForDeploy(c, v.service as string, res, timeoutS, io);
-  } catch (err) {
-    return explain(err, io);
-  } finally {
-    c.close();
-  }
+  });
 }
 
 /**
@@ -107,8 +102,7 @@ async function waitForDeploy(c: api.ControlApiClient, service: string, mark: api
 export async function status(argv: string[], io: Output): Promise<number> {
   const v = parse(argv, { service: { type: 'string', short: 's' }, cluster: { type: 'string', short: 'c' }, instance: { type: 'string', short: 'i' }, json: { type: 'boolean' } });
   if (!v.service) throw new UsageError('status needs -s <service>');
-  const c = client(v);
-  try {
+  return withControlApi(v, io, async (c) => {
     const res = await unary<api.GetStatusRequest, api.GetStatusResponse>(c, 'getStatus', { service: v.service as string, cluster: (v.cluster as string) ?? '', instance: (v.instance as string) ?? '' });
     if (v.json) {
       io.out(JSON.stringify(api.GetStatusResponse.toJSON(res), null, 2));
@@ -123,9 +117,5 @@ export async function status(argv: string[], io: Output): Promise<number> {
       if (i.endpoints.length) io.out(`    Endpoints:  ${i.endpoints.join(', ')}`);
     }
     return 0;
-  } catch (err) {
-    return explain(err, io);
-  } finally {
-    c.close();
-  }
+  });
 }

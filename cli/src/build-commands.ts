@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { relative } from 'node:path';
 import { api } from '@orzo/contracts';
-import { client, explain, parse, unary, withControlApi } from './api-commands';
+import { parse, unary, withControlApi } from './api-commands';
 import type { Output } from './platform-runner';
 import { UsageError } from './soa-commands';
 
@@ -47,9 +47,8 @@ export async function cookImage(argv: string[], io: Output): Promise<number> {
     return 1;
   }
   if (!v.commit && git(root, 'status', '--porcelain', '--untracked-files=no')) io.err(`warning: uncommitted changes are not in the image: Orzo builds commits (building ${sha.slice(0, 12)})`);
-  const c = client(v);
   const started = Date.now();
-  try {
+  return withControlApi(v, io, async (c) => {
     const res = await unary<api.RequestBuildRequest, api.RequestBuildResponse>(c, 'requestBuild', {
       service: v.service as string,
       commitSha: sha,
@@ -97,11 +96,7 @@ export async function cookImage(argv: string[], io: Output): Promise<number> {
     } finally {
       process.off('SIGINT', onSigint);
     }
-  } catch (err) {
-    return explain(err, io);
-  } finally {
-    c.close();
-  }
+  });
 }
 
 /** orzo logs -s <service> --build [--build-id id] [-f]: a build's log (default: the latest build). */
