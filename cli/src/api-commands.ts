@@ -40,7 +40,9 @@ export async function withControlApi(values: Record<string, unknown>, io: Output
 
 function explain(err: unknown, io: Output): number {
   const e = err as ServiceError;
-  if (e?.code === grpcStatus.UNAVAILABLE) io.err(`control-api is not reachable (${e.details}); is the platform up (npm start)? Set ORZO_CONTROL_API or --control-api host:port`);
+  // grpc-js says "No connection established" when control-api itself cannot be reached; an
+  // UNAVAILABLE control-api sends (a service behind it is down) is shown as it says.
+  if (e?.code === grpcStatus.UNAVAILABLE && /No connection established|ECONNREFUSED|Connection dropped/.test(e.details ?? '')) io.err(`control-api is not reachable (${e.details}); is the platform up (npm start)? Set ORZO_CONTROL_API or --control-api host:port`);
   else if (e?.code !== undefined) io.err(`${grpcStatus[e.code]}: ${e.details}`);
   else io.err(String(err));
   return 1;

@@ -73,7 +73,9 @@ export async function cookImage(argv: string[], io: Output): Promise<number> {
       if (interrupted) process.exit(130);
       interrupted = true;
       io.err('Cancelling the build (Ctrl-C again to leave it running)...');
-      void unary<api.CancelBuildRequest, api.CancelBuildResponse>(c, 'cancelBuild', { buildId: res.buildId }).finally(() => cancelStream());
+      void unary<api.CancelBuildRequest, api.CancelBuildResponse>(c, 'cancelBuild', { buildId: res.buildId })
+        .catch((err: Error & { details?: string }) => io.err(`The build could not be cancelled: ${err.details ?? err.message}`))
+        .finally(() => cancelStream());
     };
     process.on('SIGINT', onSigint);
     try {
