@@ -3,18 +3,13 @@
 // same image until it answers HTTP, in the same run; and the time from a replica passing its
 // health check to HAProxy routing to it (instance.healthy -> discovery.endpoints-changed).
 // Usage: node bench/dist/src/deploy-latency.js   (needs Docker, HAProxy; port 20001 free)
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { jetstream, jetstreamManager, DeliverPolicy } from '@nats-io/jetstream';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import Docker from 'dockerode';
 import { connectNats } from '@orzo/bus';
-import { ORZO_SERVICES, Subjects, decodeEvent } from '@orzo/contracts';
-import { buildImage, ensureBusyboxBase, freePort, httpGet, startNatsServer, stopHaproxyIn, waitFor } from '@orzo/testing';
+import { Subjects, decodeEvent } from '@orzo/contracts';
+import { REPO_ROOT, buildImage, ensureBusyboxBase, httpGet, readStream, startPlatform, waitFor } from '@orzo/testing';
 
-const root = resolve(__dirname, '..', '..', '..');
-const orzo = join(root, 'cli', 'bin', 'orzo.js');
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const sha = (n: number) => String(n).repeat(40).slice(0, 40);
 
@@ -22,7 +17,7 @@ async function main(): Promise<void> {
   const docker = new Docker();
   await ensureBusyboxBase(docker);
   const versions = [1, 2, 3].map(sha);
-  for (const [i, v] of versions.entries()) await buildImage(docker, { context: join(root, 'examples', 'services', 'hello'), tag: `services-hello:orzo-${v}`, buildargs: { VERSION: `v${i + 1}` } });
+  for (const [i, v] of versions.entries()) await buildImage(docker, { context: join(REPO_ROOT, 'examples', 'services', 'hello'), tag: `services-hello:orzo-${v}`, buildargs: { VERSION: `v${i + 1}` } });
   const image = `services-hello:orzo-${versions[0]}`;
 
   // The physical floor: one bare container from the same image until it answers HTTP.
@@ -36,16 +31,14 @@ async function main(): Promise<void> {
     execFileSync('docker', ['rm', '-f', id]);
   }
 
-  const nats = await startNatsServer();
-  const grpc = await freePort();
-  const env: NodeJS.ProcessEnv = { ...process.env, ORZO_NATS_URL: nats.url, ORZO_DATA_DIR: mkdtempSync(join(tmpdir(), 'orzo-bench-')), ORZO_SOA_DIR: join(root, 'examples', 'soa-configs'), ORZO_GRPC_PORT: String(grpc), ORZO_CONTROL_API: `127.0.0.1:${grpc}`, ORZO_LOG_LEVEL: 'warn' };
-  for (const { name } of ORZO_SERVICES) env[`ORZO_${name.toUpperCase().replace(/-/g, '_')}_HTTP_PORT`] = String(await freePort());
-  const platform: ChildProcess = spawn(process.execPath, [orzo, 'up'], { env, stdio: 'ignore' });
+  const platform = await startPlatform();
   const helloIds = async (v?: string) => (await docker.listContainers({ filters: { label: ['orzo.service=hello', 'orzo.cluster=local', ...(v ? [`orzo.git_sha=${v}`] : [])] } })).map((c) => c.Id);
   try {
     for (const id of await helloIds()) await docker.getContainer(id).remove({ force: true });
-    await waitFor(async () => (await fetch(`http://127.0.0.1:${env.ORZO_CONTROL_API_HTTP_PORT}/healthz`).catch(() => undefined))?.ok, { timeoutMs: 60_000 });
-    const mark = (v: string) => execFileSync(process.execPath, [orzo, 'mark-for-deployment', '-s', 'hello', '-l', 'local.main', '-c', v], { env, encoding: 'utf8' });
+    const mark = (v: string) => {
+      const r = platform.cli(['mark-for-deployment', '-s', 'hello', '-l', 'local.main', '-c', v]);
+      if (r.status !== 0) throw new Error(`mark-for-deployment ${v} failed: ${r.stderr}`);
+    };
     const servesOnly = async (label: string) => {
       for (let i = 0; i < 6; i++) if ((await httpGet('http://127.0.0.1:20001/version').catch(() => undefined))?.body.trim() !== label) return false;
       return true;
@@ -61,21 +54,11 @@ async function main(): Promise<void> {
     }
 
     // healthy -> routed: from the events' own timestamps.
-    const nc = await connectNats(nats.url, 'bench');
-    const jsm = await jetstreamManager(nc);
-    const read = async (stream: string, subject: string) => {
-      const name = `bench-${Math.random().toString(36).slice(2)}`;
-      await jsm.consumers.add(stream, { name, filter_subject: subject, deliver_policy: DeliverPolicy.All, ack_policy: 'none' as never });
-      const c = await jetstream(nc).consumers.get(stream, name);
-      const pending = (await c.info()).num_pending;
-      const out: Array<Record<string, unknown> & { at: number }> = [];
-      if (pending) for await (const m of await c.fetch({ max_messages: pending, expires: 2000 })) {
-        const d = decodeEvent(subject, m.data);
-        if (d.ok) out.push({ ...(d.event.payload as unknown as Record<string, unknown>), at: Date.parse(d.event.envelope.occurredAt) });
-        if (out.length >= pending) break;
-      }
-      return out;
-    };
+    const nc = await connectNats(platform.nats.url, 'bench');
+    const read = async (stream: string, subject: string) =>
+      (await readStream(nc, stream, subject))
+        .map((m) => decodeEvent(subject, m.data))
+        .flatMap((d) => (d.ok ? [{ ...(d.event.payload as unknown as Record<string, unknown>), at: Date.parse(d.event.envelope.occurredAt) } as Record<string, unknown> & { at: number }] : []));
     const healthy = await read('ORZO_INSTANCE', Subjects.InstanceHealthy);
     // Where the last deploy's time went, from the events' own timestamps.
     const requested = (await read('ORZO_DEPLOY', Subjects.DeployRequested)).pop()!;
@@ -105,11 +88,8 @@ async function main(): Promise<void> {
     log(`  last deploy, ms after deploy.requested: started ${started.join('/')}; healthy ${healthyNew.join('/')}; old stopped ${stopped.join('/')}; completed ${completed.join('/')}`);
     log(`  health check passed -> routed by HAProxy: median ${routing.length ? median(routing) : NaN} ms, max ${routing.length ? routing[routing.length - 1] : NaN} ms over ${routing.length} replicas`);
   } finally {
-    platform.kill('SIGINT');
-    await new Promise((r) => platform.once('exit', r));
-    await stopHaproxyIn(env.ORZO_DATA_DIR!);
+    await platform.stop();
     for (const id of await helloIds()) await docker.getContainer(id).remove({ force: true });
-    await nats.dispose();
   }
 }
 
