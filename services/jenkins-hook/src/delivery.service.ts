@@ -2,11 +2,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import { BusService, PublishResult } from '@orzo/bus';
 import { Subjects } from '@orzo/contracts';
 import { LOGGER, Logger, SERVICE_CONFIG } from '@orzo/platform';
+import { repositoryOf } from '@orzo/soa-config';
 import { Delivery, DeliveryAction, deterministicUuid } from './delivery';
 import { DeliveryRepository } from './delivery.repository';
 import { HookConfig } from './hook-config';
 import { HookError } from './hook-error';
-import { ServiceDirectory, repositoryOf } from './service-directory';
+import { ServiceDirectory } from './service-directory';
 
 /** The HTTP answer to an accepted or repeated delivery. */
 export interface DeliveryOutcome {

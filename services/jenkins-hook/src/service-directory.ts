@@ -1,8 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { SERVICE_CONFIG } from '@orzo/platform';
 import { CompiledService, SoaServiceReader } from '@orzo/soa-config';
-
-export { repositoryOf } from '@orzo/soa-config';
 import { HookConfig } from './hook-config';
 import { HookError } from './hook-error';
 

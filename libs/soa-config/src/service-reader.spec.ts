@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { repositoryOf } from './service-directory';
+import { repositoryOf } from './service-reader';
 
 describe("a service's repository from service.yaml", () => {
   it('keeps URLs and absolute paths, and resolves a relative path from the service directory', () => {
