@@ -21,8 +21,8 @@ export interface PlatformHandle {
   port(service: string): number;
   /** What the platform printed so far (the last 200 kB). */
   output(): string;
-  /** Ctrl-C, wait for the exit, stop its HAProxy and NATS. */
-  stop(): Promise<void>;
+  /** Ctrl-C, wait for the exit, stop its HAProxy and NATS; resolves to `orzo up`'s exit code. */
+  stop(): Promise<number | null>;
 }
 
 /**
@@ -66,6 +66,7 @@ export async function startPlatform(env: NodeJS.ProcessEnv = {}): Promise<Platfo
       }
       await stopHaproxyIn(all.ORZO_DATA_DIR!);
       await nats.dispose();
+      return child.exitCode;
     },
   };
 }

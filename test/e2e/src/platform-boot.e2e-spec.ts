@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ORZO_SERVICES } from '@orzo/contracts';
-import { NatsServerHandle, freePort, startNatsServer, testPostgresUrl, uniqueSchema, waitFor } from '@orzo/testing';
+import { NatsServerHandle, REPO_ROOT, freePort, startNatsServer, startPlatform, testPostgresUrl, uniqueSchema, waitFor } from '@orzo/testing';
 
-const root = resolve(__dirname, '..', '..', '..', '..');
-const orzo = join(root, 'cli', 'bin', 'orzo.js');
-const mainOf = (service: string) => join(root, 'services', service, 'dist', 'src', 'main.js');
+const mainOf = (service: string) => join(REPO_ROOT, 'services', service, 'dist', 'src', 'main.js');
 
 async function getJson(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(url);
@@ -26,26 +22,10 @@ describe('the platform on one machine', () => {
   });
 
   it('`orzo up` migrates and boots all six services, each healthy with metrics, and Ctrl-C stops them cleanly', async () => {
-    const grpcPort = await freePort();
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      ORZO_NATS_URL: nats.url,
-      ORZO_DATA_DIR: mkdtempSync(join(tmpdir(), 'orzo-e2e-')),
-      ORZO_LOG_LEVEL: 'info',
-      ORZO_SOA_DIR: join(root, 'examples', 'soa-configs'),
-      ORZO_GRPC_PORT: String(grpcPort),
-      ORZO_CONTROL_API: `127.0.0.1:${grpcPort}`,
-    };
-    const ports: Record<string, number> = {};
-    for (const { name } of ORZO_SERVICES) {
-      ports[name] = await freePort();
-      env[`ORZO_${name.toUpperCase().replace(/-/g, '_')}_HTTP_PORT`] = String(ports[name]);
-    }
-    const child: ChildProcess = spawn(process.execPath, [orzo, 'up'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-    const exited = new Promise<number | null>((r) => child.once('exit', r));
+    const platform = await startPlatform();
+    const ports = Object.fromEntries(ORZO_SERVICES.map(({ name }) => [name, platform.port(name)]));
+    const output = () => platform.output();
+    let exitCode: number | null = null;
     try {
       for (const { name } of ORZO_SERVICES) {
         const health = await waitFor(
@@ -53,7 +33,7 @@ describe('the platform on one machine', () => {
             const h = await getJson(`http://127.0.0.1:${ports[name]}/healthz`);
             return h.status === 200 ? h : null;
           },
-          { timeoutMs: 60_000, what: `${name} /healthz (output so far:\n${output.slice(-2000)})` },
+          { timeoutMs: 60_000, what: `${name} /healthz (output so far:\n${output().slice(-2000)})` },
         );
         assert.equal(health.body.service, name);
         const own: Record<string, string[]> = { 'control-api': ['grpc'], 'discovery-publisher': ['haproxy'] };
@@ -65,23 +45,23 @@ describe('the platform on one machine', () => {
       // The CLI reaches control-api over gRPC, which checks marks against the soa-configs and,
       // through scheduler-bridge, the engine (the accepted path is in deploy.e2e-spec).
       const sha = 'feedface00112233445566778899aabbccddeeff';
-      const missing = spawnSync(process.execPath, [orzo, 'mark-for-deployment', '-s', 'hello', '-l', 'local.main', '-c', sha], { env, encoding: 'utf8', timeout: 30_000 });
+      const missing = platform.cli(['mark-for-deployment', '-s', 'hello', '-l', 'local.main', '-c', sha]);
       assert.equal(missing.status, 1, missing.stdout);
       assert.match(missing.stderr, new RegExp(`INVALID_ARGUMENT: image services-hello:orzo-${sha} does not exist`));
-      const st = spawnSync(process.execPath, [orzo, 'status', '-s', 'hello', '--json'], { env, encoding: 'utf8', timeout: 30_000 });
+      const st = platform.cli(['status', '-s', 'hello', '--json']);
       assert.equal(st.status, 0, st.stderr);
       assert.equal((JSON.parse(st.stdout) as { instances: Array<{ instance: string; state: string }> }).instances[0]!.state, 'Not deployed (no version marked for this deploy group)');
-      const bad = spawnSync(process.execPath, [orzo, 'mark-for-deployment', '-s', 'nosuch', '-l', 'local.main', '-c', sha], { env, encoding: 'utf8', timeout: 30_000 });
+      const bad = platform.cli(['mark-for-deployment', '-s', 'nosuch', '-l', 'local.main', '-c', sha]);
       assert.equal(bad.status, 1);
       assert.match(bad.stderr, /NOT_FOUND: unknown service nosuch/);
       // Every service logs structured JSON carrying its name.
-      const jsonLines = output.split('\n').filter((l) => l.includes('| {'));
+      const jsonLines = output().split('\n').filter((l) => l.includes('| {'));
       for (const { name } of ORZO_SERVICES) assert.ok(jsonLines.some((l) => JSON.parse(l.slice(l.indexOf('| ') + 2)).service === name), `${name} logs JSON`);
     } finally {
-      child.kill('SIGINT');
+      exitCode = await platform.stop();
     }
-    assert.equal(await exited, 0, output.slice(-3000));
-    for (const { name } of ORZO_SERVICES) assert.match(output, new RegExp(`${name}\\s*\\|.*bus drained and closed`));
+    assert.equal(exitCode, 0, output().slice(-3000));
+    for (const { name } of ORZO_SERVICES) assert.match(output(), new RegExp(`${name}\\s*\\|.*bus drained and closed`));
   });
 
   it('each service exits 1 listing every bad variable when started with bad config', () => {
