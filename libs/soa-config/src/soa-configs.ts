@@ -105,6 +105,15 @@ function teamOf(svc: LoadedService): string | undefined {
   return typeof team === 'string' ? team : undefined;
 }
 
+/**
+ * The build steps of a pipeline: the non-deploy steps before its first deploy group (itest,
+ * security-check, push-to-registry), which run with the build, before any deploy.
+ */
+export function buildSteps(pipeline: readonly PipelineStep[]): PipelineStep[] {
+  const first = pipeline.findIndex((s) => s.deployGroup);
+  return pipeline.slice(0, first < 0 ? undefined : first);
+}
+
 export function pipelineOf(data: unknown): PipelineStep[] {
   const out: PipelineStep[] = [];
   if (!isMapping(data) || !Array.isArray(data.pipeline)) return out;

@@ -6,7 +6,7 @@ import Docker from 'dockerode';
 import { BusService } from '@orzo/bus';
 import { Subjects, registryOfImage } from '@orzo/contracts';
 import { LOGGER, Logger, SERVICE_CONFIG } from '@orzo/platform';
-import { SoaServiceReader, repositoryOf } from '@orzo/soa-config';
+import { SoaServiceReader, buildSteps, repositoryOf } from '@orzo/soa-config';
 import { BuildLog } from './build-log';
 import { BuildOutcome, BuildRow, BuildStore } from './build-store';
 import type { BuilderConfig } from './definition';
@@ -216,9 +216,7 @@ export class BuildQueue implements OnApplicationBootstrap, OnApplicationShutdown
       log.line(`pipeline steps not run: ${found.message}`);
       return;
     }
-    const first = found.service.pipeline.findIndex((s) => s.deployGroup);
-    const steps = found.service.pipeline.slice(0, first < 0 ? undefined : first).filter((s) => !s.deployGroup);
-    for (const s of steps) {
+    for (const s of buildSteps(found.service.pipeline)) {
       if (s.step === 'push-to-registry') {
         log.line(`step ${s.step}: ${registryOfImage(b.image) ? `pushing to ${registryOfImage(b.image)}` : 'skipped: no registry configured (images stay on this engine)'}`);
         continue;

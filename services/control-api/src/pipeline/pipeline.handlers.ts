@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { EventContext, Subscribe } from '@orzo/bus';
 import { OrzoEvent, Subjects } from '@orzo/contracts';
 import { EntityManager, transactionOf } from '@orzo/persistence';
-import { CompiledService, PipelineStep } from '@orzo/soa-config';
+import { CompiledService, PipelineStep, buildSteps } from '@orzo/soa-config';
 import { GrpcError } from '../deploy/grpc-error';
 import { MarkService, recordHistory } from '../deploy/mark.service';
 import { OutboxRelay } from '../deploy/outbox';
@@ -110,11 +110,11 @@ export class PipelineHandlers {
 
   /** Walks the pipeline from `index`: records non-deploy steps, marks the next deploy group. */
   private async advance(tx: EntityManager, svc: CompiledService, index: number, v: Version): Promise<void> {
-    const firstDeploy = svc.pipeline.findIndex((s) => s.deployGroup);
+    const builtWithTheImage = buildSteps(svc.pipeline);
     for (let i = index; i < svc.pipeline.length; i++) {
       const step = svc.pipeline[i]!;
       if (!step.deployGroup) {
-        await recordHistory(tx, { service: svc.name, kind: 'skip', deployGroup: step.step, gitSha: v.gitSha, actor: 'pipeline', detail: `${step.step}: ${nonDeployStep(step, firstDeploy < 0 || i < firstDeploy, this.soa.registryOf(svc))}` });
+        await recordHistory(tx, { service: svc.name, kind: 'skip', deployGroup: step.step, gitSha: v.gitSha, actor: 'pipeline', detail: `${step.step}: ${nonDeployStep(step, builtWithTheImage.includes(step), this.soa.registryOf(svc))}` });
         continue;
       }
       let prepared;
