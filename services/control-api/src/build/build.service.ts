@@ -5,7 +5,7 @@ import { BusService } from '@orzo/bus';
 import { BuildLogLine, BuildLogs, GIT_SHA, RpcSubjects, Subjects, api, createEnvelope, encodeEvent, imageFor } from '@orzo/contracts';
 import { DatabaseHolder } from '@orzo/persistence';
 import { repositoryOf } from '@orzo/soa-config';
-import { GrpcError } from '../deploy/grpc-error';
+import { GrpcError, missingFields, requireFields } from '../deploy/grpc-error';
 import { OutboxRelay } from '../deploy/outbox';
 import { SoaConfigSource } from '../deploy/soa-config.source';
 
@@ -33,10 +33,8 @@ export class BuildService {
   ) {}
 
   async request(req: api.RequestBuildRequest): Promise<api.RequestBuildResponse> {
-    const problems: string[] = [];
-    if (!req.service) problems.push('service is required');
-    if (!req.commitSha) problems.push('commit_sha is required');
-    else if (!GIT_SHA.test(req.commitSha)) problems.push(`commit_sha "${req.commitSha}" is not a hex git sha (7-40 characters, lower case)`);
+    const problems = missingFields(req, { service: 'service', commitSha: 'commit_sha' });
+    if (req.commitSha && !GIT_SHA.test(req.commitSha)) problems.push(`commit_sha "${req.commitSha}" is not a hex git sha (7-40 characters, lower case)`);
     if (problems.length) throw GrpcError.invalid(problems.join('; '));
     const svc = this.soa.service(req.service);
     const gitUrl = req.gitUrl || repositoryOf(svc);
@@ -52,7 +50,7 @@ export class BuildService {
   }
 
   async cancel(req: api.CancelBuildRequest, by = 'orzo-cli'): Promise<api.CancelBuildResponse> {
-    if (!req.buildId) throw GrpcError.invalid('build_id is required');
+    requireFields(req, { buildId: 'build_id' });
     try {
       const reply = await this.bus.connection.request(RpcSubjects.cancelBuild, JSON.stringify({ buildId: req.buildId, by }), { timeout: 5_000 });
       const answer = reply.json<{ cancelled?: boolean; state?: string; error?: string }>();
@@ -66,7 +64,7 @@ export class BuildService {
   }
 
   async list(req: api.ListBuildsRequest): Promise<api.ListBuildsResponse> {
-    if (!req.service) throw GrpcError.invalid('service is required');
+    requireFields(req, { service: 'service' });
     this.soa.service(req.service);
     const rows = await this.db.database.em().execute<BuildRow[]>('select * from control_build where service = ? order by requested_at desc, build_id limit ?', [req.service, Math.min(Math.max(req.limit || 20, 1), 500)]);
     return { builds: rows.map(toSummary) };
@@ -115,7 +113,7 @@ export class BuildService {
   }
 
   async latestDeployment(req: api.GetLatestDeploymentRequest): Promise<api.GetLatestDeploymentResponse> {
-    if (!req.service || !req.deployGroup) throw GrpcError.invalid(['service', 'deploy_group'].filter((k, i) => ![req.service, req.deployGroup][i]).map((k) => `${k} is required`).join('; '));
+    requireFields(req, { service: 'service', deployGroup: 'deploy_group' });
     const svc = this.soa.service(req.service);
     if (!svc.pipeline.some((s) => s.deployGroup && s.step === req.deployGroup)) throw GrpcError.notFound(`unknown deploy group ${req.deployGroup} of ${req.service}`);
     const row = (
@@ -128,7 +126,7 @@ export class BuildService {
   }
 
   async history(req: api.GetHistoryRequest): Promise<api.GetHistoryResponse> {
-    if (!req.service) throw GrpcError.invalid('service is required');
+    requireFields(req, { service: 'service' });
     this.soa.service(req.service);
     const rows = await this.db.database
       .em()

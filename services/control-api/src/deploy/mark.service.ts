@@ -5,7 +5,7 @@ import type { EntityManager as SqlEntityManager } from '@orzo/persistence';
 import { DeployRequested, EnvelopeMeta, GIT_SHA, InstanceSpec, RpcSubjects, Subjects, api, createEnvelope, encodeEvent, imageFor, versionOf } from '@orzo/contracts';
 import { DatabaseHolder } from '@orzo/persistence';
 import { CompiledInstance, CompiledService } from '@orzo/soa-config';
-import { GrpcError } from './grpc-error';
+import { GrpcError, missingFields } from './grpc-error';
 import { OutboxRelay } from './outbox';
 import { SoaConfigSource } from './soa-config.source';
 
@@ -96,9 +96,7 @@ export class MarkService {
   }
 
   async mark(req: api.MarkForDeploymentRequest): Promise<api.MarkForDeploymentResponse> {
-    const problems: string[] = [];
-    if (!req.service) problems.push('service is required');
-    if (!req.deployGroup) problems.push('deploy_group is required');
+    const problems = missingFields(req, { service: 'service', deployGroup: 'deploy_group' });
     if (!req.image && !req.commitSha) problems.push('one of image or commit_sha is required');
     if (req.image && req.commitSha) problems.push('give image or commit_sha, not both');
     if (req.commitSha && !GIT_SHA.test(req.commitSha)) problems.push(`commit_sha "${req.commitSha}" is not a hex git sha (7-40 characters)`);

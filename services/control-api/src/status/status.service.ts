@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { api } from '@orzo/contracts';
 import { DatabaseHolder } from '@orzo/persistence';
-import { GrpcError } from '../deploy/grpc-error';
+import { GrpcError, requireFields } from '../deploy/grpc-error';
 import { SoaConfigSource } from '../deploy/soa-config.source';
 
 interface MarkRow {
@@ -30,7 +30,7 @@ export class StatusService {
   ) {}
 
   async status(req: api.GetStatusRequest): Promise<api.GetStatusResponse> {
-    if (!req.service) throw GrpcError.invalid('service is required');
+    requireFields(req, { service: 'service' });
     const svc = this.soa.service(req.service);
     const em = this.db.database.em();
     const marks = await em.execute<MarkRow[]>(
