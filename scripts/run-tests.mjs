@@ -11,10 +11,11 @@ import { join, relative } from 'node:path';
 const root = new URL('..', import.meta.url).pathname;
 const tiers = { unit: /\.spec\.js$/, int: /\.int-spec\.js$/, e2e: /\.e2e-spec\.js$/ };
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : ['unit', 'int', 'e2e'];
-for (const t of wanted) if (!tiers[t]) {
-  console.error(`unknown tier ${t}; tiers: ${Object.keys(tiers).join(', ')}`);
-  process.exit(2);
-}
+for (const t of wanted)
+  if (!tiers[t]) {
+    console.error(`unknown tier ${t}; tiers: ${Object.keys(tiers).join(', ')}`);
+    process.exit(2);
+  }
 
 function walk(dir, out) {
   if (!existsSync(dir)) return out;
@@ -27,7 +28,9 @@ function walk(dir, out) {
   return out;
 }
 
-const projectDirs = ['libs', 'services'].flatMap((d) => readdirSync(join(root, d)).map((p) => join(root, d, p))).concat([join(root, 'cli'), join(root, 'test', 'e2e'), join(root, 'bench')]);
+const projectDirs = ['libs', 'services']
+  .flatMap((d) => readdirSync(join(root, d)).map((p) => join(root, d, p)))
+  .concat([join(root, 'cli'), join(root, 'test', 'e2e'), join(root, 'bench')]);
 const files = [];
 for (const dir of projectDirs) {
   for (const file of walk(join(dir, 'dist'), [])) {
@@ -42,5 +45,8 @@ if (files.length === 0) {
   process.exit(1);
 }
 console.log(`running ${files.length} test files (${wanted.join(', ')}):\n${files.map((f) => `  [${f.tier}] ${relative(root, f.file)}`).join('\n')}`);
-const res = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-timeout=600000', ...files.map((f) => f.file)], { stdio: 'inherit', cwd: root });
+const res = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-timeout=600000', ...files.map((f) => f.file)], {
+  stdio: 'inherit',
+  cwd: root,
+});
 process.exit(res.status ?? 1);

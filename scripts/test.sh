@@ -15,5 +15,6 @@ npx tsc -b tsconfig.json
 npx nx reset >/dev/null 2>&1 || true
 npx nx show projects >/dev/null   # computes the project graph the boundary rule reads
 npx eslint --max-warnings 0 .
+npx prettier --check . >/dev/null || { echo "formatting differs from Prettier: run npm run format" >&2; npx prettier --list-different . >&2; exit 1; }
 bash scripts/check-boundaries.sh
 node scripts/run-tests.mjs unit int e2e

@@ -73,10 +73,32 @@ async function main(): Promise<void> {
   const events: Array<{ envelope: EnvelopeMeta & { type: typeof Subjects.BuildRequested }; bytes: Uint8Array }> = [];
   for (let i = 0; i < N; i++) {
     const envelope = createEnvelope(Subjects.BuildRequested, { source: 'bench' });
-    const payload = { buildId: `b-${i}`, service: 'web', gitUrl: '/repo', commitSha: `sha-${i}`, dockerfile: '', context: '', buildArgs: {}, requestedBy: 'bench', force: false, skipPipeline: false };
+    const payload = {
+      buildId: `b-${i}`,
+      service: 'web',
+      gitUrl: '/repo',
+      commitSha: `sha-${i}`,
+      dockerfile: '',
+      context: '',
+      buildArgs: {},
+      requestedBy: 'bench',
+      force: false,
+      skipPipeline: false,
+    };
     events.push({ envelope, bytes: encodeEvent(envelope, payload) });
   }
-  const payloadOf = (i: number) => ({ buildId: `b-${i}`, service: 'web', gitUrl: '/repo', commitSha: `sha-${i}`, dockerfile: '', context: '', buildArgs: {}, requestedBy: 'bench', force: false, skipPipeline: false });
+  const payloadOf = (i: number) => ({
+    buildId: `b-${i}`,
+    service: 'web',
+    gitUrl: '/repo',
+    commitSha: `sha-${i}`,
+    dockerfile: '',
+    context: '',
+    buildArgs: {},
+    requestedBy: 'bench',
+    force: false,
+    skipPipeline: false,
+  });
 
   log(`bus-throughput: ${N} events of ${events[0]!.bytes.length} bytes, one private nats-server (file storage), node ${process.version}`);
   const rawPub = await pipelined(N, (i) => js.publish('bench.raw', events[i]!.bytes));

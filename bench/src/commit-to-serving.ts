@@ -15,7 +15,8 @@ const PROXY = 20021;
 const TOKEN = 'bench-jenkins-token';
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const dockerfile = (version: string) => readFileSync(join(REPO_ROOT, 'examples', 'services', 'hello', 'Dockerfile'), 'utf8').replace('ARG VERSION=dev', `ARG VERSION=${version}`);
+const dockerfile = (version: string) =>
+  readFileSync(join(REPO_ROOT, 'examples', 'services', 'hello', 'Dockerfile'), 'utf8').replace('ARG VERSION=dev', `ARG VERSION=${version}`);
 
 function soaConfigs(repo: GitRepo): string {
   const soa = mkdtempSync(join(tmpdir(), 'orzo-bench-soa-'));
@@ -23,7 +24,10 @@ function soaConfigs(repo: GitRepo): string {
   mkdirSync(dir);
   writeFileSync(join(dir, 'service.yaml'), `git_url: ${repo.dir}\n`);
   writeFileSync(join(dir, 'deploy.yaml'), 'pipeline:\n  - step: local.main\n');
-  writeFileSync(join(dir, 'kubernetes-local.yaml'), 'main:\n  instances: 1\n  cpus: 0.1\n  mem: 64\n  container_port: 8080\n  healthcheck_interval_seconds: 1\n  registrations: [benchsvc.main]\n  drain_method_params: {delay: 1}\n');
+  writeFileSync(
+    join(dir, 'kubernetes-local.yaml'),
+    'main:\n  instances: 1\n  cpus: 0.1\n  mem: 64\n  container_port: 8080\n  healthcheck_interval_seconds: 1\n  registrations: [benchsvc.main]\n  drain_method_params: {delay: 1}\n',
+  );
   writeFileSync(join(dir, 'smartstack.yaml'), `main:\n  proxy_port: ${PROXY}\n  mode: http\n  healthcheck_uri: /status\n`);
   writeFileSync(join(dir, 'monitoring.yaml'), 'team: bench\n');
   return soa;
@@ -35,7 +39,8 @@ async function main(): Promise<void> {
   await ensureBusyboxBase(docker);
   const repo = createGitRepo('orzo-bench-repo-');
   const removeAll = async () => {
-    for (const c of await docker.listContainers({ all: true, filters: { label: ['orzo.service=benchsvc'] } })) await docker.getContainer(c.Id).remove({ force: true });
+    for (const c of await docker.listContainers({ all: true, filters: { label: ['orzo.service=benchsvc'] } }))
+      await docker.getContainer(c.Id).remove({ force: true });
   };
   await removeAll();
 
@@ -45,7 +50,9 @@ async function main(): Promise<void> {
     const sha = repo.commit({ Dockerfile: dockerfile(`hand-${i}-${Date.now()}`) }, `hand ${i}`);
     const t = performance.now();
     execSync(`git -C ${repo.dir} archive --format=tar ${sha} | docker build -q -t bench-by-hand:${sha} - >/dev/null`, { stdio: ['ignore', 'ignore', 'pipe'] });
-    const id = execFileSync('docker', ['run', '-d', '-l', 'orzo.service=benchsvc', '-p', '127.0.0.1::8080', `bench-by-hand:${sha}`], { encoding: 'utf8' }).trim();
+    const id = execFileSync('docker', ['run', '-d', '-l', 'orzo.service=benchsvc', '-p', '127.0.0.1::8080', `bench-by-hand:${sha}`], {
+      encoding: 'utf8',
+    }).trim();
     const port = execFileSync('docker', ['port', id, '8080/tcp'], { encoding: 'utf8' }).trim().split(':').pop();
     await waitFor(async () => (await httpGet(`http://127.0.0.1:${port}/status`, 1000)).status === 200, { intervalMs: 5, timeoutMs: 60_000 });
     byHand.push((performance.now() - t) / 1000);
@@ -66,7 +73,11 @@ async function main(): Promise<void> {
         signal: AbortSignal.timeout(15_000),
       });
       if (res.status !== 202) throw new Error(`webhook answered ${res.status}: ${await res.text()}`);
-      await waitFor(async () => (await httpGet(`http://127.0.0.1:${PROXY}/version`, 1000).catch(() => undefined))?.body.trim() === version, { intervalMs: 10, timeoutMs: 300_000, what: `${version} through HAProxy\n${platform.output().slice(-3000)}` });
+      await waitFor(async () => (await httpGet(`http://127.0.0.1:${PROXY}/version`, 1000).catch(() => undefined))?.body.trim() === version, {
+        intervalMs: 10,
+        timeoutMs: 300_000,
+        what: `${version} through HAProxy\n${platform.output().slice(-3000)}`,
+      });
       viaOrzo.push((performance.now() - t) / 1000);
     }
   } finally {
@@ -74,8 +85,12 @@ async function main(): Promise<void> {
     await removeAll();
   }
   log(`commit-to-serving: busybox example Dockerfile, 1 replica, crossover, drain delay 1 s, node ${process.version}`);
-  log(`  by hand: git archive | docker build + docker run until HTTP (median of ${byHand.length})   ${median(byHand).toFixed(2)} s   [${byHand.map((d) => d.toFixed(2)).join(', ')}]`);
-  log(`  Orzo: Jenkins notification -> new version through HAProxy (median of ${viaOrzo.length})   ${median(viaOrzo).toFixed(2)} s   [${viaOrzo.map((d) => d.toFixed(2)).join(', ')}]`);
+  log(
+    `  by hand: git archive | docker build + docker run until HTTP (median of ${byHand.length})   ${median(byHand).toFixed(2)} s   [${byHand.map((d) => d.toFixed(2)).join(', ')}]`,
+  );
+  log(
+    `  Orzo: Jenkins notification -> new version through HAProxy (median of ${viaOrzo.length})   ${median(viaOrzo).toFixed(2)} s   [${viaOrzo.map((d) => d.toFixed(2)).join(', ')}]`,
+  );
   log(`  ratio Orzo / by hand: ${(median(viaOrzo) / median(byHand)).toFixed(2)}`);
 }
 

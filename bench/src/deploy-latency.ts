@@ -17,7 +17,12 @@ async function main(): Promise<void> {
   const docker = new Docker();
   await ensureBusyboxBase(docker);
   const versions = [1, 2, 3].map(sha);
-  for (const [i, v] of versions.entries()) await buildImage(docker, { context: join(REPO_ROOT, 'examples', 'services', 'hello'), tag: `services-hello:orzo-${v}`, buildargs: { VERSION: `v${i + 1}` } });
+  for (const [i, v] of versions.entries())
+    await buildImage(docker, {
+      context: join(REPO_ROOT, 'examples', 'services', 'hello'),
+      tag: `services-hello:orzo-${v}`,
+      buildargs: { VERSION: `v${i + 1}` },
+    });
   const image = `services-hello:orzo-${versions[0]}`;
 
   // The physical floor: one bare container from the same image until it answers HTTP.
@@ -32,7 +37,8 @@ async function main(): Promise<void> {
   }
 
   const platform = await startPlatform();
-  const helloIds = async (v?: string) => (await docker.listContainers({ filters: { label: ['orzo.service=hello', 'orzo.cluster=local', ...(v ? [`orzo.git_sha=${v}`] : [])] } })).map((c) => c.Id);
+  const helloIds = async (v?: string) =>
+    (await docker.listContainers({ filters: { label: ['orzo.service=hello', 'orzo.cluster=local', ...(v ? [`orzo.git_sha=${v}`] : [])] } })).map((c) => c.Id);
   try {
     for (const id of await helloIds()) await docker.getContainer(id).remove({ force: true });
     const mark = (v: string) => {
@@ -49,7 +55,10 @@ async function main(): Promise<void> {
     for (const [i, v] of versions.slice(1).entries()) {
       const t = performance.now();
       mark(v);
-      await waitFor(async () => (await helloIds()).length === 3 && (await helloIds(v)).length === 3 && (await servesOnly(`v${i + 2}`)), { timeoutMs: 120_000, intervalMs: 10 });
+      await waitFor(async () => (await helloIds()).length === 3 && (await helloIds(v)).length === 3 && (await servesOnly(`v${i + 2}`)), {
+        timeoutMs: 120_000,
+        intervalMs: 10,
+      });
       deploys.push((performance.now() - t) / 1000);
     }
 
@@ -58,13 +67,25 @@ async function main(): Promise<void> {
     const read = async (stream: string, subject: string) =>
       (await readStream(nc, stream, subject))
         .map((m) => decodeEvent(subject, m.data))
-        .flatMap((d) => (d.ok ? [{ ...(d.event.payload as unknown as Record<string, unknown>), at: Date.parse(d.event.envelope.occurredAt) } as Record<string, unknown> & { at: number }] : []));
+        .flatMap((d) =>
+          d.ok
+            ? [
+                { ...(d.event.payload as unknown as Record<string, unknown>), at: Date.parse(d.event.envelope.occurredAt) } as Record<string, unknown> & {
+                  at: number;
+                },
+              ]
+            : [],
+        );
     const healthy = await read('ORZO_INSTANCE', Subjects.InstanceHealthy);
     // Where the last deploy's time went, from the events' own timestamps.
     const requested = (await read('ORZO_DEPLOY', Subjects.DeployRequested)).pop()!;
     const last = requested.at;
     const lastSha = versions[versions.length - 1]!;
-    const since = (xs: Array<{ at: number }>) => xs.map((x) => x.at - last).filter((d) => d >= 0).sort((a, b) => a - b);
+    const since = (xs: Array<{ at: number }>) =>
+      xs
+        .map((x) => x.at - last)
+        .filter((d) => d >= 0)
+        .sort((a, b) => a - b);
     const started = since((await read('ORZO_INSTANCE', Subjects.InstanceStarted)).filter((e) => (e.replica as { gitSha: string }).gitSha === lastSha));
     const healthyNew = since(healthy.filter((e) => (e.replica as { gitSha: string }).gitSha === lastSha));
     const stopped = since((await read('ORZO_INSTANCE', Subjects.InstanceStopped)).filter((e) => (e.replica as { gitSha: string }).gitSha !== lastSha));
@@ -83,10 +104,16 @@ async function main(): Promise<void> {
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     log(`deploy-latency: example service, 3 replicas, crossover, drain delay 1 s (examples/soa-configs/hello), node ${process.version}`);
     log(`  bare docker run until it answers HTTP (median of ${bare.length})   ${median(bare).toFixed(2)} s`);
-    log(`  mark-for-deployment -> 3 new UP in HAProxy, old gone (median of ${deploys.length})   ${median(deploys).toFixed(2)} s   [${deploys.map((d) => d.toFixed(2)).join(', ')}]`);
+    log(
+      `  mark-for-deployment -> 3 new UP in HAProxy, old gone (median of ${deploys.length})   ${median(deploys).toFixed(2)} s   [${deploys.map((d) => d.toFixed(2)).join(', ')}]`,
+    );
     log(`  ratio deploy / bare run: ${(median(deploys) / median(bare)).toFixed(2)}   goal <= 1.5`);
-    log(`  last deploy, ms after deploy.requested: started ${started.join('/')}; healthy ${healthyNew.join('/')}; old stopped ${stopped.join('/')}; completed ${completed.join('/')}`);
-    log(`  health check passed -> routed by HAProxy: median ${routing.length ? median(routing) : NaN} ms, max ${routing.length ? routing[routing.length - 1] : NaN} ms over ${routing.length} replicas`);
+    log(
+      `  last deploy, ms after deploy.requested: started ${started.join('/')}; healthy ${healthyNew.join('/')}; old stopped ${stopped.join('/')}; completed ${completed.join('/')}`,
+    );
+    log(
+      `  health check passed -> routed by HAProxy: median ${routing.length ? median(routing) : NaN} ms, max ${routing.length ? routing[routing.length - 1] : NaN} ms over ${routing.length} replicas`,
+    );
   } finally {
     await platform.stop();
     for (const id of await helloIds()) await docker.getContainer(id).remove({ force: true });

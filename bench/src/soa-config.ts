@@ -20,7 +20,10 @@ function generate(root: string): number {
     mkdirSync(dir);
     const write = (file: string, text: string) => (writeFileSync(join(dir, file), text), files++);
     write('service.yaml', `description: generated service ${s}\ngit_url: git@git.example.com:services/${name}.git\n`);
-    write('deploy.yaml', `pipeline:\n- step: itest\n- step: push-to-registry\n${CLUSTERS.map((c) => `- step: ${c}.main\n- step: ${c}.canary\n  trigger_next_step_manually: true\n- step: ${c}.batch\n`).join('')}`);
+    write(
+      'deploy.yaml',
+      `pipeline:\n- step: itest\n- step: push-to-registry\n${CLUSTERS.map((c) => `- step: ${c}.main\n- step: ${c}.canary\n  trigger_next_step_manually: true\n- step: ${c}.batch\n`).join('')}`,
+    );
     write('monitoring.yaml', `team: team-${s % 50}\npage: ${s % 2 === 0}\nrunbook: http://runbooks/${name}\n`);
     write('smartstack.yaml', `main:\n  proxy_port: ${20000 + s}\n  mode: http\n  healthcheck_uri: /status\n  timeout_server_ms: 2000\n`);
     for (const c of CLUSTERS) {
@@ -59,17 +62,29 @@ function main(): void {
     const [result, loadSeconds] = timed(() => loadSoaConfigs({ soaDir: root, system }));
     const heapAfter = process.memoryUsage().heapUsed;
     const instances = result.services.reduce((n, s) => n + s.instances.length, 0);
-    if (result.errors) throw new Error(`the generated tree should be valid: ${result.problems.slice(0, 3).map((p) => p.message).join('; ')}`);
-    log(`soa-config: ${SERVICES} services x ${CLUSTERS.length} clusters x 3 instances = ${instances} instances, ${files} files, ${(bytes / 1e6).toFixed(1)} MB, node ${process.version}, one core`);
+    if (result.errors)
+      throw new Error(
+        `the generated tree should be valid: ${result.problems
+          .slice(0, 3)
+          .map((p) => p.message)
+          .join('; ')}`,
+      );
+    log(
+      `soa-config: ${SERVICES} services x ${CLUSTERS.length} clusters x 3 instances = ${instances} instances, ${files} files, ${(bytes / 1e6).toFixed(1)} MB, node ${process.version}, one core`,
+    );
     log(`  read every file (floor)              ${readSeconds.toFixed(3)} s`);
     log(`  read + js-yaml parse only            ${parseSeconds.toFixed(3)} s`);
-    log(`  load + validate + compile (Orzo)     ${loadSeconds.toFixed(3)} s   ${((loadSeconds / SERVICES) * 1e3).toFixed(3)} ms/service   goal < 1 s for 2,000 services`);
+    log(
+      `  load + validate + compile (Orzo)     ${loadSeconds.toFixed(3)} s   ${((loadSeconds / SERVICES) * 1e3).toFixed(3)} ms/service   goal < 1 s for 2,000 services`,
+    );
     // A second, warm pass split into its phases, to show where the time goes.
     const [all, tLoad] = timed(() => loadServices(root));
     const [, tValidate] = timed(() => validateServices(all, all, system));
     const byName = new Map(all.map((s) => [s.name, s]));
     const [, tCompile] = timed(() => all.map((s) => compileService(s, byName, system)));
-    log(`  warm pass: read + parse ${tLoad.toFixed(3)} s, validate ${tValidate.toFixed(3)} s, compile ${tCompile.toFixed(3)} s = ${(tLoad + tValidate + tCompile).toFixed(3)} s`);
+    log(
+      `  warm pass: read + parse ${tLoad.toFixed(3)} s, validate ${tValidate.toFixed(3)} s, compile ${tCompile.toFixed(3)} s = ${(tLoad + tValidate + tCompile).toFixed(3)} s`,
+    );
     log(`  ratio load / YAML parse only: ${(loadSeconds / parseSeconds).toFixed(2)}   ratio load / read: ${(loadSeconds / readSeconds).toFixed(1)}`);
     log(`  peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB; heap grew ${((heapAfter - heapBefore) / 1e6).toFixed(0)} MB while loading`);
   } finally {

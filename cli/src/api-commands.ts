@@ -8,7 +8,10 @@ const DEFAULT_ENDPOINT = '127.0.0.1:50051';
 
 export function parse(argv: string[], options: Record<string, { type: 'string' | 'boolean'; short?: string }>) {
   try {
-    return parseArgs({ args: argv, options: { ...options, 'control-api': { type: 'string' } }, strict: true, allowPositionals: false }).values as Record<string, string | boolean | undefined>;
+    return parseArgs({ args: argv, options: { ...options, 'control-api': { type: 'string' } }, strict: true, allowPositionals: false }).values as Record<
+      string,
+      string | boolean | undefined
+    >;
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
@@ -19,10 +22,20 @@ function client(values: Record<string, unknown>): api.ControlApiClient {
   return new api.ControlApiClient(endpoint, credentials.createInsecure());
 }
 
-export function unary<Req, Res>(c: api.ControlApiClient, method: 'markForDeployment' | 'getStatus' | 'listServices' | 'requestBuild' | 'cancelBuild' | 'listBuilds' | 'getLatestDeployment' | 'getHistory', req: Req): Promise<Res> {
+export function unary<Req, Res>(
+  c: api.ControlApiClient,
+  method: 'markForDeployment' | 'getStatus' | 'listServices' | 'requestBuild' | 'cancelBuild' | 'listBuilds' | 'getLatestDeployment' | 'getHistory',
+  req: Req,
+): Promise<Res> {
   const deadline = new Date(Date.now() + 30_000);
   return new Promise((resolve, reject) =>
-    (c[method] as unknown as (r: Req, m: object, o: object, cb: (e: ServiceError | null, r: Res) => void) => void).call(c, req, new Metadata(), { deadline }, (err, res) => (err ? reject(err) : resolve(res))),
+    (c[method] as unknown as (r: Req, m: object, o: object, cb: (e: ServiceError | null, r: Res) => void) => void).call(
+      c,
+      req,
+      new Metadata(),
+      { deadline },
+      (err, res) => (err ? reject(err) : resolve(res)),
+    ),
   );
 }
 
@@ -42,7 +55,8 @@ function explain(err: unknown, io: Output): number {
   const e = err as ServiceError;
   // grpc-js says "No connection established" when control-api itself cannot be reached; an
   // UNAVAILABLE control-api sends (a service behind it is down) is shown as it says.
-  if (e?.code === grpcStatus.UNAVAILABLE && /No connection established|ECONNREFUSED|Connection dropped/.test(e.details ?? '')) io.err(`control-api is not reachable (${e.details}); is the platform up (npm start)? Set ORZO_CONTROL_API or --control-api host:port`);
+  if (e?.code === grpcStatus.UNAVAILABLE && /No connection established|ECONNREFUSED|Connection dropped/.test(e.details ?? ''))
+    io.err(`control-api is not reachable (${e.details}); is the platform up (npm start)? Set ORZO_CONTROL_API or --control-api host:port`);
   else if (e?.code !== undefined) io.err(`${grpcStatus[e.code]}: ${e.details}`);
   else io.err(String(err));
   return 1;
@@ -50,8 +64,16 @@ function explain(err: unknown, io: Output): number {
 
 /** orzo mark-for-deployment -s <service> -l <deploy_group> (--image <ref> | -c <sha>) */
 export async function markForDeployment(argv: string[], io: Output): Promise<number> {
-  const v = parse(argv, { service: { type: 'string', short: 's' }, 'deploy-group': { type: 'string', short: 'l' }, image: { type: 'string' }, commit: { type: 'string', short: 'c' }, wait: { type: 'boolean' }, timeout: { type: 'string' } });
-  if (!v.service || !v['deploy-group'] || (!v.image && !v.commit)) throw new UsageError('mark-for-deployment needs -s <service> -l <deploy_group> and --image <ref> or -c <sha>');
+  const v = parse(argv, {
+    service: { type: 'string', short: 's' },
+    'deploy-group': { type: 'string', short: 'l' },
+    image: { type: 'string' },
+    commit: { type: 'string', short: 'c' },
+    wait: { type: 'boolean' },
+    timeout: { type: 'string' },
+  });
+  if (!v.service || !v['deploy-group'] || (!v.image && !v.commit))
+    throw new UsageError('mark-for-deployment needs -s <service> -l <deploy_group> and --image <ref> or -c <sha>');
   return withControlApi(v, io, async (c) => {
     const res = await unary<api.MarkForDeploymentRequest, api.MarkForDeploymentResponse>(c, 'markForDeployment', {
       service: v.service as string,
@@ -61,7 +83,11 @@ export async function markForDeployment(argv: string[], io: Output): Promise<num
       requestedBy: process.env.USER ?? 'orzo-cli',
     });
     io.out(`Marked ${res.image} for ${v.service} deploy group ${v['deploy-group']} (deploy ${res.deployId}).`);
-    io.out(res.instances.length ? `Instances to converge: ${res.instances.join(', ')}. Follow with: orzo status -s ${v.service}` : 'No long-running instance uses this deploy group.');
+    io.out(
+      res.instances.length
+        ? `Instances to converge: ${res.instances.join(', ')}. Follow with: orzo status -s ${v.service}`
+        : 'No long-running instance uses this deploy group.',
+    );
     if (!v.wait || res.instances.length === 0) return 0;
     const timeoutS = Number(v.timeout ?? 600);
     if (!Number.isFinite(timeoutS) || timeoutS <= 0) throw new UsageError(`--timeout ${v.timeout} is not a number of seconds`);
@@ -102,10 +128,19 @@ async function waitForDeploy(c: api.ControlApiClient, service: string, mark: api
 
 /** orzo status -s <service> [-c cluster] [-i instance] [--json], in the shape of paasta status. */
 export async function status(argv: string[], io: Output): Promise<number> {
-  const v = parse(argv, { service: { type: 'string', short: 's' }, cluster: { type: 'string', short: 'c' }, instance: { type: 'string', short: 'i' }, json: { type: 'boolean' } });
+  const v = parse(argv, {
+    service: { type: 'string', short: 's' },
+    cluster: { type: 'string', short: 'c' },
+    instance: { type: 'string', short: 'i' },
+    json: { type: 'boolean' },
+  });
   if (!v.service) throw new UsageError('status needs -s <service>');
   return withControlApi(v, io, async (c) => {
-    const res = await unary<api.GetStatusRequest, api.GetStatusResponse>(c, 'getStatus', { service: v.service as string, cluster: (v.cluster as string) ?? '', instance: (v.instance as string) ?? '' });
+    const res = await unary<api.GetStatusRequest, api.GetStatusResponse>(c, 'getStatus', {
+      service: v.service as string,
+      cluster: (v.cluster as string) ?? '',
+      instance: (v.instance as string) ?? '',
+    });
     if (v.json) {
       io.out(JSON.stringify(api.GetStatusResponse.toJSON(res), null, 2));
       return 0;
@@ -115,7 +150,10 @@ export async function status(argv: string[], io: Output): Promise<number> {
       io.out(`    Version:    ${i.desiredGitSha ? `${i.desiredGitSha.slice(0, 8)} (desired)` : '(none marked)'}`);
       io.out(`    State:      ${i.state}`);
       io.out(`    Replicas:   ${i.healthyReplicas} Healthy / ${i.desiredReplicas} desired (${i.replicas.length} running)`);
-      for (const r of i.replicas) io.out(`      ${r.replicaId.slice(0, 12).padEnd(12)}  ${`${r.host}:${r.port}`.padEnd(21)}  ${r.gitSha.slice(0, 8)}${r.gitSha === i.desiredGitSha ? ' (new)' : ' (old)'}  ${r.state}`);
+      for (const r of i.replicas)
+        io.out(
+          `      ${r.replicaId.slice(0, 12).padEnd(12)}  ${`${r.host}:${r.port}`.padEnd(21)}  ${r.gitSha.slice(0, 8)}${r.gitSha === i.desiredGitSha ? ' (new)' : ' (old)'}  ${r.state}`,
+        );
       if (i.endpoints.length) io.out(`    Endpoints:  ${i.endpoints.join(', ')}`);
     }
     return 0;

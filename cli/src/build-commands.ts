@@ -10,7 +10,12 @@ function git(cwd: string, ...args: string[]): string {
 }
 
 /** Streams a build's log, printing each line; resolves to the build's outcome and its summary line ('' if the stream ended without one). */
-function followLog(c: api.ControlApiClient, req: api.GetBuildLogRequest, io: Output, onCall?: (cancel: () => void) => void): Promise<{ end: string; summary: string }> {
+function followLog(
+  c: api.ControlApiClient,
+  req: api.GetBuildLogRequest,
+  io: Output,
+  onCall?: (cancel: () => void) => void,
+): Promise<{ end: string; summary: string }> {
   return new Promise((resolve, reject) => {
     const call = c.getBuildLog(req);
     onCall?.(() => call.cancel());
@@ -35,7 +40,15 @@ function followLog(c: api.ControlApiClient, req: api.GetBuildLogRequest, io: Out
  * The image starts the deploy.yaml pipeline only with --deploy.
  */
 export async function cookImage(argv: string[], io: Output): Promise<number> {
-  const v = parse(argv, { service: { type: 'string', short: 's' }, commit: { type: 'string', short: 'c' }, dockerfile: { type: 'string' }, context: { type: 'string' }, force: { type: 'boolean' }, deploy: { type: 'boolean' }, 'no-follow': { type: 'boolean' } });
+  const v = parse(argv, {
+    service: { type: 'string', short: 's' },
+    commit: { type: 'string', short: 'c' },
+    dockerfile: { type: 'string' },
+    context: { type: 'string' },
+    force: { type: 'boolean' },
+    deploy: { type: 'boolean' },
+    'no-follow': { type: 'boolean' },
+  });
   if (!v.service) throw new UsageError('cook-image needs -s <service>');
   let root: string;
   let sha: string;
@@ -46,7 +59,8 @@ export async function cookImage(argv: string[], io: Output): Promise<number> {
     io.err(`orzo cook-image: not in a git checkout with that commit (${((err as { stderr?: string }).stderr ?? String(err)).trim()})`);
     return 1;
   }
-  if (!v.commit && git(root, 'status', '--porcelain', '--untracked-files=no')) io.err(`warning: uncommitted changes are not in the image: Orzo builds commits (building ${sha.slice(0, 12)})`);
+  if (!v.commit && git(root, 'status', '--porcelain', '--untracked-files=no'))
+    io.err(`warning: uncommitted changes are not in the image: Orzo builds commits (building ${sha.slice(0, 12)})`);
   const started = Date.now();
   return withControlApi(v, io, async (c) => {
     const res = await unary<api.RequestBuildRequest, api.RequestBuildResponse>(c, 'requestBuild', {
@@ -79,7 +93,12 @@ export async function cookImage(argv: string[], io: Output): Promise<number> {
     };
     process.on('SIGINT', onSigint);
     try {
-      const { end, summary } = await followLog(c, { service: v.service as string, buildId: res.buildId, follow: true }, io, (cancel) => (cancelStream = cancel)).catch((err) => {
+      const { end, summary } = await followLog(
+        c,
+        { service: v.service as string, buildId: res.buildId, follow: true },
+        io,
+        (cancel) => (cancelStream = cancel),
+      ).catch((err) => {
         if (interrupted) return { end: 'cancelled', summary: 'cancelled' };
         throw err;
       });
@@ -103,7 +122,12 @@ export async function cookImage(argv: string[], io: Output): Promise<number> {
 
 /** orzo logs -s <service> --build [--build-id id] [-f]: a build's log (default: the latest build). */
 export async function logs(argv: string[], io: Output): Promise<number> {
-  const v = parse(argv, { service: { type: 'string', short: 's' }, build: { type: 'boolean' }, 'build-id': { type: 'string' }, follow: { type: 'boolean', short: 'f' } });
+  const v = parse(argv, {
+    service: { type: 'string', short: 's' },
+    build: { type: 'boolean' },
+    'build-id': { type: 'string' },
+    follow: { type: 'boolean', short: 'f' },
+  });
   if (!v.service && !v['build-id']) throw new UsageError('logs needs -s <service> (or --build-id)');
   if (!v.build) throw new UsageError('only build logs are served yet: add --build (replica logs: docker logs <container>, see orzo status)');
   return withControlApi(v, io, async (c) => {
@@ -118,10 +142,17 @@ export async function builds(argv: string[], io: Output): Promise<number> {
   const v = parse(argv, { service: { type: 'string', short: 's' }, json: { type: 'boolean' }, limit: { type: 'string' } });
   if (!v.service) throw new UsageError('builds needs -s <service>');
   return withControlApi(v, io, async (c) => {
-    const res = await unary<api.ListBuildsRequest, api.ListBuildsResponse>(c, 'listBuilds', { service: v.service as string, limit: Number(v.limit ?? 20) || 20 });
+    const res = await unary<api.ListBuildsRequest, api.ListBuildsResponse>(c, 'listBuilds', {
+      service: v.service as string,
+      limit: Number(v.limit ?? 20) || 20,
+    });
     if (v.json) io.out(JSON.stringify(api.ListBuildsResponse.toJSON(res), null, 2));
     else if (!res.builds.length) io.out(`No builds of ${v.service} yet.`);
-    else for (const b of res.builds) io.out(`${b.requestedAt.slice(0, 19)}  ${b.buildId.slice(0, 8)}  ${b.commitSha.slice(0, 12)}  ${b.state.padEnd(9)}  ${b.state === 'failed' ? `${b.step}: ${b.error}` : b.image}`);
+    else
+      for (const b of res.builds)
+        io.out(
+          `${b.requestedAt.slice(0, 19)}  ${b.buildId.slice(0, 8)}  ${b.commitSha.slice(0, 12)}  ${b.state.padEnd(9)}  ${b.state === 'failed' ? `${b.step}: ${b.error}` : b.image}`,
+        );
     return 0;
   });
 }
@@ -131,8 +162,15 @@ export async function getLatestDeployment(argv: string[], io: Output): Promise<n
   const v = parse(argv, { service: { type: 'string', short: 's' }, 'deploy-group': { type: 'string', short: 'l' }, json: { type: 'boolean' } });
   if (!v.service || !v['deploy-group']) throw new UsageError('get-latest-deployment needs -s <service> -l <deploy_group>');
   return withControlApi(v, io, async (c) => {
-    const res = await unary<api.GetLatestDeploymentRequest, api.GetLatestDeploymentResponse>(c, 'getLatestDeployment', { service: v.service as string, deployGroup: v['deploy-group'] as string });
-    io.out(v.json ? JSON.stringify(api.GetLatestDeploymentResponse.toJSON(res), null, 2) : `${res.gitSha}  ${res.image}  (marked ${res.markedAt} by ${res.requestedBy}, ${res.reason})`);
+    const res = await unary<api.GetLatestDeploymentRequest, api.GetLatestDeploymentResponse>(c, 'getLatestDeployment', {
+      service: v.service as string,
+      deployGroup: v['deploy-group'] as string,
+    });
+    io.out(
+      v.json
+        ? JSON.stringify(api.GetLatestDeploymentResponse.toJSON(res), null, 2)
+        : `${res.gitSha}  ${res.image}  (marked ${res.markedAt} by ${res.requestedBy}, ${res.reason})`,
+    );
     return 0;
   });
 }
@@ -142,9 +180,16 @@ export async function history(argv: string[], io: Output): Promise<number> {
   const v = parse(argv, { service: { type: 'string', short: 's' }, json: { type: 'boolean' }, limit: { type: 'string' } });
   if (!v.service) throw new UsageError('history needs -s <service>');
   return withControlApi(v, io, async (c) => {
-    const res = await unary<api.GetHistoryRequest, api.GetHistoryResponse>(c, 'getHistory', { service: v.service as string, limit: Number(v.limit ?? 50) || 50 });
+    const res = await unary<api.GetHistoryRequest, api.GetHistoryResponse>(c, 'getHistory', {
+      service: v.service as string,
+      limit: Number(v.limit ?? 50) || 50,
+    });
     if (v.json) io.out(JSON.stringify(api.GetHistoryResponse.toJSON(res), null, 2));
-    else for (const h of res.entries) io.out(`${h.at.slice(0, 19)}  ${h.kind.padEnd(8)} ${(h.deployGroup || '-').padEnd(20)} ${(h.gitSha || '-').slice(0, 12).padEnd(12)}  ${h.detail}  [${h.actor}]`);
+    else
+      for (const h of res.entries)
+        io.out(
+          `${h.at.slice(0, 19)}  ${h.kind.padEnd(8)} ${(h.deployGroup || '-').padEnd(20)} ${(h.gitSha || '-').slice(0, 12).padEnd(12)}  ${h.detail}  [${h.actor}]`,
+        );
     return 0;
   });
 }

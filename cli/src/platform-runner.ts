@@ -13,7 +13,10 @@ function run(service: string, args: string[], env: NodeJS.ProcessEnv): ChildProc
 
 function prefixLines(child: ChildProcess, name: string, io: Output): void {
   const pad = name.padEnd(20);
-  for (const [stream, write] of [[child.stdout, io.out], [child.stderr, io.err]] as const) {
+  for (const [stream, write] of [
+    [child.stdout, io.out],
+    [child.stderr, io.err],
+  ] as const) {
     let buffer = '';
     stream?.on('data', (d: Buffer) => {
       buffer += d.toString();

@@ -32,7 +32,9 @@ export function validate(argv: string[], io: Output): number {
   const values = options(argv);
   const r = load(values);
   if (values.json) {
-    io.out(JSON.stringify({ ok: r.errors === 0, errors: r.errors, warnings: r.warnings, problems: r.problems, services: r.services.map((s) => s.name) }, null, 2));
+    io.out(
+      JSON.stringify({ ok: r.errors === 0, errors: r.errors, warnings: r.warnings, problems: r.problems, services: r.services.map((s) => s.name) }, null, 2),
+    );
     return r.errors ? 1 : 0;
   }
   for (const p of r.problems) (p.severity === 'error' ? io.err : io.out)(formatProblem(p));

@@ -32,7 +32,11 @@ describe('orzo validate / list / info', () => {
   });
 
   it('exits 1 listing every error with file:line:column, and --json carries them', async () => {
-    const dir = tree({ 'web/deploy.yaml': 'pipeline:\n- step: local.main\n', 'web/monitoring.yaml': 'team: t\n', 'web/kubernetes-local.yaml': 'main:\n  instnaces: 3\n  cpus: lots\n' });
+    const dir = tree({
+      'web/deploy.yaml': 'pipeline:\n- step: local.main\n',
+      'web/monitoring.yaml': 'team: t\n',
+      'web/kubernetes-local.yaml': 'main:\n  instnaces: 3\n  cpus: lots\n',
+    });
     const r = await run('validate', '-y', dir);
     assert.equal(r.code, 1);
     assert.match(r.err, /web\/kubernetes-local.yaml:2:3: error: main.instnaces: unknown key instnaces \(found instnaces\); did you mean instances\?/);
@@ -42,7 +46,13 @@ describe('orzo validate / list / info', () => {
     assert.equal(j.code, 1);
     const parsed = JSON.parse(j.out) as { ok: boolean; errors: number; problems: Array<{ line: number; path: string }> };
     assert.equal(parsed.ok, false);
-    assert.deepEqual(parsed.problems.map((p) => [p.line, p.path]), [[2, 'main.instnaces'], [3, 'main.cpus']]);
+    assert.deepEqual(
+      parsed.problems.map((p) => [p.line, p.path]),
+      [
+        [2, 'main.instnaces'],
+        [3, 'main.cpus'],
+      ],
+    );
   });
 
   it('exits 2 on bad usage', async () => {
@@ -61,6 +71,13 @@ describe('orzo validate / list / info', () => {
     assert.equal((await run('list', '-y', examples)).out, 'hello');
     const r = await run('info', '-s', 'hello', '-y', examples);
     assert.equal(r.code, 0, r.err);
-    for (const line of ['Monitored by: team operations', 'Deploy pipeline: local.main', 'Cluster local:', '  main: 3 x 0.1 cpu 64 MB, deploy group local.main', '  hello.main: http://127.0.0.1:20001/']) assert.ok(r.out.includes(line), `${line}\nin\n${r.out}`);
+    for (const line of [
+      'Monitored by: team operations',
+      'Deploy pipeline: local.main',
+      'Cluster local:',
+      '  main: 3 x 0.1 cpu 64 MB, deploy group local.main',
+      '  hello.main: http://127.0.0.1:20001/',
+    ])
+      assert.ok(r.out.includes(line), `${line}\nin\n${r.out}`);
   });
 });

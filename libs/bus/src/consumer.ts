@@ -84,8 +84,18 @@ export class DurableConsumer<S extends Subject = Subject> {
     try {
       const info = await this.jsm.consumers.info(stream, durable);
       const c = info.config;
-      if (c.filter_subject !== subject || c.ack_wait !== config.ack_wait || c.max_deliver !== config.max_deliver || c.max_ack_pending !== config.max_ack_pending) {
-        await this.jsm.consumers.update(stream, durable, { filter_subject: subject, ack_wait: config.ack_wait, max_deliver: config.max_deliver, max_ack_pending: config.max_ack_pending });
+      if (
+        c.filter_subject !== subject ||
+        c.ack_wait !== config.ack_wait ||
+        c.max_deliver !== config.max_deliver ||
+        c.max_ack_pending !== config.max_ack_pending
+      ) {
+        await this.jsm.consumers.update(stream, durable, {
+          filter_subject: subject,
+          ack_wait: config.ack_wait,
+          max_deliver: config.max_deliver,
+          max_ack_pending: config.max_ack_pending,
+        });
       }
     } catch (err) {
       if (!isNotFound(err)) throw err;
@@ -145,9 +155,12 @@ export class DurableConsumer<S extends Subject = Subject> {
    * ack_wait, so a slow batch never makes the server redeliver what is merely waiting.
    */
   async handleBatch(batch: JsMsg[]): Promise<void> {
-    const keepalive = setInterval(() => {
-      for (const m of [...batch, ...this.queue]) if (!this.settled.has(m)) m.working();
-    }, Math.max(100, (this.options.ackWaitMs ?? 30_000) / 3));
+    const keepalive = setInterval(
+      () => {
+        for (const m of [...batch, ...this.queue]) if (!this.settled.has(m)) m.working();
+      },
+      Math.max(100, (this.options.ackWaitMs ?? 30_000) / 3),
+    );
     try {
       await this.handleDecoded(batch);
     } finally {
@@ -160,7 +173,10 @@ export class DurableConsumer<S extends Subject = Subject> {
     for (const m of batch) {
       const decoded = decodeEvent(m.subject, m.data);
       if (!decoded.ok) {
-        this.options.logger.warn({ consumer: this.options.durable, subject: m.subject, eventId: decoded.envelope?.id, reason: decoded.reason }, 'undecodable event dead-lettered');
+        this.options.logger.warn(
+          { consumer: this.options.durable, subject: m.subject, eventId: decoded.envelope?.id, reason: decoded.reason },
+          'undecodable event dead-lettered',
+        );
         await parkDeadLetter(this.js, this.options.durable, m, `decode: ${decoded.reason}`);
         this.settled.add(m);
         this.options.metrics?.handled(this.options.durable, m.subject, 'invalid', 0);

@@ -71,5 +71,8 @@ export class EventPublisher {
 export function isTransient(err: unknown): boolean {
   const e = err as { name?: string; message?: string; code?: string | number };
   const text = `${e?.name ?? ''} ${e?.message ?? ''} ${e?.code ?? ''}`;
-  return /timeout|no responders|503|disconnect|reconnect|connection|closed|TimeoutError|NoRespondersError|RequestError/i.test(text) && !/ClosedConnectionError|connection closed by client/i.test(text);
+  return (
+    /timeout|no responders|503|disconnect|reconnect|connection|closed|TimeoutError|NoRespondersError|RequestError/i.test(text) &&
+    !/ClosedConnectionError|connection closed by client/i.test(text)
+  );
 }

@@ -46,5 +46,7 @@ export async function ensureStreams(jsm: JetStreamManager, defs: readonly Stream
 
 export function isNotFound(err: unknown): boolean {
   const e = err as { code?: number; name?: string; message?: string };
-  return e?.code === 10059 || e?.code === 10014 || e?.name === 'StreamNotFoundError' || e?.name === 'ConsumerNotFoundError' || /not found/i.test(e?.message ?? '');
+  return (
+    e?.code === 10059 || e?.code === 10014 || e?.name === 'StreamNotFoundError' || e?.name === 'ConsumerNotFoundError' || /not found/i.test(e?.message ?? '')
+  );
 }

@@ -18,7 +18,12 @@ async function deadLettersAbout(rig: BusRig, durable: string, marker: string) {
 
 async function deadLetters(rig: BusRig, durable: string): Promise<Array<{ subject: string; error: string; body: string }>> {
   const name = `dlq-reader-${Math.random().toString(36).slice(2)}`;
-  await rig.jsm.consumers.add('ORZO_DLQ', { durable_name: name, ack_policy: AckPolicy.None, deliver_policy: DeliverPolicy.All, filter_subject: `orzo.dlq.${durable}.>` });
+  await rig.jsm.consumers.add('ORZO_DLQ', {
+    durable_name: name,
+    ack_policy: AckPolicy.None,
+    deliver_policy: DeliverPolicy.All,
+    filter_subject: `orzo.dlq.${durable}.>`,
+  });
   const c = await rig.js.consumers.get('ORZO_DLQ', name);
   const out: Array<{ subject: string; error: string; body: string }> = [];
   const info = await c.info();
@@ -155,7 +160,8 @@ describe('libs/bus on a real nats-server', () => {
     const ids = new Set<string>();
     await rig.consumer({ durable, handler: (e) => void (e.payload.requestedBy === 'restart' && ids.add(e.envelope.id)) });
     const sent: string[] = [];
-    const publish = async (n: number) => sent.push((await rig.publisher.publish(Subjects.BuildRequested, { ...buildRequested(n), requestedBy: 'restart' })).envelope.id);
+    const publish = async (n: number) =>
+      sent.push((await rig.publisher.publish(Subjects.BuildRequested, { ...buildRequested(n), requestedBy: 'restart' })).envelope.id);
     for (let i = 0; i < 20; i++) await publish(i);
     await rig.server.stop();
     const during = Promise.all(Array.from({ length: 20 }, (_, i) => publish(100 + i)));

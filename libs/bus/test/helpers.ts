@@ -49,5 +49,16 @@ export async function busRig(): Promise<BusRig> {
 }
 
 export function buildRequested(n: number | string): BuildRequested {
-  return { buildId: `b-${n}`, service: 'web', gitUrl: '/repo', commitSha: `sha${n}`, dockerfile: '', context: '', buildArgs: {}, requestedBy: 'test', force: false, skipPipeline: false };
+  return {
+    buildId: `b-${n}`,
+    service: 'web',
+    gitUrl: '/repo',
+    commitSha: `sha${n}`,
+    dockerfile: '',
+    context: '',
+    buildArgs: {},
+    requestedBy: 'test',
+    force: false,
+    skipPipeline: false,
+  };
 }

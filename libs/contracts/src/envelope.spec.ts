@@ -4,8 +4,16 @@ import { causedBy, createEnvelope, decodeEvent, encodeEvent } from './envelope';
 import { ALL_SUBJECTS, STREAMS, Subjects, streamForSubject, subjectMatches } from './subjects';
 
 const requested = {
-  buildId: 'b-1', service: 'web', gitUrl: '/repos/web', commitSha: 'abc123', dockerfile: '', context: '',
-  buildArgs: { NODE_ENV: 'production' }, requestedBy: 'jenkins', force: false, skipPipeline: false,
+  buildId: 'b-1',
+  service: 'web',
+  gitUrl: '/repos/web',
+  commitSha: 'abc123',
+  dockerfile: '',
+  context: '',
+  buildArgs: { NODE_ENV: 'production' },
+  requestedBy: 'jenkins',
+  force: false,
+  skipPipeline: false,
 };
 
 function body(value: unknown): Uint8Array {
@@ -51,7 +59,10 @@ describe('event envelope', () => {
   });
 
   it('rejects an unknown subject', () => {
-    const decoded = decodeEvent('orzo.nothing.here.v1', body({ id: 'x', type: 'orzo.nothing.here.v1', occurredAt: new Date().toISOString(), correlationId: 'x', source: 's', payload: {} }));
+    const decoded = decodeEvent(
+      'orzo.nothing.here.v1',
+      body({ id: 'x', type: 'orzo.nothing.here.v1', occurredAt: new Date().toISOString(), correlationId: 'x', source: 's', payload: {} }),
+    );
     assert.equal(decoded.ok, false);
     assert.match(!decoded.ok ? decoded.reason : '', /unknown event type/);
   });

@@ -76,7 +76,8 @@ export function decodeEvent(subject: string, data: Uint8Array): DecodeResult {
     if (typeof value !== 'string' || value.length === 0) problems.push(`envelope.${key} must be a non-empty string`);
   }
   if (raw['causationId'] !== undefined && typeof raw['causationId'] !== 'string') problems.push('envelope.causationId must be a string');
-  if (typeof raw['occurredAt'] === 'string' && Number.isNaN(Date.parse(raw['occurredAt']))) problems.push(`envelope.occurredAt is not an RFC 3339 time: ${raw['occurredAt']}`);
+  if (typeof raw['occurredAt'] === 'string' && Number.isNaN(Date.parse(raw['occurredAt'])))
+    problems.push(`envelope.occurredAt is not an RFC 3339 time: ${raw['occurredAt']}`);
   if (typeof raw['type'] === 'string' && raw['type'] !== subject) problems.push(`envelope.type ${raw['type']} does not match subject ${subject}`);
   if (!isKnownSubject(subject)) problems.push(`unknown event type ${subject}`);
   if (!isPlainObject(raw['payload'])) problems.push('payload must be a JSON object');

@@ -61,8 +61,20 @@ export const STREAMS: readonly StreamDefinition[] = [
   { name: 'ORZO_DISCOVERY', subjects: ['orzo.discovery.>'], description: 'service discovery', maxAgeSeconds: 7 * DAY, duplicateWindowSeconds: 120 },
   { name: 'ORZO_ALERT', subjects: ['orzo.alert.>'], description: 'alerts', maxAgeSeconds: 30 * DAY, duplicateWindowSeconds: 120 },
   { name: 'ORZO_CONFIG', subjects: ['orzo.config.>'], description: 'soa-configs changes', maxAgeSeconds: 30 * DAY, duplicateWindowSeconds: 120 },
-  { name: 'ORZO_BUILD_LOG', subjects: ['orzo.buildlog.>'], description: 'build logs, line by line (see BuildLogs)', maxAgeSeconds: 7 * DAY, duplicateWindowSeconds: 120 },
-  { name: 'ORZO_DLQ', subjects: [`${DEAD_LETTER_PREFIX}.>`], description: 'dead letters: events a consumer could not handle', maxAgeSeconds: 90 * DAY, duplicateWindowSeconds: 120 },
+  {
+    name: 'ORZO_BUILD_LOG',
+    subjects: ['orzo.buildlog.>'],
+    description: 'build logs, line by line (see BuildLogs)',
+    maxAgeSeconds: 7 * DAY,
+    duplicateWindowSeconds: 120,
+  },
+  {
+    name: 'ORZO_DLQ',
+    subjects: [`${DEAD_LETTER_PREFIX}.>`],
+    description: 'dead letters: events a consumer could not handle',
+    maxAgeSeconds: 90 * DAY,
+    duplicateWindowSeconds: 120,
+  },
 ];
 
 /** The stream that holds a subject, or undefined when no stream does. */

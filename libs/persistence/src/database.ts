@@ -89,7 +89,9 @@ export class Database {
 
   async pendingMigrations(): Promise<string[]> {
     if (this.target.kind === 'postgresql') {
-      const rows = await this.orm.em.getConnection().execute<{ n: number }[]>('select count(*)::int as n from information_schema.schemata where schema_name = ?', [this.target.schema]);
+      const rows = await this.orm.em
+        .getConnection()
+        .execute<{ n: number }[]>('select count(*)::int as n from information_schema.schemata where schema_name = ?', [this.target.schema]);
       if (!rows[0]?.n) return [...(await this.orm.getMigrator().getPendingMigrations()).map((m) => m.name)];
     }
     return (await this.orm.getMigrator().getPendingMigrations()).map((m) => m.name);

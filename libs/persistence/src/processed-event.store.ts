@@ -34,7 +34,9 @@ export class ProcessedEventStore implements IdempotencyStore {
 
   /** Whether (consumer, eventId) is recorded as processed. */
   async isProcessed(consumer: string, eventId: string): Promise<boolean> {
-    const rows = await this.db.em().execute<{ n: number }[]>('select count(*) as n from orzo_processed_event where consumer = ? and event_id = ?', [consumer, eventId]);
+    const rows = await this.db
+      .em()
+      .execute<{ n: number }[]>('select count(*) as n from orzo_processed_event where consumer = ? and event_id = ?', [consumer, eventId]);
     return Number(rows[0]?.n ?? 0) > 0;
   }
 

@@ -7,7 +7,18 @@ import { createLogger } from '@orzo/platform';
 import { NatsServerHandle, databaseMatrix, startNatsServer, waitFor } from '@orzo/testing';
 import { Database, ProcessedEventStore, transactionOf } from '../src';
 
-const request: BuildRequested = { buildId: 'b-once', service: 'web', gitUrl: '/repo', commitSha: 'abc', dockerfile: '', context: '', buildArgs: {}, requestedBy: 'test', force: false, skipPipeline: false };
+const request: BuildRequested = {
+  buildId: 'b-once',
+  service: 'web',
+  gitUrl: '/repo',
+  commitSha: 'abc',
+  dockerfile: '',
+  context: '',
+  buildArgs: {},
+  requestedBy: 'test',
+  force: false,
+  skipPipeline: false,
+};
 
 for (const target of databaseMatrix()) {
   describe(`exactly-once effects on ${target.name} behind a real JetStream consumer`, () => {
@@ -83,7 +94,10 @@ for (const target of databaseMatrix()) {
       await second.stop();
       assert.deepEqual(deliveries, [1], 'the handler ran for the first delivery only');
       const effects = await db.em().execute<{ event_id: string }[]>('select event_id from effects');
-      assert.deepEqual(effects.map((r) => r.event_id), [sent.envelope.id]);
+      assert.deepEqual(
+        effects.map((r) => r.event_id),
+        [sent.envelope.id],
+      );
     });
   });
 }

@@ -29,7 +29,8 @@ for (const target of databaseMatrix()) {
       await db.em().execute('create table effects (event_id varchar(100) not null, note varchar(100) not null)');
     });
 
-    const effectsOf = async (db: Database) => (await db.em().execute<{ event_id: string }[]>('select event_id from effects order by event_id')).map((r) => r.event_id);
+    const effectsOf = async (db: Database) =>
+      (await db.em().execute<{ event_id: string }[]>('select event_id from effects order by event_id')).map((r) => r.event_id);
     const item = (eventId: string, fail = false): IdempotentItem => ({
       eventId,
       subject: 'orzo.test.v1',
@@ -43,9 +44,15 @@ for (const target of databaseMatrix()) {
       const db = await open();
       const store = new ProcessedEventStore(db);
       const first = await store.apply('c1', [item('e1'), item('e2'), item('e1')]);
-      assert.deepEqual(first.map((r) => r.status), ['applied', 'applied', 'duplicate']);
+      assert.deepEqual(
+        first.map((r) => r.status),
+        ['applied', 'applied', 'duplicate'],
+      );
       const again = await store.apply('c1', [item('e1'), item('e2'), item('e3')]);
-      assert.deepEqual(again.map((r) => r.status), ['duplicate', 'duplicate', 'applied']);
+      assert.deepEqual(
+        again.map((r) => r.status),
+        ['duplicate', 'duplicate', 'applied'],
+      );
       assert.deepEqual(await effectsOf(db), ['e1', 'e2', 'e3']);
       assert.ok(await store.isProcessed('c1', 'e3'));
       assert.ok(!(await store.isProcessed('other-consumer', 'e3')), 'marks are per consumer');
@@ -55,10 +62,16 @@ for (const target of databaseMatrix()) {
       const db = await open();
       const store = new ProcessedEventStore(db);
       const results = await store.apply('c2', [item('f1'), item('f2', true), item('f3')]);
-      assert.deepEqual(results.map((r) => r.status), ['applied', 'failed', 'applied']);
+      assert.deepEqual(
+        results.map((r) => r.status),
+        ['applied', 'failed', 'applied'],
+      );
       assert.ok(!(await store.isProcessed('c2', 'f2')));
       const retried = await store.apply('c2', [item('f2')]);
-      assert.deepEqual(retried.map((r) => r.status), ['applied']);
+      assert.deepEqual(
+        retried.map((r) => r.status),
+        ['applied'],
+      );
       const effects = (await effectsOf(db)).filter((e) => e.startsWith('f'));
       assert.deepEqual(effects, ['f1', 'f2', 'f3'], 'the failed attempt left no effect behind');
     });
@@ -70,7 +83,10 @@ for (const target of databaseMatrix()) {
       const statuses = [ra[0]!.status, rb[0]!.status].sort();
       assert.ok(statuses.includes('applied'), `one replica applies it: ${statuses}`);
       assert.ok(!statuses.every((s) => s === 'applied'), `not both: ${statuses}`);
-      assert.deepEqual((await effectsOf(opened[0]!)).filter((e) => e === 'r1'), ['r1']);
+      assert.deepEqual(
+        (await effectsOf(opened[0]!)).filter((e) => e === 'r1'),
+        ['r1'],
+      );
     });
 
     it('prunes old marks', async () => {
@@ -88,11 +104,28 @@ for (const target of databaseMatrix()) {
       const pruner = new ProcessedEventPruner(store, { info: (_o: unknown, m: string) => logged.push(m), warn: () => undefined } as never);
       await store.apply('c5', [item('recent')]);
       const longest = Math.max(...STREAMS.map((s) => s.maxAgeSeconds)) * 1000;
-      await db.em().execute('insert into orzo_processed_event (consumer, event_id, subject, processed_at) values (?, ?, ?, ?)', ['c5', 'ancient', 'orzo.test.v1', new Date(Date.now() - longest - 2 * 86_400_000).toISOString()]);
-      await db.em().execute('insert into orzo_processed_event (consumer, event_id, subject, processed_at) values (?, ?, ?, ?)', ['c5', 'old-but-replayable', 'orzo.test.v1', new Date(Date.now() - longest + 3_600_000).toISOString()]);
+      await db
+        .em()
+        .execute('insert into orzo_processed_event (consumer, event_id, subject, processed_at) values (?, ?, ?, ?)', [
+          'c5',
+          'ancient',
+          'orzo.test.v1',
+          new Date(Date.now() - longest - 2 * 86_400_000).toISOString(),
+        ]);
+      await db
+        .em()
+        .execute('insert into orzo_processed_event (consumer, event_id, subject, processed_at) values (?, ?, ?, ?)', [
+          'c5',
+          'old-but-replayable',
+          'orzo.test.v1',
+          new Date(Date.now() - longest + 3_600_000).toISOString(),
+        ]);
       assert.equal(processedEventRetentionMs(), longest + 86_400_000);
       assert.equal(await pruner.pruneNow(), 1);
-      assert.deepEqual([await store.isProcessed('c5', 'ancient'), await store.isProcessed('c5', 'old-but-replayable'), await store.isProcessed('c5', 'recent')], [false, true, true]);
+      assert.deepEqual(
+        [await store.isProcessed('c5', 'ancient'), await store.isProcessed('c5', 'old-but-replayable'), await store.isProcessed('c5', 'recent')],
+        [false, true, true],
+      );
       assert.match(logged.join(), /pruned processed-event marks/);
     });
   });

@@ -26,7 +26,10 @@ export interface ServiceDefinition<S extends z.ZodRawShape> {
 }
 
 /** Validates the config; on failure prints every bad variable and returns null. */
-export function prepareService<S extends z.ZodRawShape>(def: ServiceDefinition<S>, env: NodeJS.ProcessEnv = process.env): ServiceContext<z.infer<z.ZodObject<S>>> | null {
+export function prepareService<S extends z.ZodRawShape>(
+  def: ServiceDefinition<S>,
+  env: NodeJS.ProcessEnv = process.env,
+): ServiceContext<z.infer<z.ZodObject<S>>> | null {
   let config: z.infer<z.ZodObject<S>>;
   try {
     config = loadConfig(def.service, def.configShape, env);

@@ -27,11 +27,17 @@ const dbUrl = z.string().regex(/^(sqlite:\/\/.+|postgres(ql)?:\/\/.+)$/, 'expect
 export function baseConfigSchema(defaultHttpPort: number) {
   return {
     ORZO_NATS_URL: natsUrl.default('nats://127.0.0.1:4222'),
-    ORZO_DATA_DIR: z.string().min(1).default(join(process.cwd(), '.orzo', 'data')),
+    ORZO_DATA_DIR: z
+      .string()
+      .min(1)
+      .default(join(process.cwd(), '.orzo', 'data')),
     /** Empty = an SQLite file <ORZO_DATA_DIR>/<service>.db */
     ORZO_DB_URL: dbUrl.optional(),
     /** PostgreSQL schema of this service; empty = the service name with _ for -. */
-    ORZO_DB_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'expected a lowercase SQL identifier').optional(),
+    ORZO_DB_SCHEMA: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'expected a lowercase SQL identifier')
+      .optional(),
     ORZO_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
     ORZO_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(defaultHttpPort),
     ORZO_LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),

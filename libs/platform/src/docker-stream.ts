@@ -19,7 +19,11 @@ export interface DockerModemLike {
 }
 
 /** Follows the stream, calling onMessage for each message; rejects with the stream's own error. */
-export function followDockerStream(modem: DockerModemLike, stream: NodeJS.ReadableStream, onMessage: (m: DockerStreamMessage) => void = () => undefined): Promise<void> {
+export function followDockerStream(
+  modem: DockerModemLike,
+  stream: NodeJS.ReadableStream,
+  onMessage: (m: DockerStreamMessage) => void = () => undefined,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     let failed: Error | undefined;
     modem.followProgress(

@@ -1,6 +1,6 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { Registry } from 'prom-client';
-import { HealthRegistry, OpsController } from './health';
+import { HealthRegistry, OpsController } from './service-health';
 import { Logger } from './logger';
 import { LOGGER, METRICS_REGISTRY, SERVICE_CONFIG, SERVICE_NAME } from './tokens';
 

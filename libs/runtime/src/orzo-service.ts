@@ -21,7 +21,9 @@ export interface OrzoServiceOptions<S extends z.ZodRawShape> {
  * or SQLite file, migrated only by the explicit `migrate` command), the bus with exactly-once
  * consumers, /healthz and /metrics, and its own feature module.
  */
-export function orzoService<S extends z.ZodRawShape = Record<string, never>>(options: OrzoServiceOptions<S>): ServiceDefinition<ReturnType<typeof baseConfigSchema> & S> {
+export function orzoService<S extends z.ZodRawShape = Record<string, never>>(
+  options: OrzoServiceOptions<S>,
+): ServiceDefinition<ReturnType<typeof baseConfigSchema> & S> {
   const shape = { ...baseConfigSchema(options.httpPort), ...(options.configShape ?? ({} as S)) };
   type Config = z.infer<z.ZodObject<typeof shape>>;
   const dbOptions = (ctx: ServiceContext<Config>): DatabaseOptions => ({
@@ -37,7 +39,11 @@ export function orzoService<S extends z.ZodRawShape = Record<string, never>>(opt
     module: (ctx) => {
       const base = ctx.config as BaseConfig;
       @Module({
-        imports: [PersistenceModule.forRoot(dbOptions(ctx)), BusModule.forRoot({ natsUrl: base.ORZO_NATS_URL }), options.module(ctx as ServiceContext<BaseConfig & z.infer<z.ZodObject<S>>>)],
+        imports: [
+          PersistenceModule.forRoot(dbOptions(ctx)),
+          BusModule.forRoot({ natsUrl: base.ORZO_NATS_URL }),
+          options.module(ctx as ServiceContext<BaseConfig & z.infer<z.ZodObject<S>>>),
+        ],
       })
       class OrzoServiceModule {}
       return OrzoServiceModule;
@@ -48,7 +54,10 @@ export function orzoService<S extends z.ZodRawShape = Record<string, never>>(opt
         const db = await Database.open(dbOptions(ctx));
         try {
           const applied = await db.migrate();
-          ctx.logger.info({ applied, target: db.target.kind }, applied.length ? `applied ${applied.length} migration(s)` : 'database schema already up to date');
+          ctx.logger.info(
+            { applied, target: db.target.kind },
+            applied.length ? `applied ${applied.length} migration(s)` : 'database schema already up to date',
+          );
         } finally {
           await db.close();
         }

@@ -49,13 +49,30 @@ describe('a service built with orzoService', () => {
 
     const bus = app.get(BusService);
     assert.deepEqual(bus.consumerNames, ['test-svc-on-build-requested']);
-    const sent = await bus.publish(Subjects.BuildRequested, { buildId: 'b1', service: 'web', gitUrl: '/r', commitSha: 'abc', dockerfile: '', context: '', buildArgs: {}, requestedBy: 't', force: false, skipPipeline: false });
+    const sent = await bus.publish(Subjects.BuildRequested, {
+      buildId: 'b1',
+      service: 'web',
+      gitUrl: '/r',
+      commitSha: 'abc',
+      dockerfile: '',
+      context: '',
+      buildArgs: {},
+      requestedBy: 't',
+      force: false,
+      skipPipeline: false,
+    });
     assert.equal(sent.envelope.source, 'test-svc');
     await waitFor(() => seen.length === 1, { what: 'the handler to run' });
     const { log, ...rest } = seen[0]!;
     assert.deepEqual(rest, { id: sent.envelope.id, consumer: 'test-svc-on-build-requested', hasTx: true });
     // Every log line of a handler carries the service, event id, subject and correlation id.
-    const expected = { service: 'test-svc', eventId: sent.envelope.id, subject: Subjects.BuildRequested, correlationId: sent.envelope.correlationId, consumer: 'test-svc-on-build-requested' };
+    const expected = {
+      service: 'test-svc',
+      eventId: sent.envelope.id,
+      subject: Subjects.BuildRequested,
+      correlationId: sent.envelope.correlationId,
+      consumer: 'test-svc-on-build-requested',
+    };
     for (const [key, value] of Object.entries(expected)) assert.equal(log[key], value, `log binding ${key}`);
     await waitFor(async () => (await db.em().execute<unknown[]>('select * from orzo_processed_event_copy')).length === 1, { what: 'the effect to commit' });
     await app.close();

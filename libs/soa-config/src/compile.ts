@@ -166,7 +166,14 @@ export function compileInstances(svc: LoadedService, all: ReadonlyMap<string, Lo
   return out;
 }
 
-export function compileInstance(svc: LoadedService, f: LoadedFile, instance: string, own: Record<string, unknown>, all: ReadonlyMap<string, LoadedService>, system: SystemConfig): CompiledInstance {
+export function compileInstance(
+  svc: LoadedService,
+  f: LoadedFile,
+  instance: string,
+  own: Record<string, unknown>,
+  all: ReadonlyMap<string, LoadedService>,
+  system: SystemConfig,
+): CompiledInstance {
   const cluster = f.cluster!;
   // Instance (with the templates YAML merged into it) > system defaults > built-in defaults.
   const raw: Record<string, unknown> = { ...system.defaults, ...own };
@@ -191,7 +198,8 @@ export function compileInstance(svc: LoadedService, f: LoadedFile, instance: str
   const inMesh = registrations.length > 0;
   const mesh = inMesh ? smartstackNamespace(all, registrations[0]!.name) : undefined;
   const meshMode = text(mesh?.healthcheck_mode) ?? text(mesh?.mode);
-  const mode = (text(raw.healthcheck_mode) ?? (inMesh ? (meshMode === 'tcp' ? 'tcp' : meshMode === 'https' ? 'https' : 'http') : 'none')) as CompiledHealthcheck['mode'];
+  const mode = (text(raw.healthcheck_mode) ??
+    (inMesh ? (meshMode === 'tcp' ? 'tcp' : meshMode === 'https' ? 'https' : 'http') : 'none')) as CompiledHealthcheck['mode'];
   const lifecycle = isMapping(raw.lifecycle) ? raw.lifecycle : {};
   const drainParams = isMapping(raw.drain_method_params) ? raw.drain_method_params : {};
   const healthParams = isMapping(raw.bounce_health_params) ? raw.bounce_health_params : {};
@@ -270,7 +278,10 @@ export function compileInstance(svc: LoadedService, f: LoadedFile, instance: str
  */
 export function configHash(spec: Omit<CompiledInstance, 'configHash'>, forceBounce = ''): string {
   const { replicas: _r, file: _f, ...bounceRelevant } = spec;
-  return `config${createHash('sha256').update(JSON.stringify(bounceRelevant) + forceBounce).digest('hex').slice(0, 8)}`;
+  return `config${createHash('sha256')
+    .update(JSON.stringify(bounceRelevant) + forceBounce)
+    .digest('hex')
+    .slice(0, 8)}`;
 }
 
 /** Compiles the jobs of tron- and chronos-<cluster>.yaml to a schedule plus actions. */
@@ -295,8 +306,15 @@ export function compileJobs(svc: LoadedService, system: SystemConfig): CompiledJ
       let actions: CompiledAction[];
       if (f.flavor === 'chronos') actions = [actionOf(job, { ...raw, command: raw.cmd })];
       else if (Array.isArray(raw.actions)) actions = raw.actions.filter(isMapping).map((a, i) => actionOf(text(a.name) ?? `action${i + 1}`, a));
-      else actions = isMapping(raw.actions) ? Object.entries(raw.actions).filter(([, a]) => isMapping(a)).map(([n, a]) => actionOf(n, a as Record<string, unknown>)) : [];
-      const schedule = isMapping(raw.schedule) ? `${text(raw.schedule.type) ?? ''} ${text(raw.schedule.value) ?? ''}`.trim() : (text(raw.schedule) ?? (Array.isArray(raw.parents) ? `after ${strings(raw.parents).join(',')}` : ''));
+      else
+        actions = isMapping(raw.actions)
+          ? Object.entries(raw.actions)
+              .filter(([, a]) => isMapping(a))
+              .map(([n, a]) => actionOf(n, a as Record<string, unknown>))
+          : [];
+      const schedule = isMapping(raw.schedule)
+        ? `${text(raw.schedule.type) ?? ''} ${text(raw.schedule.value) ?? ''}`.trim()
+        : (text(raw.schedule) ?? (Array.isArray(raw.parents) ? `after ${strings(raw.parents).join(',')}` : ''));
       out.push({
         service: svc.name,
         cluster: f.cluster!,

@@ -1,5 +1,16 @@
 import { KeyTable, ValueType } from './schema/key';
-import { ADHOC_KEYS, CHRONOS_JOB_KEYS, DEPLOY_KEYS, DEPLOY_STEP_KEYS, LONG_RUNNING_KEYS, MONITORING_KEYS, SERVICE_KEYS, SMARTSTACK_KEYS, TRON_ACTION_KEYS, TRON_JOB_KEYS } from './schema/tables';
+import {
+  ADHOC_KEYS,
+  CHRONOS_JOB_KEYS,
+  DEPLOY_KEYS,
+  DEPLOY_STEP_KEYS,
+  LONG_RUNNING_KEYS,
+  MONITORING_KEYS,
+  SERVICE_KEYS,
+  SMARTSTACK_KEYS,
+  TRON_ACTION_KEYS,
+  TRON_JOB_KEYS,
+} from './schema/tables';
 import { describeType } from './schema/validate';
 import { SYSTEM_KEYS } from './system-config';
 

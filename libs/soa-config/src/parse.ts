@@ -84,7 +84,8 @@ export function chronosScheduleProblem(schedule: string): string | null {
     const parts = schedule.split('/');
     if (parts.length !== 3 || !/^R\d*$/.test(parts[0]!)) return 'expected R[n]/<start>/<period>, e.g. R/2014-10-10T18:32:00Z/PT60M';
     if (parts[1] !== '' && Number.isNaN(Date.parse(parts[1]!))) return `start "${parts[1]}" is not an ISO 8601 time`;
-    if (!/^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$/.test(parts[2]!)) return `period "${parts[2]}" is not an ISO 8601 duration like PT60M or P1D`;
+    if (!/^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$/.test(parts[2]!))
+      return `period "${parts[2]}" is not an ISO 8601 duration like PT60M or P1D`;
     return null;
   }
   return cronProblem(schedule);

@@ -16,7 +16,9 @@ export class SoaServiceReader {
   readonly system: SystemConfig;
 
   constructor(options: { configFile?: string; soaDir?: string; system?: SystemConfig } = {}) {
-    this.system = options.system ?? loadSystemConfig({ file: options.configFile, env: { ...process.env, ...(options.soaDir ? { ORZO_SOA_DIR: options.soaDir } : {}) } }).config;
+    this.system =
+      options.system ??
+      loadSystemConfig({ file: options.configFile, env: { ...process.env, ...(options.soaDir ? { ORZO_SOA_DIR: options.soaDir } : {}) } }).config;
   }
 
   /** The registry of a service's images: its docker_registry, else the system registry ('' = none). */
@@ -31,7 +33,11 @@ export class SoaServiceReader {
     const errors = result.problems.filter((p) => p.severity === 'error');
     const unknown = errors.filter((p) => p.message.startsWith(`unknown service ${name}`));
     if (unknown.length) return { ok: false, notFound: true, message: unknown.map((p) => `${p.message}${p.hint ? ` (${p.hint})` : ''}`).join('; ') };
-    return { ok: false, notFound: false, message: `soa-configs of ${name} have errors (run orzo validate -s ${name}): ${errors.slice(0, 5).map(formatProblem).join(' | ')}` };
+    return {
+      ok: false,
+      notFound: false,
+      message: `soa-configs of ${name} have errors (run orzo validate -s ${name}): ${errors.slice(0, 5).map(formatProblem).join(' | ')}`,
+    };
   }
 }
 

@@ -54,7 +54,15 @@ export function loadSoaConfigs(options: LoadOptions = {}): SoaConfigsResult {
   const soaDir = options.soaDir ?? system.soaDir;
   const problems: ConfigProblem[] = [...systemResult.problems];
   if (!existsSync(soaDir) || !statSync(soaDir).isDirectory()) {
-    problems.push({ file: soaDir, line: 0, column: 0, path: '', message: 'soa-configs directory not found', hint: 'pass -y <dir>, or set soa_dir in orzo.yaml / ORZO_SOA_DIR', severity: 'error' });
+    problems.push({
+      file: soaDir,
+      line: 0,
+      column: 0,
+      path: '',
+      message: 'soa-configs directory not found',
+      hint: 'pass -y <dir>, or set soa_dir in orzo.yaml / ORZO_SOA_DIR',
+      severity: 'error',
+    });
     return finish(system, [], problems);
   }
   const all = loadServices(soaDir);
@@ -62,8 +70,19 @@ export function loadSoaConfigs(options: LoadOptions = {}): SoaConfigsResult {
   if (options.service !== undefined) {
     const one = all.find((s) => s.name === options.service);
     if (!one) {
-      const s = didYouMean(options.service, all.map((x) => x.name));
-      problems.push({ file: join(soaDir, options.service), line: 0, column: 0, path: '', message: `unknown service ${options.service}: no such directory in ${soaDir}`, hint: s ? `did you mean ${s}?` : undefined, severity: 'error' });
+      const s = didYouMean(
+        options.service,
+        all.map((x) => x.name),
+      );
+      problems.push({
+        file: join(soaDir, options.service),
+        line: 0,
+        column: 0,
+        path: '',
+        message: `unknown service ${options.service}: no such directory in ${soaDir}`,
+        hint: s ? `did you mean ${s}?` : undefined,
+        severity: 'error',
+      });
       return finish(system, [], problems);
     }
     selected = [one];
@@ -72,15 +91,19 @@ export function loadSoaConfigs(options: LoadOptions = {}): SoaConfigsResult {
   problems.push(...found);
   const failing = new Set(found.filter((p) => p.severity === 'error').map((p) => p.file));
   const byName = new Map(all.map((s) => [s.name, s]));
-  const services = selected
-    .filter((s) => ![...failing].some((f) => f === s.dir || f.startsWith(`${s.dir}/`)))
-    .map((s) => compileService(s, byName, system));
+  const services = selected.filter((s) => ![...failing].some((f) => f === s.dir || f.startsWith(`${s.dir}/`))).map((s) => compileService(s, byName, system));
   return finish(system, services, problems);
 }
 
 function finish(system: SystemConfig, services: CompiledService[], problems: ConfigProblem[]): SoaConfigsResult {
   problems.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column);
-  return { system, services, problems, errors: problems.filter((p) => p.severity === 'error').length, warnings: problems.filter((p) => p.severity === 'warning').length };
+  return {
+    system,
+    services,
+    problems,
+    errors: problems.filter((p) => p.severity === 'error').length,
+    warnings: problems.filter((p) => p.severity === 'warning').length,
+  };
 }
 
 export function compileService(svc: LoadedService, all: ReadonlyMap<string, LoadedService>, system: SystemConfig): CompiledService {

@@ -61,7 +61,16 @@ export function loadSystemConfig(options: { file?: string; env?: NodeJS.ProcessE
       const engine = isMapping(c) ? c.engine : undefined;
       if (engine !== undefined && !ENGINES.includes(engine as Engine)) {
         const { line, column } = src.locate(['clusters', name, 'engine']);
-        problems.push({ file: src.file, line, column, path: `clusters.${name}.engine`, message: 'unknown engine', expected: ENGINES.join(', '), found: String(engine), severity: 'error' });
+        problems.push({
+          file: src.file,
+          line,
+          column,
+          path: `clusters.${name}.engine`,
+          message: 'unknown engine',
+          expected: ENGINES.join(', '),
+          found: String(engine),
+          severity: 'error',
+        });
       }
       clusters[name] = { engine: (ENGINES.includes(engine as Engine) ? engine : 'docker') as Engine };
     }
@@ -70,9 +79,21 @@ export function loadSystemConfig(options: { file?: string; env?: NodeJS.ProcessE
   }
   if (env.ORZO_CLUSTERS) {
     for (const k of Object.keys(clusters)) delete clusters[k];
-    for (const item of env.ORZO_CLUSTERS.split(',').map((s) => s.trim()).filter(Boolean)) {
+    for (const item of env.ORZO_CLUSTERS.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
       const [name, engine = 'docker'] = item.split('=');
-      if (!ENGINES.includes(engine as Engine)) problems.push({ file: 'ORZO_CLUSTERS', line: 0, column: 0, path: name!, message: 'unknown engine', expected: ENGINES.join(', '), found: engine, severity: 'error' });
+      if (!ENGINES.includes(engine as Engine))
+        problems.push({
+          file: 'ORZO_CLUSTERS',
+          line: 0,
+          column: 0,
+          path: name!,
+          message: 'unknown engine',
+          expected: ENGINES.join(', '),
+          found: engine,
+          severity: 'error',
+        });
       clusters[name!] = { engine: (ENGINES.includes(engine as Engine) ? engine : 'docker') as Engine };
     }
   }

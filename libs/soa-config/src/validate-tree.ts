@@ -2,7 +2,17 @@ import { LoadedFile, LoadedService } from './load';
 import { nameProblem } from './names';
 import { chronosScheduleProblem, tronScheduleProblem } from './parse';
 import { ConfigProblem } from './problems';
-import { ADHOC_KEYS, CHRONOS_JOB_KEYS, DEPLOY_KEYS, LONG_RUNNING_KEYS, MONITORING_KEYS, SERVICE_KEYS, SMARTSTACK_KEYS, TRON_ACTION_KEYS, TRON_JOB_KEYS } from './schema/tables';
+import {
+  ADHOC_KEYS,
+  CHRONOS_JOB_KEYS,
+  DEPLOY_KEYS,
+  LONG_RUNNING_KEYS,
+  MONITORING_KEYS,
+  SERVICE_KEYS,
+  SMARTSTACK_KEYS,
+  TRON_ACTION_KEYS,
+  TRON_JOB_KEYS,
+} from './schema/tables';
 import { KeyTable } from './schema/key';
 import { ValidationContext, isMapping, problemAt, validateMapping } from './schema/validate';
 import { SystemConfig } from './system-config';
@@ -29,7 +39,10 @@ export function pipelineSteps(data: unknown): Array<{ step: string; path: Array<
 /** The deploy group of an instance: its deploy_group with {cluster}, {instance}, {service}, else <cluster>.<instance>. */
 export function deployGroupOf(service: string, cluster: string, instance: string, raw: Record<string, unknown>): string {
   const dg = typeof raw.deploy_group === 'string' ? raw.deploy_group : '{cluster}.{instance}';
-  return dg.replace(/\{cluster\}/g, cluster).replace(/\{instance\}/g, instance).replace(/\{service\}/g, service);
+  return dg
+    .replace(/\{cluster\}/g, cluster)
+    .replace(/\{instance\}/g, instance)
+    .replace(/\{service\}/g, service);
 }
 
 /** The registrations of an instance: registrations, else [<service>.<nerve_ns>], else [<service>.<instance>]. */
@@ -58,14 +71,30 @@ export function validateServices(services: readonly LoadedService[], all: readon
     if (serviceNameProblem) problems.push({ file: svc.dir, line: 0, column: 0, path: '', message: serviceNameProblem, severity: 'error' });
 
     if (usable(svc.service)) validateMapping(ctxOf(svc.service), svc.service.src.data ?? {}, SERVICE_KEYS, [], 'service.yaml');
-    if (usable(svc.monitoring)) validateMapping(ctxOf(svc.monitoring), svc.monitoring.src.data ?? {}, { ...MONITORING_KEYS, team: { ...MONITORING_KEYS.team!, required: true } }, [], 'monitoring.yaml');
+    if (usable(svc.monitoring))
+      validateMapping(
+        ctxOf(svc.monitoring),
+        svc.monitoring.src.data ?? {},
+        { ...MONITORING_KEYS, team: { ...MONITORING_KEYS.team!, required: true } },
+        [],
+        'monitoring.yaml',
+      );
     if (usable(svc.deploy)) validateDeploy(ctxOf(svc.deploy));
     if (usable(svc.smartstack)) validateSmartstack(ctxOf(svc.smartstack), svc.name, portOwners);
 
     const steps = usable(svc.deploy) ? new Set(pipelineSteps(svc.deploy.src.data).map((s) => s.step)) : undefined;
     const clusterKnown = (f: LoadedFile) => {
       if (f.cluster && !system.clusters[f.cluster]) {
-        problems.push({ file: f.src.file, line: 0, column: 0, path: '', message: `unknown cluster ${f.cluster}`, expected: `one of ${Object.keys(system.clusters).join(', ')}`, hint: 'add it under clusters: in orzo.yaml (or ORZO_CLUSTERS)', severity: 'error' });
+        problems.push({
+          file: f.src.file,
+          line: 0,
+          column: 0,
+          path: '',
+          message: `unknown cluster ${f.cluster}`,
+          expected: `one of ${Object.keys(system.clusters).join(', ')}`,
+          hint: 'add it under clusters: in orzo.yaml (or ORZO_CLUSTERS)',
+          severity: 'error',
+        });
       }
     };
 
@@ -90,12 +119,26 @@ export function validateServices(services: readonly LoadedService[], all: readon
         checkDeployGroup(ctx, svc.name, f.cluster!, name, raw, path, steps);
       });
     }
-    if (!hasTeam(svc)) problems.push({ file: svc.dir, line: 0, column: 0, path: '', message: 'no monitoring team: alerts for this service would be dropped', hint: 'set team: in monitoring.yaml', severity: 'warning' });
+    if (!hasTeam(svc))
+      problems.push({
+        file: svc.dir,
+        line: 0,
+        column: 0,
+        path: '',
+        message: 'no monitoring team: alerts for this service would be dropped',
+        hint: 'set team: in monitoring.yaml',
+        severity: 'warning',
+      });
   }
   return problems;
 }
 
-function forEachInstance(ctx: ValidationContext, f: LoadedFile, what: 'instance' | 'job', fn: (raw: Record<string, unknown>, path: string[], name: string) => void): void {
+function forEachInstance(
+  ctx: ValidationContext,
+  f: LoadedFile,
+  what: 'instance' | 'job',
+  fn: (raw: Record<string, unknown>, path: string[], name: string) => void,
+): void {
   const data = f.src.data ?? {};
   if (!isMapping(data)) {
     problemAt(ctx, [], `the file must be a mapping of ${what} names`, { found: Array.isArray(data) ? 'a list' : typeof data });
@@ -113,9 +156,20 @@ function forEachInstance(ctx: ValidationContext, f: LoadedFile, what: 'instance'
   }
 }
 
-function validateInstanceRules(ctx: ValidationContext, svc: LoadedService, cluster: string, name: string, raw: Record<string, unknown>, path: string[], steps: Set<string> | undefined, byName: Map<string, LoadedService>): void {
-  if (raw.cmd !== undefined && raw.args !== undefined) problemAt(ctx, [...path, 'args'], 'cmd and args cannot both be set', { hint: 'use cmd alone, or args with the image entrypoint' });
-  if (raw.healthcheck_mode === 'cmd' && typeof raw.healthcheck_cmd !== 'string') problemAt(ctx, [...path, 'healthcheck_mode'], 'healthcheck_mode cmd needs healthcheck_cmd');
+function validateInstanceRules(
+  ctx: ValidationContext,
+  svc: LoadedService,
+  cluster: string,
+  name: string,
+  raw: Record<string, unknown>,
+  path: string[],
+  steps: Set<string> | undefined,
+  byName: Map<string, LoadedService>,
+): void {
+  if (raw.cmd !== undefined && raw.args !== undefined)
+    problemAt(ctx, [...path, 'args'], 'cmd and args cannot both be set', { hint: 'use cmd alone, or args with the image entrypoint' });
+  if (raw.healthcheck_mode === 'cmd' && typeof raw.healthcheck_cmd !== 'string')
+    problemAt(ctx, [...path, 'healthcheck_mode'], 'healthcheck_mode cmd needs healthcheck_cmd');
   if (typeof raw.min_instances === 'number' && typeof raw.max_instances === 'number' && raw.min_instances > raw.max_instances) {
     problemAt(ctx, [...path, 'min_instances'], 'min_instances is above max_instances', { found: `${raw.min_instances} > ${raw.max_instances}` });
   }
@@ -134,24 +188,45 @@ function validateInstanceRules(ctx: ValidationContext, svc: LoadedService, clust
     if (!isMapping(ss) || !isMapping(ss[namespace!])) {
       const known = isMapping(ss) ? Object.keys(ss).filter((k) => !k.startsWith('_')) : [];
       const s = namespace ? didYouMeanNamespace(namespace, known) : undefined;
-      problemAt(ctx, where, `registration ${reg}: namespace ${namespace} is not in ${target}/smartstack.yaml`, { expected: known.length ? `one of ${known.map((k) => `${target}.${k}`).join(', ')}` : 'a namespace declared in smartstack.yaml', hint: s ? `did you mean ${target}.${s}?` : undefined });
+      problemAt(ctx, where, `registration ${reg}: namespace ${namespace} is not in ${target}/smartstack.yaml`, {
+        expected: known.length ? `one of ${known.map((k) => `${target}.${k}`).join(', ')}` : 'a namespace declared in smartstack.yaml',
+        hint: s ? `did you mean ${target}.${s}?` : undefined,
+      });
     }
   });
 }
 
 function didYouMeanNamespace(ns: string, known: string[]): string | undefined {
-  return known.find((k) => k.toLowerCase() === ns.toLowerCase()) ?? known.find((k) => Math.abs(k.length - ns.length) <= 2 && (k.startsWith(ns) || ns.startsWith(k)));
+  return (
+    known.find((k) => k.toLowerCase() === ns.toLowerCase()) ?? known.find((k) => Math.abs(k.length - ns.length) <= 2 && (k.startsWith(ns) || ns.startsWith(k)))
+  );
 }
 
-function checkDeployGroup(ctx: ValidationContext, service: string, cluster: string, name: string, raw: Record<string, unknown>, path: string[], steps: Set<string> | undefined): void {
+function checkDeployGroup(
+  ctx: ValidationContext,
+  service: string,
+  cluster: string,
+  name: string,
+  raw: Record<string, unknown>,
+  path: string[],
+  steps: Set<string> | undefined,
+): void {
   const dg = deployGroupOf(service, cluster, name, raw);
   if (steps && !steps.has(dg)) {
-    problemAt(ctx, raw.deploy_group !== undefined ? [...path, 'deploy_group'] : path, `deploy group ${dg} is not a step of the deploy.yaml pipeline, so it never gets a version`, {
-      expected: `one of ${[...steps].join(', ') || '(no steps)'}`,
-      hint: 'add "- step: ' + dg + '" to deploy.yaml',
-    });
+    problemAt(
+      ctx,
+      raw.deploy_group !== undefined ? [...path, 'deploy_group'] : path,
+      `deploy group ${dg} is not a step of the deploy.yaml pipeline, so it never gets a version`,
+      {
+        expected: `one of ${[...steps].join(', ') || '(no steps)'}`,
+        hint: 'add "- step: ' + dg + '" to deploy.yaml',
+      },
+    );
   } else if (!steps) {
-    problemAt(ctx, path, `no deploy.yaml: deploy group ${dg} can never get a version`, { hint: 'add deploy.yaml with a pipeline naming it', severity: 'warning' });
+    problemAt(ctx, path, `no deploy.yaml: deploy group ${dg} can never get a version`, {
+      hint: 'add deploy.yaml with a pipeline naming it',
+      severity: 'warning',
+    });
   }
 }
 
@@ -161,7 +236,8 @@ function validateDeploy(ctx: ValidationContext): void {
   for (const { step, path } of pipelineSteps(ctx.src.data)) {
     if (seen.has(step)) problemAt(ctx, path, `step ${step} appears twice in the pipeline`);
     seen.add(step);
-    if (!BUILD_STEPS.includes(step) && !/^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/.test(step)) problemAt(ctx, path, `step ${step} is neither a build step nor a deploy group name`, { expected: `${BUILD_STEPS.join(', ')} or a name like prod.main` });
+    if (!BUILD_STEPS.includes(step) && !/^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/.test(step))
+      problemAt(ctx, path, `step ${step} is neither a build step nor a deploy group name`, { expected: `${BUILD_STEPS.join(', ')} or a name like prod.main` });
   }
 }
 
@@ -178,7 +254,10 @@ function validateSmartstack(ctx: ValidationContext, service: string, owners: Map
     const port = isMapping(data[ns]) ? data[ns].proxy_port : undefined;
     if (typeof port === 'number') {
       const others = (owners.get(port) ?? []).filter((o) => !(o.service === service && o.namespace === ns));
-      if (others.length) problemAt(ctx, [ns, 'proxy_port'], `proxy_port ${port} is also used by ${others.map((o) => `${o.service}.${o.namespace}`).join(', ')}`, { hint: 'proxy ports are unique across all services' });
+      if (others.length)
+        problemAt(ctx, [ns, 'proxy_port'], `proxy_port ${port} is also used by ${others.map((o) => `${o.service}.${o.namespace}`).join(', ')}`, {
+          hint: 'proxy ports are unique across all services',
+        });
     }
   }
 }
@@ -228,5 +307,11 @@ function hasTeam(svc: LoadedService): boolean {
   if (team(svc.monitoring?.src.data)) return true;
   const sd = svc.service?.src.data;
   if (isMapping(sd) && team(sd.monitoring)) return true;
-  return [...svc.longRunning, ...svc.jobs].some((f) => isMapping(f.src.data) && instanceNames(f.src.data).some((i) => isMapping((f.src.data as Record<string, unknown>)[i]) && team(((f.src.data as Record<string, Record<string, unknown>>)[i]!).monitoring)));
+  return [...svc.longRunning, ...svc.jobs].some(
+    (f) =>
+      isMapping(f.src.data) &&
+      instanceNames(f.src.data).some(
+        (i) => isMapping((f.src.data as Record<string, unknown>)[i]) && team((f.src.data as Record<string, Record<string, unknown>>)[i]!.monitoring),
+      ),
+  );
 }

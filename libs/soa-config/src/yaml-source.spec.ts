@@ -14,7 +14,9 @@ describe('parseYaml', () => {
   });
 
   it('resolves PaaSTA templates: anchors, aliases and << merge keys', () => {
-    const text = ['_common: &common', '  cpus: 2', '  mem: 2000', 'main:', '  <<: *common', '  instances: 3', 'canary:', '  <<: *common', '  cpus: 1', ''].join('\n');
+    const text = ['_common: &common', '  cpus: 2', '  mem: 2000', 'main:', '  <<: *common', '  instances: 3', 'canary:', '  <<: *common', '  cpus: 1', ''].join(
+      '\n',
+    );
     const src = parseYaml('kubernetes-prod.yaml', text);
     assert.deepEqual(src.problems, []);
     const data = src.data as Record<string, Record<string, number>>;
@@ -44,7 +46,10 @@ describe('parseYaml', () => {
   });
 
   it('never throws, whatever the text (fuzzed)', () => {
-    const yamlish = fc.string({ unit: fc.constantFrom('a', 'b', ':', ' ', '\n', '-', '&', '*', '<<', '[', ']', '{', '}', '"', "'", '#', '_', '1', '\t', '|', '>', '!', '%', '@'), maxLength: 200 });
+    const yamlish = fc.string({
+      unit: fc.constantFrom('a', 'b', ':', ' ', '\n', '-', '&', '*', '<<', '[', ']', '{', '}', '"', "'", '#', '_', '1', '\t', '|', '>', '!', '%', '@'),
+      maxLength: 200,
+    });
     fc.assert(
       fc.property(fc.oneof(fc.string({ maxLength: 200 }), yamlish), (text) => {
         const src = parseYaml('fuzz.yaml', text);
@@ -67,7 +72,16 @@ describe('problems', () => {
   });
 
   it('formats file:line:column, path, expected, found and hint', () => {
-    const text = formatProblem({ file: 'web/kubernetes-prod.yaml', line: 4, column: 3, path: 'main.instnaces', message: 'unknown key', found: 'instnaces', hint: 'did you mean instances?', severity: 'error' });
+    const text = formatProblem({
+      file: 'web/kubernetes-prod.yaml',
+      line: 4,
+      column: 3,
+      path: 'main.instnaces',
+      message: 'unknown key',
+      found: 'instnaces',
+      hint: 'did you mean instances?',
+      severity: 'error',
+    });
     assert.equal(text, 'web/kubernetes-prod.yaml:4:3: error: main.instnaces: unknown key (found instnaces); did you mean instances?');
   });
 });

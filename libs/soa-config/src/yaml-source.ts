@@ -74,7 +74,12 @@ export function readYaml(file: string): YamlSource {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    return { file, data: null, problems: [{ file, line: 0, column: 0, path: '', message: `cannot read file: ${(err as Error).message}`, severity: 'error' }], locate: () => ({ line: 0, column: 0 }) };
+    return {
+      file,
+      data: null,
+      problems: [{ file, line: 0, column: 0, path: '', message: `cannot read file: ${(err as Error).message}`, severity: 'error' }],
+      locate: () => ({ line: 0, column: 0 }),
+    };
   }
   return parseYaml(file, text);
 }

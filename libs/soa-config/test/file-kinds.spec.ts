@@ -14,7 +14,11 @@ suite('each file kind', () => {
   });
 
   it('monitoring.yaml: team is required, values typed', () => {
-    assert.deepEqual(pathsOf({ 'web/monitoring.yaml': 'page: "yes"\nrealert_every: often\n' }), [': missing required key team', 'page: wrong type or value', 'realert_every: wrong type or value']);
+    assert.deepEqual(pathsOf({ 'web/monitoring.yaml': 'page: "yes"\nrealert_every: often\n' }), [
+      ': missing required key team',
+      'page: wrong type or value',
+      'realert_every: wrong type or value',
+    ]);
   });
 
   it('smartstack.yaml: proxy_port required, a port or null, mode known', () => {
@@ -23,7 +27,10 @@ suite('each file kind', () => {
   });
 
   it('deploy.yaml: a pipeline of known steps, each once', () => {
-    const r = pathsOf({ 'web/deploy.yaml': 'pipeline:\n  - step: itest\n  - step: local.main\n  - step: local.main\n  - step: "Prod Main"\n  - step: local.x\n    trigger_next_step_manualy: true\n' });
+    const r = pathsOf({
+      'web/deploy.yaml':
+        'pipeline:\n  - step: itest\n  - step: local.main\n  - step: local.main\n  - step: "Prod Main"\n  - step: local.x\n    trigger_next_step_manualy: true\n',
+    });
     assert.deepEqual(r, [
       'pipeline.2.step: step local.main appears twice in the pipeline',
       'pipeline.3.step: step Prod Main is neither a build step nor a deploy group name',
@@ -32,9 +39,19 @@ suite('each file kind', () => {
   });
 
   it('deploy.yaml: parallel steps count as pipeline steps', () => {
-    const r = load({ ...MINIMAL, 'web/deploy.yaml': 'pipeline:\n  - parallel:\n    - step: local.main\n    - step: local.canary\n', 'web/kubernetes-local.yaml': 'main: {instances: 1}\ncanary: {instances: 1}\n' });
+    const r = load({
+      ...MINIMAL,
+      'web/deploy.yaml': 'pipeline:\n  - parallel:\n    - step: local.main\n    - step: local.canary\n',
+      'web/kubernetes-local.yaml': 'main: {instances: 1}\ncanary: {instances: 1}\n',
+    });
     assert.equal(r.errors, 0, describe(r));
-    assert.deepEqual(r.services[0]!.pipeline.map((s) => [s.step, s.parallelGroup]), [['local.main', 1], ['local.canary', 1]]);
+    assert.deepEqual(
+      r.services[0]!.pipeline.map((s) => [s.step, s.parallelGroup]),
+      [
+        ['local.main', 1],
+        ['local.canary', 1],
+      ],
+    );
   });
 
   it('adhoc-<cluster>.yaml: its own keys only', () => {
@@ -68,7 +85,10 @@ suite('system config', () => {
     const dir = mkdtempSync(join(tmpdir(), 'orzo-sys-'));
     writeFileSync(join(dir, 'orzo.yaml'), 'soa_dir: ./configs\nregistry: 127.0.0.1:5000\nclusters:\n  prod: {engine: swarm}\ndefaults:\n  mem: 256\n');
     const fromFile = loadSystemConfig({ env: {}, cwd: dir }).config;
-    assert.deepEqual([fromFile.soaDir, fromFile.registry, fromFile.clusters, fromFile.defaults], [join(dir, 'configs'), '127.0.0.1:5000', { prod: { engine: 'swarm' } }, { mem: 256 }]);
+    assert.deepEqual(
+      [fromFile.soaDir, fromFile.registry, fromFile.clusters, fromFile.defaults],
+      [join(dir, 'configs'), '127.0.0.1:5000', { prod: { engine: 'swarm' } }, { mem: 256 }],
+    );
     const overridden = loadSystemConfig({ env: { ORZO_REGISTRY: 'reg:5000', ORZO_CLUSTERS: 'a,b=kubernetes' }, cwd: dir }).config;
     assert.deepEqual([overridden.registry, overridden.clusters], ['reg:5000', { a: { engine: 'docker' }, b: { engine: 'kubernetes' } }]);
   });
@@ -77,6 +97,12 @@ suite('system config', () => {
     const dir = mkdtempSync(join(tmpdir(), 'orzo-sys-'));
     writeFileSync(join(dir, 'orzo.yaml'), 'clusters:\n  prod: {engine: nomad}\nregistyr: x\n');
     const { problems } = loadSystemConfig({ env: {}, cwd: dir });
-    assert.deepEqual(problems.map((p) => [p.line, p.path, p.severity]), [[3, 'registyr', 'error'], [2, 'clusters.prod.engine', 'error']]);
+    assert.deepEqual(
+      problems.map((p) => [p.line, p.path, p.severity]),
+      [
+        [3, 'registyr', 'error'],
+        [2, 'clusters.prod.engine', 'error'],
+      ],
+    );
   });
 });

@@ -41,7 +41,8 @@ suite('loading soa-configs', () => {
 
   it("loads PaaSTA's documented deploy.yaml and instances, flagging the docs' own deploy-group typo", () => {
     const files = {
-      'my-cool-service/deploy.yaml': '---\npipeline:\n- step: itest\n- step: security-check\n- step: push-to-registry\n- step: dev-stage.everything\n  trigger_next_step_manually: true\n- step: prod.canary\n  trigger_next_step_manually: true\n- step: prod.non_canary\n',
+      'my-cool-service/deploy.yaml':
+        '---\npipeline:\n- step: itest\n- step: security-check\n- step: push-to-registry\n- step: dev-stage.everything\n  trigger_next_step_manually: true\n- step: prod.canary\n  trigger_next_step_manually: true\n- step: prod.non_canary\n',
       'my-cool-service/kubernetes-pnw-prod.yaml':
         "main:\n  min_instances: 30\n  max_instances: 200\n  cpus: 2\n  mem: 2000\n  registrations: ['my-cool-service.main']\n  deploy_group: prod.non-canary\n\ncanary:\n  instances: 3\n  cpus: 2\n  mem: 2000\n  registrations: ['my-cool-service.main']  # Same as main\n  deploy_group: prod.canary  # Different from main\n",
       'my-cool-service/smartstack.yaml': 'main:\n  advertise: [region]\n  discover: region\n  proxy_port: 19284\n',
@@ -54,17 +55,23 @@ suite('loading soa-configs', () => {
     assert.equal(e!.line, 7);
     assert.match(e!.expected!, /prod.non_canary/);
 
-    const fixed = load({ ...files, 'my-cool-service/kubernetes-pnw-prod.yaml': files['my-cool-service/kubernetes-pnw-prod.yaml'].replace('prod.non-canary', 'prod.non_canary') }, { clusters: ['pnw-prod'] });
+    const fixed = load(
+      { ...files, 'my-cool-service/kubernetes-pnw-prod.yaml': files['my-cool-service/kubernetes-pnw-prod.yaml'].replace('prod.non-canary', 'prod.non_canary') },
+      { clusters: ['pnw-prod'] },
+    );
     assert.equal(fixed.problems.length, 0, describe(fixed));
     const svc = fixed.services[0]!;
-    assert.deepEqual(svc.pipeline.map((s) => [s.step, s.deployGroup, s.triggerNextStepManually]), [
-      ['itest', false, false],
-      ['security-check', false, false],
-      ['push-to-registry', false, false],
-      ['dev-stage.everything', true, true],
-      ['prod.canary', true, true],
-      ['prod.non_canary', true, false],
-    ]);
+    assert.deepEqual(
+      svc.pipeline.map((s) => [s.step, s.deployGroup, s.triggerNextStepManually]),
+      [
+        ['itest', false, false],
+        ['security-check', false, false],
+        ['push-to-registry', false, false],
+        ['dev-stage.everything', true, true],
+        ['prod.canary', true, true],
+        ['prod.non_canary', true, false],
+      ],
+    );
     const main = svc.instances.find((i) => i.instance === 'main')!;
     assert.deepEqual(main.replicas, { instances: 30, min: 30, max: 200, autoscaled: true });
     const canary = svc.instances.find((i) => i.instance === 'canary')!;
@@ -72,12 +79,16 @@ suite('loading soa-configs', () => {
   });
 
   it("applies PaaSTA's documented monitoring override precedence", () => {
-    const r = load({
-      'svc/deploy.yaml': 'pipeline:\n- step: prod.main\n- step: prod.canary\n',
-      'svc/service.yaml': 'monitoring:\n  team: fallback\n  tip: from service.yaml\n',
-      'svc/monitoring.yaml': 'team: frontend\npage: false\n',
-      'svc/kubernetes-prod.yaml': "main:\n  instances: 20\n  deploy_group: prod.main\n  monitoring:\n    team: ops\n    page: true\ncanary:\n  instances: 1\n  deploy_group: prod.canary\n  monitoring:\n    page: false\n    ticket: true\n",
-    }, { clusters: ['prod'] });
+    const r = load(
+      {
+        'svc/deploy.yaml': 'pipeline:\n- step: prod.main\n- step: prod.canary\n',
+        'svc/service.yaml': 'monitoring:\n  team: fallback\n  tip: from service.yaml\n',
+        'svc/monitoring.yaml': 'team: frontend\npage: false\n',
+        'svc/kubernetes-prod.yaml':
+          'main:\n  instances: 20\n  deploy_group: prod.main\n  monitoring:\n    team: ops\n    page: true\ncanary:\n  instances: 1\n  deploy_group: prod.canary\n  monitoring:\n    page: false\n    ticket: true\n',
+      },
+      { clusters: ['prod'] },
+    );
     assert.equal(r.errors, 0, describe(r));
     const by = Object.fromEntries(r.services[0]!.instances.map((i) => [i.instance, i.monitoring]));
     assert.deepEqual([by.main!.team, by.main!.page, by.main!.ticket, by.main!.tip], ['ops', true, false, 'from service.yaml']);
@@ -87,7 +98,10 @@ suite('loading soa-configs', () => {
   it('treats _ keys as templates merged with <<, never as instances', () => {
     const r = load({ ...MINIMAL, 'web/kubernetes-local.yaml': '_base: &base\n  cpus: 0.5\n  mem: 256\nmain:\n  <<: *base\n  mem: 512\n' });
     assert.equal(r.errors, 0, describe(r));
-    assert.deepEqual(r.services[0]!.instances.map((i) => [i.instance, i.cpus, i.memMb]), [['main', 0.5, 512]]);
+    assert.deepEqual(
+      r.services[0]!.instances.map((i) => [i.instance, i.cpus, i.memMb]),
+      [['main', 0.5, 512]],
+    );
   });
 
   it('layers instance > system defaults > built-in defaults', () => {
@@ -106,9 +120,17 @@ suite('validation', () => {
   });
 
   it('reports every wrong value at once with what was expected and found', () => {
-    const r = load({ ...MINIMAL, 'web/kubernetes-local.yaml': 'main:\n  cpus: two\n  mem: -1\n  bounce_method: crossovr\n  env:\n    WORKERS: 4\n  container_port: 70000\n  healthcheck_grace_period_seconds: "60"\n' });
+    const r = load({
+      ...MINIMAL,
+      'web/kubernetes-local.yaml':
+        'main:\n  cpus: two\n  mem: -1\n  bounce_method: crossovr\n  env:\n    WORKERS: 4\n  container_port: 70000\n  healthcheck_grace_period_seconds: "60"\n',
+    });
     const byPath = Object.fromEntries(errors(r).map((e) => [e.path, e]));
-    assert.deepEqual(Object.keys(byPath).sort(), ['main.bounce_method', 'main.container_port', 'main.cpus', 'main.env.WORKERS', 'main.healthcheck_grace_period_seconds', 'main.mem'], describe(r));
+    assert.deepEqual(
+      Object.keys(byPath).sort(),
+      ['main.bounce_method', 'main.container_port', 'main.cpus', 'main.env.WORKERS', 'main.healthcheck_grace_period_seconds', 'main.mem'],
+      describe(r),
+    );
     assert.equal(byPath['main.cpus']!.found, '"two"');
     assert.match(byPath['main.mem']!.expected!, /> 0/);
     assert.equal(byPath['main.bounce_method']!.hint, 'did you mean crossover?');
@@ -151,8 +173,13 @@ suite('validation', () => {
 
   it("validates service and instance names, PaaSTA's _ rules included", () => {
     const long = 'a'.repeat(40) + '_' + 'b'.repeat(22); // 63 characters, 64 once _ becomes --
-    const r = load({ ...MINIMAL, 'web/kubernetes-local.yaml': `main:\n  instances: 1\nBad_Name:\n  instances: 1\na--b:\n  instances: 1\n${long}:\n  instances: 1\n` });
-    const msgs = errors(r).map((e) => e.message).join('\n');
+    const r = load({
+      ...MINIMAL,
+      'web/kubernetes-local.yaml': `main:\n  instances: 1\nBad_Name:\n  instances: 1\na--b:\n  instances: 1\n${long}:\n  instances: 1\n`,
+    });
+    const msgs = errors(r)
+      .map((e) => e.message)
+      .join('\n');
     assert.match(msgs, /instance name "Bad_Name" may hold only/);
     assert.match(msgs, /"a--b" contains "--"/);
     assert.match(msgs, /63/);
@@ -168,14 +195,35 @@ suite('validation', () => {
       'web/monitoring.yaml': 'team: infra\nalert_after: 5 minutes\n',
     });
     const msgs = errors(r).map((e) => `${e.path}: ${e.message}`);
-    assert.deepEqual(msgs, ['alert_after: wrong type or value', 'bad.schedule: schedule does not parse: a cron expression has 5 fields (minute hour day month weekday), this one has 4'], describe(r));
+    assert.deepEqual(
+      msgs,
+      [
+        'alert_after: wrong type or value',
+        'bad.schedule: schedule does not parse: a cron expression has 5 fields (minute hour day month weekday), this one has 4',
+      ],
+      describe(r),
+    );
   });
 
   it('compiles jobs to a schedule plus actions', () => {
-    const r = load({ ...MINIMAL, 'web/deploy.yaml': 'pipeline:\n  - step: local.main\n  - step: local.nightly\n', 'web/tron-local.yaml': 'nightly:\n  schedule: "daily 04:00:00"\n  actions:\n    extract: {command: ./extract, cpus: 0.5}\n    load: {command: ./load, requires: [extract]}\n' });
+    const r = load({
+      ...MINIMAL,
+      'web/deploy.yaml': 'pipeline:\n  - step: local.main\n  - step: local.nightly\n',
+      'web/tron-local.yaml':
+        'nightly:\n  schedule: "daily 04:00:00"\n  actions:\n    extract: {command: ./extract, cpus: 0.5}\n    load: {command: ./load, requires: [extract]}\n',
+    });
     assert.equal(r.errors, 0, describe(r));
     const [job] = r.services[0]!.jobs;
-    assert.deepEqual([job!.schedule, job!.actions.map((a) => [a.name, a.command, a.requires, a.cpus])], ['daily 04:00:00', [['extract', './extract', [], 0.5], ['load', './load', ['extract'], 1]]]);
+    assert.deepEqual(
+      [job!.schedule, job!.actions.map((a) => [a.name, a.command, a.requires, a.cpus])],
+      [
+        'daily 04:00:00',
+        [
+          ['extract', './extract', [], 0.5],
+          ['load', './load', ['extract'], 1],
+        ],
+      ],
+    );
   });
 
   it('names an unknown service with a suggestion and changes nothing', () => {
@@ -218,16 +266,54 @@ suite('compiled specs', () => {
   });
 
   it('puts mesh instances behind health checks and a drain, and leaves others alone', () => {
-    const r = load({ ...MINIMAL, 'web/deploy.yaml': 'pipeline:\n  - step: local.main\n  - step: local.worker\n', 'web/kubernetes-local.yaml': 'main: {instances: 1}\nworker: {instances: 1}\n' });
+    const r = load({
+      ...MINIMAL,
+      'web/deploy.yaml': 'pipeline:\n  - step: local.main\n  - step: local.worker\n',
+      'web/kubernetes-local.yaml': 'main: {instances: 1}\nworker: {instances: 1}\n',
+    });
     const by = Object.fromEntries(r.services[0]!.instances.map((i) => [i.instance, i]));
-    assert.deepEqual([by.main!.healthcheck.mode, by.main!.bounce.drainMethod, by.main!.bounce.drainDelaySeconds, by.main!.registrations[0]!.proxyPort], ['http', 'hacheck', 60, 20001]);
+    assert.deepEqual(
+      [by.main!.healthcheck.mode, by.main!.bounce.drainMethod, by.main!.bounce.drainDelaySeconds, by.main!.registrations[0]!.proxyPort],
+      ['http', 'hacheck', 60, 20001],
+    );
     assert.deepEqual([by.worker!.healthcheck.mode, by.worker!.bounce.drainMethod, by.worker!.registrations.length], ['none', 'noop', 0]);
   });
 });
 
 suite('robustness', () => {
   it('never throws on random or mutated soa-configs (fuzzed)', () => {
-    const yamlChars = fc.string({ unit: fc.constantFrom('a', 'm', 'i', 'n', ':', ' ', '\n', '-', '&', '*', '<<', '[', ']', '{', '}', '"', '#', '_', '1', '0', '.', 'cpus', 'instances', 'proxy_port', 'step', 'null', 'true'), maxLength: 120 });
+    const yamlChars = fc.string({
+      unit: fc.constantFrom(
+        'a',
+        'm',
+        'i',
+        'n',
+        ':',
+        ' ',
+        '\n',
+        '-',
+        '&',
+        '*',
+        '<<',
+        '[',
+        ']',
+        '{',
+        '}',
+        '"',
+        '#',
+        '_',
+        '1',
+        '0',
+        '.',
+        'cpus',
+        'instances',
+        'proxy_port',
+        'step',
+        'null',
+        'true',
+      ),
+      maxLength: 120,
+    });
     const mutate = (text: string, at: number, insert: string) => text.slice(0, at % (text.length + 1)) + insert + text.slice(at % (text.length + 1));
     const files = Object.keys(MINIMAL);
     fc.assert(

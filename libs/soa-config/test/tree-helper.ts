@@ -18,7 +18,10 @@ export function system(clusters: string[] = ['local'], defaults: Record<string, 
   return { ...loadSystemConfig({ env, cwd: tmpdir() }).config, defaults };
 }
 
-export function load(files: Record<string, string>, options: { clusters?: string[]; service?: string; defaults?: Record<string, unknown> } = {}): SoaConfigsResult {
+export function load(
+  files: Record<string, string>,
+  options: { clusters?: string[]; service?: string; defaults?: Record<string, unknown> } = {},
+): SoaConfigsResult {
   return loadSoaConfigs({ soaDir: writeTree(files), service: options.service, system: system(options.clusters, options.defaults) });
 }
 

@@ -12,7 +12,8 @@ export interface GitRepo {
 /** A fresh git repository in a temporary directory, with a fixed identity. */
 export function createGitRepo(prefix = 'orzo-repo-'): GitRepo {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  const git = (...args: string[]) => execFileSync('git', ['-C', dir, '-c', 'user.name=Orzo Test', '-c', 'user.email=test@orzo.invalid', ...args], { encoding: 'utf8' }).trim();
+  const git = (...args: string[]) =>
+    execFileSync('git', ['-C', dir, '-c', 'user.name=Orzo Test', '-c', 'user.email=test@orzo.invalid', ...args], { encoding: 'utf8' }).trim();
   git('init', '--quiet', '--initial-branch=main');
   return {
     dir,

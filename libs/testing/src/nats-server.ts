@@ -55,4 +55,3 @@ export async function startNatsServer(binary = process.env.ORZO_NATS_SERVER_BIN 
     },
   };
 }
-

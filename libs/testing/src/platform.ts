@@ -50,7 +50,10 @@ export async function startPlatform(env: NodeJS.ProcessEnv = {}): Promise<Platfo
   const collect = (d: Buffer) => (output = (output + d.toString()).slice(-200_000));
   child.stdout!.on('data', collect);
   child.stderr!.on('data', collect);
-  await waitFor(() => ORZO_SERVICES.every(({ name }) => new RegExp(`"msg":"${name} started"`).test(output)), { timeoutMs: 90_000, what: `all six services to start\n${output.slice(-3000)}` });
+  await waitFor(() => ORZO_SERVICES.every(({ name }) => new RegExp(`"msg":"${name} started"`).test(output)), {
+    timeoutMs: 90_000,
+    what: `all six services to start\n${output.slice(-3000)}`,
+  });
   return {
     env: all,
     nats,

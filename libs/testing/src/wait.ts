@@ -17,7 +17,9 @@ export async function waitFor<T>(probe: () => Promise<T> | T, options: WaitOptio
       last = err;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${options.timeoutMs ?? 10_000}ms waiting for ${options.what ?? 'condition'}${last ? `; last error: ${(last as Error).message}` : ''}`);
+      throw new Error(
+        `timed out after ${options.timeoutMs ?? 10_000}ms waiting for ${options.what ?? 'condition'}${last ? `; last error: ${(last as Error).message}` : ''}`,
+      );
     }
     await sleep(options.intervalMs ?? 50);
   }

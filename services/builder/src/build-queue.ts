@@ -63,7 +63,8 @@ export class BuildQueue implements OnApplicationBootstrap, OnApplicationShutdown
 
   async onApplicationBootstrap(): Promise<void> {
     for (const b of await this.store.inState('running')) {
-      if (await this.store.transition(b.id, 'running', 'queued')) this.logger.warn({ buildId: b.id, service: b.service }, 'build interrupted by a builder restart: queued again');
+      if (await this.store.transition(b.id, 'running', 'queued'))
+        this.logger.warn({ buildId: b.id, service: b.service }, 'build interrupted by a builder restart: queued again');
     }
     this.timer = setInterval(() => this.kick(), 1_000);
     this.timer.unref();
@@ -161,7 +162,13 @@ export class BuildQueue implements OnApplicationBootstrap, OnApplicationShutdown
     try {
       // Announcing the start is informative only: NATS being away must not fail the build
       // (its outcome is recorded and announced when NATS is back).
-      await this.bus.publish(Subjects.BuildStarted, { buildId: b.id, service: b.service, commitSha: b.commit_sha, image: b.image }, { source: 'builder', correlationId: b.correlation_id }).catch((err: unknown) => this.logger.warn({ err, buildId: b.id }, 'build.started could not be published; building anyway'));
+      await this.bus
+        .publish(
+          Subjects.BuildStarted,
+          { buildId: b.id, service: b.service, commitSha: b.commit_sha, image: b.image },
+          { source: 'builder', correlationId: b.correlation_id },
+        )
+        .catch((err: unknown) => this.logger.warn({ err, buildId: b.id }, 'build.started could not be published; building anyway'));
       log.line(`build ${b.id}: ${b.service} at ${b.commit_sha} from ${b.git_url || '(no git URL)'} -> ${b.image}`);
       if (!b.git_url) throw new StepError('fetch', `no git URL: the request has none and ${b.service}'s service.yaml has no git_url`);
       const repo = await this.workspace.fetch(b.git_url, b.commit_sha, signal, (l) => log.line(l));
@@ -198,7 +205,8 @@ export class BuildQueue implements OnApplicationBootstrap, OnApplicationShutdown
       }
       return { state: 'succeeded', imageId, digest };
     } catch (err) {
-      if (signal.aborted) return { state: 'cancelled', step: err instanceof StepError ? err.step : step, error: entry.reason ?? 'cancelled', logTail: log.tail };
+      if (signal.aborted)
+        return { state: 'cancelled', step: err instanceof StepError ? err.step : step, error: entry.reason ?? 'cancelled', logTail: log.tail };
       if (err instanceof StepError) return { state: 'failed', step: err.step, error: err.message, logTail: log.tail };
       return { state: 'failed', step, error: (err as Error).message ?? String(err), logTail: log.tail };
     }
@@ -218,7 +226,9 @@ export class BuildQueue implements OnApplicationBootstrap, OnApplicationShutdown
     }
     for (const s of buildSteps(found.service.pipeline)) {
       if (s.step === 'push-to-registry') {
-        log.line(`step ${s.step}: ${registryOfImage(b.image) ? `pushing to ${registryOfImage(b.image)}` : 'skipped: no registry configured (images stay on this engine)'}`);
+        log.line(
+          `step ${s.step}: ${registryOfImage(b.image) ? `pushing to ${registryOfImage(b.image)}` : 'skipped: no registry configured (images stay on this engine)'}`,
+        );
         continue;
       }
       if (!s.command) {
@@ -234,7 +244,8 @@ export class BuildQueue implements OnApplicationBootstrap, OnApplicationShutdown
           env: { ...process.env, DOCKER_TAG: b.image, ORZO_IMAGE: b.image, GIT_SHA: b.commit_sha, ORZO_SERVICE: b.service },
           onLine: (l) => log.line(l),
         });
-        if (res.code !== 0) throw new StepError(s.step, `step ${s.step} (${s.command}) exited with ${res.code}: ${(res.stderr || res.stdout).trim().split('\n').pop() ?? ''}`);
+        if (res.code !== 0)
+          throw new StepError(s.step, `step ${s.step} (${s.command}) exited with ${res.code}: ${(res.stderr || res.stdout).trim().split('\n').pop() ?? ''}`);
       } finally {
         co.dispose();
       }
@@ -247,10 +258,13 @@ export class BuildQueue implements OnApplicationBootstrap, OnApplicationShutdown
     const summary = outcome.state === 'succeeded' ? `built ${b.image}` : `${outcome.state} at ${outcome.step}: ${outcome.error}`;
     await log.end(outcome.state, summary);
     for (const f of await this.store.followers(b.id)) {
-      await this.store.finish(f.id, { ...outcome});
+      await this.store.finish(f.id, { ...outcome });
       await this.logFor(f).end(outcome.state, `${summary} (by build ${b.id} of the same commit)`);
     }
-    this.logger.info({ buildId: b.id, service: b.service, commitSha: b.commit_sha, state: outcome.state, step: outcome.step, error: outcome.error }, `build ${outcome.state}`);
+    this.logger.info(
+      { buildId: b.id, service: b.service, commitSha: b.commit_sha, state: outcome.state, step: outcome.step, error: outcome.error },
+      `build ${outcome.state}`,
+    );
     await this.announcePending();
   }
 
@@ -259,10 +273,27 @@ export class BuildQueue implements OnApplicationBootstrap, OnApplicationShutdown
     for (const row of await this.store.unpublished()) {
       const envelope = { source: 'builder', correlationId: row.correlation_id, id: row.result_event_id! };
       if (row.state === 'succeeded') {
-        await this.bus.publish(Subjects.BuildImageBuilt, { buildId: row.id, service: row.service, commitSha: row.commit_sha, image: row.image, imageId: row.image_id ?? '', digest: row.digest ?? '', external: false, skipPipeline: row.skip_pipeline === 1 }, envelope);
+        await this.bus.publish(
+          Subjects.BuildImageBuilt,
+          {
+            buildId: row.id,
+            service: row.service,
+            commitSha: row.commit_sha,
+            image: row.image,
+            imageId: row.image_id ?? '',
+            digest: row.digest ?? '',
+            external: false,
+            skipPipeline: row.skip_pipeline === 1,
+          },
+          envelope,
+        );
       } else {
         const tail = JSON.parse(row.log_tail || '[]') as string[];
-        await this.bus.publish(Subjects.BuildFailed, { buildId: row.id, service: row.service, commitSha: row.commit_sha, step: row.step ?? '', error: row.error ?? row.state, logTail: tail }, envelope);
+        await this.bus.publish(
+          Subjects.BuildFailed,
+          { buildId: row.id, service: row.service, commitSha: row.commit_sha, step: row.step ?? '', error: row.error ?? row.state, logTail: tail },
+          envelope,
+        );
       }
       await this.store.markPublished(row.id);
     }

@@ -53,13 +53,33 @@ export class BuildStore {
   }
 
   /** Records a request; a request seen before (same id) is left as it is. */
-  async insert(tx: SqlEntityManager, b: Omit<BuildRow, 'state' | 'follows' | 'step' | 'error' | 'log_tail' | 'image_id' | 'digest' | 'result_event_id' | 'result_published' | 'started_at' | 'finished_at'>): Promise<void> {
+  async insert(
+    tx: SqlEntityManager,
+    b: Omit<
+      BuildRow,
+      'state' | 'follows' | 'step' | 'error' | 'log_tail' | 'image_id' | 'digest' | 'result_event_id' | 'result_published' | 'started_at' | 'finished_at'
+    >,
+  ): Promise<void> {
     const existing = await tx.execute<unknown[]>('select id from builder_build where id = ?', [b.id]);
     if (existing.length) return;
     await tx.execute(
       `insert into builder_build (id, service, commit_sha, git_url, dockerfile, context, build_args, force, skip_pipeline, requested_by, correlation_id, image, state, result_published, created_at)
        values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?)`,
-      [b.id, b.service, b.commit_sha, b.git_url, b.dockerfile, b.context, b.build_args, b.force, b.skip_pipeline, b.requested_by, b.correlation_id, b.image, b.created_at],
+      [
+        b.id,
+        b.service,
+        b.commit_sha,
+        b.git_url,
+        b.dockerfile,
+        b.context,
+        b.build_args,
+        b.force,
+        b.skip_pipeline,
+        b.requested_by,
+        b.correlation_id,
+        b.image,
+        b.created_at,
+      ],
     );
   }
 
@@ -95,7 +115,17 @@ export class BuildStore {
   async finish(id: string, o: BuildOutcome): Promise<void> {
     await this.em.execute(
       `update builder_build set state = ?, step = ?, error = ?, log_tail = ?, image_id = ?, digest = ?, result_event_id = ?, result_published = 0, finished_at = ? where id = ?`,
-      [o.state, o.step ?? null, o.error ?? null, JSON.stringify(o.logTail ?? []), o.imageId ?? null, o.digest ?? null, randomUUID(), new Date().toISOString(), id],
+      [
+        o.state,
+        o.step ?? null,
+        o.error ?? null,
+        JSON.stringify(o.logTail ?? []),
+        o.imageId ?? null,
+        o.digest ?? null,
+        randomUUID(),
+        new Date().toISOString(),
+        id,
+      ],
     );
   }
 
@@ -105,7 +135,9 @@ export class BuildStore {
 
   /** Finished builds whose outcome event was not stored by JetStream yet (a crash in between). */
   async unpublished(): Promise<BuildRow[]> {
-    return this.em.execute<BuildRow[]>(`select * from builder_build where result_published = 0 and state in ('succeeded', 'failed', 'cancelled') order by finished_at, id`);
+    return this.em.execute<BuildRow[]>(
+      `select * from builder_build where result_published = 0 and state in ('succeeded', 'failed', 'cancelled') order by finished_at, id`,
+    );
   }
 
   async followers(id: string): Promise<BuildRow[]> {

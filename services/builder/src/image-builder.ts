@@ -21,7 +21,14 @@ export async function buildFromTar(
   let imageId = '';
   let partial = '';
   const stream = await docker
-    .buildImage(tar, { dockerfile: options.dockerfile, buildargs: options.buildargs, labels: options.labels, rm: true, forcerm: true, abortSignal: options.signal } as Docker.ImageBuildOptions)
+    .buildImage(tar, {
+      dockerfile: options.dockerfile,
+      buildargs: options.buildargs,
+      labels: options.labels,
+      rm: true,
+      forcerm: true,
+      abortSignal: options.signal,
+    } as Docker.ImageBuildOptions)
     .catch((err: Error) => {
       throw new StepError('build', `docker build was refused: ${err.message}`);
     });
@@ -76,7 +83,10 @@ export async function tagImmutably(docker: Docker, imageId: string, image: strin
   const current = await imageIdOf(docker, image);
   if (current === imageId) return 'unchanged';
   if (current && !force) {
-    throw new StepError('tag', `${image} already exists as ${current.slice(7, 19)} and this build made ${imageId.slice(7, 19)}; refusing to move the tag (request the build with force to replace it)`);
+    throw new StepError(
+      'tag',
+      `${image} already exists as ${current.slice(7, 19)} and this build made ${imageId.slice(7, 19)}; refusing to move the tag (request the build with force to replace it)`,
+    );
   }
   const { repo, tag } = splitTag(image);
   await docker.getImage(imageId).tag({ repo, tag });
@@ -84,11 +94,19 @@ export async function tagImmutably(docker: Docker, imageId: string, image: strin
 }
 
 /** Pushes the image to its registry; resolves to the digest the registry reports. */
-export async function push(docker: Docker, image: string, auth: { username?: string; password?: string; serveraddress: string } | undefined, signal: AbortSignal, onLine: (l: string) => void): Promise<string> {
+export async function push(
+  docker: Docker,
+  image: string,
+  auth: { username?: string; password?: string; serveraddress: string } | undefined,
+  signal: AbortSignal,
+  onLine: (l: string) => void,
+): Promise<string> {
   const { repo, tag } = splitTag(image);
   let digest = '';
   try {
-    const stream = (await docker.getImage(repo).push({ tag, ...(auth?.username ? { authconfig: auth } : {}), abortSignal: signal } as never)) as unknown as NodeJS.ReadableStream;
+    const stream = (await docker
+      .getImage(repo)
+      .push({ tag, ...(auth?.username ? { authconfig: auth } : {}), abortSignal: signal } as never)) as unknown as NodeJS.ReadableStream;
     let lastStatus = '';
     await followDockerStream(docker.modem, stream, (m) => {
       if (typeof m.aux === 'object' && m.aux?.Digest) digest = m.aux.Digest;

@@ -20,9 +20,19 @@ export interface RunResult {
 }
 
 /** Runs a command; resolves with its exit code and output, killed when the signal aborts. */
-export function run(cmd: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; signal?: AbortSignal; onLine?: (line: string) => void } = {}): Promise<RunResult> {
+export function run(
+  cmd: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; signal?: AbortSignal; onLine?: (line: string) => void } = {},
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], signal: options.signal, killSignal: 'SIGKILL' });
+    const child = spawn(cmd, args, {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      signal: options.signal,
+      killSignal: 'SIGKILL',
+    });
     let stdout = '';
     let stderr = '';
     const lines = (chunk: string, partial: { rest: string }) => {
@@ -43,7 +53,8 @@ export function run(cmd: string, args: string[], options: { cwd?: string; env?: 
   });
 }
 
-const git = (args: string[], options: Parameters<typeof run>[2] = {}) => run('git', args, { ...options, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' } });
+const git = (args: string[], options: Parameters<typeof run>[2] = {}) =>
+  run('git', args, { ...options, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' } });
 
 /**
  * A cache of bare repositories, one per git URL, under the builder's workspace. A commit is
@@ -68,7 +79,9 @@ export class Workspace {
     }
     if (await this.hasCommit(dir, sha)) return dir;
     onLine?.(`fetching ${gitUrl}`);
-    const all = await git(['-C', dir, 'fetch', '--quiet', '--no-tags', '--force', gitUrl, '+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*'], { signal });
+    const all = await git(['-C', dir, 'fetch', '--quiet', '--no-tags', '--force', gitUrl, '+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*'], {
+      signal,
+    });
     if (all.code !== 0) throw new StepError('fetch', `git fetch ${gitUrl} failed: ${all.stderr.trim().split('\n').slice(-3).join(' ')}`);
     if (await this.hasCommit(dir, sha)) return dir;
     // A commit no branch points at: some servers let it be fetched by its sha.

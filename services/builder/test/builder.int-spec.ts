@@ -11,7 +11,18 @@ import { BusService } from '@orzo/bus';
 import { BuildFailed, BuildImageBuilt, BuildLogLine, BuildLogs, RpcSubjects, Subjects, decodeEvent } from '@orzo/contracts';
 import { DatabaseHolder } from '@orzo/persistence';
 import { createServiceApp, prepareService } from '@orzo/platform';
-import { GitRepo, NatsServerHandle, RegistryHandle, createGitRepo, ensureBusyboxBase, httpGet, readStream, startNatsServer, startRegistry, waitFor } from '@orzo/testing';
+import {
+  GitRepo,
+  NatsServerHandle,
+  RegistryHandle,
+  createGitRepo,
+  ensureBusyboxBase,
+  httpGet,
+  readStream,
+  startNatsServer,
+  startRegistry,
+  waitFor,
+} from '@orzo/testing';
 import { builder } from '../src/definition';
 
 const soaDir = join(__dirname, '..', '..', '..', '..', 'examples', 'soa-configs');
@@ -29,7 +40,15 @@ describe('builder on real Docker Engine, NATS, a git repository and a registry',
   /** (Re)starts the builder on the same data dir, NATS and registry. */
   const boot = async (env: Record<string, string> = {}) => {
     await app?.close();
-    const ctx = prepareService(builder, { ORZO_NATS_URL: nats.url, ORZO_DATA_DIR: dataDir, ORZO_LOG_LEVEL: 'silent', ORZO_HTTP_PORT: '0', ORZO_SOA_DIR: soaDir, ORZO_BUILD_CONCURRENCY: '2', ...env });
+    const ctx = prepareService(builder, {
+      ORZO_NATS_URL: nats.url,
+      ORZO_DATA_DIR: dataDir,
+      ORZO_LOG_LEVEL: 'silent',
+      ORZO_HTTP_PORT: '0',
+      ORZO_SOA_DIR: soaDir,
+      ORZO_BUILD_CONCURRENCY: '2',
+      ...env,
+    });
     assert.ok(ctx);
     await builder.commands!.migrate!(ctx);
     app = await createServiceApp(ctx, builder.module(ctx));
@@ -49,7 +68,11 @@ describe('builder on real Docker Engine, NATS, a git repository and a registry',
   after(async () => {
     delete process.env.ORZO_REGISTRY;
     await app?.close();
-    for (const i of images) await docker.getImage(i).remove({ force: true }).catch(() => undefined);
+    for (const i of images)
+      await docker
+        .getImage(i)
+        .remove({ force: true })
+        .catch(() => undefined);
     await registry?.stop();
     await nats?.dispose();
   });
@@ -57,7 +80,22 @@ describe('builder on real Docker Engine, NATS, a git repository and a registry',
   const bus = () => app.get(BusService);
   const request = async (sha: string, extra: { force?: boolean; gitUrl?: string } = {}) => {
     const buildId = randomUUID();
-    await bus().publish(Subjects.BuildRequested, { buildId, service: 'hello', gitUrl: extra.gitUrl ?? repo.dir, commitSha: sha, dockerfile: '', context: '', buildArgs: {}, requestedBy: 'test', force: !!extra.force, skipPipeline: false }, { source: 'test' });
+    await bus().publish(
+      Subjects.BuildRequested,
+      {
+        buildId,
+        service: 'hello',
+        gitUrl: extra.gitUrl ?? repo.dir,
+        commitSha: sha,
+        dockerfile: '',
+        context: '',
+        buildArgs: {},
+        requestedBy: 'test',
+        force: !!extra.force,
+        skipPipeline: false,
+      },
+      { source: 'test' },
+    );
     images.push(`${registry.address}/services-hello:orzo-${sha}`);
     return buildId;
   };
@@ -69,7 +107,9 @@ describe('builder on real Docker Engine, NATS, a git repository and a registry',
           if (m.subject !== Subjects.BuildImageBuilt && m.subject !== Subjects.BuildFailed) continue;
           const d = decodeEvent(m.subject, m.data);
           if (d.ok && (d.event.payload as { buildId: string }).buildId === buildId) {
-            return m.subject === Subjects.BuildImageBuilt ? { ok: true as const, e: d.event.payload as BuildImageBuilt } : { ok: false as const, e: d.event.payload as BuildFailed };
+            return m.subject === Subjects.BuildImageBuilt
+              ? { ok: true as const, e: d.event.payload as BuildImageBuilt }
+              : { ok: false as const, e: d.event.payload as BuildFailed };
           }
         }
         return undefined;
@@ -80,7 +120,16 @@ describe('builder on real Docker Engine, NATS, a git repository and a registry',
     const lines = (await readStream(bus().connection, BuildLogs.stream, BuildLogs.subject('hello', buildId))).map((m) => m.json<BuildLogLine>());
     return lines;
   };
-  const row = async (id: string) => (await app.get(DatabaseHolder).database.em().execute<Array<{ state: string; follows: string | null; image_id: string | null; step: string | null }>>('select state, follows, image_id, step from builder_build where id = ?', [id]))[0];
+  const row = async (id: string) =>
+    (
+      await app
+        .get(DatabaseHolder)
+        .database.em()
+        .execute<Array<{ state: string; follows: string | null; image_id: string | null; step: string | null }>>(
+          'select state, follows, image_id, step from builder_build where id = ?',
+          [id],
+        )
+    )[0];
 
   it('builds a commit, tags it <registry>/services-<service>:orzo-<sha>, pushes it, and logs every step', async () => {
     const sha = repo.commit({ Dockerfile: dockerfile('echo first > /built') }, 'first');
@@ -95,7 +144,10 @@ describe('builder on real Docker Engine, NATS, a git repository and a registry',
     const tags = JSON.parse((await httpGet(`http://${registry.address}/v2/services-hello/tags/list`)).body) as { tags: string[] };
     assert.ok(tags.tags.includes(`orzo-${sha}`), `registry tags: ${tags.tags.join(', ')}`);
     const log = await logOf(id);
-    assert.ok(log.some((l) => /^Step 3\/\d+ : RUN echo first/.test(l.line)), 'the log carries the Dockerfile steps');
+    assert.ok(
+      log.some((l) => /^Step 3\/\d+ : RUN echo first/.test(l.line)),
+      'the log carries the Dockerfile steps',
+    );
     assert.ok(log.some((l) => l.line.startsWith('pushed ')));
     assert.equal(log.at(-1)?.end, 'succeeded');
     assert.equal((await row(id))?.state, 'succeeded');
@@ -144,7 +196,11 @@ describe('builder on real Docker Engine, NATS, a git repository and a registry',
     assert.equal((ra.e as BuildImageBuilt).imageId, (rb.e as BuildImageBuilt).imageId);
     const rows = [await row(a), await row(b)];
     assert.equal(rows.filter((r) => r?.follows).length, 1, `one request followed the other: ${JSON.stringify(rows)} ${JSON.stringify(await logOf(b))}`);
-    assert.equal((await logOf(a)).filter((l) => l.line.startsWith('Step 1/')).length + (await logOf(b)).filter((l) => l.line.startsWith('Step 1/')).length, 1, 'docker built once');
+    assert.equal(
+      (await logOf(a)).filter((l) => l.line.startsWith('Step 1/')).length + (await logOf(b)).filter((l) => l.line.startsWith('Step 1/')).length,
+      1,
+      'docker built once',
+    );
     const c = await request(sha);
     const rc = await outcome(c);
     assert.ok(rc.ok);
@@ -154,9 +210,14 @@ describe('builder on real Docker Engine, NATS, a git repository and a registry',
   it('cancels a running build on request', async () => {
     const sha = repo.commit({ Dockerfile: dockerfile('sleep 120 && echo never > /built') }, 'endless');
     const id = await request(sha);
-    await waitFor(async () => (await row(id))?.state === 'running' && (await logOf(id)).some((l) => l.line.startsWith('Step 3/')), { timeoutMs: 60_000, what: 'the build to reach its RUN step' });
+    await waitFor(async () => (await row(id))?.state === 'running' && (await logOf(id)).some((l) => l.line.startsWith('Step 3/')), {
+      timeoutMs: 60_000,
+      what: 'the build to reach its RUN step',
+    });
     const t = Date.now();
-    const reply = (await bus().connection.request(RpcSubjects.cancelBuild, JSON.stringify({ buildId: id, by: 'the test' }), { timeout: 5_000 })).json<{ cancelled: boolean }>();
+    const reply = (await bus().connection.request(RpcSubjects.cancelBuild, JSON.stringify({ buildId: id, by: 'the test' }), { timeout: 5_000 })).json<{
+      cancelled: boolean;
+    }>();
     assert.equal(reply.cancelled, true);
     const res = await outcome(id);
     assert.equal(res.ok, false);
@@ -175,4 +236,3 @@ describe('builder on real Docker Engine, NATS, a git repository and a registry',
     assert.ok(Date.now() - t < 30_000, 'stopped at the timeout, not at the end of the RUN step');
   });
 });
-

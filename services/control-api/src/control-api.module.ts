@@ -10,5 +10,7 @@ import { ReplicaViewHandlers } from './status/replica-view.handlers';
 import { StatusService } from './status/status.service';
 
 /** control-api: owns desired state and history behind the gRPC API. */
-@Module({ providers: [SoaConfigSource, OutboxRelay, MarkService, StatusService, ReplicaViewHandlers, BuildService, BuildViewHandlers, PipelineHandlers, GrpcServer] })
+@Module({
+  providers: [SoaConfigSource, OutboxRelay, MarkService, StatusService, ReplicaViewHandlers, BuildService, BuildViewHandlers, PipelineHandlers, GrpcServer],
+})
 export class ControlApiModule {}

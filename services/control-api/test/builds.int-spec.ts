@@ -19,7 +19,9 @@ const SHA = 'c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00';
 
 type Method = 'requestBuild' | 'cancelBuild' | 'listBuilds' | 'getLatestDeployment' | 'getHistory';
 function call<Req, Res>(client: api.ControlApiClient, method: Method, req: Req): Promise<Res> {
-  return new Promise((res, rej) => (client[method] as unknown as (r: Req, cb: (e: ServiceError | null, r: Res) => void) => void).call(client, req, (err, r) => (err ? rej(err) : res(r))));
+  return new Promise((res, rej) =>
+    (client[method] as unknown as (r: Req, cb: (e: ServiceError | null, r: Res) => void) => void).call(client, req, (err, r) => (err ? rej(err) : res(r))),
+  );
 }
 
 describe('control-api builds, build logs and the deploy.yaml pipeline, on real NATS and SQLite', () => {
@@ -29,7 +31,14 @@ describe('control-api builds, build logs and the deploy.yaml pipeline, on real N
 
   before(async () => {
     nats = await startNatsServer();
-    const ctx = prepareService(controlApi, { ORZO_NATS_URL: nats.url, ORZO_DATA_DIR: mkdtempSync(join(tmpdir(), 'orzo-control-builds-')), ORZO_LOG_LEVEL: 'silent', ORZO_HTTP_PORT: '0', ORZO_GRPC_PORT: '0', ORZO_SOA_DIR: soaDir });
+    const ctx = prepareService(controlApi, {
+      ORZO_NATS_URL: nats.url,
+      ORZO_DATA_DIR: mkdtempSync(join(tmpdir(), 'orzo-control-builds-')),
+      ORZO_LOG_LEVEL: 'silent',
+      ORZO_HTTP_PORT: '0',
+      ORZO_GRPC_PORT: '0',
+      ORZO_SOA_DIR: soaDir,
+    });
     assert.ok(ctx);
     await controlApi.commands!.migrate!(ctx);
     app = await createServiceApp(ctx, controlApi.module(ctx));
@@ -53,14 +62,28 @@ describe('control-api builds, build logs and the deploy.yaml pipeline, on real N
     });
 
   it('RequestBuild publishes build.requested with the service.yaml repository, and refuses bad requests publishing nothing', async () => {
-    const res = await call<api.RequestBuildRequest, api.RequestBuildResponse>(client, 'requestBuild', { service: 'hello', commitSha: SHA, gitUrl: '', dockerfile: '', context: '', buildArgs: {}, requestedBy: 'alice', force: false, skipPipeline: false });
+    const res = await call<api.RequestBuildRequest, api.RequestBuildResponse>(client, 'requestBuild', {
+      service: 'hello',
+      commitSha: SHA,
+      gitUrl: '',
+      dockerfile: '',
+      context: '',
+      buildArgs: {},
+      requestedBy: 'alice',
+      force: false,
+      skipPipeline: false,
+    });
     assert.equal(res.image, `services-hello:orzo-${SHA}`);
     const requested = await waitFor(async () => (await events<BuildRequested>('ORZO_BUILD', Subjects.BuildRequested)).find((e) => e.buildId === res.buildId));
     assert.equal(requested.gitUrl, resolve(soaDir, 'hello', '../../services/hello'));
     assert.equal(requested.requestedBy, 'alice');
     const count = (await events('ORZO_BUILD', Subjects.BuildRequested)).length;
     const base = { service: 'hello', commitSha: SHA, gitUrl: '', dockerfile: '', context: '', buildArgs: {}, requestedBy: '', force: false };
-    await rejects(call(client, 'requestBuild', { ...base, service: '', commitSha: '' }), status.INVALID_ARGUMENT, /service is required; commit_sha is required/);
+    await rejects(
+      call(client, 'requestBuild', { ...base, service: '', commitSha: '' }),
+      status.INVALID_ARGUMENT,
+      /service is required; commit_sha is required/,
+    );
     await rejects(call(client, 'requestBuild', { ...base, commitSha: 'HEAD' }), status.INVALID_ARGUMENT, /"HEAD" is not a hex git sha/);
     await rejects(call(client, 'requestBuild', { ...base, service: 'helo' }), status.NOT_FOUND, /unknown service helo.*did you mean hello\?/);
     assert.equal((await events('ORZO_BUILD', Subjects.BuildRequested)).length, count);
@@ -68,12 +91,35 @@ describe('control-api builds, build logs and the deploy.yaml pipeline, on real N
 
   it('ListBuilds and GetBuildLog follow the builder: states from its events, lines from the log stream', async () => {
     const buildId = randomUUID();
-    await bus().publish(Subjects.BuildRequested, { buildId, service: 'hello', gitUrl: '/repo', commitSha: SHA, dockerfile: '', context: '', buildArgs: {}, requestedBy: 'bob', force: false, skipPipeline: false });
-    await bus().publish(Subjects.BuildFailed, { buildId, service: 'hello', commitSha: SHA, step: 'Step 2/3 : RUN make', error: 'returned a non-zero code: 2', logTail: [] });
+    await bus().publish(Subjects.BuildRequested, {
+      buildId,
+      service: 'hello',
+      gitUrl: '/repo',
+      commitSha: SHA,
+      dockerfile: '',
+      context: '',
+      buildArgs: {},
+      requestedBy: 'bob',
+      force: false,
+      skipPipeline: false,
+    });
+    await bus().publish(Subjects.BuildFailed, {
+      buildId,
+      service: 'hello',
+      commitSha: SHA,
+      step: 'Step 2/3 : RUN make',
+      error: 'returned a non-zero code: 2',
+      logTail: [],
+    });
     const js = jetstream(bus().connection);
-    for (const [i, line] of ['Step 1/3 : FROM base', 'Step 2/3 : RUN make', 'make: *** error'].entries()) await js.publish(BuildLogs.subject('hello', buildId), JSON.stringify({ at: `2026-11-25T00:00:0${i}.000Z`, line }));
+    for (const [i, line] of ['Step 1/3 : FROM base', 'Step 2/3 : RUN make', 'make: *** error'].entries())
+      await js.publish(BuildLogs.subject('hello', buildId), JSON.stringify({ at: `2026-11-25T00:00:0${i}.000Z`, line }));
     await js.publish(BuildLogs.subject('hello', buildId), JSON.stringify({ at: '2026-11-25T00:00:09.000Z', line: 'failed at Step 2/3', end: 'failed' }));
-    const listed = await waitFor(async () => (await call<api.ListBuildsRequest, api.ListBuildsResponse>(client, 'listBuilds', { service: 'hello', limit: 10 })).builds.find((b) => b.buildId === buildId && b.state === 'failed'));
+    const listed = await waitFor(async () =>
+      (await call<api.ListBuildsRequest, api.ListBuildsResponse>(client, 'listBuilds', { service: 'hello', limit: 10 })).builds.find(
+        (b) => b.buildId === buildId && b.state === 'failed',
+      ),
+    );
     assert.deepEqual([listed.step, listed.error, listed.requestedBy], ['Step 2/3 : RUN make', 'returned a non-zero code: 2', 'bob']);
     const lines: api.BuildLogLine[] = [];
     await new Promise<void>((res, rej) => {
@@ -82,7 +128,11 @@ describe('control-api builds, build logs and the deploy.yaml pipeline, on real N
       s.on('error', rej);
       s.on('end', res);
     });
-    assert.deepEqual(lines.map((l) => l.line), ['Step 1/3 : FROM base', 'Step 2/3 : RUN make', 'make: *** error', 'failed at Step 2/3'], 'the latest build by default, to its end');
+    assert.deepEqual(
+      lines.map((l) => l.line),
+      ['Step 1/3 : FROM base', 'Step 2/3 : RUN make', 'make: *** error', 'failed at Step 2/3'],
+      'the latest build by default, to its end',
+    );
     assert.equal(lines.at(-1)!.end, 'failed');
     await assert.rejects(
       new Promise((res, rej) => {
@@ -108,15 +158,36 @@ describe('control-api builds, build logs and the deploy.yaml pipeline, on real N
     await bus().publish(Subjects.BuildImageBuilt, { ...built, buildId: randomUUID() });
     const deploy = await waitFor(async () => (await events<DeployRequested>('ORZO_DEPLOY', Subjects.DeployRequested)).find((d) => d.reason === 'pipeline'));
     assert.deepEqual([deploy.deployGroup, deploy.specs[0]!.image, deploy.requestedBy], ['local.main', image, 'pipeline']);
-    const latest = await call<api.GetLatestDeploymentRequest, api.GetLatestDeploymentResponse>(client, 'getLatestDeployment', { service: 'hello', deployGroup: 'local.main' });
+    const latest = await call<api.GetLatestDeploymentRequest, api.GetLatestDeploymentResponse>(client, 'getLatestDeployment', {
+      service: 'hello',
+      deployGroup: 'local.main',
+    });
     assert.deepEqual([latest.gitSha, latest.image, latest.reason], [SHA, image, 'pipeline']);
-    await bus().publish(Subjects.DeployCompleted, { deployId: deploy.deployId, service: 'hello', instance: 'main', cluster: 'local', image, gitSha: SHA, configHash: 'x' });
+    await bus().publish(Subjects.DeployCompleted, {
+      deployId: deploy.deployId,
+      service: 'hello',
+      instance: 'main',
+      cluster: 'local',
+      image,
+      gitSha: SHA,
+      configHash: 'x',
+    });
     const history = await waitFor(async () => {
       const h = await call<api.GetHistoryRequest, api.GetHistoryResponse>(client, 'getHistory', { service: 'hello', limit: 50 });
       return h.entries.some((e) => e.kind === 'done') ? h : undefined;
     });
-    assert.deepEqual(history.entries.filter((e) => e.gitSha === SHA).map((e) => e.kind).reverse(), ['build', 'promote', 'done']);
-    assert.equal((await events<DeployRequested>('ORZO_DEPLOY', Subjects.DeployRequested)).filter((d) => d.reason === 'pipeline').length, 1, 'the second image-built of the same commit started nothing');
+    assert.deepEqual(
+      history.entries
+        .filter((e) => e.gitSha === SHA)
+        .map((e) => e.kind)
+        .reverse(),
+      ['build', 'promote', 'done'],
+    );
+    assert.equal(
+      (await events<DeployRequested>('ORZO_DEPLOY', Subjects.DeployRequested)).filter((d) => d.reason === 'pipeline').length,
+      1,
+      'the second image-built of the same commit started nothing',
+    );
     await rejects(call(client, 'getLatestDeployment', { service: 'hello', deployGroup: 'prod.main' }), status.NOT_FOUND, /unknown deploy group prod.main/);
     await rejects(call(client, 'getHistory', { service: '', limit: 0 }), status.INVALID_ARGUMENT, /service is required/);
   });

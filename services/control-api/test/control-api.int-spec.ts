@@ -18,7 +18,11 @@ const soaDir = join(__dirname, '..', '..', '..', '..', 'examples', 'soa-configs'
 const SHA = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
 
 function call<Req, Res>(client: api.ControlApiClient, method: 'markForDeployment' | 'getStatus' | 'listServices', req: Req): Promise<Res> {
-  return new Promise((resolve, reject) => (client[method] as unknown as (r: Req, cb: (e: ServiceError | null, r: Res) => void) => void).call(client, req, (err, res) => (err ? reject(err) : resolve(res))));
+  return new Promise((resolve, reject) =>
+    (client[method] as unknown as (r: Req, cb: (e: ServiceError | null, r: Res) => void) => void).call(client, req, (err, res) =>
+      err ? reject(err) : resolve(res),
+    ),
+  );
 }
 
 describe('control-api over gRPC, on real NATS and SQLite', () => {
@@ -28,7 +32,14 @@ describe('control-api over gRPC, on real NATS and SQLite', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'orzo-control-'));
 
   const boot = async () => {
-    const ctx = prepareService(controlApi, { ORZO_NATS_URL: nats.url, ORZO_DATA_DIR: dataDir, ORZO_LOG_LEVEL: 'silent', ORZO_HTTP_PORT: '0', ORZO_GRPC_PORT: '0', ORZO_SOA_DIR: soaDir });
+    const ctx = prepareService(controlApi, {
+      ORZO_NATS_URL: nats.url,
+      ORZO_DATA_DIR: dataDir,
+      ORZO_LOG_LEVEL: 'silent',
+      ORZO_HTTP_PORT: '0',
+      ORZO_GRPC_PORT: '0',
+      ORZO_SOA_DIR: soaDir,
+    });
     assert.ok(ctx);
     await controlApi.commands!.migrate!(ctx);
     app = await createServiceApp(ctx, controlApi.module(ctx));
@@ -47,7 +58,13 @@ describe('control-api over gRPC, on real NATS and SQLite', () => {
     assert.ok(decoded.ok);
     return decoded.event.payload as DeployRequested;
   };
-  const history = async () => app.get(DatabaseHolder).database.em().execute<Array<{ image: string; git_sha: string; requested_by: string }>>('select image, git_sha, requested_by from control_deploy_mark order by created_at');
+  const history = async () =>
+    app
+      .get(DatabaseHolder)
+      .database.em()
+      .execute<Array<{ image: string; git_sha: string; requested_by: string }>>(
+        'select image, git_sha, requested_by from control_deploy_mark order by created_at',
+      );
 
   before(async () => {
     nats = await startNatsServer();
@@ -60,7 +77,13 @@ describe('control-api over gRPC, on real NATS and SQLite', () => {
   });
 
   it('marks a commit: records it and publishes deploy.requested with the complete spec', async () => {
-    const res = await call<api.MarkForDeploymentRequest, api.MarkForDeploymentResponse>(client, 'markForDeployment', { service: 'hello', deployGroup: 'local.main', image: '', commitSha: SHA, requestedBy: 'alice' });
+    const res = await call<api.MarkForDeploymentRequest, api.MarkForDeploymentResponse>(client, 'markForDeployment', {
+      service: 'hello',
+      deployGroup: 'local.main',
+      image: '',
+      commitSha: SHA,
+      requestedBy: 'alice',
+    });
     assert.equal(res.image, `services-hello:orzo-${SHA}`);
     assert.deepEqual(res.instances, ['local.main']);
     const event = await waitFor(async () => {
@@ -69,7 +92,10 @@ describe('control-api over gRPC, on real NATS and SQLite', () => {
     });
     assert.equal(event.specs.length, 1);
     const spec = event.specs[0]!;
-    assert.deepEqual([spec.service, spec.instance, spec.cluster, spec.replicas, spec.image, spec.gitSha, spec.containerPort], ['hello', 'main', 'local', 3, res.image, SHA, 8080]);
+    assert.deepEqual(
+      [spec.service, spec.instance, spec.cluster, spec.replicas, spec.image, spec.gitSha, spec.containerPort],
+      ['hello', 'main', 'local', 3, res.image, SHA, 8080],
+    );
     assert.deepEqual(spec.registrations, ['hello.main']);
     assert.equal(spec.healthcheck!.mode, 'http');
     assert.equal(spec.env.ORZO_GIT_SHA, SHA);
@@ -82,8 +108,16 @@ describe('control-api over gRPC, on real NATS and SQLite', () => {
     const cases: Array<[api.MarkForDeploymentRequest, status, RegExp]> = [
       [{ service: 'nosuch', deployGroup: 'local.main', image: '', commitSha: SHA, requestedBy: '' }, status.NOT_FOUND, /unknown service nosuch/],
       [{ service: 'helo', deployGroup: 'local.main', image: '', commitSha: SHA, requestedBy: '' }, status.NOT_FOUND, /did you mean hello\?/],
-      [{ service: 'hello', deployGroup: 'prod.main', image: '', commitSha: SHA, requestedBy: '' }, status.NOT_FOUND, /unknown deploy group prod.main of hello; its deploy.yaml pipeline has: local.main/],
-      [{ service: '', deployGroup: '', image: '', commitSha: '', requestedBy: '' }, status.INVALID_ARGUMENT, /service is required; deploy_group is required; one of image or commit_sha is required/],
+      [
+        { service: 'hello', deployGroup: 'prod.main', image: '', commitSha: SHA, requestedBy: '' },
+        status.NOT_FOUND,
+        /unknown deploy group prod.main of hello; its deploy.yaml pipeline has: local.main/,
+      ],
+      [
+        { service: '', deployGroup: '', image: '', commitSha: '', requestedBy: '' },
+        status.INVALID_ARGUMENT,
+        /service is required; deploy_group is required; one of image or commit_sha is required/,
+      ],
       [{ service: 'hello', deployGroup: 'local.main', image: 'x:1', commitSha: SHA, requestedBy: '' }, status.INVALID_ARGUMENT, /not both/],
       [{ service: 'hello', deployGroup: 'local.main', image: '', commitSha: 'not-a-sha', requestedBy: '' }, status.INVALID_ARGUMENT, /not a hex git sha/],
     ];
@@ -99,8 +133,23 @@ describe('control-api over gRPC, on real NATS and SQLite', () => {
 
   it('publishes after a restart what was recorded but not yet published, and nothing twice', async () => {
     const envelope = createEnvelope(Subjects.DeployRequested, { source: 'control-api' });
-    const payload: DeployRequested = { deployId: 'crashed-before-publish', service: 'hello', deployGroup: 'local.main', specs: (await lastDeployRequested()).specs, requestedBy: 'bob', reason: 'test' };
-    await app.get(DatabaseHolder).database.em().execute('insert into control_outbox (id, subject, body, created_at) values (?, ?, ?, ?)', [envelope.id, envelope.type, Buffer.from(encodeEvent(envelope, payload)).toString(), new Date().toISOString()]);
+    const payload: DeployRequested = {
+      deployId: 'crashed-before-publish',
+      service: 'hello',
+      deployGroup: 'local.main',
+      specs: (await lastDeployRequested()).specs,
+      requestedBy: 'bob',
+      reason: 'test',
+    };
+    await app
+      .get(DatabaseHolder)
+      .database.em()
+      .execute('insert into control_outbox (id, subject, body, created_at) values (?, ?, ?, ?)', [
+        envelope.id,
+        envelope.type,
+        Buffer.from(encodeEvent(envelope, payload)).toString(),
+        new Date().toISOString(),
+      ]);
     const before = await deployMessages();
     await app.close();
     await boot();
@@ -113,19 +162,39 @@ describe('control-api over gRPC, on real NATS and SQLite', () => {
 
   it('answers GetStatus from the marks and the instance events, and ListServices from soa-configs', async () => {
     const bus = app.get(BusService);
-    const mk = (n: number) => ({ service: 'hello', instance: 'main', cluster: 'local', replicaId: `c${n}`, host: '127.0.0.1', port: 31000 + n, gitSha: SHA, configHash: 'configabc' });
+    const mk = (n: number) => ({
+      service: 'hello',
+      instance: 'main',
+      cluster: 'local',
+      replicaId: `c${n}`,
+      host: '127.0.0.1',
+      port: 31000 + n,
+      gitSha: SHA,
+      configHash: 'configabc',
+    });
     for (let n = 0; n < 3; n++) {
       await bus.publish(Subjects.InstanceStarted, { replica: mk(n), image: `services-hello:orzo-${SHA}`, registrations: ['hello.main'] });
       await bus.publish(Subjects.InstanceHealthy, { replica: mk(n), checkOutput: 'HTTP 200', registrations: ['hello.main'] });
     }
-    const st = await waitFor(async () => {
-      const s = await call<api.GetStatusRequest, api.GetStatusResponse>(client, 'getStatus', { service: 'hello', cluster: '', instance: '' });
-      return s.instances[0]?.healthyReplicas === 3 ? s : undefined;
-    }, { what: 'three healthy replicas in status' });
+    const st = await waitFor(
+      async () => {
+        const s = await call<api.GetStatusRequest, api.GetStatusResponse>(client, 'getStatus', { service: 'hello', cluster: '', instance: '' });
+        return s.instances[0]?.healthyReplicas === 3 ? s : undefined;
+      },
+      { what: 'three healthy replicas in status' },
+    );
     const main = st.instances[0]!;
-    assert.deepEqual([main.state, main.desiredGitSha, main.desiredReplicas, main.replicas.length, main.endpoints], ['Running', SHA, 3, 3, ['hello.main 127.0.0.1:20001']]);
+    assert.deepEqual(
+      [main.state, main.desiredGitSha, main.desiredReplicas, main.replicas.length, main.endpoints],
+      ['Running', SHA, 3, 3, ['hello.main 127.0.0.1:20001']],
+    );
     await bus.publish(Subjects.InstanceStopped, { replica: mk(2), reason: 'bounce', exitCode: 0, oomKilled: false });
-    await waitFor(async () => (await call<api.GetStatusRequest, api.GetStatusResponse>(client, 'getStatus', { service: 'hello', cluster: '', instance: '' })).instances[0]!.replicas.length === 2, { what: 'the stopped replica to leave status' });
+    await waitFor(
+      async () =>
+        (await call<api.GetStatusRequest, api.GetStatusResponse>(client, 'getStatus', { service: 'hello', cluster: '', instance: '' })).instances[0]!.replicas
+          .length === 2,
+      { what: 'the stopped replica to leave status' },
+    );
     const list = await call<api.ListServicesRequest, api.ListServicesResponse>(client, 'listServices', {});
     assert.deepEqual(list.services, [{ name: 'hello', instances: ['local.main'], team: 'operations' }]);
     await assert.rejects(call(client, 'getStatus', { service: '', cluster: '', instance: '' }), (e: ServiceError) => e.code === status.INVALID_ARGUMENT);

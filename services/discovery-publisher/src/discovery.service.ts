@@ -51,7 +51,6 @@ export class DiscoveryService implements OnApplicationBootstrap, OnApplicationSh
     await this.queue.catch(() => undefined);
   }
 
-
   /** Serialises every change: HAProxy slots are shared state. */
   private serial<T>(fn: () => Promise<T>): Promise<T> {
     const next = this.queue.then(fn, fn);
@@ -118,7 +117,9 @@ export class DiscoveryService implements OnApplicationBootstrap, OnApplicationSh
       }
       slots.set(replicaId, slot);
     }
-    await this.haproxy.runtime.command(`set server ${registration}/slot${slot} addr ${entry.host} port ${entry.port}; set server ${registration}/slot${slot} state ready`);
+    await this.haproxy.runtime.command(
+      `set server ${registration}/slot${slot} addr ${entry.host} port ${entry.port}; set server ${registration}/slot${slot} state ready`,
+    );
   }
 
   private async clearSlot(registration: string, replicaId: string): Promise<void> {
@@ -131,6 +132,10 @@ export class DiscoveryService implements OnApplicationBootstrap, OnApplicationSh
 
   private async announce(registration: string): Promise<void> {
     const endpoints = this.registry!.list(registration).map(({ host, port, replicaId, weight }) => ({ host, port, replicaId, weight }));
-    await this.bus.publish(Subjects.DiscoveryEndpointsChanged, { registration, endpoints, proxyPort: this.registry!.frontends.get(registration)?.proxyPort ?? 0 });
+    await this.bus.publish(Subjects.DiscoveryEndpointsChanged, {
+      registration,
+      endpoints,
+      proxyPort: this.registry!.frontends.get(registration)?.proxyPort ?? 0,
+    });
   }
 }

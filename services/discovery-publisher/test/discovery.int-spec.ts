@@ -37,7 +37,16 @@ describe('discovery-publisher driving a real HAProxy', () => {
     app = await createServiceApp(ctx, discoveryPublisher.module(ctx));
     await app.init();
   };
-  const replica = (n: number) => ({ service: 'hello', instance: 'main', cluster: 'local', replicaId: `r${n}`, host: '127.0.0.1', port: backends[n]!.port, gitSha: 'abc', configHash: 'c' });
+  const replica = (n: number) => ({
+    service: 'hello',
+    instance: 'main',
+    cluster: 'local',
+    replicaId: `r${n}`,
+    host: '127.0.0.1',
+    port: backends[n]!.port,
+    gitSha: 'abc',
+    configHash: 'c',
+  });
   const publish = (subject: string, payload: object) => app.get(BusService).publish(subject as never, payload as never);
 
   before(async () => {
@@ -54,27 +63,44 @@ describe('discovery-publisher driving a real HAProxy', () => {
   });
 
   it('opens a frontend on the proxy_port and routes to healthy replicas without a reload', async () => {
-    const spec = { service: 'hello', instance: 'main', cluster: 'local', registrations: ['hello.main'], registrationDetails: [{ name: 'hello.main', proxyPort, mode: 'http', healthcheckUri: '/status', timeoutConnectMs: 200, timeoutServerMs: 1000, retries: 1 }] };
+    const spec = {
+      service: 'hello',
+      instance: 'main',
+      cluster: 'local',
+      registrations: ['hello.main'],
+      registrationDetails: [
+        { name: 'hello.main', proxyPort, mode: 'http', healthcheckUri: '/status', timeoutConnectMs: 200, timeoutServerMs: 1000, retries: 1 },
+      ],
+    };
     await publish(Subjects.DeployRequested, { deployId: 'd1', service: 'hello', deployGroup: 'local.main', specs: [spec], requestedBy: 't', reason: 't' });
     await publish(Subjects.InstanceHealthy, { replica: replica(0), checkOutput: 'ok', registrations: ['hello.main'] });
     await waitFor(async () => (await get(proxyPort).catch(() => '')) === '200:one', { what: 'HAProxy to route to replica one' });
     await publish(Subjects.InstanceHealthy, { replica: replica(1), checkOutput: 'ok', registrations: ['hello.main'] });
-    await waitFor(async () => {
-      const seen = new Set<string>();
-      for (let i = 0; i < 6; i++) seen.add(await get(proxyPort));
-      return seen.has('200:one') && seen.has('200:two');
-    }, { what: 'both replicas to serve' });
+    await waitFor(
+      async () => {
+        const seen = new Set<string>();
+        for (let i = 0; i < 6; i++) seen.add(await get(proxyPort));
+        return seen.has('200:one') && seen.has('200:two');
+      },
+      { what: 'both replicas to serve' },
+    );
     const kv = await new Kvm(app.get(BusService).connection).open(DiscoveryRegistry.bucket);
     const entry = await kv.get(DiscoveryRegistry.endpointsKey('hello.main'));
-    assert.deepEqual(entry!.json<Array<{ replicaId: string }>>().map((e) => e.replicaId), ['r0', 'r1']);
+    assert.deepEqual(
+      entry!.json<Array<{ replicaId: string }>>().map((e) => e.replicaId),
+      ['r0', 'r1'],
+    );
   });
 
   it('takes a stopped replica out of rotation and loses no request doing it', async () => {
     await publish(Subjects.InstanceStopped, { replica: replica(0), reason: 'bounce', exitCode: 0, oomKilled: false });
-    await waitFor(async () => {
-      for (let i = 0; i < 4; i++) if ((await get(proxyPort)) !== '200:two') return false;
-      return true;
-    }, { what: 'only replica two to serve' });
+    await waitFor(
+      async () => {
+        for (let i = 0; i < 4; i++) if ((await get(proxyPort)) !== '200:two') return false;
+        return true;
+      },
+      { what: 'only replica two to serve' },
+    );
   });
 
   it('keeps routing while it restarts, then adopts its HAProxy and clears slots of replicas that left meanwhile', async () => {
@@ -93,7 +119,9 @@ describe('discovery-publisher driving a real HAProxy', () => {
     await publish(Subjects.InstanceHealthy, { replica: replica(1), checkOutput: 'ok', registrations: ['hello.main'] });
     await waitFor(async () => (await get(proxyPort).catch(() => '')) === '200:two', { what: 'replica two back' });
     const old = new Date(Date.now() - 60_000).toISOString();
-    await app.get(BusService).publish(Subjects.InstanceHealthy, { replica: replica(0), checkOutput: 'stale', registrations: ['hello.main'] }, { occurredAt: old });
+    await app
+      .get(BusService)
+      .publish(Subjects.InstanceHealthy, { replica: replica(0), checkOutput: 'stale', registrations: ['hello.main'] }, { occurredAt: old });
     await new Promise((r) => setTimeout(r, 500));
     for (let i = 0; i < 4; i++) assert.equal(await get(proxyPort), '200:two');
   });

@@ -57,7 +57,10 @@ export class DeliveryRepository {
     const params: Array<string | number> = options.service ? [options.service, options.limit] : [options.limit];
     const rows = await this.db.database
       .em()
-      .execute<DeliveryRow[]>(`select key, service, job, build_number, phase, status, action, event_id, received_at, detail from hook_delivery ${where} order by received_at desc, key desc limit ?`, params);
+      .execute<DeliveryRow[]>(
+        `select key, service, job, build_number, phase, status, action, event_id, received_at, detail from hook_delivery ${where} order by received_at desc, key desc limit ?`,
+        params,
+      );
     return rows.map((r) => ({
       key: r.key,
       service: r.service,

@@ -35,9 +35,17 @@ export class DeliveryService {
     const service = this.services.service(delivery.service, delivery.serviceFrom);
     const gitUrl = delivery.gitUrl || repositoryOf(service);
     if (delivery.acts && !delivery.image && !gitUrl) {
-      throw HookError.badRequest(`no git URL to build ${delivery.service} from: send the repository (build.scm.url, or git_url) or set git_url in its service.yaml`);
+      throw HookError.badRequest(
+        `no git URL to build ${delivery.service} from: send the repository (build.scm.url, or git_url) or set git_url in its service.yaml`,
+      );
     }
-    const log = this.logger.child({ deliveryKey: delivery.key, targetService: delivery.service, job: delivery.job ?? undefined, buildNumber: delivery.number ?? undefined, phase: delivery.phase ?? undefined });
+    const log = this.logger.child({
+      deliveryKey: delivery.key,
+      targetService: delivery.service,
+      job: delivery.job ?? undefined,
+      buildNumber: delivery.number ?? undefined,
+      phase: delivery.phase ?? undefined,
+    });
     if (await this.deliveries.exists(delivery.key)) {
       log.info('delivery already accepted; ignoring the repeat');
       return duplicate(delivery);
@@ -48,7 +56,10 @@ export class DeliveryService {
       const inserted = await this.deliveries.insert({ ...this.record(delivery, 'recorded', null, receivedAt), detail });
       if (!inserted) return duplicate(delivery);
       log.info({ status: delivery.status ?? undefined }, `recorded ${delivery.key}: ${detail}`);
-      return { status: 202, body: { accepted: true, action: 'recorded', key: delivery.key, service: delivery.service, phase: delivery.phase, status: delivery.status, detail } };
+      return {
+        status: 202,
+        body: { accepted: true, action: 'recorded', key: delivery.key, service: delivery.service, phase: delivery.phase, status: delivery.status, detail },
+      };
     }
 
     const buildId = deterministicUuid('orzo.jenkins-hook.build', delivery.key);
@@ -60,10 +71,34 @@ export class DeliveryService {
     try {
       published = await this.withTimeout(
         delivery.image
-          ? this.bus.publish(Subjects.BuildImageBuilt, { buildId, service: delivery.service, commitSha: delivery.commitSha, image: delivery.image, imageId: '', digest: '', external: true, skipPipeline: false }, envelope)
+          ? this.bus.publish(
+              Subjects.BuildImageBuilt,
+              {
+                buildId,
+                service: delivery.service,
+                commitSha: delivery.commitSha,
+                image: delivery.image,
+                imageId: '',
+                digest: '',
+                external: true,
+                skipPipeline: false,
+              },
+              envelope,
+            )
           : this.bus.publish(
               Subjects.BuildRequested,
-              { buildId, service: delivery.service, gitUrl, commitSha: delivery.commitSha, dockerfile: delivery.dockerfile, context: delivery.context, buildArgs: {}, requestedBy: delivery.requestedBy, force: false, skipPipeline: false },
+              {
+                buildId,
+                service: delivery.service,
+                gitUrl,
+                commitSha: delivery.commitSha,
+                dockerfile: delivery.dockerfile,
+                context: delivery.context,
+                buildArgs: {},
+                requestedBy: delivery.requestedBy,
+                force: false,
+                skipPipeline: false,
+              },
               envelope,
             ),
       );
@@ -74,17 +109,39 @@ export class DeliveryService {
     const detail = delivery.image
       ? `${subject} ${delivery.service} at ${delivery.commitSha}: ${delivery.image} built outside Orzo`
       : `${subject} ${delivery.service} at ${delivery.commitSha} from ${gitUrl}`;
-    const inserted = await this.deliveries.insert({ ...this.record(delivery, action, eventId, receivedAt), detail: delivery.note ? `${detail} (${delivery.note})` : detail });
+    const inserted = await this.deliveries.insert({
+      ...this.record(delivery, action, eventId, receivedAt),
+      detail: delivery.note ? `${detail} (${delivery.note})` : detail,
+    });
     log.info({ eventId, correlationId: buildId, subject, seq: published.seq, duplicateOnBus: published.duplicate }, `${delivery.key}: published ${subject}`);
     if (!inserted) return duplicate(delivery);
     return {
       status: 202,
-      body: { accepted: true, action, key: delivery.key, service: delivery.service, commitSha: delivery.commitSha, buildId, eventId, ...(delivery.image ? { image: delivery.image } : { gitUrl }) },
+      body: {
+        accepted: true,
+        action,
+        key: delivery.key,
+        service: delivery.service,
+        commitSha: delivery.commitSha,
+        buildId,
+        eventId,
+        ...(delivery.image ? { image: delivery.image } : { gitUrl }),
+      },
     };
   }
 
   private record(delivery: Delivery, action: DeliveryAction, eventId: string | null, receivedAt: string) {
-    return { key: delivery.key, service: delivery.service, job: delivery.job, number: delivery.number, phase: delivery.phase, status: delivery.status, action, eventId, receivedAt };
+    return {
+      key: delivery.key,
+      service: delivery.service,
+      job: delivery.job,
+      number: delivery.number,
+      phase: delivery.phase,
+      status: delivery.status,
+      action,
+      eventId,
+      receivedAt,
+    };
   }
 
   /** Jenkins gives up after 30s; answer 503 before that rather than hold it while NATS is away. */

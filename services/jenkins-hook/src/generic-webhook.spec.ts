@@ -6,10 +6,16 @@ const id = { key: 'webhook:d-1', requestedBy: 'webhook:d-1' };
 
 describe('generic build webhook body', () => {
   it('asks for the service at the sha, with optional repository, Dockerfile and context', () => {
-    const r = parseGenericWebhook({ service: 'hello', sha: 'ABCDEF0123', git_url: 'https://git/hello.git', dockerfile: 'docker/Dockerfile', context: 'app' }, id);
+    const r = parseGenericWebhook(
+      { service: 'hello', sha: 'ABCDEF0123', git_url: 'https://git/hello.git', dockerfile: 'docker/Dockerfile', context: 'app' },
+      id,
+    );
     assert.ok(r.ok);
     const d = r.delivery;
-    assert.deepEqual([d.key, d.service, d.acts, d.commitSha, d.gitUrl, d.dockerfile, d.context, d.image, d.requestedBy], ['webhook:d-1', 'hello', true, 'abcdef0123', 'https://git/hello.git', 'docker/Dockerfile', 'app', '', 'webhook:d-1']);
+    assert.deepEqual(
+      [d.key, d.service, d.acts, d.commitSha, d.gitUrl, d.dockerfile, d.context, d.image, d.requestedBy],
+      ['webhook:d-1', 'hello', true, 'abcdef0123', 'https://git/hello.git', 'docker/Dockerfile', 'app', '', 'webhook:d-1'],
+    );
   });
 
   it('names every bad field at once', () => {

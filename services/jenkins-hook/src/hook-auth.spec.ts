@@ -56,14 +56,21 @@ describe('webhook token', () => {
     assert.match(status({}, { 'x-orzo-token': 'anything-at-all' }), /^503 ORZO_JENKINS_TOKEN is not configured/);
     assert.match(status({ ORZO_JENKINS_TOKEN: 's3cret-token' }, {}), /^401 a token is required/);
     assert.match(status({ ORZO_JENKINS_TOKEN: 's3cret-token' }, { 'x-orzo-token': 'wrong-token' }), /^401 the token is wrong/);
-    assert.equal(status({ ORZO_JENKINS_TOKEN: 's3cret-token' }, { authorization: basic('jenkins:wrong') }, '/?token=s3cret-token'), 'ok', 'any presented token may match');
+    assert.equal(
+      status({ ORZO_JENKINS_TOKEN: 's3cret-token' }, { authorization: basic('jenkins:wrong') }, '/?token=s3cret-token'),
+      'ok',
+      'any presented token may match',
+    );
   });
 
   it('requires the signature only when a webhook secret is configured', () => {
     const body = Buffer.from('{"service":"hello"}');
     assert.doesNotThrow(() => new HookAuth({ ORZO_JENKINS_TOKEN: 's3cret-token' } as HookConfig).requireSignature({}, body));
     const signed = new HookAuth({ ORZO_JENKINS_TOKEN: 's3cret-token', ORZO_WEBHOOK_SECRET: 'k' } as HookConfig);
-    assert.throws(() => signed.requireSignature({}, body), (e: HookError) => e.status === 401);
+    assert.throws(
+      () => signed.requireSignature({}, body),
+      (e: HookError) => e.status === 401,
+    );
     assert.doesNotThrow(() => signed.requireSignature({ 'x-hub-signature-256': signatureOf('k', body) }, body));
   });
 });

@@ -49,7 +49,9 @@ export function signatureProblem(secret: string, body: Buffer, header: string | 
   if (!/^sha256=[0-9a-f]{64}$/i.test(value)) return 'X-Hub-Signature-256 must be sha256=<64 hex digits>';
   const expected = Buffer.from(signatureOf(secret, body).slice('sha256='.length), 'hex');
   const given = Buffer.from(value.slice('sha256='.length), 'hex');
-  return timingSafeEqual(expected, given) ? null : 'X-Hub-Signature-256 does not match the body: sign the exact bytes sent, with the secret of ORZO_WEBHOOK_SECRET';
+  return timingSafeEqual(expected, given)
+    ? null
+    : 'X-Hub-Signature-256 does not match the body: sign the exact bytes sent, with the secret of ORZO_WEBHOOK_SECRET';
 }
 
 /** Checks the token (every endpoint) and the HMAC signature (generic webhook) of a request. */

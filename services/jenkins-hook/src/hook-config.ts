@@ -7,7 +7,12 @@ export const hookConfigShape = {
   /** HMAC-SHA256 secret of POST /v1/webhooks/build; when set, X-Hub-Signature-256 is required. */
   ORZO_WEBHOOK_SECRET: z.string().min(1).optional(),
   /** Largest request body accepted (bytes); larger bodies are refused with 413 unread. */
-  ORZO_WEBHOOK_MAX_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+  ORZO_WEBHOOK_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(64 * 1024 * 1024)
+    .default(1024 * 1024),
   /** How long one delivery may wait for NATS before it is refused with 503 (Jenkins times out at 30s). */
   ORZO_WEBHOOK_PUBLISH_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
   /** Root of the soa-configs tree; default: soa_dir of orzo.yaml. */

@@ -62,7 +62,8 @@ export class HookController {
       const service = params.get('service')?.trim() || undefined;
       const limitText = params.get('limit');
       const limit = limitText === null || limitText === '' ? DEFAULT_LIST_LIMIT : Number(limitText);
-      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) throw HookError.badRequest(`limit must be an integer from 1 to ${MAX_LIST_LIMIT} (got ${JSON.stringify(limitText)})`);
+      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT)
+        throw HookError.badRequest(`limit must be an integer from 1 to ${MAX_LIST_LIMIT} (got ${JSON.stringify(limitText)})`);
       return { status: 200, body: { deliveries: await this.repository.list({ service, limit }) } };
     });
   }
@@ -104,7 +105,8 @@ function valid(result: ParseResult) {
 function deliveryId(req: Request, body: Buffer): GenericDeliveryId {
   const header = req.get('x-github-delivery') ?? req.get('x-orzo-delivery');
   if (header !== undefined) {
-    if (!DELIVERY_ID.test(header)) throw HookError.badRequest('X-GitHub-Delivery / X-Orzo-Delivery must be 1-200 characters of letters, digits, ".", "_", ":" and "-"');
+    if (!DELIVERY_ID.test(header))
+      throw HookError.badRequest('X-GitHub-Delivery / X-Orzo-Delivery must be 1-200 characters of letters, digits, ".", "_", ":" and "-"');
     return { key: `webhook:${header}`, requestedBy: `webhook:${header}` };
   }
   const hash = createHash('sha256').update(body).digest('hex');

@@ -40,19 +40,43 @@ describe('Jenkins Notification plugin body', () => {
     const d = ok(parseJenkinsNotification(notification()));
     assert.deepEqual(
       [d.key, d.service, d.job, d.number, d.phase, d.status, d.acts, d.commitSha, d.gitUrl, d.image, d.requestedBy],
-      ['jenkins:services-hello#42:FINALIZED', 'hello', 'services-hello', 42, 'FINALIZED', 'SUCCESS', true, SHA, 'git@github.com:org/hello.git', '', 'jenkins:services-hello#42'],
+      [
+        'jenkins:services-hello#42:FINALIZED',
+        'hello',
+        'services-hello',
+        42,
+        'FINALIZED',
+        'SUCCESS',
+        true,
+        SHA,
+        'git@github.com:org/hello.git',
+        '',
+        'jenkins:services-hello#42',
+      ],
     );
   });
 
   it('takes service, commit and image from build parameters before the job name and scm', () => {
-    const d = ok(parseJenkinsNotification(notification({ parameters: { ORZO_SERVICE: 'web', GIT_SHA: 'ABCDEF1', ORZO_IMAGE: 'registry:5000/services-web:orzo-abcdef1' } }, 'anything')));
+    const d = ok(
+      parseJenkinsNotification(
+        notification({ parameters: { ORZO_SERVICE: 'web', GIT_SHA: 'ABCDEF1', ORZO_IMAGE: 'registry:5000/services-web:orzo-abcdef1' } }, 'anything'),
+      ),
+    );
     assert.deepEqual([d.service, d.commitSha, d.image], ['web', 'abcdef1', 'registry:5000/services-web:orzo-abcdef1']);
     const legacy = ok(parseJenkinsNotification(notification({ scm: {}, parameters: { SERVICE: 'web', GIT_COMMIT: SHA, DOCKER_IMAGE: 'web:1' } })));
     assert.deepEqual([legacy.service, legacy.commitSha, legacy.image, legacy.gitUrl], ['web', SHA, 'web:1', '']);
   });
 
   it('only records phases before FINALIZED and results other than SUCCESS, without needing a commit', () => {
-    for (const [phase, status] of [['QUEUED', undefined], ['STARTED', undefined], ['COMPLETED', 'SUCCESS'], ['FINALIZED', 'FAILURE'], ['FINALIZED', 'UNSTABLE'], ['FINALIZED', 'ABORTED'], ['FINALIZED', undefined]]) {
+    for (const [phase, status] of [
+      ['QUEUED', undefined],
+      ['STARTED', undefined],
+      ['COMPLETED', 'SUCCESS'],
+      ['FINALIZED', 'FAILURE'],
+      ['FINALIZED', 'UNSTABLE'],
+      ['FINALIZED', 'ABORTED'],
+      ['FINALIZED', undefined],
+    ]) {
       const d = ok(parseJenkinsNotification(notification({ phase, status, scm: {} })));
       assert.equal(d.acts, false, `${phase} ${status}`);
       assert.equal(d.key, `jenkins:services-hello#42:${phase}`);

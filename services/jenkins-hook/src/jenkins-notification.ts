@@ -13,7 +13,11 @@ const MAX_WORD = 40;
  * every bad field at once. Only FINALIZED with status SUCCESS acts, and only it needs a commit.
  */
 export function parseJenkinsNotification(body: unknown): ParseResult {
-  if (!isObject(body)) return { ok: false, problems: ['body must be a JSON object: the Notification plugin format {"name": <job>, "build": {"number", "phase", "status", "scm", "parameters"}}'] };
+  if (!isObject(body))
+    return {
+      ok: false,
+      problems: ['body must be a JSON object: the Notification plugin format {"name": <job>, "build": {"number", "phase", "status", "scm", "parameters"}}'],
+    };
   const problems: string[] = [];
   const name = typeof body.name === 'string' ? body.name.trim() : '';
   if (!name) problems.push('name (the job name) is required');
@@ -24,25 +28,36 @@ export function parseJenkinsNotification(body: unknown): ParseResult {
     return { ok: false, problems };
   }
   const number = build.number;
-  if (typeof number !== 'number' || !Number.isSafeInteger(number) || number < 0) problems.push(`build.number must be a non-negative integer (got ${describeValue(number)})`);
+  if (typeof number !== 'number' || !Number.isSafeInteger(number) || number < 0)
+    problems.push(`build.number must be a non-negative integer (got ${describeValue(number)})`);
   const phase = typeof build.phase === 'string' ? build.phase.trim().toUpperCase() : '';
   if (!phase) problems.push(`build.phase is required: one of ${JENKINS_PHASES.join(', ')} (got ${describeValue(build.phase)})`);
   else if (phase.length > MAX_WORD) problems.push(`build.phase is longer than ${MAX_WORD} characters`);
   const status = typeof build.status === 'string' ? build.status.trim().toUpperCase() : '';
-  if (build.status !== undefined && build.status !== null && typeof build.status !== 'string') problems.push(`build.status must be a string such as SUCCESS or FAILURE (got ${describeValue(build.status)})`);
+  if (build.status !== undefined && build.status !== null && typeof build.status !== 'string')
+    problems.push(`build.status must be a string such as SUCCESS or FAILURE (got ${describeValue(build.status)})`);
   else if (status.length > MAX_WORD) problems.push(`build.status is longer than ${MAX_WORD} characters`);
   const parameters = stringMap(build.parameters, 'build.parameters', problems);
   const scm = stringMap(build.scm, 'build.scm', problems);
   const fullUrl = typeof build.full_url === 'string' ? build.full_url : '';
 
   const acts = phase === 'FINALIZED' && status === 'SUCCESS';
-  const shaFrom = parameters.GIT_SHA ? 'build.parameters.GIT_SHA' : parameters.GIT_COMMIT ? 'build.parameters.GIT_COMMIT' : scm.commit ? 'build.scm.commit' : '';
+  const shaFrom = parameters.GIT_SHA
+    ? 'build.parameters.GIT_SHA'
+    : parameters.GIT_COMMIT
+      ? 'build.parameters.GIT_COMMIT'
+      : scm.commit
+        ? 'build.scm.commit'
+        : '';
   const rawSha = (parameters.GIT_SHA || parameters.GIT_COMMIT || scm.commit || '').trim();
   const sha = rawSha.toLowerCase();
   const imageFrom = parameters.ORZO_IMAGE ? 'build.parameters.ORZO_IMAGE' : 'build.parameters.DOCKER_IMAGE';
   const image = (parameters.ORZO_IMAGE || parameters.DOCKER_IMAGE || '').trim();
   if (acts) {
-    if (!rawSha) problems.push('a commit is required for a FINALIZED SUCCESS build: build parameter GIT_SHA (or GIT_COMMIT), or build.scm.commit from the git data of the build');
+    if (!rawSha)
+      problems.push(
+        'a commit is required for a FINALIZED SUCCESS build: build parameter GIT_SHA (or GIT_COMMIT), or build.scm.commit from the git data of the build',
+      );
     else if (!GIT_SHA.test(sha)) problems.push(`${shaFrom} "${rawSha}" is not a hex git sha (7-40 characters)`);
     if (image && !IMAGE_REF.test(image)) problems.push(`${imageFrom} "${image}" is not an image reference`);
   }

@@ -33,13 +33,36 @@ for (const target of databaseMatrix()) {
       const repo = new DeliveryRepository({ database: db } as DatabaseHolder);
       assert.equal(await repo.exists('jenkins:services-hello#42:FINALIZED'), false);
       assert.equal(await repo.insert(record('jenkins:services-hello#42:FINALIZED', '2026-11-25T10:00:00.000Z')), true);
-      assert.equal(await repo.insert(record('jenkins:services-hello#42:FINALIZED', '2026-11-25T10:00:01.000Z')), false, 'the same key again is a conflict, ignored');
+      assert.equal(
+        await repo.insert(record('jenkins:services-hello#42:FINALIZED', '2026-11-25T10:00:01.000Z')),
+        false,
+        'the same key again is a conflict, ignored',
+      );
       assert.equal(await repo.exists('jenkins:services-hello#42:FINALIZED'), true);
-      await repo.insert(record('jenkins:services-hello#43:STARTED', '2026-11-25T10:00:02.000Z', { number: 43, phase: 'STARTED', status: null, action: 'recorded', eventId: null }));
+      await repo.insert(
+        record('jenkins:services-hello#43:STARTED', '2026-11-25T10:00:02.000Z', {
+          number: 43,
+          phase: 'STARTED',
+          status: null,
+          action: 'recorded',
+          eventId: null,
+        }),
+      );
       await repo.insert(record('webhook:d-1', '2026-11-25T10:00:03.000Z', { service: 'web', job: null, number: null, phase: null, status: null }));
-      assert.deepEqual((await repo.list({ limit: 10 })).map((d) => d.key), ['webhook:d-1', 'jenkins:services-hello#43:STARTED', 'jenkins:services-hello#42:FINALIZED']);
+      assert.deepEqual(
+        (await repo.list({ limit: 10 })).map((d) => d.key),
+        ['webhook:d-1', 'jenkins:services-hello#43:STARTED', 'jenkins:services-hello#42:FINALIZED'],
+      );
       const hello = await repo.list({ service: 'hello', limit: 1 });
-      assert.deepEqual(hello, [record('jenkins:services-hello#43:STARTED', '2026-11-25T10:00:02.000Z', { number: 43, phase: 'STARTED', status: null, action: 'recorded', eventId: null })]);
+      assert.deepEqual(hello, [
+        record('jenkins:services-hello#43:STARTED', '2026-11-25T10:00:02.000Z', {
+          number: 43,
+          phase: 'STARTED',
+          status: null,
+          action: 'recorded',
+          eventId: null,
+        }),
+      ]);
     });
   });
 }

@@ -109,7 +109,8 @@ describe('jenkins-hook on real NATS and SQLite', () => {
     apps.push(booted);
     return { app: booted, port: (booted.getHttpServer().address() as AddressInfo).port };
   };
-  const post = (path: string, body: unknown, headers: Record<string, string> = auth) => call(port, 'POST', path, { body: typeof body === 'string' ? body : JSON.stringify(body), headers });
+  const post = (path: string, body: unknown, headers: Record<string, string> = auth) =>
+    call(port, 'POST', path, { body: typeof body === 'string' ? body : JSON.stringify(body), headers });
   const notify = (body: unknown, headers: Record<string, string> = auth) => post('/v1/jenkins/notification', body, headers);
   const webhook = (body: string, headers: Record<string, string> = {}) =>
     post('/v1/webhooks/build', body, { 'x-orzo-token': TOKEN, 'x-hub-signature-256': signatureOf(SECRET, body), ...headers });
@@ -132,7 +133,12 @@ describe('jenkins-hook on real NATS and SQLite', () => {
 
   before(async () => {
     nats = await startNatsServer();
-    ({ app, port } = await boot({ ORZO_JENKINS_TOKEN: TOKEN, ORZO_WEBHOOK_SECRET: SECRET, ORZO_WEBHOOK_MAX_BYTES: String(MAX_BYTES), ORZO_WEBHOOK_PUBLISH_TIMEOUT_MS: '1500' }));
+    ({ app, port } = await boot({
+      ORZO_JENKINS_TOKEN: TOKEN,
+      ORZO_WEBHOOK_SECRET: SECRET,
+      ORZO_WEBHOOK_MAX_BYTES: String(MAX_BYTES),
+      ORZO_WEBHOOK_PUBLISH_TIMEOUT_MS: '1500',
+    }));
   });
   after(async () => {
     for (const a of apps) await a.close().catch(() => undefined);
@@ -166,7 +172,10 @@ describe('jenkins-hook on real NATS and SQLite', () => {
     const res = await notify(notification(3, { scm: {}, parameters: { ORZO_SERVICE: 'hello', GIT_SHA: 'ABCDEF1' } }, 'pipeline-of-hello'));
     assert.equal(res.status, 202, res.text);
     const event = await lastEvent<BuildRequested>(Subjects.BuildRequested);
-    assert.deepEqual([event.payload.service, event.payload.commitSha, event.payload.gitUrl, event.payload.requestedBy], ['hello', 'abcdef1', join(soaDir, '..', 'services', 'hello'), 'jenkins:pipeline-of-hello#3']);
+    assert.deepEqual(
+      [event.payload.service, event.payload.commitSha, event.payload.gitUrl, event.payload.requestedBy],
+      ['hello', 'abcdef1', join(soaDir, '..', 'services', 'hello'), 'jenkins:pipeline-of-hello#3'],
+    );
   });
 
   it('with ORZO_IMAGE announces the image Jenkins built as external build.image-built', async () => {
@@ -177,7 +186,16 @@ describe('jenkins-hook on real NATS and SQLite', () => {
     assert.equal(res.json.action, 'image-built');
     assert.equal(await buildMessages(), before + 1);
     const event = await lastEvent<BuildImageBuilt>(Subjects.BuildImageBuilt);
-    assert.deepEqual(event.payload, { buildId: res.json.buildId, service: 'hello', commitSha: SHA, image, imageId: '', digest: '', external: true, skipPipeline: false });
+    assert.deepEqual(event.payload, {
+      buildId: res.json.buildId,
+      service: 'hello',
+      commitSha: SHA,
+      image,
+      imageId: '',
+      digest: '',
+      external: true,
+      skipPipeline: false,
+    });
     assert.equal(event.envelope.id, res.json.eventId);
   });
 
@@ -205,7 +223,11 @@ describe('jenkins-hook on real NATS and SQLite', () => {
 
   it('STARTED, COMPLETED and non-SUCCESS results are recorded, listed newest first, and publish nothing', async () => {
     const before = await buildMessages();
-    const sent: Array<[string, string | undefined]> = [['STARTED', undefined], ['COMPLETED', 'FAILURE'], ['FINALIZED', 'FAILURE']];
+    const sent: Array<[string, string | undefined]> = [
+      ['STARTED', undefined],
+      ['COMPLETED', 'FAILURE'],
+      ['FINALIZED', 'FAILURE'],
+    ];
     for (const [phase, status] of sent) {
       const res = await notify(notification(11, { phase, status, scm: {} }));
       assert.equal(res.status, 202, res.text);
@@ -248,20 +270,55 @@ describe('jenkins-hook on real NATS and SQLite', () => {
       ['malformed JSON', () => notify('{"name": "services-hello", "build": {'), 400, /request body is not valid JSON: .*position/],
       ['empty body', () => notify(''), 400, /request body is empty/],
       ['not an object', () => notify('[1,2]'), 400, /body must be a JSON object/],
-      ['missing fields', () => notify({ build: { status: 'SUCCESS' } }), 400, /name \(the job name\) is required; build.number must be a non-negative integer \(got nothing\); build.phase is required/],
+      [
+        'missing fields',
+        () => notify({ build: { status: 'SUCCESS' } }),
+        400,
+        /name \(the job name\) is required; build.number must be a non-negative integer \(got nothing\); build.phase is required/,
+      ],
       ['no commit', () => notify(notification(31, { scm: {} })), 400, /a commit is required for a FINALIZED SUCCESS build/],
       ['bad commit', () => notify(notification(31, { parameters: { GIT_SHA: 'main' } })), 400, /build.parameters.GIT_SHA "main" is not a hex git sha/],
-      ['unknown service by parameter', () => notify(notification(31, { parameters: { ORZO_SERVICE: 'nosuch' } })), 404, /unknown service nosuch.*build parameter ORZO_SERVICE/],
-      ['unknown service by job name', () => notify(notification(31, {}, 'services-helo')), 404, /unknown service helo.*did you mean hello\?.*set build parameter ORZO_SERVICE/],
+      [
+        'unknown service by parameter',
+        () => notify(notification(31, { parameters: { ORZO_SERVICE: 'nosuch' } })),
+        404,
+        /unknown service nosuch.*build parameter ORZO_SERVICE/,
+      ],
+      [
+        'unknown service by job name',
+        () => notify(notification(31, {}, 'services-helo')),
+        404,
+        /unknown service helo.*did you mean hello\?.*set build parameter ORZO_SERVICE/,
+      ],
       ['oversized body', () => notify(big), 413, /larger than 4096 bytes/],
-      ['oversized chunked body', () => call(port, 'POST', '/v1/jenkins/notification', { body: big, headers: auth, chunked: true }), 413, /larger than 4096 bytes/],
+      [
+        'oversized chunked body',
+        () => call(port, 'POST', '/v1/jenkins/notification', { body: big, headers: auth, chunked: true }),
+        413,
+        /larger than 4096 bytes/,
+      ],
       ['no token', () => notify(notification(32), {}), 401, /a token is required/],
       ['wrong token', () => notify(notification(32), { authorization: basic('jenkins', 'not-the-token') }), 401, /the token is wrong/],
       ['wrong query token', () => post('/v1/jenkins/notification?token=nope', notification(32), {}), 401, /the token is wrong/],
-      ['webhook without signature', () => post('/v1/webhooks/build', JSON.stringify({ service: 'hello', sha: SHA }), { 'x-orzo-token': TOKEN }), 401, /X-Hub-Signature-256 header is required/],
-      ['webhook with a wrong signature', () => webhook(JSON.stringify({ service: 'hello', sha: SHA }), { 'x-hub-signature-256': signatureOf('wrong secret', '{}') }), 401, /does not match the body/],
+      [
+        'webhook without signature',
+        () => post('/v1/webhooks/build', JSON.stringify({ service: 'hello', sha: SHA }), { 'x-orzo-token': TOKEN }),
+        401,
+        /X-Hub-Signature-256 header is required/,
+      ],
+      [
+        'webhook with a wrong signature',
+        () => webhook(JSON.stringify({ service: 'hello', sha: SHA }), { 'x-hub-signature-256': signatureOf('wrong secret', '{}') }),
+        401,
+        /does not match the body/,
+      ],
       ['webhook signed but no token', () => post('/v1/webhooks/build', '{}', { 'x-hub-signature-256': signatureOf(SECRET, '{}') }), 401, /a token is required/],
-      ['webhook bad fields', () => webhook(JSON.stringify({ sha: 'zz', image: 7 })), 400, /service is required; image must be a string \(got 7\); sha "zz" is not a hex git sha/],
+      [
+        'webhook bad fields',
+        () => webhook(JSON.stringify({ sha: 'zz', image: 7 })),
+        400,
+        /service is required; image must be a string \(got 7\); sha "zz" is not a hex git sha/,
+      ],
       ['webhook unknown service', () => webhook(JSON.stringify({ service: 'nosuch', sha: SHA })), 404, /unknown service nosuch/],
       ['webhook malformed JSON', () => webhook('{service:'), 400, /not valid JSON/],
       ['list without token', () => call(port, 'GET', '/v1/jenkins/notifications'), 401, /a token is required/],
@@ -279,7 +336,13 @@ describe('jenkins-hook on real NATS and SQLite', () => {
 
   it('the generic webhook, signed, asks for a build; a repeated delivery id or body is a duplicate', async () => {
     const before = await buildMessages();
-    const body = JSON.stringify({ service: 'hello', sha: 'ABCDEF0123', git_url: 'https://git.example/hello.git', dockerfile: 'docker/Dockerfile', context: 'app' });
+    const body = JSON.stringify({
+      service: 'hello',
+      sha: 'ABCDEF0123',
+      git_url: 'https://git.example/hello.git',
+      dockerfile: 'docker/Dockerfile',
+      context: 'app',
+    });
     const res = await webhook(body, { 'x-github-delivery': '72d3162e-cc78-11e3-81ab-4c9367dc0958' });
     assert.equal(res.status, 202, res.text);
     const event = await lastEvent<BuildRequested>(Subjects.BuildRequested);
@@ -314,7 +377,11 @@ describe('jenkins-hook on real NATS and SQLite', () => {
 
   it('without ORZO_JENKINS_TOKEN the service starts and refuses every webhook with 503', async () => {
     const unconfigured = await boot({});
-    for (const [method, path] of [['POST', '/v1/jenkins/notification'], ['POST', '/v1/webhooks/build'], ['GET', '/v1/jenkins/notifications']]) {
+    for (const [method, path] of [
+      ['POST', '/v1/jenkins/notification'],
+      ['POST', '/v1/webhooks/build'],
+      ['GET', '/v1/jenkins/notifications'],
+    ]) {
       const res = await call(unconfigured.port, method!, path!, { body: method === 'POST' ? JSON.stringify(notification(50)) : undefined, headers: auth });
       assert.equal(res.status, 503, `${method} ${path}: ${res.text}`);
       assert.match(res.json.error as string, /ORZO_JENKINS_TOKEN is not configured/);

@@ -44,13 +44,20 @@ export class MonitorService implements OnApplicationBootstrap, OnApplicationShut
   async saveSpec(tx: EntityManager, spec: InstanceSpec): Promise<void> {
     if (!spec.healthcheck) return;
     await tx.execute('delete from monitor_spec where instance_key = ?', [key(spec)]);
-    await tx.execute('insert into monitor_spec (instance_key, healthcheck) values (?, ?)', [key(spec), JSON.stringify(HealthcheckSpec.toJSON(spec.healthcheck))]);
+    await tx.execute('insert into monitor_spec (instance_key, healthcheck) values (?, ?)', [
+      key(spec),
+      JSON.stringify(HealthcheckSpec.toJSON(spec.healthcheck)),
+    ]);
     this.setSpec(spec);
   }
 
   async saveReplica(tx: EntityManager, replica: ReplicaRef, registrations: string[]): Promise<void> {
     await tx.execute('delete from monitor_replica where replica_id = ?', [replica.replicaId]);
-    await tx.execute('insert into monitor_replica (replica_id, replica, registrations) values (?, ?, ?)', [replica.replicaId, JSON.stringify(ReplicaRef.toJSON(replica)), JSON.stringify(registrations)]);
+    await tx.execute('insert into monitor_replica (replica_id, replica, registrations) values (?, ?, ?)', [
+      replica.replicaId,
+      JSON.stringify(ReplicaRef.toJSON(replica)),
+      JSON.stringify(registrations),
+    ]);
     this.watch(replica, registrations);
   }
 
@@ -114,7 +121,12 @@ export class MonitorService implements OnApplicationBootstrap, OnApplicationShut
       w.failures++;
       if (w.failures >= (hc?.maxConsecutiveFailures || 1) && w.healthy !== false) {
         w.healthy = false;
-        await this.bus.publish(Subjects.InstanceUnhealthy, { replica: w.replica, checkOutput: result.output, consecutiveFailures: w.failures, registrations: w.registrations });
+        await this.bus.publish(Subjects.InstanceUnhealthy, {
+          replica: w.replica,
+          checkOutput: result.output,
+          consecutiveFailures: w.failures,
+          registrations: w.registrations,
+        });
       }
     }
     // Until the first success, check fast (every 200 ms at most), so a new replica joins quickly.

@@ -23,7 +23,16 @@ describe('monitor-bridge health-checking real HTTP replicas', () => {
       const server = createServer((req, res) => ((res.statusCode = req.url === '/status' ? status[name] : 404), res.end(name)));
       server.listen(0, '127.0.0.1', () => ((servers[name] = { server, port: (server.address() as { port: number }).port }), resolve()));
     });
-  const replica = (name: 'good' | 'bad') => ({ service: 'web', instance: 'main', cluster: 'local', replicaId: name, host: '127.0.0.1', port: servers[name]!.port, gitSha: 'abc', configHash: 'c' });
+  const replica = (name: 'good' | 'bad') => ({
+    service: 'web',
+    instance: 'main',
+    cluster: 'local',
+    replicaId: name,
+    host: '127.0.0.1',
+    port: servers[name]!.port,
+    gitSha: 'abc',
+    configHash: 'c',
+  });
   const counts = async () => {
     const jsm = await jetstreamManager(app.get(BusService).connection);
     const info = await jsm.streams.info('ORZO_INSTANCE', { subjects_filter: 'orzo.instance.>' });
@@ -35,7 +44,12 @@ describe('monitor-bridge health-checking real HTTP replicas', () => {
     nats = await startNatsServer();
     await serve('good');
     await serve('bad');
-    const ctx = prepareService(monitorBridge, { ORZO_NATS_URL: nats.url, ORZO_DATA_DIR: mkdtempSync(join(tmpdir(), 'orzo-mon-')), ORZO_LOG_LEVEL: 'silent', ORZO_HTTP_PORT: '0' });
+    const ctx = prepareService(monitorBridge, {
+      ORZO_NATS_URL: nats.url,
+      ORZO_DATA_DIR: mkdtempSync(join(tmpdir(), 'orzo-mon-')),
+      ORZO_LOG_LEVEL: 'silent',
+      ORZO_HTTP_PORT: '0',
+    });
     assert.ok(ctx);
     await monitorBridge.commands!.migrate!(ctx);
     app = await createServiceApp(ctx, monitorBridge.module(ctx));
@@ -49,15 +63,31 @@ describe('monitor-bridge health-checking real HTTP replicas', () => {
 
   it('publishes healthy and unhealthy on transitions only', async () => {
     const bus = app.get(BusService);
-    const spec = { service: 'web', instance: 'main', cluster: 'local', replicas: 2, healthcheck: { mode: 'http', uri: '/status', cmd: '', gracePeriodSeconds: 0, intervalSeconds: 0.2, timeoutSeconds: 1, maxConsecutiveFailures: 2 } } as Partial<InstanceSpec>;
-    await bus.publish(Subjects.DeployRequested, { deployId: 'd1', service: 'web', deployGroup: 'local.main', specs: [spec as InstanceSpec], requestedBy: 't', reason: 't' });
+    const spec = {
+      service: 'web',
+      instance: 'main',
+      cluster: 'local',
+      replicas: 2,
+      healthcheck: { mode: 'http', uri: '/status', cmd: '', gracePeriodSeconds: 0, intervalSeconds: 0.2, timeoutSeconds: 1, maxConsecutiveFailures: 2 },
+    } as Partial<InstanceSpec>;
+    await bus.publish(Subjects.DeployRequested, {
+      deployId: 'd1',
+      service: 'web',
+      deployGroup: 'local.main',
+      specs: [spec as InstanceSpec],
+      requestedBy: 't',
+      reason: 't',
+    });
     await new Promise((r) => setTimeout(r, 300));
     await bus.publish(Subjects.InstanceStarted, { replica: replica('good'), image: 'x', registrations: ['web.main'] });
     await bus.publish(Subjects.InstanceStarted, { replica: replica('bad'), image: 'x', registrations: ['web.main'] });
-    await waitFor(async () => {
-      const c = await counts();
-      return c.healthy === 1 && c.unhealthy === 1;
-    }, { what: 'one healthy (good) and one unhealthy (bad)' });
+    await waitFor(
+      async () => {
+        const c = await counts();
+        return c.healthy === 1 && c.unhealthy === 1;
+      },
+      { what: 'one healthy (good) and one unhealthy (bad)' },
+    );
     await new Promise((r) => setTimeout(r, 1_000));
     assert.deepEqual(await counts(), { healthy: 1, unhealthy: 1 }, 'no repeat while nothing changes');
   });

@@ -16,7 +16,10 @@ export const Labels = {
  * What a replica is made of: the engine-relevant part of the compiled InstanceSpec. `cmd` runs
  * under /bin/sh -c; `args` (when no cmd) replace the image's CMD.
  */
-export type ReplicaRequest = Pick<InstanceSpec, 'service' | 'instance' | 'cluster' | 'image' | 'gitSha' | 'configHash' | 'cpus' | 'memMb' | 'env' | 'containerPort'> &
+export type ReplicaRequest = Pick<
+  InstanceSpec,
+  'service' | 'instance' | 'cluster' | 'image' | 'gitSha' | 'configHash' | 'cpus' | 'memMb' | 'env' | 'containerPort'
+> &
   Partial<Pick<InstanceSpec, 'cmd' | 'args'>>;
 
 export interface Replica {

@@ -25,7 +25,10 @@ describe('scheduler-bridge killed -9 in the middle of a deploy', () => {
 
   const start = async () => {
     bridge = spawn(process.execPath, [main], { env, stdio: 'ignore' });
-    await waitFor(async () => (await fetch(`http://127.0.0.1:${env.ORZO_HTTP_PORT}/healthz`).catch(() => undefined))?.ok, { timeoutMs: 30_000, what: 'scheduler-bridge up' });
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${env.ORZO_HTTP_PORT}/healthz`).catch(() => undefined))?.ok, {
+      timeoutMs: 30_000,
+      what: 'scheduler-bridge up',
+    });
   };
 
   before(async () => {
@@ -33,7 +36,15 @@ describe('scheduler-bridge killed -9 in the middle of a deploy', () => {
     await buildImage(new Docker(), { context: examples, tag: 'orzo-test/hello:crash', buildargs: { VERSION: 'crash' } });
     nats = await startNatsServer();
     nc = await connectNats(nats.url, 'test');
-    Object.assign(env, { PATH: process.env.PATH, ORZO_NATS_URL: nats.url, ORZO_DATA_DIR: mkdtempSync(join(tmpdir(), 'orzo-crash-')), ORZO_HTTP_PORT: String(await freePort()), ORZO_LOG_LEVEL: 'warn', ORZO_SCHEDULER_CLUSTERS: cluster, ORZO_RECONCILE_INTERVAL_MS: '1000' });
+    Object.assign(env, {
+      PATH: process.env.PATH,
+      ORZO_NATS_URL: nats.url,
+      ORZO_DATA_DIR: mkdtempSync(join(tmpdir(), 'orzo-crash-')),
+      ORZO_HTTP_PORT: String(await freePort()),
+      ORZO_LOG_LEVEL: 'warn',
+      ORZO_SCHEDULER_CLUSTERS: cluster,
+      ORZO_RECONCILE_INTERVAL_MS: '1000',
+    });
     assert.equal(spawnSync(process.execPath, [main, 'migrate'], { env }).status, 0);
   });
   after(async () => {
@@ -46,22 +57,49 @@ describe('scheduler-bridge killed -9 in the middle of a deploy', () => {
   it('completes the deploy after a restart, with no duplicate replicas', async () => {
     await start();
     const spec: InstanceSpec = {
-      service: 'hello', instance: 'main', cluster, deployGroup: `${cluster}.main`, image: 'orzo-test/hello:crash', gitSha: SHA, configHash: 'configcrash000',
-      replicas: 3, cpus: 0.1, memMb: 32, diskMb: 64, cmd: '', args: [], env: { ORZO_PORT: '8080' }, containerPort: 8080,
+      service: 'hello',
+      instance: 'main',
+      cluster,
+      deployGroup: `${cluster}.main`,
+      image: 'orzo-test/hello:crash',
+      gitSha: SHA,
+      configHash: 'configcrash000',
+      replicas: 3,
+      cpus: 0.1,
+      memMb: 32,
+      diskMb: 64,
+      cmd: '',
+      args: [],
+      env: { ORZO_PORT: '8080' },
+      containerPort: 8080,
       healthcheck: { mode: 'http', uri: '/status', cmd: '', gracePeriodSeconds: 0, intervalSeconds: 1, timeoutSeconds: 1, maxConsecutiveFailures: 3 },
       bounce: { method: 'crossover', marginFactor: 1, overprovisionFactor: 1, drainMethod: 'noop', drainDelaySeconds: 0, terminationGracePeriodSeconds: 1 },
-      registrations: [], desiredState: 'start', forceBounce: '', registrationDetails: [], weight: 10,
+      registrations: [],
+      desiredState: 'start',
+      forceBounce: '',
+      registrationDetails: [],
+      weight: 10,
     };
-    await new EventPublisher(jetstream(nc), { source: 'test' }).publish(Subjects.DeployRequested, { deployId: 'crash-1', service: 'hello', deployGroup: spec.deployGroup, specs: [spec], requestedBy: 'test', reason: 'test' });
+    await new EventPublisher(jetstream(nc), { source: 'test' }).publish(Subjects.DeployRequested, {
+      deployId: 'crash-1',
+      service: 'hello',
+      deployGroup: spec.deployGroup,
+      specs: [spec],
+      requestedBy: 'test',
+      reason: 'test',
+    });
     await waitFor(async () => (await engine.list({ cluster })).length >= 1, { timeoutMs: 30_000, what: 'the first replica' });
     bridge!.kill('SIGKILL');
     await new Promise((r) => bridge!.once('exit', r));
     const atCrash = (await engine.list({ cluster })).length;
     await start();
-    await waitFor(async () => {
-      const rs = await engine.list({ cluster });
-      return rs.length === 3 && rs.every((r) => r.running);
-    }, { timeoutMs: 60_000, what: '3 running replicas after the restart' });
+    await waitFor(
+      async () => {
+        const rs = await engine.list({ cluster });
+        return rs.length === 3 && rs.every((r) => r.running);
+      },
+      { timeoutMs: 60_000, what: '3 running replicas after the restart' },
+    );
     await new Promise((r) => setTimeout(r, 2_500));
     const rs = await engine.list({ cluster });
     assert.equal(rs.length, 3, `no duplicates (${atCrash} existed at the crash): ${rs.map((r) => r.name).join(', ')}`);

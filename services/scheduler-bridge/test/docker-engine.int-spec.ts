@@ -54,7 +54,10 @@ describe('DockerEngine on a real Docker Engine', () => {
     try {
       const r = await engine.run(request({ instance: 'worker', cmd: 'sleep 30' }));
       const found = await engine.list({ cluster, instance: 'worker' });
-      assert.deepEqual(found.map((x) => x.id), [r.id]);
+      assert.deepEqual(
+        found.map((x) => x.id),
+        [r.id],
+      );
       await engine.stop(r.id, 1);
       const stopped = await engine.inspect(r.id);
       assert.equal(stopped.running, false);
@@ -88,11 +91,13 @@ describe('DockerEngine on a real Docker Engine', () => {
       const r = await engine.run(request({ instance: 'pulled', image: remote }));
       assert.equal(r.running, true);
       assert.equal(await engine.hasImage(remote), true);
-      await assert.rejects(engine.run(request({ image: `${registry.address}/services-hello:orzo-never-pushed` })), (err: Error) => err instanceof ImageNotFoundError && /pulling it from 127\.0\.0\.1:\d+ failed/.test(err.message));
+      await assert.rejects(
+        engine.run(request({ image: `${registry.address}/services-hello:orzo-never-pushed` })),
+        (err: Error) => err instanceof ImageNotFoundError && /pulling it from 127\.0\.0\.1:\d+ failed/.test(err.message),
+      );
     } finally {
       await registry.stop();
       execFileSync('docker', ['rmi', '-f', remote], { stdio: 'ignore' });
     }
   });
 });
-

@@ -21,11 +21,29 @@ const V2 = '2222222222222222222222222222222222222222';
 
 function spec(version: string, over: Partial<InstanceSpec> = {}): InstanceSpec {
   return {
-    service: 'hello', instance: 'main', cluster, deployGroup: `${cluster}.main`, image: `orzo-test/hello:${version.slice(0, 4)}`, gitSha: version, configHash: 'configaaaabbbb',
-    replicas: 3, cpus: 0.1, memMb: 32, diskMb: 64, cmd: '', args: [], env: { ORZO_PORT: '8080' }, containerPort: 8080,
+    service: 'hello',
+    instance: 'main',
+    cluster,
+    deployGroup: `${cluster}.main`,
+    image: `orzo-test/hello:${version.slice(0, 4)}`,
+    gitSha: version,
+    configHash: 'configaaaabbbb',
+    replicas: 3,
+    cpus: 0.1,
+    memMb: 32,
+    diskMb: 64,
+    cmd: '',
+    args: [],
+    env: { ORZO_PORT: '8080' },
+    containerPort: 8080,
     healthcheck: { mode: 'http', uri: '/status', cmd: '', gracePeriodSeconds: 0, intervalSeconds: 1, timeoutSeconds: 1, maxConsecutiveFailures: 3 },
     bounce: { method: 'crossover', marginFactor: 1, overprovisionFactor: 1, drainMethod: 'noop', drainDelaySeconds: 0, terminationGracePeriodSeconds: 1 },
-    registrations: ['hello.main'], desiredState: 'start', forceBounce: '', registrationDetails: [], weight: 10, ...over,
+    registrations: ['hello.main'],
+    desiredState: 'start',
+    forceBounce: '',
+    registrationDetails: [],
+    weight: 10,
+    ...over,
   };
 }
 
@@ -37,7 +55,15 @@ describe('scheduler-bridge reconciling a real Docker Engine', () => {
   let app: INestApplication;
 
   const boot = async () => {
-    const ctx = prepareService(schedulerBridge, { ORZO_NATS_URL: nats.url, ORZO_DATA_DIR: dataDir, ORZO_LOG_LEVEL: 'silent', ORZO_HTTP_PORT: '0', ORZO_SCHEDULER_CLUSTERS: cluster, ORZO_RECONCILE_INTERVAL_MS: '1000', ORZO_DEPLOY_TIMEOUT_S: '60' });
+    const ctx = prepareService(schedulerBridge, {
+      ORZO_NATS_URL: nats.url,
+      ORZO_DATA_DIR: dataDir,
+      ORZO_LOG_LEVEL: 'silent',
+      ORZO_HTTP_PORT: '0',
+      ORZO_SCHEDULER_CLUSTERS: cluster,
+      ORZO_RECONCILE_INTERVAL_MS: '1000',
+      ORZO_DEPLOY_TIMEOUT_S: '60',
+    });
     assert.ok(ctx);
     await schedulerBridge.commands!.migrate!(ctx);
     app = await createServiceApp(ctx, schedulerBridge.module(ctx));
@@ -51,7 +77,10 @@ describe('scheduler-bridge reconciling a real Docker Engine', () => {
     const d = decodeEvent(subject, m.data);
     return d.ok ? (d.event.payload as unknown as Record<string, unknown>) : undefined;
   };
-  const deploy = (deployId: string, s: InstanceSpec) => app.get(BusService).publish(Subjects.DeployRequested, { deployId, service: 'hello', deployGroup: s.deployGroup, specs: [s], requestedBy: 'test', reason: 'test' });
+  const deploy = (deployId: string, s: InstanceSpec) =>
+    app
+      .get(BusService)
+      .publish(Subjects.DeployRequested, { deployId, service: 'hello', deployGroup: s.deployGroup, specs: [s], requestedBy: 'test', reason: 'test' });
   const converged = (version: string, deployId: string) =>
     waitFor(
       async () => {
@@ -85,10 +114,16 @@ describe('scheduler-bridge reconciling a real Docker Engine', () => {
   it('replaces a replica killed or removed by hand', async () => {
     const [victim] = await running();
     execFileSync('docker', ['kill', victim!.id]);
-    await waitFor(async () => (await running()).length === 3 && !(await running()).some((r) => r.id === victim!.id), { timeoutMs: 30_000, what: 'the killed replica to be replaced' });
+    await waitFor(async () => (await running()).length === 3 && !(await running()).some((r) => r.id === victim!.id), {
+      timeoutMs: 30_000,
+      what: 'the killed replica to be replaced',
+    });
     const [other] = await running();
     execFileSync('docker', ['rm', '-f', other!.id]);
-    await waitFor(async () => (await running()).length === 3 && !(await running()).some((r) => r.id === other!.id), { timeoutMs: 30_000, what: 'the removed replica to be replaced' });
+    await waitFor(async () => (await running()).length === 3 && !(await running()).some((r) => r.id === other!.id), {
+      timeoutMs: 30_000,
+      what: 'the removed replica to be replaced',
+    });
   });
 
   it('bounces to a new version: new replicas first, then the old ones go', async () => {
@@ -109,10 +144,13 @@ describe('scheduler-bridge reconciling a real Docker Engine', () => {
   it('fails a deploy whose image does not exist, saying so, and keeps what runs', async () => {
     const before = (await running()).map((r) => r.id).sort();
     await deploy('d3', spec('3333333333333333333333333333333333333333'));
-    const failed = await waitFor(async () => {
-      const f = (await lastEvent(Subjects.DeployFailed)) as unknown as DeployFailed | undefined;
-      return f?.deployId === 'd3' ? f : undefined;
-    }, { timeoutMs: 30_000, what: 'deploy.failed for d3' });
+    const failed = await waitFor(
+      async () => {
+        const f = (await lastEvent(Subjects.DeployFailed)) as unknown as DeployFailed | undefined;
+        return f?.deployId === 'd3' ? f : undefined;
+      },
+      { timeoutMs: 30_000, what: 'deploy.failed for d3' },
+    );
     assert.match(failed.reason, /image orzo-test\/hello:3333 does not exist/);
     assert.deepEqual((await running()).map((r) => r.id).sort(), before, 'the old version keeps serving');
   });

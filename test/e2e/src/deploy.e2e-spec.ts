@@ -10,7 +10,13 @@ const V1 = 'aaaaaaaa11111111111111111111111111111111';
 const V2 = 'bbbbbbbb22222222222222222222222222222222';
 
 interface Status {
-  instances: Array<{ state: string; desiredGitSha: string; healthyReplicas: number; desiredReplicas: number; replicas: Array<{ replicaId: string; gitSha: string; state: string }> }>;
+  instances: Array<{
+    state: string;
+    desiredGitSha: string;
+    healthyReplicas: number;
+    desiredReplicas: number;
+    replicas: Array<{ replicaId: string; gitSha: string; state: string }>;
+  }>;
 }
 
 describe('deploy, connect, heal: the example service on real Docker and HAProxy', () => {
@@ -24,7 +30,11 @@ describe('deploy, connect, heal: the example service on real Docker and HAProxy'
     return JSON.parse(r.stdout) as Status;
   };
   const version = async () => (await httpGet(`http://127.0.0.1:${PROXY}/version`)).body.trim();
-  const helloContainers = async () => (await docker.listContainers({ filters: { label: ['orzo.managed=true', 'orzo.service=hello', 'orzo.cluster=local'] } })).map((c) => ({ id: c.Id, sha: c.Labels['orzo.git_sha'] }));
+  const helloContainers = async () =>
+    (await docker.listContainers({ filters: { label: ['orzo.managed=true', 'orzo.service=hello', 'orzo.cluster=local'] } })).map((c) => ({
+      id: c.Id,
+      sha: c.Labels['orzo.git_sha'],
+    }));
 
   before(async () => {
     for (const c of await helloContainers()) await docker.getContainer(c.id).remove({ force: true });
@@ -51,11 +61,17 @@ describe('deploy, connect, heal: the example service on real Docker and HAProxy'
     assert.equal(mark.status, 0, mark.stderr + mark.stdout);
     assert.match(mark.stdout, /local.main: Running; 3\/3 new replicas healthy/);
     assert.match(mark.stdout, new RegExp(`Deployed services-hello:orzo-${V1}`));
-    await waitFor(async () => (await version().catch(() => '')) === 'v1', { timeoutMs: 60_000, what: `v1 through 127.0.0.1:${PROXY}\n${output().slice(-3000)}` });
-    const st = await waitFor(() => {
-      const s = status();
-      return s.instances[0]!.healthyReplicas === 3 && s.instances[0]!.state === 'Running' ? s : undefined;
-    }, { timeoutMs: 30_000, what: 'status Running 3/3' });
+    await waitFor(async () => (await version().catch(() => '')) === 'v1', {
+      timeoutMs: 60_000,
+      what: `v1 through 127.0.0.1:${PROXY}\n${output().slice(-3000)}`,
+    });
+    const st = await waitFor(
+      () => {
+        const s = status();
+        return s.instances[0]!.healthyReplicas === 3 && s.instances[0]!.state === 'Running' ? s : undefined;
+      },
+      { timeoutMs: 30_000, what: 'status Running 3/3' },
+    );
     assert.equal(st.instances[0]!.desiredGitSha, V1);
     assert.equal((await helloContainers()).length, 3);
   });
@@ -79,10 +95,13 @@ describe('deploy, connect, heal: the example service on real Docker and HAProxy'
     })();
     const mark = cli('mark-for-deployment', '-s', 'hello', '-l', 'local.main', '-c', V2);
     assert.equal(mark.status, 0, mark.stderr);
-    await waitFor(async () => {
-      const cs = await helloContainers();
-      return cs.length === 3 && cs.every((c) => c.sha === V2) && (await version()) === 'v2';
-    }, { timeoutMs: 90_000, what: `only v2 running and serving\n${output().slice(-3000)}` });
+    await waitFor(
+      async () => {
+        const cs = await helloContainers();
+        return cs.length === 3 && cs.every((c) => c.sha === V2) && (await version()) === 'v2';
+      },
+      { timeoutMs: 90_000, what: `only v2 running and serving\n${output().slice(-3000)}` },
+    );
     await new Promise((r) => setTimeout(r, 1_000));
     stop = true;
     await client;
@@ -96,11 +115,14 @@ describe('deploy, connect, heal: the example service on real Docker and HAProxy'
     for (const how of [['kill'], ['rm', '-f']]) {
       const [victim] = await helloContainers();
       execFileSync('docker', [...how, victim!.id]);
-      await waitFor(async () => {
-        const cs = await helloContainers();
-        const s = status().instances[0]!;
-        return cs.length === 3 && !cs.some((c) => c.id === victim!.id) && s.healthyReplicas === 3;
-      }, { timeoutMs: 60_000, what: `replacement after docker ${how.join(' ')}` });
+      await waitFor(
+        async () => {
+          const cs = await helloContainers();
+          const s = status().instances[0]!;
+          return cs.length === 3 && !cs.some((c) => c.id === victim!.id) && s.healthyReplicas === 3;
+        },
+        { timeoutMs: 60_000, what: `replacement after docker ${how.join(' ')}` },
+      );
       assert.equal(await version(), 'v2');
     }
   });

@@ -50,13 +50,22 @@ describe('the platform on one machine', () => {
       assert.match(missing.stderr, new RegExp(`INVALID_ARGUMENT: image services-hello:orzo-${sha} does not exist`));
       const st = platform.cli(['status', '-s', 'hello', '--json']);
       assert.equal(st.status, 0, st.stderr);
-      assert.equal((JSON.parse(st.stdout) as { instances: Array<{ instance: string; state: string }> }).instances[0]!.state, 'Not deployed (no version marked for this deploy group)');
+      assert.equal(
+        (JSON.parse(st.stdout) as { instances: Array<{ instance: string; state: string }> }).instances[0]!.state,
+        'Not deployed (no version marked for this deploy group)',
+      );
       const bad = platform.cli(['mark-for-deployment', '-s', 'nosuch', '-l', 'local.main', '-c', sha]);
       assert.equal(bad.status, 1);
       assert.match(bad.stderr, /NOT_FOUND: unknown service nosuch/);
       // Every service logs structured JSON carrying its name.
-      const jsonLines = output().split('\n').filter((l) => l.includes('| {'));
-      for (const { name } of ORZO_SERVICES) assert.ok(jsonLines.some((l) => JSON.parse(l.slice(l.indexOf('| ') + 2)).service === name), `${name} logs JSON`);
+      const jsonLines = output()
+        .split('\n')
+        .filter((l) => l.includes('| {'));
+      for (const { name } of ORZO_SERVICES)
+        assert.ok(
+          jsonLines.some((l) => JSON.parse(l.slice(l.indexOf('| ') + 2)).service === name),
+          `${name} logs JSON`,
+        );
     } finally {
       exitCode = await platform.stop();
     }
@@ -80,7 +89,15 @@ describe('the platform on one machine', () => {
   it('a service on PostgreSQL refuses an unmigrated schema, then runs after `migrate`', async () => {
     const schema = uniqueSchema('orzo_e2e');
     const port = await freePort();
-    const env = { ...process.env, ORZO_NATS_URL: nats.url, ORZO_DB_URL: testPostgresUrl(), ORZO_DB_SCHEMA: schema, ORZO_HTTP_PORT: String(port), ORZO_GRPC_PORT: String(await freePort()), ORZO_LOG_LEVEL: 'info' };
+    const env = {
+      ...process.env,
+      ORZO_NATS_URL: nats.url,
+      ORZO_DB_URL: testPostgresUrl(),
+      ORZO_DB_SCHEMA: schema,
+      ORZO_HTTP_PORT: String(port),
+      ORZO_GRPC_PORT: String(await freePort()),
+      ORZO_LOG_LEVEL: 'info',
+    };
     const refused = spawnSync(process.execPath, [mainOf('control-api')], { env, encoding: 'utf8', timeout: 60_000 });
     assert.equal(refused.status, 1);
     assert.match(refused.stdout, /pending migration/);
@@ -88,7 +105,10 @@ describe('the platform on one machine', () => {
     assert.equal(migrated.status, 0, migrated.stdout + migrated.stderr);
     const child = spawn(process.execPath, [mainOf('control-api')], { env, stdio: 'ignore' });
     try {
-      const health = await waitFor(async () => (await getJson(`http://127.0.0.1:${port}/healthz`)).body, { timeoutMs: 30_000, what: 'control-api on PostgreSQL' });
+      const health = await waitFor(async () => (await getJson(`http://127.0.0.1:${port}/healthz`)).body, {
+        timeoutMs: 30_000,
+        what: 'control-api on PostgreSQL',
+      });
       assert.deepEqual((health.checks as Record<string, { ok: boolean; detail: string }>).database, { ok: true, detail: 'postgresql' });
     } finally {
       child.kill('SIGTERM');

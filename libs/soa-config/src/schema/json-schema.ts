@@ -9,13 +9,22 @@ function typeSchema(type: ValueType): Json {
     case 'string':
       return { type: 'string', ...(type.enum ? { enum: [...type.enum] } : {}), ...(type.pattern ? { pattern: type.pattern.source } : {}) };
     case 'number':
-      return { type: 'number', ...(type.min !== undefined ? (type.exclusiveMin ? { exclusiveMinimum: type.min } : { minimum: type.min }) : {}), ...(type.max !== undefined ? { maximum: type.max } : {}) };
+      return {
+        type: 'number',
+        ...(type.min !== undefined ? (type.exclusiveMin ? { exclusiveMinimum: type.min } : { minimum: type.min }) : {}),
+        ...(type.max !== undefined ? { maximum: type.max } : {}),
+      };
     case 'integer':
       return { type: 'integer', ...(type.min !== undefined ? { minimum: type.min } : {}), ...(type.max !== undefined ? { maximum: type.max } : {}) };
     case 'boolean':
       return { type: 'boolean' };
     case 'duration':
-      return { oneOf: [{ type: 'number', minimum: 0 }, { type: 'string', pattern: '^(\\d+(\\.\\d+)?\\s*(ms|s|m|h|d|D|w|W|M|Y)?\\s*)+$' }] };
+      return {
+        oneOf: [
+          { type: 'number', minimum: 0 },
+          { type: 'string', pattern: '^(\\d+(\\.\\d+)?\\s*(ms|s|m|h|d|D|w|W|M|Y)?\\s*)+$' },
+        ],
+      };
     case 'string-list':
       return { type: 'array', items: { type: 'string', ...(type.pattern ? { pattern: type.pattern.source } : {}) } };
     case 'string-map':
@@ -38,9 +47,15 @@ function typeSchema(type: ValueType): Json {
 export function objectSchema(table: KeyTable): Json {
   const properties: Json = {};
   for (const [key, def] of Object.entries(table)) {
-    properties[key] = { description: def.ignored ? `${def.description} (accepted for PaaSTA compatibility; not used by Orzo)` : def.description, ...typeSchema(def.type), ...(def.default !== undefined ? { default: def.default } : {}) };
+    properties[key] = {
+      description: def.ignored ? `${def.description} (accepted for PaaSTA compatibility; not used by Orzo)` : def.description,
+      ...typeSchema(def.type),
+      ...(def.default !== undefined ? { default: def.default } : {}),
+    };
   }
-  const required = Object.entries(table).filter(([, d]) => d.required).map(([k]) => k);
+  const required = Object.entries(table)
+    .filter(([, d]) => d.required)
+    .map(([k]) => k);
   return { type: 'object', properties, ...(required.length ? { required } : {}), additionalProperties: false };
 }
 

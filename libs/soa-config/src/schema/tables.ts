@@ -16,7 +16,11 @@ export const MONITORING_KEYS: KeyTable = {
   component: str('Component named in alerts.'),
   description: str('Description shown in alerts.'),
   alert_after: duration('How long a check must fail before it alerts.', { default: '5m' }),
-  realert_every: { type: { t: 'oneof', of: [{ t: 'integer', min: -1 }, { t: 'duration' }] }, description: 'Re-alert period in check runs; -1 = exponential backoff (1, 2, 4, 8...).', default: -1 },
+  realert_every: {
+    type: { t: 'oneof', of: [{ t: 'integer', min: -1 }, { t: 'duration' }] },
+    description: 'Re-alert period in check runs; -1 = exponential backoff (1, 2, 4, 8...).',
+    default: -1,
+  },
   check_every: duration('How often checks run.', { default: '1m' }),
   check_oom_events: bool('Alert on OOM kills.', { default: true }),
   dependencies: paastaOnly('Sensu Classic check dependencies.'),
@@ -26,9 +30,9 @@ export const MONITORING_KEYS: KeyTable = {
 
 export const SERVICE_KEYS: KeyTable = {
   description: str('What the service does.'),
-  external_link: str('A link to the service\'s home page.'),
+  external_link: str("A link to the service's home page."),
   git_url: str('Where the code lives (a git URL or a local repository path).'),
-  docker_registry: str('Registry for this service\'s images (default: the system registry).'),
+  docker_registry: str("Registry for this service's images (default: the system registry)."),
   cost_owner: str('Who pays.'),
   monitoring: map('Service-wide monitoring defaults (below monitoring.yaml).', MONITORING_KEYS),
   deploy: paastaOnly('Historical deploy settings.'),
@@ -59,10 +63,14 @@ export const LONG_RUNNING_KEYS: KeyTable = {
   instances: int('Replicas to run (ignored when max_instances turns autoscaling on).', { min: 0, default: 1 }),
   min_instances: int('Autoscaling floor.', { min: 0, default: 1 }),
   max_instances: int('Autoscaling ceiling; setting it turns autoscaling on.', { min: 1 }),
-  cmd: { type: { t: 'string-or-list' }, description: 'Command: a string runs under /bin/sh -c, a list is exec\'d directly (needed for signals).' },
-  args: strList('Arguments to the image\'s entrypoint (not with cmd).'),
+  cmd: { type: { t: 'string-or-list' }, description: "Command: a string runs under /bin/sh -c, a list is exec'd directly (needed for signals)." },
+  args: strList("Arguments to the image's entrypoint (not with cmd)."),
   container_port: int('Port the container listens on (bind $PAASTA_PORT / $ORZO_PORT).', { min: 1, max: 65535, default: 8888 }),
-  registrations: { type: { t: 'string-list', pattern: /^[a-z0-9][a-z0-9_-]*\.[a-z0-9][a-z0-9_-]*$/, patternHint: 'service.namespace' }, description: 'Discovery registrations (service.namespace).', default: ['<service>.<instance>'] },
+  registrations: {
+    type: { t: 'string-list', pattern: /^[a-z0-9][a-z0-9_-]*\.[a-z0-9][a-z0-9_-]*$/, patternHint: 'service.namespace' },
+    description: 'Discovery registrations (service.namespace).',
+    default: ['<service>.<instance>'],
+  },
   nerve_ns: str('Old alias: registrations = [<service>.<nerve_ns>].'),
   weight: int('Share of traffic per replica in its registrations.', { min: 0, default: 10 }),
   bounce_method: str('How a new version replaces the old.', { enum: ['crossover', 'brutal', 'downthenup', 'upthendown'], default: 'crossover' }),
@@ -158,7 +166,11 @@ const TRON_ACTION: KeyTable = {
 
 /** A job of tron-<cluster>.yaml. */
 export const TRON_JOB_KEYS: KeyTable = {
-  schedule: { type: { t: 'oneof', of: [{ t: 'string' }, { t: 'map', open: true }] }, description: 'When the job runs: "cron <5 fields>", "daily HH:MM[:SS]" or "interval <duration>".', required: true },
+  schedule: {
+    type: { t: 'oneof', of: [{ t: 'string' }, { t: 'map', open: true }] },
+    description: 'When the job runs: "cron <5 fields>", "daily HH:MM[:SS]" or "interval <duration>".',
+    required: true,
+  },
   actions: { type: { t: 'map', open: true }, description: 'Actions by name.', required: true },
   node: str('Tron node.'),
   deploy_group: LONG_RUNNING_KEYS.deploy_group!,
@@ -198,7 +210,11 @@ export const CHRONOS_JOB_KEYS: KeyTable = {
 
 /** A namespace of smartstack.yaml. */
 export const SMARTSTACK_KEYS: KeyTable = {
-  proxy_port: { type: { t: 'port-or-null' }, description: 'Port of the local HAProxy frontend, unique across all services (null: discovery only).', required: true },
+  proxy_port: {
+    type: { t: 'port-or-null' },
+    description: 'Port of the local HAProxy frontend, unique across all services (null: discovery only).',
+    required: true,
+  },
   mode: str('Proxy mode.', { enum: ['http', 'tcp', 'https'], default: 'http' }),
   healthcheck_uri: str('Path HAProxy and Orzo check.', { default: '/status' }),
   healthcheck_mode: str('Check mode (default: the proxy mode).', { enum: ['http', 'tcp', 'https'] }),

@@ -29,7 +29,13 @@ const REQUIRED = new WeakMap<KeyTable, string[]>();
 
 function requiredKeys(table: KeyTable): string[] {
   let keys = REQUIRED.get(table);
-  if (!keys) REQUIRED.set(table, (keys = Object.entries(table).filter(([, d]) => d.required).map(([k]) => k)));
+  if (!keys)
+    REQUIRED.set(
+      table,
+      (keys = Object.entries(table)
+        .filter(([, d]) => d.required)
+        .map(([k]) => k)),
+    );
   return keys;
 }
 
@@ -69,15 +75,21 @@ export function validateValue(ctx: ValidationContext, value: unknown, type: Valu
       return;
     case 'number':
     case 'integer': {
-      if (typeof value !== 'number' || !Number.isFinite(value)) return wrong(type.t === 'integer' ? 'a whole number' : 'a number', typeof value === 'string' && !Number.isNaN(Number(value)) ? 'remove the quotes' : undefined);
+      if (typeof value !== 'number' || !Number.isFinite(value))
+        return wrong(
+          type.t === 'integer' ? 'a whole number' : 'a number',
+          typeof value === 'string' && !Number.isNaN(Number(value)) ? 'remove the quotes' : undefined,
+        );
       if (type.t === 'integer' && !Number.isInteger(value)) return wrong('a whole number');
       const exclusive = type.t === 'number' && type.exclusiveMin;
-      if (type.min !== undefined && (exclusive ? value <= type.min : value < type.min)) return wrong(`a number ${exclusive ? '>' : '>='} ${type.min}${type.max !== undefined ? ` and <= ${type.max}` : ''}`);
+      if (type.min !== undefined && (exclusive ? value <= type.min : value < type.min))
+        return wrong(`a number ${exclusive ? '>' : '>='} ${type.min}${type.max !== undefined ? ` and <= ${type.max}` : ''}`);
       if (type.max !== undefined && value > type.max) return wrong(`a number <= ${type.max}`);
       return;
     }
     case 'boolean':
-      if (typeof value !== 'boolean') return wrong('true or false', typeof value === 'string' && /^(true|false|yes|no)$/i.test(value) ? 'remove the quotes' : undefined);
+      if (typeof value !== 'boolean')
+        return wrong('true or false', typeof value === 'string' && /^(true|false|yes|no)$/i.test(value) ? 'remove the quotes' : undefined);
       return;
     case 'duration':
       if (parseDuration(value) === null) return wrong('a duration like 30s, 10m, 1h or 1D');

@@ -22,7 +22,13 @@ export class BuildViewHandlers {
   @Subscribe(Subjects.BuildRequested)
   async onRequested(e: OrzoEvent<typeof Subjects.BuildRequested>, ctx: EventContext): Promise<void> {
     const p = e.payload;
-    await this.apply(ctx, e.envelope.occurredAt, { buildId: p.buildId, service: p.service, commitSha: p.commitSha, state: 'requested', requestedBy: p.requestedBy });
+    await this.apply(ctx, e.envelope.occurredAt, {
+      buildId: p.buildId,
+      service: p.service,
+      commitSha: p.commitSha,
+      state: 'requested',
+      requestedBy: p.requestedBy,
+    });
   }
 
   @Subscribe(Subjects.BuildStarted)
@@ -34,13 +40,27 @@ export class BuildViewHandlers {
   @Subscribe(Subjects.BuildImageBuilt)
   async onBuilt(e: OrzoEvent<typeof Subjects.BuildImageBuilt>, ctx: EventContext): Promise<void> {
     const p = e.payload;
-    await this.apply(ctx, e.envelope.occurredAt, { buildId: p.buildId, service: p.service, commitSha: p.commitSha, image: p.image, state: 'succeeded', requestedBy: p.external ? 'external' : undefined });
+    await this.apply(ctx, e.envelope.occurredAt, {
+      buildId: p.buildId,
+      service: p.service,
+      commitSha: p.commitSha,
+      image: p.image,
+      state: 'succeeded',
+      requestedBy: p.external ? 'external' : undefined,
+    });
   }
 
   @Subscribe(Subjects.BuildFailed)
   async onFailed(e: OrzoEvent<typeof Subjects.BuildFailed>, ctx: EventContext): Promise<void> {
     const p = e.payload;
-    await this.apply(ctx, e.envelope.occurredAt, { buildId: p.buildId, service: p.service, commitSha: p.commitSha, state: 'failed', step: p.step, error: p.error });
+    await this.apply(ctx, e.envelope.occurredAt, {
+      buildId: p.buildId,
+      service: p.service,
+      commitSha: p.commitSha,
+      state: 'failed',
+      step: p.step,
+      error: p.error,
+    });
   }
 
   /** Events of one build may arrive out of order across consumers: a later state is never undone. */
@@ -60,15 +80,9 @@ export class BuildViewHandlers {
       return;
     }
     if ((RANK[row.state] ?? 0) > RANK[c.state]!) return;
-    await tx.execute('update control_build set state = ?, image = case when ? = \'\' then image else ? end, step = coalesce(?, step), error = coalesce(?, error), finished_at = coalesce(?, finished_at), updated_at = ? where build_id = ?', [
-      c.state,
-      c.image ?? '',
-      c.image ?? '',
-      c.step ?? null,
-      c.error ?? null,
-      finished,
-      at,
-      c.buildId,
-    ]);
+    await tx.execute(
+      "update control_build set state = ?, image = case when ? = '' then image else ? end, step = coalesce(?, step), error = coalesce(?, error), finished_at = coalesce(?, finished_at), updated_at = ? where build_id = ?",
+      [c.state, c.image ?? '', c.image ?? '', c.step ?? null, c.error ?? null, finished, at, c.buildId],
+    );
   }
 }

@@ -41,10 +41,26 @@ export class BuildService {
     if (!gitUrl) throw GrpcError.invalid(`no git_url: give one, or set git_url in ${req.service}/service.yaml`);
     const buildId = randomUUID();
     const envelope = createEnvelope(Subjects.BuildRequested, { source: 'control-api', correlationId: buildId });
-    const payload = { buildId, service: req.service, gitUrl, commitSha: req.commitSha, dockerfile: req.dockerfile, context: req.context, buildArgs: req.buildArgs ?? {}, requestedBy: req.requestedBy || 'unknown', force: req.force, skipPipeline: req.skipPipeline };
+    const payload = {
+      buildId,
+      service: req.service,
+      gitUrl,
+      commitSha: req.commitSha,
+      dockerfile: req.dockerfile,
+      context: req.context,
+      buildArgs: req.buildArgs ?? {},
+      requestedBy: req.requestedBy || 'unknown',
+      force: req.force,
+      skipPipeline: req.skipPipeline,
+    };
     await this.db.database
       .em()
-      .execute('insert into control_outbox (id, subject, body, created_at) values (?, ?, ?, ?)', [envelope.id, envelope.type, Buffer.from(encodeEvent(envelope, payload)).toString('utf8'), new Date().toISOString()]);
+      .execute('insert into control_outbox (id, subject, body, created_at) values (?, ?, ?, ?)', [
+        envelope.id,
+        envelope.type,
+        Buffer.from(encodeEvent(envelope, payload)).toString('utf8'),
+        new Date().toISOString(),
+      ]);
     await this.outbox.flush().catch(() => undefined);
     return { buildId, image: imageFor(this.soa.registryOf(svc), req.service, req.commitSha) };
   }
@@ -66,7 +82,12 @@ export class BuildService {
   async list(req: api.ListBuildsRequest): Promise<api.ListBuildsResponse> {
     requireFields(req, { service: 'service' });
     this.soa.service(req.service);
-    const rows = await this.db.database.em().execute<BuildRow[]>('select * from control_build where service = ? order by requested_at desc, build_id limit ?', [req.service, Math.min(Math.max(req.limit || 20, 1), 500)]);
+    const rows = await this.db.database
+      .em()
+      .execute<BuildRow[]>('select * from control_build where service = ? order by requested_at desc, build_id limit ?', [
+        req.service,
+        Math.min(Math.max(req.limit || 20, 1), 500),
+      ]);
     return { builds: rows.map(toSummary) };
   }
 
@@ -91,7 +112,14 @@ export class BuildService {
    * Replays a build's log from the ORZO_BUILD_LOG stream; with follow, goes on live until the
    * build's last line. Stops early when `stopped()` says the caller went away.
    */
-  async streamLog(service: string, buildId: string, follow: boolean, write: (line: BuildLogLine) => void, stopped: () => boolean, onStop: (stop: () => void) => void): Promise<void> {
+  async streamLog(
+    service: string,
+    buildId: string,
+    follow: boolean,
+    write: (line: BuildLogLine) => void,
+    stopped: () => boolean,
+    onStop: (stop: () => void) => void,
+  ): Promise<void> {
     const subject = BuildLogs.subject(service, buildId);
     const nc = this.bus.connection;
     const jsm = await jetstreamManager(nc);
@@ -115,11 +143,15 @@ export class BuildService {
   async latestDeployment(req: api.GetLatestDeploymentRequest): Promise<api.GetLatestDeploymentResponse> {
     requireFields(req, { service: 'service', deployGroup: 'deploy_group' });
     const svc = this.soa.service(req.service);
-    if (!svc.pipeline.some((s) => s.deployGroup && s.step === req.deployGroup)) throw GrpcError.notFound(`unknown deploy group ${req.deployGroup} of ${req.service}`);
+    if (!svc.pipeline.some((s) => s.deployGroup && s.step === req.deployGroup))
+      throw GrpcError.notFound(`unknown deploy group ${req.deployGroup} of ${req.service}`);
     const row = (
       await this.db.database
         .em()
-        .execute<Array<{ id: string; image: string; git_sha: string; requested_by: string; reason: string; created_at: string }>>('select * from control_deploy_mark where service = ? and deploy_group = ? order by created_at desc limit 1', [req.service, req.deployGroup])
+        .execute<Array<{ id: string; image: string; git_sha: string; requested_by: string; reason: string; created_at: string }>>(
+          'select * from control_deploy_mark where service = ? and deploy_group = ? order by created_at desc limit 1',
+          [req.service, req.deployGroup],
+        )
     )[0];
     if (!row) throw GrpcError.notFound(`${req.service} deploy group ${req.deployGroup} was never marked`);
     return { image: row.image, gitSha: row.git_sha, deployId: row.id, requestedBy: row.requested_by, reason: row.reason, markedAt: row.created_at };
@@ -130,11 +162,25 @@ export class BuildService {
     this.soa.service(req.service);
     const rows = await this.db.database
       .em()
-      .execute<Array<{ at: string; kind: string; deploy_group: string; git_sha: string; detail: string; actor: string }>>('select * from control_history where service = ? order by id desc limit ?', [req.service, Math.min(Math.max(req.limit || 50, 1), 1000)]);
+      .execute<Array<{ at: string; kind: string; deploy_group: string; git_sha: string; detail: string; actor: string }>>(
+        'select * from control_history where service = ? order by id desc limit ?',
+        [req.service, Math.min(Math.max(req.limit || 50, 1), 1000)],
+      );
     return { entries: rows.map((r) => ({ at: r.at, kind: r.kind, deployGroup: r.deploy_group, gitSha: r.git_sha, detail: r.detail, actor: r.actor })) };
   }
 }
 
 function toSummary(r: BuildRow): api.BuildSummary {
-  return { buildId: r.build_id, service: r.service, commitSha: r.commit_sha, image: r.image, state: r.state, step: r.step ?? '', error: r.error ?? '', requestedBy: r.requested_by, requestedAt: r.requested_at, finishedAt: r.finished_at ?? '' };
+  return {
+    buildId: r.build_id,
+    service: r.service,
+    commitSha: r.commit_sha,
+    image: r.image,
+    state: r.state,
+    step: r.step ?? '',
+    error: r.error ?? '',
+    requestedBy: r.requested_by,
+    requestedAt: r.requested_at,
+    finishedAt: r.finished_at ?? '',
+  };
 }

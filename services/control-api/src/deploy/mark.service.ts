@@ -2,7 +2,19 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { BusService } from '@orzo/bus';
 import type { EntityManager as SqlEntityManager } from '@orzo/persistence';
-import { DeployRequested, EnvelopeMeta, GIT_SHA, InstanceSpec, RpcSubjects, Subjects, api, createEnvelope, encodeEvent, imageFor, versionOf } from '@orzo/contracts';
+import {
+  DeployRequested,
+  EnvelopeMeta,
+  GIT_SHA,
+  InstanceSpec,
+  RpcSubjects,
+  Subjects,
+  api,
+  createEnvelope,
+  encodeEvent,
+  imageFor,
+  versionOf,
+} from '@orzo/contracts';
 import { DatabaseHolder } from '@orzo/persistence';
 import { CompiledInstance, CompiledService } from '@orzo/soa-config';
 import { GrpcError, missingFields } from './grpc-error';
@@ -90,7 +102,9 @@ export class MarkService {
         continue;
       }
       if (answer.exists === false) {
-        throw GrpcError.invalid(`image ${image} does not exist on cluster ${cluster}'s engine: build it first (docker build -t ${image} ...) or mark an image that exists`);
+        throw GrpcError.invalid(
+          `image ${image} does not exist on cluster ${cluster}'s engine: build it first (docker build -t ${image} ...) or mark an image that exists`,
+        );
       }
     }
   }
@@ -104,7 +118,14 @@ export class MarkService {
     if (problems.length) throw GrpcError.invalid(problems.join('; '));
     const svc = this.soa.service(req.service);
     const image = req.image || imageFor(this.soa.registryOf(svc), req.service, req.commitSha);
-    const prepared = await this.prepare(svc, { service: req.service, deployGroup: req.deployGroup, image, gitSha: req.commitSha || versionOf(req.image), requestedBy: req.requestedBy || 'unknown', reason: 'mark-for-deployment' });
+    const prepared = await this.prepare(svc, {
+      service: req.service,
+      deployGroup: req.deployGroup,
+      image,
+      gitSha: req.commitSha || versionOf(req.image),
+      requestedBy: req.requestedBy || 'unknown',
+      reason: 'mark-for-deployment',
+    });
     await this.db.database.em().transactional((em) => this.record(em, prepared, 'mark'));
     // The mark is durable now; if NATS is unreachable the relay publishes it later.
     await this.outbox.flush().catch(() => undefined);
@@ -122,7 +143,14 @@ export class MarkService {
     const deployId = randomUUID();
     return {
       request: m,
-      payload: { deployId, service: m.service, deployGroup: m.deployGroup, specs: affected.map((i) => toInstanceSpec(i, m.image, m.gitSha)), requestedBy: m.requestedBy, reason: m.reason },
+      payload: {
+        deployId,
+        service: m.service,
+        deployGroup: m.deployGroup,
+        specs: affected.map((i) => toInstanceSpec(i, m.image, m.gitSha)),
+        requestedBy: m.requestedBy,
+        reason: m.reason,
+      },
       envelope: createEnvelope(Subjects.DeployRequested, { source: 'control-api', correlationId: m.correlationId ?? deployId }),
       instances: affected.map((i) => `${i.cluster}.${i.instance}`),
     };
@@ -140,9 +168,22 @@ export class MarkService {
       'insert into control_deploy_mark (id, service, deploy_group, image, git_sha, requested_by, reason, event_id, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       [payload.deployId, m.service, m.deployGroup, m.image, m.gitSha, m.requestedBy, m.reason, envelope.id, now],
     );
-    for (const key of p.instances) await em.execute("insert into control_deploy_instance (deploy_id, instance_key, state) values (?, ?, 'requested')", [payload.deployId, key]);
-    await recordHistory(em, { service: m.service, kind, deployGroup: m.deployGroup, gitSha: m.gitSha, actor: m.requestedBy, detail: `${m.image} (deploy ${payload.deployId}) to ${p.instances.join(', ') || 'no instances'}` });
-    await em.execute('insert into control_outbox (id, subject, body, created_at) values (?, ?, ?, ?)', [envelope.id, envelope.type, Buffer.from(encodeEvent(envelope, payload)).toString('utf8'), now]);
+    for (const key of p.instances)
+      await em.execute("insert into control_deploy_instance (deploy_id, instance_key, state) values (?, ?, 'requested')", [payload.deployId, key]);
+    await recordHistory(em, {
+      service: m.service,
+      kind,
+      deployGroup: m.deployGroup,
+      gitSha: m.gitSha,
+      actor: m.requestedBy,
+      detail: `${m.image} (deploy ${payload.deployId}) to ${p.instances.join(', ') || 'no instances'}`,
+    });
+    await em.execute('insert into control_outbox (id, subject, body, created_at) values (?, ?, ?, ?)', [
+      envelope.id,
+      envelope.type,
+      Buffer.from(encodeEvent(envelope, payload)).toString('utf8'),
+      now,
+    ]);
   }
 }
 

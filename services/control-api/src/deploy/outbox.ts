@@ -36,13 +36,18 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
 
   /** Publishes every pending row, one flush at a time; resolves to how many were published. */
   flush(): Promise<number> {
-    this.running = this.running.then(() => this.publishPending(), () => this.publishPending());
+    this.running = this.running.then(
+      () => this.publishPending(),
+      () => this.publishPending(),
+    );
     return this.running;
   }
 
   private async publishPending(): Promise<number> {
     const em = this.db.database.em();
-    const rows = await em.execute<Array<{ id: string; subject: string; body: string }>>('select id, subject, body from control_outbox where published_at is null order by created_at, id');
+    const rows = await em.execute<Array<{ id: string; subject: string; body: string }>>(
+      'select id, subject, body from control_outbox where published_at is null order by created_at, id',
+    );
     for (const row of rows) {
       const decoded = decodeEvent(row.subject, Buffer.from(row.body));
       if (!decoded.ok) {

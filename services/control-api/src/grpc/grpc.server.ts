@@ -46,7 +46,9 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
     };
     server.addService(api.ControlApiService, impl);
     const address = `${this.config.ORZO_GRPC_HOST}:${this.config.ORZO_GRPC_PORT}`;
-    this.boundPort = await new Promise<number>((resolve, reject) => server.bindAsync(address, ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))));
+    this.boundPort = await new Promise<number>((resolve, reject) =>
+      server.bindAsync(address, ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
+    );
     this.server = server;
     this.health.register('grpc', () => ({ ok: true, detail: `${this.config.ORZO_GRPC_HOST}:${this.boundPort}` }));
     this.logger.info({ grpc: `${this.config.ORZO_GRPC_HOST}:${this.boundPort}` }, 'gRPC ControlApi listening');

@@ -10,8 +10,10 @@ import { SoaConfigSource } from '../deploy/soa-config.source';
 
 /** Why a non-deploy step was not run here, in the history's words. */
 function nonDeployStep(step: PipelineStep, beforeFirstDeploy: boolean, registry: string): string {
-  if (step.step === 'push-to-registry') return registry ? `done by the builder (pushed to ${registry})` : 'skipped: no registry configured, images stay on the engine';
-  if (beforeFirstDeploy) return step.command ? `run by the builder before the image was announced: ${step.command}` : 'skipped: no command configured in deploy.yaml';
+  if (step.step === 'push-to-registry')
+    return registry ? `done by the builder (pushed to ${registry})` : 'skipped: no registry configured, images stay on the engine';
+  if (beforeFirstDeploy)
+    return step.command ? `run by the builder before the image was announced: ${step.command}` : 'skipped: no command configured in deploy.yaml';
   return 'skipped: Orzo runs non-deploy steps only before the first deploy group';
 }
 
@@ -36,7 +38,14 @@ export class PipelineHandlers {
     const p = e.payload;
     const tx = transactionOf(ctx);
     if (p.skipPipeline) {
-      await recordHistory(tx, { service: p.service, kind: 'build', deployGroup: '', gitSha: p.commitSha, actor: `build ${p.buildId}`, detail: `built ${p.image} (build only: the pipeline was not started)` });
+      await recordHistory(tx, {
+        service: p.service,
+        kind: 'build',
+        deployGroup: '',
+        gitSha: p.commitSha,
+        actor: `build ${p.buildId}`,
+        detail: `built ${p.image} (build only: the pipeline was not started)`,
+      });
       return;
     }
     const started = await tx.execute<unknown[]>(
@@ -48,7 +57,14 @@ export class PipelineHandlers {
       ctx.log.info({ service: p.service, commitSha: p.commitSha }, 'pipeline already started for this commit: nothing to do');
       return;
     }
-    await recordHistory(tx, { service: p.service, kind: 'build', deployGroup: '', gitSha: p.commitSha, actor: `build ${p.buildId}`, detail: `${p.external ? 'image from CI' : 'built'}: ${p.image}` });
+    await recordHistory(tx, {
+      service: p.service,
+      kind: 'build',
+      deployGroup: '',
+      gitSha: p.commitSha,
+      actor: `build ${p.buildId}`,
+      detail: `${p.external ? 'image from CI' : 'built'}: ${p.image}`,
+    });
     const svc = this.lookup(p.service);
     if (typeof svc === 'string') {
       await recordHistory(tx, { service: p.service, kind: 'blocked', deployGroup: '', gitSha: p.commitSha, actor: 'pipeline', detail: svc });
@@ -62,13 +78,28 @@ export class PipelineHandlers {
   async onDeployCompleted(e: OrzoEvent<typeof Subjects.DeployCompleted>, ctx: EventContext): Promise<void> {
     const p = e.payload;
     const tx = transactionOf(ctx);
-    await tx.execute("update control_deploy_instance set state = 'completed' where deploy_id = ? and instance_key = ?", [p.deployId, `${p.cluster}.${p.instance}`]);
-    const open = await tx.execute<Array<{ n: number | string }>>("select count(*) as n from control_deploy_instance where deploy_id = ? and state <> 'completed'", [p.deployId]);
+    await tx.execute("update control_deploy_instance set state = 'completed' where deploy_id = ? and instance_key = ?", [
+      p.deployId,
+      `${p.cluster}.${p.instance}`,
+    ]);
+    const open = await tx.execute<Array<{ n: number | string }>>(
+      "select count(*) as n from control_deploy_instance where deploy_id = ? and state <> 'completed'",
+      [p.deployId],
+    );
     if (Number(open[0]?.n ?? 0) > 0) return;
     // Every instance is done: advance once (the '*' row claims it; a second completion finds it taken).
-    const claimed = await tx.execute<unknown[]>("insert into control_deploy_instance (deploy_id, instance_key, state) values (?, '*', 'completed') on conflict do nothing returning deploy_id", [p.deployId], 'all');
+    const claimed = await tx.execute<unknown[]>(
+      "insert into control_deploy_instance (deploy_id, instance_key, state) values (?, '*', 'completed') on conflict do nothing returning deploy_id",
+      [p.deployId],
+      'all',
+    );
     if (!claimed.length) return;
-    const mark = (await tx.execute<Array<{ service: string; deploy_group: string; image: string; git_sha: string }>>('select service, deploy_group, image, git_sha from control_deploy_mark where id = ?', [p.deployId]))[0];
+    const mark = (
+      await tx.execute<Array<{ service: string; deploy_group: string; image: string; git_sha: string }>>(
+        'select service, deploy_group, image, git_sha from control_deploy_mark where id = ?',
+        [p.deployId],
+      )
+    )[0];
     if (!mark) return;
     const svc = this.lookup(mark.service);
     if (typeof svc === 'string') {
@@ -84,7 +115,11 @@ export class PipelineHandlers {
   @Subscribe(Subjects.DeployFailed)
   async onDeployFailed(e: OrzoEvent<typeof Subjects.DeployFailed>, ctx: EventContext): Promise<void> {
     const p = e.payload;
-    const mark = (await transactionOf(ctx).execute<Array<{ deploy_group: string; git_sha: string }>>('select deploy_group, git_sha from control_deploy_mark where id = ?', [p.deployId]))[0];
+    const mark = (
+      await transactionOf(ctx).execute<Array<{ deploy_group: string; git_sha: string }>>('select deploy_group, git_sha from control_deploy_mark where id = ?', [
+        p.deployId,
+      ])
+    )[0];
     await recordHistory(transactionOf(ctx), {
       service: p.service,
       kind: 'failed',
@@ -101,7 +136,14 @@ export class PipelineHandlers {
     if (step.triggerNextStepManually) {
       const next = svc.pipeline.slice(index + 1).find((s) => s.deployGroup);
       if (next) {
-        await recordHistory(tx, { service: svc.name, kind: 'wait', deployGroup: next.step, gitSha: v.gitSha, actor: 'pipeline', detail: `${step.step} is done and says trigger_next_step_manually: promote with orzo mark-for-deployment -s ${svc.name} -l ${next.step} -c ${v.gitSha}` });
+        await recordHistory(tx, {
+          service: svc.name,
+          kind: 'wait',
+          deployGroup: next.step,
+          gitSha: v.gitSha,
+          actor: 'pipeline',
+          detail: `${step.step} is done and says trigger_next_step_manually: promote with orzo mark-for-deployment -s ${svc.name} -l ${next.step} -c ${v.gitSha}`,
+        });
       }
       return;
     }
@@ -114,15 +156,37 @@ export class PipelineHandlers {
     for (let i = index; i < svc.pipeline.length; i++) {
       const step = svc.pipeline[i]!;
       if (!step.deployGroup) {
-        await recordHistory(tx, { service: svc.name, kind: 'skip', deployGroup: step.step, gitSha: v.gitSha, actor: 'pipeline', detail: `${step.step}: ${nonDeployStep(step, builtWithTheImage.includes(step), this.soa.registryOf(svc))}` });
+        await recordHistory(tx, {
+          service: svc.name,
+          kind: 'skip',
+          deployGroup: step.step,
+          gitSha: v.gitSha,
+          actor: 'pipeline',
+          detail: `${step.step}: ${nonDeployStep(step, builtWithTheImage.includes(step), this.soa.registryOf(svc))}`,
+        });
         continue;
       }
       let prepared;
       try {
-        prepared = await this.marks.prepare(svc, { service: svc.name, deployGroup: step.step, image: v.image, gitSha: v.gitSha, requestedBy: 'pipeline', reason: 'pipeline', correlationId: v.correlationId });
+        prepared = await this.marks.prepare(svc, {
+          service: svc.name,
+          deployGroup: step.step,
+          image: v.image,
+          gitSha: v.gitSha,
+          requestedBy: 'pipeline',
+          reason: 'pipeline',
+          correlationId: v.correlationId,
+        });
       } catch (err) {
         if (!(err instanceof GrpcError)) throw err;
-        await recordHistory(tx, { service: svc.name, kind: 'blocked', deployGroup: step.step, gitSha: v.gitSha, actor: 'pipeline', detail: `could not mark ${step.step}: ${err.message}` });
+        await recordHistory(tx, {
+          service: svc.name,
+          kind: 'blocked',
+          deployGroup: step.step,
+          gitSha: v.gitSha,
+          actor: 'pipeline',
+          detail: `could not mark ${step.step}: ${err.message}`,
+        });
         return;
       }
       await this.marks.record(tx, prepared, 'promote');
@@ -130,7 +194,14 @@ export class PipelineHandlers {
       if (prepared.instances.length) return;
       return this.after(tx, svc, i, v);
     }
-    await recordHistory(tx, { service: svc.name, kind: 'done', deployGroup: '', gitSha: v.gitSha, actor: 'pipeline', detail: 'every step of deploy.yaml is done' });
+    await recordHistory(tx, {
+      service: svc.name,
+      kind: 'done',
+      deployGroup: '',
+      gitSha: v.gitSha,
+      actor: 'pipeline',
+      detail: 'every step of deploy.yaml is done',
+    });
   }
 
   private lookup(service: string): CompiledService | string {

@@ -38,7 +38,10 @@ export class StatusService {
       [req.service],
     );
     const desired = new Map(marks.map((m) => [m.deploy_group, m]));
-    const replicas = await em.execute<ReplicaRow[]>('select replica_id, instance, cluster, host, port, git_sha, state, updated_at from control_replica where service = ? order by replica_id', [req.service]);
+    const replicas = await em.execute<ReplicaRow[]>(
+      'select replica_id, instance, cluster, host, port, git_sha, state, updated_at from control_replica where service = ? order by replica_id',
+      [req.service],
+    );
     const instances = svc.instances
       .filter((i) => (!req.cluster || i.cluster === req.cluster) && (!req.instance || i.instance === req.instance))
       .map((i): api.InstanceStatus => {
@@ -63,7 +66,8 @@ export class StatusService {
           endpoints: i.registrations.map((r) => (r.proxyPort === null ? `${r.name} (discovery only)` : `${r.name} 127.0.0.1:${r.proxyPort}`)),
         };
       });
-    if ((req.cluster || req.instance) && instances.length === 0) throw GrpcError.notFound(`${req.service} has no instance ${req.instance || '*'} on cluster ${req.cluster || '*'}`);
+    if ((req.cluster || req.instance) && instances.length === 0)
+      throw GrpcError.notFound(`${req.service} has no instance ${req.instance || '*'} on cluster ${req.cluster || '*'}`);
     return { service: req.service, instances };
   }
 

@@ -12,5 +12,9 @@ export async function probe(spec: InstanceSpec, replica: Replica): Promise<Probe
   if (!replica.running) return { ok: false, output: `container ${replica.state}` };
   const mode = spec.healthcheck?.mode ?? 'none';
   if (!replica.hostPort) return { ok: mode === 'none' || mode === 'cmd', output: 'no host port' };
-  return checkOnce(spec.healthcheck ? { ...spec.healthcheck, timeoutSeconds: Math.min(2, spec.healthcheck.timeoutSeconds || 1) } : undefined, '127.0.0.1', replica.hostPort);
+  return checkOnce(
+    spec.healthcheck ? { ...spec.healthcheck, timeoutSeconds: Math.min(2, spec.healthcheck.timeoutSeconds || 1) } : undefined,
+    '127.0.0.1',
+    replica.hostPort,
+  );
 }

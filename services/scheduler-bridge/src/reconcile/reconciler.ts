@@ -43,7 +43,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
       (e) => {
         if (['die', 'destroy', 'oom', 'stop'].includes(e.action)) {
           const l = e.labels;
-          if (l[Labels.service]) this.request(`${l[Labels.service]}/${l[Labels.cluster]}/${l[Labels.instance]}`);
+          if (l[Labels.service]) void this.request(`${l[Labels.service]}/${l[Labels.cluster]}/${l[Labels.instance]}`);
         }
       },
       (err) => this.logger.warn({ err }, 'docker events stream broke; reconnecting'),
@@ -61,7 +61,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   async requestAll(): Promise<void> {
-    for (const d of await this.desired.all().catch(() => [])) this.request(d.key);
+    for (const d of await this.desired.all().catch(() => [])) void this.request(d.key);
   }
 
   /** Queues a reconcile of one instance (coalesced with a pending one); resolves when it ran. */
@@ -109,7 +109,11 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
       }
       const r = result.value;
       current.push(r);
-      await this.bus.publish(Subjects.InstanceStarted, { replica: ref(r, spec), image: spec.image, registrations: spec.registrations }, { id: `${r.id}:started`, correlationId: desired.deployId });
+      await this.bus.publish(
+        Subjects.InstanceStarted,
+        { replica: ref(r, spec), image: spec.image, registrations: spec.registrations },
+        { id: `${r.id}:started`, correlationId: desired.deployId },
+      );
     }
     const up = await this.upInDiscovery(spec);
     const probes = await Promise.all(current.map(async (r) => ({ r, ...(await this.happy(spec, r, up)) })));
@@ -119,17 +123,45 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
       const keep = method === 'brutal' ? 0 : method === 'upthendown' ? (happy >= n ? 0 : old.length) : Math.max(floor - happy, 0);
       await Promise.all(old.slice(keep).map((r) => this.drain(r, spec, `bounce to ${spec.gitSha.slice(0, 8)}`)));
       old = old.slice(0, keep);
-      await this.bus.publish(Subjects.DeployProgressed, { deployId: desired.deployId, service: spec.service, instance: spec.instance, cluster: spec.cluster, phase: 'bouncing', message: `${happy}/${n} new replicas happy, ${old.length} old left`, ready: happy, desired: n }, { correlationId: desired.deployId });
+      await this.bus.publish(
+        Subjects.DeployProgressed,
+        {
+          deployId: desired.deployId,
+          service: spec.service,
+          instance: spec.instance,
+          cluster: spec.cluster,
+          phase: 'bouncing',
+          message: `${happy}/${n} new replicas happy, ${old.length} old left`,
+          ready: happy,
+          desired: n,
+        },
+        { correlationId: desired.deployId },
+      );
     }
     if (old.length === 0 && happy >= floor) {
       if (await this.desired.markCompleted(key, desired.deployId)) {
         this.deployStarted.delete(desired.deployId);
-        await this.bus.publish(Subjects.DeployCompleted, { deployId: desired.deployId, service: spec.service, instance: spec.instance, cluster: spec.cluster, image: spec.image, gitSha: spec.gitSha, configHash: spec.configHash }, { id: `${desired.deployId}:${key}:completed`, correlationId: desired.deployId });
+        await this.bus.publish(
+          Subjects.DeployCompleted,
+          {
+            deployId: desired.deployId,
+            service: spec.service,
+            instance: spec.instance,
+            cluster: spec.cluster,
+            image: spec.image,
+            gitSha: spec.gitSha,
+            configHash: spec.configHash,
+          },
+          { id: `${desired.deployId}:${key}:completed`, correlationId: desired.deployId },
+        );
         this.logger.info({ instance: key, deployId: desired.deployId }, 'deploy completed');
       }
       return;
     }
-    await this.checkTimeout(desired, probes.filter((p) => !p.ok));
+    await this.checkTimeout(
+      desired,
+      probes.filter((p) => !p.ok),
+    );
     // Not converged yet: look again soon, so a bounce advances as replicas become happy.
     if (!this.stopping) setTimeout(() => void this.request(key), 200).unref();
   }
@@ -173,7 +205,11 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     if (this.failed.has(desired.deployId)) return;
     this.failed.add(desired.deployId);
     const s = desired.spec;
-    await this.bus.publish(Subjects.DeployFailed, { deployId: desired.deployId, service: s.service, instance: s.instance, cluster: s.cluster, reason, detail }, { id: `${desired.deployId}:${desired.key}:failed`, correlationId: desired.deployId });
+    await this.bus.publish(
+      Subjects.DeployFailed,
+      { deployId: desired.deployId, service: s.service, instance: s.instance, cluster: s.cluster, reason, detail },
+      { id: `${desired.deployId}:${desired.key}:failed`, correlationId: desired.deployId },
+    );
     this.logger.error({ instance: desired.key, deployId: desired.deployId, reason, detail }, 'deploy failed');
   }
 
@@ -183,7 +219,11 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
    */
   private async drain(r: Replica, spec: InstanceSpec, reason: string): Promise<void> {
     if (r.running && spec.registrations.length) {
-      await this.bus.publish(Subjects.InstanceUnhealthy, { replica: ref(r, spec), checkOutput: `draining: ${reason}`, consecutiveFailures: 0, registrations: spec.registrations }, { id: `${r.id}:draining` });
+      await this.bus.publish(
+        Subjects.InstanceUnhealthy,
+        { replica: ref(r, spec), checkOutput: `draining: ${reason}`, consecutiveFailures: 0, registrations: spec.registrations },
+        { id: `${r.id}:draining` },
+      );
     }
     const delay = Math.min(spec.bounce?.drainDelaySeconds ?? 0, 120);
     if (delay > 0) await new Promise((res) => setTimeout(res, delay * 1000));
@@ -193,10 +233,23 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   private async publishStopped(r: Replica, spec: InstanceSpec, reason: string): Promise<void> {
-    await this.bus.publish(Subjects.InstanceStopped, { replica: ref(r, spec), reason, exitCode: r.exitCode ?? 0, oomKilled: r.oomKilled ?? false }, { id: `${r.id}:stopped` });
+    await this.bus.publish(
+      Subjects.InstanceStopped,
+      { replica: ref(r, spec), reason, exitCode: r.exitCode ?? 0, oomKilled: r.oomKilled ?? false },
+      { id: `${r.id}:stopped` },
+    );
   }
 }
 
 function ref(r: Replica, spec: InstanceSpec): ReplicaRef {
-  return { service: spec.service, instance: spec.instance, cluster: spec.cluster, replicaId: r.id, host: '127.0.0.1', port: r.hostPort ?? 0, gitSha: r.gitSha, configHash: r.configHash };
+  return {
+    service: spec.service,
+    instance: spec.instance,
+    cluster: spec.cluster,
+    replicaId: r.id,
+    host: '127.0.0.1',
+    port: r.hostPort ?? 0,
+    gitSha: r.gitSha,
+    configHash: r.configHash,
+  };
 }
