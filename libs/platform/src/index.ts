@@ -7,3 +7,4 @@ export * from './platform.module';
 export * from './bootstrap';
 export * from './replica-probe';
 export * from './docker-stream';
+export * from './domain-errors';
