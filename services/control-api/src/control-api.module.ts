@@ -1,16 +1,34 @@
 import { Module } from '@nestjs/common';
-import { BuildService } from './build/build.service';
-import { BuildViewHandlers } from './build/build-view.handlers';
-import { MarkService } from './deploy/mark.service';
-import { OutboxRelay } from './deploy/outbox';
-import { SoaConfigSource } from './deploy/soa-config.source';
+import { BuildViewHandlers } from './builds/build-view.handlers';
+import { BuildViewService } from './builds/build-view.service';
+import { BuildService } from './builds/build.service';
+import { MarkService } from './deploys/mark.service';
+import { OutboxRelay } from './deploys/outbox.relay';
 import { GrpcServer } from './grpc/grpc.server';
+import { HistoryService } from './history/history.service';
 import { PipelineHandlers } from './pipeline/pipeline.handlers';
+import { PipelineService } from './pipeline/pipeline.service';
+import { SoaConfigSource } from './soa/soa-config.source';
 import { ReplicaViewHandlers } from './status/replica-view.handlers';
+import { ReplicaViewService } from './status/replica-view.service';
 import { StatusService } from './status/status.service';
 
 /** control-api: owns desired state and history behind the gRPC API. */
 @Module({
-  providers: [SoaConfigSource, OutboxRelay, MarkService, StatusService, ReplicaViewHandlers, BuildService, BuildViewHandlers, PipelineHandlers, GrpcServer],
+  providers: [
+    SoaConfigSource,
+    HistoryService,
+    OutboxRelay,
+    MarkService,
+    PipelineService,
+    PipelineHandlers,
+    StatusService,
+    ReplicaViewService,
+    ReplicaViewHandlers,
+    BuildService,
+    BuildViewService,
+    BuildViewHandlers,
+    GrpcServer,
+  ],
 })
 export class ControlApiModule {}

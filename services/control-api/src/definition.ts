@@ -1,22 +1,22 @@
 import { orzoService } from '@orzo/runtime';
-import { z } from 'zod';
+import { BuildSchema } from './builds/build.entity';
 import { ControlApiModule } from './control-api.module';
+import { controlApiConfigShape } from './control-api.config';
+import { DeployInstanceSchema } from './deploys/deploy-instance.entity';
+import { OutboxMessageSchema } from './deploys/outbox-message.entity';
+import { DeployMarkSchema } from './history/deploy-mark.entity';
+import { HistoryEntrySchema } from './history/history-entry.entity';
 import { M20261124ControlApi } from './persistence/m20261124-control-api';
 import { M20261125Pipeline } from './persistence/m20261125-pipeline';
-
-export const CONTROL_API_GRPC_PORT = 50051;
+import { PipelineRunSchema } from './pipeline/pipeline-run.entity';
+import { ReplicaSchema } from './status/replica.entity';
 
 export const controlApi = orzoService({
   service: 'control-api',
   httpPort: 7106,
-  configShape: {
-    ORZO_GRPC_HOST: z.string().min(1).default('127.0.0.1'),
-    ORZO_GRPC_PORT: z.coerce.number().int().min(0).max(65535).default(CONTROL_API_GRPC_PORT),
-    /** Root of the soa-configs tree; default: soa_dir of orzo.yaml. */
-    ORZO_SOA_DIR: z.string().min(1).optional(),
-    /** Path of orzo.yaml; default ./orzo.yaml when present. */
-    ORZO_CONFIG: z.string().min(1).optional(),
-  },
+  configShape: controlApiConfigShape,
+  // One entity per table the migrations create.
+  entities: [DeployMarkSchema, HistoryEntrySchema, DeployInstanceSchema, OutboxMessageSchema, PipelineRunSchema, BuildSchema, ReplicaSchema],
   migrations: [
     { name: 'M20261124ControlApi', class: M20261124ControlApi },
     { name: 'M20261125Pipeline', class: M20261125Pipeline },

@@ -2,28 +2,30 @@ import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { Server, ServerCredentials, ServerUnaryCall, ServerWritableStream, sendUnaryData, status } from '@grpc/grpc-js';
 import { api } from '@orzo/contracts';
 import { HealthRegistry, LOGGER, Logger, SERVICE_CONFIG } from '@orzo/platform';
-import { BuildService } from '../build/build.service';
-import { GrpcError } from '../deploy/grpc-error';
-import { MarkService } from '../deploy/mark.service';
+import { BuildService } from '../builds/build.service';
+import type { ControlApiConfig } from '../control-api.config';
+import { MarkService } from '../deploys/mark.service';
+import { HistoryService } from '../history/history.service';
 import { StatusService } from '../status/status.service';
+import { CallStatus, callStatusOf } from './grpc-status';
 
-export interface GrpcConfig {
-  ORZO_GRPC_HOST: string;
-  ORZO_GRPC_PORT: number;
-}
-
-/** The ControlApi gRPC server (ts-proto + @grpc/grpc-js), beside the service's HTTP /healthz. */
+/**
+ * The ControlApi gRPC server (ts-proto + @grpc/grpc-js), beside the service's HTTP /healthz: the
+ * only code that knows gRPC. Each method calls one service; a domain error it throws becomes
+ * its status code (grpc-status.ts), anything else INTERNAL with the error logged.
+ */
 @Injectable()
 export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown {
   private server?: Server;
   private boundPort = 0;
 
   constructor(
-    @Inject(SERVICE_CONFIG) private readonly config: GrpcConfig,
+    @Inject(SERVICE_CONFIG) private readonly config: ControlApiConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly marks: MarkService,
     private readonly statuses: StatusService,
     private readonly builds: BuildService,
+    private readonly history: HistoryService,
     private readonly health: HealthRegistry,
   ) {}
 
@@ -41,8 +43,8 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
       cancelBuild: this.unary('CancelBuild', (req: api.CancelBuildRequest) => this.builds.cancel(req)),
       listBuilds: this.unary('ListBuilds', (req: api.ListBuildsRequest) => this.builds.list(req)),
       getBuildLog: (call: ServerWritableStream<api.GetBuildLogRequest, api.BuildLogLine>) => void this.buildLog(call),
-      getLatestDeployment: this.unary('GetLatestDeployment', (req: api.GetLatestDeploymentRequest) => this.builds.latestDeployment(req)),
-      getHistory: this.unary('GetHistory', (req: api.GetHistoryRequest) => this.builds.history(req)),
+      getLatestDeployment: this.unary('GetLatestDeployment', (req: api.GetLatestDeploymentRequest) => this.history.latestDeployment(req)),
+      getHistory: this.unary('GetHistory', (req: api.GetHistoryRequest) => this.history.history(req)),
     };
     server.addService(api.ControlApiService, impl);
     const address = `${this.config.ORZO_GRPC_HOST}:${this.config.ORZO_GRPC_PORT}`;
@@ -80,10 +82,9 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
       );
       call.end();
     } catch (err) {
-      const known = err instanceof GrpcError;
-      if (!known) this.logger.error({ err }, 'GetBuildLog failed');
+      const answer = this.failed('GetBuildLog', err);
       // grpc-js sends an 'error' emitted on a server stream as the call's status.
-      call.emit('error', { code: known ? err.code : status.INTERNAL, details: known ? err.message : `GetBuildLog failed: ${(err as Error).message}` });
+      call.emit('error', { code: answer.code, details: answer.details });
     }
   }
 
@@ -94,15 +95,18 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
         .then(
           (res) => callback(null, res),
           (err: unknown) => {
-            if (err instanceof GrpcError) {
-              this.logger.info({ method, code: status[err.code], details: err.message }, 'gRPC request refused');
-              callback({ code: err.code, details: err.message });
-            } else {
-              this.logger.error({ err, method }, 'gRPC request failed');
-              callback({ code: status.INTERNAL, details: `${method} failed: ${(err as Error).message}` });
-            }
+            const answer = this.failed(method, err);
+            callback({ code: answer.code, details: answer.details });
           },
         );
     };
+  }
+
+  /** The status a failed call answers with; a refusal is logged as such, a fault of ours as an error. */
+  private failed(method: string, err: unknown): CallStatus {
+    const answer = callStatusOf(method, err);
+    if (answer.refused) this.logger.info({ method, code: status[answer.code], details: answer.details }, 'gRPC request refused');
+    else this.logger.error({ err, method }, 'gRPC request failed');
+    return answer;
   }
 }

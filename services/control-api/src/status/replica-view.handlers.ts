@@ -1,40 +1,42 @@
 import { Injectable } from '@nestjs/common';
-import { EventContext, Subscribe } from '@orzo/bus';
+import { EventContext, HandlerOutcome, Outcome, Subscribe } from '@orzo/bus';
 import { OrzoEvent, ReplicaRef, Subjects } from '@orzo/contracts';
 import { transactionOf } from '@orzo/persistence';
+import { outcomeOf } from '../handler-outcome';
+import { ReplicaViewService } from './replica-view.service';
 
-/** Builds the replica read model behind `orzo status` from instance events, exactly once each. */
+/** Feeds the instance events into the replica view, exactly once each, in the consumer's transaction. */
 @Injectable()
 export class ReplicaViewHandlers {
+  constructor(private readonly view: ReplicaViewService) {}
+
   @Subscribe(Subjects.InstanceStarted)
-  async onInstanceStarted(e: OrzoEvent<typeof Subjects.InstanceStarted>, ctx: EventContext): Promise<void> {
-    await this.upsert(ctx, e.payload.replica!, 'Starting', e.envelope.occurredAt);
+  onInstanceStarted(e: OrzoEvent<typeof Subjects.InstanceStarted>, ctx: EventContext): Promise<HandlerOutcome> {
+    return this.record(ctx, e.payload.replica, 'Starting', e.envelope.occurredAt);
   }
 
   @Subscribe(Subjects.InstanceHealthy)
-  async onInstanceHealthy(e: OrzoEvent<typeof Subjects.InstanceHealthy>, ctx: EventContext): Promise<void> {
-    await this.upsert(ctx, e.payload.replica!, 'Healthy', e.envelope.occurredAt);
+  onInstanceHealthy(e: OrzoEvent<typeof Subjects.InstanceHealthy>, ctx: EventContext): Promise<HandlerOutcome> {
+    return this.record(ctx, e.payload.replica, 'Healthy', e.envelope.occurredAt);
   }
 
   @Subscribe(Subjects.InstanceUnhealthy)
-  async onInstanceUnhealthy(e: OrzoEvent<typeof Subjects.InstanceUnhealthy>, ctx: EventContext): Promise<void> {
-    await this.upsert(ctx, e.payload.replica!, 'Not Ready', e.envelope.occurredAt);
+  onInstanceUnhealthy(e: OrzoEvent<typeof Subjects.InstanceUnhealthy>, ctx: EventContext): Promise<HandlerOutcome> {
+    return this.record(ctx, e.payload.replica, 'Not Ready', e.envelope.occurredAt);
   }
 
   @Subscribe(Subjects.InstanceStopped)
-  async onInstanceStopped(e: OrzoEvent<typeof Subjects.InstanceStopped>, ctx: EventContext): Promise<void> {
-    await transactionOf(ctx).execute('delete from control_replica where replica_id = ?', [e.payload.replica!.replicaId]);
+  async onInstanceStopped(e: OrzoEvent<typeof Subjects.InstanceStopped>, ctx: EventContext): Promise<HandlerOutcome> {
+    const replica = e.payload.replica;
+    if (!replica) return NO_REPLICA;
+    return outcomeOf(ctx, () => this.view.remove(transactionOf(ctx), replica.replicaId));
   }
 
-  /** Events may arrive out of order across subjects: an older event never overwrites a newer one. */
-  private async upsert(ctx: EventContext, r: ReplicaRef, state: string, at: string): Promise<void> {
-    const tx = transactionOf(ctx);
-    const existing = await tx.execute<Array<{ updated_at: string }>>('select updated_at from control_replica where replica_id = ?', [r.replicaId]);
-    if (existing[0] && existing[0].updated_at > at) return;
-    await tx.execute('delete from control_replica where replica_id = ?', [r.replicaId]);
-    await tx.execute(
-      'insert into control_replica (replica_id, service, instance, cluster, host, port, git_sha, config_hash, state, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      [r.replicaId, r.service, r.instance, r.cluster, r.host, r.port, r.gitSha, r.configHash, state, at],
-    );
+  private async record(ctx: EventContext, replica: ReplicaRef | undefined, state: string, at: string): Promise<HandlerOutcome> {
+    if (!replica) return NO_REPLICA;
+    return outcomeOf(ctx, () => this.view.record(transactionOf(ctx), replica, state, at));
   }
 }
+
+/** An instance event without its replica can never apply: no retry makes it whole. */
+const NO_REPLICA = Outcome.deadLetter('the instance event names no replica');

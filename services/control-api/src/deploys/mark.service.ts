@@ -1,82 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { BusService } from '@orzo/bus';
-import type { EntityManager as SqlEntityManager } from '@orzo/persistence';
-import {
-  DeployRequested,
-  EnvelopeMeta,
-  GIT_SHA,
-  InstanceSpec,
-  RpcSubjects,
-  Subjects,
-  api,
-  createEnvelope,
-  encodeEvent,
-  imageFor,
-  versionOf,
-} from '@orzo/contracts';
-import { DatabaseHolder } from '@orzo/persistence';
-import { CompiledInstance, CompiledService } from '@orzo/soa-config';
-import { GrpcError, missingFields } from './grpc-error';
-import { OutboxRelay } from './outbox';
-import { SoaConfigSource } from './soa-config.source';
+import { DeployRequested, EnvelopeMeta, GIT_SHA, RpcSubjects, Subjects, api, createEnvelope, imageFor, versionOf } from '@orzo/contracts';
+import { DatabaseHolder, EntityManager } from '@orzo/persistence';
+import { InvalidArgumentError, NotFoundError } from '@orzo/platform';
+import { CompiledService } from '@orzo/soa-config';
+import { HistoryService } from '../history/history.service';
+import { missingFields } from '../required-fields';
+import { SoaConfigSource } from '../soa/soa-config.source';
+import { DeployInstanceSchema } from './deploy-instance.entity';
+import { toInstanceSpec } from './instance-spec';
+import { OutboxRelay } from './outbox.relay';
 
 const IMAGE = /^[a-z0-9]([a-z0-9._\-/:@]*[a-z0-9])?$/i;
-
-export function toInstanceSpec(i: CompiledInstance, image: string, gitSha: string): InstanceSpec {
-  return {
-    service: i.service,
-    instance: i.instance,
-    cluster: i.cluster,
-    deployGroup: i.deployGroup,
-    image,
-    gitSha,
-    configHash: i.configHash,
-    replicas: i.replicas.instances,
-    cpus: i.cpus,
-    memMb: i.memMb,
-    diskMb: i.diskMb,
-    cmd: typeof i.cmd === 'string' ? i.cmd : '',
-    args: Array.isArray(i.cmd) ? i.cmd : i.args,
-    env: { ...i.env, ORZO_DOCKER_IMAGE: image, PAASTA_DOCKER_IMAGE: image, ORZO_GIT_SHA: gitSha, PAASTA_GIT_SHA: gitSha },
-    containerPort: i.containerPort,
-    healthcheck: {
-      mode: i.healthcheck.mode,
-      uri: i.healthcheck.uri,
-      cmd: i.healthcheck.cmd ?? '',
-      gracePeriodSeconds: i.healthcheck.gracePeriodSeconds,
-      intervalSeconds: i.healthcheck.intervalSeconds,
-      timeoutSeconds: i.healthcheck.timeoutSeconds,
-      maxConsecutiveFailures: i.healthcheck.maxConsecutiveFailures,
-    },
-    bounce: {
-      method: i.bounce.method,
-      marginFactor: i.bounce.marginFactor,
-      overprovisionFactor: i.bounce.overprovisionFactor,
-      drainMethod: i.bounce.drainMethod,
-      drainDelaySeconds: i.bounce.drainDelaySeconds,
-      terminationGracePeriodSeconds: i.bounce.terminationGracePeriodSeconds,
-    },
-    registrations: i.registrations.map((r) => r.name),
-    desiredState: 'start',
-    forceBounce: '',
-    registrationDetails: i.registrations.map((r) => ({
-      name: r.name,
-      proxyPort: r.proxyPort ?? 0,
-      mode: r.mode,
-      healthcheckUri: r.healthcheckUri,
-      timeoutConnectMs: r.timeoutConnectMs,
-      timeoutServerMs: r.timeoutServerMs,
-      retries: r.retries,
-    })),
-    weight: i.weight,
-  };
-}
 
 /**
  * mark-for-deployment: checks the request against the soa-configs, records the mark in the
  * append-only history and the deploy.requested event (the complete spec of every affected
- * instance) in one transaction, then publishes through the outbox.
+ * instance) in one transaction, then publishes through the outbox. Also keeps each deploy's
+ * per-instance progress, which tells the pipeline when a deploy group is done.
  */
 @Injectable()
 export class MarkService {
@@ -84,6 +26,7 @@ export class MarkService {
     private readonly soa: SoaConfigSource,
     private readonly db: DatabaseHolder,
     private readonly outbox: OutboxRelay,
+    private readonly history: HistoryService,
     private readonly bus: BusService,
   ) {}
 
@@ -102,7 +45,7 @@ export class MarkService {
         continue;
       }
       if (answer.exists === false) {
-        throw GrpcError.invalid(
+        throw new InvalidArgumentError(
           `image ${image} does not exist on cluster ${cluster}'s engine: build it first (docker build -t ${image} ...) or mark an image that exists`,
         );
       }
@@ -115,7 +58,7 @@ export class MarkService {
     if (req.image && req.commitSha) problems.push('give image or commit_sha, not both');
     if (req.commitSha && !GIT_SHA.test(req.commitSha)) problems.push(`commit_sha "${req.commitSha}" is not a hex git sha (7-40 characters)`);
     if (req.image && !IMAGE.test(req.image)) problems.push(`image "${req.image}" is not an image reference`);
-    if (problems.length) throw GrpcError.invalid(problems.join('; '));
+    if (problems.length) throw new InvalidArgumentError(problems.join('; '));
     const svc = this.soa.service(req.service);
     const image = req.image || imageFor(this.soa.registryOf(svc), req.service, req.commitSha);
     const prepared = await this.prepare(svc, {
@@ -136,7 +79,7 @@ export class MarkService {
   async prepare(svc: CompiledService, m: MarkRequest): Promise<PreparedMark> {
     const groups = svc.pipeline.filter((s) => s.deployGroup).map((s) => s.step);
     if (!groups.includes(m.deployGroup)) {
-      throw GrpcError.notFound(`unknown deploy group ${m.deployGroup} of ${m.service}; its deploy.yaml pipeline has: ${groups.join(', ') || '(none)'}`);
+      throw new NotFoundError(`unknown deploy group ${m.deployGroup} of ${m.service}; its deploy.yaml pipeline has: ${groups.join(', ') || '(none)'}`);
     }
     const affected = svc.instances.filter((i) => i.deployGroup === m.deployGroup);
     await this.assertImageExists(m.image, [...new Set(affected.map((i) => i.cluster))]);
@@ -161,16 +104,21 @@ export class MarkService {
    * per affected instance (the pipeline advances when all completed), the history entry and
    * the deploy.requested event in the outbox.
    */
-  async record(em: SqlEntityManager, p: PreparedMark, kind: 'mark' | 'promote'): Promise<void> {
-    const now = new Date().toISOString();
+  async record(em: EntityManager, p: PreparedMark, kind: 'mark' | 'promote'): Promise<void> {
     const { request: m, payload, envelope } = p;
-    await em.execute(
-      'insert into control_deploy_mark (id, service, deploy_group, image, git_sha, requested_by, reason, event_id, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      [payload.deployId, m.service, m.deployGroup, m.image, m.gitSha, m.requestedBy, m.reason, envelope.id, now],
-    );
-    for (const key of p.instances)
-      await em.execute("insert into control_deploy_instance (deploy_id, instance_key, state) values (?, ?, 'requested')", [payload.deployId, key]);
-    await recordHistory(em, {
+    await this.history.recordMark(em, {
+      id: payload.deployId,
+      service: m.service,
+      deployGroup: m.deployGroup,
+      image: m.image,
+      gitSha: m.gitSha,
+      requestedBy: m.requestedBy,
+      reason: m.reason,
+      eventId: envelope.id,
+      createdAt: new Date().toISOString(),
+    });
+    await em.getRepository(DeployInstanceSchema).requested(payload.deployId, p.instances);
+    await this.history.record(em, {
       service: m.service,
       kind,
       deployGroup: m.deployGroup,
@@ -178,12 +126,17 @@ export class MarkService {
       actor: m.requestedBy,
       detail: `${m.image} (deploy ${payload.deployId}) to ${p.instances.join(', ') || 'no instances'}`,
     });
-    await em.execute('insert into control_outbox (id, subject, body, created_at) values (?, ?, ?, ?)', [
-      envelope.id,
-      envelope.type,
-      Buffer.from(encodeEvent(envelope, payload)).toString('utf8'),
-      now,
-    ]);
+    await this.outbox.enqueue(em, envelope, payload);
+  }
+
+  /**
+   * Records that one instance of a deploy completed; true for the one completion (of however
+   * many, redelivered or racing) after which every instance of the deploy has completed.
+   */
+  async recordCompletion(em: EntityManager, deployId: string, instanceKey: string): Promise<boolean> {
+    const progress = em.getRepository(DeployInstanceSchema);
+    if ((await progress.complete(deployId, instanceKey)) > 0) return false;
+    return progress.claimAdvance(deployId);
   }
 }
 
@@ -204,32 +157,4 @@ export interface PreparedMark {
   envelope: EnvelopeMeta & { type: typeof Subjects.DeployRequested };
   /** "<cluster>.<instance>" of every affected instance. */
   instances: string[];
-}
-
-export interface HistoryEntry {
-  service: string;
-  kind: 'mark' | 'promote' | 'skip' | 'wait' | 'build' | 'blocked' | 'failed' | 'done';
-  deployGroup: string;
-  gitSha: string;
-  detail: string;
-  actor: string;
-}
-
-let historySeq = 0;
-
-/** Appends to a service's history (marks, promotions, skips, waits). */
-export async function recordHistory(em: SqlEntityManager, h: HistoryEntry): Promise<void> {
-  const at = new Date().toISOString();
-  // Ordered by id: entries written in the same millisecond keep the order they were written in.
-  const id = `${at}#${String(++historySeq % 1e6).padStart(6, '0')}#${randomUUID().slice(0, 8)}`;
-  await em.execute('insert into control_history (id, service, at, kind, deploy_group, git_sha, detail, actor) values (?, ?, ?, ?, ?, ?, ?, ?)', [
-    id,
-    h.service,
-    at,
-    h.kind,
-    h.deployGroup,
-    h.gitSha,
-    h.detail,
-    h.actor,
-  ]);
 }

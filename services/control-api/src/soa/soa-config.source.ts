@@ -1,19 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { SERVICE_CONFIG } from '@orzo/platform';
+import { FailedPreconditionError, NotFoundError, SERVICE_CONFIG } from '@orzo/platform';
 import { CompiledService, SoaConfigsResult, SoaServiceReader, SystemConfig, loadSoaConfigs } from '@orzo/soa-config';
-import { GrpcError } from './grpc-error';
-
-export interface SoaSourceConfig {
-  ORZO_SOA_DIR?: string;
-  ORZO_CONFIG?: string;
-}
+import type { ControlApiConfig } from '../control-api.config';
 
 /** The soa-configs tree control-api reads, fresh on every request (git is the source of truth). */
 @Injectable()
 export class SoaConfigSource {
   private readonly reader: SoaServiceReader;
 
-  constructor(@Inject(SERVICE_CONFIG) config: SoaSourceConfig) {
+  constructor(@Inject(SERVICE_CONFIG) config: ControlApiConfig) {
     this.reader = new SoaServiceReader({ configFile: config.ORZO_CONFIG, soaDir: config.ORZO_SOA_DIR });
   }
 
@@ -30,10 +25,10 @@ export class SoaConfigSource {
     return loadSoaConfigs({ service, system: this.system });
   }
 
-  /** One service, compiled; NOT_FOUND when unknown, FAILED_PRECONDITION when its configs have errors. */
+  /** One service, compiled; NotFoundError when unknown, FailedPreconditionError when its configs have errors. */
   service(name: string): CompiledService {
     const found = this.reader.lookup(name);
     if (found.ok) return found.service;
-    throw found.notFound ? GrpcError.notFound(found.message) : GrpcError.failedPrecondition(found.message);
+    throw found.notFound ? new NotFoundError(found.message) : new FailedPreconditionError(found.message);
   }
 }

@@ -1,8 +1,9 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { decodeEvent } from '@orzo/contracts';
+import { EnvelopeMeta, EventMap, Subject, decodeEvent } from '@orzo/contracts';
 import { BusService } from '@orzo/bus';
-import { DatabaseHolder } from '@orzo/persistence';
+import { DatabaseHolder, EntityManager } from '@orzo/persistence';
 import { LOGGER, Logger } from '@orzo/platform';
+import { OutboxMessageSchema } from './outbox-message.entity';
 
 /**
  * Publishes the events control-api wrote in the same transaction as its state changes. A row
@@ -34,6 +35,11 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     await this.running.catch(() => undefined);
   }
 
+  /** Writes an event in the caller's transaction; it goes out once that has committed (flush). */
+  async enqueue<S extends Subject>(em: EntityManager, envelope: EnvelopeMeta & { type: S }, payload: EventMap[S]): Promise<void> {
+    await em.getRepository(OutboxMessageSchema).enqueue(envelope, payload);
+  }
+
   /** Publishes every pending row, one flush at a time; resolves to how many were published. */
   flush(): Promise<number> {
     this.running = this.running.then(
@@ -44,10 +50,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   }
 
   private async publishPending(): Promise<number> {
-    const em = this.db.database.em();
-    const rows = await em.execute<Array<{ id: string; subject: string; body: string }>>(
-      'select id, subject, body from control_outbox where published_at is null order by created_at, id',
-    );
+    const outbox = this.db.database.em().getRepository(OutboxMessageSchema);
+    const rows = await outbox.pending();
     for (const row of rows) {
       const decoded = decodeEvent(row.subject, Buffer.from(row.body));
       if (!decoded.ok) {
@@ -55,7 +59,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
         continue;
       }
       await this.bus.publishEnvelope(decoded.event.envelope, decoded.event.payload as never);
-      await em.execute('update control_outbox set published_at = ? where id = ?', [new Date().toISOString(), row.id]);
+      await outbox.markPublished(row.id);
     }
     return rows.length;
   }

@@ -1,0 +1,31 @@
+import { EntityRepository } from '@mikro-orm/knex';
+import type { DeployInstance } from './deploy-instance.entity';
+
+const ADVANCE_CLAIM = '*';
+
+/** control_deploy_instance, on the EntityManager it came from. */
+export class DeployInstanceRepository extends EntityRepository<DeployInstance> {
+  /** One 'requested' row per instance a deploy touches. */
+  async requested(deployId: string, instanceKeys: readonly string[]): Promise<void> {
+    if (instanceKeys.length) await this.insertMany(instanceKeys.map((instanceKey) => ({ deployId, instanceKey, state: 'requested' as const })));
+  }
+
+  /** Marks one instance completed; resolves to how many of the deploy's instances are still open. */
+  async complete(deployId: string, instanceKey: string): Promise<number> {
+    await this.nativeUpdate({ deployId, instanceKey }, { state: 'completed' });
+    return this.count({ deployId, state: { $ne: 'completed' } });
+  }
+
+  /**
+   * Claims the advance of a deploy whose instances all completed: true for exactly one caller,
+   * however many completions race (the claim row's primary key decides, in the database).
+   */
+  async claimAdvance(deployId: string): Promise<boolean> {
+    const res = await this.createQueryBuilder()
+      .insert({ deployId, instanceKey: ADVANCE_CLAIM, state: 'completed' })
+      .onConflict(['deployId', 'instanceKey'])
+      .ignore()
+      .execute('run');
+    return res.affectedRows > 0;
+  }
+}
