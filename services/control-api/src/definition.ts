@@ -11,15 +11,27 @@ import { M20261125Pipeline } from './persistence/m20261125-pipeline';
 import { PipelineRunSchema } from './pipeline/pipeline-run.entity';
 import { ReplicaSchema } from './status/replica.entity';
 
+/** One entity per table the migrations create. */
+export const CONTROL_API_ENTITIES = [
+  DeployMarkSchema,
+  HistoryEntrySchema,
+  DeployInstanceSchema,
+  OutboxMessageSchema,
+  PipelineRunSchema,
+  BuildSchema,
+  ReplicaSchema,
+];
+
+export const CONTROL_API_MIGRATIONS = [
+  { name: 'M20261124ControlApi', class: M20261124ControlApi },
+  { name: 'M20261125Pipeline', class: M20261125Pipeline },
+];
+
 export const controlApi = orzoService({
   service: 'control-api',
   httpPort: 7106,
   configShape: controlApiConfigShape,
-  // One entity per table the migrations create.
-  entities: [DeployMarkSchema, HistoryEntrySchema, DeployInstanceSchema, OutboxMessageSchema, PipelineRunSchema, BuildSchema, ReplicaSchema],
-  migrations: [
-    { name: 'M20261124ControlApi', class: M20261124ControlApi },
-    { name: 'M20261125Pipeline', class: M20261125Pipeline },
-  ],
+  entities: CONTROL_API_ENTITIES,
+  migrations: CONTROL_API_MIGRATIONS,
   module: () => ControlApiModule,
 });
