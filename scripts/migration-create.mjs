@@ -61,4 +61,8 @@ for (const r of results) {
 if (written.length) {
   const fmt = spawnSync('npx', ['prettier', '--write', ...written], { cwd: root, stdio: 'inherit' });
   if (fmt.status !== 0) process.exit(fmt.status ?? 1);
+  if (owner !== platform && !owner.persistence.dialectMigrations)
+    console.warn(
+      `${owner.name}'s definition does not pass dialectMigrations yet, so these would never run: export DIALECT_MIGRATIONS from src/persistence/migrations/index.ts (as builder does) and add dialectMigrations: DIALECT_MIGRATIONS to its orzoService definition`,
+    );
 }
