@@ -7,3 +7,5 @@ export * from './migrations';
 export type { MigrationObject } from '@mikro-orm/core';
 export { Migration } from '@mikro-orm/migrations';
 export type { EntityManager } from '@mikro-orm/knex';
+export * from './migration-generator';
+export { EntitySchema } from '@mikro-orm/core';

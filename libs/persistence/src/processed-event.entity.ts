@@ -5,6 +5,7 @@ export interface ProcessedEvent {
   consumer: string;
   eventId: string;
   subject: string;
+  /** ISO-8601 UTC, so that text order is time order on both dialects. */
   processedAt: string;
 }
 
@@ -17,4 +18,5 @@ export const ProcessedEventSchema = new EntitySchema<ProcessedEvent>({
     subject: { type: 'string', length: 200 },
     processedAt: { type: 'string', fieldName: 'processed_at', length: 40 },
   },
+  indexes: [{ name: 'orzo_processed_event_at', properties: ['processedAt'] }],
 });

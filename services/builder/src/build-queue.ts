@@ -8,7 +8,7 @@ import { Subjects, registryOfImage } from '@orzo/contracts';
 import { LOGGER, Logger, SERVICE_CONFIG } from '@orzo/platform';
 import { SoaServiceReader, buildSteps, repositoryOf } from '@orzo/soa-config';
 import { BuildLog } from './build-log';
-import { BuildOutcome, BuildRow, BuildStore } from './build-store';
+import { Build, BuildOutcome, BuildRepository } from './persistence/build.repository';
 import type { BuilderConfig } from './definition';
 import { buildFromTar, imageIdOf, push, tagImmutably } from './image-builder';
 import { StepError, Workspace, run } from './workspace';
@@ -39,7 +39,7 @@ export class BuildQueue implements OnApplicationBootstrap, OnApplicationShutdown
   private readonly soa: SoaServiceReader;
 
   constructor(
-    private readonly store: BuildStore,
+    private readonly store: BuildRepository,
     private readonly bus: BusService,
     @Inject(DOCKER) private readonly docker: Docker,
     @Inject(SERVICE_CONFIG) private readonly config: BuilderConfig,
@@ -118,10 +118,10 @@ export class BuildQueue implements OnApplicationBootstrap, OnApplicationShutdown
           continue;
         }
         const done = await this.store.sameCommit(b, ['succeeded']);
-        if (done?.image_id && (await imageIdOf(this.docker, b.image)) === done.image_id && (await this.store.transition(b.id, 'queued', 'running'))) {
+        if (done?.imageId && (await imageIdOf(this.docker, b.image)) === done.imageId && (await this.store.transition(b.id, 'queued', 'running'))) {
           const log = this.logFor(b);
-          log.line(`${b.image} was already built from ${b.commit_sha} by build ${done.id}: reusing it`);
-          await this.complete(b, { state: 'succeeded', imageId: done.image_id, digest: done.digest ?? '' }, log);
+          log.line(`${b.image} was already built from ${b.commitSha} by build ${done.id}: reusing it`);
+          await this.complete(b, { state: 'succeeded', imageId: done.imageId, digest: done.digest ?? '' }, log);
           continue;
         }
       }
@@ -130,7 +130,7 @@ export class BuildQueue implements OnApplicationBootstrap, OnApplicationShutdown
     }
   }
 
-  private start(b: BuildRow): void {
+  private start(b: Build): void {
     const entry: Running = { controller: new AbortController() };
     this.running.set(b.id, entry);
     const timeout = setTimeout(() => {
@@ -151,12 +151,12 @@ export class BuildQueue implements OnApplicationBootstrap, OnApplicationShutdown
       });
   }
 
-  private logFor(b: BuildRow): BuildLog {
+  private logFor(b: Build): BuildLog {
     return new BuildLog(jetstream(this.bus.connection), b.service, b.id, this.logger);
   }
 
   /** Runs one build to its outcome; never throws. */
-  private async execute(b: BuildRow, entry: Running, log: BuildLog): Promise<BuildOutcome> {
+  private async execute(b: Build, entry: Running, log: BuildLog): Promise<BuildOutcome> {
     const signal = entry.controller.signal;
     let step = 'fetch';
     try {
@@ -165,25 +165,25 @@ export class BuildQueue implements OnApplicationBootstrap, OnApplicationShutdown
       await this.bus
         .publish(
           Subjects.BuildStarted,
-          { buildId: b.id, service: b.service, commitSha: b.commit_sha, image: b.image },
-          { source: 'builder', correlationId: b.correlation_id },
+          { buildId: b.id, service: b.service, commitSha: b.commitSha, image: b.image },
+          { source: 'builder', correlationId: b.correlationId },
         )
         .catch((err: unknown) => this.logger.warn({ err, buildId: b.id }, 'build.started could not be published; building anyway'));
-      log.line(`build ${b.id}: ${b.service} at ${b.commit_sha} from ${b.git_url || '(no git URL)'} -> ${b.image}`);
-      if (!b.git_url) throw new StepError('fetch', `no git URL: the request has none and ${b.service}'s service.yaml has no git_url`);
-      const repo = await this.workspace.fetch(b.git_url, b.commit_sha, signal, (l) => log.line(l));
+      log.line(`build ${b.id}: ${b.service} at ${b.commitSha} from ${b.gitUrl || '(no git URL)'} -> ${b.image}`);
+      if (!b.gitUrl) throw new StepError('fetch', `no git URL: the request has none and ${b.service}'s service.yaml has no git_url`);
+      const repo = await this.workspace.fetch(b.gitUrl, b.commitSha, signal, (l) => log.line(l));
       const dockerfile = b.dockerfile || 'Dockerfile';
       const context = (b.context || '.').replace(/^\.\/?|\/$/g, '');
       const dockerfilePath = context ? `${context}/${dockerfile}` : dockerfile;
-      if (!(await this.workspace.exists(repo, b.commit_sha, dockerfilePath))) throw new StepError('fetch', `commit ${b.commit_sha} has no ${dockerfilePath}`);
+      if (!(await this.workspace.exists(repo, b.commitSha, dockerfilePath))) throw new StepError('fetch', `commit ${b.commitSha} has no ${dockerfilePath}`);
       step = 'build';
-      const tar = await this.workspace.contextTar(repo, b.commit_sha, context, signal);
+      const tar = await this.workspace.contextTar(repo, b.commitSha, context, signal);
       let imageId: string;
       try {
         ({ imageId } = await buildFromTar(this.docker, createReadStream(tar.path), {
           dockerfile,
-          buildargs: JSON.parse(b.build_args || '{}') as Record<string, string>,
-          labels: { 'orzo.service': b.service, 'orzo.git_sha': b.commit_sha, 'orzo.build_id': b.id },
+          buildargs: JSON.parse(b.buildArgs || '{}') as Record<string, string>,
+          labels: { 'orzo.service': b.service, 'orzo.git_sha': b.commitSha, 'orzo.build_id': b.id },
           signal,
           onLine: (l) => log.line(l),
         }));
@@ -218,7 +218,7 @@ export class BuildQueue implements OnApplicationBootstrap, OnApplicationShutdown
    * DOCKER_TAG set to the built image; a step without a command is logged as skipped.
    * push-to-registry is the push that follows when a registry is configured.
    */
-  private async runPipelineSteps(b: BuildRow, repo: string, signal: AbortSignal, log: BuildLog): Promise<void> {
+  private async runPipelineSteps(b: Build, repo: string, signal: AbortSignal, log: BuildLog): Promise<void> {
     const found = this.soa.lookup(b.service);
     if (!found.ok) {
       log.line(`pipeline steps not run: ${found.message}`);
@@ -236,12 +236,12 @@ export class BuildQueue implements OnApplicationBootstrap, OnApplicationShutdown
         continue;
       }
       log.line(`step ${s.step}: ${s.command}`);
-      const co = await this.workspace.checkout(repo, b.commit_sha, signal);
+      const co = await this.workspace.checkout(repo, b.commitSha, signal);
       try {
         const res = await run('sh', ['-c', s.command], {
           cwd: co.path,
           signal,
-          env: { ...process.env, DOCKER_TAG: b.image, ORZO_IMAGE: b.image, GIT_SHA: b.commit_sha, ORZO_SERVICE: b.service },
+          env: { ...process.env, DOCKER_TAG: b.image, ORZO_IMAGE: b.image, GIT_SHA: b.commitSha, ORZO_SERVICE: b.service },
           onLine: (l) => log.line(l),
         });
         if (res.code !== 0)
@@ -253,7 +253,7 @@ export class BuildQueue implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   /** Records the outcome of a build and of every request waiting for it, then announces them. */
-  private async complete(b: BuildRow, outcome: BuildOutcome, log: BuildLog): Promise<void> {
+  private async complete(b: Build, outcome: BuildOutcome, log: BuildLog): Promise<void> {
     await this.store.finish(b.id, outcome);
     const summary = outcome.state === 'succeeded' ? `built ${b.image}` : `${outcome.state} at ${outcome.step}: ${outcome.error}`;
     await log.end(outcome.state, summary);
@@ -262,7 +262,7 @@ export class BuildQueue implements OnApplicationBootstrap, OnApplicationShutdown
       await this.logFor(f).end(outcome.state, `${summary} (by build ${b.id} of the same commit)`);
     }
     this.logger.info(
-      { buildId: b.id, service: b.service, commitSha: b.commit_sha, state: outcome.state, step: outcome.step, error: outcome.error },
+      { buildId: b.id, service: b.service, commitSha: b.commitSha, state: outcome.state, step: outcome.step, error: outcome.error },
       `build ${outcome.state}`,
     );
     await this.announcePending();
@@ -271,27 +271,27 @@ export class BuildQueue implements OnApplicationBootstrap, OnApplicationShutdown
   /** Publishes every recorded outcome JetStream has not stored yet (same event id on a retry). */
   private async announcePending(): Promise<void> {
     for (const row of await this.store.unpublished()) {
-      const envelope = { source: 'builder', correlationId: row.correlation_id, id: row.result_event_id! };
+      const envelope = { source: 'builder', correlationId: row.correlationId, id: row.resultEventId! };
       if (row.state === 'succeeded') {
         await this.bus.publish(
           Subjects.BuildImageBuilt,
           {
             buildId: row.id,
             service: row.service,
-            commitSha: row.commit_sha,
+            commitSha: row.commitSha,
             image: row.image,
-            imageId: row.image_id ?? '',
+            imageId: row.imageId ?? '',
             digest: row.digest ?? '',
             external: false,
-            skipPipeline: row.skip_pipeline === 1,
+            skipPipeline: row.skipPipeline === 1,
           },
           envelope,
         );
       } else {
-        const tail = JSON.parse(row.log_tail || '[]') as string[];
+        const tail = JSON.parse(row.logTail || '[]') as string[];
         await this.bus.publish(
           Subjects.BuildFailed,
-          { buildId: row.id, service: row.service, commitSha: row.commit_sha, step: row.step ?? '', error: row.error ?? row.state, logTail: tail },
+          { buildId: row.id, service: row.service, commitSha: row.commitSha, step: row.step ?? '', error: row.error ?? row.state, logTail: tail },
           envelope,
         );
       }

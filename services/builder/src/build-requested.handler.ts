@@ -3,7 +3,7 @@ import { EventContext, Subscribe } from '@orzo/bus';
 import { GIT_SHA, OrzoEvent, Subjects, imageFor } from '@orzo/contracts';
 import { transactionOf } from '@orzo/persistence';
 import { BuildQueue } from './build-queue';
-import { BuildStore } from './build-store';
+import { BuildRepository } from './persistence/build.repository';
 
 /**
  * Records each build request (exactly once, in the consumer's transaction) and wakes the
@@ -12,7 +12,7 @@ import { BuildStore } from './build-store';
 @Injectable()
 export class BuildRequestedHandler {
   constructor(
-    private readonly store: BuildStore,
+    private readonly store: BuildRepository,
     private readonly queue: BuildQueue,
   ) {}
 
@@ -24,17 +24,17 @@ export class BuildRequestedHandler {
     await this.store.insert(transactionOf(ctx), {
       id: p.buildId,
       service: p.service,
-      commit_sha: sha,
-      git_url: p.gitUrl || this.queue.gitUrlOf(p.service),
+      commitSha: sha,
+      gitUrl: p.gitUrl || this.queue.gitUrlOf(p.service),
       dockerfile: p.dockerfile,
       context: p.context,
-      build_args: JSON.stringify(p.buildArgs ?? {}),
+      buildArgs: JSON.stringify(p.buildArgs ?? {}),
       force: p.force ? 1 : 0,
-      skip_pipeline: p.skipPipeline ? 1 : 0,
-      requested_by: p.requestedBy || 'unknown',
-      correlation_id: e.envelope.correlationId,
+      skipPipeline: p.skipPipeline ? 1 : 0,
+      requestedBy: p.requestedBy || 'unknown',
+      correlationId: e.envelope.correlationId,
       image: imageFor(this.queue.registryFor(p.service), p.service, sha),
-      created_at: e.envelope.occurredAt,
+      createdAt: e.envelope.occurredAt,
     });
     ctx.log.info({ buildId: p.buildId, service: p.service, commitSha: sha }, 'build requested');
     // The row commits with the processed-event mark after this returns.

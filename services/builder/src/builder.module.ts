@@ -2,9 +2,9 @@ import { Module } from '@nestjs/common';
 import Docker from 'dockerode';
 import { BuildQueue, DOCKER } from './build-queue';
 import { BuildRequestedHandler } from './build-requested.handler';
-import { BuildStore } from './build-store';
+import { BuildRepository } from './persistence/build.repository';
 import { CancelResponder } from './cancel.responder';
 
 /** builder: builds images of commits with Docker Engine, tags them immutably and pushes them. */
-@Module({ providers: [{ provide: DOCKER, useFactory: () => new Docker() }, BuildStore, BuildQueue, BuildRequestedHandler, CancelResponder] })
+@Module({ providers: [{ provide: DOCKER, useFactory: () => new Docker() }, BuildRepository, BuildQueue, BuildRequestedHandler, CancelResponder] })
 export class BuilderModule {}

@@ -4,7 +4,7 @@ import { Subjects } from '@orzo/contracts';
 import { LOGGER, Logger, SERVICE_CONFIG } from '@orzo/platform';
 import { repositoryOf } from '@orzo/soa-config';
 import { Delivery, DeliveryAction, deterministicUuid } from './delivery';
-import { DeliveryRepository } from './delivery.repository';
+import { DeliveryRepository } from './persistence/delivery.repository';
 import { HookConfig } from './hook-config';
 import { HookError } from './hook-error';
 import { ServiceDirectory } from './service-directory';

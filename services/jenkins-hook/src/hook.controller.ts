@@ -3,7 +3,7 @@ import { Controller, Get, Inject, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { LOGGER, Logger, SERVICE_CONFIG } from '@orzo/platform';
 import { ParseResult } from './delivery';
-import { DeliveryRepository } from './delivery.repository';
+import { DeliveryRepository } from './persistence/delivery.repository';
 import { DeliveryService } from './delivery.service';
 import { GenericDeliveryId, parseGenericWebhook } from './generic-webhook';
 import { HookAuth } from './hook-auth';

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { DeliveryRepository } from './delivery.repository';
+import { DeliveryRepository } from './persistence/delivery.repository';
 import { DeliveryService } from './delivery.service';
 import { HookAuth } from './hook-auth';
 import { HookController } from './hook.controller';

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { Database, DatabaseHolder } from '@orzo/persistence';
 import { databaseMatrix } from '@orzo/testing';
-import { DeliveryRecord, DeliveryRepository } from '../src/delivery.repository';
+import { DeliveryRecord, DeliveryRepository } from '../src/persistence/delivery.repository';
+import { HookDeliverySchema } from '../src/persistence/hook-delivery.entity';
 import { M20261125JenkinsHook } from '../src/persistence/m20261125-jenkins-hook';
 
 const record = (key: string, receivedAt: string, extra: Partial<DeliveryRecord> = {}): DeliveryRecord => ({
@@ -28,7 +29,12 @@ for (const target of databaseMatrix()) {
     });
 
     it('migrates, records a key once, and lists newest first by service', async () => {
-      db = await Database.open({ url: target.url(), schema: target.schema, migrations: [{ name: 'M20261125JenkinsHook', class: M20261125JenkinsHook }] });
+      db = await Database.open({
+        url: target.url(),
+        schema: target.schema,
+        entities: [HookDeliverySchema],
+        migrations: [{ name: 'M20261125JenkinsHook', class: M20261125JenkinsHook }],
+      });
       assert.deepEqual(await db.migrate(), ['M20261124ProcessedEvents', 'M20261125JenkinsHook']);
       const repo = new DeliveryRepository({ database: db } as DatabaseHolder);
       assert.equal(await repo.exists('jenkins:services-hello#42:FINALIZED'), false);

@@ -1,10 +1,14 @@
 import { orzoService } from '@orzo/runtime';
-import { M20261124Monitor } from './m20261124-monitor';
+import { M20261124Monitor } from './persistence/m20261124-monitor';
+import { DIALECT_MIGRATIONS } from './persistence/migrations';
+import { MonitorReplicaSchema, MonitorSpecSchema } from './persistence/monitor.entities';
 import { MonitorBridgeModule } from './monitor-bridge.module';
 
 export const monitorBridge = orzoService({
   service: 'monitor-bridge',
   httpPort: 7105,
+  entities: [MonitorReplicaSchema, MonitorSpecSchema],
   migrations: [{ name: 'M20261124Monitor', class: M20261124Monitor }],
+  dialectMigrations: DIALECT_MIGRATIONS,
   module: () => MonitorBridgeModule,
 });

@@ -1,8 +1,9 @@
 import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { BusService } from '@orzo/bus';
-import { DatabaseHolder, EntityManager } from '@orzo/persistence';
+import type { EntityManager } from '@orzo/persistence';
 import { HealthcheckSpec, InstanceSpec, ReplicaRef, Subjects } from '@orzo/contracts';
 import { checkOnce } from '@orzo/platform';
+import { MonitorRepository } from './persistence/monitor.repository';
 
 interface Watched {
   replica: ReplicaRef;
@@ -26,43 +27,29 @@ export class MonitorService implements OnApplicationBootstrap, OnApplicationShut
 
   constructor(
     private readonly bus: BusService,
-    private readonly db: DatabaseHolder,
+    private readonly repository: MonitorRepository,
   ) {}
 
   /** Resumes every check after a restart; health is re-established from the next checks. */
   async onApplicationBootstrap(): Promise<void> {
-    const em = this.db.database.em();
-    for (const row of await em.execute<Array<{ instance_key: string; healthcheck: string }>>('select instance_key, healthcheck from monitor_spec')) {
-      this.specs.set(row.instance_key, HealthcheckSpec.fromJSON(JSON.parse(row.healthcheck)));
-    }
-    for (const row of await em.execute<Array<{ replica: string; registrations: string }>>('select replica, registrations from monitor_replica')) {
-      this.watch(ReplicaRef.fromJSON(JSON.parse(row.replica)), JSON.parse(row.registrations) as string[]);
-    }
+    for (const [instanceKey, healthcheck] of await this.repository.specs()) this.specs.set(instanceKey, healthcheck);
+    for (const { replica, registrations } of await this.repository.replicas()) this.watch(replica, registrations);
   }
 
   /** Records an instance's health check (in the handler's transaction) and uses it from now on. */
   async saveSpec(tx: EntityManager, spec: InstanceSpec): Promise<void> {
     if (!spec.healthcheck) return;
-    await tx.execute('delete from monitor_spec where instance_key = ?', [key(spec)]);
-    await tx.execute('insert into monitor_spec (instance_key, healthcheck) values (?, ?)', [
-      key(spec),
-      JSON.stringify(HealthcheckSpec.toJSON(spec.healthcheck)),
-    ]);
+    await this.repository.saveSpec(tx, key(spec), spec.healthcheck);
     this.setSpec(spec);
   }
 
   async saveReplica(tx: EntityManager, replica: ReplicaRef, registrations: string[]): Promise<void> {
-    await tx.execute('delete from monitor_replica where replica_id = ?', [replica.replicaId]);
-    await tx.execute('insert into monitor_replica (replica_id, replica, registrations) values (?, ?, ?)', [
-      replica.replicaId,
-      JSON.stringify(ReplicaRef.toJSON(replica)),
-      JSON.stringify(registrations),
-    ]);
+    await this.repository.saveReplica(tx, replica, registrations);
     this.watch(replica, registrations);
   }
 
   async forgetReplica(tx: EntityManager, replicaId: string): Promise<void> {
-    await tx.execute('delete from monitor_replica where replica_id = ?', [replicaId]);
+    await this.repository.forgetReplica(tx, replicaId);
     this.unwatch(replicaId);
   }
 

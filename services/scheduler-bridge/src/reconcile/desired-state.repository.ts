@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InstanceSpec } from '@orzo/contracts';
 import { DatabaseHolder, EntityManager } from '@orzo/persistence';
+import { DesiredInstanceRow, DesiredInstanceSchema } from '../persistence/desired-instance.entity';
 
 export interface DesiredInstance {
   key: string;
@@ -13,55 +14,48 @@ export function instanceKey(s: Pick<InstanceSpec, 'service' | 'cluster' | 'insta
   return `${s.service}/${s.cluster}/${s.instance}`;
 }
 
-interface Row {
-  instance_key: string;
-  deploy_id: string;
-  spec: string;
-  completed_deploy_id: string | null;
-}
-
-/** Durable desired state: the latest spec of each instance, kept in the bridge's database. */
+/**
+ * Durable desired state: the latest spec of each instance, kept in the bridge's database.
+ * Writes from handlers run on the consumer's transaction; reads and the completion mark
+ * run on a fresh fork each, so no identity map outlives its unit of work.
+ */
 @Injectable()
 export class DesiredStateRepository {
   constructor(private readonly db: DatabaseHolder) {}
 
+  private em(): EntityManager {
+    return this.db.database.em();
+  }
+
+  /** Replaces the instance's desired spec; a new deploy is not completed yet. */
   async save(tx: EntityManager, deployId: string, spec: InstanceSpec, at: string): Promise<void> {
-    const key = instanceKey(spec);
-    await tx.execute('delete from sched_desired_instance where instance_key = ?', [key]);
-    await tx.execute('insert into sched_desired_instance (instance_key, deploy_id, spec, completed_deploy_id, updated_at) values (?, ?, ?, null, ?)', [
-      key,
-      deployId,
-      JSON.stringify(InstanceSpec.toJSON(spec)),
-      at,
-    ]);
+    await tx.upsert(
+      DesiredInstanceSchema,
+      { instanceKey: instanceKey(spec), deployId, spec: JSON.stringify(InstanceSpec.toJSON(spec)), completedDeployId: null, updatedAt: at },
+      { onConflictAction: 'merge' },
+    );
   }
 
   async get(key: string): Promise<DesiredInstance | undefined> {
-    const rows = await this.db.database
-      .em()
-      .execute<Row[]>('select instance_key, deploy_id, spec, completed_deploy_id from sched_desired_instance where instance_key = ?', [key]);
-    return rows[0] ? toDesired(rows[0]) : undefined;
+    const row = await this.em().findOne(DesiredInstanceSchema, { instanceKey: key }, { disableIdentityMap: true });
+    return row ? toDesired(row) : undefined;
   }
 
   async all(): Promise<DesiredInstance[]> {
-    const rows = await this.db.database
-      .em()
-      .execute<Row[]>('select instance_key, deploy_id, spec, completed_deploy_id from sched_desired_instance order by instance_key');
-    return rows.map(toDesired);
+    return (await this.em().find(DesiredInstanceSchema, {}, { orderBy: { instanceKey: 'asc' }, disableIdentityMap: true })).map(toDesired);
   }
 
+  /** Marks the instance's deploy completed; false when it was already marked or a newer deploy replaced it. */
   async markCompleted(key: string, deployId: string): Promise<boolean> {
-    const res = await this.db.database
-      .em()
-      .execute<{ affectedRows?: number }>(
-        'update sched_desired_instance set completed_deploy_id = ? where instance_key = ? and deploy_id = ? and (completed_deploy_id is null or completed_deploy_id <> ?)',
-        [deployId, key, deployId, deployId],
-        'run',
-      );
-    return Number((res as { affectedRows?: number }).affectedRows ?? 0) > 0;
+    const changed = await this.em().nativeUpdate(
+      DesiredInstanceSchema,
+      { instanceKey: key, deployId, $or: [{ completedDeployId: null }, { completedDeployId: { $ne: deployId } }] },
+      { completedDeployId: deployId },
+    );
+    return changed > 0;
   }
 }
 
-function toDesired(r: Row): DesiredInstance {
-  return { key: r.instance_key, deployId: r.deploy_id, spec: InstanceSpec.fromJSON(JSON.parse(r.spec)), completedDeployId: r.completed_deploy_id ?? undefined };
+function toDesired(r: DesiredInstanceRow): DesiredInstance {
+  return { key: r.instanceKey, deployId: r.deployId, spec: InstanceSpec.fromJSON(JSON.parse(r.spec)), completedDeployId: r.completedDeployId ?? undefined };
 }

@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import { DIALECTS, schemaDrift } from '@orzo/persistence';
+import { testPostgresUrl } from '@orzo/testing';
+import { DefinedService, serviceDefinitions } from './service-definitions';
+
+// An entity changed without its migration shows up here, before any database runs the code:
+// each service's migrations, applied to a fresh database of each dialect, must leave nothing
+// for MikroORM's schema generator to do.
+// control-api's tables get their entities in another part of issue 8; until its definition
+// declares any, its raw-SQL tables would read as "drop them". Delete this once they land: the
+// exception already stops applying as soon as control-api declares an entity.
+const ENTITIES_PENDING = new Set(['control-api']);
+
+describe('every service database: the migrations build exactly the schema the entities describe', () => {
+  let services: DefinedService[] = [];
+  before(async () => {
+    services = await serviceDefinitions();
+  });
+
+  it('finds every service definition', () => {
+    const names = services.map((s) => s.service);
+    for (const known of ['builder', 'control-api', 'discovery-publisher', 'jenkins-hook', 'monitor-bridge', 'scheduler-bridge'])
+      assert.ok(names.includes(known), `${known} is missing from ${names.join(', ')}`);
+  });
+
+  for (const dialect of DIALECTS) {
+    it(`on ${dialect}: no service needs a migration it does not have`, async () => {
+      const owners = [{ service: 'the platform (orzo_* tables)', persistence: {} }, ...services];
+      const behind: string[] = [];
+      for (const owner of owners) {
+        if (ENTITIES_PENDING.has(owner.service) && !owner.persistence.entities?.length) continue;
+        const sql = await schemaDrift(dialect, owner.persistence, { postgresUrl: testPostgresUrl() });
+        if (sql)
+          behind.push(
+            `${owner.service} on ${dialect} needs (npm run migration:create -- ${owner.service.startsWith('the platform') ? 'platform' : owner.service}):\n${sql}`,
+          );
+      }
+      assert.equal(behind.join('\n\n'), '', 'entities changed without a migration');
+    });
+  }
+});
