@@ -47,7 +47,7 @@ function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', ['-C', cwd, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 }
 
-/** A log line as text ('' for the last line, whose summary the caller words), or as a JSON line. */
+/** Prints a build log line as text (not the last one: the caller words its summary) or, with --json, every line as a JSON line. */
 function logLinePrinter(io: Output, json: boolean | undefined): (l: api.BuildLogLine) => void {
   return (l) => {
     if (json) io.out(JSON.stringify(api.BuildLogLine.toJSON(l)));
