@@ -1,11 +1,42 @@
 import { parseArgs } from 'node:util';
 import { Metadata, ServiceError, credentials, status as grpcStatus } from '@grpc/grpc-js';
+import { Command } from 'commander';
 import { api } from '@orzo/contracts';
-import type { Output } from './platform-runner';
-import { UsageError } from './soa-commands';
+import { CliContext, Output, UsageError, action, controlApiOption, jsonOption, serviceOption } from './command-kit';
+
+export interface ControlApiOptions {
+  controlApi?: string;
+}
+
+/** mark-for-deployment and status: deploys through control-api. */
+export function registerDeployCommands(program: Command, ctx: CliContext): void {
+  program.commandsGroup('Deploys (through control-api over gRPC):');
+  program
+    .command('mark-for-deployment')
+    .description('record the version a deploy group should run; --wait follows it until done')
+    .addOption(serviceOption())
+    .option('-l, --deploy-group <deploy_group>', 'the deploy group (required)')
+    .option('--image <ref>', 'the image to run')
+    .option('-c, --commit <sha>', 'the commit whose image to run (services-<service>:orzo-<sha>)')
+    .option('--wait', 'follow the affected instances until they run it, every replica healthy')
+    .option('--timeout <seconds>', 'give up waiting after this long (exit 1)', '600')
+    .addOption(jsonOption('JSON lines: the mark, then (with --wait) each change of progress and {"deployed": image}'))
+    .addOption(controlApiOption())
+    .action(action<MarkOptions>(ctx, (o) => markForDeployment(o, ctx.io)));
+  program
+    .command('status')
+    .description('desired version, state, replicas and endpoints of each instance')
+    .addOption(serviceOption())
+    .option('-c, --cluster <cluster>', 'only this cluster')
+    .option('-i, --instance <instance>', 'only this instance')
+    .addOption(jsonOption('one JSON document: the GetStatus answer'))
+    .addOption(controlApiOption())
+    .action(action<StatusOptions>(ctx, (o) => status(o, ctx.io)));
+}
 
 const DEFAULT_ENDPOINT = '127.0.0.1:50051';
 
+/** For a verb that parses its own argv (node:util parseArgs, plus --control-api); usage errors exit 2. */
 export function parse(argv: string[], options: Record<string, { type: 'string' | 'boolean'; short?: string }>) {
   try {
     return parseArgs({ args: argv, options: { ...options, 'control-api': { type: 'string' } }, strict: true, allowPositionals: false }).values as Record<
@@ -17,8 +48,12 @@ export function parse(argv: string[], options: Record<string, { type: 'string' |
   }
 }
 
-function client(values: Record<string, unknown>): api.ControlApiClient {
-  const endpoint = (values['control-api'] as string | undefined) ?? process.env.ORZO_CONTROL_API ?? DEFAULT_ENDPOINT;
+// Options parsed by commander (controlApi) or by parse() ('control-api').
+type EndpointOptions = ControlApiOptions | Record<string, unknown>;
+
+function client(values: EndpointOptions): api.ControlApiClient {
+  const v = values as ControlApiOptions & { 'control-api'?: string };
+  const endpoint = v.controlApi ?? v['control-api'] ?? process.env.ORZO_CONTROL_API ?? DEFAULT_ENDPOINT;
   return new api.ControlApiClient(endpoint, credentials.createInsecure());
 }
 
@@ -40,7 +75,7 @@ export function unary<Req, Res>(
 }
 
 /** Runs fn with a control-api client; a gRPC error becomes a readable line and exit 1. */
-export async function withControlApi(values: Record<string, unknown>, io: Output, fn: (c: api.ControlApiClient) => Promise<number>): Promise<number> {
+export async function withControlApi(values: EndpointOptions, io: Output, fn: (c: api.ControlApiClient) => Promise<number>): Promise<number> {
   const c = client(values);
   try {
     return await fn(c);
@@ -62,36 +97,42 @@ function explain(err: unknown, io: Output): number {
   return 1;
 }
 
-/** orzo mark-for-deployment -s <service> -l <deploy_group> (--image <ref> | -c <sha>) */
-export async function markForDeployment(argv: string[], io: Output): Promise<number> {
-  const v = parse(argv, {
-    service: { type: 'string', short: 's' },
-    'deploy-group': { type: 'string', short: 'l' },
-    image: { type: 'string' },
-    commit: { type: 'string', short: 'c' },
-    wait: { type: 'boolean' },
-    timeout: { type: 'string' },
-  });
-  if (!v.service || !v['deploy-group'] || (!v.image && !v.commit))
+interface MarkOptions extends ControlApiOptions {
+  service?: string;
+  deployGroup?: string;
+  image?: string;
+  commit?: string;
+  wait?: boolean;
+  timeout?: string;
+  json?: boolean;
+}
+
+/** orzo mark-for-deployment -s <service> -l <deploy_group> (--image <ref> | -c <sha>) [--wait [--timeout s]] [--json] */
+export async function markForDeployment(v: MarkOptions, io: Output): Promise<number> {
+  const { service, deployGroup } = v;
+  if (!service || !deployGroup || (!v.image && !v.commit))
     throw new UsageError('mark-for-deployment needs -s <service> -l <deploy_group> and --image <ref> or -c <sha>');
+  const timeoutS = Number(v.timeout ?? 600);
+  if (v.wait && (!Number.isFinite(timeoutS) || timeoutS <= 0)) throw new UsageError(`--timeout ${v.timeout} is not a number of seconds`);
   return withControlApi(v, io, async (c) => {
     const res = await unary<api.MarkForDeploymentRequest, api.MarkForDeploymentResponse>(c, 'markForDeployment', {
-      service: v.service as string,
-      deployGroup: v['deploy-group'] as string,
-      image: (v.image as string) ?? '',
-      commitSha: (v.commit as string) ?? '',
+      service,
+      deployGroup,
+      image: v.image ?? '',
+      commitSha: v.commit ?? '',
       requestedBy: process.env.USER ?? 'orzo-cli',
     });
-    io.out(`Marked ${res.image} for ${v.service} deploy group ${v['deploy-group']} (deploy ${res.deployId}).`);
-    io.out(
-      res.instances.length
-        ? `Instances to converge: ${res.instances.join(', ')}. Follow with: orzo status -s ${v.service}`
-        : 'No long-running instance uses this deploy group.',
-    );
+    if (v.json) io.out(JSON.stringify(api.MarkForDeploymentResponse.toJSON(res)));
+    else {
+      io.out(`Marked ${res.image} for ${service} deploy group ${deployGroup} (deploy ${res.deployId}).`);
+      io.out(
+        res.instances.length
+          ? `Instances to converge: ${res.instances.join(', ')}. Follow with: orzo status -s ${service}`
+          : 'No long-running instance uses this deploy group.',
+      );
+    }
     if (!v.wait || res.instances.length === 0) return 0;
-    const timeoutS = Number(v.timeout ?? 600);
-    if (!Number.isFinite(timeoutS) || timeoutS <= 0) throw new UsageError(`--timeout ${v.timeout} is not a number of seconds`);
-    return await waitForDeploy(c, v.service as string, res, timeoutS, io);
+    return await waitForDeploy(c, service, res, timeoutS, io, !!v.json);
   });
 }
 
@@ -99,7 +140,14 @@ export async function markForDeployment(argv: string[], io: Output): Promise<num
  * --wait: follows the affected instances until each runs only the marked version with every
  * replica healthy, printing each change of progress; exit 1 on timeout with what is missing.
  */
-async function waitForDeploy(c: api.ControlApiClient, service: string, mark: api.MarkForDeploymentResponse, timeoutS: number, io: Output): Promise<number> {
+async function waitForDeploy(
+  c: api.ControlApiClient,
+  service: string,
+  mark: api.MarkForDeploymentResponse,
+  timeoutS: number,
+  io: Output,
+  json: boolean,
+): Promise<number> {
   const targets = new Set(mark.instances);
   const deadline = Date.now() + timeoutS * 1000;
   const last = new Map<string, string>();
@@ -109,13 +157,25 @@ async function waitForDeploy(c: api.ControlApiClient, service: string, mark: api
     for (const i of st.instances.filter((x) => targets.has(`${x.cluster}.${x.instance}`))) {
       const old = i.replicas.filter((r) => r.gitSha !== i.desiredGitSha).length;
       const line = `${i.cluster}.${i.instance}: ${i.state}; ${i.healthyReplicas}/${i.desiredReplicas} new replicas healthy${old ? `, ${old} old still running` : ''}`;
-      if (last.get(i.instance) !== line) io.out(`  ${new Date().toISOString().slice(11, 19)} ${line}`);
+      if (last.get(i.instance) !== line)
+        io.out(
+          json
+            ? JSON.stringify({
+                at: new Date().toISOString(),
+                instance: `${i.cluster}.${i.instance}`,
+                state: i.state,
+                healthyReplicas: i.healthyReplicas,
+                desiredReplicas: i.desiredReplicas,
+                oldReplicas: old,
+              })
+            : `  ${new Date().toISOString().slice(11, 19)} ${line}`,
+        );
       last.set(i.instance, line);
       const image = mark.image;
       if (i.desiredImage !== image || i.state !== 'Running' || i.healthyReplicas < i.desiredReplicas) done = false;
     }
     if (done) {
-      io.out(`Deployed ${mark.image}.`);
+      io.out(json ? JSON.stringify({ deployed: mark.image }) : `Deployed ${mark.image}.`);
       return 0;
     }
     if (Date.now() > deadline) {
@@ -126,20 +186,22 @@ async function waitForDeploy(c: api.ControlApiClient, service: string, mark: api
   }
 }
 
+interface StatusOptions extends ControlApiOptions {
+  service?: string;
+  cluster?: string;
+  instance?: string;
+  json?: boolean;
+}
+
 /** orzo status -s <service> [-c cluster] [-i instance] [--json], in the shape of paasta status. */
-export async function status(argv: string[], io: Output): Promise<number> {
-  const v = parse(argv, {
-    service: { type: 'string', short: 's' },
-    cluster: { type: 'string', short: 'c' },
-    instance: { type: 'string', short: 'i' },
-    json: { type: 'boolean' },
-  });
-  if (!v.service) throw new UsageError('status needs -s <service>');
+export async function status(v: StatusOptions, io: Output): Promise<number> {
+  const { service } = v;
+  if (!service) throw new UsageError('status needs -s <service>');
   return withControlApi(v, io, async (c) => {
     const res = await unary<api.GetStatusRequest, api.GetStatusResponse>(c, 'getStatus', {
-      service: v.service as string,
-      cluster: (v.cluster as string) ?? '',
-      instance: (v.instance as string) ?? '',
+      service,
+      cluster: v.cluster ?? '',
+      instance: v.instance ?? '',
     });
     if (v.json) {
       io.out(JSON.stringify(api.GetStatusResponse.toJSON(res), null, 2));

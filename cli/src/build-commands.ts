@@ -1,19 +1,65 @@
 import { execFileSync } from 'node:child_process';
 import { relative } from 'node:path';
+import { Command } from 'commander';
 import { api } from '@orzo/contracts';
-import { parse, unary, withControlApi } from './api-commands';
-import type { Output } from './platform-runner';
-import { UsageError } from './soa-commands';
+import { ControlApiOptions, unary, withControlApi } from './api-commands';
+import { CliContext, EXIT, Output, UsageError, action, controlApiOption, jsonOption, serviceOption } from './command-kit';
+
+/** cook-image, logs, builds, get-latest-deployment, history: builds and their path through deploy.yaml. */
+export function registerBuildCommands(program: Command, ctx: CliContext): void {
+  program.commandsGroup('Builds and history (through control-api and the builder):');
+  const verb = <O>(name: string, description: string, fn: (o: O, io: Output) => Promise<number>, service = serviceOption()) =>
+    program
+      .command(name)
+      .description(description)
+      .addOption(service)
+      .action(action<O>(ctx, (o) => fn(o, ctx.io)));
+  verb('cook-image', "build the current checkout's commit, showing the build live; Ctrl-C cancels", cookImage)
+    .option('-c, --commit <sha>', 'build this commit instead of HEAD')
+    .option('--dockerfile <file>', 'the Dockerfile, relative to the context')
+    .option('--context <dir>', 'the build context, relative to the checkout (default: the current directory)')
+    .option('--force', 'rebuild even when the image exists (replaces the tag)')
+    .option('--deploy', 'start the deploy.yaml pipeline with the image (default: build only)')
+    .option('--no-follow', 'print the build id and return instead of showing the log')
+    .addOption(jsonOption('JSON lines: the build request, each log line, then {end, summary, seconds}'))
+    .addOption(controlApiOption());
+  verb('logs', "a build's log (default the latest); -f follows a running build to its end", logs, serviceOption('the service (or --build-id)'))
+    .option('--build', 'the log of a build (the only logs served yet)')
+    .option('--build-id <id>', 'this build instead of the latest')
+    .option('-f, --follow', 'follow a running build until it ends')
+    .addOption(jsonOption('JSON lines: one per log line, the last one with "end"'))
+    .addOption(controlApiOption());
+  verb('builds', "the service's builds, newest first", builds)
+    .option('--limit <n>', 'at most this many', '20')
+    .addOption(jsonOption('one JSON document: the ListBuilds answer'))
+    .addOption(controlApiOption());
+  verb('get-latest-deployment', 'the commit (and image) a deploy group was last marked with', getLatestDeployment)
+    .option('-l, --deploy-group <deploy_group>', 'the deploy group (required)')
+    .addOption(jsonOption('one JSON document: the GetLatestDeployment answer'))
+    .addOption(controlApiOption());
+  verb('history', 'marks, pipeline promotions, skipped steps and manual waits, newest first', history)
+    .option('--limit <n>', 'at most this many', '50')
+    .addOption(jsonOption('one JSON document: the GetHistory answer'))
+    .addOption(controlApiOption());
+}
 
 function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', ['-C', cwd, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 }
 
-/** Streams a build's log, printing each line; resolves to the build's outcome and its summary line ('' if the stream ended without one). */
+/** Prints a build log line as text (not the last one: the caller words its summary) or, with --json, every line as a JSON line. */
+function logLinePrinter(io: Output, json: boolean | undefined): (l: api.BuildLogLine) => void {
+  return (l) => {
+    if (json) io.out(JSON.stringify(api.BuildLogLine.toJSON(l)));
+    else if (!l.end) io.out(`  ${l.at.slice(11, 19)}  ${l.line}`);
+  };
+}
+
+/** Streams a build's log, passing each line to print; resolves to the build's outcome and its summary line ('' if the stream ended without one). */
 function followLog(
   c: api.ControlApiClient,
   req: api.GetBuildLogRequest,
-  io: Output,
+  print: (l: api.BuildLogLine) => void,
   onCall?: (cancel: () => void) => void,
 ): Promise<{ end: string; summary: string }> {
   return new Promise((resolve, reject) => {
@@ -22,12 +68,11 @@ function followLog(
     let end = '';
     let summary = '';
     call.on('data', (l: api.BuildLogLine) => {
+      print(l);
       if (l.end) {
         end = l.end;
         summary = l.line;
-        return;
       }
-      io.out(`  ${l.at.slice(11, 19)}  ${l.line}`);
     });
     call.on('error', (err) => reject(err));
     call.on('end', () => resolve({ end, summary }));
@@ -39,22 +84,26 @@ function followLog(
  * builds the current checkout's commit through the builder, showing its log live; Ctrl-C cancels it.
  * The image starts the deploy.yaml pipeline only with --deploy.
  */
-export async function cookImage(argv: string[], io: Output): Promise<number> {
-  const v = parse(argv, {
-    service: { type: 'string', short: 's' },
-    commit: { type: 'string', short: 'c' },
-    dockerfile: { type: 'string' },
-    context: { type: 'string' },
-    force: { type: 'boolean' },
-    deploy: { type: 'boolean' },
-    'no-follow': { type: 'boolean' },
-  });
-  if (!v.service) throw new UsageError('cook-image needs -s <service>');
+interface CookOptions extends ControlApiOptions {
+  service?: string;
+  commit?: string;
+  dockerfile?: string;
+  context?: string;
+  force?: boolean;
+  deploy?: boolean;
+  /** false with --no-follow */
+  follow?: boolean;
+  json?: boolean;
+}
+
+export async function cookImage(v: CookOptions, io: Output): Promise<number> {
+  const { service } = v;
+  if (!service) throw new UsageError('cook-image needs -s <service>');
   let root: string;
   let sha: string;
   try {
     root = git(process.cwd(), 'rev-parse', '--show-toplevel');
-    sha = git(root, 'rev-parse', '--verify', `${(v.commit as string) ?? 'HEAD'}^{commit}`);
+    sha = git(root, 'rev-parse', '--verify', `${v.commit ?? 'HEAD'}^{commit}`);
   } catch (err) {
     io.err(`orzo cook-image: not in a git checkout with that commit (${((err as { stderr?: string }).stderr ?? String(err)).trim()})`);
     return 1;
@@ -64,27 +113,28 @@ export async function cookImage(argv: string[], io: Output): Promise<number> {
   const started = Date.now();
   return withControlApi(v, io, async (c) => {
     const res = await unary<api.RequestBuildRequest, api.RequestBuildResponse>(c, 'requestBuild', {
-      service: v.service as string,
+      service,
       commitSha: sha,
       gitUrl: root,
-      dockerfile: (v.dockerfile as string) ?? '',
+      dockerfile: v.dockerfile ?? '',
       // Default: the directory cook-image runs in, relative to the checkout's root.
-      context: (v.context as string) ?? (relative(root, process.cwd()).replace(/\\/g, '/') || '.'),
+      context: v.context ?? (relative(root, process.cwd()).replace(/\\/g, '/') || '.'),
       buildArgs: {},
       requestedBy: `${process.env.USER ?? 'someone'} (orzo cook-image)`,
       force: !!v.force,
       // cook-image builds; deploying is the pipeline's job (or --deploy).
       skipPipeline: !v.deploy,
     });
-    io.out(`Building ${res.image} (build ${res.buildId}).`);
-    if (v['no-follow']) {
-      io.out(`Follow with: orzo logs -s ${v.service} --build --build-id ${res.buildId} -f`);
+    if (v.json) io.out(JSON.stringify(api.RequestBuildResponse.toJSON(res)));
+    else io.out(`Building ${res.image} (build ${res.buildId}).`);
+    if (v.follow === false) {
+      if (!v.json) io.out(`Follow with: orzo logs -s ${service} --build --build-id ${res.buildId} -f`);
       return 0;
     }
     let cancelStream = () => undefined as void;
     let interrupted = false;
     const onSigint = () => {
-      if (interrupted) process.exit(130);
+      if (interrupted) process.exit(EXIT.interrupted);
       interrupted = true;
       io.err('Cancelling the build (Ctrl-C again to leave it running)...');
       void unary<api.CancelBuildRequest, api.CancelBuildResponse>(c, 'cancelBuild', { buildId: res.buildId })
@@ -95,25 +145,26 @@ export async function cookImage(argv: string[], io: Output): Promise<number> {
     try {
       const { end, summary } = await followLog(
         c,
-        { service: v.service as string, buildId: res.buildId, follow: true },
-        io,
+        { service, buildId: res.buildId, follow: true },
+        logLinePrinter(io, v.json),
         (cancel) => (cancelStream = cancel),
       ).catch((err) => {
         if (interrupted) return { end: 'cancelled', summary: 'cancelled' };
         throw err;
       });
       if (!end) {
-        io.err(`The build log ended before the build did; follow it with: orzo logs -s ${v.service} --build --build-id ${res.buildId} -f`);
-        return 1;
+        io.err(`The build log ended before the build did; follow it with: orzo logs -s ${service} --build --build-id ${res.buildId} -f`);
+        return EXIT.failure;
       }
       const took = ((Date.now() - started) / 1000).toFixed(1);
+      if (v.json) io.out(JSON.stringify({ end, summary, seconds: Number(took) }));
       if (end === 'succeeded') {
-        io.out(`Built ${res.image} in ${took}s.`);
-        return 0;
+        if (!v.json) io.out(`Built ${res.image} in ${took}s.`);
+        return EXIT.ok;
       }
       // The builder's last line says where and why: "failed at <step>: <error>".
       io.err(`Build ${end} after ${took}s: ${summary}`);
-      return interrupted ? 130 : 1;
+      return interrupted ? EXIT.interrupted : EXIT.failure;
     } finally {
       process.off('SIGINT', onSigint);
     }
@@ -121,29 +172,37 @@ export async function cookImage(argv: string[], io: Output): Promise<number> {
 }
 
 /** orzo logs -s <service> --build [--build-id id] [-f]: a build's log (default: the latest build). */
-export async function logs(argv: string[], io: Output): Promise<number> {
-  const v = parse(argv, {
-    service: { type: 'string', short: 's' },
-    build: { type: 'boolean' },
-    'build-id': { type: 'string' },
-    follow: { type: 'boolean', short: 'f' },
-  });
-  if (!v.service && !v['build-id']) throw new UsageError('logs needs -s <service> (or --build-id)');
+interface LogsOptions extends ControlApiOptions {
+  service?: string;
+  build?: boolean;
+  buildId?: string;
+  follow?: boolean;
+  json?: boolean;
+}
+
+export async function logs(v: LogsOptions, io: Output): Promise<number> {
+  if (!v.service && !v.buildId) throw new UsageError('logs needs -s <service> (or --build-id)');
   if (!v.build) throw new UsageError('only build logs are served yet: add --build (replica logs: docker logs <container>, see orzo status)');
   return withControlApi(v, io, async (c) => {
-    const { end, summary } = await followLog(c, { service: (v.service as string) ?? '', buildId: (v['build-id'] as string) ?? '', follow: !!v.follow }, io);
-    if (end) io.out(`(build ${end}: ${summary})`);
+    const { end, summary } = await followLog(c, { service: v.service ?? '', buildId: v.buildId ?? '', follow: !!v.follow }, logLinePrinter(io, v.json));
+    if (end && !v.json) io.out(`(build ${end}: ${summary})`);
     return end === 'failed' || end === 'cancelled' ? 1 : 0;
   });
 }
 
 /** orzo builds -s <service> [--json]: the service's builds, newest first. */
-export async function builds(argv: string[], io: Output): Promise<number> {
-  const v = parse(argv, { service: { type: 'string', short: 's' }, json: { type: 'boolean' }, limit: { type: 'string' } });
-  if (!v.service) throw new UsageError('builds needs -s <service>');
+interface ListOptions extends ControlApiOptions {
+  service?: string;
+  limit?: string;
+  json?: boolean;
+}
+
+export async function builds(v: ListOptions, io: Output): Promise<number> {
+  const { service } = v;
+  if (!service) throw new UsageError('builds needs -s <service>');
   return withControlApi(v, io, async (c) => {
     const res = await unary<api.ListBuildsRequest, api.ListBuildsResponse>(c, 'listBuilds', {
-      service: v.service as string,
+      service,
       limit: Number(v.limit ?? 20) || 20,
     });
     if (v.json) io.out(JSON.stringify(api.ListBuildsResponse.toJSON(res), null, 2));
@@ -158,13 +217,13 @@ export async function builds(argv: string[], io: Output): Promise<number> {
 }
 
 /** orzo get-latest-deployment -s <service> -l <deploy_group> [--json]: the sha (and image) last marked. */
-export async function getLatestDeployment(argv: string[], io: Output): Promise<number> {
-  const v = parse(argv, { service: { type: 'string', short: 's' }, 'deploy-group': { type: 'string', short: 'l' }, json: { type: 'boolean' } });
-  if (!v.service || !v['deploy-group']) throw new UsageError('get-latest-deployment needs -s <service> -l <deploy_group>');
+export async function getLatestDeployment(v: ControlApiOptions & { service?: string; deployGroup?: string; json?: boolean }, io: Output): Promise<number> {
+  const { service, deployGroup } = v;
+  if (!service || !deployGroup) throw new UsageError('get-latest-deployment needs -s <service> -l <deploy_group>');
   return withControlApi(v, io, async (c) => {
     const res = await unary<api.GetLatestDeploymentRequest, api.GetLatestDeploymentResponse>(c, 'getLatestDeployment', {
-      service: v.service as string,
-      deployGroup: v['deploy-group'] as string,
+      service,
+      deployGroup,
     });
     io.out(
       v.json
@@ -176,12 +235,12 @@ export async function getLatestDeployment(argv: string[], io: Output): Promise<n
 }
 
 /** orzo history -s <service> [--json]: marks, promotions, skips and waits, newest first. */
-export async function history(argv: string[], io: Output): Promise<number> {
-  const v = parse(argv, { service: { type: 'string', short: 's' }, json: { type: 'boolean' }, limit: { type: 'string' } });
-  if (!v.service) throw new UsageError('history needs -s <service>');
+export async function history(v: ListOptions, io: Output): Promise<number> {
+  const { service } = v;
+  if (!service) throw new UsageError('history needs -s <service>');
   return withControlApi(v, io, async (c) => {
     const res = await unary<api.GetHistoryRequest, api.GetHistoryResponse>(c, 'getHistory', {
-      service: v.service as string,
+      service,
       limit: Number(v.limit ?? 50) || 50,
     });
     if (v.json) io.out(JSON.stringify(api.GetHistoryResponse.toJSON(res), null, 2));

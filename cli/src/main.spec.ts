@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { main } from './main';
+import { bashCompletion, zshCompletion } from './completion';
+import { buildProgram, main } from './main';
 
 function capture() {
   const out: string[] = [];
@@ -54,5 +55,59 @@ describe('orzo CLI', () => {
       assert.equal(await main(argv, c.io), 2, argv.join(' '));
       assert.match(c.err.join('\n'), message);
     }
+  });
+
+  it('shows help per verb with its options, and the exit codes in orzo --help', async () => {
+    const c = capture();
+    assert.equal(await main(['status', '--help'], c.io), 0);
+    const help = c.out.join('\n');
+    assert.match(help, /Usage: orzo status \[options\]/);
+    for (const flag of ['-s, --service <service>', '-c, --cluster <cluster>', '--json', '--control-api <host:port>']) assert.ok(help.includes(flag), flag);
+    const top = capture();
+    assert.equal(await main(['--help'], top.io), 0);
+    assert.match(top.out.join('\n'), /Exit codes:\n  0 .*\n  1 [^]*\n  2 +usage[^]*\n  130 /);
+  });
+
+  it('refuses an unknown verb or option with exit 2 and a did-you-mean', async () => {
+    const cases: Array<[string[], string]> = [
+      [['statsu'], 'orzo: unknown command "statsu" (did you mean status?). Run "orzo --help" for the list of commands.'],
+      [['status', '-s', 'hello', '--bogus'], `orzo status: Unknown option '--bogus'. Run "orzo status --help".`],
+      [['status', '--servce', 'hello'], `orzo status: Unknown option '--servce' (did you mean --service?). Run "orzo status --help".`],
+      [['status', '-s'], `orzo status: Option '-s, --service <service>' argument missing. Run "orzo status --help".`],
+      [['status', 'hello'], `orzo status: Too many arguments for 'status'. Expected 0 arguments but got 1. Run "orzo status --help".`],
+      [
+        ['completion', 'fish'],
+        `orzo completion: Command-argument value 'fish' is invalid for argument 'shell'. Allowed choices are bash, zsh. Run "orzo completion --help".`,
+      ],
+    ];
+    for (const [argv, message] of cases) {
+      const c = capture();
+      assert.equal(await main(argv, c.io), 2, argv.join(' '));
+      assert.deepEqual(c.err, [message]);
+      assert.deepEqual(c.out, []);
+    }
+  });
+
+  it('prints the services as one JSON document with --json', async () => {
+    const c = capture();
+    assert.equal(await main(['services', '--json'], c.io), 0);
+    const services = JSON.parse(c.out.join('\n')) as Array<{ name: string; httpPort: number }>;
+    assert.equal(services.length, 6);
+    assert.ok(services.some((s) => s.name === 'control-api' && s.httpPort === 7106));
+  });
+
+  it('completes a verb added to the program without any completion code knowing it', () => {
+    const program = buildProgram({ io: capture().io, exitCode: 0 });
+    program.command('dead-letters').description('parked events').option('--json', 'JSON').option('--soa-dir <dir>', 'x');
+    const bash = bashCompletion(program);
+    assert.match(
+      bash,
+      /compgen -W "up migrate services validate list info mark-for-deployment status cook-image logs builds get-latest-deployment history completion dead-letters help /,
+    );
+    assert.match(bash, /\n {4}dead-letters\) words="--json --soa-dir -h --help" ;;/);
+    assert.match(bash, /"dead-letters --soa-dir"\) COMPREPLY=\(\$\(compgen -d -- "\$cur"\)\); return ;;/);
+    const zsh = zshCompletion(program);
+    assert.match(zsh, /'dead-letters:parked events'/);
+    assert.match(zsh, /dead-letters\) _arguments '--json''\[JSON\]'/);
   });
 });

@@ -1,112 +1,101 @@
-import { ORZO_SERVICES } from '@orzo/contracts';
-import { Output, migrateAll, up } from './platform-runner';
-import { markForDeployment, status } from './api-commands';
-import { builds, cookImage, getLatestDeployment, history, logs } from './build-commands';
-import { UsageError, info, list, validate } from './soa-commands';
+import { Command, CommanderError } from 'commander';
+import { registerDeployCommands } from './api-commands';
+import { registerBuildCommands } from './build-commands';
+import { CliContext, EXIT, Output, UsageError } from './command-kit';
+import { registerCompletionCommand } from './completion';
+import { registerPlatformCommands } from './platform-commands';
 import { cliVersion } from './repo';
+import { registerSoaCommands } from './soa-commands';
 
-const HELP = `orzo: the command line of the Orzo platform
+const AFTER_HELP = `
+Output: verbs print text for people; --json prints one JSON document (status, services, list,
+validate, info, builds, history, get-latest-deployment) or, where the output is a stream,
+JSON lines, one object a line (mark-for-deployment, logs, cook-image). Errors go to stderr.
 
-Usage: orzo <command> [options]
+Exit codes:
+  0    done
+  1    failed: an error from control-api (printed as CODE: details), control-api not reachable,
+       errors in soa-configs, a failed build or a deploy that timed out
+  2    usage: unknown verb or option, missing or bad option value
+  130  interrupted: cook-image's build cancelled with Ctrl-C
 
-Platform:
-  up              migrate, then run all six services in the foreground (Ctrl-C stops them)
-  migrate         bring every service's database schema up to date (the only place migrations run)
-  services        list the Orzo services, what each owns, and their HTTP ports
+control-api: --control-api host:port, else ORZO_CONTROL_API, else 127.0.0.1:50051.
+Help on one verb: orzo <verb> --help. Shell completion: orzo completion bash|zsh.`;
 
-soa-configs (see docs/soa-configs.md; -y defaults to soa_dir of orzo.yaml, ./soa-configs):
-  validate [-s service] [-y soa_dir] [--json]
-                  check files, keys, types and cross-file rules; exit 0 clean, 1 errors, 2 usage
-  list [-y soa_dir] [--json]
-                  the services of the tree
-  info -s service [-y soa_dir] [--json]
-                  instances per cluster, deploy groups, endpoints and proxy ports, team
-
-Deploys (talk to control-api over gRPC: --control-api host:port, ORZO_CONTROL_API, default 127.0.0.1:50051):
-  mark-for-deployment -s service -l deploy_group (--image ref | -c sha) [--wait [--timeout s]]
-                  record the version a deploy group should run; --wait follows it until done
-  status -s service [-c cluster] [-i instance] [--json]
-                  desired version, state, replicas and endpoints of each instance
-
-  get-latest-deployment -s service -l deploy_group [--json]
-                  the commit (and image) a deploy group was last marked with
-  history -s service [--json]
-                  marks, pipeline promotions, skipped steps and manual waits, newest first
-
-Builds (through control-api and the builder):
-  cook-image -s service [-c sha] [--dockerfile f] [--context dir] [--force] [--deploy] [--no-follow]
-                  build the current checkout's commit, showing the build live; Ctrl-C cancels;
-                  --deploy starts the deploy.yaml pipeline with the image
-  logs -s service --build [--build-id id] [-f]
-                  a build's log (default the latest); -f follows a running build to its end
-  builds -s service [--json]
-                  the service's builds, newest first
-
-Options:
-  -h, --help      show this help
-  -v, --version   print the version
-`;
+/**
+ * The orzo program. Each verb group is a module with a register function: a new verb is one
+ * small file whose register function is called here, and it gets help, refusal of unknown
+ * options and shell completion from commander without more code.
+ */
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command('orzo')
+    .description('orzo: the command line of the Orzo platform')
+    .usage('<command> [options]')
+    .version(`orzo ${cliVersion()}`, '-v, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .addHelpCommand(new Command('help').argument('[command]').description('show help on a command').helpGroup('Help and shell:'))
+    .addHelpText('after', AFTER_HELP)
+    // Set before the verbs are added, which inherit them: main() words errors and exit codes.
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => ctx.io.out(s.replace(/\n$/, '')),
+      writeErr: (s) => ctx.io.err(s.replace(/\n$/, '')),
+      outputError: () => undefined,
+    })
+    .showSuggestionAfterError(true);
+  registerPlatformCommands(program, ctx);
+  registerSoaCommands(program, ctx);
+  registerDeployCommands(program, ctx);
+  registerBuildCommands(program, ctx);
+  registerCompletionCommand(program, ctx);
+  // `orzo version`, as before commander: kept working, not listed.
+  program.command('version', { hidden: true }).action(() => ctx.io.out(`orzo ${cliVersion()}`));
+  return program;
+}
 
 const console: Output = {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
 };
 
-/** Runs one CLI invocation; resolves to the exit code (0 ok, 1 failure, 2 usage). */
+/** Runs one CLI invocation; resolves to the exit code (see EXIT and `orzo --help`). */
 export async function main(argv: string[], io: Output = console): Promise<number> {
-  const [command, ...rest] = argv;
-  if (!command || command === '-h' || command === '--help' || command === 'help') {
-    io.out(HELP);
-    return command ? 0 : 2;
-  }
-  if (command === '-v' || command === '--version' || command === 'version') {
-    io.out(`orzo ${cliVersion()}`);
-    return 0;
-  }
-  if (rest.includes('-h') || rest.includes('--help')) {
-    io.out(HELP);
-    return 0;
+  const ctx: CliContext = { io, exitCode: EXIT.ok };
+  const program = buildProgram(ctx);
+  if (argv.length === 0) {
+    program.outputHelp();
+    return EXIT.usage;
   }
   try {
-    return await run(command, rest, io);
+    await program.parseAsync(argv, { from: 'user' });
+    return ctx.exitCode;
   } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    io.err(`orzo ${command}: ${err.message}. Run "orzo --help".`);
-    return 2;
+    const verb = program.commands.find((c) => c.name() === argv[0]);
+    if (err instanceof UsageError) return usage(io, verb, err.message);
+    if (!(err instanceof CommanderError)) throw err;
+    // Help and version end in a CommanderError with exit code 0.
+    if (err.exitCode === 0) return EXIT.ok;
+    if (err.code === 'commander.unknownCommand')
+      return usage(io, undefined, `unknown command "${argv[0]}"${suggestion(err.message)}`, 'for the list of commands');
+    return usage(
+      io,
+      verb,
+      `${err.message
+        .replace(/^error: /, '')
+        .split('\n')[0]!
+        .replace(/^./, (c) => c.toUpperCase())}${suggestion(err.message)}`,
+    );
   }
 }
 
-async function run(command: string, rest: string[], io: Output): Promise<number> {
-  switch (command) {
-    case 'validate':
-      return validate(rest, io);
-    case 'list':
-      return list(rest, io);
-    case 'info':
-      return info(rest, io);
-    case 'mark-for-deployment':
-      return markForDeployment(rest, io);
-    case 'status':
-      return status(rest, io);
-    case 'cook-image':
-      return cookImage(rest, io);
-    case 'logs':
-      return logs(rest, io);
-    case 'builds':
-      return builds(rest, io);
-    case 'get-latest-deployment':
-      return getLatestDeployment(rest, io);
-    case 'history':
-      return history(rest, io);
-    case 'services':
-      for (const s of ORZO_SERVICES) io.out(`${s.name.padEnd(20)} :${s.httpPort}  ${s.owns}`);
-      return 0;
-    case 'migrate':
-      return migrateAll(io);
-    case 'up':
-      return up(io);
-    default:
-      io.err(`orzo: unknown command "${command}". Run "orzo --help" for the list of commands.`);
-      return 2;
-  }
+/** Commander's "(Did you mean status?)" as " (did you mean status?)", or ''. */
+function suggestion(message: string): string {
+  const m = /\(Did you mean (.+)\?\)/.exec(message);
+  return m ? ` (did you mean ${m[1]}?)` : '';
+}
+
+function usage(io: Output, verb: Command | undefined, message: string, helpWhat = ''): number {
+  const name = verb ? `orzo ${verb.name()}` : 'orzo';
+  io.err(`${name}: ${message.replace(/\.$/, '')}. Run "${name} --help"${helpWhat ? ` ${helpWhat}` : ''}.`);
+  return EXIT.usage;
 }

@@ -1,25 +1,40 @@
-import { parseArgs } from 'node:util';
+import { Command } from 'commander';
 import { SoaConfigsResult, formatProblem, loadSoaConfigs, loadSystemConfig } from '@orzo/soa-config';
-import type { Output } from './platform-runner';
+import { CliContext, Output, UsageError, action, jsonOption, serviceOption } from './command-kit';
 
-export class UsageError extends Error {}
+// Kept here too: verb modules written before command-kit import it from this file.
+export { UsageError } from './command-kit';
 
-function options(argv: string[], extra: Record<string, { type: 'string' | 'boolean'; short?: string }> = {}) {
-  try {
-    return parseArgs({
-      args: argv,
-      options: { service: { type: 'string', short: 's' }, 'soa-dir': { type: 'string', short: 'y' }, json: { type: 'boolean' }, ...extra },
-      strict: true,
-      allowPositionals: false,
-    }).values as { service?: string; 'soa-dir'?: string; json?: boolean; [k: string]: unknown };
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+export interface SoaOptions {
+  service?: string;
+  soaDir?: string;
+  json?: boolean;
 }
 
-function load(values: { service?: string; 'soa-dir'?: string }): SoaConfigsResult {
+/** validate, list and info: read the soa-configs tree on disk, no platform needed. */
+export function registerSoaCommands(program: Command, ctx: CliContext): void {
+  program.commandsGroup('soa-configs (see docs/soa-configs.md; -y defaults to soa_dir of orzo.yaml, else ./soa-configs):');
+  const verb = (name: string, description: string, fn: (o: SoaOptions, io: Output) => number, json: string) =>
+    program
+      .command(name)
+      .description(description)
+      .addOption(serviceOption('the service (required by info; validate: only this one)'))
+      .option('-y, --soa-dir <dir>', 'the soa-configs tree')
+      .addOption(jsonOption(json))
+      .action(action<SoaOptions>(ctx, (o) => fn(o, ctx.io)));
+  verb(
+    'validate',
+    'check files, keys, types and cross-file rules; exit 0 clean, 1 errors, 2 usage',
+    validate,
+    'one JSON document: {ok, errors, warnings, problems, services}',
+  );
+  verb('list', 'the services of the tree', list, 'one JSON document: the names');
+  verb('info', 'instances per cluster, deploy groups, endpoints and proxy ports, team (needs -s)', info, 'one JSON document: the compiled service');
+}
+
+function load(values: SoaOptions): SoaConfigsResult {
   const system = loadSystemConfig();
-  const result = loadSoaConfigs({ soaDir: values['soa-dir'], service: values.service, system: system.config });
+  const result = loadSoaConfigs({ soaDir: values.soaDir, service: values.service, system: system.config });
   if (system.problems.length) {
     result.problems.unshift(...system.problems);
     result.errors += system.problems.filter((p) => p.severity === 'error').length;
@@ -28,8 +43,7 @@ function load(values: { service?: string; 'soa-dir'?: string }): SoaConfigsResul
 }
 
 /** orzo validate [-s service] [-y soa_dir] [--json]: 0 clean, 1 errors, 2 usage. */
-export function validate(argv: string[], io: Output): number {
-  const values = options(argv);
+export function validate(values: SoaOptions, io: Output): number {
   const r = load(values);
   if (values.json) {
     io.out(
@@ -45,8 +59,7 @@ export function validate(argv: string[], io: Output): number {
 }
 
 /** orzo list [-y soa_dir]: the services of the tree. */
-export function list(argv: string[], io: Output): number {
-  const values = options(argv);
+export function list(values: SoaOptions, io: Output): number {
   const r = load(values);
   const fatal = r.problems.find((p) => p.message.startsWith('soa-configs directory not found'));
   if (fatal) {
@@ -60,8 +73,7 @@ export function list(argv: string[], io: Output): number {
 }
 
 /** orzo info -s <service> [-y soa_dir] [--json]: instances per cluster, deploy groups, endpoints, team. */
-export function info(argv: string[], io: Output): number {
-  const values = options(argv);
+export function info(values: SoaOptions, io: Output): number {
   if (!values.service) throw new UsageError('info needs -s <service>');
   const r = load(values);
   const svc = r.services[0];

@@ -4,15 +4,33 @@ import pino, { Logger } from 'pino';
 export type { Logger } from 'pino';
 
 export function createLogger(service: string, level: string, destination?: pino.DestinationStream): Logger {
-  return pino(
+  const logger = pino(
     {
       level,
       base: { service, pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: label }) },
+      // pino writes a key once per source (base, child bindings, the call's object), so a `pid`
+      // given at a call would appear twice on the line, and JSON parsers keep only the last.
+      formatters: { level: (label) => ({ level: label }), log: renameBaseKeys },
     },
     destination,
   );
+  // pino applies no formatter to a child's bindings; children inherit this from the root.
+  type ChildFn = (this: unknown, bindings: pino.Bindings, options?: pino.ChildLoggerOptions) => unknown;
+  const pinoChild = logger.child as unknown as ChildFn;
+  const child: ChildFn = function (this: unknown, bindings, options) {
+    return pinoChild.call(this, renameBaseKeys(bindings), options);
+  };
+  logger.child = child as unknown as Logger['child'];
+  return logger;
+}
+
+/** `pid` / `service` given by a call or a child are written as `_pid` / `_service`, beside the process's own. */
+function renameBaseKeys<T extends Record<string, unknown>>(fields: T): T {
+  if (!('pid' in fields) && !('service' in fields)) return fields;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(fields)) out[k === 'pid' || k === 'service' ? `_${k}` : k] = v;
+  return out as T;
 }
 
 /** Routes Nest's own logging into the service's pino logger as structured JSON. */

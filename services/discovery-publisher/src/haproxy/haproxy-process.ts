@@ -55,7 +55,7 @@ export class HaproxyProcess {
     const current = existsSync(this.configPath) ? readFileSync(this.configPath, 'utf8') : '';
     if (running && current === config) {
       await this.waitForBackends(names);
-      this.logger.info({ pid: running, frontends: names }, 'adopted the running haproxy');
+      this.logger.info({ haproxyPid: running, frontends: names }, 'adopted the running haproxy');
       return true;
     }
     const check = spawnSync(this.binary, ['-c', '-q', '-f', this.writeCandidate(config)], { encoding: 'utf8' });
@@ -69,7 +69,7 @@ export class HaproxyProcess {
       if (started.status !== 0) throw new Error(`haproxy did not start: ${started.stderr || started.stdout}`);
     }
     await this.waitForBackends(names);
-    this.logger.info({ pid: this.masterPid(), frontends: names, reloaded: Boolean(running) }, 'haproxy configured');
+    this.logger.info({ haproxyPid: this.masterPid(), frontends: names, reloaded: Boolean(running) }, 'haproxy configured');
     return true;
   }
 
