@@ -8,6 +8,7 @@ import { DeployMarkSchema } from './history/deploy-mark.entity';
 import { HistoryEntrySchema } from './history/history-entry.entity';
 import { M20261124ControlApi } from './persistence/m20261124-control-api';
 import { M20261125Pipeline } from './persistence/m20261125-pipeline';
+import { DIALECT_MIGRATIONS } from './persistence/migrations';
 import { PipelineRunSchema } from './pipeline/pipeline-run.entity';
 import { ReplicaSchema } from './status/replica.entity';
 
@@ -33,5 +34,6 @@ export const controlApi = orzoService({
   configShape: controlApiConfigShape,
   entities: CONTROL_API_ENTITIES,
   migrations: CONTROL_API_MIGRATIONS,
+  dialectMigrations: DIALECT_MIGRATIONS,
   module: () => ControlApiModule,
 });
