@@ -193,7 +193,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     return started;
   }
 
-  /** The replica ids UP in discovery, per registration with a local proxy (read once per pass). */
+  /** The replica ids UP in discovery, per registration with a local proxy (read once per probe round). */
   private async upInDiscovery(spec: InstanceSpec): Promise<Map<string, Set<string>>> {
     const up = new Map<string, Set<string>>();
     for (const reg of spec.registrationDetails.filter((d) => d.proxyPort > 0)) {
