@@ -37,6 +37,26 @@ export default [
     },
   },
   {
+    // One config pattern: a service's config type is inferred from the zod shape in its config.ts
+    // (ServiceConfig<typeof shape>), never hand-written beside it; only main.ts imports the
+    // definition, which imports the module, so no provider can close a cycle through it.
+    files: ['services/*/src/**/*.ts'],
+    ignores: ['services/*/src/main.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/definition'], message: 'import the config type from ./config; only main.ts imports the definition' }] },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'TSInterfaceDeclaration[id.name=/Config$/]',
+          message: 'infer the config type from its zod shape: ServiceConfig<typeof shape> in config.ts',
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.mjs', '**/*.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', __dirname: 'readonly', require: 'readonly', module: 'writable' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },

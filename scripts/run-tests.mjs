@@ -48,5 +48,7 @@ console.log(`running ${files.length} test files (${wanted.join(', ')}):\n${files
 const res = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-timeout=600000', ...files.map((f) => f.file)], {
   stdio: 'inherit',
   cwd: root,
+  // testcontainers' reaper (Ryuk) is an image from Docker Hub, which is not reachable here.
+  env: { ...process.env, TESTCONTAINERS_RYUK_DISABLED: process.env.TESTCONTAINERS_RYUK_DISABLED ?? 'true' },
 });
 process.exit(res.status ?? 1);

@@ -1,15 +1,15 @@
 // bench/commit-to-serving: the time from a Jenkins notification for a new commit to that
 // commit's version answering through HAProxy (webhook -> build -> pipeline mark -> crossover
 // -> discovery), next to doing the same by hand in the same run: `git archive | docker build`
-// of a commit, `docker run` of the image, until it answers HTTP. Every commit serves its own
+// of a commit, a container of the image, until it answers HTTP. Every commit serves its own
 // version, so neither side gets a cached RUN step the other paid for.
 // Usage: node bench/dist/src/commit-to-serving.js [rounds=3]   (needs Docker, HAProxy; port 20021 free)
-import { execFileSync, execSync } from 'node:child_process';
+import { execSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
-import { GitRepo, REPO_ROOT, createGitRepo, ensureBusyboxBase, httpGet, startPlatform, waitFor } from '@orzo/testing';
+import { GitRepo, REPO_ROOT, createGitRepo, ensureBusyboxBase, httpGet, loadTestcontainers, startHttpContainer, startPlatform, waitFor } from '@orzo/testing';
 
 const PROXY = 20021;
 const TOKEN = 'bench-jenkins-token';
@@ -44,19 +44,17 @@ async function main(): Promise<void> {
   };
   await removeAll();
 
-  // By hand: the physical floor of the same work on the same engine.
+  // By hand: the physical floor of the same work on the same engine (the container through the
+  // Docker API, testcontainers, polled every 5 ms; its one-time setup is untimed).
+  await loadTestcontainers();
   const byHand: number[] = [];
   for (let i = 0; i < rounds; i++) {
     const sha = repo.commit({ Dockerfile: dockerfile(`hand-${i}-${Date.now()}`) }, `hand ${i}`);
     const t = performance.now();
     execSync(`git -C ${repo.dir} archive --format=tar ${sha} | docker build -q -t bench-by-hand:${sha} - >/dev/null`, { stdio: ['ignore', 'ignore', 'pipe'] });
-    const id = execFileSync('docker', ['run', '-d', '-l', 'orzo.service=benchsvc', '-p', '127.0.0.1::8080', `bench-by-hand:${sha}`], {
-      encoding: 'utf8',
-    }).trim();
-    const port = execFileSync('docker', ['port', id, '8080/tcp'], { encoding: 'utf8' }).trim().split(':').pop();
-    await waitFor(async () => (await httpGet(`http://127.0.0.1:${port}/status`, 1000)).status === 200, { intervalMs: 5, timeoutMs: 60_000 });
+    const c = await startHttpContainer(`bench-by-hand:${sha}`, { port: 8080, path: '/status', labels: { 'orzo.service': 'benchsvc' }, timeoutMs: 60_000 });
     byHand.push((performance.now() - t) / 1000);
-    execFileSync('docker', ['rm', '-f', id]);
+    await c.stop();
   }
 
   const platform = await startPlatform({ ORZO_SOA_DIR: soaConfigs(repo), ORZO_JENKINS_TOKEN: TOKEN });
@@ -86,7 +84,7 @@ async function main(): Promise<void> {
   }
   log(`commit-to-serving: busybox example Dockerfile, 1 replica, crossover, drain delay 1 s, node ${process.version}`);
   log(
-    `  by hand: git archive | docker build + docker run until HTTP (median of ${byHand.length})   ${median(byHand).toFixed(2)} s   [${byHand.map((d) => d.toFixed(2)).join(', ')}]`,
+    `  by hand: git archive | docker build + container start until HTTP (median of ${byHand.length})   ${median(byHand).toFixed(2)} s   [${byHand.map((d) => d.toFixed(2)).join(', ')}]`,
   );
   log(
     `  Orzo: Jenkins notification -> new version through HAProxy (median of ${viaOrzo.length})   ${median(viaOrzo).toFixed(2)} s   [${viaOrzo.map((d) => d.toFixed(2)).join(', ')}]`,

@@ -1,14 +1,13 @@
 // bench/deploy-latency: for the example service (3 instances), the time from mark-for-deployment
-// to "all new replicas UP in HAProxy and the old ones gone", next to a bare `docker run` of the
+// to "all new replicas UP in HAProxy and the old ones gone", next to a bare container of the
 // same image until it answers HTTP, in the same run; and the time from a replica passing its
 // health check to HAProxy routing to it (instance.healthy -> discovery.endpoints-changed).
 // Usage: node bench/dist/src/deploy-latency.js   (needs Docker, HAProxy; port 20001 free)
-import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { connectNats } from '@orzo/bus';
 import { Subjects, decodeEvent } from '@orzo/contracts';
-import { REPO_ROOT, buildImage, ensureBusyboxBase, httpGet, readStream, startPlatform, waitFor } from '@orzo/testing';
+import { REPO_ROOT, buildImage, ensureBusyboxBase, httpGet, loadTestcontainers, readStream, startHttpContainer, startPlatform, waitFor } from '@orzo/testing';
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const sha = (n: number) => String(n).repeat(40).slice(0, 40);
@@ -25,15 +24,15 @@ async function main(): Promise<void> {
     });
   const image = `services-hello:orzo-${versions[0]}`;
 
-  // The physical floor: one bare container from the same image until it answers HTTP.
+  // The physical floor: one bare container from the same image until it answers HTTP, started
+  // through the Docker API (testcontainers) and polled every 5 ms; its one-time setup is untimed.
+  await loadTestcontainers();
   const bare: number[] = [];
   for (let i = 0; i < 3; i++) {
     const t = performance.now();
-    const id = execFileSync('docker', ['run', '-d', '-p', '127.0.0.1::8080', image], { encoding: 'utf8' }).trim();
-    const port = execFileSync('docker', ['port', id, '8080/tcp'], { encoding: 'utf8' }).trim().split(':').pop();
-    await waitFor(async () => (await httpGet(`http://127.0.0.1:${port}/status`, 1000)).status === 200, { intervalMs: 5, timeoutMs: 30_000 });
+    const c = await startHttpContainer(image, { port: 8080, path: '/status' });
     bare.push((performance.now() - t) / 1000);
-    execFileSync('docker', ['rm', '-f', id]);
+    await c.stop();
   }
 
   const platform = await startPlatform();
@@ -103,7 +102,7 @@ async function main(): Promise<void> {
 
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     log(`deploy-latency: example service, 3 replicas, crossover, drain delay 1 s (examples/soa-configs/hello), node ${process.version}`);
-    log(`  bare docker run until it answers HTTP (median of ${bare.length})   ${median(bare).toFixed(2)} s`);
+    log(`  bare container start until it answers HTTP (median of ${bare.length})   ${median(bare).toFixed(2)} s`);
     log(
       `  mark-for-deployment -> 3 new UP in HAProxy, old gone (median of ${deploys.length})   ${median(deploys).toFixed(2)} s   [${deploys.map((d) => d.toFixed(2)).join(', ')}]`,
     );

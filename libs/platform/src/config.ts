@@ -47,6 +47,12 @@ export function baseConfigSchema(defaultHttpPort: number) {
 export type BaseConfig = z.infer<z.ZodObject<ReturnType<typeof baseConfigSchema>>>;
 
 /**
+ * The config a service is given (SERVICE_CONFIG): the base variables plus its own shape, both
+ * inferred from their zod schemas, so no hand-written interface can drift from what is validated.
+ */
+export type ServiceConfig<S extends z.ZodRawShape = Record<string, never>> = BaseConfig & z.infer<z.ZodObject<S>>;
+
+/**
  * Validates `env` against `shape`. Unknown variables are ignored (the environment holds
  * much else); empty strings count as unset, so `ORZO_X=` falls back to the default.
  */

@@ -1,7 +1,7 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
 import { BusModule } from '@orzo/bus';
 import { Database, DatabaseOptions, DialectMigrations, MigrationObject, PersistenceModule } from '@orzo/persistence';
-import { BaseConfig, ServiceContext, ServiceDefinition, baseConfigSchema, databaseSchema, databaseUrl } from '@orzo/platform';
+import { BaseConfig, ServiceConfig, ServiceContext, ServiceDefinition, baseConfigSchema, databaseSchema, databaseUrl } from '@orzo/platform';
 import { z } from 'zod';
 
 export interface OrzoServiceOptions<S extends z.ZodRawShape> {
@@ -11,7 +11,7 @@ export interface OrzoServiceOptions<S extends z.ZodRawShape> {
   /** The service's own variables, beside the base ones. */
   configShape?: S;
   /** The service's feature module (handlers, adapters, controllers). */
-  module: (ctx: ServiceContext<BaseConfig & z.infer<z.ZodObject<S>>>) => Type<unknown> | DynamicModule;
+  module: (ctx: ServiceContext<ServiceConfig<S>>) => Type<unknown> | DynamicModule;
   entities?: DatabaseOptions['entities'];
   /** Hand-written, dialect-neutral baseline migrations (the ones written before the migrator made them). */
   migrations?: MigrationObject[];
@@ -49,7 +49,7 @@ export function orzoService<S extends z.ZodRawShape = Record<string, never>>(
         imports: [
           PersistenceModule.forRoot(dbOptions(ctx)),
           BusModule.forRoot({ natsUrl: base.ORZO_NATS_URL }),
-          options.module(ctx as ServiceContext<BaseConfig & z.infer<z.ZodObject<S>>>),
+          options.module(ctx as ServiceContext<ServiceConfig<S>>),
         ],
       })
       class OrzoServiceModule {}

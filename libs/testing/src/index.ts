@@ -3,6 +3,7 @@ export * from './wait';
 export * from './nats-server';
 export * from './databases';
 export * from './docker';
+export * from './http-container';
 export * from './haproxy';
 export * from './http';
 export * from './registry';

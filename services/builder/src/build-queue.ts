@@ -9,7 +9,7 @@ import { LOGGER, Logger, SERVICE_CONFIG } from '@orzo/platform';
 import { SoaServiceReader, buildSteps, repositoryOf } from '@orzo/soa-config';
 import { BuildLog } from './build-log';
 import { Build, BuildOutcome, BuildRepository } from './persistence/build.repository';
-import type { BuilderConfig } from './definition';
+import type { BuilderConfig } from './config';
 import { buildFromTar, imageIdOf, push, tagImmutably } from './image-builder';
 import { StepError, Workspace, run } from './workspace';
 

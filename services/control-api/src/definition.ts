@@ -1,7 +1,7 @@
 import { orzoService } from '@orzo/runtime';
 import { BuildSchema } from './builds/build.entity';
 import { ControlApiModule } from './control-api.module';
-import { controlApiConfigShape } from './control-api.config';
+import { controlApiConfigShape } from './config';
 import { DeployInstanceSchema } from './deploys/deploy-instance.entity';
 import { OutboxMessageSchema } from './deploys/outbox-message.entity';
 import { DeployMarkSchema } from './history/deploy-mark.entity';

@@ -3,15 +3,10 @@ import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { BusService } from '@orzo/bus';
 import { Registration, ReplicaRef, Subjects } from '@orzo/contracts';
 import { HealthRegistry, LOGGER, Logger, SERVICE_CONFIG } from '@orzo/platform';
+import type { DiscoveryPublisherConfig } from './config';
 import { SLOTS } from './haproxy/haproxy-config';
 import { HaproxyProcess } from './haproxy/haproxy-process';
 import { Registry } from './registry';
-
-export interface DiscoveryConfig {
-  ORZO_DATA_DIR: string;
-  ORZO_HAPROXY_BIN: string;
-  ORZO_HAPROXY_DIR?: string;
-}
 
 /**
  * Keeps the registry and the local HAProxy in step with instance health: a healthy replica is
@@ -28,7 +23,7 @@ export class DiscoveryService implements OnApplicationBootstrap, OnApplicationSh
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
-    @Inject(SERVICE_CONFIG) config: DiscoveryConfig,
+    @Inject(SERVICE_CONFIG) config: DiscoveryPublisherConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly bus: BusService,
     private readonly health: HealthRegistry,

@@ -1,5 +1,5 @@
 import { orzoService } from '@orzo/runtime';
-import { hookConfigShape } from './hook-config';
+import { jenkinsHookConfigShape } from './config';
 import { JenkinsHookModule } from './jenkins-hook.module';
 import { M20261125JenkinsHook } from './persistence/m20261125-jenkins-hook';
 import { DIALECT_MIGRATIONS } from './persistence/migrations';
@@ -8,7 +8,7 @@ import { HookDeliverySchema } from './persistence/hook-delivery.entity';
 export const jenkinsHook = orzoService({
   service: 'jenkins-hook',
   httpPort: 7102,
-  configShape: hookConfigShape,
+  configShape: jenkinsHookConfigShape,
   entities: [HookDeliverySchema],
   migrations: [{ name: 'M20261125JenkinsHook', class: M20261125JenkinsHook }],
   dialectMigrations: DIALECT_MIGRATIONS,

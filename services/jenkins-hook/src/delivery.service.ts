@@ -5,7 +5,7 @@ import { LOGGER, Logger, SERVICE_CONFIG } from '@orzo/platform';
 import { repositoryOf } from '@orzo/soa-config';
 import { Delivery, DeliveryAction, deterministicUuid } from './delivery';
 import { DeliveryRepository } from './persistence/delivery.repository';
-import { HookConfig } from './hook-config';
+import type { JenkinsHookConfig } from './config';
 import { HookError } from './hook-error';
 import { ServiceDirectory } from './service-directory';
 
@@ -27,7 +27,7 @@ export class DeliveryService {
     private readonly services: ServiceDirectory,
     private readonly deliveries: DeliveryRepository,
     private readonly bus: BusService,
-    @Inject(SERVICE_CONFIG) private readonly config: HookConfig,
+    @Inject(SERVICE_CONFIG) private readonly config: JenkinsHookConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 

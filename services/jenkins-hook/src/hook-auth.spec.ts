@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { HookAuth, presentedTokens, sameSecret, signatureOf, signatureProblem } from './hook-auth';
-import { HookConfig } from './hook-config';
+import type { JenkinsHookConfig } from './config';
 import { HookError } from './hook-error';
 
 const basic = (userinfo: string) => `Basic ${Buffer.from(userinfo).toString('base64')}`;
@@ -44,9 +44,9 @@ describe('webhook token', () => {
   });
 
   it('refuses with 503 when no token is configured, 401 when none or a wrong one is presented', () => {
-    const status = (config: Partial<HookConfig>, headers: Record<string, string>, url = '/') => {
+    const status = (config: Partial<JenkinsHookConfig>, headers: Record<string, string>, url = '/') => {
       try {
-        new HookAuth(config as HookConfig).requireToken(headers, url);
+        new HookAuth(config as JenkinsHookConfig).requireToken(headers, url);
         return 'ok';
       } catch (err) {
         assert.ok(err instanceof HookError);
@@ -65,8 +65,8 @@ describe('webhook token', () => {
 
   it('requires the signature only when a webhook secret is configured', () => {
     const body = Buffer.from('{"service":"hello"}');
-    assert.doesNotThrow(() => new HookAuth({ ORZO_JENKINS_TOKEN: 's3cret-token' } as HookConfig).requireSignature({}, body));
-    const signed = new HookAuth({ ORZO_JENKINS_TOKEN: 's3cret-token', ORZO_WEBHOOK_SECRET: 'k' } as HookConfig);
+    assert.doesNotThrow(() => new HookAuth({ ORZO_JENKINS_TOKEN: 's3cret-token' } as JenkinsHookConfig).requireSignature({}, body));
+    const signed = new HookAuth({ ORZO_JENKINS_TOKEN: 's3cret-token', ORZO_WEBHOOK_SECRET: 'k' } as JenkinsHookConfig);
     assert.throws(
       () => signed.requireSignature({}, body),
       (e: HookError) => e.status === 401,

@@ -2,7 +2,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { LOGGER, Logger, SERVICE_CONFIG } from '@orzo/platform';
-import { HookConfig } from './hook-config';
+import type { JenkinsHookConfig } from './config';
 import { HookError } from './hook-error';
 
 export const SIGNATURE_HEADER = 'x-hub-signature-256';
@@ -58,7 +58,7 @@ export function signatureProblem(secret: string, body: Buffer, header: string | 
 @Injectable()
 export class HookAuth implements OnApplicationBootstrap {
   constructor(
-    @Inject(SERVICE_CONFIG) private readonly config: HookConfig,
+    @Inject(SERVICE_CONFIG) private readonly config: JenkinsHookConfig,
     @Inject(LOGGER) private readonly logger?: Logger,
   ) {}
 

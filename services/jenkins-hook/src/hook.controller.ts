@@ -7,7 +7,7 @@ import { DeliveryRepository } from './persistence/delivery.repository';
 import { DeliveryService } from './delivery.service';
 import { GenericDeliveryId, parseGenericWebhook } from './generic-webhook';
 import { HookAuth } from './hook-auth';
-import { HookConfig } from './hook-config';
+import type { JenkinsHookConfig } from './config';
 import { HookError } from './hook-error';
 import { parseJenkinsNotification } from './jenkins-notification';
 import { readRawBody } from './raw-body';
@@ -27,7 +27,7 @@ export class HookController {
     private readonly auth: HookAuth,
     private readonly deliveries: DeliveryService,
     private readonly repository: DeliveryRepository,
-    @Inject(SERVICE_CONFIG) private readonly config: HookConfig,
+    @Inject(SERVICE_CONFIG) private readonly config: JenkinsHookConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { SERVICE_CONFIG } from '@orzo/platform';
 import { CompiledService, SoaServiceReader } from '@orzo/soa-config';
-import { HookConfig } from './hook-config';
+import type { JenkinsHookConfig } from './config';
 import { HookError } from './hook-error';
 
 /** The services webhooks may name, read fresh from the soa-configs tree on every delivery. */
@@ -9,7 +9,7 @@ import { HookError } from './hook-error';
 export class ServiceDirectory {
   private readonly reader: SoaServiceReader;
 
-  constructor(@Inject(SERVICE_CONFIG) config: HookConfig) {
+  constructor(@Inject(SERVICE_CONFIG) config: JenkinsHookConfig) {
     this.reader = new SoaServiceReader({ configFile: config.ORZO_CONFIG, soaDir: config.ORZO_SOA_DIR });
   }
 

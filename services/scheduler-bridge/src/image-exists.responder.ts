@@ -2,8 +2,8 @@ import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { BusService } from '@orzo/bus';
 import { RpcSubjects } from '@orzo/contracts';
 import { LOGGER, Logger, SERVICE_CONFIG } from '@orzo/platform';
+import type { SchedulerBridgeConfig } from './config';
 import { DockerEngine } from './docker-engine';
-import type { SchedulerClustersConfig } from './reconcile/deploy-requested.handler';
 import { DOCKER_ENGINE } from './reconcile/reconciler';
 
 /** Answers "does this image exist on your engine?" so control-api can refuse a mark at once. */
@@ -14,7 +14,7 @@ export class ImageExistsResponder implements OnApplicationBootstrap, OnApplicati
   constructor(
     private readonly bus: BusService,
     @Inject(DOCKER_ENGINE) private readonly engine: DockerEngine,
-    @Inject(SERVICE_CONFIG) private readonly config: SchedulerClustersConfig,
+    @Inject(SERVICE_CONFIG) private readonly config: SchedulerBridgeConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 

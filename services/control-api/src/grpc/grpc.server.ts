@@ -3,7 +3,7 @@ import { Server, ServerCredentials, ServerUnaryCall, ServerWritableStream, sendU
 import { api } from '@orzo/contracts';
 import { HealthRegistry, LOGGER, Logger, SERVICE_CONFIG } from '@orzo/platform';
 import { BuildService } from '../builds/build.service';
-import type { ControlApiConfig } from '../control-api.config';
+import type { ControlApiConfig } from '../config';
 import { MarkService } from '../deploys/mark.service';
 import { HistoryService } from '../history/history.service';
 import { StatusService } from '../status/status.service';

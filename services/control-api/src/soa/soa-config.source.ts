@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { FailedPreconditionError, NotFoundError, SERVICE_CONFIG } from '@orzo/platform';
 import { CompiledService, SoaConfigsResult, SoaServiceReader, SystemConfig, loadSoaConfigs } from '@orzo/soa-config';
-import type { ControlApiConfig } from '../control-api.config';
+import type { ControlApiConfig } from '../config';
 
 /** The soa-configs tree control-api reads, fresh on every request (git is the source of truth). */
 @Injectable()

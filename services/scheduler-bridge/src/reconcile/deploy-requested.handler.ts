@@ -3,12 +3,9 @@ import { EventContext, Subscribe } from '@orzo/bus';
 import { OrzoEvent, Subjects } from '@orzo/contracts';
 import { transactionOf } from '@orzo/persistence';
 import { SERVICE_CONFIG } from '@orzo/platform';
+import type { SchedulerBridgeConfig } from '../config';
 import { DesiredStateRepository, instanceKey } from './desired-state.repository';
 import { Reconciler } from './reconciler';
-
-export interface SchedulerClustersConfig {
-  ORZO_SCHEDULER_CLUSTERS: string;
-}
 
 /** Stores the desired spec of every instance on this bridge's clusters, then reconciles them. */
 @Injectable()
@@ -18,7 +15,7 @@ export class DeployRequestedHandler {
   constructor(
     private readonly desired: DesiredStateRepository,
     private readonly reconciler: Reconciler,
-    @Inject(SERVICE_CONFIG) config: SchedulerClustersConfig,
+    @Inject(SERVICE_CONFIG) config: SchedulerBridgeConfig,
   ) {
     this.clusters = new Set(config.ORZO_SCHEDULER_CLUSTERS.split(',').map((c) => c.trim()));
   }

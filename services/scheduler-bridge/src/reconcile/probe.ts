@@ -5,8 +5,9 @@ import type { Replica } from '../docker-engine';
 export type ProbeResult = CheckResult;
 
 /**
- * Whether a new replica passes its instance's health check now (the same check monitor-bridge
+ * Whether a replica passes its instance's health check now (the same check monitor-bridge
  * runs), as part of the bounce's readiness gate: running, reachable on its host port, healthy.
+ * Old replicas are probed with the new spec's check too: it only decides which of them go first.
  */
 export async function probe(spec: InstanceSpec, replica: Replica): Promise<ProbeResult> {
   if (!replica.running) return { ok: false, output: `container ${replica.state}` };

@@ -3,14 +3,11 @@ import { KV, Kvm } from '@nats-io/kv';
 import { BusService } from '@orzo/bus';
 import { DiscoveryRegistry, InstanceSpec, ReplicaRef, Subjects } from '@orzo/contracts';
 import { LOGGER, Logger, SERVICE_CONFIG } from '@orzo/platform';
+import type { SchedulerBridgeConfig } from '../config';
 import { DockerEngine, ImageNotFoundError, Labels, Replica } from '../docker-engine';
 import { DesiredInstance, DesiredStateRepository } from './desired-state.repository';
-import { probe } from './probe';
-
-export interface ReconcilerConfig {
-  ORZO_RECONCILE_INTERVAL_MS: number;
-  ORZO_DEPLOY_TIMEOUT_S: number;
-}
+import { bounceMethod, happyFloor, planBounce } from './bounce';
+import { ProbeResult, probe } from './probe';
 
 export const DOCKER_ENGINE = Symbol('orzo:docker-engine');
 
@@ -35,7 +32,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     private readonly desired: DesiredStateRepository,
     private readonly bus: BusService,
     @Inject(LOGGER) private readonly logger: Logger,
-    @Inject(SERVICE_CONFIG) private readonly config: ReconcilerConfig,
+    @Inject(SERVICE_CONFIG) private readonly config: SchedulerBridgeConfig,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -91,38 +88,39 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     }
     const isCurrent = (r: Replica) => r.gitSha === spec.gitSha && r.configHash === spec.configHash;
     let old = running.filter((r) => !isCurrent(r));
-    const current = running.filter(isCurrent);
+    let current = running.filter(isCurrent);
+    const bouncing = old.length > 0;
     const n = spec.replicas;
-    const method = spec.bounce?.method || 'crossover';
-    if (method === 'downthenup' && old.length) {
-      await Promise.all(old.map((r) => this.drain(r, spec, 'bounce (downthenup)')));
-      old = [];
-    }
-    for (const extra of current.splice(n)) await this.drain(extra, spec, 'scaled down');
-    // Missing replicas start together: a deploy costs about one container start, not n.
-    const started = await Promise.allSettled(Array.from({ length: Math.max(0, n - current.length) }, () => this.engine.run(spec)));
-    for (const result of started) {
-      if (result.status === 'rejected') {
-        if (!(result.reason instanceof ImageNotFoundError)) throw result.reason;
-        await this.fail(desired, result.reason.message, 'no replica can start');
-        return;
+    const method = bounceMethod(spec.bounce?.method);
+    const marginFactor = spec.bounce?.marginFactor || 1;
+    const probed = new Map<string, ProbeResult>();
+    const happyOf = (replicas: Replica[]) => replicas.map((r) => ({ replica: r, happy: probed.get(r.id)?.ok ?? false }));
+    // Observe, ask planBounce, act, ask again: starts first; no replica is drained before every
+    // replica whose happiness could change that decision has been probed in this pass.
+    for (;;) {
+      const plan = planBounce({ n, marginFactor, method, old: happyOf(old), new: happyOf(current) });
+      if (plan.start > 0) {
+        const started = await this.start(desired, plan.start);
+        if (!started) return;
+        current = [...current, ...started];
+        continue;
       }
-      const r = result.value;
-      current.push(r);
-      await this.bus.publish(
-        Subjects.InstanceStarted,
-        { replica: ref(r, spec), image: spec.image, registrations: spec.registrations },
-        { id: `${r.id}:started`, correlationId: desired.deployId },
-      );
+      // Old replicas matter only if some are kept: a plan that drains them all cannot change.
+      const unprobed = [...current, ...(plan.drain.length < old.length ? old : [])].filter((r) => !probed.has(r.id));
+      if (unprobed.length) {
+        const up = await this.upInDiscovery(spec);
+        await Promise.all(unprobed.map(async (r) => probed.set(r.id, await this.happy(spec, r, up))));
+        continue;
+      }
+      if (plan.drain.length === 0 && plan.surplus.length === 0) break;
+      const reason = method === 'downthenup' ? 'bounce (downthenup)' : `bounce to ${spec.gitSha.slice(0, 8)}`;
+      await Promise.all([...plan.drain.map((r) => this.drain(r, spec, reason)), ...plan.surplus.map((r) => this.drain(r, spec, 'scaled down'))]);
+      old = old.filter((r) => !plan.drain.includes(r));
+      current = current.filter((r) => !plan.surplus.includes(r));
     }
-    const up = await this.upInDiscovery(spec);
-    const probes = await Promise.all(current.map(async (r) => ({ r, ...(await this.happy(spec, r, up)) })));
-    const happy = probes.filter((p) => p.ok).length;
-    const floor = Math.ceil(n * (spec.bounce?.marginFactor || 1) - 1e-9);
-    if (old.length) {
-      const keep = method === 'brutal' ? 0 : method === 'upthendown' ? (happy >= n ? 0 : old.length) : Math.max(floor - happy, 0);
-      await Promise.all(old.slice(keep).map((r) => this.drain(r, spec, `bounce to ${spec.gitSha.slice(0, 8)}`)));
-      old = old.slice(0, keep);
+    const happy = current.filter((r) => probed.get(r.id)?.ok).length;
+    const floor = happyFloor(n, marginFactor);
+    if (bouncing) {
       await this.bus.publish(
         Subjects.DeployProgressed,
         {
@@ -160,13 +158,42 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     }
     await this.checkTimeout(
       desired,
-      probes.filter((p) => !p.ok),
+      current.flatMap((r) => {
+        const p = probed.get(r.id);
+        return p && !p.ok ? [{ r, output: p.output }] : [];
+      }),
     );
     // Not converged yet: look again soon, so a bounce advances as replicas become happy.
     if (!this.stopping) setTimeout(() => void this.request(key), 200).unref();
   }
 
-  /** The replica ids UP in discovery, per registration with a local proxy (read once per pass). */
+  /**
+   * Starts `count` replicas together (a deploy costs about one container start, not n) and
+   * announces each; undefined when the image does not exist (the deploy is failed, what runs
+   * stays).
+   */
+  private async start(desired: DesiredInstance, count: number): Promise<Replica[] | undefined> {
+    const spec = desired.spec;
+    const results = await Promise.allSettled(Array.from({ length: count }, () => this.engine.run(spec)));
+    const started: Replica[] = [];
+    for (const result of results) {
+      if (result.status === 'rejected') {
+        if (!(result.reason instanceof ImageNotFoundError)) throw result.reason;
+        await this.fail(desired, result.reason.message, 'no replica can start');
+        return undefined;
+      }
+      const r = result.value;
+      started.push(r);
+      await this.bus.publish(
+        Subjects.InstanceStarted,
+        { replica: ref(r, spec), image: spec.image, registrations: spec.registrations },
+        { id: `${r.id}:started`, correlationId: desired.deployId },
+      );
+    }
+    return started;
+  }
+
+  /** The replica ids UP in discovery, per registration with a local proxy (read once per probe round). */
   private async upInDiscovery(spec: InstanceSpec): Promise<Map<string, Set<string>>> {
     const up = new Map<string, Set<string>>();
     for (const reg of spec.registrationDetails.filter((d) => d.proxyPort > 0)) {
@@ -178,7 +205,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   /**
-   * A new replica is happy when it passes its health check and, for each registration with a
+   * A replica is happy when it passes its health check and, for each registration with a
    * local proxy, is UP in discovery (present in the shared endpoint registry, which is what
    * HAProxy routes to): only then may an old replica be drained.
    */

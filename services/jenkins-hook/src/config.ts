@@ -1,7 +1,8 @@
+import type { ServiceConfig } from '@orzo/platform';
 import { z } from 'zod';
 
 /** The variables jenkins-hook reads besides the base ones. */
-export const hookConfigShape = {
+export const jenkinsHookConfigShape = {
   /** Shared secret every webhook must present; unset = every webhook is refused with 503. */
   ORZO_JENKINS_TOKEN: z.string().min(8, 'use at least 8 characters').optional(),
   /** HMAC-SHA256 secret of POST /v1/webhooks/build; when set, X-Hub-Signature-256 is required. */
@@ -21,4 +22,4 @@ export const hookConfigShape = {
   ORZO_CONFIG: z.string().min(1).optional(),
 };
 
-export type HookConfig = z.infer<z.ZodObject<typeof hookConfigShape>>;
+export type JenkinsHookConfig = ServiceConfig<typeof jenkinsHookConfigShape>;

@@ -1,3 +1,4 @@
+import type { ServiceConfig } from '@orzo/platform';
 import { z } from 'zod';
 
 export const CONTROL_API_GRPC_PORT = 50051;
@@ -12,5 +13,5 @@ export const controlApiConfigShape = {
   ORZO_CONFIG: z.string().min(1).optional(),
 };
 
-/** What SERVICE_CONFIG holds for control-api's own code (the base variables are there too). */
-export type ControlApiConfig = z.infer<z.ZodObject<typeof controlApiConfigShape>>;
+/** What SERVICE_CONFIG holds for control-api: the base variables and its own. */
+export type ControlApiConfig = ServiceConfig<typeof controlApiConfigShape>;

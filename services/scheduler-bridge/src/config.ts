@@ -1,0 +1,13 @@
+import type { ServiceConfig } from '@orzo/platform';
+import { z } from 'zod';
+
+/** The variables scheduler-bridge reads besides the base ones. */
+export const schedulerBridgeConfigShape = {
+  /** Clusters whose instances this bridge runs (comma-separated). */
+  ORZO_SCHEDULER_CLUSTERS: z.string().min(1).default('local'),
+  ORZO_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).default(5_000),
+  /** A deploy that has not converged after this long is reported failed (it keeps converging). */
+  ORZO_DEPLOY_TIMEOUT_S: z.coerce.number().int().min(1).default(600),
+};
+
+export type SchedulerBridgeConfig = ServiceConfig<typeof schedulerBridgeConfigShape>;
