@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { INestApplication } from '@nestjs/common';
 import Docker from 'dockerode';
 import { BusService } from '@orzo/bus';
-import { BuildFailed, BuildImageBuilt, BuildLogLine, BuildLogs, RpcSubjects, Subjects, decodeEvent } from '@orzo/contracts';
+import { BuildFailed, BuildImageBuilt, BuildLogLine, BuildLogs, Rpcs, Subjects, decodeEvent } from '@orzo/contracts';
 import { DatabaseHolder } from '@orzo/persistence';
 import { createServiceApp, prepareService } from '@orzo/platform';
 import {
@@ -215,9 +215,7 @@ describe('builder on real Docker Engine, NATS, a git repository and a registry',
       what: 'the build to reach its RUN step',
     });
     const t = Date.now();
-    const reply = (await bus().connection.request(RpcSubjects.cancelBuild, JSON.stringify({ buildId: id, by: 'the test' }), { timeout: 5_000 })).json<{
-      cancelled: boolean;
-    }>();
+    const reply = await bus().request(Rpcs.cancelBuild, { buildId: id, by: 'the test' }, { timeout: 5_000 });
     assert.equal(reply.cancelled, true);
     const res = await outcome(id);
     assert.equal(res.ok, false);

@@ -1,21 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { BusService } from '@orzo/bus';
+import { BusService, RpcFailedError } from '@orzo/bus';
 import type { EntityManager as SqlEntityManager } from '@orzo/persistence';
-import {
-  DeployRequested,
-  EnvelopeMeta,
-  GIT_SHA,
-  InstanceSpec,
-  RpcSubjects,
-  Subjects,
-  api,
-  createEnvelope,
-  encodeEvent,
-  imageFor,
-  versionOf,
-} from '@orzo/contracts';
+import { DeployRequested, EnvelopeMeta, GIT_SHA, InstanceSpec, Rpcs, Subjects, api, createEnvelope, encodeEvent, imageFor, versionOf } from '@orzo/contracts';
 import { DatabaseHolder } from '@orzo/persistence';
+import { UnavailableError } from '@orzo/platform';
 import { CompiledInstance, CompiledService } from '@orzo/soa-config';
 import { GrpcError, missingFields } from './grpc-error';
 import { OutboxRelay } from './outbox';
@@ -94,14 +83,15 @@ export class MarkService {
    */
   private async assertImageExists(image: string, clusters: string[]): Promise<void> {
     for (const cluster of clusters) {
-      let answer: { exists?: boolean };
+      let answer: { exists: boolean };
       try {
-        const reply = await this.bus.connection.request(RpcSubjects.imageExists(cluster), JSON.stringify({ image }), { timeout: 3_000 });
-        answer = reply.json();
-      } catch {
-        continue;
+        answer = await this.bus.request(Rpcs.imageExists(cluster), { image }, { timeout: 3_000 });
+      } catch (err) {
+        // No bridge of that cluster answered (or its engine did not): the deploy will say.
+        if (err instanceof UnavailableError || err instanceof RpcFailedError) continue;
+        throw err;
       }
-      if (answer.exists === false) {
+      if (!answer.exists) {
         throw GrpcError.invalid(
           `image ${image} does not exist on cluster ${cluster}'s engine: build it first (docker build -t ${image} ...) or mark an image that exists`,
         );

@@ -3,6 +3,7 @@ import { Server, ServerCredentials, ServerUnaryCall, ServerWritableStream, sendU
 import { api } from '@orzo/contracts';
 import { HealthRegistry, LOGGER, Logger, SERVICE_CONFIG } from '@orzo/platform';
 import { BuildService } from '../build/build.service';
+import { DeadLettersService } from '../dead-letters/dead-letters.service';
 import { GrpcError } from '../deploy/grpc-error';
 import { MarkService } from '../deploy/mark.service';
 import { StatusService } from '../status/status.service';
@@ -25,6 +26,7 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
     private readonly statuses: StatusService,
     private readonly builds: BuildService,
     private readonly health: HealthRegistry,
+    private readonly deadLetters: DeadLettersService,
   ) {}
 
   get port(): number {
@@ -43,6 +45,7 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
       getBuildLog: (call: ServerWritableStream<api.GetBuildLogRequest, api.BuildLogLine>) => void this.buildLog(call),
       getLatestDeployment: this.unary('GetLatestDeployment', (req: api.GetLatestDeploymentRequest) => this.builds.latestDeployment(req)),
       getHistory: this.unary('GetHistory', (req: api.GetHistoryRequest) => this.builds.history(req)),
+      listDeadLetters: this.unary('ListDeadLetters', (req: api.ListDeadLettersRequest) => this.deadLetters.list(req)),
     };
     server.addService(api.ControlApiService, impl);
     const address = `${this.config.ORZO_GRPC_HOST}:${this.config.ORZO_GRPC_PORT}`;
