@@ -13,3 +13,4 @@ export * from './respond.decorator';
 export * from './rpc-client';
 export * from './rpc-responder';
 export * from './dead-letter-reader';
+export * from './discovery-registry.store';

@@ -12,3 +12,4 @@ export * from './generated/orzo/events/v1/instance';
 export * as api from './generated/orzo/api/v1/control';
 export * from './services';
 export * from './rpc';
+export * from './discovery-registry';

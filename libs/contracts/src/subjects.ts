@@ -113,17 +113,3 @@ export interface BuildLogLine {
   /** Set on the last message of a build: its outcome. */
   end?: 'succeeded' | 'failed' | 'cancelled';
 }
-
-/**
- * The endpoint registry discovery-publisher keeps in NATS KV and scheduler-bridge reads (a
- * replica is UP in discovery when it is listed under its registration).
- */
-export const DiscoveryRegistry = {
-  bucket: 'orzo_discovery',
-  history: 5,
-  /** JSON list of {host, port, replicaId, weight, since} of one registration (service.namespace). */
-  endpointsKey: (registration: string) => `endpoints.${registration}`,
-  frontendKey: (registration: string) => `frontend.${registration}`,
-  /** The time of the last event seen about a replica. */
-  seenKey: (replicaId: string) => `seen.${replicaId}`,
-} as const;
