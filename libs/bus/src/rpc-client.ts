@@ -1,4 +1,4 @@
-import type { NatsConnection } from '@nats-io/transport-node';
+import { NatsConnection, NoRespondersError, TimeoutError } from '@nats-io/transport-node';
 import { RpcContract, RpcErrorReply, rpcErrorOf } from '@orzo/contracts';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError, UnavailableError } from '@orzo/platform';
 
@@ -37,8 +37,8 @@ export async function callRpc<Req, Res>(nc: NatsConnection, rpc: RpcContract<Req
 }
 
 function unanswered(rpc: RpcContract<unknown, unknown>, err: unknown, timeout: number): UnavailableError {
-  if (causes(err).some((e) => e.name === 'NoRespondersError')) return new UnavailableError(`no ${rpc.servedBy} is listening on ${rpc.subject} (no responders)`);
-  if (causes(err).some((e) => e.name === 'TimeoutError'))
+  if (causes(err).some((e) => e instanceof NoRespondersError)) return new UnavailableError(`no ${rpc.servedBy} is listening on ${rpc.subject} (no responders)`);
+  if (causes(err).some((e) => e instanceof TimeoutError))
     return new UnavailableError(`${rpc.servedBy} did not answer ${rpc.subject} within ${timeout}ms (timeout)`);
   return new UnavailableError(`could not ask ${rpc.servedBy} on ${rpc.subject}: ${err instanceof Error ? err.message : String(err)}`);
 }
