@@ -27,7 +27,7 @@ export interface DeadLetter {
 export interface DeadLetterQuery {
   /** Only what this durable consumer parked. */
   consumer?: string;
-  /** The newest this many (default 50). */
+  /** The newest this many (default 50, at most 1000). */
   limit?: number;
 }
 
@@ -39,7 +39,7 @@ export class DeadLetterReader {
 
   /** The newest dead letters (of one consumer, if given), oldest first. */
   async list(query: DeadLetterQuery = {}): Promise<DeadLetter[]> {
-    const limit = Math.max(1, query.limit ?? 50);
+    const limit = Math.min(1000, Math.max(1, query.limit ?? 50));
     const filter = query.consumer ? `${DEAD_LETTER_PREFIX}.${query.consumer}.>` : `${DEAD_LETTER_PREFIX}.>`;
     const jsm = await jetstreamManager(this.nc);
     const { state } = await jsm.streams.info(DLQ_STREAM, { subjects_filter: filter });

@@ -28,7 +28,10 @@ export class RpcResponder<Req, Res> {
       queue: this.rpc.queue,
       callback: (err, msg) => {
         if (err) return this.ctx.log.warn({ err }, 'responder subscription failed');
-        const answering = this.answer(msg).finally(() => this.inFlight.delete(answering));
+        const answering = this.answer(msg)
+          // Only the reply itself can fail here (connection closing): the caller times out.
+          .catch((e: unknown) => this.ctx.log.warn({ err: e }, 'could not answer'))
+          .finally(() => this.inFlight.delete(answering));
         this.inFlight.add(answering);
       },
     });

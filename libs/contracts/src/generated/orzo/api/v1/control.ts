@@ -191,7 +191,7 @@ export interface ListServicesResponse {
 export interface ListDeadLettersRequest {
   /** Only what this durable consumer parked (e.g. builder-on-build-requested); default all. */
   consumer: string;
-  /** The newest this many; default 50. */
+  /** The newest this many; default 50, at most 1000. */
   limit: number;
 }
 
