@@ -4,7 +4,7 @@
 // Usage: node bench/dist/src/bus-throughput.js [events=20000] [--pg] [--rounds=3]
 import { AckPolicy, DeliverPolicy, JetStreamClient, JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { EnvelopeMeta, Subjects, createEnvelope, encodeEvent } from '@orzo/contracts';
-import { DurableConsumer, EventPublisher, connectNats, ensureStreams } from '@orzo/bus';
+import { DurableConsumer, EventPublisher, Outcome, connectNats, ensureStreams } from '@orzo/bus';
 import { Database, ProcessedEventStore } from '@orzo/persistence';
 import { createLogger } from '@orzo/platform';
 import { startNatsServer, tempSqliteUrl, testPostgresUrl, uniqueSchema, waitFor } from '@orzo/testing';
@@ -49,7 +49,7 @@ async function busConsume(js: JetStreamClient, jsm: JetStreamManager, db: Databa
     subject: Subjects.BuildRequested,
     logger: createLogger('bench', 'warn'),
     idempotency: new ProcessedEventStore(db),
-    handler: () => undefined,
+    handler: () => Outcome.ack(),
     // Counts settled (acked) events, the same end point as the raw consumer's m.ack().
     metrics: { handled: (_c, _s, outcome) => void (outcome === 'ack' && acked++) },
   });

@@ -3,6 +3,7 @@ import { registerDeployCommands } from './api-commands';
 import { registerBuildCommands } from './build-commands';
 import { CliContext, EXIT, Output, UsageError } from './command-kit';
 import { registerCompletionCommand } from './completion';
+import { registerDeadLetterCommands } from './dead-letter-commands';
 import { registerPlatformCommands } from './platform-commands';
 import { cliVersion } from './repo';
 import { registerSoaCommands } from './soa-commands';
@@ -10,7 +11,7 @@ import { registerSoaCommands } from './soa-commands';
 const AFTER_HELP = `
 Output: verbs print text for people; --json prints one JSON document (status, services, list,
 validate, info, builds, history, get-latest-deployment) or, where the output is a stream,
-JSON lines, one object a line (mark-for-deployment, logs, cook-image). Errors go to stderr.
+JSON lines, one object a line (mark-for-deployment, logs, cook-image, dead-letters). Errors go to stderr.
 
 Exit codes:
   0    done
@@ -47,6 +48,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerSoaCommands(program, ctx);
   registerDeployCommands(program, ctx);
   registerBuildCommands(program, ctx);
+  registerDeadLetterCommands(program, ctx);
   registerCompletionCommand(program, ctx);
   // `orzo version`, as before commander: kept working, not listed.
   program.command('version', { hidden: true }).action(() => ctx.io.out(`orzo ${cliVersion()}`));

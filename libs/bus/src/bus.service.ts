@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown, OnModuleInit, Optional } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { JetStreamClient, JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { EventMap, Subject, streamForSubject } from '@orzo/contracts';
+import { EventMap, RpcContract, Subject, streamForSubject } from '@orzo/contracts';
 import { EnvelopeMeta, EnvelopeOptions } from '@orzo/contracts';
 import { HealthRegistry, LOGGER, Logger, METRICS_REGISTRY, SERVICE_NAME } from '@orzo/platform';
 import { Registry } from 'prom-client';
@@ -11,6 +11,9 @@ import { DurableConsumer } from './consumer';
 import { IDEMPOTENCY_STORE, IdempotencyStore } from './idempotency';
 import { EventHandler } from './outcome';
 import { EventPublisher, PublishResult } from './publisher';
+import { RESPOND_METADATA, RespondMetadata, RpcHandler } from './respond.decorator';
+import { RpcCallOptions, callRpc } from './rpc-client';
+import { RpcResponder } from './rpc-responder';
 import { ensureStreams } from './streams';
 import { SUBSCRIBE_METADATA, SubscribeMetadata } from './subscribe.decorator';
 
@@ -18,13 +21,14 @@ export const BUS_OPTIONS = Symbol('orzo:bus-options');
 
 export interface BusOptions {
   natsUrl: string;
-  /** Start consumers for @Subscribe handlers (default true). */
+  /** Start consumers for @Subscribe handlers and responders for @Respond ones (default true). */
   consume?: boolean;
 }
 
 /**
- * The service's connection to the bus: connects, creates streams, publishes, and runs a
- * durable consumer for every @Subscribe handler found at boot; drains on shutdown.
+ * The service's connection to the bus: connects, creates streams, publishes, runs a durable
+ * consumer for every @Subscribe handler and a responder for every @Respond one found at boot,
+ * asks other services (request); drains on shutdown.
  */
 @Injectable()
 export class BusService implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
@@ -33,6 +37,7 @@ export class BusService implements OnModuleInit, OnApplicationBootstrap, OnAppli
   private jsm?: JetStreamManager;
   private publisher?: EventPublisher;
   private readonly consumers: DurableConsumer[] = [];
+  private readonly responders: Array<RpcResponder<unknown, unknown>> = [];
   private readonly metrics: BusMetrics;
 
   constructor(
@@ -63,6 +68,12 @@ export class BusService implements OnModuleInit, OnApplicationBootstrap, OnAppli
 
   async onApplicationBootstrap(): Promise<void> {
     if (this.options.consume === false) return;
+    for (const { rpc, handler, name } of this.discoverResponders()) {
+      const responder = new RpcResponder(rpc, handler, this.logger);
+      responder.start(this.nc!);
+      this.responders.push(responder);
+      this.logger.info({ rpc: rpc.name, subject: rpc.subject, queue: rpc.queue, handler: name }, 'answering');
+    }
     for (const { subject, options, handler, name } of this.discoverHandlers()) {
       const stream = streamForSubject(subject);
       if (!stream) throw new Error(`no stream holds ${subject} (handler ${name})`);
@@ -88,6 +99,8 @@ export class BusService implements OnModuleInit, OnApplicationBootstrap, OnAppli
   }
 
   async onApplicationShutdown(): Promise<void> {
+    await Promise.all(this.responders.map((r) => r.stop()));
+    this.responders.length = 0;
     await Promise.all(this.consumers.map((c) => c.stop()));
     this.consumers.length = 0;
     if (this.nc && !this.nc.isClosed()) await this.nc.drain().catch(() => undefined);
@@ -107,6 +120,15 @@ export class BusService implements OnModuleInit, OnApplicationBootstrap, OnAppli
     return result;
   }
 
+  /**
+   * Asks the service that serves `rpc` and returns its validated reply. Throws UnavailableError
+   * naming the service and subject when nobody answers (no responders / timeout), the domain
+   * error of an error reply, RpcFailedError when the responder failed.
+   */
+  request<Req, Res>(rpc: RpcContract<Req, Res>, req: Req, options: RpcCallOptions): Promise<Res> {
+    return callRpc(this.connection, rpc, req, options);
+  }
+
   get connection(): NatsConnection {
     if (!this.nc) throw new Error('bus not connected yet');
     return this.nc;
@@ -121,8 +143,24 @@ export class BusService implements OnModuleInit, OnApplicationBootstrap, OnAppli
     return this.publisher;
   }
 
+  private discoverResponders(): Array<{ rpc: RpcContract<unknown, unknown>; handler: RpcHandler<unknown, unknown>; name: string }> {
+    const found: Array<{ rpc: RpcContract<unknown, unknown>; handler: RpcHandler<unknown, unknown>; name: string }> = [];
+    this.forEachMethod<RespondMetadata>(RESPOND_METADATA, (instance, fn, meta, name) => {
+      for (const rpc of meta.contracts(instance)) found.push({ rpc, handler: fn.bind(instance) as RpcHandler<unknown, unknown>, name });
+    });
+    return found;
+  }
+
   private discoverHandlers(): Array<{ subject: Subject; options: SubscribeMetadata; handler: EventHandler; name: string }> {
     const found: Array<{ subject: Subject; options: SubscribeMetadata; handler: EventHandler; name: string }> = [];
+    this.forEachMethod<SubscribeMetadata>(SUBSCRIBE_METADATA, (instance, fn, meta, name) => {
+      found.push({ subject: meta.subject, options: meta, handler: fn.bind(instance) as EventHandler, name });
+    });
+    return found;
+  }
+
+  /** Calls visit for every provider method carrying the metadata `key`. */
+  private forEachMethod<M>(key: string, visit: (instance: object, fn: (...args: unknown[]) => unknown, meta: M, name: string) => void): void {
     for (const wrapper of this.discovery.getProviders()) {
       const instance = wrapper.instance as Record<string, unknown> | undefined;
       if (!instance || typeof instance !== 'object') continue;
@@ -130,12 +168,10 @@ export class BusService implements OnModuleInit, OnApplicationBootstrap, OnAppli
       for (const method of this.scanner.getAllMethodNames(proto)) {
         const fn = instance[method] as ((...args: unknown[]) => unknown) | undefined;
         if (typeof fn !== 'function') continue;
-        const meta = this.reflector.get<SubscribeMetadata | undefined>(SUBSCRIBE_METADATA, fn);
-        if (!meta) continue;
-        found.push({ subject: meta.subject, options: meta, handler: fn.bind(instance) as EventHandler, name: method });
+        const meta = this.reflector.get<M | undefined>(key, fn);
+        if (meta) visit(instance, fn, meta, method);
       }
     }
-    return found;
   }
 }
 

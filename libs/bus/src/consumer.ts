@@ -1,7 +1,7 @@
 import { AckPolicy, ConsumerConfig, ConsumerMessages, DeliverPolicy, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import { OrzoEvent, Subject, decodeEvent } from '@orzo/contracts';
-import type { Logger } from '@orzo/platform';
+import { Logger, isDomainError } from '@orzo/platform';
 import { parkDeadLetter } from './dead-letter';
 import { IdempotencyStore, IdempotentItem } from './idempotency';
 import { EventContext, EventHandler, HandlerOutcome, OutcomeSignal } from './outcome';
@@ -41,7 +41,8 @@ export const DEFAULT_BACKOFF_MS = [1_000, 5_000, 15_000, 30_000] as const;
  * A durable pull consumer on one subject. Messages are decoded (bad ones are dead-lettered),
  * handled in arrival order in micro-batches (one transaction per batch when an idempotency
  * store is set, falling back to one per message if any effect fails), then acked. Failures
- * are retried with backoff; after maxAttempts the event is dead-lettered with its error.
+ * are retried with backoff; after maxAttempts the event is dead-lettered with its error. A
+ * handler's Outcome.deadLetter, or a permanent DomainError it throws, dead-letters at once.
  */
 export class DurableConsumer<S extends Subject = Subject> {
   private messages?: ConsumerMessages;
@@ -227,8 +228,10 @@ export class DurableConsumer<S extends Subject = Subject> {
     }
   }
 
+  /** A thrown permanent DomainError (not found, invalid argument, ...) is parked at once; anything else is retried. */
   private outcomeOfError(err: unknown, d: Decoded): HandlerOutcome {
     const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    if (isDomainError(err) && err.permanent) return { kind: 'dead-letter', reason };
     d.ctx.log.warn({ err, attempt: d.ctx.deliveryCount }, 'handler failed');
     return { kind: 'retry', reason };
   }

@@ -9,3 +9,8 @@ export * from './subscribe.decorator';
 export * from './bus-metrics';
 export * from './bus.service';
 export * from './bus.module';
+export * from './respond.decorator';
+export * from './rpc-client';
+export * from './rpc-responder';
+export * from './dead-letter-reader';
+export * from './discovery-registry.store';

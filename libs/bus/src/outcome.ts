@@ -26,7 +26,7 @@ export interface EventContext {
   tx?: unknown;
 }
 
-export type EventHandler<S extends Subject = Subject> = (event: OrzoEvent<S>, ctx: EventContext) => Promise<HandlerOutcome | void> | HandlerOutcome | void;
+export type EventHandler<S extends Subject = Subject> = (event: OrzoEvent<S>, ctx: EventContext) => Promise<HandlerOutcome> | HandlerOutcome;
 
 /** Thrown inside an idempotent effect so a non-ack outcome rolls the effect back. */
 export class OutcomeSignal extends Error {

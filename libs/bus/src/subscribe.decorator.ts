@@ -1,5 +1,6 @@
 import { SetMetadata } from '@nestjs/common';
 import type { Subject } from '@orzo/contracts';
+import type { EventHandler } from './outcome';
 
 export const SUBSCRIBE_METADATA = 'orzo:bus:subscribe';
 
@@ -18,11 +19,15 @@ export interface SubscribeMetadata extends SubscribeOptions {
   subject: Subject;
 }
 
+/** Checks at compile time that the method takes the subject's event and returns an outcome. */
+type SubscribeDecorator<S extends Subject> = <T extends EventHandler<S>>(target: object, key: string | symbol, descriptor: TypedPropertyDescriptor<T>) => void;
+
 /**
  * Marks a provider method as the handler of one event subject. The method receives
- * (event, ctx) and returns an Outcome (or nothing for ack); a throw means retry with backoff.
- * Handlers are discovered at boot and each gets its own durable consumer.
+ * (event, ctx) and returns an Outcome: ack, retry (transient fault) or dead-letter (permanent
+ * fault, at once); a throw means retry with backoff. Handlers are discovered at boot and each
+ * gets its own durable consumer.
  */
-export function Subscribe(subject: Subject, options: SubscribeOptions = {}): MethodDecorator {
-  return SetMetadata<string, SubscribeMetadata>(SUBSCRIBE_METADATA, { subject, ...options });
+export function Subscribe<S extends Subject>(subject: S, options: SubscribeOptions = {}): SubscribeDecorator<S> {
+  return SetMetadata<string, SubscribeMetadata>(SUBSCRIBE_METADATA, { subject, ...options }) as SubscribeDecorator<S>;
 }

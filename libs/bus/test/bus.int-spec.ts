@@ -3,9 +3,11 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
-import { DeadLetterHeaders, Subjects, createEnvelope, deadLetterSubject } from '@orzo/contracts';
+import { DeadLetterHeaders, DiscoveryRegistry, Subjects, createEnvelope, deadLetterSubject } from '@orzo/contracts';
+import { InvalidArgumentError, UnavailableError } from '@orzo/platform';
 import { waitFor } from '@orzo/testing';
-import { Outcome } from '../src';
+import { Kvm } from '@nats-io/kv';
+import { DeadLetterReader, DiscoveryRegistryStore, Outcome } from '../src';
 import { BusRig, busRig, buildRequested } from './helpers';
 
 /** Dead letters of a consumer whose body mentions `marker` (every consumer sees the whole stream). */
@@ -60,7 +62,7 @@ describe('libs/bus on a real nats-server', () => {
     assert.match(out, new RegExp(`got ${sent.envelope.id}`));
 
     const seen: Array<{ id: string; delivery: number }> = [];
-    await rig.consumer({ durable, ackWaitMs: 1_000, handler: (e, ctx) => void seen.push({ id: e.envelope.id, delivery: ctx.deliveryCount }) });
+    await rig.consumer({ durable, ackWaitMs: 1_000, handler: (e, ctx) => (seen.push({ id: e.envelope.id, delivery: ctx.deliveryCount }), Outcome.ack()) });
     await waitFor(() => seen.length > 0, { timeoutMs: 10_000, what: 'the redelivery' });
     assert.equal(seen[0]!.id, sent.envelope.id);
     assert.ok(seen[0]!.delivery >= 2, `delivered again (delivery ${seen[0]!.delivery})`);
@@ -80,7 +82,7 @@ describe('libs/bus on a real nats-server', () => {
   it('parks an undecodable message on the dead-letter subject with the reason and keeps consuming', async () => {
     const durable = 'poison-decode';
     const handled: string[] = [];
-    await rig.consumer({ durable, handler: (e) => void handled.push(e.payload.buildId) });
+    await rig.consumer({ durable, handler: (e) => (handled.push(e.payload.buildId), Outcome.ack()) });
     await rig.js.publish(Subjects.BuildRequested, new TextEncoder().encode('{"this is": not json'));
     const missing = createEnvelope(Subjects.BuildRequested, { source: 'test' });
     await rig.js.publish(Subjects.BuildRequested, new TextEncoder().encode(JSON.stringify({ ...missing, payload: { buildId: 'x' } })));
@@ -104,7 +106,7 @@ describe('libs/bus on a real nats-server', () => {
       maxAttempts: 3,
       backoffMs: [100, 200],
       handler: (e, ctx) => {
-        if (e.payload.buildId !== 'b-boom') return;
+        if (e.payload.buildId !== 'b-boom') return Outcome.ack();
         attempts.push(ctx.deliveryCount);
         throw new Error('docker daemon unreachable');
       },
@@ -135,6 +137,70 @@ describe('libs/bus on a real nats-server', () => {
     assert.equal(seen.filter((s) => s.id === 'b-unknown-service').length, 1, 'a dead-lettered event is not redelivered');
   });
 
+  it('dead-letters a permanent fault thrown by a handler on its first delivery, and retries a transient one', async () => {
+    const durable = 'permanent-fault';
+    const seen: Array<{ id: string; n: number }> = [];
+    await rig.consumer({
+      durable,
+      backoffMs: [50],
+      handler: (e, ctx) => {
+        seen.push({ id: e.payload.buildId, n: ctx.deliveryCount });
+        if (e.payload.buildId === 'b-bad-sha') throw new InvalidArgumentError('commit_sha "main" is not a hex git sha');
+        if (e.payload.buildId === 'b-engine-down' && ctx.deliveryCount === 1) throw new UnavailableError('docker is restarting');
+        return Outcome.ack();
+      },
+    });
+    const bad = await rig.publisher.publish(Subjects.BuildRequested, buildRequested('bad-sha'));
+    await rig.publisher.publish(Subjects.BuildRequested, buildRequested('engine-down'));
+    await waitFor(() => seen.some((s) => s.id === 'b-engine-down' && s.n === 2), { what: 'the transient fault retried' });
+    const listed = await waitFor(async () => {
+      const found = (await new DeadLetterReader(rig.nc).list({ consumer: durable })).filter((d) => d.eventId === bad.envelope.id);
+      return found.length ? found : null;
+    });
+    assert.equal(seen.filter((s) => s.id === 'b-bad-sha').length, 1, 'handled once, not retried');
+    assert.deepEqual(
+      { ...listed[0]!, parkedAt: undefined, sequence: undefined, body: undefined },
+      {
+        subject: deadLetterSubject(durable, Subjects.BuildRequested),
+        consumer: durable,
+        originalSubject: Subjects.BuildRequested,
+        error: 'InvalidArgumentError: commit_sha "main" is not a hex git sha',
+        deliveryCount: 1,
+        originalSequence: bad.seq,
+        eventId: bad.envelope.id,
+        parkedAt: undefined,
+        sequence: undefined,
+        body: undefined,
+      },
+    );
+    assert.ok(Date.parse(listed[0]!.parkedAt) > Date.now() - 60_000, 'parked just now');
+    const newest = await new DeadLetterReader(rig.nc).list({ limit: 1 });
+    assert.equal(newest.length, 1, 'limit keeps the newest only');
+    assert.ok(newest[0]!.sequence >= listed[0]!.sequence);
+    assert.deepEqual(await new DeadLetterReader(rig.nc).list({ consumer: 'nobody-parked-here' }), []);
+  });
+
+  it('reads and writes the discovery registry in its declared shape, refusing a malformed value', async () => {
+    const store = await DiscoveryRegistryStore.open(rig.nc);
+    const endpoint = { host: '127.0.0.1', port: 31000, replicaId: 'r1', weight: 1, since: '2026-01-01T00:00:00Z' };
+    await store.putEndpoints('web.main', [endpoint]);
+    await store.putSeen('r1', endpoint.since);
+    assert.deepEqual(await store.endpoints('web.main'), [endpoint]);
+    assert.deepEqual(await store.endpoints('web.canary'), []);
+    const entries = [];
+    for await (const e of store.entries()) entries.push(e);
+    assert.deepEqual(
+      entries.filter((e) => e.kind !== 'frontend'),
+      [
+        { kind: 'endpoints', registration: 'web.main', endpoints: [endpoint] },
+        { kind: 'seen', replicaId: 'r1', at: endpoint.since },
+      ],
+    );
+    const kv = await new Kvm(rig.nc).open(DiscoveryRegistry.bucket);
+    await kv.put(DiscoveryRegistry.endpointsKey('web.bad'), JSON.stringify([{ host: 'h', port: 'x' }]));
+    await assert.rejects(store.endpoints('web.bad'), /endpoints\.web\.bad is not a list of endpoints: 0\.port: .*; 0\.replicaId: /);
+  });
+
   it('does not redeliver an event whose handler outlives ack_wait while it still runs', async () => {
     const durable = 'slow-handler';
     const deliveries: number[] = [];
@@ -143,10 +209,11 @@ describe('libs/bus on a real nats-server', () => {
       durable,
       ackWaitMs: 1_000,
       handler: async (e, ctx) => {
-        if (e.payload.buildId !== 'b-slow') return;
+        if (e.payload.buildId !== 'b-slow') return Outcome.ack();
         deliveries.push(ctx.deliveryCount);
         await new Promise((r) => setTimeout(r, 2_500));
         finished = true;
+        return Outcome.ack();
       },
     });
     await rig.publisher.publish(Subjects.BuildRequested, buildRequested('slow'));
@@ -158,7 +225,7 @@ describe('libs/bus on a real nats-server', () => {
   it('keeps every acked publish across a NATS server restart', async () => {
     const durable = 'across-restart';
     const ids = new Set<string>();
-    await rig.consumer({ durable, handler: (e) => void (e.payload.requestedBy === 'restart' && ids.add(e.envelope.id)) });
+    await rig.consumer({ durable, handler: (e) => (e.payload.requestedBy === 'restart' && ids.add(e.envelope.id), Outcome.ack()) });
     const sent: string[] = [];
     const publish = async (n: number) =>
       sent.push((await rig.publisher.publish(Subjects.BuildRequested, { ...buildRequested(n), requestedBy: 'restart' })).envelope.id);

@@ -11,3 +11,5 @@ export * from './generated/orzo/events/v1/envelope';
 export * from './generated/orzo/events/v1/instance';
 export * as api from './generated/orzo/api/v1/control';
 export * from './services';
+export * from './rpc';
+export * from './discovery-registry';

@@ -95,17 +95,6 @@ export function subjectMatches(pattern: string, subject: string): boolean {
 }
 
 /**
- * Core NATS request/reply (not JetStream: an answer is only useful now). Request and reply
- * are JSON. `imageExists(cluster)`: {image} -> {exists: boolean}, answered by the
- * scheduler-bridge that runs that cluster.
- */
-export const RpcSubjects = {
-  imageExists: (cluster: string) => `orzo.rpc.scheduler.${cluster}.image-exists.v1`,
-  /** {buildId} -> {cancelled: boolean, state: string}, answered by the builder running or queueing it. */
-  cancelBuild: 'orzo.rpc.builder.cancel.v1',
-} as const;
-
-/**
  * Build logs: not events (no envelope, nobody reacts to them) but a JetStream stream, so the
  * CLI can replay a past build and follow a running one through the same ordered consumer.
  * Each message is one JSON BuildLogLine; the last message of a build has `end` set.
@@ -124,17 +113,3 @@ export interface BuildLogLine {
   /** Set on the last message of a build: its outcome. */
   end?: 'succeeded' | 'failed' | 'cancelled';
 }
-
-/**
- * The endpoint registry discovery-publisher keeps in NATS KV and scheduler-bridge reads (a
- * replica is UP in discovery when it is listed under its registration).
- */
-export const DiscoveryRegistry = {
-  bucket: 'orzo_discovery',
-  history: 5,
-  /** JSON list of {host, port, replicaId, weight, since} of one registration (service.namespace). */
-  endpointsKey: (registration: string) => `endpoints.${registration}`,
-  frontendKey: (registration: string) => `frontend.${registration}`,
-  /** The time of the last event seen about a replica. */
-  seenKey: (replicaId: string) => `seen.${replicaId}`,
-} as const;

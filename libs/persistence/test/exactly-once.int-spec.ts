@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { BuildRequested, Subjects } from '@orzo/contracts';
-import { DurableConsumer, EventPublisher, IdempotencyStore, NatsConnection, connectNats, ensureStreams } from '@orzo/bus';
+import { DurableConsumer, EventPublisher, IdempotencyStore, NatsConnection, Outcome, connectNats, ensureStreams } from '@orzo/bus';
 import { createLogger } from '@orzo/platform';
 import { NatsServerHandle, databaseMatrix, startNatsServer, waitFor } from '@orzo/testing';
 import { Database, ProcessedEventStore, transactionOf } from '../src';
@@ -54,6 +54,7 @@ for (const target of databaseMatrix()) {
           handler: async (e, ctx) => {
             deliveries.push(ctx.deliveryCount);
             await transactionOf(ctx).execute('insert into effects (event_id) values (?)', [e.envelope.id]);
+            return Outcome.ack();
           },
         });
       const jsmOf = new Map<NatsConnection, JetStreamManager>();

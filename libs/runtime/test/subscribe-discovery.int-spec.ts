@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Injectable, INestApplication, Module } from '@nestjs/common';
 import { OrzoEvent, Subjects } from '@orzo/contracts';
-import { BusService, EventContext, Subscribe } from '@orzo/bus';
+import { BusService, EventContext, HandlerOutcome, Outcome, Subscribe } from '@orzo/bus';
 import { DatabaseHolder, transactionOf } from '@orzo/persistence';
 import { createServiceApp, prepareService } from '@orzo/platform';
 import { NatsServerHandle, startNatsServer, waitFor } from '@orzo/testing';
@@ -16,9 +16,10 @@ const seen: Array<{ id: string; consumer: string; hasTx: boolean; log: Record<st
 @Injectable()
 class BuildWatcher {
   @Subscribe(Subjects.BuildRequested)
-  async onBuildRequested(event: OrzoEvent<typeof Subjects.BuildRequested>, ctx: EventContext): Promise<void> {
+  async onBuildRequested(event: OrzoEvent<typeof Subjects.BuildRequested>, ctx: EventContext): Promise<HandlerOutcome> {
     seen.push({ id: event.envelope.id, consumer: ctx.consumer, hasTx: Boolean(ctx.tx), log: ctx.log.bindings() });
     await transactionOf(ctx).execute('insert into orzo_processed_event_copy (event_id) values (?)', [event.envelope.id]);
+    return Outcome.ack();
   }
 }
 

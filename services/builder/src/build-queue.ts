@@ -49,16 +49,15 @@ export class BuildQueue implements OnApplicationBootstrap, OnApplicationShutdown
     this.soa = new SoaServiceReader({ configFile: config.ORZO_CONFIG, soaDir: config.ORZO_SOA_DIR });
   }
 
-  /** Where a service's images go: its docker_registry, else orzo.yaml's registry ('' = stay local). */
-  registryFor(service: string): string {
+  /**
+   * What the builder needs of a service from soa-configs: its git URL (see repositoryOf) and
+   * where its images go (its docker_registry, else orzo.yaml's registry; '' = stay local).
+   * notFound: no such service. A service whose configs have errors falls back to the defaults.
+   */
+  sourceOf(service: string): { ok: true; gitUrl: string; registry: string } | { ok: false; notFound: boolean; message: string; registry: string } {
     const found = this.soa.lookup(service);
-    return found.ok ? this.soa.registryOf(found.service) : this.soa.system.registry;
-  }
-
-  /** The git URL of a service from its service.yaml (see repositoryOf). */
-  gitUrlOf(service: string): string {
-    const found = this.soa.lookup(service);
-    return found.ok ? repositoryOf(found.service) : '';
+    if (!found.ok) return { ...found, registry: this.soa.system.registry };
+    return { ok: true, gitUrl: repositoryOf(found.service), registry: this.soa.registryOf(found.service) };
   }
 
   async onApplicationBootstrap(): Promise<void> {

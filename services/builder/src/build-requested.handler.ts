@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { EventContext, Subscribe } from '@orzo/bus';
+import { EventContext, HandlerOutcome, Outcome, Subscribe } from '@orzo/bus';
 import { GIT_SHA, OrzoEvent, Subjects, imageFor } from '@orzo/contracts';
 import { transactionOf } from '@orzo/persistence';
 import { BuildQueue } from './build-queue';
@@ -17,15 +17,18 @@ export class BuildRequestedHandler {
   ) {}
 
   @Subscribe(Subjects.BuildRequested)
-  async onBuildRequested(e: OrzoEvent<typeof Subjects.BuildRequested>, ctx: EventContext): Promise<void> {
+  async onBuildRequested(e: OrzoEvent<typeof Subjects.BuildRequested>, ctx: EventContext): Promise<HandlerOutcome> {
     const p = e.payload;
     const sha = p.commitSha.toLowerCase();
-    if (!GIT_SHA.test(sha)) throw new Error(`build ${p.buildId}: commit_sha "${p.commitSha}" is not a hex git sha`);
+    // Permanent faults: no retry can fix the request, so it is parked at once with the reason.
+    if (!GIT_SHA.test(sha)) return Outcome.deadLetter(`build ${p.buildId}: commit_sha "${p.commitSha}" is not a hex git sha`);
+    const known = this.queue.sourceOf(p.service);
+    if (!known.ok && known.notFound) return Outcome.deadLetter(`build ${p.buildId}: ${known.message}`);
     await this.store.insert(transactionOf(ctx), {
       id: p.buildId,
       service: p.service,
       commitSha: sha,
-      gitUrl: p.gitUrl || this.queue.gitUrlOf(p.service),
+      gitUrl: p.gitUrl || (known.ok ? known.gitUrl : ''),
       dockerfile: p.dockerfile,
       context: p.context,
       buildArgs: JSON.stringify(p.buildArgs ?? {}),
@@ -33,11 +36,12 @@ export class BuildRequestedHandler {
       skipPipeline: p.skipPipeline ? 1 : 0,
       requestedBy: p.requestedBy || 'unknown',
       correlationId: e.envelope.correlationId,
-      image: imageFor(this.queue.registryFor(p.service), p.service, sha),
+      image: imageFor(known.registry, p.service, sha),
       createdAt: e.envelope.occurredAt,
     });
-    ctx.log.info({ buildId: p.buildId, service: p.service, commitSha: sha }, 'build requested');
+    ctx.log.info({ buildId: p.buildId, targetService: p.service, commitSha: sha }, 'build requested');
     // The row commits with the processed-event mark after this returns.
     setTimeout(() => this.queue.kick(), 20).unref();
+    return Outcome.ack();
   }
 }

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { INestApplication } from '@nestjs/common';
 import Docker from 'dockerode';
-import { BusService } from '@orzo/bus';
-import { BuildFailed, BuildImageBuilt, BuildLogLine, BuildLogs, RpcSubjects, Subjects, decodeEvent } from '@orzo/contracts';
+import { BusService, DeadLetterReader } from '@orzo/bus';
+import { BuildFailed, BuildImageBuilt, BuildLogLine, BuildLogs, Rpcs, Subjects, decodeEvent } from '@orzo/contracts';
 import { DatabaseHolder } from '@orzo/persistence';
 import { createServiceApp, prepareService } from '@orzo/platform';
 import {
@@ -215,15 +215,36 @@ describe('builder on real Docker Engine, NATS, a git repository and a registry',
       what: 'the build to reach its RUN step',
     });
     const t = Date.now();
-    const reply = (await bus().connection.request(RpcSubjects.cancelBuild, JSON.stringify({ buildId: id, by: 'the test' }), { timeout: 5_000 })).json<{
-      cancelled: boolean;
-    }>();
+    const reply = await bus().request(Rpcs.cancelBuild, { buildId: id, by: 'the test' }, { timeout: 5_000 });
     assert.equal(reply.cancelled, true);
     const res = await outcome(id);
     assert.equal(res.ok, false);
     assert.match((res.e as BuildFailed).error, /cancelled by the test/);
     assert.ok(Date.now() - t < 30_000, 'cancelled long before the RUN step would end');
     assert.equal((await row(id))?.state, 'cancelled');
+  });
+
+  it('dead-letters a request it can never build on its first delivery: a sha that is not one, an unknown service', async () => {
+    const bad = { gitUrl: repo.dir, dockerfile: '', context: '', buildArgs: {}, requestedBy: 'test', force: false, skipPipeline: false };
+    const badShaId = randomUUID();
+    const badSha = await bus().publish(Subjects.BuildRequested, { ...bad, buildId: badShaId, service: 'hello', commitSha: 'main' }, { source: 'test' });
+    const nosuch = await bus().publish(Subjects.BuildRequested, { ...bad, buildId: randomUUID(), service: 'nosuch', commitSha: 'abcdef1' }, { source: 'test' });
+    const parked = await waitFor(
+      async () => {
+        const found = await new DeadLetterReader(bus().connection).list({ consumer: 'builder-on-build-requested' });
+        const of = (id: string) => found.find((d) => d.eventId === id);
+        return of(badSha.envelope.id) && of(nosuch.envelope.id) ? [of(badSha.envelope.id)!, of(nosuch.envelope.id)!] : undefined;
+      },
+      { timeoutMs: 20_000, what: 'both requests on the dead-letter stream' },
+    );
+    assert.deepEqual(
+      parked.map((d) => d.deliveryCount),
+      [1, 1],
+      'parked on the first delivery, not retried',
+    );
+    assert.match(parked[0]!.error, /commit_sha "main" is not a hex git sha/);
+    assert.match(parked[1]!.error, /unknown service nosuch/);
+    assert.equal(await row(badShaId), undefined, 'no build recorded');
   });
 
   it('fails a build that outlives ORZO_BUILD_TIMEOUT_S, saying so', async () => {

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { BuildViewHandlers } from './builds/build-view.handlers';
 import { BuildViewService } from './builds/build-view.service';
 import { BuildService } from './builds/build.service';
+import { DeadLettersModule } from './dead-letters/dead-letters.module';
 import { MarkService } from './deploys/mark.service';
 import { OutboxRelay } from './deploys/outbox.relay';
 import { GrpcServer } from './grpc/grpc.server';
@@ -15,6 +16,7 @@ import { StatusService } from './status/status.service';
 
 /** control-api: owns desired state and history behind the gRPC API. */
 @Module({
+  imports: [DeadLettersModule],
   providers: [
     SoaConfigSource,
     HistoryService,

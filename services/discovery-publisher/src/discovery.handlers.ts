@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { EventContext, Subscribe } from '@orzo/bus';
+import { EventContext, HandlerOutcome, Outcome, Subscribe } from '@orzo/bus';
 import { OrzoEvent, Subjects } from '@orzo/contracts';
 import { DiscoveryService } from './discovery.service';
 
@@ -9,22 +9,26 @@ export class DiscoveryHandlers {
   constructor(private readonly discovery: DiscoveryService) {}
 
   @Subscribe(Subjects.DeployRequested, { idempotent: false })
-  async onDeployRequested(e: OrzoEvent<typeof Subjects.DeployRequested>, _ctx: EventContext): Promise<void> {
+  async onDeployRequested(e: OrzoEvent<typeof Subjects.DeployRequested>, _ctx: EventContext): Promise<HandlerOutcome> {
     await this.discovery.setFrontends(e.payload.specs.flatMap((s) => s.registrationDetails));
+    return Outcome.ack();
   }
 
   @Subscribe(Subjects.InstanceHealthy, { idempotent: false })
-  async onInstanceHealthy(e: OrzoEvent<typeof Subjects.InstanceHealthy>, _ctx: EventContext): Promise<void> {
+  async onInstanceHealthy(e: OrzoEvent<typeof Subjects.InstanceHealthy>, _ctx: EventContext): Promise<HandlerOutcome> {
     await this.discovery.healthy(e.payload.replica!, e.payload.registrations, e.envelope.occurredAt);
+    return Outcome.ack();
   }
 
   @Subscribe(Subjects.InstanceUnhealthy, { idempotent: false })
-  async onInstanceUnhealthy(e: OrzoEvent<typeof Subjects.InstanceUnhealthy>, _ctx: EventContext): Promise<void> {
+  async onInstanceUnhealthy(e: OrzoEvent<typeof Subjects.InstanceUnhealthy>, _ctx: EventContext): Promise<HandlerOutcome> {
     await this.discovery.gone(e.payload.replica!, e.envelope.occurredAt);
+    return Outcome.ack();
   }
 
   @Subscribe(Subjects.InstanceStopped, { idempotent: false })
-  async onInstanceStopped(e: OrzoEvent<typeof Subjects.InstanceStopped>, _ctx: EventContext): Promise<void> {
+  async onInstanceStopped(e: OrzoEvent<typeof Subjects.InstanceStopped>, _ctx: EventContext): Promise<HandlerOutcome> {
     await this.discovery.gone(e.payload.replica!, e.envelope.occurredAt);
+    return Outcome.ack();
   }
 }

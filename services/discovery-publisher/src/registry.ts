@@ -1,39 +1,29 @@
-import { Kvm, KV } from '@nats-io/kv';
-import type { NatsConnection } from '@orzo/bus';
-import { DiscoveryRegistry, Endpoint, Registration } from '@orzo/contracts';
-
-export interface RegistryEntry extends Endpoint {
-  /** occurredAt of the event that put it there. */
-  since: string;
-}
+import { DiscoveryRegistryStore, NatsConnection } from '@orzo/bus';
+import { Registration, RegistryEndpoint } from '@orzo/contracts';
 
 /**
  * The registry of healthy endpoints per registration (service.namespace) and of the frontends
- * to serve, kept in memory and persisted in the NATS KV bucket `orzo_discovery`, so every
+ * to serve, kept in memory and persisted in the NATS KV bucket `orzo_discovery` (keys and
+ * shapes: DiscoveryRegistry in @orzo/contracts, through DiscoveryRegistryStore), so every
  * host's discovery-publisher (and a restarted one) sees the same endpoints.
  */
 export class Registry {
   readonly frontends = new Map<string, Registration>();
-  readonly endpoints = new Map<string, Map<string, RegistryEntry>>();
+  readonly endpoints = new Map<string, Map<string, RegistryEndpoint>>();
   /** Last event time per replica (stopped ones included), so an older event never wins. */
   private readonly lastSeen = new Map<string, string>();
 
-  private constructor(private readonly kv: KV) {}
+  private constructor(private readonly store: DiscoveryRegistryStore) {}
 
   static async open(nc: NatsConnection): Promise<Registry> {
-    const kv = await new Kvm(nc).create(DiscoveryRegistry.bucket, { history: DiscoveryRegistry.history });
-    const registry = new Registry(kv);
-    for await (const key of await kv.keys()) {
-      const entry = await kv.get(key);
-      if (!entry || entry.operation !== 'PUT') continue;
-      const [kind, ...rest] = key.split('.');
-      const name = rest.join('.');
-      if (kind === 'frontend') registry.frontends.set(name, Registration.fromJSON(entry.json()));
-      if (kind === 'seen') registry.lastSeen.set(name, entry.string());
-      if (kind === 'endpoints') {
-        const list = entry.json<RegistryEntry[]>();
-        registry.endpoints.set(name, new Map(list.map((e) => [e.replicaId, e])));
-        for (const e of list) registry.lastSeen.set(e.replicaId, e.since);
+    const store = await DiscoveryRegistryStore.open(nc);
+    const registry = new Registry(store);
+    for await (const entry of store.entries()) {
+      if (entry.kind === 'frontend') registry.frontends.set(entry.registration, entry.frontend);
+      if (entry.kind === 'seen') registry.lastSeen.set(entry.replicaId, entry.at);
+      if (entry.kind === 'endpoints') {
+        registry.endpoints.set(entry.registration, new Map(entry.endpoints.map((e) => [e.replicaId, e])));
+        for (const e of entry.endpoints) registry.lastSeen.set(e.replicaId, e.since);
       }
     }
     return registry;
@@ -44,7 +34,7 @@ export class Registry {
     const before = this.frontends.get(reg.name);
     if (before && JSON.stringify(Registration.toJSON(before)) === JSON.stringify(Registration.toJSON(reg))) return false;
     this.frontends.set(reg.name, reg);
-    await this.kv.put(DiscoveryRegistry.frontendKey(reg.name), JSON.stringify(Registration.toJSON(reg)));
+    await this.store.putFrontend(reg);
     return true;
   }
 
@@ -56,13 +46,13 @@ export class Registry {
     const seen = this.lastSeen.get(replicaId);
     if (seen && seen > at) return false;
     this.lastSeen.set(replicaId, at);
-    await this.kv.put(DiscoveryRegistry.seenKey(replicaId), at);
+    await this.store.putSeen(replicaId, at);
     return true;
   }
 
   /** Adds or removes a replica under a registration; the registrations whose endpoints changed. */
-  async put(registration: string, entry: RegistryEntry): Promise<boolean> {
-    const map = this.endpoints.get(registration) ?? new Map<string, RegistryEntry>();
+  async put(registration: string, entry: RegistryEndpoint): Promise<boolean> {
+    const map = this.endpoints.get(registration) ?? new Map<string, RegistryEndpoint>();
     const had = map.get(entry.replicaId);
     if (had && had.host === entry.host && had.port === entry.port) return false;
     map.set(entry.replicaId, entry);
@@ -82,11 +72,11 @@ export class Registry {
     return changed;
   }
 
-  list(registration: string): RegistryEntry[] {
+  list(registration: string): RegistryEndpoint[] {
     return [...(this.endpoints.get(registration)?.values() ?? [])].sort((a, b) => a.replicaId.localeCompare(b.replicaId));
   }
 
   private async persist(registration: string): Promise<void> {
-    await this.kv.put(DiscoveryRegistry.endpointsKey(registration), JSON.stringify(this.list(registration)));
+    await this.store.putEndpoints(registration, this.list(registration));
   }
 }

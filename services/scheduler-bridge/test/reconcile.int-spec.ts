@@ -8,7 +8,7 @@ import { INestApplication } from '@nestjs/common';
 import Docker from 'dockerode';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { BusService } from '@orzo/bus';
-import { DeployFailed, InstanceSpec, Subjects, decodeEvent } from '@orzo/contracts';
+import { DeployFailed, InstanceSpec, Rpcs, Subjects, decodeEvent } from '@orzo/contracts';
 import { createServiceApp, prepareService } from '@orzo/platform';
 import { NatsServerHandle, buildImage, ensureBusyboxBase, httpGet, startNatsServer, waitFor } from '@orzo/testing';
 import { schedulerBridge } from '../src/definition';
@@ -153,5 +153,12 @@ describe('scheduler-bridge reconciling a real Docker Engine', () => {
     );
     assert.match(failed.reason, /image orzo-test\/hello:3333 does not exist/);
     assert.deepEqual((await running()).map((r) => r.id).sort(), before, 'the old version keeps serving');
+  });
+
+  it("answers image-exists for its cluster from its engine, and no one answers for another cluster's", async () => {
+    const ask = (c: string, image: string) => app.get(BusService).request(Rpcs.imageExists(c), { image }, { timeout: 5_000 });
+    assert.deepEqual(await ask(cluster, 'orzo-test/hello:1111'), { exists: true });
+    assert.deepEqual(await ask(cluster, 'orzo-test/hello:9999'), { exists: false });
+    await assert.rejects(ask(`${cluster}-elsewhere`, 'orzo-test/hello:1111'), /no scheduler-bridge is listening on .*\(no responders\)/);
   });
 });

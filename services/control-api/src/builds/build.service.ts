@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { BusService } from '@orzo/bus';
-import { BuildLogLine, BuildLogs, GIT_SHA, RpcSubjects, Subjects, api, createEnvelope, imageFor } from '@orzo/contracts';
+import { BuildLogLine, BuildLogs, GIT_SHA, Rpcs, Subjects, api, createEnvelope, imageFor } from '@orzo/contracts';
 import { DatabaseHolder } from '@orzo/persistence';
 import { InvalidArgumentError, NotFoundError, UnavailableError, isDomainError } from '@orzo/platform';
 import { repositoryOf } from '@orzo/soa-config';
@@ -49,16 +49,16 @@ export class BuildService {
 
   async cancel(req: api.CancelBuildRequest, by = 'orzo-cli'): Promise<api.CancelBuildResponse> {
     requireFields(req, { buildId: 'build_id' });
+    let answer: { cancelled: boolean; state: string };
     try {
-      const reply = await this.bus.connection.request(RpcSubjects.cancelBuild, JSON.stringify({ buildId: req.buildId, by }), { timeout: 5_000 });
-      const answer = reply.json<{ cancelled?: boolean; state?: string; error?: string }>();
-      if (answer.error) throw new InvalidArgumentError(answer.error);
-      if (answer.state === 'unknown') throw new NotFoundError(`no build ${req.buildId} is known to the builder`);
-      return { cancelled: !!answer.cancelled, state: answer.state ?? '' };
+      answer = await this.bus.request(Rpcs.cancelBuild, { buildId: req.buildId, by }, { timeout: 5_000 });
     } catch (err) {
-      if (isDomainError(err)) throw err;
+      // The builder's own refusals (invalid, not found) pass as they are; no answer is unavailability.
+      if (isDomainError(err) && err.kind !== 'unavailable') throw err;
       throw new UnavailableError(`the builder did not answer (${(err as Error).message}); is it running?`);
     }
+    if (answer.state === 'unknown') throw new NotFoundError(`no build ${req.buildId} is known to the builder`);
+    return answer;
   }
 
   async list(req: api.ListBuildsRequest): Promise<api.ListBuildsResponse> {

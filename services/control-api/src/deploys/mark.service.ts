@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { BusService } from '@orzo/bus';
-import { DeployRequested, EnvelopeMeta, GIT_SHA, RpcSubjects, Subjects, api, createEnvelope, imageFor, versionOf } from '@orzo/contracts';
+import { BusService, RpcFailedError } from '@orzo/bus';
+import { DeployRequested, EnvelopeMeta, GIT_SHA, Rpcs, Subjects, api, createEnvelope, imageFor, versionOf } from '@orzo/contracts';
 import { DatabaseHolder, EntityManager } from '@orzo/persistence';
-import { InvalidArgumentError, NotFoundError } from '@orzo/platform';
+import { InvalidArgumentError, NotFoundError, UnavailableError } from '@orzo/platform';
 import { CompiledService } from '@orzo/soa-config';
 import { HistoryService } from '../history/history.service';
 import { missingFields } from '../required-fields';
@@ -37,14 +37,15 @@ export class MarkService {
    */
   private async assertImageExists(image: string, clusters: string[]): Promise<void> {
     for (const cluster of clusters) {
-      let answer: { exists?: boolean };
+      let answer: { exists: boolean };
       try {
-        const reply = await this.bus.connection.request(RpcSubjects.imageExists(cluster), JSON.stringify({ image }), { timeout: 3_000 });
-        answer = reply.json();
-      } catch {
-        continue;
+        answer = await this.bus.request(Rpcs.imageExists(cluster), { image }, { timeout: 3_000 });
+      } catch (err) {
+        // No bridge of that cluster answered (or its engine did not): the deploy will say.
+        if (err instanceof UnavailableError || err instanceof RpcFailedError) continue;
+        throw err;
       }
-      if (answer.exists === false) {
+      if (!answer.exists) {
         throw new InvalidArgumentError(
           `image ${image} does not exist on cluster ${cluster}'s engine: build it first (docker build -t ${image} ...) or mark an image that exists`,
         );

@@ -4,6 +4,7 @@ import { api } from '@orzo/contracts';
 import { HealthRegistry, LOGGER, Logger, SERVICE_CONFIG } from '@orzo/platform';
 import { BuildService } from '../builds/build.service';
 import type { ControlApiConfig } from '../config';
+import { DeadLettersService } from '../dead-letters/dead-letters.service';
 import { MarkService } from '../deploys/mark.service';
 import { HistoryService } from '../history/history.service';
 import { StatusService } from '../status/status.service';
@@ -27,6 +28,7 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
     private readonly builds: BuildService,
     private readonly history: HistoryService,
     private readonly health: HealthRegistry,
+    private readonly deadLetters: DeadLettersService,
   ) {}
 
   get port(): number {
@@ -45,6 +47,7 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
       getBuildLog: (call: ServerWritableStream<api.GetBuildLogRequest, api.BuildLogLine>) => void this.buildLog(call),
       getLatestDeployment: this.unary('GetLatestDeployment', (req: api.GetLatestDeploymentRequest) => this.history.latestDeployment(req)),
       getHistory: this.unary('GetHistory', (req: api.GetHistoryRequest) => this.history.history(req)),
+      listDeadLetters: this.unary('ListDeadLetters', (req: api.ListDeadLettersRequest) => this.deadLetters.list(req)),
     };
     server.addService(api.ControlApiService, impl);
     const address = `${this.config.ORZO_GRPC_HOST}:${this.config.ORZO_GRPC_PORT}`;

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { EventContext, Subscribe } from '@orzo/bus';
+import { EventContext, HandlerOutcome, Outcome, Subscribe } from '@orzo/bus';
 import { OrzoEvent, Subjects } from '@orzo/contracts';
 import { transactionOf } from '@orzo/persistence';
 import { SERVICE_CONFIG } from '@orzo/platform';
@@ -21,11 +21,12 @@ export class DeployRequestedHandler {
   }
 
   @Subscribe(Subjects.DeployRequested)
-  async onDeployRequested(e: OrzoEvent<typeof Subjects.DeployRequested>, ctx: EventContext): Promise<void> {
+  async onDeployRequested(e: OrzoEvent<typeof Subjects.DeployRequested>, ctx: EventContext): Promise<HandlerOutcome> {
     const mine = e.payload.specs.filter((s) => this.clusters.has(s.cluster));
     for (const spec of mine) await this.desired.save(transactionOf(ctx), e.payload.deployId, spec, e.envelope.occurredAt);
     ctx.log.info({ instances: mine.map(instanceKey), deployId: e.payload.deployId }, 'desired state recorded');
     // After the transaction commits (level-triggered: the timer would catch it anyway).
     setTimeout(() => mine.forEach((s) => void this.reconciler.request(instanceKey(s))), 50).unref();
+    return Outcome.ack();
   }
 }

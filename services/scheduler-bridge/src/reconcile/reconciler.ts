@@ -1,7 +1,6 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { KV, Kvm } from '@nats-io/kv';
-import { BusService } from '@orzo/bus';
-import { DiscoveryRegistry, InstanceSpec, ReplicaRef, Subjects } from '@orzo/contracts';
+import { BusService, DiscoveryRegistryStore } from '@orzo/bus';
+import { InstanceSpec, ReplicaRef, Subjects } from '@orzo/contracts';
 import { LOGGER, Logger, SERVICE_CONFIG } from '@orzo/platform';
 import type { SchedulerBridgeConfig } from '../config';
 import { DockerEngine, ImageNotFoundError, Labels, Replica } from '../docker-engine';
@@ -25,7 +24,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   private timer?: NodeJS.Timeout;
   private unwatch?: () => void;
   private stopping = false;
-  private registry?: KV;
+  private registry?: DiscoveryRegistryStore;
 
   constructor(
     @Inject(DOCKER_ENGINE) private readonly engine: DockerEngine,
@@ -197,9 +196,8 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   private async upInDiscovery(spec: InstanceSpec): Promise<Map<string, Set<string>>> {
     const up = new Map<string, Set<string>>();
     for (const reg of spec.registrationDetails.filter((d) => d.proxyPort > 0)) {
-      this.registry ??= await new Kvm(this.bus.connection).create(DiscoveryRegistry.bucket, { history: DiscoveryRegistry.history });
-      const entry = await this.registry.get(DiscoveryRegistry.endpointsKey(reg.name));
-      up.set(reg.name, new Set(entry?.operation === 'PUT' ? entry.json<Array<{ replicaId: string }>>().map((e) => e.replicaId) : []));
+      this.registry ??= await DiscoveryRegistryStore.open(this.bus.connection);
+      up.set(reg.name, new Set((await this.registry.endpoints(reg.name)).map((e) => e.replicaId)));
     }
     return up;
   }

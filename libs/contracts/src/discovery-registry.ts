@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import { Registration } from './generated/orzo/events/v1/deploy';
+import type { Endpoint } from './generated/orzo/events/v1/discovery';
+import type { Checked } from './rpc/rpc-contract';
+
+/** A healthy endpoint of a registration, as the registry keeps it. */
+export interface RegistryEndpoint extends Endpoint {
+  /** occurredAt of the event that put it there. */
+  since: string;
+}
+
+/** What a key of the registry holds. */
+export type RegistryKey = { kind: 'endpoints'; registration: string } | { kind: 'frontend'; registration: string } | { kind: 'seen'; replicaId: string };
+
+const endpointList = z.array(
+  z.object({
+    host: z.string(),
+    port: z.number().int().min(0).max(65535),
+    replicaId: z.string().min(1),
+    weight: z.number(),
+    since: z.string(),
+  }),
+);
+
+/**
+ * The endpoint registry in NATS KV: discovery-publisher writes it, scheduler-bridge reads it
+ * (a replica is UP in discovery when it is listed under its registration). Keys and value
+ * shapes are declared here once, for both sides:
+ *   endpoints.<service.namespace>  JSON list of RegistryEndpoint, sorted by replicaId
+ *   frontend.<service.namespace>   JSON of Registration (proto3 JSON)
+ *   seen.<replicaId>               the time of the last event seen about a replica
+ */
+export const DiscoveryRegistry = {
+  bucket: 'orzo_discovery',
+  history: 5,
+  endpointsKey: (registration: string) => `endpoints.${registration}`,
+  frontendKey: (registration: string) => `frontend.${registration}`,
+  seenKey: (replicaId: string) => `seen.${replicaId}`,
+
+  /** What a key holds, or undefined for a key this version does not know. */
+  parseKey(key: string): RegistryKey | undefined {
+    const dot = key.indexOf('.');
+    const kind = key.slice(0, dot);
+    const name = key.slice(dot + 1);
+    if (dot <= 0 || !name) return undefined;
+    if (kind === 'endpoints' || kind === 'frontend') return { kind, registration: name };
+    if (kind === 'seen') return { kind, replicaId: name };
+    return undefined;
+  },
+
+  encodeEndpoints: (list: readonly RegistryEndpoint[]): string => JSON.stringify(list),
+  decodeEndpoints(raw: unknown): Checked<RegistryEndpoint[]> {
+    const parsed = endpointList.safeParse(raw);
+    if (parsed.success) return { ok: true, value: parsed.data };
+    return { ok: false, problems: parsed.error.issues.map((i) => `${i.path.join('.') || 'value'}: ${i.message}`) };
+  },
+
+  encodeFrontend: (reg: Registration): string => JSON.stringify(Registration.toJSON(reg)),
+  decodeFrontend: (raw: unknown): Registration => Registration.fromJSON(raw),
+} as const;

@@ -1,0 +1,2 @@
+export * from './rpc-contract';
+export * from './rpcs';

@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { INestApplication } from '@nestjs/common';
+import { ServiceError, credentials, status } from '@grpc/grpc-js';
+import { BusService, RpcResponder } from '@orzo/bus';
+import { Rpcs, Subjects, api, createEnvelope, deadLetterSubject } from '@orzo/contracts';
+import { createLogger, createServiceApp, prepareService } from '@orzo/platform';
+import { NatsServerHandle, startNatsServer, waitFor } from '@orzo/testing';
+import { controlApi } from '../src/definition';
+import { GrpcServer } from '../src/grpc/grpc.server';
+
+const soaDir = join(__dirname, '..', '..', '..', '..', 'examples', 'soa-configs');
+
+function call<Req, Res>(client: api.ControlApiClient, method: 'listDeadLetters' | 'cancelBuild', req: Req): Promise<Res> {
+  return new Promise((res, rej) =>
+    (client[method] as unknown as (r: Req, cb: (e: ServiceError | null, r: Res) => void) => void).call(client, req, (err, r) => (err ? rej(err) : res(r))),
+  );
+}
+
+describe('control-api on the bus: dead letters listed through gRPC, the builder asked through a typed request', () => {
+  let nats: NatsServerHandle;
+  let app: INestApplication;
+  let client: api.ControlApiClient;
+
+  before(async () => {
+    nats = await startNatsServer();
+    const ctx = prepareService(controlApi, {
+      ORZO_NATS_URL: nats.url,
+      ORZO_DATA_DIR: mkdtempSync(join(tmpdir(), 'orzo-control-bus-')),
+      ORZO_LOG_LEVEL: 'silent',
+      ORZO_HTTP_PORT: '0',
+      ORZO_GRPC_PORT: '0',
+      ORZO_SOA_DIR: soaDir,
+    });
+    assert.ok(ctx);
+    await controlApi.commands!.migrate!(ctx);
+    app = await createServiceApp(ctx, controlApi.module(ctx));
+    await app.init();
+    client = new api.ControlApiClient(`127.0.0.1:${app.get(GrpcServer).port}`, credentials.createInsecure());
+  });
+  after(async () => {
+    client?.close();
+    await app?.close();
+    await nats?.dispose();
+  });
+
+  const bus = () => app.get(BusService);
+  const list = (req: Partial<api.ListDeadLettersRequest>) =>
+    call<api.ListDeadLettersRequest, api.ListDeadLettersResponse>(client, 'listDeadLetters', { consumer: '', limit: 0, ...req });
+
+  it('ListDeadLetters shows what a consumer parked: subject, consumer, reason, deliveries, time, event id', async () => {
+    assert.deepEqual((await list({})).deadLetters, []);
+    // An event missing required fields: control-api's own consumer parks it at once.
+    const envelope = createEnvelope(Subjects.BuildRequested, { source: 'test' });
+    await bus().connection.publish(Subjects.BuildRequested, JSON.stringify({ ...envelope, payload: { buildId: 'b-poison' } }));
+    const parked = await waitFor(async () => (await list({})).deadLetters.find((d) => d.eventId === envelope.id), { what: 'the dead letter listed' });
+    // Whichever control-api consumer of build.requested parked it (the name follows the handler's).
+    const durable = parked.consumer;
+    assert.match(durable, /^control-api-/);
+    assert.deepEqual((await list({ consumer: durable })).deadLetters, [parked]);
+    assert.deepEqual(
+      { ...parked, parkedAt: '', sequence: '' },
+      {
+        sequence: '',
+        subject: deadLetterSubject(durable, Subjects.BuildRequested),
+        consumer: durable,
+        originalSubject: Subjects.BuildRequested,
+        error: 'decode: payload.service is required by BuildRequested; payload.commitSha is required by BuildRequested',
+        deliveryCount: 1,
+        parkedAt: '',
+        eventId: envelope.id,
+        originalSequence: '1',
+      },
+    );
+    assert.ok(Math.abs(Date.parse(parked.parkedAt) - Date.now()) < 60_000, `parked just now (${parked.parkedAt})`);
+    assert.deepEqual((await list({ consumer: 'scheduler-bridge-on-deploy-requested' })).deadLetters, []);
+    assert.equal((await list({ limit: 1 })).deadLetters.length, 1);
+    await assert.rejects(
+      list({ consumer: 'orzo.dlq.>' }),
+      (err: ServiceError) => err.code === status.INVALID_ARGUMENT && /is not a consumer name/.test(err.details),
+    );
+  });
+
+  it("CancelBuild maps the builder's answers: unknown build is NOT_FOUND, a cancelled one is returned", async () => {
+    const builder = new RpcResponder(
+      Rpcs.cancelBuild,
+      ({ buildId }) => ({ cancelled: buildId === 'b-running', state: buildId === 'b-running' ? 'running' : 'unknown' }),
+      createLogger('test', 'silent'),
+    );
+    builder.start(bus().connection);
+    try {
+      assert.deepEqual(await call(client, 'cancelBuild', { buildId: 'b-running' }), { cancelled: true, state: 'running' });
+      await assert.rejects(
+        call(client, 'cancelBuild', { buildId: 'b-gone' }),
+        (err: ServiceError) => err.code === status.NOT_FOUND && /no build b-gone is known to the builder/.test(err.details),
+      );
+    } finally {
+      await builder.stop();
+    }
+  });
+});
