@@ -98,16 +98,16 @@ describe('orzo CLI', () => {
 
   it('completes a verb added to the program without any completion code knowing it', () => {
     const program = buildProgram({ io: capture().io, exitCode: 0 });
-    program.command('dead-letters').description('parked events').option('--json', 'JSON').option('--soa-dir <dir>', 'x');
+    program.command('rotate-keys').description('rotates keys').option('--json', 'JSON').option('--soa-dir <dir>', 'x');
     const bash = bashCompletion(program);
     assert.match(
       bash,
-      /compgen -W "up migrate services validate list info mark-for-deployment status cook-image logs builds get-latest-deployment history completion dead-letters help /,
+      /compgen -W "up migrate services validate list info mark-for-deployment status cook-image logs builds get-latest-deployment history dead-letters completion rotate-keys help /,
     );
-    assert.match(bash, /\n {4}dead-letters\) words="--json --soa-dir -h --help" ;;/);
-    assert.match(bash, /"dead-letters --soa-dir"\) COMPREPLY=\(\$\(compgen -d -- "\$cur"\)\); return ;;/);
+    assert.match(bash, /\n {4}rotate-keys\) words="--json --soa-dir -h --help" ;;/);
+    assert.match(bash, /"rotate-keys --soa-dir"\) COMPREPLY=\(\$\(compgen -d -- "\$cur"\)\); return ;;/);
     const zsh = zshCompletion(program);
-    assert.match(zsh, /'dead-letters:parked events'/);
-    assert.match(zsh, /dead-letters\) _arguments '--json''\[JSON\]'/);
+    assert.match(zsh, /'rotate-keys:rotates keys'/);
+    assert.match(zsh, /rotate-keys\) _arguments '--json''\[JSON\]'/);
   });
 });
