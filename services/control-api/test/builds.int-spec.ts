@@ -1,28 +1,18 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { INestApplication } from '@nestjs/common';
-import { ServiceError, credentials, status } from '@grpc/grpc-js';
+import { ServiceError, status } from '@grpc/grpc-js';
 import { jetstream } from '@nats-io/jetstream';
 import { BusService } from '@orzo/bus';
 import { BuildLogs, BuildRequested, DeployRequested, Subjects, api, decodeEvent } from '@orzo/contracts';
-import { createServiceApp, prepareService } from '@orzo/platform';
 import { NatsServerHandle, readStream, startNatsServer, waitFor } from '@orzo/testing';
-import { controlApi } from '../src/definition';
-import { GrpcServer } from '../src/grpc/grpc.server';
+import { SOA_DIR, callUnary, startControlApi } from './control-api-rig';
 
-const soaDir = join(__dirname, '..', '..', '..', '..', 'examples', 'soa-configs');
 const SHA = 'c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00';
 
-type Method = 'requestBuild' | 'cancelBuild' | 'listBuilds' | 'getLatestDeployment' | 'getHistory';
-function call<Req, Res>(client: api.ControlApiClient, method: Method, req: Req): Promise<Res> {
-  return new Promise((res, rej) =>
-    (client[method] as unknown as (r: Req, cb: (e: ServiceError | null, r: Res) => void) => void).call(client, req, (err, r) => (err ? rej(err) : res(r))),
-  );
-}
+const call = callUnary;
 
 describe('control-api builds, build logs and the deploy.yaml pipeline, on real NATS and SQLite', () => {
   let nats: NatsServerHandle;
@@ -31,19 +21,7 @@ describe('control-api builds, build logs and the deploy.yaml pipeline, on real N
 
   before(async () => {
     nats = await startNatsServer();
-    const ctx = prepareService(controlApi, {
-      ORZO_NATS_URL: nats.url,
-      ORZO_DATA_DIR: mkdtempSync(join(tmpdir(), 'orzo-control-builds-')),
-      ORZO_LOG_LEVEL: 'silent',
-      ORZO_HTTP_PORT: '0',
-      ORZO_GRPC_PORT: '0',
-      ORZO_SOA_DIR: soaDir,
-    });
-    assert.ok(ctx);
-    await controlApi.commands!.migrate!(ctx);
-    app = await createServiceApp(ctx, controlApi.module(ctx));
-    await app.init();
-    client = new api.ControlApiClient(`127.0.0.1:${app.get(GrpcServer).port}`, credentials.createInsecure());
+    ({ app, client } = await startControlApi(nats));
   });
   after(async () => {
     client?.close();
@@ -75,7 +53,7 @@ describe('control-api builds, build logs and the deploy.yaml pipeline, on real N
     });
     assert.equal(res.image, `services-hello:orzo-${SHA}`);
     const requested = await waitFor(async () => (await events<BuildRequested>('ORZO_BUILD', Subjects.BuildRequested)).find((e) => e.buildId === res.buildId));
-    assert.equal(requested.gitUrl, resolve(soaDir, 'hello', '../../services/hello'));
+    assert.equal(requested.gitUrl, resolve(SOA_DIR, 'hello', '../../services/hello'));
     assert.equal(requested.requestedBy, 'alice');
     const count = (await events('ORZO_BUILD', Subjects.BuildRequested)).length;
     const base = { service: 'hello', commitSha: SHA, gitUrl: '', dockerfile: '', context: '', buildArgs: {}, requestedBy: '', force: false };

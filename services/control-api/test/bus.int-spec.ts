@@ -1,24 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { INestApplication } from '@nestjs/common';
-import { ServiceError, credentials, status } from '@grpc/grpc-js';
+import { ServiceError, status } from '@grpc/grpc-js';
 import { BusService, RpcResponder } from '@orzo/bus';
 import { Rpcs, Subjects, api, createEnvelope, deadLetterSubject } from '@orzo/contracts';
-import { createLogger, createServiceApp, prepareService } from '@orzo/platform';
+import { createLogger } from '@orzo/platform';
 import { NatsServerHandle, startNatsServer, waitFor } from '@orzo/testing';
-import { controlApi } from '../src/definition';
-import { GrpcServer } from '../src/grpc/grpc.server';
+import { callUnary, startControlApi } from './control-api-rig';
 
-const soaDir = join(__dirname, '..', '..', '..', '..', 'examples', 'soa-configs');
-
-function call<Req, Res>(client: api.ControlApiClient, method: 'listDeadLetters' | 'cancelBuild', req: Req): Promise<Res> {
-  return new Promise((res, rej) =>
-    (client[method] as unknown as (r: Req, cb: (e: ServiceError | null, r: Res) => void) => void).call(client, req, (err, r) => (err ? rej(err) : res(r))),
-  );
-}
+const call = callUnary;
 
 describe('control-api on the bus: dead letters listed through gRPC, the builder asked through a typed request', () => {
   let nats: NatsServerHandle;
@@ -27,19 +17,7 @@ describe('control-api on the bus: dead letters listed through gRPC, the builder 
 
   before(async () => {
     nats = await startNatsServer();
-    const ctx = prepareService(controlApi, {
-      ORZO_NATS_URL: nats.url,
-      ORZO_DATA_DIR: mkdtempSync(join(tmpdir(), 'orzo-control-bus-')),
-      ORZO_LOG_LEVEL: 'silent',
-      ORZO_HTTP_PORT: '0',
-      ORZO_GRPC_PORT: '0',
-      ORZO_SOA_DIR: soaDir,
-    });
-    assert.ok(ctx);
-    await controlApi.commands!.migrate!(ctx);
-    app = await createServiceApp(ctx, controlApi.module(ctx));
-    await app.init();
-    client = new api.ControlApiClient(`127.0.0.1:${app.get(GrpcServer).port}`, credentials.createInsecure());
+    ({ app, client } = await startControlApi(nats));
   });
   after(async () => {
     client?.close();

@@ -4,26 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { INestApplication } from '@nestjs/common';
-import { ServiceError, credentials, status } from '@grpc/grpc-js';
+import { ServiceError, status } from '@grpc/grpc-js';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { BusService } from '@orzo/bus';
 import { DeployRequested, Subjects, api, createEnvelope, decodeEvent, encodeEvent } from '@orzo/contracts';
 import { DatabaseHolder } from '@orzo/persistence';
-import { createServiceApp, prepareService } from '@orzo/platform';
 import { NatsServerHandle, startNatsServer, waitFor } from '@orzo/testing';
-import { controlApi } from '../src/definition';
-import { GrpcServer } from '../src/grpc/grpc.server';
+import { callUnary, startControlApi } from './control-api-rig';
 
-const soaDir = join(__dirname, '..', '..', '..', '..', 'examples', 'soa-configs');
 const SHA = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
 
-function call<Req, Res>(client: api.ControlApiClient, method: 'markForDeployment' | 'getStatus' | 'listServices', req: Req): Promise<Res> {
-  return new Promise((resolve, reject) =>
-    (client[method] as unknown as (r: Req, cb: (e: ServiceError | null, r: Res) => void) => void).call(client, req, (err, res) =>
-      err ? reject(err) : resolve(res),
-    ),
-  );
-}
+const call = callUnary;
 
 describe('control-api over gRPC, on real NATS and SQLite', () => {
   let nats: NatsServerHandle;
@@ -32,20 +23,8 @@ describe('control-api over gRPC, on real NATS and SQLite', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'orzo-control-'));
 
   const boot = async () => {
-    const ctx = prepareService(controlApi, {
-      ORZO_NATS_URL: nats.url,
-      ORZO_DATA_DIR: dataDir,
-      ORZO_LOG_LEVEL: 'silent',
-      ORZO_HTTP_PORT: '0',
-      ORZO_GRPC_PORT: '0',
-      ORZO_SOA_DIR: soaDir,
-    });
-    assert.ok(ctx);
-    await controlApi.commands!.migrate!(ctx);
-    app = await createServiceApp(ctx, controlApi.module(ctx));
-    await app.init();
     client?.close();
-    client = new api.ControlApiClient(`127.0.0.1:${app.get(GrpcServer).port}`, credentials.createInsecure());
+    ({ app, client } = await startControlApi(nats, { dataDir }));
   };
   const deployMessages = async () => {
     const jsm = await jetstreamManager(app.get(BusService).connection);
