@@ -5,6 +5,7 @@ import { DeployRequested, EnvelopeMeta, GIT_SHA, Rpcs, Subjects, api, createEnve
 import { DatabaseHolder, EntityManager } from '@orzo/persistence';
 import { InvalidArgumentError, NotFoundError, UnavailableError } from '@orzo/platform';
 import { CompiledService } from '@orzo/soa-config';
+import type { DeployMark } from '../history/deploy-mark.entity';
 import { HistoryService } from '../history/history.service';
 import { missingFields } from '../required-fields';
 import { SoaConfigSource } from '../soa/soa-config.source';
@@ -141,16 +142,8 @@ export class MarkService {
   }
 }
 
-export interface MarkRequest {
-  service: string;
-  deployGroup: string;
-  image: string;
-  gitSha: string;
-  requestedBy: string;
-  /** mark-for-deployment | pipeline */
-  reason: string;
-  correlationId?: string;
-}
+/** A mark to record: the deploy mark without what recording it assigns (id, event, time). */
+export type MarkRequest = Omit<DeployMark, 'id' | 'eventId' | 'createdAt'> & { correlationId?: string };
 
 export interface PreparedMark {
   request: MarkRequest;

@@ -1,21 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DatabaseHolder, EntityManager } from '@orzo/persistence';
-import { DeliveryAction } from '../delivery';
 import { HookDelivery, HookDeliverySchema } from './hook-delivery.entity';
 
-/** One recorded delivery, as GET /v1/jenkins/notifications shows it. */
-export interface DeliveryRecord {
-  key: string;
-  service: string;
-  job: string | null;
-  number: number | null;
-  phase: string | null;
-  status: string | null;
-  action: DeliveryAction;
-  eventId: string | null;
-  receivedAt: string;
-  detail: string;
-}
+/** One recorded delivery, as GET /v1/jenkins/notifications shows it (the build number as `number`). */
+export type DeliveryRecord = Omit<HookDelivery, 'buildNumber'> & { number: number | null };
 
 /** The hook_delivery table: which deliveries were accepted, so a repeat changes nothing. Each call is its own unit of work. */
 @Injectable()
