@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import type { Server } from 'node:http';
 import { DynamicModule, INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Registry } from 'prom-client';
@@ -52,7 +53,14 @@ export async function createServiceApp<C>(ctx: ServiceContext<C>, module: Type<u
   };
   // No body parser: the only endpoints with bodies (jenkins-hook's webhooks) read the raw body
   // themselves, to verify signatures over the exact bytes and answer every bad body in JSON.
-  return NestFactory.create(root, { logger: new PinoNestLogger(ctx.logger), abortOnError: false, bodyParser: false });
+  const app = await NestFactory.create(root, { logger: new PinoNestLogger(ctx.logger), abortOnError: false, bodyParser: false });
+  // Idle keep-alive sockets outlive every client's own idle timeout (undici's and Jenkins' are a
+  // few seconds), so a client never writes a request onto a socket the server is closing at that
+  // moment ("other side closed"). Node 20's close() still ends idle sockets at shutdown at once.
+  const http = app.getHttpServer() as Server;
+  http.keepAliveTimeout = 65_000;
+  http.headersTimeout = 66_000;
+  return app;
 }
 
 /**
