@@ -257,7 +257,7 @@ export class DockerEngine {
  * Reconnection delays of the events stream: short, because an engine that answers again must
  * be served again within seconds (the reconnection triggers a full reconcile).
  */
-const WATCH_BACKOFF_MS = [250, 500, 1_000, 2_000] as const;
+const WATCH_BACKOFF_MS = [250, 500, 1_000] as const;
 
 export interface WatchHooks {
   /** The stream broke (engine stopped, restarted, unreachable); the next try is in `retryInMs`. */

@@ -1,0 +1,110 @@
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import { waitFor } from './wait';
+
+export interface PrivateDockerd {
+  /** unix socket path; DOCKER_HOST is `unix://<socketPath>`. */
+  socketPath: string;
+  dockerHost: string;
+  docker: Docker;
+  liveRestore: boolean;
+  /** kill -9 of dockerd (its containerd goes with it; the shims, and so the containers, stay). */
+  kill9(): void;
+  /** Starts dockerd again on the same socket and data; resolves when it answers. */
+  start(): Promise<void>;
+  /** What dockerd logged (its log file). */
+  log(): string;
+  /** Removes every container, stops dockerd, unmounts and deletes its directories and bridge. */
+  dispose(): Promise<void>;
+}
+
+/**
+ * A dockerd of its own, for faults the machine's engine must never suffer (kill -9, restart):
+ * its own socket, --data-root, --exec-root and pidfile under a temp dir, and its own bridge
+ * (created here, so the machine's docker0 is not touched). `--iptables=false`: two daemons
+ * would fight over the same DOCKER chains; published ports work through docker-proxy, the
+ * userland proxy, which is what reaches 127.0.0.1 ports anyway. Needs root.
+ */
+export async function startPrivateDockerd(options: { liveRestore?: boolean } = {}): Promise<PrivateDockerd> {
+  const root = mkdtempSync(join(tmpdir(), 'orzo-dockerd-'));
+  const socketPath = join(root, 'docker.sock');
+  const bridge = `orzo-d${process.pid % 100000}`;
+  const subnet = freeSubnet();
+  execFileSync('ip', ['link', 'add', bridge, 'type', 'bridge']);
+  execFileSync('ip', ['addr', 'add', `${subnet}.1/24`, 'dev', bridge]);
+  execFileSync('ip', ['link', 'set', bridge, 'up']);
+  const args = [
+    `--data-root=${join(root, 'data')}`,
+    `--exec-root=${join(root, 'exec')}`,
+    `--pidfile=${join(root, 'docker.pid')}`,
+    `--host=unix://${socketPath}`,
+    `--bridge=${bridge}`,
+    '--iptables=false',
+    '--ip-masq=false',
+    ...(options.liveRestore ? ['--live-restore'] : []),
+  ];
+  const logFile = join(root, 'dockerd.log');
+  const docker = new Docker({ socketPath });
+  let child: ChildProcess | undefined;
+  const start = async () => {
+    const out = openSync(logFile, 'a');
+    child = spawn('dockerd', args, { stdio: ['ignore', out, out], detached: true });
+    child.unref();
+    await waitFor(() => docker.ping().then(() => true), { timeoutMs: 30_000, intervalMs: 50, what: `the private dockerd on ${socketPath}` });
+  };
+  const kill9 = () => {
+    if (child?.pid) process.kill(child.pid, 'SIGKILL');
+  };
+  await start();
+  return {
+    socketPath,
+    dockerHost: `unix://${socketPath}`,
+    docker,
+    liveRestore: !!options.liveRestore,
+    kill9,
+    start,
+    log: () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : ''),
+    dispose: async () => {
+      for (const c of await docker.listContainers({ all: true }).catch(() => []))
+        await docker
+          .getContainer(c.Id)
+          .remove({ force: true })
+          .catch(() => undefined);
+      if (child?.pid && child.exitCode === null) {
+        const gone = new Promise((r) => child!.once('exit', r));
+        process.kill(child.pid, 'SIGTERM');
+        await Promise.race([gone, new Promise((r) => setTimeout(r, 15_000))]);
+        if (child.exitCode === null) process.kill(child.pid, 'SIGKILL');
+      }
+      // Mounts dockerd leaves when killed (overlay layers, the data root itself, netns files).
+      const mounts = readFileSync('/proc/mounts', 'utf8')
+        .split('\n')
+        .map((l) => l.split(' ')[1] ?? '')
+        .filter((m) => m.startsWith(root))
+        .sort((a, b) => b.length - a.length);
+      for (const m of mounts) {
+        try {
+          execFileSync('umount', ['-l', m]);
+        } catch {
+          // already gone
+        }
+      }
+      rmSync(root, { recursive: true, force: true });
+      try {
+        execFileSync('ip', ['link', 'del', bridge]);
+      } catch {
+        // already gone
+      }
+    },
+  };
+}
+
+/** A 10.231.x.0/24 no interface of this host uses (the prefix of it: "10.231.x"). */
+function freeSubnet(): string {
+  const used = execFileSync('ip', ['-o', '-4', 'addr', 'show'], { encoding: 'utf8' });
+  for (let x = 1 + (process.pid % 200); x < 255; x++) if (!used.includes(` 10.231.${x}.`)) return `10.231.${x}`;
+  throw new Error('no free 10.231.x.0/24 subnet for a private bridge');
+}
