@@ -98,7 +98,7 @@ for (const liveRestore of [false, true]) {
       await engine?.dispose();
     });
 
-    it(`serves again within ${GOAL_MS / 1000} s after dockerd answers, with no duplicate container and no event lost`, async () => {
+    it(`serves again within ${GOAL_MS / 1000} s after dockerd answers, with no duplicate container and no event lost`, async (t) => {
       const mark = platform.cli(['mark-for-deployment', '-s', 'hello', '-l', 'local.main', '-c', SHA, '--wait', '--timeout', '120'], 150_000);
       assert.equal(mark.status, 0, mark.stderr + mark.stdout);
       await waitFor(async () => (await fetch(`http://127.0.0.1:${proxyPort}/status`).catch(() => undefined))?.status === 200, {
@@ -158,7 +158,7 @@ for (const liveRestore of [false, true]) {
       const eventsLost = after.filter((r) => !shown.includes(r.id)).length + shown.filter((id) => !after.some((r) => r.id === id)).length;
       const adopted = after.filter((r) => before.includes(r.id)).length;
 
-      console.log(
+      t.diagnostic(
         `chaos dockerd-restart ${mode}: dockerd down ${answeredAt - killedAt} ms; serving again ${recoveryMs} ms after dockerd answered (goal ${GOAL_MS} ms); ` +
           `failed requests ${failed.length}/${load.samples.length} (during the outage; goal ${liveRestore ? '0' : 'n/a: every replica dies'}); ` +
           `duplicates ${duplicates} (goal 0); events lost ${eventsLost} (goal 0); replicas adopted ${adopted}/${DESIRED}, replaced ${DESIRED - adopted}`,
