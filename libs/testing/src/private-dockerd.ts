@@ -50,10 +50,20 @@ export async function startPrivateDockerd(options: { liveRestore?: boolean } = {
   const docker = new Docker({ socketPath });
   let child: ChildProcess | undefined;
   const start = async () => {
+    // dockerd's containerd outlives a kill -9 of dockerd by a moment; a dockerd started in that
+    // moment adopts the dying one from its pidfile and then waits for it forever.
+    await waitFor(() => !alive(readPid(join(root, 'exec', 'containerd', 'containerd.pid'))), {
+      timeoutMs: 15_000,
+      what: "the killed dockerd's containerd to exit",
+    });
     const out = openSync(logFile, 'a');
     child = spawn('dockerd', args, { stdio: ['ignore', out, out], detached: true });
     child.unref();
-    await waitFor(() => docker.ping().then(() => true), { timeoutMs: 30_000, intervalMs: 50, what: `the private dockerd on ${socketPath}` });
+    await waitFor(() => docker.ping().then(() => true), { timeoutMs: 60_000, intervalMs: 50, what: `the private dockerd on ${socketPath}` }).catch(
+      (err: Error) => {
+        throw new Error(`${err.message}\n${readFileSync(logFile, 'utf8').split('\n').slice(-15).join('\n')}`);
+      },
+    );
   };
   const kill9 = () => {
     if (child?.pid) process.kill(child.pid, 'SIGKILL');
@@ -100,6 +110,24 @@ export async function startPrivateDockerd(options: { liveRestore?: boolean } = {
       }
     },
   };
+}
+
+function readPid(file: string): number | undefined {
+  try {
+    return Number(readFileSync(file, 'utf8').trim()) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function alive(pid: number | undefined): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A 10.231.x.0/24 no interface of this host uses (the prefix of it: "10.231.x"). */

@@ -106,16 +106,14 @@ describe('scheduler-bridge with one replica the engine cannot remove', () => {
   });
 
   it('replaces it, keeps the healthy replicas serving, retries the removal in the background and reports it', async () => {
-    await app
-      .get(BusService)
-      .publish(Subjects.DeployRequested, {
-        deployId: 'f1',
-        service: 'hello',
-        deployGroup: spec.deployGroup,
-        specs: [spec],
-        requestedBy: 'test',
-        reason: 'test',
-      });
+    await app.get(BusService).publish(Subjects.DeployRequested, {
+      deployId: 'f1',
+      service: 'hello',
+      deployGroup: spec.deployGroup,
+      specs: [spec],
+      requestedBy: 'test',
+      reason: 'test',
+    });
     const first = await waitFor(async () => ((await running()).length === 3 ? running() : undefined), { timeoutMs: 60_000, what: '3 replicas' });
     const [victim, ...survivors] = first;
     refused.add(victim!.id);
