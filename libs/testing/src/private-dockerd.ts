@@ -1,5 +1,5 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
@@ -89,6 +89,14 @@ export async function startPrivateDockerd(options: { liveRestore?: boolean } = {
         await Promise.race([gone, new Promise((r) => setTimeout(r, 15_000))]);
         if (child.exitCode === null) process.kill(child.pid, 'SIGKILL');
       }
+      // A dockerd that never came back leaves its containers' shims (they name our exec root).
+      for (const pid of processesNaming(root)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
       // Mounts dockerd leaves when killed (overlay layers, the data root itself, netns files).
       const mounts = readFileSync('/proc/mounts', 'utf8')
         .split('\n')
@@ -110,6 +118,21 @@ export async function startPrivateDockerd(options: { liveRestore?: boolean } = {
       }
     },
   };
+}
+
+/** The processes whose command line names `dir` (this daemon's own, by its unique temp dir). */
+function processesNaming(dir: string): number[] {
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(dir);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number)
+    .filter((pid) => pid !== process.pid);
 }
 
 function readPid(file: string): number | undefined {
