@@ -211,13 +211,24 @@ export async function status(v: StatusOptions, io: Output): Promise<number> {
       io.out(`${res.service}.${i.instance} in ${i.cluster}`);
       io.out(`    Version:    ${i.desiredGitSha ? `${i.desiredGitSha.slice(0, 8)} (desired)` : '(none marked)'}`);
       io.out(`    State:      ${i.state}`);
+      if (i.reason) io.out(`    Reason:     ${i.reason}`);
       io.out(`    Replicas:   ${i.healthyReplicas} Healthy / ${i.desiredReplicas} desired (${i.replicas.length} running)`);
       for (const r of i.replicas)
         io.out(
           `      ${r.replicaId.slice(0, 12).padEnd(12)}  ${`${r.host}:${r.port}`.padEnd(21)}  ${r.gitSha.slice(0, 8)}${r.gitSha === i.desiredGitSha ? ' (new)' : ' (old)'}  ${r.state}`,
         );
       if (i.endpoints.length) io.out(`    Endpoints:  ${i.endpoints.join(', ')}`);
+      if (i.problems.length) io.out(`    Problems:   ${i.problems.length} engine error(s), retried in the background while the rest converges`);
+      for (const p of i.problems) io.out(`      ${problemLine(p)}`);
     }
     return 0;
   });
+}
+
+/** One engine error of a replica: what failed, how often, when it is tried again, the engine's words. */
+export function problemLine(p: api.InstanceProblem, now = Date.now()): string {
+  const who = p.replicaName || p.replicaId.slice(0, 12) || '(instance)';
+  const next = Date.parse(p.nextRetryAt);
+  const retry = Number.isFinite(next) ? `, next retry in ${Math.max(0, Math.round((next - now) / 1000))}s` : '';
+  return `${who}: ${p.action} failed ${p.attempts}x${retry}: ${p.error}`;
 }

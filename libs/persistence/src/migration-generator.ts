@@ -132,7 +132,8 @@ function rewriteMigration(code: string, className: string, owner: MigrationOwner
     unqualified(
       code
         .replace(/from '@mikro-orm\/migrations'/, `from '${owner.importFrom}'`)
-        .replace(/export class \w+ extends Migration/, `export class ${className} extends Migration`),
+        // The migrator names the class after the label as given, hyphens included (not an identifier).
+        .replace(/export class \S+ extends Migration/, `export class ${className} extends Migration`),
       schema,
     ),
   ].join('\n');

@@ -10,3 +10,5 @@ export * from './registry';
 export * from './git';
 export * from './streams';
 export * from './platform';
+export * from './private-dockerd';
+export * from './soa-configs';

@@ -50,10 +50,22 @@ export async function startPlatform(env: NodeJS.ProcessEnv = {}): Promise<Platfo
   const collect = (d: Buffer) => (output = (output + d.toString()).slice(-200_000));
   child.stdout!.on('data', collect);
   child.stderr!.on('data', collect);
-  await waitFor(() => ORZO_SERVICES.every(({ name }) => new RegExp(`"msg":"${name} started"`).test(output)), {
-    timeoutMs: 90_000,
-    what: `all six services to start\n${output.slice(-3000)}`,
-  });
+  try {
+    await waitFor(() => ORZO_SERVICES.every(({ name }) => new RegExp(`"msg":"${name} started"`).test(output)), {
+      timeoutMs: 90_000,
+      what: `all six services to start\n${output.slice(-3000)}`,
+    });
+  } catch (err) {
+    // Nothing of a platform that did not come up may outlive the test that started it.
+    if (child.exitCode === null) {
+      const gone = new Promise((r) => child.once('exit', r));
+      child.kill('SIGINT');
+      await gone;
+    }
+    await stopHaproxyIn(all.ORZO_DATA_DIR!);
+    await nats.dispose();
+    throw err;
+  }
   return {
     env: all,
     nats,

@@ -10,6 +10,8 @@ import { HistoryService } from './history/history.service';
 import { PipelineHandlers } from './pipeline/pipeline.handlers';
 import { PipelineService } from './pipeline/pipeline.service';
 import { SoaConfigSource } from './soa/soa-config.source';
+import { ProgressViewHandlers } from './status/progress-view.handlers';
+import { ProgressViewService } from './status/progress-view.service';
 import { ReplicaViewHandlers } from './status/replica-view.handlers';
 import { ReplicaViewService } from './status/replica-view.service';
 import { StatusService } from './status/status.service';
@@ -27,6 +29,8 @@ import { StatusService } from './status/status.service';
     StatusService,
     ReplicaViewService,
     ReplicaViewHandlers,
+    ProgressViewService,
+    ProgressViewHandlers,
     BuildService,
     BuildViewService,
     BuildViewHandlers,

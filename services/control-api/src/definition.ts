@@ -10,6 +10,7 @@ import { M20261124ControlApi } from './persistence/m20261124-control-api';
 import { M20261125Pipeline } from './persistence/m20261125-pipeline';
 import { DIALECT_MIGRATIONS } from './persistence/migrations';
 import { PipelineRunSchema } from './pipeline/pipeline-run.entity';
+import { InstanceProgressSchema } from './status/instance-progress.entity';
 import { ReplicaSchema } from './status/replica.entity';
 
 /** One entity per table the migrations create. */
@@ -21,6 +22,7 @@ export const CONTROL_API_ENTITIES = [
   PipelineRunSchema,
   BuildSchema,
   ReplicaSchema,
+  InstanceProgressSchema,
 ];
 
 export const CONTROL_API_MIGRATIONS = [

@@ -178,4 +178,35 @@ describe('control-api over gRPC, on real NATS and SQLite', () => {
     assert.deepEqual(list.services, [{ name: 'hello', instances: ['local.main'], team: 'operations' }]);
     await assert.rejects(call(client, 'getStatus', { service: '', cluster: '', instance: '' }), (e: ServiceError) => e.code === status.INVALID_ARGUMENT);
   });
+
+  it("shows the engine errors scheduler-bridge reports in deploy.progressed as the instance's reason and problems, until resolved", async () => {
+    const bus = app.get(BusService);
+    const getStatus = () => call<api.GetStatusRequest, api.GetStatusResponse>(client, 'getStatus', { service: 'hello', cluster: '', instance: '' });
+    const problem = {
+      replicaId: 'dead0',
+      replicaName: 'orzo-hello-main-dead0',
+      action: 'remove',
+      error: 'driver "overlay2" failed to remove root filesystem: device or resource busy',
+      attempts: 3,
+      nextRetryAt: '2026-11-30T00:00:08.000Z',
+      firstSeenAt: '2026-11-30T00:00:00.000Z',
+    };
+    const progressed = { deployId: 'd-problems', service: 'hello', instance: 'main', cluster: 'local', ready: 2, desired: 3 };
+    await bus.publish(Subjects.DeployProgressed, {
+      ...progressed,
+      phase: 'degraded',
+      message: '1 engine error(s), retried in the background: remove of orzo-hello-main-dead0 failed 3x',
+      problems: [problem],
+    });
+    const shown = await waitFor(async () => ((await getStatus()).instances[0]?.problems.length ? (await getStatus()).instances[0] : undefined), {
+      what: 'the problem in status',
+    });
+    assert.deepEqual(shown.problems, [problem]);
+    assert.match(shown.reason, /remove of orzo-hello-main-dead0 failed 3x/);
+    await bus.publish(Subjects.DeployProgressed, { ...progressed, phase: 'recovered', message: 'engine errors resolved', problems: [] });
+    const cleared = await waitFor(async () => ((await getStatus()).instances[0]?.problems.length === 0 ? (await getStatus()).instances[0] : undefined), {
+      what: 'the problem to leave status',
+    });
+    assert.equal(cleared.reason, '');
+  });
 });

@@ -7,10 +7,12 @@ import { databaseMatrix } from '@orzo/testing';
 import { BuildViewService } from '../src/builds/build-view.service';
 import { BuildSchema } from '../src/builds/build.entity';
 import { CONTROL_API_ENTITIES, CONTROL_API_MIGRATIONS } from '../src/definition';
+import { DIALECT_MIGRATIONS } from '../src/persistence/migrations';
 import { DeployInstanceSchema } from '../src/deploys/deploy-instance.entity';
 import { OutboxMessageSchema } from '../src/deploys/outbox-message.entity';
 import { HistoryEntrySchema } from '../src/history/history-entry.entity';
 import { PipelineRunSchema } from '../src/pipeline/pipeline-run.entity';
+import { InstanceProgressSchema } from '../src/status/instance-progress.entity';
 import { ReplicaSchema } from '../src/status/replica.entity';
 
 const replica = (updatedAt: string, state: string) => ({
@@ -30,7 +32,13 @@ for (const target of databaseMatrix()) {
   describe(`control-api repositories on ${target.name}`, () => {
     let db: Database;
     before(async () => {
-      db = await Database.open({ url: target.url(), schema: target.schema, entities: CONTROL_API_ENTITIES, migrations: CONTROL_API_MIGRATIONS });
+      db = await Database.open({
+        url: target.url(),
+        schema: target.schema,
+        entities: CONTROL_API_ENTITIES,
+        migrations: CONTROL_API_MIGRATIONS,
+        dialectMigrations: DIALECT_MIGRATIONS,
+      });
       await db.migrate();
     });
     after(async () => {
@@ -82,6 +90,29 @@ for (const target of databaseMatrix()) {
       );
       await replicas.remove('r1');
       assert.deepEqual(await db.em().getRepository(ReplicaSchema).ofService('hello'), []);
+    });
+
+    it('keeps the latest deploy.progressed of an instance, whatever order they arrive in', async () => {
+      const progress = db.em().getRepository(InstanceProgressSchema);
+      const row = (updatedAt: string, phase: string) => ({
+        instanceKey: 'hello/local/main',
+        service: 'hello',
+        cluster: 'local',
+        instance: 'main',
+        deployId: 'd1',
+        phase,
+        message: phase,
+        ready: 2,
+        desired: 3,
+        problems: '[]',
+        updatedAt,
+      });
+      await progress.putUnlessNewer(row('2026-11-25T10:00:02.000Z', 'recovered'));
+      await progress.putUnlessNewer(row('2026-11-25T10:00:01.000Z', 'degraded'));
+      assert.deepEqual(
+        (await db.em().getRepository(InstanceProgressSchema).ofService('hello')).map((p) => p.phase),
+        ['recovered'],
+      );
     });
 
     it('keeps the later state of a build whose events arrive out of order, and the fields an event does not carry', async () => {

@@ -148,14 +148,30 @@ export class DockerEngine {
   }
 
   /** Orzo's replicas (running or not), optionally of one service / instance / cluster. */
-  async list(filter: { service?: string; instance?: string; cluster?: string } = {}): Promise<Replica[]> {
+  async list(filter: ReplicaFilter = {}): Promise<Replica[]> {
+    return (await this.survey(filter)).replicas;
+  }
+
+  /**
+   * Orzo's replicas, and the containers among them the engine listed but could not inspect
+   * (each with its error), so one unreadable container is reported instead of hidden.
+   */
+  async survey(filter: ReplicaFilter = {}): Promise<Survey> {
     const label = [`${Labels.managed}=true`];
     if (filter.service) label.push(`${Labels.service}=${filter.service}`);
     if (filter.instance) label.push(`${Labels.instance}=${filter.instance}`);
     if (filter.cluster) label.push(`${Labels.cluster}=${filter.cluster}`);
     const containers = await this.docker.listContainers({ all: true, filters: { label } });
-    const replicas = await Promise.all(containers.map((c) => this.inspect(c.Id).catch(() => undefined)));
-    return replicas.filter((r): r is Replica => !!r);
+    const survey: Survey = { replicas: [], unreadable: [] };
+    await Promise.all(
+      containers.map((c) =>
+        this.inspect(c.Id).then(
+          (r) => survey.replicas.push(r),
+          (error: unknown) => !isStatus(error, 404) && survey.unreadable.push({ id: c.Id, name: (c.Names?.[0] ?? c.Id).replace(/^\//, ''), error }),
+        ),
+      ),
+    );
+    return survey;
   }
 
   /** SIGTERM, then SIGKILL after the grace period. Stopping a stopped replica is not an error. */
@@ -177,19 +193,31 @@ export class DockerEngine {
 
   /**
    * Follows the engine's container events for Orzo's replicas (die, oom, start, destroy,
-   * health_status), reconnecting with `since` after a break. Returns a function that stops it.
+   * health_status). The stream ends when the engine stops or restarts: it reconnects by itself
+   * with backoff (`since` the last event, so none is missed while the engine kept running),
+   * reporting each break and each reconnection, after which the caller should look at
+   * everything again (events of a restarting engine are not all replayed). Returns a function
+   * that stops it.
    */
-  watch(onEvent: (e: EngineEvent) => void, onError: (err: Error) => void = () => undefined): () => void {
+  watch(onEvent: (e: EngineEvent) => void, hooks: WatchHooks = {}): () => void {
     let stopped = false;
     let since = Math.floor(Date.now() / 1000);
     let current: NodeJS.ReadableStream | undefined;
+    let failures = 0;
+    let broken = false;
     const connect = async (): Promise<void> => {
       while (!stopped) {
+        let why: Error | undefined;
         try {
           const stream = (await this.docker.getEvents({ since, filters: { type: ['container'], label: [`${Labels.managed}=true`] } })) as NodeJS.ReadableStream;
           current = stream;
+          failures = 0;
+          if (broken) {
+            broken = false;
+            hooks.onReconnect?.();
+          }
           let buffer = '';
-          await new Promise<void>((resolve) => {
+          why = await new Promise<Error>((resolve) => {
             stream.on('data', (chunk: Buffer) => {
               buffer += chunk.toString();
               const lines = buffer.split('\n');
@@ -202,13 +230,19 @@ export class DockerEngine {
                 onEvent({ action: e.Action, containerId: e.Actor.ID, labels, exitCode: exitCode !== undefined ? Number(exitCode) : undefined, time: e.time });
               }
             });
-            stream.on('end', resolve);
-            stream.on('error', resolve);
+            stream.on('end', () => resolve(new Error('the engine closed the events stream')));
+            stream.on('error', (err: Error) => resolve(err));
+            // A killed engine may drop the connection without an end.
+            stream.on('close', () => resolve(new Error('the events stream was closed')));
           });
         } catch (err) {
-          onError(err as Error);
+          why = err as Error;
         }
-        if (!stopped) await new Promise((r) => setTimeout(r, 1000));
+        if (stopped) return;
+        broken = true;
+        const delay = WATCH_BACKOFF_MS[Math.min(failures++, WATCH_BACKOFF_MS.length - 1)]!;
+        hooks.onBreak?.(why, delay);
+        await new Promise((r) => setTimeout(r, delay));
       }
     };
     void connect();
@@ -217,6 +251,30 @@ export class DockerEngine {
       (current as unknown as { destroy?: () => void })?.destroy?.();
     };
   }
+}
+
+/**
+ * Reconnection delays of the events stream: short, because an engine that answers again must
+ * be served again within seconds (the reconnection triggers a full reconcile).
+ */
+const WATCH_BACKOFF_MS = [250, 500, 1_000] as const;
+
+export interface WatchHooks {
+  /** The stream broke (engine stopped, restarted, unreachable); the next try is in `retryInMs`. */
+  onBreak?(err: Error, retryInMs: number): void;
+  /** The stream is back after a break. */
+  onReconnect?(): void;
+}
+
+export interface ReplicaFilter {
+  service?: string;
+  instance?: string;
+  cluster?: string;
+}
+
+export interface Survey {
+  replicas: Replica[];
+  unreadable: Array<{ id: string; name: string; error: unknown }>;
 }
 
 function isStatus(err: unknown, code: number): boolean {

@@ -5,9 +5,15 @@ import { NotFoundError } from '@orzo/platform';
 import { HistoryService } from '../history/history.service';
 import { requireFields } from '../required-fields';
 import { SoaConfigSource } from '../soa/soa-config.source';
+import { InstanceProgressSchema } from './instance-progress.entity';
+import { problemsOf } from './progress-view.service';
 import { ReplicaSchema } from './replica.entity';
 
-/** `orzo status`: desired versions from the marks, actual replicas from the read model. */
+/**
+ * `orzo status`: desired versions from the marks, actual replicas from the read model, and why
+ * an instance is not Running yet (engine errors on single replicas, a bounce's progress) from
+ * scheduler-bridge's latest deploy.progressed.
+ */
 @Injectable()
 export class StatusService {
   constructor(
@@ -23,7 +29,9 @@ export class StatusService {
       req.service,
       svc.instances.map((i) => i.deployGroup),
     );
-    const replicas = await this.db.database.em().getRepository(ReplicaSchema).ofService(req.service);
+    const em = this.db.database.em();
+    const replicas = await em.getRepository(ReplicaSchema).ofService(req.service);
+    const progress = await em.getRepository(InstanceProgressSchema).ofService(req.service);
     const instances = svc.instances
       .filter((i) => (!req.cluster || i.cluster === req.cluster) && (!req.instance || i.instance === req.instance))
       .map((i): api.InstanceStatus => {
@@ -36,6 +44,10 @@ export class StatusService {
         else if (healthy >= desiredReplicas && mine.every((r) => r.gitSha === mark.gitSha)) state = 'Running';
         else if (mine.some((r) => r.gitSha !== mark.gitSha)) state = `Bouncing to ${mark.gitSha.slice(0, 8)}`;
         else state = 'Launching replicas';
+        const latest = progress.find((p) => p.instance === i.instance && p.cluster === i.cluster);
+        const problems = problemsOf(latest);
+        // A bounce's progress explains a state that is not Running; problems are shown whatever the state.
+        const reason = problems.length || (latest?.phase === 'bouncing' && state !== 'Running') ? (latest?.message ?? '') : '';
         return {
           instance: i.instance,
           cluster: i.cluster,
@@ -46,6 +58,8 @@ export class StatusService {
           healthyReplicas: healthy,
           replicas: mine.map((r) => ({ replicaId: r.replicaId, host: r.host, port: r.port, gitSha: r.gitSha, state: r.state, startedAt: r.updatedAt })),
           endpoints: i.registrations.map((r) => (r.proxyPort === null ? `${r.name} (discovery only)` : `${r.name} 127.0.0.1:${r.proxyPort}`)),
+          reason,
+          problems,
         };
       });
     if ((req.cluster || req.instance) && instances.length === 0)

@@ -1,20 +1,24 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { BusService, DiscoveryRegistryStore } from '@orzo/bus';
-import { InstanceSpec, ReplicaRef, Subjects } from '@orzo/contracts';
+import { InstanceSpec, ReplicaProblem, ReplicaRef, Subjects } from '@orzo/contracts';
 import { LOGGER, Logger, SERVICE_CONFIG } from '@orzo/platform';
 import type { SchedulerBridgeConfig } from '../config';
-import { DockerEngine, ImageNotFoundError, Labels, Replica } from '../docker-engine';
+import { DockerEngine, ImageNotFoundError, Labels, Replica, Survey } from '../docker-engine';
 import { DesiredInstance, DesiredStateRepository } from './desired-state.repository';
 import { bounceMethod, happyFloor, planBounce } from './bounce';
 import { ProbeResult, probe } from './probe';
+import { EngineAction, ReplicaProblems } from './replica-problems';
 
 export const DOCKER_ENGINE = Symbol('orzo:docker-engine');
 
 /**
  * Converges the Docker engine to the desired specs, level-triggered: on a new desired spec,
- * on engine events (a replica died or was removed) and on a timer. One instance is reconciled
- * at a time (per-instance queue); every pass re-reads desired and actual state, so a lost
- * event, a crash of the bridge or a container removed by hand never leaves the world wrong.
+ * on engine events (a replica died or was removed), when the engine's event stream comes back
+ * after a restart, and on a timer. One instance is reconciled at a time (per-instance queue);
+ * every pass re-reads desired and actual state, so a lost event, a crash of the bridge or a
+ * container removed by hand never leaves the world wrong. An engine error on one replica
+ * (remove, stop, start, inspect) is recorded on it and retried with backoff in the background
+ * while the rest of the pass goes on, so one bad container never blocks its instance.
  */
 @Injectable()
 export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -25,6 +29,9 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   private unwatch?: () => void;
   private stopping = false;
   private registry?: DiscoveryRegistryStore;
+  private readonly problems = new ReplicaProblems();
+  /** Per instance, the problems deploy.progressed last reported (published again only on a change). */
+  private readonly reported = new Map<string, string>();
 
   constructor(
     @Inject(DOCKER_ENGINE) private readonly engine: DockerEngine,
@@ -42,7 +49,15 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
           if (l[Labels.service]) void this.request(`${l[Labels.service]}/${l[Labels.cluster]}/${l[Labels.instance]}`);
         }
       },
-      (err) => this.logger.warn({ err }, 'docker events stream broke; reconnecting'),
+      {
+        onBreak: (err, retryInMs) => this.logger.warn({ err, retryInMs }, 'docker events stream broke; reconnecting'),
+        // A restarted engine does not replay what it did while down (containers it killed at
+        // start-up without live-restore): look at every instance again.
+        onReconnect: () => {
+          this.logger.info('docker events stream reconnected; reconciling every instance');
+          void this.requestAll();
+        },
+      },
     );
     this.timer = setInterval(() => void this.requestAll(), this.config.ORZO_RECONCILE_INTERVAL_MS);
     this.timer.unref();
@@ -74,16 +89,23 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   private async reconcile(key: string): Promise<void> {
     const desired = await this.desired.get(key);
     if (!desired) return;
-    const spec = desired.spec;
-    const all = await this.engine.list({ service: spec.service, instance: spec.instance, cluster: spec.cluster });
-    for (const dead of all.filter((r) => !r.running)) {
-      await this.engine.remove(dead.id);
-      await this.publishStopped(dead, spec, dead.oomKilled ? 'oom-killed' : `exited with code ${dead.exitCode ?? '?'}`);
+    let ready: number | undefined;
+    try {
+      ready = await this.converge(key, desired);
+    } finally {
+      await this.reportProblems(desired, ready);
     }
+  }
+
+  /** One pass; resolves to the happy replicas of the desired version when they were probed. */
+  private async converge(key: string, desired: DesiredInstance): Promise<number | undefined> {
+    const spec = desired.spec;
+    const all = await this.survey(key, spec);
+    await Promise.all(all.filter((r) => !r.running).map((dead) => this.removeDead(key, dead, spec)));
     const running = all.filter((r) => r.running);
     if (spec.desiredState === 'stop') {
-      await Promise.all(running.map((r) => this.drain(r, spec, 'stopped')));
-      return;
+      await Promise.all(running.map((r) => this.drain(key, r, spec, 'stopped')));
+      return 0;
     }
     const isCurrent = (r: Replica) => r.gitSha === spec.gitSha && r.configHash === spec.configHash;
     let old = running.filter((r) => !isCurrent(r));
@@ -94,15 +116,21 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     const marginFactor = spec.bounce?.marginFactor || 1;
     const probed = new Map<string, ProbeResult>();
     const happyOf = (replicas: Replica[]) => replicas.map((r) => ({ replica: r, happy: probed.get(r.id)?.ok ?? false }));
+    // Starting is attempted once per pass: a start the engine refused is retried with backoff,
+    // and meanwhile the pass goes on with what runs.
+    let startTried = false;
     // Observe, ask planBounce, act, ask again: starts first; no replica is drained before every
     // replica whose happiness could change that decision has been probed in this pass.
     for (;;) {
       const plan = planBounce({ n, marginFactor, method, old: happyOf(old), new: happyOf(current) });
-      if (plan.start > 0) {
-        const started = await this.start(desired, plan.start);
-        if (!started) return;
-        current = [...current, ...started];
-        continue;
+      if (plan.start > 0 && !startTried) {
+        startTried = true;
+        if (this.problems.due(key, '', 'start')) {
+          const started = await this.start(desired, plan.start);
+          if (!started) return undefined;
+          current = [...current, ...started];
+          continue;
+        }
       }
       // Old replicas matter only if some are kept: a plan that drains them all cannot change.
       const unprobed = [...current, ...(plan.drain.length < old.length ? old : [])].filter((r) => !probed.has(r.id));
@@ -113,7 +141,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
       }
       if (plan.drain.length === 0 && plan.surplus.length === 0) break;
       const reason = method === 'downthenup' ? 'bounce (downthenup)' : `bounce to ${spec.gitSha.slice(0, 8)}`;
-      await Promise.all([...plan.drain.map((r) => this.drain(r, spec, reason)), ...plan.surplus.map((r) => this.drain(r, spec, 'scaled down'))]);
+      await Promise.all([...plan.drain.map((r) => this.drain(key, r, spec, reason)), ...plan.surplus.map((r) => this.drain(key, r, spec, 'scaled down'))]);
       old = old.filter((r) => !plan.drain.includes(r));
       current = current.filter((r) => !plan.surplus.includes(r));
     }
@@ -131,6 +159,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
           message: `${happy}/${n} new replicas happy, ${old.length} old left`,
           ready: happy,
           desired: n,
+          problems: this.noteReported(key),
         },
         { correlationId: desired.deployId },
       );
@@ -153,7 +182,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
         );
         this.logger.info({ instance: key, deployId: desired.deployId }, 'deploy completed');
       }
-      return;
+      return happy;
     }
     await this.checkTimeout(
       desired,
@@ -164,6 +193,98 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     );
     // Not converged yet: look again soon, so a bounce advances as replicas become happy.
     if (!this.stopping) setTimeout(() => void this.request(key), 200).unref();
+    return happy;
+  }
+
+  /**
+   * The instance's containers as the engine shows them. One it cannot inspect is a problem of
+   * that replica (left alone, tried again next pass); the engine not answering at all is the
+   * instance's problem, and the pass stops there (the timer and the events stream's
+   * reconnection bring the next one).
+   */
+  private async survey(key: string, spec: InstanceSpec): Promise<Replica[]> {
+    let survey: Survey;
+    try {
+      survey = await this.engine.survey({ service: spec.service, instance: spec.instance, cluster: spec.cluster });
+    } catch (err) {
+      this.problems.fail(key, undefined, 'list', err);
+      throw err;
+    }
+    this.problems.clearInstanceWide(key, 'list');
+    this.problems.keepOnly(key, new Set([...survey.replicas, ...survey.unreadable].map((r) => r.id)));
+    for (const r of survey.replicas) this.problems.succeed(key, r.id, 'inspect');
+    for (const u of survey.unreadable) {
+      const retryInMs = this.problems.fail(key, u, 'inspect', u.error);
+      this.logger.warn({ instance: key, replica: u.id, err: u.error, retryInMs }, 'cannot inspect a replica; the rest of the instance goes on');
+    }
+    return survey.replicas;
+  }
+
+  /**
+   * A dead replica is announced stopped (it serves nothing: discovery and the read models drop
+   * it) and removed; a removal the engine refuses (overlayfs busy after an engine restart) is
+   * retried with backoff while replacements start.
+   */
+  private async removeDead(key: string, dead: Replica, spec: InstanceSpec): Promise<void> {
+    // Announced once (a removal being retried was announced at its first attempt).
+    if (!this.problems.has(key, dead.id, 'remove'))
+      await this.publishStopped(dead, spec, dead.oomKilled ? 'oom-killed' : `exited with code ${dead.exitCode ?? '?'}`);
+    if (!this.problems.due(key, dead.id, 'remove')) return;
+    await this.attempt(key, dead, 'remove', () => this.engine.remove(dead.id));
+  }
+
+  /** Runs one engine call on one replica: a failure is recorded and retried later, never thrown. */
+  private async attempt(key: string, r: { id: string; name: string } | undefined, action: EngineAction, call: () => Promise<unknown>): Promise<boolean> {
+    try {
+      await call();
+    } catch (err) {
+      this.retryLater(key, r, action, err);
+      return false;
+    }
+    this.problems.succeed(key, r?.id ?? '', action);
+    return true;
+  }
+
+  /** Records a failed engine call and schedules a pass for when its backoff is over. */
+  private retryLater(key: string, r: { id: string; name: string } | undefined, action: EngineAction, err: unknown): void {
+    const retryInMs = this.problems.fail(key, r, action, err);
+    this.logger.warn({ instance: key, replica: r?.id, action, err, retryInMs }, `${action} failed; retrying in the background while the instance converges`);
+    if (!this.stopping) setTimeout(() => void this.request(key), retryInMs + 10).unref();
+  }
+
+  /** Marks the current problems as reported and returns them. */
+  private noteReported(key: string): ReplicaProblem[] {
+    this.reported.set(key, this.problems.signature(key));
+    return this.problems.list(key);
+  }
+
+  /**
+   * Publishes deploy.progressed when the instance's problems changed since last told (a new
+   * one, another failed attempt, or all resolved), so `orzo status` says why it is stuck.
+   */
+  private async reportProblems(desired: DesiredInstance, ready: number | undefined): Promise<void> {
+    const key = desired.key;
+    if (this.problems.signature(key) === (this.reported.get(key) ?? '')) return;
+    const problems = this.noteReported(key);
+    const spec = desired.spec;
+    const [first] = problems;
+    await this.bus.publish(
+      Subjects.DeployProgressed,
+      {
+        deployId: desired.deployId,
+        service: spec.service,
+        instance: spec.instance,
+        cluster: spec.cluster,
+        phase: first ? 'degraded' : 'recovered',
+        message: first
+          ? `${problems.length} engine error(s), retried in the background: ${first.action} of ${first.replicaName || 'the instance'} failed ${first.attempts}x: ${first.error}`
+          : 'engine errors resolved',
+        ready: ready ?? 0,
+        desired: spec.replicas,
+        problems,
+      },
+      { correlationId: desired.deployId },
+    );
   }
 
   /**
@@ -175,9 +296,13 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     const spec = desired.spec;
     const results = await Promise.allSettled(Array.from({ length: count }, () => this.engine.run(spec)));
     const started: Replica[] = [];
+    let refused: unknown;
     for (const result of results) {
       if (result.status === 'rejected') {
-        if (!(result.reason instanceof ImageNotFoundError)) throw result.reason;
+        if (!(result.reason instanceof ImageNotFoundError)) {
+          refused = result.reason;
+          continue;
+        }
         await this.fail(desired, result.reason.message, 'no replica can start');
         return undefined;
       }
@@ -189,6 +314,8 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
         { id: `${r.id}:started`, correlationId: desired.deployId },
       );
     }
+    if (refused === undefined) this.problems.succeed(desired.key, '', 'start');
+    else this.retryLater(desired.key, undefined, 'start', refused);
     return started;
   }
 
@@ -242,7 +369,9 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
    * Out of rotation first (announced as unhealthy "draining", which discovery turns into
    * maintenance in HAProxy), then the drain delay, SIGTERM with the grace period, remove.
    */
-  private async drain(r: Replica, spec: InstanceSpec, reason: string): Promise<void> {
+  private async drain(key: string, r: Replica, spec: InstanceSpec, reason: string): Promise<void> {
+    // A replica whose stop or removal failed waits for its backoff; the pass goes on.
+    if (!this.problems.due(key, r.id, 'stop') || !this.problems.due(key, r.id, 'remove')) return;
     if (r.running && spec.registrations.length) {
       await this.bus.publish(
         Subjects.InstanceUnhealthy,
@@ -252,9 +381,10 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     }
     const delay = Math.min(spec.bounce?.drainDelaySeconds ?? 0, 120);
     if (delay > 0) await new Promise((res) => setTimeout(res, delay * 1000));
-    await this.engine.stop(r.id, spec.bounce?.terminationGracePeriodSeconds ?? 30);
-    await this.engine.remove(r.id);
+    if (!(await this.attempt(key, r, 'stop', () => this.engine.stop(r.id, spec.bounce?.terminationGracePeriodSeconds ?? 30)))) return;
+    // Stopped, it serves nothing: announced even when the removal must be retried.
     await this.publishStopped(r, spec, reason);
+    await this.attempt(key, r, 'remove', () => this.engine.remove(r.id));
   }
 
   private async publishStopped(r: Replica, spec: InstanceSpec, reason: string): Promise<void> {

@@ -168,6 +168,21 @@ export interface InstanceStatus {
   healthyReplicas: number;
   replicas: ReplicaStatus[];
   endpoints: string[];
+  /** Why the instance is not Running yet, from scheduler-bridge's latest deploy.progressed. */
+  reason: string;
+  /** Engine errors on single replicas that scheduler-bridge keeps retrying. */
+  problems: InstanceProblem[];
+}
+
+export interface InstanceProblem {
+  replicaId: string;
+  replicaName: string;
+  /** remove | stop | start | inspect | list */
+  action: string;
+  error: string;
+  attempts: number;
+  nextRetryAt: string;
+  firstSeenAt: string;
 }
 
 export interface GetStatusResponse {
@@ -2532,6 +2547,8 @@ function createBaseInstanceStatus(): InstanceStatus {
     healthyReplicas: 0,
     replicas: [],
     endpoints: [],
+    reason: "",
+    problems: [],
   };
 }
 
@@ -2563,6 +2580,12 @@ export const InstanceStatus: MessageFns<InstanceStatus> = {
     }
     for (const v of message.endpoints) {
       writer.uint32(74).string(v!);
+    }
+    if (message.reason !== "") {
+      writer.uint32(82).string(message.reason);
+    }
+    for (const v of message.problems) {
+      InstanceProblem.encode(v!, writer.uint32(90).fork()).join();
     }
     return writer;
   },
@@ -2652,6 +2675,22 @@ export const InstanceStatus: MessageFns<InstanceStatus> = {
             message.endpoints.push(reader.string());
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.problems.push(InstanceProblem.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2695,6 +2734,10 @@ export const InstanceStatus: MessageFns<InstanceStatus> = {
       endpoints: globalThis.Array.isArray(object?.endpoints)
         ? object.endpoints.map((e: any) => globalThis.String(e))
         : [],
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      problems: globalThis.Array.isArray(object?.problems)
+        ? object.problems.map((e: any) => InstanceProblem.fromJSON(e))
+        : [],
     };
   },
 
@@ -2727,6 +2770,12 @@ export const InstanceStatus: MessageFns<InstanceStatus> = {
     if (message.endpoints?.length) {
       obj.endpoints = message.endpoints;
     }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.problems?.length) {
+      obj.problems = message.problems.map((e) => InstanceProblem.toJSON(e));
+    }
     return obj;
   },
 
@@ -2744,6 +2793,189 @@ export const InstanceStatus: MessageFns<InstanceStatus> = {
     message.healthyReplicas = object.healthyReplicas ?? 0;
     message.replicas = object.replicas?.map((e) => ReplicaStatus.fromPartial(e)) || [];
     message.endpoints = object.endpoints?.map((e) => e) || [];
+    message.reason = object.reason ?? "";
+    message.problems = object.problems?.map((e) => InstanceProblem.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseInstanceProblem(): InstanceProblem {
+  return { replicaId: "", replicaName: "", action: "", error: "", attempts: 0, nextRetryAt: "", firstSeenAt: "" };
+}
+
+export const InstanceProblem: MessageFns<InstanceProblem> = {
+  encode(message: InstanceProblem, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.replicaId !== "") {
+      writer.uint32(10).string(message.replicaId);
+    }
+    if (message.replicaName !== "") {
+      writer.uint32(18).string(message.replicaName);
+    }
+    if (message.action !== "") {
+      writer.uint32(26).string(message.action);
+    }
+    if (message.error !== "") {
+      writer.uint32(34).string(message.error);
+    }
+    if (message.attempts !== 0) {
+      writer.uint32(40).uint32(message.attempts);
+    }
+    if (message.nextRetryAt !== "") {
+      writer.uint32(50).string(message.nextRetryAt);
+    }
+    if (message.firstSeenAt !== "") {
+      writer.uint32(58).string(message.firstSeenAt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): InstanceProblem {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseInstanceProblem();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.replicaId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.replicaName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.action = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.error = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.attempts = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.nextRetryAt = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.firstSeenAt = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): InstanceProblem {
+    return {
+      replicaId: isSet(object.replicaId)
+        ? globalThis.String(object.replicaId)
+        : isSet(object.replica_id)
+        ? globalThis.String(object.replica_id)
+        : "",
+      replicaName: isSet(object.replicaName)
+        ? globalThis.String(object.replicaName)
+        : isSet(object.replica_name)
+        ? globalThis.String(object.replica_name)
+        : "",
+      action: isSet(object.action) ? globalThis.String(object.action) : "",
+      error: isSet(object.error) ? globalThis.String(object.error) : "",
+      attempts: isSet(object.attempts) ? globalThis.Number(object.attempts) : 0,
+      nextRetryAt: isSet(object.nextRetryAt)
+        ? globalThis.String(object.nextRetryAt)
+        : isSet(object.next_retry_at)
+        ? globalThis.String(object.next_retry_at)
+        : "",
+      firstSeenAt: isSet(object.firstSeenAt)
+        ? globalThis.String(object.firstSeenAt)
+        : isSet(object.first_seen_at)
+        ? globalThis.String(object.first_seen_at)
+        : "",
+    };
+  },
+
+  toJSON(message: InstanceProblem): unknown {
+    const obj: any = {};
+    if (message.replicaId !== "") {
+      obj.replicaId = message.replicaId;
+    }
+    if (message.replicaName !== "") {
+      obj.replicaName = message.replicaName;
+    }
+    if (message.action !== "") {
+      obj.action = message.action;
+    }
+    if (message.error !== "") {
+      obj.error = message.error;
+    }
+    if (message.attempts !== 0) {
+      obj.attempts = Math.round(message.attempts);
+    }
+    if (message.nextRetryAt !== "") {
+      obj.nextRetryAt = message.nextRetryAt;
+    }
+    if (message.firstSeenAt !== "") {
+      obj.firstSeenAt = message.firstSeenAt;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<InstanceProblem>): InstanceProblem {
+    return InstanceProblem.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<InstanceProblem>): InstanceProblem {
+    const message = createBaseInstanceProblem();
+    message.replicaId = object.replicaId ?? "";
+    message.replicaName = object.replicaName ?? "";
+    message.action = object.action ?? "";
+    message.error = object.error ?? "";
+    message.attempts = object.attempts ?? 0;
+    message.nextRetryAt = object.nextRetryAt ?? "";
+    message.firstSeenAt = object.firstSeenAt ?? "";
     return message;
   },
 };

@@ -99,6 +99,24 @@ export interface DeployProgressed {
   message: string;
   ready: number;
   desired: number;
+  /**
+   * Engine errors on single replicas, retried in the background while the rest converges.
+   * Empty once every one is resolved.
+   */
+  problems: ReplicaProblem[];
+}
+
+/** An engine call that failed for one replica (or, with no replica id, for the instance). */
+export interface ReplicaProblem {
+  replicaId: string;
+  replicaName: string;
+  /** remove | stop | start | inspect | list */
+  action: string;
+  error: string;
+  attempts: number;
+  /** ISO 8601: when the next attempt is due. */
+  nextRetryAt: string;
+  firstSeenAt: string;
 }
 
 /** orzo.deploy.completed.v1 */
@@ -1418,7 +1436,17 @@ export const DeployRequested: MessageFns<DeployRequested> = {
 };
 
 function createBaseDeployProgressed(): DeployProgressed {
-  return { deployId: "", service: "", instance: "", cluster: "", phase: "", message: "", ready: 0, desired: 0 };
+  return {
+    deployId: "",
+    service: "",
+    instance: "",
+    cluster: "",
+    phase: "",
+    message: "",
+    ready: 0,
+    desired: 0,
+    problems: [],
+  };
 }
 
 export const DeployProgressed: MessageFns<DeployProgressed> = {
@@ -1446,6 +1474,9 @@ export const DeployProgressed: MessageFns<DeployProgressed> = {
     }
     if (message.desired !== 0) {
       writer.uint32(64).uint32(message.desired);
+    }
+    for (const v of message.problems) {
+      ReplicaProblem.encode(v!, writer.uint32(74).fork()).join();
     }
     return writer;
   },
@@ -1527,6 +1558,14 @@ export const DeployProgressed: MessageFns<DeployProgressed> = {
             message.desired = reader.uint32();
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.problems.push(ReplicaProblem.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1553,6 +1592,9 @@ export const DeployProgressed: MessageFns<DeployProgressed> = {
       message: isSet(object.message) ? globalThis.String(object.message) : "",
       ready: isSet(object.ready) ? globalThis.Number(object.ready) : 0,
       desired: isSet(object.desired) ? globalThis.Number(object.desired) : 0,
+      problems: globalThis.Array.isArray(object?.problems)
+        ? object.problems.map((e: any) => ReplicaProblem.fromJSON(e))
+        : [],
     };
   },
 
@@ -1582,6 +1624,9 @@ export const DeployProgressed: MessageFns<DeployProgressed> = {
     if (message.desired !== 0) {
       obj.desired = Math.round(message.desired);
     }
+    if (message.problems?.length) {
+      obj.problems = message.problems.map((e) => ReplicaProblem.toJSON(e));
+    }
     return obj;
   },
 
@@ -1598,6 +1643,188 @@ export const DeployProgressed: MessageFns<DeployProgressed> = {
     message.message = object.message ?? "";
     message.ready = object.ready ?? 0;
     message.desired = object.desired ?? 0;
+    message.problems = object.problems?.map((e) => ReplicaProblem.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseReplicaProblem(): ReplicaProblem {
+  return { replicaId: "", replicaName: "", action: "", error: "", attempts: 0, nextRetryAt: "", firstSeenAt: "" };
+}
+
+export const ReplicaProblem: MessageFns<ReplicaProblem> = {
+  encode(message: ReplicaProblem, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.replicaId !== "") {
+      writer.uint32(10).string(message.replicaId);
+    }
+    if (message.replicaName !== "") {
+      writer.uint32(18).string(message.replicaName);
+    }
+    if (message.action !== "") {
+      writer.uint32(26).string(message.action);
+    }
+    if (message.error !== "") {
+      writer.uint32(34).string(message.error);
+    }
+    if (message.attempts !== 0) {
+      writer.uint32(40).uint32(message.attempts);
+    }
+    if (message.nextRetryAt !== "") {
+      writer.uint32(50).string(message.nextRetryAt);
+    }
+    if (message.firstSeenAt !== "") {
+      writer.uint32(58).string(message.firstSeenAt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReplicaProblem {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReplicaProblem();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.replicaId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.replicaName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.action = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.error = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.attempts = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.nextRetryAt = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.firstSeenAt = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReplicaProblem {
+    return {
+      replicaId: isSet(object.replicaId)
+        ? globalThis.String(object.replicaId)
+        : isSet(object.replica_id)
+        ? globalThis.String(object.replica_id)
+        : "",
+      replicaName: isSet(object.replicaName)
+        ? globalThis.String(object.replicaName)
+        : isSet(object.replica_name)
+        ? globalThis.String(object.replica_name)
+        : "",
+      action: isSet(object.action) ? globalThis.String(object.action) : "",
+      error: isSet(object.error) ? globalThis.String(object.error) : "",
+      attempts: isSet(object.attempts) ? globalThis.Number(object.attempts) : 0,
+      nextRetryAt: isSet(object.nextRetryAt)
+        ? globalThis.String(object.nextRetryAt)
+        : isSet(object.next_retry_at)
+        ? globalThis.String(object.next_retry_at)
+        : "",
+      firstSeenAt: isSet(object.firstSeenAt)
+        ? globalThis.String(object.firstSeenAt)
+        : isSet(object.first_seen_at)
+        ? globalThis.String(object.first_seen_at)
+        : "",
+    };
+  },
+
+  toJSON(message: ReplicaProblem): unknown {
+    const obj: any = {};
+    if (message.replicaId !== "") {
+      obj.replicaId = message.replicaId;
+    }
+    if (message.replicaName !== "") {
+      obj.replicaName = message.replicaName;
+    }
+    if (message.action !== "") {
+      obj.action = message.action;
+    }
+    if (message.error !== "") {
+      obj.error = message.error;
+    }
+    if (message.attempts !== 0) {
+      obj.attempts = Math.round(message.attempts);
+    }
+    if (message.nextRetryAt !== "") {
+      obj.nextRetryAt = message.nextRetryAt;
+    }
+    if (message.firstSeenAt !== "") {
+      obj.firstSeenAt = message.firstSeenAt;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReplicaProblem>): ReplicaProblem {
+    return ReplicaProblem.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReplicaProblem>): ReplicaProblem {
+    const message = createBaseReplicaProblem();
+    message.replicaId = object.replicaId ?? "";
+    message.replicaName = object.replicaName ?? "";
+    message.action = object.action ?? "";
+    message.error = object.error ?? "";
+    message.attempts = object.attempts ?? 0;
+    message.nextRetryAt = object.nextRetryAt ?? "";
+    message.firstSeenAt = object.firstSeenAt ?? "";
     return message;
   },
 };
