@@ -41,7 +41,9 @@ export async function schemaDrift(dialect: Dialect, persistence: MigrationOwner[
     const db = await Database.open({ url, schema, ...persistence });
     try {
       await db.migrate();
-      return (await db.orm.getSchemaGenerator().getUpdateSchemaSQL({ wrap: false })).trim();
+      // Only this schema: the shared PostgreSQL database holds other services' and tests' schemas.
+      const only = dialect === 'postgresql' ? { schema } : {};
+      return (await db.orm.getSchemaGenerator().getUpdateSchemaSQL({ wrap: false, ...only })).trim();
     } finally {
       await db.close();
     }
