@@ -18,7 +18,7 @@ interface Member {
 /**
  * The processes `orzo up` runs, stopped together: the first SIGINT / SIGTERM is forwarded once
  * (as SIGTERM) to every live child, and whatever is still alive after the deadline is killed
- * (SIGKILL); a second signal (not the duplicate of the first) kills at once. `stopped()`
+ * (SIGKILL); a second Ctrl-C (SIGINT, not the duplicate of the first) kills at once. `stopped()`
  * resolves only when no child is left.
  */
 export class ChildGroup {
@@ -91,7 +91,8 @@ export class ChildGroup {
     if (this.firstSignalAt === undefined) {
       this.firstSignalAt = Date.now();
       this.stop(signal);
-    } else if (Date.now() - this.firstSignalAt >= DUPLICATE_SIGNAL_MS) {
+    } else if (signal === 'SIGINT' && Date.now() - this.firstSignalAt >= DUPLICATE_SIGNAL_MS) {
+      // Only a second Ctrl-C escalates: a SIGTERM while stopping is a wrapper's (npm, start.sh) copy.
       this.killAll(`second ${signal}`);
     }
   };

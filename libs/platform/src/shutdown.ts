@@ -65,7 +65,8 @@ export async function exitProcess(logger: Logger, code: number): Promise<never> 
  * SIGTERM / SIGINT: Nest's shutdown (stop consuming, finish or nak the batch in hand, close
  * HTTP, drain NATS, close the database), then exit 0. A hard deadline exits 1 whatever still
  * runs; its timer is not unref'd, so the process cannot end any other way than through it or
- * a completed close. A repeated signal (after the duplicate window) exits at once.
+ * a completed close. A second Ctrl-C (SIGINT after the duplicate window) exits at once; a
+ * SIGTERM while stopping is a copy (orzo up forwards the stop as SIGTERM).
  */
 export function stopOnSignal(app: INestApplication, logger: Logger, service: string, deadlineMs = STOP_DEADLINE_MS): void {
   let first: number | undefined;
@@ -91,7 +92,7 @@ export function stopOnSignal(app: INestApplication, logger: Logger, service: str
     if (first === undefined) {
       first = Date.now();
       stop(signal);
-    } else if (Date.now() - first >= DUPLICATE_SIGNAL_MS) {
+    } else if (signal === 'SIGINT' && Date.now() - first >= DUPLICATE_SIGNAL_MS) {
       logger.warn({ signal }, `${service}: second ${signal} while stopping; exiting now`);
       void exitProcess(logger, 1);
     }

@@ -10,3 +10,5 @@ export * from './registry';
 export * from './git';
 export * from './streams';
 export * from './platform';
+export * from './soa-copy';
+export * from './processes';

@@ -11,7 +11,14 @@ import { waitFor } from './wait';
 export const REPO_ROOT = resolve(__dirname, '..', '..', '..', '..');
 const ORZO = join(REPO_ROOT, 'cli', 'bin', 'orzo.js');
 
+export interface PlatformOptions {
+  /** Runs `orzo up` in a process group of its own (as a terminal does), so a test can signal the group. */
+  detached?: boolean;
+}
+
 export interface PlatformHandle {
+  /** The pid of `orzo up` (with `detached`, also its process group). */
+  pid: number;
   /** The environment the platform and `cli` run with (ports, data dir, NATS, control-api). */
   env: NodeJS.ProcessEnv;
   nats: NatsServerHandle;
@@ -29,7 +36,7 @@ export interface PlatformHandle {
  * The whole platform as a user runs it: `orzo up` (six services as processes) on a private
  * nats-server, free ports and a temporary data dir. `env` adds or overrides variables.
  */
-export async function startPlatform(env: NodeJS.ProcessEnv = {}): Promise<PlatformHandle> {
+export async function startPlatform(env: NodeJS.ProcessEnv = {}, options: PlatformOptions = {}): Promise<PlatformHandle> {
   const nats = await startNatsServer();
   const grpc = await freePort();
   const all: NodeJS.ProcessEnv = {
@@ -46,7 +53,7 @@ export async function startPlatform(env: NodeJS.ProcessEnv = {}): Promise<Platfo
   const portVar = (name: string) => `ORZO_${name.toUpperCase().replace(/-/g, '_')}_HTTP_PORT`;
   for (const { name } of ORZO_SERVICES) all[portVar(name)] ??= String(await freePort());
   let output = '';
-  const child: ChildProcess = spawn(process.execPath, [ORZO, 'up'], { env: all, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, [ORZO, 'up'], { env: all, stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached });
   const collect = (d: Buffer) => (output = (output + d.toString()).slice(-200_000));
   child.stdout!.on('data', collect);
   child.stderr!.on('data', collect);
@@ -55,6 +62,7 @@ export async function startPlatform(env: NodeJS.ProcessEnv = {}): Promise<Platfo
     what: `all six services to start\n${output.slice(-3000)}`,
   });
   return {
+    pid: child.pid!,
     env: all,
     nats,
     cli: (args, timeoutMs = 30_000, cwd) => spawnSync(process.execPath, [ORZO, ...args], { env: all, encoding: 'utf8', timeout: timeoutMs, cwd }),
