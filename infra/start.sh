@@ -63,7 +63,7 @@ docker build -q -t "services-hello:orzo-$sha" --build-arg "VERSION=$sha" example
 node cli/bin/orzo.js mark-for-deployment -s hello -l local.main -c "$sha"
 # Up means: every replica healthy in the status read model, and the example answering through
 # HAProxy at this version. Otherwise wait-ready prints which part is not ready and why.
-node cli/bin/orzo.js wait-ready -s hello --proxy 127.0.0.1:20001 --version "$sha" --timeout "${ORZO_START_TIMEOUT_S:-120}" ||
+node cli/bin/orzo.js wait-ready -s hello --proxy 127.0.0.1:20001 --expect-version "$sha" --timeout "${ORZO_START_TIMEOUT_S:-120}" ||
   fail "the example service does not serve through HAProxy (see above); stopping what was started"
 
 cat <<MSG

@@ -34,7 +34,7 @@ export function registerPlatformCommands(program: Command, ctx: CliContext): voi
     .description("wait until a service's instances are healthy and it answers through HAProxy; else say what is not ready (exit 1)")
     .addOption(serviceOption())
     .option('--proxy <host:port>', 'also require GET /status through this proxy to answer 200')
-    .option('--version <version>', 'and GET /version through the proxy to answer this version')
+    .option('--expect-version <version>', 'and GET /version through the proxy to answer this version')
     .option('--timeout <seconds>', 'give up after this long', '60')
     .addOption(controlApiOption())
     .action(action<WaitReadyOptions>(ctx, (o) => waitReady(o, ctx.io)));

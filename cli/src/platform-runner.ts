@@ -54,6 +54,13 @@ export async function migrateAll(io: Output, env: NodeJS.ProcessEnv = process.en
  */
 export async function up(io: Output, env: NodeJS.ProcessEnv = process.env, view: LogView = PASS_THROUGH, deadlineMs?: number): Promise<number> {
   const group = new ChildGroup(io.err, deadlineMs).listen();
+  // Whoever read our output may go (a closed pipe): keep supervising the services, which would
+  // otherwise be orphaned, running with no one to stop them.
+  const ignoreBrokenPipe = (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+  };
+  process.stdout.on('error', ignoreBrokenPipe);
+  process.stderr.on('error', ignoreBrokenPipe);
   try {
     const migrated = await migrateAll(io, env, view, group);
     if (migrated !== 0) return migrated;

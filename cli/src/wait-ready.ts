@@ -5,7 +5,7 @@ import { EXIT, Output, UsageError } from './command-kit';
 export interface WaitReadyOptions extends ControlApiOptions {
   service?: string;
   proxy?: string;
-  version?: string;
+  expectVersion?: string;
   timeout?: string;
 }
 
@@ -76,7 +76,7 @@ async function throughProxy(proxy: string, version?: string): Promise<Check> {
 }
 
 /**
- * `orzo wait-ready -s <service> [--proxy host:port] [--version v] [--timeout s]`: waits until every
+ * `orzo wait-ready -s <service> [--proxy host:port] [--expect-version v] [--timeout s]`: waits until every
  * instance of the service is Running with all replicas healthy (status read model) and, with
  * --proxy, it answers through HAProxy (at that version). Exit 0 when ready; on timeout exit 1
  * with each part that is not ready and why, and the services' /healthz.
@@ -91,7 +91,7 @@ export async function waitReady(v: WaitReadyOptions, io: Output, env: NodeJS.Pro
     let checks: Check[] = [];
     for (;;) {
       checks = await instances(c, v.service);
-      if (v.proxy) checks.push(await throughProxy(v.proxy, v.version));
+      if (v.proxy) checks.push(await throughProxy(v.proxy, v.expectVersion));
       if (checks.every((x) => x.ok)) {
         for (const x of checks) io.out(`ready: ${x.part}: ${x.detail}`);
         return EXIT.ok;

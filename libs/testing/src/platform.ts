@@ -19,6 +19,8 @@ export interface PlatformOptions {
 export interface PlatformHandle {
   /** The pid of `orzo up` (with `detached`, also its process group). */
   pid: number;
+  /** Resolves to `orzo up`'s exit code once it exited. */
+  exited: Promise<number | null>;
   /** The environment the platform and `cli` run with (ports, data dir, NATS, control-api). */
   env: NodeJS.ProcessEnv;
   nats: NatsServerHandle;
@@ -54,6 +56,7 @@ export async function startPlatform(env: NodeJS.ProcessEnv = {}, options: Platfo
   for (const { name } of ORZO_SERVICES) all[portVar(name)] ??= String(await freePort());
   let output = '';
   const child: ChildProcess = spawn(process.execPath, [ORZO, 'up'], { env: all, stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached });
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   const collect = (d: Buffer) => (output = (output + d.toString()).slice(-200_000));
   child.stdout!.on('data', collect);
   child.stderr!.on('data', collect);
@@ -63,6 +66,7 @@ export async function startPlatform(env: NodeJS.ProcessEnv = {}, options: Platfo
   });
   return {
     pid: child.pid!,
+    exited,
     env: all,
     nats,
     cli: (args, timeoutMs = 30_000, cwd) => spawnSync(process.execPath, [ORZO, ...args], { env: all, encoding: 'utf8', timeout: timeoutMs, cwd }),
