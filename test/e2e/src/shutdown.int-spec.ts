@@ -45,7 +45,7 @@ describe('Ctrl-C of orzo up (SIGINT to its process group): nothing is left, and 
   let last: PlatformHandle | undefined;
   const marker = `orzo-shutdown-${process.pid}-${Date.now()}`;
   const containers = async () => docker.listContainers({ all: true, filters: { label: ['orzo.managed=true', `orzo.service=${soa.service}`] } });
-  const cli = (p: PlatformHandle, args: string[]) => p.cli(args, 120_000);
+  const cli = (p: PlatformHandle, args: string[], cwd?: string) => p.cli(args, 120_000, cwd);
   // A later platform runs on the first one's NATS, data dir and ports: a restart.
   const started: PlatformHandle[] = [];
   const start = async (env: NodeJS.ProcessEnv) => {
@@ -70,6 +70,7 @@ describe('Ctrl-C of orzo up (SIGINT to its process group): nothing is left, and 
     for (const p of started) {
       if (!(await settled(p.exited, 0))) process.kill(-p.pid, 'SIGINT');
       if (!(await settled(p.exited, 20_000))) process.kill(-p.pid, 'SIGKILL');
+      if (p !== first) await p.nats.dispose(); // each start's own spare server; the first one's is shared
     }
     await last?.stop().catch(() => undefined);
     if (first) {
@@ -99,7 +100,7 @@ describe('Ctrl-C of orzo up (SIGINT to its process group): nothing is left, and 
   it('in the middle of a build and of a deploy: nothing is left; a restart re-runs the build and finishes the deploy', async (t) => {
     const second = await restart();
     const sha = repo.commit({ Dockerfile: `FROM orzo/busybox:1\nRUN echo ${marker} && sleep 20\n` }, 'a slow build');
-    const cook = cli(second, ['cook-image', '-s', soa.service, '-c', sha, '--no-follow']);
+    const cook = cli(second, ['cook-image', '-s', soa.service, '-c', sha, '--no-follow'], repo.dir);
     assert.equal(cook.status, 0, cook.stderr);
     await waitFor(() => cli(second, ['logs', '-s', soa.service, '--build']).stdout.includes(marker), {
       timeoutMs: 90_000,
@@ -110,7 +111,6 @@ describe('Ctrl-C of orzo up (SIGINT to its process group): nothing is left, and 
     assert.equal(mark.status, 0, mark.stderr);
 
     const { code, seconds } = await ctrlC(second);
-    await second.nats.dispose(); // its own spare server; the platform ran on the first one's
     t.diagnostic(`mid-build, mid-deploy: all processes gone ${seconds.toFixed(1)}s after Ctrl-C`);
     assert.equal(code, 0, second.output().slice(-3000));
     // The builder cancels the engine's build: its RUN container does not go on.
