@@ -13,12 +13,29 @@ npx tsc -b tsconfig.json
 export ORZO_SOA_DIR="${ORZO_SOA_DIR:-$PWD/examples/soa-configs}"
 nats_pid=""
 platform_pid=""
+# Stops what this script started and waits until it is gone. Ctrl-C already reached `orzo up`
+# (it is in the terminal's process group); the SIGTERM sent here is a copy it ignores, and it
+# exits only when none of its services is left (killing them after its 15s deadline).
 cleanup() {
-  [[ -n $platform_pid ]] && kill -INT "$platform_pid" 2>/dev/null && wait "$platform_pid" 2>/dev/null || true
-  [[ -n $nats_pid ]] && kill "$nats_pid" 2>/dev/null && wait "$nats_pid" 2>/dev/null || true
+  # A second Ctrl-C must not cut this wait short: it reaches `orzo up` too, which then kills at once.
+  trap '' INT TERM
+  if [[ -n $platform_pid ]] && kill -0 "$platform_pid" 2>/dev/null; then
+    kill -TERM "$platform_pid" 2>/dev/null || true
+    wait "$platform_pid" 2>/dev/null || true
+  fi
+  if [[ -n $nats_pid ]]; then
+    kill "$nats_pid" 2>/dev/null || true
+    wait "$nats_pid" 2>/dev/null || true
+  fi
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT
+trap 'exit 143' TERM
+fail() {
+  echo >&2
+  echo "Orzo is NOT up: $*" >&2
+  exit 1
+}
 
 if [[ -z "${ORZO_NATS_URL:-}" ]] && ! (exec 3<>/dev/tcp/127.0.0.1/4222) 2>/dev/null; then
   mkdir -p .orzo/nats
@@ -26,18 +43,28 @@ if [[ -z "${ORZO_NATS_URL:-}" ]] && ! (exec 3<>/dev/tcp/127.0.0.1/4222) 2>/dev/n
   nats-server -a 127.0.0.1 -p 4222 -js -sd .orzo/nats >.orzo/nats.log 2>&1 &
   nats_pid=$!
   for _ in $(seq 1 50); do (exec 3<>/dev/tcp/127.0.0.1/4222) 2>/dev/null && break; sleep 0.1; done
+  (exec 3<>/dev/tcp/127.0.0.1/4222) 2>/dev/null || fail "nats-server did not listen on 127.0.0.1:4222 within 5s (see .orzo/nats.log)"
 fi
 
 node cli/bin/orzo.js up &
 platform_pid=$!
-for _ in $(seq 1 120); do curl -fs 127.0.0.1:7106/healthz >/dev/null 2>&1 && break; sleep 0.5; done
+ready=""
+for _ in $(seq 1 180); do
+  kill -0 "$platform_pid" 2>/dev/null || fail "orzo up exited during start-up (its log is above)"
+  curl -fs 127.0.0.1:7106/healthz >/dev/null 2>&1 && ready=1 && break
+  sleep 0.5
+done
+[[ -n $ready ]] || fail "control-api did not answer 127.0.0.1:7106/healthz within 90s: $(curl -s 127.0.0.1:7106/healthz 2>&1 || echo 'not listening')"
 
 # The example service, built locally at this checkout's version and deployed.
 sha=$(git rev-parse HEAD 2>/dev/null || find examples/services/hello -type f -exec sha1sum {} + | sha1sum | cut -c1-40)
 bash infra/images/build-base.sh
 docker build -q -t "services-hello:orzo-$sha" --build-arg "VERSION=$sha" examples/services/hello >/dev/null
 node cli/bin/orzo.js mark-for-deployment -s hello -l local.main -c "$sha"
-for _ in $(seq 1 120); do curl -fs 127.0.0.1:20001/status >/dev/null 2>&1 && break; sleep 0.5; done
+# Up means: every replica healthy in the status read model, and the example answering through
+# HAProxy at this version. Otherwise wait-ready prints which part is not ready and why.
+node cli/bin/orzo.js wait-ready -s hello --proxy 127.0.0.1:20001 --expect-version "$sha" --timeout "${ORZO_START_TIMEOUT_S:-120}" ||
+  fail "the example service does not serve through HAProxy (see above); stopping what was started"
 
 cat <<MSG
 
@@ -50,4 +77,8 @@ The example service runs 3 replicas behind HAProxy:
 
 Data: ${ORZO_DATA_DIR:-$PWD/.orzo/data}. soa-configs: $ORZO_SOA_DIR. Press Ctrl-C to stop.
 MSG
+set +e
 wait "$platform_pid"
+code=$?
+platform_pid=""
+exit "$code"

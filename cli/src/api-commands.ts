@@ -51,7 +51,7 @@ export function parse(argv: string[], options: Record<string, { type: 'string' |
 // Options parsed by commander (controlApi) or by parse() ('control-api').
 type EndpointOptions = ControlApiOptions | Record<string, unknown>;
 
-function client(values: EndpointOptions): api.ControlApiClient {
+export function client(values: EndpointOptions): api.ControlApiClient {
   const v = values as ControlApiOptions & { 'control-api'?: string };
   const endpoint = v.controlApi ?? v['control-api'] ?? process.env.ORZO_CONTROL_API ?? DEFAULT_ENDPOINT;
   return new api.ControlApiClient(endpoint, credentials.createInsecure());

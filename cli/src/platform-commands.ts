@@ -1,8 +1,9 @@
 import { Command } from 'commander';
 import { ORZO_SERVICES } from '@orzo/contracts';
-import { CliContext, action, jsonOption } from './command-kit';
+import { CliContext, action, controlApiOption, jsonOption, serviceOption } from './command-kit';
 import { chooseLogView } from './log-format';
 import { migrateAll, up } from './platform-runner';
+import { WaitReadyOptions, waitReady } from './wait-ready';
 
 interface LogOptions {
   jsonLogs?: boolean;
@@ -28,6 +29,15 @@ export function registerPlatformCommands(program: Command, ctx: CliContext): voi
     .description("bring every service's database schema up to date (the only place migrations run)")
     .option('--json-logs', `show the services' log lines as the JSON they write ${jsonLogs}`)
     .action(action<LogOptions>(ctx, (o) => migrateAll(ctx.io, process.env, view(o))));
+  program
+    .command('wait-ready')
+    .description("wait until a service's instances are healthy and it answers through HAProxy; else say what is not ready (exit 1)")
+    .addOption(serviceOption())
+    .option('--proxy <host:port>', 'also require GET /status through this proxy to answer 200')
+    .option('--expect-version <version>', 'and GET /version through the proxy to answer this version')
+    .option('--timeout <seconds>', 'give up after this long', '60')
+    .addOption(controlApiOption())
+    .action(action<WaitReadyOptions>(ctx, (o) => waitReady(o, ctx.io)));
   program
     .command('services')
     .description('list the Orzo services, what each owns, and their HTTP ports')

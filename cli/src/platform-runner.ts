@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { ORZO_SERVICES } from '@orzo/contracts';
-import type { Output } from './command-kit';
+import { ChildGroup } from './child-group';
+import { EXIT, type Output } from './command-kit';
 import { LogView, formatLogLine } from './log-format';
 import { serviceMain } from './repo';
 
@@ -29,12 +30,13 @@ function showLines(child: ChildProcess, name: string, io: Output, view: LogView)
   }
 }
 
-/** Runs every service's explicit migrate step, one after the other; stops at the first failure. */
-export async function migrateAll(io: Output, env: NodeJS.ProcessEnv = process.env, view: LogView = PASS_THROUGH): Promise<number> {
+/** Runs every service's explicit migrate step, one after the other; stops at the first failure (or when `group` is stopping). */
+export async function migrateAll(io: Output, env: NodeJS.ProcessEnv = process.env, view: LogView = PASS_THROUGH, group?: ChildGroup): Promise<number> {
   for (const { name } of ORZO_SERVICES) {
+    if (group?.stopping) return EXIT.interrupted;
     const child = run(name, ['migrate'], env);
     showLines(child, name, io, view);
-    const code = await new Promise<number>((r) => child.once('exit', (c) => r(c ?? 1)));
+    const code = await (group ? group.add(`${name} migrate`, child) : new Promise<number>((r) => child.once('exit', (c) => r(c ?? 1))));
     if (code !== 0) {
       io.err(`migrate failed for ${name} (exit ${code})`);
       return code;
@@ -45,32 +47,38 @@ export async function migrateAll(io: Output, env: NodeJS.ProcessEnv = process.en
 
 /**
  * `orzo up`: migrates, then runs all six services in the foreground, showing their logs (readable
- * or as JSON, per view). Ctrl-C (or SIGTERM) stops them cleanly; if one exits, the others are stopped too.
+ * or as JSON, per view). Ctrl-C or SIGTERM (once, however many copies arrive) is forwarded to
+ * every service, which stops cleanly; what is still alive after the deadline is killed, and a
+ * second Ctrl-C kills at once. If one service exits, the others are stopped too. Returns only
+ * when no child is left: 0 after a clean stop, 1 when a service failed or had to be killed.
  */
-export async function up(io: Output, env: NodeJS.ProcessEnv = process.env, view: LogView = PASS_THROUGH): Promise<number> {
-  const migrated = await migrateAll(io, env, view);
-  if (migrated !== 0) return migrated;
-  const children = new Map<string, ChildProcess>();
-  let stopping = false;
-  const stopAll = (why: string) => {
-    if (stopping) return;
-    stopping = true;
-    io.err(`stopping the platform (${why})`);
-    for (const child of children.values()) if (child.exitCode === null) child.kill('SIGTERM');
+export async function up(io: Output, env: NodeJS.ProcessEnv = process.env, view: LogView = PASS_THROUGH, deadlineMs?: number): Promise<number> {
+  const group = new ChildGroup(io.err, deadlineMs).listen();
+  // Whoever read our output may go (a closed pipe): keep supervising the services, which would
+  // otherwise be orphaned, running with no one to stop them.
+  const ignoreBrokenPipe = (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
   };
-  const exits = ORZO_SERVICES.map(({ name, httpPort }) => {
-    const child = run(name, [], { ...env, ORZO_HTTP_PORT: env[`ORZO_${name.toUpperCase().replace(/-/g, '_')}_HTTP_PORT`] ?? String(httpPort) });
-    children.set(name, child);
-    showLines(child, name, io, view);
-    return new Promise<number>((r) =>
-      child.once('exit', (code) => {
-        if (!stopping) stopAll(`${name} exited with ${code}`);
-        r(code ?? 1);
-      }),
-    );
-  });
-  process.once('SIGINT', () => stopAll('SIGINT'));
-  process.once('SIGTERM', () => stopAll('SIGTERM'));
-  const codes = await Promise.all(exits);
-  return codes.every((c) => c === 0) && stopping ? 0 : Math.max(...codes, 1);
+  process.stdout.on('error', ignoreBrokenPipe);
+  process.stderr.on('error', ignoreBrokenPipe);
+  try {
+    const migrated = await migrateAll(io, env, view, group);
+    if (migrated !== 0) return migrated;
+    if (group.stopping) return EXIT.interrupted;
+    const exits = ORZO_SERVICES.map(({ name, httpPort }) => {
+      const child = run(name, [], { ...env, ORZO_HTTP_PORT: env[`ORZO_${name.toUpperCase().replace(/-/g, '_')}_HTTP_PORT`] ?? String(httpPort) });
+      showLines(child, name, io, view);
+      return group.add(name, child).then((code) => {
+        if (!group.stopping) group.stop(`${name} exited with ${code}`);
+        return code;
+      });
+    });
+    const codes = await Promise.all(exits);
+    const clean = await group.stopped();
+    if (!clean) return EXIT.failure;
+    return codes.every((c) => c === 0) ? 0 : Math.max(...codes, 1);
+  } finally {
+    await group.stopped();
+    group.dispose();
+  }
 }

@@ -1,9 +1,9 @@
-import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown, OnModuleInit, Optional } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown, OnModuleInit, Optional } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { JetStreamClient, JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { EventMap, RpcContract, Subject, streamForSubject } from '@orzo/contracts';
 import { EnvelopeMeta, EnvelopeOptions } from '@orzo/contracts';
-import { HealthRegistry, LOGGER, Logger, METRICS_REGISTRY, SERVICE_NAME } from '@orzo/platform';
+import { HealthRegistry, LOGGER, Logger, METRICS_REGISTRY, SERVICE_NAME, settleWithin } from '@orzo/platform';
 import { Registry } from 'prom-client';
 import { BusMetrics } from './bus-metrics';
 import { NatsConnection, connectNats } from './connection';
@@ -19,6 +19,10 @@ import { SUBSCRIBE_METADATA, SubscribeMetadata } from './subscribe.decorator';
 
 export const BUS_OPTIONS = Symbol('orzo:bus-options');
 
+/** How long stopping waits for the message or request in hand, and for NATS to drain (within the service's stop deadline). */
+const STOP_WAIT_MS = 3_000;
+const DRAIN_WAIT_MS = 2_000;
+
 export interface BusOptions {
   natsUrl: string;
   /** Start consumers for @Subscribe handlers and responders for @Respond ones (default true). */
@@ -31,7 +35,7 @@ export interface BusOptions {
  * asks other services (request); drains on shutdown.
  */
 @Injectable()
-export class BusService implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
+export class BusService implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private nc?: NatsConnection;
   private js?: JetStreamClient;
   private jsm?: JetStreamManager;
@@ -98,12 +102,29 @@ export class BusService implements OnModuleInit, OnApplicationBootstrap, OnAppli
     }
   }
 
+  /**
+   * First step of a shutdown, before any service's own hooks: no new request or event is taken;
+   * the batch in hand is finished (or nakked when it takes too long) and the rest given back.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    const responders = this.responders.splice(0);
+    const consumers = this.consumers.splice(0);
+    await Promise.all([...responders.map((r) => r.stop(STOP_WAIT_MS)), ...consumers.map((c) => c.stop(STOP_WAIT_MS))]);
+  }
+
+  /** Last step: what is still being published goes out, then the connection closes (bounded: NATS may be away). */
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all(this.responders.map((r) => r.stop()));
-    this.responders.length = 0;
-    await Promise.all(this.consumers.map((c) => c.stop()));
-    this.consumers.length = 0;
-    if (this.nc && !this.nc.isClosed()) await this.nc.drain().catch(() => undefined);
+    await this.beforeApplicationShutdown();
+    const nc = this.nc;
+    if (!nc || nc.isClosed()) return;
+    const drained = await settleWithin(
+      nc.drain().catch(() => undefined),
+      DRAIN_WAIT_MS,
+    );
+    if (!drained) {
+      this.logger.warn({ waitedMs: DRAIN_WAIT_MS }, 'NATS drain did not finish; closing the connection');
+      await settleWithin(nc.close(), 500);
+    }
     this.logger.info('bus drained and closed');
   }
 

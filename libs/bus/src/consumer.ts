@@ -1,7 +1,7 @@
 import { AckPolicy, ConsumerConfig, ConsumerMessages, DeliverPolicy, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import { OrzoEvent, Subject, decodeEvent } from '@orzo/contracts';
-import { Logger, isDomainError } from '@orzo/platform';
+import { Logger, isDomainError, settleWithin } from '@orzo/platform';
 import { parkDeadLetter } from './dead-letter';
 import { IdempotencyStore, IdempotentItem } from './idempotency';
 import { EventContext, EventHandler, HandlerOutcome, OutcomeSignal } from './outcome';
@@ -48,6 +48,8 @@ export class DurableConsumer<S extends Subject = Subject> {
   private messages?: ConsumerMessages;
   private loop?: Promise<void>;
   private queue: JsMsg[] = [];
+  /** The batch being handled now. */
+  private inHand: JsMsg[] = [];
   private draining?: Promise<void>;
   private stopped = false;
   private readonly settled = new WeakSet<JsMsg>();
@@ -111,12 +113,24 @@ export class DurableConsumer<S extends Subject = Subject> {
     this.loop = this.run(this.messages);
   }
 
-  /** Stops pulling, finishes the batch in hand, and returns. Unacked messages are redelivered later. */
-  async stop(): Promise<void> {
+  /**
+   * Stops pulling and finishes the batch in hand, waiting for it at most `waitMs`. What was
+   * received but not handled, and a batch in hand that did not finish in time, is nakked: it
+   * is redelivered now (to another replica, or this one after a restart), not after ack_wait.
+   * A late ack of a nakked message is ignored, and handlers are idempotent.
+   */
+  async stop(waitMs = Infinity): Promise<void> {
     this.stopped = true;
-    if (this.messages) await this.messages.close().catch(() => undefined);
-    await this.loop;
-    await this.draining;
+    const pulling = this.messages?.close().catch(() => undefined);
+    const inHand = Promise.all([pulling, this.loop, this.draining]);
+    const finished = waitMs === Infinity ? await inHand.then(() => true) : await settleWithin(inHand, waitMs);
+    const giveBack = [...this.queue.splice(0), ...(finished ? [] : this.inHand)];
+    for (const m of giveBack) {
+      if (this.settled.has(m)) continue;
+      m.nak();
+      this.settled.add(m);
+    }
+    if (!finished) this.options.logger.warn({ consumer: this.options.durable, nakked: giveBack.length }, 'batch in hand did not finish in time; nakked');
   }
 
   private async run(messages: ConsumerMessages): Promise<void> {
@@ -135,17 +149,21 @@ export class DurableConsumer<S extends Subject = Subject> {
   }
 
   private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
+    while (this.queue.length > 0 && !this.stopped) {
       // Let the messages already received on the socket reach the queue first, so a busy
       // consumer handles them in one transaction instead of one each.
       if (this.queue.length < this.batchSize) await new Promise((r) => setImmediate(r));
+      if (this.stopped) break;
       const batch = this.queue.splice(0, this.batchSize);
+      this.inHand = batch;
       try {
         await this.handleBatch(batch);
       } catch (err) {
         // Never lose a message to a bug here: unacked messages come back after ack_wait.
         this.options.logger.error({ err, consumer: this.options.durable }, 'batch handling failed; messages will be redelivered');
         for (const m of batch) if (!this.settled.has(m)) m.nak(this.delayFor(m.info.deliveryCount));
+      } finally {
+        this.inHand = [];
       }
     }
   }

@@ -1,6 +1,6 @@
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { RpcContract, RpcErrorKind, RpcErrorReply } from '@orzo/contracts';
-import { Logger, isDomainError } from '@orzo/platform';
+import { Logger, isDomainError, settleWithin } from '@orzo/platform';
 import type { RpcContext, RpcHandler } from './respond.decorator';
 
 /**
@@ -37,10 +37,12 @@ export class RpcResponder<Req, Res> {
     });
   }
 
-  /** Stops taking requests and waits for the ones being answered. */
-  async stop(): Promise<void> {
+  /** Stops taking requests and waits for the ones being answered (at most `waitMs`: the callers time out on the rest). */
+  async stop(waitMs = Infinity): Promise<void> {
     this.sub?.unsubscribe();
-    await Promise.all([...this.inFlight]);
+    const answering = Promise.all([...this.inFlight]);
+    if (waitMs === Infinity) await answering;
+    else await settleWithin(answering, waitMs);
   }
 
   private async answer(msg: Msg): Promise<void> {

@@ -8,6 +8,7 @@ import { BaseConfig, ConfigError, loadConfig } from './config';
 import { Logger, PinoNestLogger, createLogger } from './logger';
 import { createMetricsRegistry } from './metrics';
 import { PlatformModule } from './platform.module';
+import { exitProcess, stopOnSignal } from './shutdown';
 
 export interface ServiceContext<C> {
   service: string;
@@ -53,10 +54,11 @@ export async function createServiceApp<C>(ctx: ServiceContext<C>, module: Type<u
   };
   // No body parser: the only endpoints with bodies (jenkins-hook's webhooks) read the raw body
   // themselves, to verify signatures over the exact bytes and answer every bad body in JSON.
-  const app = await NestFactory.create(root, { logger: new PinoNestLogger(ctx.logger), abortOnError: false, bodyParser: false });
+  // forceCloseConnections: closing the app destroys kept-alive HTTP sockets instead of waiting for them.
+  const app = await NestFactory.create(root, { logger: new PinoNestLogger(ctx.logger), abortOnError: false, bodyParser: false, forceCloseConnections: true });
   // Idle keep-alive sockets outlive every client's own idle timeout (undici's and Jenkins' are a
   // few seconds), so a client never writes a request onto a socket the server is closing at that
-  // moment ("other side closed"). Node 20's close() still ends idle sockets at shutdown at once.
+  // moment ("other side closed").
   const http = app.getHttpServer() as Server;
   http.keepAliveTimeout = 65_000;
   http.headersTimeout = 66_000;
@@ -66,7 +68,7 @@ export async function createServiceApp<C>(ctx: ServiceContext<C>, module: Type<u
 /**
  * The main of every Orzo service: `node main.js [command]`. Without a command it starts the
  * service, serving /healthz and /metrics on ORZO_HTTP_HOST:ORZO_HTTP_PORT; exits 1 with the
- * list of bad variables when the config is invalid, and drains on SIGTERM / SIGINT.
+ * list of bad variables when the config is invalid, and drains on SIGTERM / SIGINT (shutdown.ts).
  */
 export async function runService<S extends z.ZodRawShape>(def: ServiceDefinition<S>, argv: string[] = process.argv.slice(2)): Promise<void> {
   const ctx = prepareService(def);
@@ -100,33 +102,6 @@ export async function runService<S extends z.ZodRawShape>(def: ServiceDefinition
     ctx.logger.fatal({ err }, `${def.service} failed to start: ${(err as Error).message}`);
     process.exitCode = 1;
     // Nest keeps sockets open after a failed init; nothing useful is left running.
-    setTimeout(() => process.exit(1), 100).unref();
+    await exitProcess(ctx.logger, 1);
   }
-}
-
-/** SIGTERM / SIGINT: stop consuming, drain the bus, close the database, exit 0. */
-function stopOnSignal(app: INestApplication, logger: Logger, service: string): void {
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, `${service} stopping`);
-    const force = setTimeout(() => {
-      logger.error(`${service} did not stop within 30s; exiting`);
-      process.exit(1);
-    }, 30_000);
-    force.unref();
-    app.close().then(
-      () => {
-        logger.info(`${service} stopped`);
-        process.exit(0);
-      },
-      (err: unknown) => {
-        logger.error({ err }, `${service} failed to stop cleanly`);
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
 }

@@ -8,3 +8,4 @@ export * from './bootstrap';
 export * from './replica-probe';
 export * from './docker-stream';
 export * from './domain-errors';
+export * from './shutdown';

@@ -11,4 +11,5 @@ export * from './git';
 export * from './streams';
 export * from './platform';
 export * from './private-dockerd';
-export * from './soa-configs';
+export * from './soa-copy';
+export * from './processes';

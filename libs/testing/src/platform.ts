@@ -11,7 +11,16 @@ import { waitFor } from './wait';
 export const REPO_ROOT = resolve(__dirname, '..', '..', '..', '..');
 const ORZO = join(REPO_ROOT, 'cli', 'bin', 'orzo.js');
 
+export interface PlatformOptions {
+  /** Runs `orzo up` in a process group of its own (as a terminal does), so a test can signal the group. */
+  detached?: boolean;
+}
+
 export interface PlatformHandle {
+  /** The pid of `orzo up` (with `detached`, also its process group). */
+  pid: number;
+  /** Resolves to `orzo up`'s exit code once it exited. */
+  exited: Promise<number | null>;
   /** The environment the platform and `cli` run with (ports, data dir, NATS, control-api). */
   env: NodeJS.ProcessEnv;
   nats: NatsServerHandle;
@@ -29,7 +38,7 @@ export interface PlatformHandle {
  * The whole platform as a user runs it: `orzo up` (six services as processes) on a private
  * nats-server, free ports and a temporary data dir. `env` adds or overrides variables.
  */
-export async function startPlatform(env: NodeJS.ProcessEnv = {}): Promise<PlatformHandle> {
+export async function startPlatform(env: NodeJS.ProcessEnv = {}, options: PlatformOptions = {}): Promise<PlatformHandle> {
   const nats = await startNatsServer();
   const grpc = await freePort();
   const all: NodeJS.ProcessEnv = {
@@ -46,7 +55,8 @@ export async function startPlatform(env: NodeJS.ProcessEnv = {}): Promise<Platfo
   const portVar = (name: string) => `ORZO_${name.toUpperCase().replace(/-/g, '_')}_HTTP_PORT`;
   for (const { name } of ORZO_SERVICES) all[portVar(name)] ??= String(await freePort());
   let output = '';
-  const child: ChildProcess = spawn(process.execPath, [ORZO, 'up'], { env: all, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, [ORZO, 'up'], { env: all, stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached });
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   const collect = (d: Buffer) => (output = (output + d.toString()).slice(-200_000));
   child.stdout!.on('data', collect);
   child.stderr!.on('data', collect);
@@ -67,6 +77,8 @@ export async function startPlatform(env: NodeJS.ProcessEnv = {}): Promise<Platfo
     throw err;
   }
   return {
+    pid: child.pid!,
+    exited,
     env: all,
     nats,
     cli: (args, timeoutMs = 30_000, cwd) => spawnSync(process.execPath, [ORZO, ...args], { env: all, encoding: 'utf8', timeout: timeoutMs, cwd }),

@@ -5,7 +5,7 @@ import { jetstream } from '@nats-io/jetstream';
 import Docker from 'dockerode';
 import { BusService } from '@orzo/bus';
 import { Subjects, registryOfImage } from '@orzo/contracts';
-import { LOGGER, Logger, SERVICE_CONFIG } from '@orzo/platform';
+import { LOGGER, Logger, SERVICE_CONFIG, settleWithin } from '@orzo/platform';
 import { SoaServiceReader, buildSteps, repositoryOf } from '@orzo/soa-config';
 import { BuildLog } from './build-log';
 import { Build, BuildOutcome, BuildRepository } from './persistence/build.repository';
@@ -78,7 +78,7 @@ export class BuildQueue implements OnApplicationBootstrap, OnApplicationShutdown
       r.reason = 'builder stopping';
       r.controller.abort();
     }
-    await this.pumping.catch(() => undefined);
+    await settleWithin(this.pumping, 2_000);
   }
 
   /** Looks for work now (called after a build is recorded or finished, and every second). */

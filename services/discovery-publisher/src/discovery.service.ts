@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { BusService } from '@orzo/bus';
 import { Registration, ReplicaRef, Subjects } from '@orzo/contracts';
-import { HealthRegistry, LOGGER, Logger, SERVICE_CONFIG } from '@orzo/platform';
+import { HealthRegistry, LOGGER, Logger, SERVICE_CONFIG, settleWithin } from '@orzo/platform';
 import type { DiscoveryPublisherConfig } from './config';
 import { SLOTS } from './haproxy/haproxy-config';
 import { HaproxyProcess } from './haproxy/haproxy-process';
@@ -43,7 +43,8 @@ export class DiscoveryService implements OnApplicationBootstrap, OnApplicationSh
 
   /** HAProxy keeps serving while the publisher is away; the next one adopts it. */
   async onApplicationShutdown(): Promise<void> {
-    await this.queue.catch(() => undefined);
+    // A change in hand is finished if it can be; the next start re-applies the registry anyway.
+    await settleWithin(this.queue, 2_000);
   }
 
   /** Serialises every change: HAProxy slots are shared state. */

@@ -91,7 +91,7 @@ for (const liveRestore of [false, true]) {
         buildargs: { VERSION: SHA },
       });
       proxyPort = await freePort();
-      platform = await startPlatform({ DOCKER_HOST: engine.dockerHost, ORZO_SOA_DIR: copySoaConfigs({ proxyPort }) });
+      platform = await startPlatform({ DOCKER_HOST: engine.dockerHost, ORZO_SOA_DIR: (await copySoaConfigs({ service: 'hello', proxyPort })).dir });
     });
     after(async () => {
       await platform?.stop();

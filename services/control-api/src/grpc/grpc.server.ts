@@ -63,7 +63,8 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
     const server = this.server;
     if (!server) return;
     await new Promise<void>((resolve) => {
-      const force = setTimeout(() => (server.forceShutdown(), resolve()), 5_000);
+      // A streaming call (a followed build log) would hold tryShutdown open: cut it after 2s.
+      const force = setTimeout(() => (server.forceShutdown(), resolve()), 2_000);
       server.tryShutdown(() => (clearTimeout(force), resolve()));
     });
   }

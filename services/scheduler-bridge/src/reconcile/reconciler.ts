@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { BusService, DiscoveryRegistryStore } from '@orzo/bus';
 import { InstanceSpec, ReplicaProblem, ReplicaRef, Subjects } from '@orzo/contracts';
-import { LOGGER, Logger, SERVICE_CONFIG } from '@orzo/platform';
+import { LOGGER, Logger, SERVICE_CONFIG, settleWithin } from '@orzo/platform';
 import type { SchedulerBridgeConfig } from '../config';
 import { DockerEngine, ImageNotFoundError, Labels, Replica, Survey } from '../docker-engine';
 import { DesiredInstance, DesiredStateRepository } from './desired-state.repository';
@@ -68,7 +68,9 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     this.stopping = true;
     clearInterval(this.timer);
     this.unwatch?.();
-    await Promise.all([...this.chains.values()]);
+    // A pass in hand may be draining a replica (drain delay, grace period): it gets a few
+    // seconds, then is left; the next start re-reads desired and actual state and finishes it.
+    await settleWithin(Promise.all([...this.chains.values()]), 4_000);
   }
 
   async requestAll(): Promise<void> {

@@ -1,0 +1,34 @@
+import { cpSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT } from './platform';
+import { freePort } from './ports';
+
+export interface SoaCopy {
+  /** The soa-configs directory (ORZO_SOA_DIR). */
+  dir: string;
+  service: string;
+  proxyPort: number;
+}
+
+/**
+ * A private copy of examples/soa-configs: the example service under its own name (so two
+ * platforms on one Docker Engine never manage each other's containers) on a free proxy_port
+ * (so two platform tests can run side by side), its git_url made absolute.
+ */
+export async function copySoaConfigs(options: { service?: string; proxyPort?: number } = {}): Promise<SoaCopy> {
+  const service = options.service ?? `hello-${Math.random().toString(36).slice(2, 8)}`;
+  const proxyPort = options.proxyPort ?? (await freePort());
+  const dir = mkdtempSync(join(tmpdir(), 'orzo-soa-'));
+  const target = join(dir, service);
+  cpSync(join(REPO_ROOT, 'examples', 'soa-configs', 'hello'), target, { recursive: true });
+  for (const file of readdirSync(target)) {
+    const path = join(target, file);
+    const text = readFileSync(path, 'utf8')
+      .replace(/proxy_port: \d+/, `proxy_port: ${proxyPort}`)
+      .replace(/\bhello\.main\b/g, `${service}.main`)
+      .replace(/^git_url: .*$/m, `git_url: ${join(REPO_ROOT, 'examples', 'services', 'hello')}`);
+    writeFileSync(path, text);
+  }
+  return { dir, service, proxyPort };
+}
