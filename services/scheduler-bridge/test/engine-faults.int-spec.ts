@@ -126,7 +126,12 @@ describe('scheduler-bridge with one replica the engine cannot remove', () => {
       },
       { timeoutMs: 30_000, what: 'a replacement of the replica that cannot be removed' },
     );
-    for (const r of replaced) assert.equal((await httpGet(`http://127.0.0.1:${r.hostPort}/status`)).status, 200, `replica ${r.name} serves`);
+    // A replacement runs before its httpd listens: each must come to serve (docker-proxy resets until then).
+    for (const r of replaced)
+      await waitFor(async () => (await httpGet(`http://127.0.0.1:${r.hostPort}/status`).catch(() => ({ status: 0 }))).status === 200, {
+        timeoutMs: 15_000,
+        what: `replica ${r.name} to serve`,
+      });
     for (const s of survivors)
       assert.ok(
         replaced.some((r) => r.id === s.id),
