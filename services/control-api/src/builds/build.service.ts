@@ -10,6 +10,7 @@ import { OutboxRelay } from '../deploys/outbox.relay';
 import { missingFields, requireFields } from '../required-fields';
 import { SoaConfigSource } from '../soa/soa-config.source';
 import { Build, BuildSchema } from './build.entity';
+import { shown } from '../shown';
 
 /** Builds through the API: request (via the outbox), cancel (asks the builder), list, logs. */
 @Injectable()
@@ -23,7 +24,7 @@ export class BuildService {
 
   async request(req: api.RequestBuildRequest): Promise<api.RequestBuildResponse> {
     const problems = missingFields(req, { service: 'service', commitSha: 'commit_sha' });
-    if (req.commitSha && !GIT_SHA.test(req.commitSha)) problems.push(`commit_sha "${req.commitSha}" is not a hex git sha (7-40 characters, lower case)`);
+    if (req.commitSha && !GIT_SHA.test(req.commitSha)) problems.push(`commit_sha "${shown(req.commitSha)}" is not a hex git sha (7-40 characters, lower case)`);
     if (problems.length) throw new InvalidArgumentError(problems.join('; '));
     const svc = this.soa.service(req.service);
     const gitUrl = req.gitUrl || repositoryOf(svc);
@@ -57,7 +58,7 @@ export class BuildService {
       if (isDomainError(err) && err.kind !== 'unavailable') throw err;
       throw new UnavailableError(`the builder did not answer (${(err as Error).message}); is it running?`);
     }
-    if (answer.state === 'unknown') throw new NotFoundError(`no build ${req.buildId} is known to the builder`);
+    if (answer.state === 'unknown') throw new NotFoundError(`no build ${shown(req.buildId)} is known to the builder`);
     return answer;
   }
 
@@ -80,7 +81,7 @@ export class BuildService {
       if (build) return { service: build.service, buildId: build.buildId };
       // Just requested (its events are not in the view yet): its log subject is known all the same.
       if (req.service && req.follow) return { service: this.soa.service(req.service).name, buildId: req.buildId };
-      throw new NotFoundError(`no build ${req.buildId}`);
+      throw new NotFoundError(`no build ${shown(req.buildId)}`);
     }
     this.soa.service(req.service);
     const [build] = await builds.latest(req.service, 1);

@@ -6,6 +6,7 @@ import { HistoryService } from '../history/history.service';
 import { requireFields } from '../required-fields';
 import { SoaConfigSource } from '../soa/soa-config.source';
 import { ReplicaSchema } from './replica.entity';
+import { shown } from '../shown';
 
 /** `orzo status`: desired versions from the marks, actual replicas from the read model. */
 @Injectable()
@@ -49,7 +50,7 @@ export class StatusService {
         };
       });
     if ((req.cluster || req.instance) && instances.length === 0)
-      throw new NotFoundError(`${req.service} has no instance ${req.instance || '*'} on cluster ${req.cluster || '*'}`);
+      throw new NotFoundError(`${req.service} has no instance ${shown(req.instance) || '*'} on cluster ${shown(req.cluster) || '*'}`);
     return { service: req.service, instances };
   }
 
