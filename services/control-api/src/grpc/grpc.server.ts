@@ -10,12 +10,14 @@ import { HistoryService } from '../history/history.service';
 import { StatusService } from '../status/status.service';
 import { CallStatus, callStatusOf } from './grpc-status';
 import { decodingLeniently, refuseMalformed } from './malformed-request';
+import { refuseOverLimits } from './request-limits';
 
 /**
  * The ControlApi gRPC server (ts-proto + @grpc/grpc-js), beside the service's HTTP /healthz: the
  * only code that knows gRPC. Each method calls one service; a domain error it throws becomes
  * its status code (grpc-status.ts), anything else INTERNAL with the error logged. Request bytes
- * that are not a message of the method's type are refused as INVALID_ARGUMENT (malformed-request.ts).
+ * that are not a message of the method's type, and fields too big for an event or holding a NUL, are refused as
+ * INVALID_ARGUMENT (malformed-request.ts, request-limits.ts).
  */
 @Injectable()
 export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -76,7 +78,7 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
     let stop = () => undefined as void;
     call.on('cancelled', () => ((gone = true), stop()));
     try {
-      const { service, buildId } = await this.builds.resolveBuild(refuseMalformed(call.request));
+      const { service, buildId } = await this.builds.resolveBuild(refuseOverLimits(refuseMalformed(call.request)));
       await this.builds.streamLog(
         service,
         buildId,
@@ -93,10 +95,10 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
     }
   }
 
-  private unary<Req, Res>(method: string, handle: (req: Req) => Promise<Res> | Res) {
+  private unary<Req extends object, Res>(method: string, handle: (req: Req) => Promise<Res> | Res) {
     return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
       Promise.resolve()
-        .then(() => handle(refuseMalformed(call.request)))
+        .then(() => handle(refuseOverLimits(refuseMalformed(call.request))))
         .then(
           (res) => callback(null, res),
           (err: unknown) => {
