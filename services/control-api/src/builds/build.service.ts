@@ -12,6 +12,15 @@ import { SoaConfigSource } from '../soa/soa-config.source';
 import { Build, BuildSchema } from './build.entity';
 import { shown } from '../shown';
 
+/** A build id: one NATS subject token, as it names the build's log subject (builds get a UUID). */
+const BUILD_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+/** InvalidArgumentError unless a given build_id can be a build id. */
+function checkBuildId(buildId: string): void {
+  if (buildId && !BUILD_ID.test(buildId))
+    throw new InvalidArgumentError(`build_id "${shown(buildId)}" is not a build id (letters, digits, - and _), e.g. 6f1a8b4e-3c0d-4f5e-9a7b-2c1d0e9f8a7b`);
+}
+
 /** Builds through the API: request (via the outbox), cancel (asks the builder), list, logs. */
 @Injectable()
 export class BuildService {
@@ -50,6 +59,7 @@ export class BuildService {
 
   async cancel(req: api.CancelBuildRequest, by = 'orzo-cli'): Promise<api.CancelBuildResponse> {
     requireFields(req, { buildId: 'build_id' });
+    checkBuildId(req.buildId);
     let answer: { cancelled: boolean; state: string };
     try {
       answer = await this.bus.request(Rpcs.cancelBuild, { buildId: req.buildId, by }, { timeout: 5_000 });
@@ -75,6 +85,7 @@ export class BuildService {
   /** The build a log request means: the given id, else the service's latest. */
   async resolveBuild(req: api.GetBuildLogRequest): Promise<{ service: string; buildId: string }> {
     if (!req.service && !req.buildId) throw new InvalidArgumentError('service or build_id is required');
+    checkBuildId(req.buildId);
     const builds = this.db.database.em().getRepository(BuildSchema);
     if (req.buildId) {
       const build = await builds.byId(req.buildId);
