@@ -55,6 +55,18 @@ export function isRelativePath(path: string): boolean {
   return !path.startsWith('/') && !/^[a-z]:[\\/]/i.test(path) && !path.split(/[\\/]/).includes('..');
 }
 
+/** Longest text from a request an error message repeats whole. */
+const MAX_SHOWN = 80;
+
+/** A text from a request as an error message shows it: whole when short, else its start and its length. */
+export function shown(text: string): string {
+  if (text.length <= MAX_SHOWN) return text;
+  let end = MAX_SHOWN - 20;
+  // Never cut a surrogate pair in two.
+  if (/[\uD800-\uDBFF]/.test(text.charAt(end - 1))) end--;
+  return `${text.slice(0, end)}... (${text.length} characters)`;
+}
+
 /** A short rendering of a JSON value for an error message. */
 export function describeValue(value: unknown): string {
   if (value === undefined) return 'nothing';
