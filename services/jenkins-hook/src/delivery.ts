@@ -67,6 +67,26 @@ export function shown(text: string): string {
   return `${text.slice(0, end)}... (${text.length} characters)`;
 }
 
+/**
+ * Where a parsed JSON body holds a NUL character (in a string or a key), or null. Neither
+ * SQLite (MikroORM inlines values into its SQL) nor PostgreSQL text can store one. Iterative:
+ * a body may nest thousands deep.
+ */
+export function nulPath(body: unknown): string | null {
+  const stack: Array<[unknown, string]> = [[body, '']];
+  for (let next = stack.pop(); next; next = stack.pop()) {
+    const [value, path] = next;
+    if (typeof value === 'string' && value.includes('\u0000')) return path || '(the body)';
+    if (typeof value !== 'object' || value === null) continue;
+    for (const [key, child] of Object.entries(value)) {
+      const at = Array.isArray(value) ? `${path}[${key}]` : path ? `${path}.${key}` : key;
+      if (key.includes('\u0000')) return at;
+      stack.push([child, at]);
+    }
+  }
+  return null;
+}
+
 /** A short rendering of a JSON value for an error message. */
 export function describeValue(value: unknown): string {
   if (value === undefined) return 'nothing';
