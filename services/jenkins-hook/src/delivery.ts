@@ -31,6 +31,18 @@ export interface Delivery {
 
 export type ParseResult = { ok: true; delivery: Delivery } | { ok: false; problems: string[] };
 
+/**
+ * Longest text a delivery field may hold (control-api's limit too): every field ends up in the
+ * event, and a body within ORZO_WEBHOOK_MAX_BYTES could otherwise make one above NATS' payload
+ * limit, refused on every retry.
+ */
+export const MAX_FIELD_CHARS = 4096;
+
+/** "<field> is N characters; at most 4096" when `value` is too long, else null. */
+export function tooLong(field: string, value: string): string | null {
+  return value.length > MAX_FIELD_CHARS ? `${field} is ${value.length} characters; at most ${MAX_FIELD_CHARS}` : null;
+}
+
 /** An image reference as control-api accepts it. */
 export const IMAGE_REF = /^[a-z0-9]([a-z0-9._\-/:@]*[a-z0-9])?$/i;
 

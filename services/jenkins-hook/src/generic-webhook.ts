@@ -1,5 +1,5 @@
 import { GIT_SHA } from '@orzo/contracts';
-import { Delivery, IMAGE_REF, ParseResult, describeValue, isObject, isRelativePath, shown } from './delivery';
+import { Delivery, IMAGE_REF, ParseResult, describeValue, isObject, isRelativePath, shown, tooLong } from './delivery';
 
 /** How a generic webhook delivery is identified: its delivery header, else the body's hash. */
 export interface GenericDeliveryId {
@@ -25,7 +25,9 @@ export function parseGenericWebhook(body: unknown, id: GenericDeliveryId): Parse
       problems.push(`${field} must be a string (got ${describeValue(value)})`);
       return '';
     }
-    return value.trim();
+    const long = tooLong(field, value);
+    if (long) problems.push(long);
+    return long ? '' : value.trim();
   };
   const service = text('service', true);
   const rawSha = text('sha', true);
