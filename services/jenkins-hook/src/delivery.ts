@@ -31,6 +31,18 @@ export interface Delivery {
 
 export type ParseResult = { ok: true; delivery: Delivery } | { ok: false; problems: string[] };
 
+/**
+ * Longest text a delivery field may hold (control-api's limit too): every field ends up in the
+ * event, and a body within ORZO_WEBHOOK_MAX_BYTES could otherwise make one above NATS' payload
+ * limit, refused on every retry.
+ */
+export const MAX_FIELD_CHARS = 4096;
+
+/** "<field> is N characters; at most 4096" when `value` is too long, else null. */
+export function tooLong(field: string, value: string): string | null {
+  return value.length > MAX_FIELD_CHARS ? `${field} is ${value.length} characters; at most ${MAX_FIELD_CHARS}` : null;
+}
+
 /** An image reference as control-api accepts it. */
 export const IMAGE_REF = /^[a-z0-9]([a-z0-9._\-/:@]*[a-z0-9])?$/i;
 
@@ -53,6 +65,38 @@ export function isObject(value: unknown): value is Record<string, unknown> {
 /** A repository-relative path: not absolute, no `..` segment. */
 export function isRelativePath(path: string): boolean {
   return !path.startsWith('/') && !/^[a-z]:[\\/]/i.test(path) && !path.split(/[\\/]/).includes('..');
+}
+
+/** Longest text from a request an error message repeats whole. */
+const MAX_SHOWN = 80;
+
+/** A text from a request as an error message shows it: whole when short, else its start and its length. */
+export function shown(text: string): string {
+  if (text.length <= MAX_SHOWN) return text;
+  let end = MAX_SHOWN - 20;
+  // Never cut a surrogate pair in two.
+  if (/[\uD800-\uDBFF]/.test(text.charAt(end - 1))) end--;
+  return `${text.slice(0, end)}... (${text.length} characters)`;
+}
+
+/**
+ * Where a parsed JSON body holds a NUL character (in a string or a key), or null. Neither
+ * SQLite (MikroORM inlines values into its SQL) nor PostgreSQL text can store one. Iterative:
+ * a body may nest thousands deep.
+ */
+export function nulPath(body: unknown): string | null {
+  const stack: Array<[unknown, string]> = [[body, '']];
+  for (let next = stack.pop(); next; next = stack.pop()) {
+    const [value, path] = next;
+    if (typeof value === 'string' && value.includes('\u0000')) return path || '(the body)';
+    if (typeof value !== 'object' || value === null) continue;
+    for (const [key, child] of Object.entries(value)) {
+      const at = Array.isArray(value) ? `${path}[${key}]` : path ? `${path}.${key}` : key;
+      if (key.includes('\u0000')) return at;
+      stack.push([child, at]);
+    }
+  }
+  return null;
 }
 
 /** A short rendering of a JSON value for an error message. */

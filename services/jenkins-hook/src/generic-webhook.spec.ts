@@ -33,4 +33,10 @@ describe('generic build webhook body', () => {
     assert.ok(!empty.ok);
     assert.deepEqual(empty.problems, ['service is required', 'sha is required']);
   });
+
+  it('refuses a field longer than 4096 characters, saying so without repeating it', () => {
+    const r = parseGenericWebhook({ service: 'hello', sha: 'abcdef0', git_url: `https://git/${'x'.repeat(5_000)}` }, id);
+    assert.ok(!r.ok);
+    assert.deepEqual(r.problems, ['git_url is 5012 characters; at most 4096']);
+  });
 });

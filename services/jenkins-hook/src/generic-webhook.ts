@@ -1,5 +1,5 @@
 import { GIT_SHA } from '@orzo/contracts';
-import { Delivery, IMAGE_REF, ParseResult, describeValue, isObject, isRelativePath } from './delivery';
+import { Delivery, IMAGE_REF, ParseResult, describeValue, isObject, isRelativePath, shown, tooLong } from './delivery';
 
 /** How a generic webhook delivery is identified: its delivery header, else the body's hash. */
 export interface GenericDeliveryId {
@@ -25,7 +25,9 @@ export function parseGenericWebhook(body: unknown, id: GenericDeliveryId): Parse
       problems.push(`${field} must be a string (got ${describeValue(value)})`);
       return '';
     }
-    return value.trim();
+    const long = tooLong(field, value);
+    if (long) problems.push(long);
+    return long ? '' : value.trim();
   };
   const service = text('service', true);
   const rawSha = text('sha', true);
@@ -34,10 +36,10 @@ export function parseGenericWebhook(body: unknown, id: GenericDeliveryId): Parse
   const dockerfile = text('dockerfile', false);
   const context = text('context', false);
   const sha = rawSha.toLowerCase();
-  if (rawSha && !GIT_SHA.test(sha)) problems.push(`sha "${rawSha}" is not a hex git sha (7-40 characters)`);
-  if (image && !IMAGE_REF.test(image)) problems.push(`image "${image}" is not an image reference`);
-  if (dockerfile && !isRelativePath(dockerfile)) problems.push(`dockerfile "${dockerfile}" must be a path inside the build context (relative, no ..)`);
-  if (context && !isRelativePath(context)) problems.push(`context "${context}" must be a path inside the repository (relative, no ..)`);
+  if (rawSha && !GIT_SHA.test(sha)) problems.push(`sha "${shown(rawSha)}" is not a hex git sha (7-40 characters)`);
+  if (image && !IMAGE_REF.test(image)) problems.push(`image "${shown(image)}" is not an image reference`);
+  if (dockerfile && !isRelativePath(dockerfile)) problems.push(`dockerfile "${shown(dockerfile)}" must be a path inside the build context (relative, no ..)`);
+  if (context && !isRelativePath(context)) problems.push(`context "${shown(context)}" must be a path inside the repository (relative, no ..)`);
   if (problems.length) return { ok: false, problems };
   const delivery: Delivery = {
     key: id.key,

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Controller, Get, Inject, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { LOGGER, Logger, SERVICE_CONFIG } from '@orzo/platform';
-import { ParseResult } from './delivery';
+import { ParseResult, nulPath, shown } from './delivery';
 import { DeliveryRepository } from './persistence/delivery.repository';
 import { DeliveryService } from './delivery.service';
 import { GenericDeliveryId, parseGenericWebhook } from './generic-webhook';
@@ -89,11 +89,15 @@ export class HookController {
 function parseJson(body: Buffer): unknown {
   const text = body.toString('utf8').replace(/^\uFEFF/, '');
   if (text.trim() === '') throw HookError.badRequest('request body is empty: expected a JSON object');
+  let json: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    json = JSON.parse(text) as unknown;
   } catch (err) {
     throw HookError.badRequest(`request body is not valid JSON: ${(err as Error).message}`);
   }
+  const nul = nulPath(json);
+  if (nul !== null) throw HookError.badRequest(`request body has a NUL character (\\u0000) in ${shown(nul)}: it cannot be stored`);
+  return json;
 }
 
 function valid(result: ParseResult) {

@@ -105,4 +105,13 @@ describe('Jenkins Notification plugin body', () => {
       'build.parameters.ORZO_IMAGE "not an image" is not an image reference',
     ]);
   });
+
+  it('refuses a URL or image longer than 4096 characters, but not a long parameter of the job that Orzo does not read', () => {
+    const url = `https://ci.example/${'x'.repeat(5_000)}`;
+    assert.deepEqual(problems(parseJenkinsNotification(notification({ full_url: url, parameters: { ORZO_IMAGE: `a${'b'.repeat(4_096)}` } }))), [
+      'build.full_url is 5019 characters; at most 4096',
+      'build.parameters.ORZO_IMAGE is 4097 characters; at most 4096',
+    ]);
+    ok(parseJenkinsNotification(notification({ parameters: { RELEASE_NOTES: 'n'.repeat(10_000) } })));
+  });
 });

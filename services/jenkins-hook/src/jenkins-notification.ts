@@ -1,5 +1,5 @@
 import { GIT_SHA } from '@orzo/contracts';
-import { Delivery, IMAGE_REF, ParseResult, describeValue, isObject } from './delivery';
+import { Delivery, IMAGE_REF, ParseResult, describeValue, isObject, shown, tooLong } from './delivery';
 
 /** Phases of the Notification plugin; only FINALIZED is final (COMPLETED comes before it). */
 export const JENKINS_PHASES = ['QUEUED', 'STARTED', 'COMPLETED', 'FINALIZED'] as const;
@@ -40,6 +40,16 @@ export function parseJenkinsNotification(body: unknown): ParseResult {
   const parameters = stringMap(build.parameters, 'build.parameters', problems);
   const scm = stringMap(build.scm, 'build.scm', problems);
   const fullUrl = typeof build.full_url === 'string' ? build.full_url : '';
+  // Only what goes into the record or the event: other parameters of the job are none of ours.
+  for (const [field, value] of [
+    ['build.full_url', fullUrl],
+    ['build.scm.url', scm.url ?? ''],
+    ['build.parameters.ORZO_IMAGE', parameters.ORZO_IMAGE ?? ''],
+    ['build.parameters.DOCKER_IMAGE', parameters.DOCKER_IMAGE ?? ''],
+  ] as const) {
+    const long = tooLong(field, value);
+    if (long) problems.push(long);
+  }
 
   const acts = phase === 'FINALIZED' && status === 'SUCCESS';
   const shaFrom = parameters.GIT_SHA
@@ -58,8 +68,8 @@ export function parseJenkinsNotification(body: unknown): ParseResult {
       problems.push(
         'a commit is required for a FINALIZED SUCCESS build: build parameter GIT_SHA (or GIT_COMMIT), or build.scm.commit from the git data of the build',
       );
-    else if (!GIT_SHA.test(sha)) problems.push(`${shaFrom} "${rawSha}" is not a hex git sha (7-40 characters)`);
-    if (image && !IMAGE_REF.test(image)) problems.push(`${imageFrom} "${image}" is not an image reference`);
+    else if (!GIT_SHA.test(sha)) problems.push(`${shaFrom} "${shown(rawSha)}" is not a hex git sha (7-40 characters)`);
+    if (image && !IMAGE_REF.test(image)) problems.push(`${imageFrom} "${shown(image)}" is not an image reference`);
   }
   if (problems.length) return { ok: false, problems };
 

@@ -10,6 +10,16 @@ import { OutboxRelay } from '../deploys/outbox.relay';
 import { missingFields, requireFields } from '../required-fields';
 import { SoaConfigSource } from '../soa/soa-config.source';
 import { Build, BuildSchema } from './build.entity';
+import { shown } from '../shown';
+
+/** A build id: one NATS subject token, as it names the build's log subject (builds get a UUID). */
+const BUILD_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+/** InvalidArgumentError unless a given build_id can be a build id. */
+function checkBuildId(buildId: string): void {
+  if (buildId && !BUILD_ID.test(buildId))
+    throw new InvalidArgumentError(`build_id "${shown(buildId)}" is not a build id (letters, digits, - and _), e.g. 6f1a8b4e-3c0d-4f5e-9a7b-2c1d0e9f8a7b`);
+}
 
 /** Builds through the API: request (via the outbox), cancel (asks the builder), list, logs. */
 @Injectable()
@@ -23,7 +33,7 @@ export class BuildService {
 
   async request(req: api.RequestBuildRequest): Promise<api.RequestBuildResponse> {
     const problems = missingFields(req, { service: 'service', commitSha: 'commit_sha' });
-    if (req.commitSha && !GIT_SHA.test(req.commitSha)) problems.push(`commit_sha "${req.commitSha}" is not a hex git sha (7-40 characters, lower case)`);
+    if (req.commitSha && !GIT_SHA.test(req.commitSha)) problems.push(`commit_sha "${shown(req.commitSha)}" is not a hex git sha (7-40 characters, lower case)`);
     if (problems.length) throw new InvalidArgumentError(problems.join('; '));
     const svc = this.soa.service(req.service);
     const gitUrl = req.gitUrl || repositoryOf(svc);
@@ -49,6 +59,7 @@ export class BuildService {
 
   async cancel(req: api.CancelBuildRequest, by = 'orzo-cli'): Promise<api.CancelBuildResponse> {
     requireFields(req, { buildId: 'build_id' });
+    checkBuildId(req.buildId);
     let answer: { cancelled: boolean; state: string };
     try {
       answer = await this.bus.request(Rpcs.cancelBuild, { buildId: req.buildId, by }, { timeout: 5_000 });
@@ -57,7 +68,7 @@ export class BuildService {
       if (isDomainError(err) && err.kind !== 'unavailable') throw err;
       throw new UnavailableError(`the builder did not answer (${(err as Error).message}); is it running?`);
     }
-    if (answer.state === 'unknown') throw new NotFoundError(`no build ${req.buildId} is known to the builder`);
+    if (answer.state === 'unknown') throw new NotFoundError(`no build ${shown(req.buildId)} is known to the builder`);
     return answer;
   }
 
@@ -74,13 +85,14 @@ export class BuildService {
   /** The build a log request means: the given id, else the service's latest. */
   async resolveBuild(req: api.GetBuildLogRequest): Promise<{ service: string; buildId: string }> {
     if (!req.service && !req.buildId) throw new InvalidArgumentError('service or build_id is required');
+    checkBuildId(req.buildId);
     const builds = this.db.database.em().getRepository(BuildSchema);
     if (req.buildId) {
       const build = await builds.byId(req.buildId);
       if (build) return { service: build.service, buildId: build.buildId };
       // Just requested (its events are not in the view yet): its log subject is known all the same.
       if (req.service && req.follow) return { service: this.soa.service(req.service).name, buildId: req.buildId };
-      throw new NotFoundError(`no build ${req.buildId}`);
+      throw new NotFoundError(`no build ${shown(req.buildId)}`);
     }
     this.soa.service(req.service);
     const [build] = await builds.latest(req.service, 1);

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { BusService, DeadLetterReader } from '@orzo/bus';
 import { api } from '@orzo/contracts';
 import { InvalidArgumentError } from '@orzo/platform';
+import { shown } from '../shown';
 
 /** A durable consumer name: what parkDeadLetter puts in the subject (no dots, no wildcards). */
 const CONSUMER = /^[A-Za-z0-9_-]+$/;
@@ -13,7 +14,7 @@ export class DeadLettersService {
 
   async list(req: api.ListDeadLettersRequest): Promise<api.ListDeadLettersResponse> {
     if (req.consumer && !CONSUMER.test(req.consumer))
-      throw new InvalidArgumentError(`consumer "${req.consumer}" is not a consumer name (letters, digits, - and _), e.g. builder-on-build-requested`);
+      throw new InvalidArgumentError(`consumer "${shown(req.consumer)}" is not a consumer name (letters, digits, - and _), e.g. builder-on-build-requested`);
     const found = await new DeadLetterReader(this.bus.connection).list({ consumer: req.consumer || undefined, limit: req.limit || 50 });
     return {
       deadLetters: found.map((d) => ({

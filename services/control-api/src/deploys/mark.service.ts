@@ -12,6 +12,7 @@ import { SoaConfigSource } from '../soa/soa-config.source';
 import { DeployInstanceSchema } from './deploy-instance.entity';
 import { toInstanceSpec } from './instance-spec';
 import { OutboxRelay } from './outbox.relay';
+import { shown } from '../shown';
 
 const IMAGE = /^[a-z0-9]([a-z0-9._\-/:@]*[a-z0-9])?$/i;
 
@@ -58,8 +59,8 @@ export class MarkService {
     const problems = missingFields(req, { service: 'service', deployGroup: 'deploy_group' });
     if (!req.image && !req.commitSha) problems.push('one of image or commit_sha is required');
     if (req.image && req.commitSha) problems.push('give image or commit_sha, not both');
-    if (req.commitSha && !GIT_SHA.test(req.commitSha)) problems.push(`commit_sha "${req.commitSha}" is not a hex git sha (7-40 characters)`);
-    if (req.image && !IMAGE.test(req.image)) problems.push(`image "${req.image}" is not an image reference`);
+    if (req.commitSha && !GIT_SHA.test(req.commitSha)) problems.push(`commit_sha "${shown(req.commitSha)}" is not a hex git sha (7-40 characters)`);
+    if (req.image && !IMAGE.test(req.image)) problems.push(`image "${shown(req.image)}" is not an image reference`);
     if (problems.length) throw new InvalidArgumentError(problems.join('; '));
     const svc = this.soa.service(req.service);
     const image = req.image || imageFor(this.soa.registryOf(svc), req.service, req.commitSha);
@@ -81,7 +82,7 @@ export class MarkService {
   async prepare(svc: CompiledService, m: MarkRequest): Promise<PreparedMark> {
     const groups = svc.pipeline.filter((s) => s.deployGroup).map((s) => s.step);
     if (!groups.includes(m.deployGroup)) {
-      throw new NotFoundError(`unknown deploy group ${m.deployGroup} of ${m.service}; its deploy.yaml pipeline has: ${groups.join(', ') || '(none)'}`);
+      throw new NotFoundError(`unknown deploy group ${shown(m.deployGroup)} of ${m.service}; its deploy.yaml pipeline has: ${groups.join(', ') || '(none)'}`);
     }
     const affected = svc.instances.filter((i) => i.deployGroup === m.deployGroup);
     await this.assertImageExists(m.image, [...new Set(affected.map((i) => i.cluster))]);

@@ -9,11 +9,15 @@ import { MarkService } from '../deploys/mark.service';
 import { HistoryService } from '../history/history.service';
 import { StatusService } from '../status/status.service';
 import { CallStatus, callStatusOf } from './grpc-status';
+import { decodingLeniently, refuseMalformed } from './malformed-request';
+import { refuseOverLimits } from './request-limits';
 
 /**
  * The ControlApi gRPC server (ts-proto + @grpc/grpc-js), beside the service's HTTP /healthz: the
  * only code that knows gRPC. Each method calls one service; a domain error it throws becomes
- * its status code (grpc-status.ts), anything else INTERNAL with the error logged.
+ * its status code (grpc-status.ts), anything else INTERNAL with the error logged. Request bytes
+ * that are not a message of the method's type, and fields too big for an event or holding a NUL, are refused as
+ * INVALID_ARGUMENT (malformed-request.ts, request-limits.ts).
  */
 @Injectable()
 export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -49,7 +53,7 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
       getHistory: this.unary('GetHistory', (req: api.GetHistoryRequest) => this.history.history(req)),
       listDeadLetters: this.unary('ListDeadLetters', (req: api.ListDeadLettersRequest) => this.deadLetters.list(req)),
     };
-    server.addService(api.ControlApiService, impl);
+    server.addService(decodingLeniently(api.ControlApiService), impl);
     const address = `${this.config.ORZO_GRPC_HOST}:${this.config.ORZO_GRPC_PORT}`;
     this.boundPort = await new Promise<number>((resolve, reject) =>
       server.bindAsync(address, ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
@@ -75,7 +79,7 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
     let stop = () => undefined as void;
     call.on('cancelled', () => ((gone = true), stop()));
     try {
-      const { service, buildId } = await this.builds.resolveBuild(call.request);
+      const { service, buildId } = await this.builds.resolveBuild(refuseOverLimits(refuseMalformed(call.request)));
       await this.builds.streamLog(
         service,
         buildId,
@@ -92,10 +96,10 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
     }
   }
 
-  private unary<Req, Res>(method: string, handle: (req: Req) => Promise<Res> | Res) {
+  private unary<Req extends object, Res>(method: string, handle: (req: Req) => Promise<Res> | Res) {
     return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
       Promise.resolve()
-        .then(() => handle(call.request))
+        .then(() => handle(refuseOverLimits(refuseMalformed(call.request))))
         .then(
           (res) => callback(null, res),
           (err: unknown) => {

@@ -6,6 +6,7 @@ import { requireFields } from '../required-fields';
 import { SoaConfigSource } from '../soa/soa-config.source';
 import { DeployMark, DeployMarkSchema } from './deploy-mark.entity';
 import { HistoryEntry, HistoryEntrySchema } from './history-entry.entity';
+import { shown } from '../shown';
 
 export type NewHistoryEntry = Omit<HistoryEntry, 'id' | 'at'>;
 
@@ -50,9 +51,9 @@ export class HistoryService {
     requireFields(req, { service: 'service', deployGroup: 'deploy_group' });
     const svc = this.soa.service(req.service);
     if (!svc.pipeline.some((s) => s.deployGroup && s.step === req.deployGroup))
-      throw new NotFoundError(`unknown deploy group ${req.deployGroup} of ${req.service}`);
+      throw new NotFoundError(`unknown deploy group ${shown(req.deployGroup)} of ${req.service}`);
     const mark = await this.db.database.em().getRepository(DeployMarkSchema).latestOf(req.service, req.deployGroup);
-    if (!mark) throw new NotFoundError(`${req.service} deploy group ${req.deployGroup} was never marked`);
+    if (!mark) throw new NotFoundError(`${req.service} deploy group ${shown(req.deployGroup)} was never marked`);
     return { image: mark.image, gitSha: mark.gitSha, deployId: mark.id, requestedBy: mark.requestedBy, reason: mark.reason, markedAt: mark.createdAt };
   }
 

@@ -8,6 +8,7 @@ import { SoaConfigSource } from '../soa/soa-config.source';
 import { InstanceProgressSchema } from './instance-progress.entity';
 import { problemsOf } from './progress-view.service';
 import { ReplicaSchema } from './replica.entity';
+import { shown } from '../shown';
 
 /**
  * `orzo status`: desired versions from the marks, actual replicas from the read model, and why
@@ -63,7 +64,7 @@ export class StatusService {
         };
       });
     if ((req.cluster || req.instance) && instances.length === 0)
-      throw new NotFoundError(`${req.service} has no instance ${req.instance || '*'} on cluster ${req.cluster || '*'}`);
+      throw new NotFoundError(`${req.service} has no instance ${shown(req.instance) || '*'} on cluster ${shown(req.cluster) || '*'}`);
     return { service: req.service, instances };
   }
 

@@ -1,0 +1,196 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { INestApplication } from '@nestjs/common';
+import { Client, ServiceError, credentials, status } from '@grpc/grpc-js';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { BusService } from '@orzo/bus';
+import { api } from '@orzo/contracts';
+import { DatabaseHolder } from '@orzo/persistence';
+import { createServiceApp, prepareService } from '@orzo/platform';
+import { NatsServerHandle, startNatsServer } from '@orzo/testing';
+import fc from 'fast-check';
+import { controlApi } from '../src/definition';
+import { GrpcServer } from '../src/grpc/grpc.server';
+import { ProtoField, requestBytes } from './grpc-fuzz.arbitraries';
+
+const soaDir = join(__dirname, '..', '..', '..', '..', 'examples', 'soa-configs');
+const SEED = Number(process.env.ORZO_FUZZ_SEED ?? 20261130);
+const RUNS = Number(process.env.ORZO_FUZZ_RUNS ?? 150);
+/** Per field, values of the example soa-configs that get a request past the first checks. */
+const REAL: Record<string, string[]> = {
+  service: ['hello'],
+  deploy_group: ['local.main'],
+  image: ['', 'services-hello:1', '127.0.0.1:5000/hello@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef'],
+  commit_sha: ['', 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678', 'a1b2c3d'],
+  requested_by: ['alice'],
+  cluster: ['local'],
+  instance: ['main'],
+  git_url: ['', '/nonexistent/repo', 'https://git.invalid/hello.git'],
+  dockerfile: ['', 'Dockerfile'],
+  context: ['', '.'],
+  build_id: ['6f1a8b4e-3c0d-4f5e-9a7b-2c1d0e9f8a7b'],
+  consumer: ['builder-on-build-requested'],
+};
+
+const s = (no: number, name: string): ProtoField => ({ no, name, kind: 'string', real: REAL[name] ?? [] });
+interface Method {
+  name: keyof typeof api.ControlApiService;
+  fields: ProtoField[];
+  /** Codes a refusal of this method may carry besides INVALID_ARGUMENT, NOT_FOUND and FAILED_PRECONDITION. */
+  alsoAllowed?: status[];
+}
+const METHODS: Method[] = [
+  { name: 'markForDeployment', fields: [s(1, 'service'), s(2, 'deploy_group'), s(3, 'image'), s(4, 'commit_sha'), s(5, 'requested_by')] },
+  { name: 'getStatus', fields: [s(1, 'service'), s(2, 'cluster'), s(3, 'instance')] },
+  { name: 'listServices', fields: [] },
+  {
+    name: 'requestBuild',
+    fields: [
+      s(1, 'service'),
+      s(2, 'commit_sha'),
+      s(3, 'git_url'),
+      s(4, 'dockerfile'),
+      s(5, 'context'),
+      { no: 6, name: 'build_args', kind: 'map' },
+      s(7, 'requested_by'),
+      { no: 8, name: 'force', kind: 'bool' },
+      { no: 9, name: 'skip_pipeline', kind: 'bool' },
+    ],
+  },
+  // No builder runs here: a well-formed cancel is answered UNAVAILABLE, by design.
+  { name: 'cancelBuild', fields: [s(1, 'build_id')], alsoAllowed: [status.UNAVAILABLE] },
+  { name: 'listBuilds', fields: [s(1, 'service'), { no: 2, name: 'limit', kind: 'uint32' }] },
+  { name: 'getBuildLog', fields: [s(1, 'service'), s(2, 'build_id'), { no: 3, name: 'follow', kind: 'bool' }] },
+  { name: 'getLatestDeployment', fields: [s(1, 'service'), s(2, 'deploy_group')] },
+  { name: 'getHistory', fields: [s(1, 'service'), { no: 2, name: 'limit', kind: 'uint32' }] },
+  { name: 'listDeadLetters', fields: [s(1, 'consumer'), { no: 2, name: 'limit', kind: 'uint32' }] },
+];
+
+interface Reply {
+  code: status;
+  details: string;
+  /** Response messages received (one for a unary call, the lines of a stream). */
+  messages: Buffer[];
+}
+
+const identity = (b: Buffer) => b;
+
+/** One call with raw request bytes and a deadline; the reply's status and raw response messages. */
+function rawCall(client: Client, method: Method, bytes: Buffer, ms: number): Promise<Reply> {
+  const path = api.ControlApiService[method.name].path;
+  const deadline = Date.now() + ms;
+  if (api.ControlApiService[method.name].responseStream) {
+    return new Promise((resolve) => {
+      const messages: Buffer[] = [];
+      const stream = client.makeServerStreamRequest(path, identity, identity, bytes, { deadline });
+      stream.on('data', (m: Buffer) => messages.push(m));
+      stream.on('error', () => undefined);
+      stream.on('status', (st: { code: status; details: string }) => resolve({ code: st.code, details: st.details, messages }));
+    });
+  }
+  return new Promise((resolve) =>
+    client.makeUnaryRequest(path, identity, identity, bytes, { deadline }, (err: ServiceError | null, res?: Buffer) =>
+      resolve(err ? { code: err.code, details: err.details, messages: [] } : { code: status.OK, details: '', messages: res ? [res] : [] }),
+    ),
+  );
+}
+
+describe('control-api under fuzzed gRPC requests (every method, raw bytes), on real NATS and SQLite, no builder or scheduler-bridge', () => {
+  let nats: NatsServerHandle;
+  let app: INestApplication;
+  let client: Client;
+
+  before(async () => {
+    nats = await startNatsServer();
+    const ctx = prepareService(controlApi, {
+      ORZO_NATS_URL: nats.url,
+      ORZO_DATA_DIR: mkdtempSync(join(tmpdir(), 'orzo-control-fuzz-')),
+      ORZO_LOG_LEVEL: 'silent',
+      ORZO_HTTP_PORT: '0',
+      ORZO_GRPC_PORT: '0',
+      ORZO_SOA_DIR: soaDir,
+    });
+    assert.ok(ctx);
+    await controlApi.commands!.migrate!(ctx);
+    app = await createServiceApp(ctx, controlApi.module(ctx));
+    await app.init();
+    client = new Client(`127.0.0.1:${app.get(GrpcServer).port}`, credentials.createInsecure());
+  });
+  after(async () => {
+    client?.close();
+    await app?.close();
+    await nats?.dispose();
+  });
+
+  /** Messages in every JetStream stream and rows ever written to the outbox: what a refused call must not change. */
+  const published = async (): Promise<string> => {
+    const jsm = await jetstreamManager(app.get(BusService).connection);
+    const counts: string[] = [];
+    for await (const si of jsm.streams.list()) counts.push(`${si.config.name}=${si.state.messages}`);
+    const [row] = await app.get(DatabaseHolder).database.em().execute<Array<{ n: number }>>('select count(*) as n from control_outbox');
+    return [...counts.sort(), `outbox=${row?.n}`].join(' ');
+  };
+
+  const refusal = new Set([status.INVALID_ARGUMENT, status.NOT_FOUND, status.FAILED_PRECONDITION]);
+  const fieldNames = (m: Method) => new RegExp(`request|${m.fields.map((f) => f.name).join('|') || 'request'}`);
+
+  for (const method of METHODS) {
+    it(`${method.name}: every reply is OK or a clear refusal that publishes nothing`, async (t) => {
+      const codes = new Map<string, number>();
+      let slowest = 0;
+      const result = await fc.check(
+        fc.asyncProperty(requestBytes(method.fields), async (bytes) => {
+          const before = await published();
+          let follow = false;
+          try {
+            follow = method.name === 'getBuildLog' && api.GetBuildLogRequest.decode(bytes).follow;
+          } catch {
+            // not a GetBuildLogRequest at all: the server must say so
+          }
+          const started = Date.now();
+          const reply = await rawCall(client, method, bytes, follow ? 500 : 10_000);
+          slowest = Math.max(slowest, Date.now() - started);
+          const key = status[reply.code] ?? String(reply.code);
+          codes.set(key, (codes.get(key) ?? 0) + 1);
+          const what = `${method.name} ${bytes.length} bytes ${bytes.subarray(0, 64).toString('hex')}: ${key} ${reply.details.slice(0, 300)}`;
+          if (reply.code === status.OK) {
+            // The answer decodes as the declared response type.
+            const decode = api.ControlApiService[method.name].responseDeserialize as (b: Buffer) => unknown;
+            for (const m of reply.messages) decode(m);
+            return;
+          }
+          // A follow of a build that may yet start waits for it: the client's deadline ends it.
+          if (follow && reply.code === status.DEADLINE_EXCEEDED) return;
+          assert.ok(refusal.has(reply.code) || method.alsoAllowed?.includes(reply.code), `unexpected code: ${what}`);
+          assert.ok(reply.details.trim().length > 0, `empty message: ${what}`);
+          assert.ok(reply.details.length <= 1_000, `a message of ${reply.details.length} characters: ${what}`);
+          if (reply.code === status.INVALID_ARGUMENT) assert.match(reply.details, fieldNames(method), `names no field: ${what}`);
+          assert.equal(await published(), before, `a refused call published or queued something: ${what}`);
+        }),
+        { numRuns: RUNS, seed: SEED },
+      );
+      if (result.failed) {
+        const bytes = result.counterexample?.[0];
+        const error = result.errorInstance instanceof Error ? result.errorInstance.message : String(result.errorInstance);
+        assert.fail(
+          `${method.name} failed after ${result.numRuns} runs (seed ${result.seed}, path ${result.counterexamplePath}; ORZO_FUZZ_SEED reruns it): ` +
+            `${bytes?.length} bytes ${bytes?.subarray(0, 64).toString('hex')}: ${error.slice(0, 1_000)}`,
+        );
+      }
+      t.diagnostic(`${method.name}: ${RUNS} runs, seed ${SEED}, slowest call ${slowest} ms: ${[...codes].map(([c, n]) => `${c} ${n}`).join(', ')}`);
+    });
+  }
+
+  it('refuses a message over the size limit and still answers a valid call after the runs', async () => {
+    const huge = Buffer.concat([Buffer.from([0x0a]), Buffer.from([0x80, 0x80, 0x80, 0x03]), Buffer.alloc(6 * 1024 * 1024, 0x61)]);
+    const reply = await rawCall(client, METHODS[0]!, huge, 10_000);
+    assert.equal(reply.code, status.RESOURCE_EXHAUSTED, reply.details);
+    assert.match(reply.details, /larger than/);
+    const ok = await rawCall(client, METHODS[2]!, Buffer.alloc(0), 10_000);
+    assert.equal(ok.code, status.OK, ok.details);
+    assert.ok(api.ListServicesResponse.decode(ok.messages[0]!).services.some((svc) => svc.name === 'hello'));
+  });
+});
