@@ -1,7 +1,4 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { INestApplication } from '@nestjs/common';
 import { Client, ServiceError, credentials, status } from '@grpc/grpc-js';
@@ -9,14 +6,12 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { BusService } from '@orzo/bus';
 import { api } from '@orzo/contracts';
 import { DatabaseHolder } from '@orzo/persistence';
-import { createServiceApp, prepareService } from '@orzo/platform';
 import { NatsServerHandle, startNatsServer } from '@orzo/testing';
 import fc from 'fast-check';
-import { controlApi } from '../src/definition';
 import { GrpcServer } from '../src/grpc/grpc.server';
+import { ControlApiRig, startControlApi } from './control-api-rig';
 import { ProtoField, requestBytes } from './grpc-fuzz.arbitraries';
 
-const soaDir = join(__dirname, '..', '..', '..', '..', 'examples', 'soa-configs');
 const SEED = Number(process.env.ORZO_FUZZ_SEED ?? 20261130);
 const RUNS = Number(process.env.ORZO_FUZZ_RUNS ?? 150);
 /** Per field, values of the example soa-configs that get a request past the first checks. */
@@ -100,28 +95,19 @@ function rawCall(client: Client, method: Method, bytes: Buffer, ms: number): Pro
 
 describe('control-api under fuzzed gRPC requests (every method, raw bytes), on real NATS and SQLite, no builder or scheduler-bridge', () => {
   let nats: NatsServerHandle;
+  let rig: ControlApiRig;
   let app: INestApplication;
   let client: Client;
 
   before(async () => {
     nats = await startNatsServer();
-    const ctx = prepareService(controlApi, {
-      ORZO_NATS_URL: nats.url,
-      ORZO_DATA_DIR: mkdtempSync(join(tmpdir(), 'orzo-control-fuzz-')),
-      ORZO_LOG_LEVEL: 'silent',
-      ORZO_HTTP_PORT: '0',
-      ORZO_GRPC_PORT: '0',
-      ORZO_SOA_DIR: soaDir,
-    });
-    assert.ok(ctx);
-    await controlApi.commands!.migrate!(ctx);
-    app = await createServiceApp(ctx, controlApi.module(ctx));
-    await app.init();
+    rig = await startControlApi(nats);
+    app = rig.app;
     client = new Client(`127.0.0.1:${app.get(GrpcServer).port}`, credentials.createInsecure());
   });
   after(async () => {
     client?.close();
-    await app?.close();
+    await rig?.close();
     await nats?.dispose();
   });
 
