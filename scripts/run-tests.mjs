@@ -4,13 +4,14 @@
 //   unit: **/dist/src/**/*.spec.js        (no I/O, beside the code)
 //   int:  **/dist/test/**/*.int-spec.js   (per lib/service, real NATS / PostgreSQL / SQLite)
 //   e2e:  test/e2e/dist/**/*.e2e-spec.js  (the whole platform)
+//   chaos: test/chaos/dist/**/*.chaos-spec.js (the whole platform under faults, after e2e)
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const tiers = { unit: /\.spec\.js$/, int: /\.int-spec\.js$/, e2e: /\.e2e-spec\.js$/ };
-const wanted = process.argv.slice(2).length ? process.argv.slice(2) : ['unit', 'int', 'e2e'];
+const tiers = { unit: /\.spec\.js$/, int: /\.int-spec\.js$/, e2e: /\.e2e-spec\.js$/, chaos: /\.chaos-spec\.js$/ };
+const wanted = process.argv.slice(2).length ? process.argv.slice(2) : ['unit', 'int', 'e2e', 'chaos'];
 for (const t of wanted)
   if (!tiers[t]) {
     console.error(`unknown tier ${t}; tiers: ${Object.keys(tiers).join(', ')}`);
@@ -30,12 +31,20 @@ function walk(dir, out) {
 
 const projectDirs = ['libs', 'services']
   .flatMap((d) => readdirSync(join(root, d)).map((p) => join(root, d, p)))
-  .concat([join(root, 'cli'), join(root, 'test', 'e2e'), join(root, 'bench')]);
+  .concat([join(root, 'cli'), join(root, 'test', 'e2e'), join(root, 'test', 'chaos'), join(root, 'bench')]);
 const files = [];
 for (const dir of projectDirs) {
   for (const file of walk(join(dir, 'dist'), [])) {
     const name = file.split('/').pop();
-    const tier = name.endsWith('.int-spec.js') ? 'int' : name.endsWith('.e2e-spec.js') ? 'e2e' : name.endsWith('.spec.js') ? 'unit' : null;
+    const tier = name.endsWith('.int-spec.js')
+      ? 'int'
+      : name.endsWith('.e2e-spec.js')
+        ? 'e2e'
+        : name.endsWith('.chaos-spec.js')
+          ? 'chaos'
+          : name.endsWith('.spec.js')
+            ? 'unit'
+            : null;
     if (tier && wanted.includes(tier)) files.push({ tier, file });
   }
 }

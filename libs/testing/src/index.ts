@@ -10,3 +10,5 @@ export * from './registry';
 export * from './git';
 export * from './streams';
 export * from './platform';
+export * from './platform-processes';
+export * from './soa-configs';
