@@ -6,6 +6,7 @@ import { HealthRegistry, LOGGER, Logger, SERVICE_CONFIG } from '@orzo/platform';
 import type { DiscoveryPublisherConfig } from './config';
 import { SLOTS } from './haproxy/haproxy-config';
 import { HaproxyProcess } from './haproxy/haproxy-process';
+import { HaproxyWatchdog } from './haproxy/haproxy-watchdog';
 import { Registry } from './registry';
 
 /**
@@ -18,6 +19,7 @@ import { Registry } from './registry';
 export class DiscoveryService implements OnApplicationBootstrap, OnApplicationShutdown {
   private registry?: Registry;
   private haproxy: HaproxyProcess;
+  private readonly watchdog: HaproxyWatchdog;
   /** backend -> replicaId -> slot number */
   private readonly slots = new Map<string, Map<string, number>>();
   private queue: Promise<unknown> = Promise.resolve();
@@ -29,11 +31,18 @@ export class DiscoveryService implements OnApplicationBootstrap, OnApplicationSh
     private readonly health: HealthRegistry,
   ) {
     this.haproxy = new HaproxyProcess(config.ORZO_HAPROXY_DIR ?? join(config.ORZO_DATA_DIR, 'haproxy'), config.ORZO_HAPROXY_BIN, logger);
+    this.watchdog = new HaproxyWatchdog(
+      this.haproxy,
+      logger,
+      () => (this.registry?.frontends.size ?? 0) > 0,
+      () => this.serial(() => this.reconfigure()),
+    );
   }
 
   async onApplicationBootstrap(): Promise<void> {
     this.registry = await Registry.open(this.bus.connection);
     await this.reconfigure();
+    this.watchdog.start();
     this.health.register('haproxy', async () => {
       if (this.registry!.frontends.size === 0) return { ok: true, detail: 'no frontends yet' };
       const servers = await this.haproxy.runtime.servers();
@@ -43,6 +52,7 @@ export class DiscoveryService implements OnApplicationBootstrap, OnApplicationSh
 
   /** HAProxy keeps serving while the publisher is away; the next one adopts it. */
   async onApplicationShutdown(): Promise<void> {
+    this.watchdog.stop();
     await this.queue.catch(() => undefined);
   }
 
