@@ -25,6 +25,8 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   private unwatch?: () => void;
   private stopping = false;
   private registry?: DiscoveryRegistryStore;
+  /** Replicas this process has announced (instance.started), started by it or adopted. */
+  private readonly announced = new Set<string>();
 
   constructor(
     @Inject(DOCKER_ENGINE) private readonly engine: DockerEngine,
@@ -81,6 +83,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
       await this.publishStopped(dead, spec, dead.oomKilled ? 'oom-killed' : `exited with code ${dead.exitCode ?? '?'}`);
     }
     const running = all.filter((r) => r.running);
+    await this.announceAdopted(running, desired);
     if (spec.desiredState === 'stop') {
       await Promise.all(running.map((r) => this.drain(r, spec, 'stopped')));
       return;
@@ -183,6 +186,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
       }
       const r = result.value;
       started.push(r);
+      this.announced.add(r.id);
       await this.bus.publish(
         Subjects.InstanceStarted,
         { replica: ref(r, spec), image: spec.image, registrations: spec.registrations },
@@ -190,6 +194,23 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
       );
     }
     return started;
+  }
+
+  /**
+   * A running replica this process did not start (a bridge killed between starting it and
+   * announcing it) is announced now, under the event id of its start: one already announced is
+   * de-duplicated by JetStream and by every consumer's processed-event table; one never
+   * announced gets health-checked and a place in discovery, so the bounce can go on.
+   */
+  private async announceAdopted(running: Replica[], desired: DesiredInstance): Promise<void> {
+    for (const r of running.filter((x) => !this.announced.has(x.id))) {
+      await this.bus.publish(
+        Subjects.InstanceStarted,
+        { replica: ref(r, desired.spec), image: r.image, registrations: desired.spec.registrations },
+        { id: `${r.id}:started`, correlationId: desired.deployId },
+      );
+      this.announced.add(r.id);
+    }
   }
 
   /** The replica ids UP in discovery, per registration with a local proxy (read once per probe round). */
@@ -258,6 +279,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   private async publishStopped(r: Replica, spec: InstanceSpec, reason: string): Promise<void> {
+    this.announced.delete(r.id);
     await this.bus.publish(
       Subjects.InstanceStopped,
       { replica: ref(r, spec), reason, exitCode: r.exitCode ?? 0, oomKilled: r.oomKilled ?? false },
