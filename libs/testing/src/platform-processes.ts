@@ -9,7 +9,8 @@ import { PlatformHandle, REPO_ROOT } from './platform';
 import { freePort } from './ports';
 import { waitFor } from './wait';
 
-const ORZO = join(REPO_ROOT, 'cli', 'bin', 'orzo.js');
+/** The `orzo` CLI of this checkout. */
+export const ORZO_CLI = join(REPO_ROOT, 'cli', 'bin', 'orzo.js');
 const portVar = (name: string) => `ORZO_${name.toUpperCase().replace(/-/g, '_')}_HTTP_PORT`;
 
 /** The platform with each service a process of its own, so one can be killed and started again. */
@@ -19,6 +20,8 @@ export interface ServicesHandle extends PlatformHandle {
   /** Starts one service again with the same environment; resolves when it says it started. */
   start(service: string): Promise<void>;
   pid(service: string): number | undefined;
+  /** Whether the service's current process still runs (it did not crash). */
+  alive(service: string): boolean;
 }
 
 /**
@@ -26,8 +29,16 @@ export interface ServicesHandle extends PlatformHandle {
  * the same environment and its own ORZO_HTTP_PORT), but supervised by the test instead of by
  * `orzo up`, which stops everything when one exits: a chaos test kills one and restarts it.
  */
-export async function startPlatformServices(env: NodeJS.ProcessEnv = {}, nats?: NatsServerHandle): Promise<ServicesHandle> {
-  const bus = nats ?? (await startNatsServer());
+export async function startPlatformServices(
+  options: {
+    env?: NodeJS.ProcessEnv;
+    /** A NATS to use instead of a private one. */
+    nats?: NatsServerHandle;
+    /** Variables of one service only (e.g. its own ORZO_DB_SCHEMA). */
+    serviceEnv?: (service: string) => NodeJS.ProcessEnv;
+  } = {},
+): Promise<ServicesHandle> {
+  const bus = options.nats ?? (await startNatsServer());
   const grpc = await freePort();
   const all: NodeJS.ProcessEnv = {
     ...process.env,
@@ -38,17 +49,22 @@ export async function startPlatformServices(env: NodeJS.ProcessEnv = {}, nats?: 
     ORZO_CONTROL_API: `127.0.0.1:${grpc}`,
     ORZO_RECONCILE_INTERVAL_MS: '1000',
     ORZO_LOG_LEVEL: 'info',
-    ...env,
+    ...options.env,
   };
   for (const { name } of ORZO_SERVICES) all[portVar(name)] ??= String(await freePort());
-  const migrated = spawnSync(process.execPath, [ORZO, 'migrate'], { env: all, encoding: 'utf8', timeout: 120_000 });
-  if (migrated.status !== 0) throw new Error(`orzo migrate failed: ${migrated.stderr}${migrated.stdout}`);
+  const main = (name: string) => join(REPO_ROOT, 'services', name, 'dist', 'src', 'main.js');
+  const envOf = (name: string): NodeJS.ProcessEnv => ({ ...all, ORZO_HTTP_PORT: all[portVar(name)], ...options.serviceEnv?.(name) });
+  // What `orzo migrate` does, one service at a time, each with its own variables.
+  for (const { name } of ORZO_SERVICES) {
+    const migrated = spawnSync(process.execPath, [main(name), 'migrate'], { env: envOf(name), encoding: 'utf8', timeout: 120_000 });
+    if (migrated.status !== 0) throw new Error(`migrate of ${name} failed: ${migrated.stderr}${migrated.stdout}`);
+  }
 
   let output = '';
   const children = new Map<string, ChildProcess>();
   const start = async (name: string): Promise<void> => {
-    const child = spawn(process.execPath, [join(REPO_ROOT, 'services', name, 'dist', 'src', 'main.js')], {
-      env: { ...all, ORZO_HTTP_PORT: all[portVar(name)] },
+    const child = spawn(process.execPath, [main(name)], {
+      env: envOf(name),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     children.set(name, child);
@@ -59,7 +75,10 @@ export async function startPlatformServices(env: NodeJS.ProcessEnv = {}, nats?: 
     };
     child.stdout!.on('data', collect);
     child.stderr!.on('data', collect);
-    await waitFor(() => own.includes(`"msg":"${name} started"`) || child.exitCode !== null, { timeoutMs: 90_000, what: `${name} to start\n${own.slice(-3000)}` });
+    await waitFor(() => own.includes(`"msg":"${name} started"`) || child.exitCode !== null, {
+      timeoutMs: 90_000,
+      what: `${name} to start\n${own.slice(-3000)}`,
+    });
     if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode} while starting\n${own.slice(-3000)}`);
   };
   const kill = async (name: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> => {
@@ -74,18 +93,22 @@ export async function startPlatformServices(env: NodeJS.ProcessEnv = {}, nats?: 
   return {
     env: all,
     nats: bus,
-    cli: (args, timeoutMs = 30_000, cwd) => spawnSync(process.execPath, [ORZO, ...args], { env: all, encoding: 'utf8', timeout: timeoutMs, cwd }),
+    cli: (args, timeoutMs = 30_000, cwd) => spawnSync(process.execPath, [ORZO_CLI, ...args], { env: all, encoding: 'utf8', timeout: timeoutMs, cwd }),
     port: (service) => Number(all[portVar(service)]),
     output: () => output,
     kill,
     start,
     pid: (name) => children.get(name)?.pid,
+    alive: (name) => {
+      const child = children.get(name);
+      return child !== undefined && child.exitCode === null && child.signalCode === null;
+    },
     stop: async () => {
       if (process.env.ORZO_E2E_LOG) writeFileSync(process.env.ORZO_E2E_LOG, output);
-      // SIGTERM each, SIGKILL what is still there after 15 s: the test must not leave processes.
+      // SIGTERM each, SIGKILL what is still there after 10 s: the test must not leave processes.
       await Promise.all(
         [...children.keys()].map(async (name) => {
-          const timer = setTimeout(() => void kill(name, 'SIGKILL'), 15_000);
+          const timer = setTimeout(() => void kill(name, 'SIGKILL'), 10_000);
           await kill(name, 'SIGTERM');
           clearTimeout(timer);
         }),

@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from './platform';
@@ -21,8 +21,16 @@ export function copySoaConfigs(options: { proxyPort: number; service?: string; f
   const dir = mkdtempSync(join(tmpdir(), 'orzo-soa-'));
   const target = join(dir, service);
   cpSync(join(REPO_ROOT, 'examples', 'soa-configs', 'hello'), target, { recursive: true });
-  const smartstack = join(target, 'smartstack.yaml');
-  writeFileSync(smartstack, readFileSync(smartstack, 'utf8').replace(/proxy_port: \d+/, `proxy_port: ${options.proxyPort}`));
+  // Registrations name their service (`hello.main`): they follow the rename.
+  for (const name of readdirSync(target)) {
+    const path = join(target, name);
+    writeFileSync(
+      path,
+      readFileSync(path, 'utf8')
+        .replace(/\bhello\.main\b/g, `${service}.main`)
+        .replace(/proxy_port: \d+/, `proxy_port: ${options.proxyPort}`),
+    );
+  }
   for (const [name, text] of Object.entries(options.files ?? {})) writeFileSync(join(target, name), text);
   return { dir, service, proxyPort: options.proxyPort };
 }

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import {
   NatsServerHandle,
+  ORZO_CLI,
   REPO_ROOT,
   ServicesHandle,
   buildImage,
@@ -28,6 +30,7 @@ export interface SceneOptions {
   /** Files of the service's soa-configs folder to replace (e.g. kubernetes-local.yaml). */
   files?: Record<string, string>;
   env?: NodeJS.ProcessEnv;
+  serviceEnv?: (service: string) => NodeJS.ProcessEnv;
   nats?: NatsServerHandle;
 }
 
@@ -60,10 +63,10 @@ export class ChaosScene {
     for (const [sha, version] of Object.entries(VERSIONS))
       await buildImage(docker, { context, tag: `services-${options.service}:orzo-${sha}`, buildargs: { VERSION: version } });
     const soa = copySoaConfigs({ proxyPort: await freePort(), service: options.service, files: options.files });
-    const platform = await startPlatformServices({ ORZO_SOA_DIR: soa.dir, ...options.env }, options.nats);
+    const platform = await startPlatformServices({ env: { ORZO_SOA_DIR: soa.dir, ...options.env }, nats: options.nats, serviceEnv: options.serviceEnv });
     const scene = new ChaosScene(platform, options.service, soa.proxyPort);
     try {
-      scene.mark(V1);
+      await scene.mark(V1);
       await scene.waitConverged(V1, 120_000);
     } catch (err) {
       await scene.close();
@@ -73,18 +76,27 @@ export class ChaosScene {
     return scene;
   }
 
-  cli(...args: string[]): ReturnType<ServicesHandle['cli']> {
-    return this.platform.cli(args);
+  /** `orzo <args>`, without blocking the event loop (the load loop must keep its pace). */
+  cli(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+    return this.cliIn(process.cwd(), ...args);
+  }
+
+  cliIn(cwd: string, ...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+    return new Promise((resolve) =>
+      execFile(process.execPath, [ORZO_CLI, ...args], { cwd, env: this.platform.env, timeout: 30_000 }, (err, stdout, stderr) =>
+        resolve({ status: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
+      ),
+    );
   }
 
   /** `orzo mark-for-deployment` of one version (a new deploy: a crossover from what runs). */
-  mark(sha: string): void {
-    const r = this.cli('mark-for-deployment', '-s', this.service, '-l', 'local.main', '-c', sha);
+  async mark(sha: string): Promise<void> {
+    const r = await this.cli('mark-for-deployment', '-s', this.service, '-l', 'local.main', '-c', sha);
     assert.equal(r.status, 0, r.stderr + r.stdout);
   }
 
-  status(): Status['instances'][number] | undefined {
-    const r = this.cli('status', '-s', this.service, '--json');
+  async status(): Promise<Status['instances'][number] | undefined> {
+    const r = await this.cli('status', '-s', this.service, '--json');
     return r.status === 0 ? (JSON.parse(r.stdout) as Status).instances[0] : undefined;
   }
 
@@ -105,7 +117,7 @@ export class ChaosScene {
   async waitConverged(sha: string, timeoutMs = 90_000): Promise<number> {
     await waitFor(
       async () => {
-        const s = this.status();
+        const s = await this.status();
         if (!s || s.state !== 'Running' || s.desiredGitSha !== sha || s.healthyReplicas !== REPLICAS) return false;
         const cs = await this.containers();
         if (cs.length !== REPLICAS || cs.some((c) => c.sha !== sha || c.state !== 'running')) return false;
@@ -158,5 +170,8 @@ export class ChaosScene {
 
 async function removeContainers(docker: Docker, service: string): Promise<void> {
   for (const c of await docker.listContainers({ all: true, filters: { label: [`orzo.managed=true`, `orzo.service=${service}`] } }))
-    await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+    await docker
+      .getContainer(c.Id)
+      .remove({ force: true })
+      .catch(() => undefined);
 }

@@ -56,7 +56,14 @@ export class LoadLoop {
     const failed = rows.filter((r) => !r.ok);
     const reasons: Record<string, number> = {};
     for (const f of failed) reasons[f.reason!] = (reasons[f.reason!] ?? 0) + 1;
-    return { total: rows.length, ok: rows.length - failed.length, failed: failed.length, reasons, firstFailureAt: failed[0]?.at, lastFailureAt: failed.at(-1)?.at };
+    return {
+      total: rows.length,
+      ok: rows.length - failed.length,
+      failed: failed.length,
+      reasons,
+      firstFailureAt: failed[0]?.at,
+      lastFailureAt: failed.at(-1)?.at,
+    };
   }
 
   /** When traffic was served again after `from`: the first success after the last failure (or `from` itself if none failed). */
