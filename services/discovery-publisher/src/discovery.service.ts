@@ -83,9 +83,11 @@ export class DiscoveryService implements OnApplicationBootstrap, OnApplicationSh
     });
   }
 
-  gone(replica: ReplicaRef, at: string): Promise<void> {
+  /** Out of rotation; `final` when the replica never comes back (drained or stopped). */
+  gone(replica: ReplicaRef, at: string, final = false): Promise<void> {
     return this.serial(async () => {
       if (!(await this.registry!.isNewer(replica.replicaId, at))) return;
+      if (final) await this.registry!.retire(replica.replicaId);
       for (const registration of await this.registry!.removeReplica(replica.replicaId)) {
         await this.clearSlot(registration, replica.replicaId);
         await this.announce(registration);
