@@ -33,8 +33,8 @@ export function formatRow(r: ChaosRow): string {
 
 /** Prints one row per case; with ORZO_CHAOS_RESULTS set, appends it there as a JSON line too (npm run bench:chaos). */
 export function reportRow(r: ChaosRow): void {
-  console.log(`chaos: ${formatRow(r)}`);
-  if (Object.keys(r.reasons).length) console.log(`chaos:   failures: ${JSON.stringify(r.reasons)}`);
-  if (r.lostDetail.length) console.log(`chaos:   lost: ${r.lostDetail.join('; ')}`);
+  process.stdout.write(`chaos: ${formatRow(r)}\n`);
+  if (Object.keys(r.reasons).length) process.stdout.write(`chaos:   failures: ${JSON.stringify(r.reasons)}\n`);
+  if (r.lostDetail.length) process.stdout.write(`chaos:   lost: ${r.lostDetail.join('; ')}\n`);
   if (process.env.ORZO_CHAOS_RESULTS) appendFileSync(process.env.ORZO_CHAOS_RESULTS, `${JSON.stringify(r)}\n`);
 }
