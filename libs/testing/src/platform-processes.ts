@@ -54,12 +54,6 @@ export async function startPlatformServices(
   for (const { name } of ORZO_SERVICES) all[portVar(name)] ??= String(await freePort());
   const main = (name: string) => join(REPO_ROOT, 'services', name, 'dist', 'src', 'main.js');
   const envOf = (name: string): NodeJS.ProcessEnv => ({ ...all, ORZO_HTTP_PORT: all[portVar(name)], ...options.serviceEnv?.(name) });
-  // What `orzo migrate` does, one service at a time, each with its own variables.
-  for (const { name } of ORZO_SERVICES) {
-    const migrated = spawnSync(process.execPath, [main(name), 'migrate'], { env: envOf(name), encoding: 'utf8', timeout: 120_000 });
-    if (migrated.status !== 0) throw new Error(`migrate of ${name} failed: ${migrated.stderr}${migrated.stdout}`);
-  }
-
   let output = '';
   const children = new Map<string, ChildProcess>();
   const start = async (name: string): Promise<void> => {
@@ -88,7 +82,24 @@ export async function startPlatformServices(
     child.kill(signal);
     await gone;
   };
-  await Promise.all(ORZO_SERVICES.map(({ name }) => start(name)));
+  try {
+    // What `orzo migrate` does, one service at a time, each with its own variables.
+    for (const { name } of ORZO_SERVICES) {
+      // Not spawnSync: the test's own event loop may serve the database (a proxy in front of it).
+      const child = spawn(process.execPath, [main(name), 'migrate'], { env: envOf(name), stdio: ['ignore', 'pipe', 'pipe'] });
+      let said = '';
+      child.stdout!.on('data', (d: Buffer) => (said = (said + d.toString()).slice(-4000)));
+      child.stderr!.on('data', (d: Buffer) => (said = (said + d.toString()).slice(-4000)));
+      const code = await new Promise<number | null>((r) => child.once('exit', r));
+      if (code !== 0) throw new Error(`migrate of ${name} failed (exit ${code}): ${said}`);
+    }
+    await Promise.all(ORZO_SERVICES.map(({ name }) => start(name)));
+  } catch (err) {
+    // Nothing may outlive a failed start: the test process would never end.
+    await Promise.all([...children.keys()].map((name) => kill(name, 'SIGKILL')));
+    if (!options.nats) await bus.dispose();
+    throw err;
+  }
 
   return {
     env: all,
