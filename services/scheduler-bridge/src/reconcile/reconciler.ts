@@ -25,8 +25,8 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   private unwatch?: () => void;
   private stopping = false;
   private registry?: DiscoveryRegistryStore;
-  /** Replicas this process has announced (instance.started), started by it or adopted. */
-  private readonly announced = new Set<string>();
+  /** Replicas this process has announced (instance.started), started by it or adopted, by id. */
+  private readonly announced = new Map<string, { key: string; replica: Replica }>();
 
   constructor(
     @Inject(DOCKER_ENGINE) private readonly engine: DockerEngine,
@@ -84,6 +84,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     }
     const running = all.filter((r) => r.running);
     await this.announceAdopted(running, desired);
+    await this.announceVanished(all, desired);
     if (spec.desiredState === 'stop') {
       await Promise.all(running.map((r) => this.drain(r, spec, 'stopped')));
       return;
@@ -186,7 +187,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
       }
       const r = result.value;
       started.push(r);
-      this.announced.add(r.id);
+      this.announced.set(r.id, { key: desired.key, replica: r });
       await this.bus.publish(
         Subjects.InstanceStarted,
         { replica: ref(r, spec), image: spec.image, registrations: spec.registrations },
@@ -209,7 +210,19 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
         { replica: ref(r, desired.spec), image: r.image, registrations: desired.spec.registrations },
         { id: `${r.id}:started`, correlationId: desired.deployId },
       );
-      this.announced.add(r.id);
+      this.announced.set(r.id, { key: desired.key, replica: r });
+    }
+  }
+
+  /**
+   * A replica announced here that the engine no longer lists was removed outside Orzo
+   * (`docker rm -f`): no `die` of ours will report it, so it is announced stopped now, or
+   * monitor-bridge and the status would keep a replica that is gone.
+   */
+  private async announceVanished(listed: Replica[], desired: DesiredInstance): Promise<void> {
+    const ids = new Set(listed.map((r) => r.id));
+    for (const [id, { key, replica }] of this.announced) {
+      if (key === desired.key && !ids.has(id)) await this.publishStopped(replica, desired.spec, 'removed outside Orzo');
     }
   }
 
