@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # npm test: every check CI runs, in order: generated contracts fresh, build, lint (module
-# boundaries included), then the unit, integration and e2e tiers against real servers.
+# boundaries included), then the unit, integration, e2e and chaos tiers against real servers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export NX_DAEMON=false NX_NO_CLOUD=true
@@ -17,4 +17,4 @@ npx nx show projects >/dev/null   # computes the project graph the boundary rule
 npx eslint --max-warnings 0 .
 npx prettier --check . >/dev/null || { echo "formatting differs from Prettier: run npm run format" >&2; npx prettier --list-different . >&2; exit 1; }
 bash scripts/check-boundaries.sh
-node scripts/run-tests.mjs unit int e2e
+node scripts/run-tests.mjs unit int e2e chaos

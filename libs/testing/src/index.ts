@@ -13,3 +13,4 @@ export * from './platform';
 export * from './private-dockerd';
 export * from './soa-copy';
 export * from './processes';
+export * from './platform-processes';

@@ -14,9 +14,10 @@ export interface SoaCopy {
 /**
  * A private copy of examples/soa-configs: the example service under its own name (so two
  * platforms on one Docker Engine never manage each other's containers) on a free proxy_port
- * (so two platform tests can run side by side), its git_url made absolute.
+ * (so two platform tests can run side by side), its git_url made absolute; `files` replaces
+ * or adds files of the service's folder.
  */
-export async function copySoaConfigs(options: { service?: string; proxyPort?: number } = {}): Promise<SoaCopy> {
+export async function copySoaConfigs(options: { service?: string; proxyPort?: number; files?: Record<string, string> } = {}): Promise<SoaCopy> {
   const service = options.service ?? `hello-${Math.random().toString(36).slice(2, 8)}`;
   const proxyPort = options.proxyPort ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'orzo-soa-'));
@@ -30,5 +31,7 @@ export async function copySoaConfigs(options: { service?: string; proxyPort?: nu
       .replace(/^git_url: .*$/m, `git_url: ${join(REPO_ROOT, 'examples', 'services', 'hello')}`);
     writeFileSync(path, text);
   }
+  // `files` replaces or adds files of the service's folder (a test's own instance config).
+  for (const [name, text] of Object.entries(options.files ?? {})) writeFileSync(join(target, name), text);
   return { dir, service, proxyPort };
 }

@@ -22,13 +22,14 @@ export class DiscoveryHandlers {
 
   @Subscribe(Subjects.InstanceUnhealthy, { idempotent: false })
   async onInstanceUnhealthy(e: OrzoEvent<typeof Subjects.InstanceUnhealthy>, _ctx: EventContext): Promise<HandlerOutcome> {
-    await this.discovery.gone(e.payload.replica!, e.envelope.occurredAt);
+    // scheduler-bridge announces a drain as unhealthy "draining: ..."; a drained replica is stopped next.
+    await this.discovery.gone(e.payload.replica!, e.envelope.occurredAt, e.payload.checkOutput.startsWith('draining'));
     return Outcome.ack();
   }
 
   @Subscribe(Subjects.InstanceStopped, { idempotent: false })
   async onInstanceStopped(e: OrzoEvent<typeof Subjects.InstanceStopped>, _ctx: EventContext): Promise<HandlerOutcome> {
-    await this.discovery.gone(e.payload.replica!, e.envelope.occurredAt);
+    await this.discovery.gone(e.payload.replica!, e.envelope.occurredAt, true);
     return Outcome.ack();
   }
 }

@@ -6,6 +6,7 @@ import { HealthRegistry, LOGGER, Logger, SERVICE_CONFIG, settleWithin } from '@o
 import type { DiscoveryPublisherConfig } from './config';
 import { SLOTS } from './haproxy/haproxy-config';
 import { HaproxyProcess } from './haproxy/haproxy-process';
+import { HaproxyWatchdog } from './haproxy/haproxy-watchdog';
 import { Registry } from './registry';
 
 /**
@@ -18,6 +19,7 @@ import { Registry } from './registry';
 export class DiscoveryService implements OnApplicationBootstrap, OnApplicationShutdown {
   private registry?: Registry;
   private haproxy: HaproxyProcess;
+  private readonly watchdog: HaproxyWatchdog;
   /** backend -> replicaId -> slot number */
   private readonly slots = new Map<string, Map<string, number>>();
   private queue: Promise<unknown> = Promise.resolve();
@@ -29,11 +31,18 @@ export class DiscoveryService implements OnApplicationBootstrap, OnApplicationSh
     private readonly health: HealthRegistry,
   ) {
     this.haproxy = new HaproxyProcess(config.ORZO_HAPROXY_DIR ?? join(config.ORZO_DATA_DIR, 'haproxy'), config.ORZO_HAPROXY_BIN, logger);
+    this.watchdog = new HaproxyWatchdog(
+      this.haproxy,
+      logger,
+      () => (this.registry?.frontends.size ?? 0) > 0,
+      () => this.serial(() => this.reconfigure()),
+    );
   }
 
   async onApplicationBootstrap(): Promise<void> {
     this.registry = await Registry.open(this.bus.connection);
     await this.reconfigure();
+    this.watchdog.start();
     this.health.register('haproxy', async () => {
       if (this.registry!.frontends.size === 0) return { ok: true, detail: 'no frontends yet' };
       const servers = await this.haproxy.runtime.servers();
@@ -43,6 +52,7 @@ export class DiscoveryService implements OnApplicationBootstrap, OnApplicationSh
 
   /** HAProxy keeps serving while the publisher is away; the next one adopts it. */
   async onApplicationShutdown(): Promise<void> {
+    this.watchdog.stop();
     // A change in hand is finished if it can be; the next start re-applies the registry anyway.
     await settleWithin(this.queue, 2_000);
   }
@@ -74,9 +84,11 @@ export class DiscoveryService implements OnApplicationBootstrap, OnApplicationSh
     });
   }
 
-  gone(replica: ReplicaRef, at: string): Promise<void> {
+  /** Out of rotation; `final` when the replica never comes back (drained or stopped). */
+  gone(replica: ReplicaRef, at: string, final = false): Promise<void> {
     return this.serial(async () => {
       if (!(await this.registry!.isNewer(replica.replicaId, at))) return;
+      if (final) await this.registry!.retire(replica.replicaId);
       for (const registration of await this.registry!.removeReplica(replica.replicaId)) {
         await this.clearSlot(registration, replica.replicaId);
         await this.announce(registration);

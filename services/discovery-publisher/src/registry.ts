@@ -1,6 +1,9 @@
 import { DiscoveryRegistryStore, NatsConnection } from '@orzo/bus';
 import { Registration, RegistryEndpoint } from '@orzo/contracts';
 
+/** The "last seen" of a retired replica: later than any event. */
+const RETIRED = '9999-12-31T23:59:59.999Z';
+
 /**
  * The registry of healthy endpoints per registration (service.namespace) and of the frontends
  * to serve, kept in memory and persisted in the NATS KV bucket `orzo_discovery` (keys and
@@ -48,6 +51,16 @@ export class Registry {
     this.lastSeen.set(replicaId, at);
     await this.store.putSeen(replicaId, at);
     return true;
+  }
+
+  /**
+   * A replica that is out for good (drained for a bounce, or stopped): no later event brings it
+   * back. After a restart monitor-bridge checks every replica it knows afresh and announces the
+   * healthy ones again, a draining one included; routing to it then would fail its requests.
+   */
+  async retire(replicaId: string): Promise<void> {
+    this.lastSeen.set(replicaId, RETIRED);
+    await this.store.putSeen(replicaId, RETIRED);
   }
 
   /** Adds or removes a replica under a registration; the registrations whose endpoints changed. */

@@ -32,6 +32,8 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   private readonly problems = new ReplicaProblems();
   /** Per instance, the problems deploy.progressed last reported (published again only on a change). */
   private readonly reported = new Map<string, string>();
+  /** Replicas this process has announced (instance.started), started by it or adopted, by id. */
+  private readonly announced = new Map<string, { key: string; replica: Replica }>();
 
   constructor(
     @Inject(DOCKER_ENGINE) private readonly engine: DockerEngine,
@@ -105,6 +107,8 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     const all = await this.survey(key, spec);
     await Promise.all(all.filter((r) => !r.running).map((dead) => this.removeDead(key, dead, spec)));
     const running = all.filter((r) => r.running);
+    await this.announceAdopted(running, desired);
+    await this.announceVanished(all, desired);
     if (spec.desiredState === 'stop') {
       await Promise.all(running.map((r) => this.drain(key, r, spec, 'stopped')));
       return 0;
@@ -310,6 +314,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
       }
       const r = result.value;
       started.push(r);
+      this.announced.set(r.id, { key: desired.key, replica: r });
       await this.bus.publish(
         Subjects.InstanceStarted,
         { replica: ref(r, spec), image: spec.image, registrations: spec.registrations },
@@ -319,6 +324,35 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     if (refused === undefined) this.problems.succeed(desired.key, '', 'start');
     else this.retryLater(desired.key, undefined, 'start', refused);
     return started;
+  }
+
+  /**
+   * A running replica this process did not start (a bridge killed between starting it and
+   * announcing it) is announced now, under the event id of its start: one already announced is
+   * de-duplicated by JetStream and by every consumer's processed-event table; one never
+   * announced gets health-checked and a place in discovery, so the bounce can go on.
+   */
+  private async announceAdopted(running: Replica[], desired: DesiredInstance): Promise<void> {
+    for (const r of running.filter((x) => !this.announced.has(x.id))) {
+      await this.bus.publish(
+        Subjects.InstanceStarted,
+        { replica: ref(r, desired.spec), image: r.image, registrations: desired.spec.registrations },
+        { id: `${r.id}:started`, correlationId: desired.deployId },
+      );
+      this.announced.set(r.id, { key: desired.key, replica: r });
+    }
+  }
+
+  /**
+   * A replica announced here that the engine no longer lists was removed outside Orzo
+   * (`docker rm -f`): no `die` of ours will report it, so it is announced stopped now, or
+   * monitor-bridge and the status would keep a replica that is gone.
+   */
+  private async announceVanished(listed: Replica[], desired: DesiredInstance): Promise<void> {
+    const ids = new Set(listed.map((r) => r.id));
+    for (const [id, { key, replica }] of this.announced) {
+      if (key === desired.key && !ids.has(id)) await this.publishStopped(replica, desired.spec, 'removed outside Orzo');
+    }
   }
 
   /** The replica ids UP in discovery, per registration with a local proxy (read once per probe round). */
@@ -390,6 +424,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   private async publishStopped(r: Replica, spec: InstanceSpec, reason: string): Promise<void> {
+    this.announced.delete(r.id);
     await this.bus.publish(
       Subjects.InstanceStopped,
       { replica: ref(r, spec), reason, exitCode: r.exitCode ?? 0, oomKilled: r.oomKilled ?? false },

@@ -1,0 +1,132 @@
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ORZO_SERVICES } from '@orzo/contracts';
+import { stopHaproxyIn } from './haproxy';
+import { NatsServerHandle, startNatsServer } from './nats-server';
+import { PlatformHandle, REPO_ROOT } from './platform';
+import { freePort } from './ports';
+import { waitFor } from './wait';
+
+/** The `orzo` CLI of this checkout. */
+export const ORZO_CLI = join(REPO_ROOT, 'cli', 'bin', 'orzo.js');
+const portVar = (name: string) => `ORZO_${name.toUpperCase().replace(/-/g, '_')}_HTTP_PORT`;
+
+/** The platform with each service a process of its own, so one can be killed and started again. */
+export interface ServicesHandle extends Omit<PlatformHandle, 'pid' | 'exited'> {
+  /** Sends the signal (SIGKILL by default) to one service and waits until it has exited. */
+  kill(service: string, signal?: NodeJS.Signals): Promise<void>;
+  /** Starts one service again with the same environment; resolves when it says it started. */
+  start(service: string): Promise<void>;
+  pid(service: string): number | undefined;
+  /** Whether the service's current process still runs (it did not crash). */
+  alive(service: string): boolean;
+}
+
+/**
+ * The six services run the way `orzo up` runs them (migrate first, then one process each with
+ * the same environment and its own ORZO_HTTP_PORT), but supervised by the test instead of by
+ * `orzo up`, which stops everything when one exits: a chaos test kills one and restarts it.
+ */
+export async function startPlatformServices(
+  options: {
+    env?: NodeJS.ProcessEnv;
+    /** A NATS to use instead of a private one. */
+    nats?: NatsServerHandle;
+    /** Variables of one service only (e.g. its own ORZO_DB_SCHEMA). */
+    serviceEnv?: (service: string) => NodeJS.ProcessEnv;
+  } = {},
+): Promise<ServicesHandle> {
+  const bus = options.nats ?? (await startNatsServer());
+  const grpc = await freePort();
+  const all: NodeJS.ProcessEnv = {
+    ...process.env,
+    ORZO_NATS_URL: bus.url,
+    ORZO_DATA_DIR: mkdtempSync(join(tmpdir(), 'orzo-platform-')),
+    ORZO_SOA_DIR: join(REPO_ROOT, 'examples', 'soa-configs'),
+    ORZO_GRPC_PORT: String(grpc),
+    ORZO_CONTROL_API: `127.0.0.1:${grpc}`,
+    ORZO_RECONCILE_INTERVAL_MS: '1000',
+    ORZO_LOG_LEVEL: 'info',
+    ...options.env,
+  };
+  for (const { name } of ORZO_SERVICES) all[portVar(name)] ??= String(await freePort());
+  const main = (name: string) => join(REPO_ROOT, 'services', name, 'dist', 'src', 'main.js');
+  const envOf = (name: string): NodeJS.ProcessEnv => ({ ...all, ORZO_HTTP_PORT: all[portVar(name)], ...options.serviceEnv?.(name) });
+  let output = '';
+  const children = new Map<string, ChildProcess>();
+  const start = async (name: string): Promise<void> => {
+    const child = spawn(process.execPath, [main(name)], {
+      env: envOf(name),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.set(name, child);
+    let own = '';
+    const collect = (d: Buffer) => {
+      own = (own + d.toString()).slice(-50_000);
+      output = (output + d.toString().replace(/^(?=.)/gm, `${name} | `)).slice(-400_000);
+    };
+    child.stdout!.on('data', collect);
+    child.stderr!.on('data', collect);
+    await waitFor(() => own.includes(`"msg":"${name} started"`) || child.exitCode !== null, {
+      timeoutMs: 90_000,
+      what: `${name} to start\n${own.slice(-3000)}`,
+    });
+    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode} while starting\n${own.slice(-3000)}`);
+  };
+  const kill = async (name: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> => {
+    const child = children.get(name);
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const gone = new Promise((r) => child.once('exit', r));
+    child.kill(signal);
+    await gone;
+  };
+  try {
+    // What `orzo migrate` does, one service at a time, each with its own variables.
+    for (const { name } of ORZO_SERVICES) {
+      // Not spawnSync: the test's own event loop may serve the database (a proxy in front of it).
+      const child = spawn(process.execPath, [main(name), 'migrate'], { env: envOf(name), stdio: ['ignore', 'pipe', 'pipe'] });
+      let said = '';
+      child.stdout!.on('data', (d: Buffer) => (said = (said + d.toString()).slice(-4000)));
+      child.stderr!.on('data', (d: Buffer) => (said = (said + d.toString()).slice(-4000)));
+      const code = await new Promise<number | null>((r) => child.once('exit', r));
+      if (code !== 0) throw new Error(`migrate of ${name} failed (exit ${code}): ${said}`);
+    }
+    await Promise.all(ORZO_SERVICES.map(({ name }) => start(name)));
+  } catch (err) {
+    // Nothing may outlive a failed start: the test process would never end.
+    await Promise.all([...children.keys()].map((name) => kill(name, 'SIGKILL')));
+    if (!options.nats) await bus.dispose();
+    throw err;
+  }
+
+  return {
+    env: all,
+    nats: bus,
+    cli: (args, timeoutMs = 30_000, cwd) => spawnSync(process.execPath, [ORZO_CLI, ...args], { env: all, encoding: 'utf8', timeout: timeoutMs, cwd }),
+    port: (service) => Number(all[portVar(service)]),
+    output: () => output,
+    kill,
+    start,
+    pid: (name) => children.get(name)?.pid,
+    alive: (name) => {
+      const child = children.get(name);
+      return child !== undefined && child.exitCode === null && child.signalCode === null;
+    },
+    stop: async () => {
+      if (process.env.ORZO_E2E_LOG) writeFileSync(process.env.ORZO_E2E_LOG, output);
+      // SIGTERM each, SIGKILL what is still there after 10 s: the test must not leave processes.
+      await Promise.all(
+        [...children.keys()].map(async (name) => {
+          const timer = setTimeout(() => void kill(name, 'SIGKILL'), 10_000);
+          await kill(name, 'SIGTERM');
+          clearTimeout(timer);
+        }),
+      );
+      await stopHaproxyIn(all.ORZO_DATA_DIR!);
+      await bus.dispose();
+      return 0;
+    },
+  };
+}
