@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { freePort, sleep, testPostgresUrl, uniqueSchema } from '@orzo/testing';
 import { ChaosScene, V2 } from './harness/chaos-scene';
@@ -7,6 +8,7 @@ import { TcpProxy } from './harness/tcp-proxy';
 describe('chaos: PostgreSQL unreachable for 10 s in the middle of a deploy', () => {
   let scene: ChaosScene;
   let proxy: TcpProxy;
+  let schemas = new Map<string, string>();
 
   before(async () => {
     const real = new URL(testPostgresUrl());
@@ -14,7 +16,7 @@ describe('chaos: PostgreSQL unreachable for 10 s in the middle of a deploy', () 
     const viaProxy = new URL(real.toString());
     viaProxy.port = String(proxy.port);
     // Every service on PostgreSQL through the proxy, each in a schema of its own for this run.
-    const schemas = new Map<string, string>();
+    schemas = new Map<string, string>();
     scene = await ChaosScene.open({
       service: 'chaos-pg',
       env: { ORZO_DB_URL: viaProxy.toString() },
@@ -27,6 +29,9 @@ describe('chaos: PostgreSQL unreachable for 10 s in the middle of a deploy', () 
   after(async () => {
     await scene?.close();
     await proxy?.stop();
+    // The shared database keeps no trace of the run (psql is installed with the test tools).
+    const drop = [...schemas.values()].map((s) => `drop schema if exists "${s}" cascade;`).join(' ');
+    if (drop) spawnSync('psql', [testPostgresUrl(), '-qc', drop], { stdio: 'ignore' });
   });
 
   it('every service recovers with no operator action: the deploy completes, no request fails, no event is lost', async () => {
