@@ -13,6 +13,9 @@ command -v dockerd >/dev/null || need_apt+=(docker.io)
 command -v haproxy >/dev/null || need_apt+=(haproxy)
 command -v docker-registry >/dev/null || need_apt+=(docker-registry)
 command -v git >/dev/null || need_apt+=(git)
+# The chaos tier's private Docker engine gets a bridge of its own; npm start probes with curl.
+command -v ip >/dev/null || need_apt+=(iproute2)
+command -v curl >/dev/null || need_apt+=(curl)
 { ldd /bin/busybox 2>&1 || true; } | grep -q 'not a dynamic executable' || need_apt+=(busybox-static)
 if ((${#need_apt[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
