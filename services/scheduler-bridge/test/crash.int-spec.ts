@@ -7,9 +7,10 @@ import { after, before, describe, it } from 'node:test';
 import { jetstream } from '@nats-io/jetstream';
 import Docker from 'dockerode';
 import { EventPublisher, NatsConnection, connectNats } from '@orzo/bus';
-import { InstanceSpec, Subjects } from '@orzo/contracts';
+import { Subjects } from '@orzo/contracts';
 import { NatsServerHandle, buildImage, ensureBusyboxBase, freePort, startNatsServer, waitFor } from '@orzo/testing';
 import { DockerEngine } from '../src/docker-engine';
+import { helloSpec } from './hello-spec';
 
 const main = join(__dirname, '..', 'src', 'main.js');
 const examples = join(__dirname, '..', '..', '..', '..', 'examples', 'services', 'hello');
@@ -56,30 +57,7 @@ describe('scheduler-bridge killed -9 in the middle of a deploy', () => {
 
   it('completes the deploy after a restart, with no duplicate replicas', async () => {
     await start();
-    const spec: InstanceSpec = {
-      service: 'hello',
-      instance: 'main',
-      cluster,
-      deployGroup: `${cluster}.main`,
-      image: 'orzo-test/hello:crash',
-      gitSha: SHA,
-      configHash: 'configcrash000',
-      replicas: 3,
-      cpus: 0.1,
-      memMb: 32,
-      diskMb: 64,
-      cmd: '',
-      args: [],
-      env: { ORZO_PORT: '8080' },
-      containerPort: 8080,
-      healthcheck: { mode: 'http', uri: '/status', cmd: '', gracePeriodSeconds: 0, intervalSeconds: 1, timeoutSeconds: 1, maxConsecutiveFailures: 3 },
-      bounce: { method: 'crossover', marginFactor: 1, overprovisionFactor: 1, drainMethod: 'noop', drainDelaySeconds: 0, terminationGracePeriodSeconds: 1 },
-      registrations: [],
-      desiredState: 'start',
-      forceBounce: '',
-      registrationDetails: [],
-      weight: 10,
-    };
+    const spec = helloSpec(cluster, { image: 'orzo-test/hello:crash', gitSha: SHA, configHash: 'configcrash000' });
     await new EventPublisher(jetstream(nc), { source: 'test' }).publish(Subjects.DeployRequested, {
       deployId: 'crash-1',
       service: 'hello',

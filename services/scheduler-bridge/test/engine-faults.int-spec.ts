@@ -8,12 +8,13 @@ import { INestApplication } from '@nestjs/common';
 import Docker from 'dockerode';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { BusService } from '@orzo/bus';
-import { DeployProgressed, InstanceSpec, Subjects, decodeEvent } from '@orzo/contracts';
+import { DeployProgressed, Subjects, decodeEvent } from '@orzo/contracts';
 import { createServiceApp, prepareService } from '@orzo/platform';
 import { NatsServerHandle, buildImage, ensureBusyboxBase, httpGet, startNatsServer, waitFor } from '@orzo/testing';
 import { schedulerBridge } from '../src/definition';
 import { DockerEngine } from '../src/docker-engine';
 import { DOCKER_ENGINE } from '../src/reconcile/reconciler';
+import { helloSpec } from './hello-spec';
 
 const examples = join(__dirname, '..', '..', '..', '..', 'examples', 'services', 'hello');
 const cluster = `faults-${process.pid}`;
@@ -22,30 +23,7 @@ const SHA = '5555555555555555555555555555555555555555';
 const BUSY =
   '(HTTP code 500) server error - driver "overlay2" failed to remove root filesystem for 0123: unlinkat /var/lib/docker/overlay2/0123/merged: device or resource busy';
 
-const spec: InstanceSpec = {
-  service: 'hello',
-  instance: 'main',
-  cluster,
-  deployGroup: `${cluster}.main`,
-  image: 'orzo-test/hello:faults',
-  gitSha: SHA,
-  configHash: 'configfaults00',
-  replicas: 3,
-  cpus: 0.1,
-  memMb: 32,
-  diskMb: 64,
-  cmd: '',
-  args: [],
-  env: { ORZO_PORT: '8080' },
-  containerPort: 8080,
-  healthcheck: { mode: 'http', uri: '/status', cmd: '', gracePeriodSeconds: 0, intervalSeconds: 1, timeoutSeconds: 1, maxConsecutiveFailures: 3 },
-  bounce: { method: 'crossover', marginFactor: 1, overprovisionFactor: 1, drainMethod: 'noop', drainDelaySeconds: 0, terminationGracePeriodSeconds: 1 },
-  registrations: [],
-  desiredState: 'start',
-  forceBounce: '',
-  registrationDetails: [],
-  weight: 10,
-};
+const spec = helloSpec(cluster, { image: 'orzo-test/hello:faults', gitSha: SHA, configHash: 'configfaults00' });
 
 /**
  * One container the engine cannot remove. The real failure needs a broken overlayfs (a

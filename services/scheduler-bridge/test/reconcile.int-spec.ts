@@ -13,6 +13,7 @@ import { createServiceApp, prepareService } from '@orzo/platform';
 import { NatsServerHandle, buildImage, ensureBusyboxBase, httpGet, startNatsServer, waitFor } from '@orzo/testing';
 import { schedulerBridge } from '../src/definition';
 import { DockerEngine } from '../src/docker-engine';
+import { helloSpec } from './hello-spec';
 
 const examples = join(__dirname, '..', '..', '..', '..', 'examples', 'services', 'hello');
 const cluster = `rec-${process.pid}`;
@@ -20,31 +21,11 @@ const V1 = '1111111111111111111111111111111111111111';
 const V2 = '2222222222222222222222222222222222222222';
 
 function spec(version: string, over: Partial<InstanceSpec> = {}): InstanceSpec {
-  return {
-    service: 'hello',
-    instance: 'main',
+  return helloSpec(
     cluster,
-    deployGroup: `${cluster}.main`,
-    image: `orzo-test/hello:${version.slice(0, 4)}`,
-    gitSha: version,
-    configHash: 'configaaaabbbb',
-    replicas: 3,
-    cpus: 0.1,
-    memMb: 32,
-    diskMb: 64,
-    cmd: '',
-    args: [],
-    env: { ORZO_PORT: '8080' },
-    containerPort: 8080,
-    healthcheck: { mode: 'http', uri: '/status', cmd: '', gracePeriodSeconds: 0, intervalSeconds: 1, timeoutSeconds: 1, maxConsecutiveFailures: 3 },
-    bounce: { method: 'crossover', marginFactor: 1, overprovisionFactor: 1, drainMethod: 'noop', drainDelaySeconds: 0, terminationGracePeriodSeconds: 1 },
-    registrations: ['hello.main'],
-    desiredState: 'start',
-    forceBounce: '',
-    registrationDetails: [],
-    weight: 10,
-    ...over,
-  };
+    { image: `orzo-test/hello:${version.slice(0, 4)}`, gitSha: version, configHash: 'configaaaabbbb' },
+    { registrations: ['hello.main'], ...over },
+  );
 }
 
 describe('scheduler-bridge reconciling a real Docker Engine', () => {
