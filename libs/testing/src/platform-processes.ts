@@ -1,17 +1,11 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ORZO_SERVICES } from '@orzo/contracts';
 import { stopHaproxyIn } from './haproxy';
 import { NatsServerHandle, startNatsServer } from './nats-server';
-import { PlatformHandle, REPO_ROOT } from './platform';
-import { freePort } from './ports';
+import { ORZO_CLI, PlatformHandle, REPO_ROOT, httpPortVar, platformEnv } from './platform';
 import { waitFor } from './wait';
-
-/** The `orzo` CLI of this checkout. */
-export const ORZO_CLI = join(REPO_ROOT, 'cli', 'bin', 'orzo.js');
-const portVar = (name: string) => `ORZO_${name.toUpperCase().replace(/-/g, '_')}_HTTP_PORT`;
 
 /** The platform with each service a process of its own, so one can be killed and started again. */
 export interface ServicesHandle extends Omit<PlatformHandle, 'pid' | 'exited'> {
@@ -39,21 +33,9 @@ export async function startPlatformServices(
   } = {},
 ): Promise<ServicesHandle> {
   const bus = options.nats ?? (await startNatsServer());
-  const grpc = await freePort();
-  const all: NodeJS.ProcessEnv = {
-    ...process.env,
-    ORZO_NATS_URL: bus.url,
-    ORZO_DATA_DIR: mkdtempSync(join(tmpdir(), 'orzo-platform-')),
-    ORZO_SOA_DIR: join(REPO_ROOT, 'examples', 'soa-configs'),
-    ORZO_GRPC_PORT: String(grpc),
-    ORZO_CONTROL_API: `127.0.0.1:${grpc}`,
-    ORZO_RECONCILE_INTERVAL_MS: '1000',
-    ORZO_LOG_LEVEL: 'info',
-    ...options.env,
-  };
-  for (const { name } of ORZO_SERVICES) all[portVar(name)] ??= String(await freePort());
+  const all = await platformEnv(bus.url, options.env ?? {});
   const main = (name: string) => join(REPO_ROOT, 'services', name, 'dist', 'src', 'main.js');
-  const envOf = (name: string): NodeJS.ProcessEnv => ({ ...all, ORZO_HTTP_PORT: all[portVar(name)], ...options.serviceEnv?.(name) });
+  const envOf = (name: string): NodeJS.ProcessEnv => ({ ...all, ORZO_HTTP_PORT: all[httpPortVar(name)], ...options.serviceEnv?.(name) });
   let output = '';
   const children = new Map<string, ChildProcess>();
   const start = async (name: string): Promise<void> => {
@@ -105,7 +87,7 @@ export async function startPlatformServices(
     env: all,
     nats: bus,
     cli: (args, timeoutMs = 30_000, cwd) => spawnSync(process.execPath, [ORZO_CLI, ...args], { env: all, encoding: 'utf8', timeout: timeoutMs, cwd }),
-    port: (service) => Number(all[portVar(service)]),
+    port: (service) => Number(all[httpPortVar(service)]),
     output: () => output,
     kill,
     start,

@@ -9,7 +9,31 @@ import { freePort } from './ports';
 import { waitFor } from './wait';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..', '..', '..');
-const ORZO = join(REPO_ROOT, 'cli', 'bin', 'orzo.js');
+/** The `orzo` command of this checkout. */
+export const ORZO_CLI = join(REPO_ROOT, 'cli', 'bin', 'orzo.js');
+/** The variable `orzo up` reads for one service's HTTP port (ORZO_<SERVICE>_HTTP_PORT). */
+export const httpPortVar = (service: string): string => `ORZO_${service.toUpperCase().replace(/-/g, '_')}_HTTP_PORT`;
+
+/**
+ * The environment a test platform runs with: its NATS, a temporary data dir, the example
+ * soa-configs, free gRPC and HTTP ports, then `env` on top (which may override any of them).
+ */
+export async function platformEnv(natsUrl: string, env: NodeJS.ProcessEnv): Promise<NodeJS.ProcessEnv> {
+  const grpc = await freePort();
+  const all: NodeJS.ProcessEnv = {
+    ...process.env,
+    ORZO_NATS_URL: natsUrl,
+    ORZO_DATA_DIR: mkdtempSync(join(tmpdir(), 'orzo-platform-')),
+    ORZO_SOA_DIR: join(REPO_ROOT, 'examples', 'soa-configs'),
+    ORZO_GRPC_PORT: String(grpc),
+    ORZO_CONTROL_API: `127.0.0.1:${grpc}`,
+    ORZO_RECONCILE_INTERVAL_MS: '1000',
+    ORZO_LOG_LEVEL: 'info',
+    ...env,
+  };
+  for (const { name } of ORZO_SERVICES) all[httpPortVar(name)] ??= String(await freePort());
+  return all;
+}
 
 export interface PlatformOptions {
   /** Runs `orzo up` in a process group of its own (as a terminal does), so a test can signal the group. */
@@ -40,22 +64,9 @@ export interface PlatformHandle {
  */
 export async function startPlatform(env: NodeJS.ProcessEnv = {}, options: PlatformOptions = {}): Promise<PlatformHandle> {
   const nats = await startNatsServer();
-  const grpc = await freePort();
-  const all: NodeJS.ProcessEnv = {
-    ...process.env,
-    ORZO_NATS_URL: nats.url,
-    ORZO_DATA_DIR: mkdtempSync(join(tmpdir(), 'orzo-platform-')),
-    ORZO_SOA_DIR: join(REPO_ROOT, 'examples', 'soa-configs'),
-    ORZO_GRPC_PORT: String(grpc),
-    ORZO_CONTROL_API: `127.0.0.1:${grpc}`,
-    ORZO_RECONCILE_INTERVAL_MS: '1000',
-    ORZO_LOG_LEVEL: 'info',
-    ...env,
-  };
-  const portVar = (name: string) => `ORZO_${name.toUpperCase().replace(/-/g, '_')}_HTTP_PORT`;
-  for (const { name } of ORZO_SERVICES) all[portVar(name)] ??= String(await freePort());
+  const all = await platformEnv(nats.url, env);
   let output = '';
-  const child: ChildProcess = spawn(process.execPath, [ORZO, 'up'], { env: all, stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached });
+  const child: ChildProcess = spawn(process.execPath, [ORZO_CLI, 'up'], { env: all, stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached });
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   const collect = (d: Buffer) => (output = (output + d.toString()).slice(-200_000));
   child.stdout!.on('data', collect);
@@ -81,8 +92,8 @@ export async function startPlatform(env: NodeJS.ProcessEnv = {}, options: Platfo
     exited,
     env: all,
     nats,
-    cli: (args, timeoutMs = 30_000, cwd) => spawnSync(process.execPath, [ORZO, ...args], { env: all, encoding: 'utf8', timeout: timeoutMs, cwd }),
-    port: (service) => Number(all[portVar(service)]),
+    cli: (args, timeoutMs = 30_000, cwd) => spawnSync(process.execPath, [ORZO_CLI, ...args], { env: all, encoding: 'utf8', timeout: timeoutMs, cwd }),
+    port: (service) => Number(all[httpPortVar(service)]),
     output: () => output,
     stop: async () => {
       if (process.env.ORZO_E2E_LOG) writeFileSync(process.env.ORZO_E2E_LOG, output);
