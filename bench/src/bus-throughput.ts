@@ -70,23 +70,6 @@ async function main(): Promise<void> {
   await ensureStreams(jsm);
   await jsm.streams.add({ name: 'BENCH_RAW', subjects: ['bench.raw'] });
 
-  const events: Array<{ envelope: EnvelopeMeta & { type: typeof Subjects.BuildRequested }; bytes: Uint8Array }> = [];
-  for (let i = 0; i < N; i++) {
-    const envelope = createEnvelope(Subjects.BuildRequested, { source: 'bench' });
-    const payload = {
-      buildId: `b-${i}`,
-      service: 'web',
-      gitUrl: '/repo',
-      commitSha: `sha-${i}`,
-      dockerfile: '',
-      context: '',
-      buildArgs: {},
-      requestedBy: 'bench',
-      force: false,
-      skipPipeline: false,
-    };
-    events.push({ envelope, bytes: encodeEvent(envelope, payload) });
-  }
   const payloadOf = (i: number) => ({
     buildId: `b-${i}`,
     service: 'web',
@@ -99,6 +82,12 @@ async function main(): Promise<void> {
     force: false,
     skipPipeline: false,
   });
+
+  const events: Array<{ envelope: EnvelopeMeta & { type: typeof Subjects.BuildRequested }; bytes: Uint8Array }> = [];
+  for (let i = 0; i < N; i++) {
+    const envelope = createEnvelope(Subjects.BuildRequested, { source: 'bench' });
+    events.push({ envelope, bytes: encodeEvent(envelope, payloadOf(i)) });
+  }
 
   log(`bus-throughput: ${N} events of ${events[0]!.bytes.length} bytes, one private nats-server (file storage), node ${process.version}`);
   const rawPub = await pipelined(N, (i) => js.publish('bench.raw', events[i]!.bytes));
