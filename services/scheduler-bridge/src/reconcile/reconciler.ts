@@ -154,21 +154,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     const happy = current.filter((r) => probed.get(r.id)?.ok).length;
     const floor = happyFloor(n, marginFactor);
     if (bouncing) {
-      await this.bus.publish(
-        Subjects.DeployProgressed,
-        {
-          deployId: desired.deployId,
-          service: spec.service,
-          instance: spec.instance,
-          cluster: spec.cluster,
-          phase: 'bouncing',
-          message: `${happy}/${n} new replicas happy, ${old.length} old left`,
-          ready: happy,
-          desired: n,
-          problems: this.noteReported(key),
-        },
-        { correlationId: desired.deployId },
-      );
+      await this.publishProgress(desired, 'bouncing', `${happy}/${n} new replicas happy, ${old.length} old left`, happy, n, this.noteReported(key));
     }
     if (old.length === 0 && happy >= floor) {
       if (await this.desired.markCompleted(key, desired.deployId)) {
@@ -272,23 +258,32 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     const key = desired.key;
     if (this.problems.signature(key) === (this.reported.get(key) ?? '')) return;
     const problems = this.noteReported(key);
-    const spec = desired.spec;
     const [first] = problems;
+    await this.publishProgress(
+      desired,
+      first ? 'degraded' : 'recovered',
+      first
+        ? `${problems.length} engine error(s), retried in the background: ${first.action} of ${first.replicaName || 'the instance'} failed ${first.attempts}x: ${first.error}`
+        : 'engine errors resolved',
+      ready ?? 0,
+      desired.spec.replicas,
+      problems,
+    );
+  }
+
+  /** deploy.progressed of one instance: where its deploy stands and the replica problems now. */
+  private async publishProgress(
+    desired: DesiredInstance,
+    phase: string,
+    message: string,
+    ready: number,
+    count: number,
+    problems: ReplicaProblem[],
+  ): Promise<void> {
+    const spec = desired.spec;
     await this.bus.publish(
       Subjects.DeployProgressed,
-      {
-        deployId: desired.deployId,
-        service: spec.service,
-        instance: spec.instance,
-        cluster: spec.cluster,
-        phase: first ? 'degraded' : 'recovered',
-        message: first
-          ? `${problems.length} engine error(s), retried in the background: ${first.action} of ${first.replicaName || 'the instance'} failed ${first.attempts}x: ${first.error}`
-          : 'engine errors resolved',
-        ready: ready ?? 0,
-        desired: spec.replicas,
-        problems,
-      },
+      { deployId: desired.deployId, service: spec.service, instance: spec.instance, cluster: spec.cluster, phase, message, ready, desired: count, problems },
       { correlationId: desired.deployId },
     );
   }
