@@ -7,18 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT } from '@orzo/testing';
-
-interface Row {
-  case: string;
-  goal: { failed: number | 'some'; servingAgainMs?: number };
-  servingAgainMs?: number;
-  convergedMs: number;
-  failed: number;
-  requests: number;
-  eventsLost: number;
-  duplicates: number;
-}
+import { ChaosRow, REPO_ROOT } from '@orzo/testing';
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const sec = (ms?: number) => (ms === undefined ? 'never' : `${(ms / 1000).toFixed(1)} s`);
@@ -35,7 +24,7 @@ function main(): number {
     ? readFileSync(results, 'utf8')
         .split('\n')
         .filter(Boolean)
-        .map((l) => JSON.parse(l) as Row)
+        .map((l) => JSON.parse(l) as ChaosRow)
     : [];
   log(`chaos tier: ${rows.length} faults in ${sec(Date.now() - started)} (test run exit ${run.status})`);
   const header = ['fault', 'serving again (goal)', 'converged', 'failed requests (goal)', 'events lost (goal 0)', 'duplicates (goal 0)'];

@@ -14,3 +14,4 @@ export * from './private-dockerd';
 export * from './soa-copy';
 export * from './processes';
 export * from './platform-processes';
+export * from './chaos-row';

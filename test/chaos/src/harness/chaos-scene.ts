@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import {
+  ChaosRow,
   NatsServerHandle,
   ORZO_CLI,
   REPO_ROOT,
@@ -17,7 +18,7 @@ import {
 } from '@orzo/testing';
 import { auditEvents } from './event-audit';
 import { LoadLoop } from './load-loop';
-import { ChaosRow, reportRow } from './report';
+import { reportRow } from './report';
 
 export const V1 = 'aaaaaaaa11111111111111111111111111111111';
 export const V2 = 'bbbbbbbb22222222222222222222222222222222';

@@ -1,20 +1,5 @@
 import { appendFileSync } from 'node:fs';
-
-export interface ChaosRow {
-  case: string;
-  /** What the design promises for this fault. */
-  goal: { failed: number | 'some'; servingAgainMs?: number };
-  /** From the fault to the first request served after the last failure. */
-  servingAgainMs?: number;
-  /** From the fault to the instance converged (deploy completed, every replica healthy). */
-  convergedMs: number;
-  failed: number;
-  requests: number;
-  reasons: Record<string, number>;
-  eventsLost: number;
-  lostDetail: string[];
-  duplicates: number;
-}
+import type { ChaosRow } from '@orzo/testing';
 
 const sec = (ms?: number) => (ms === undefined ? 'never' : `${(ms / 1000).toFixed(1)} s`);
 
