@@ -71,6 +71,15 @@ export async function startPlatform(env: NodeJS.ProcessEnv = {}, options: Platfo
   const collect = (d: Buffer) => (output = (output + d.toString()).slice(-200_000));
   child.stdout!.on('data', collect);
   child.stderr!.on('data', collect);
+  /** Ctrl-C to `orzo up` and wait for its exit, then its HAProxy and NATS. */
+  const shutdown = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGINT');
+      await exited;
+    }
+    await stopHaproxyIn(all.ORZO_DATA_DIR!);
+    await nats.dispose();
+  };
   try {
     await waitFor(() => ORZO_SERVICES.every(({ name }) => new RegExp(`"msg":"${name} started"`).test(output)), {
       timeoutMs: 90_000,
@@ -78,13 +87,7 @@ export async function startPlatform(env: NodeJS.ProcessEnv = {}, options: Platfo
     });
   } catch (err) {
     // Nothing of a platform that did not come up may outlive the test that started it.
-    if (child.exitCode === null) {
-      const gone = new Promise((r) => child.once('exit', r));
-      child.kill('SIGINT');
-      await gone;
-    }
-    await stopHaproxyIn(all.ORZO_DATA_DIR!);
-    await nats.dispose();
+    await shutdown();
     throw err;
   }
   return {
@@ -97,13 +100,7 @@ export async function startPlatform(env: NodeJS.ProcessEnv = {}, options: Platfo
     output: () => output,
     stop: async () => {
       if (process.env.ORZO_E2E_LOG) writeFileSync(process.env.ORZO_E2E_LOG, output);
-      if (child.exitCode === null) {
-        const gone = new Promise((r) => child.once('exit', r));
-        child.kill('SIGINT');
-        await gone;
-      }
-      await stopHaproxyIn(all.ORZO_DATA_DIR!);
-      await nats.dispose();
+      await shutdown();
       return child.exitCode;
     },
   };
