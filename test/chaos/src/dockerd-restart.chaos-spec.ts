@@ -25,7 +25,10 @@ const GOAL_MS = 10_000;
 const STABLE_MS = 3_000;
 
 interface Sample {
+  /** When the request was sent. */
   at: number;
+  /** When it succeeded or failed: a request sent just before the fault can fail because of it. */
+  end: number;
   ok: boolean;
 }
 
@@ -44,7 +47,7 @@ function loadLoop(url: string): { samples: Sample[]; stop(): Promise<void> } {
       } catch {
         // refused, reset or timed out: a failed request
       }
-      samples.push({ at, ok });
+      samples.push({ at, end: Date.now(), ok });
       await sleep(20);
     }
   })();
@@ -133,7 +136,7 @@ for (const liveRestore of [false, true]) {
 
       const after = await replicas();
       const failed = load.samples.filter((s) => !s.ok);
-      const failedBeforeKill = failed.filter((s) => s.at < killedAt).length;
+      const failedBeforeKill = failed.filter((s) => s.end < killedAt).length;
       const since = servingSince(load.samples)!;
       const recoveryMs = Math.max(0, since - answeredAt);
       const duplicates = after.length - DESIRED;
