@@ -73,7 +73,8 @@ export class HostProxyService implements OnApplicationBootstrap, OnApplicationSh
       if (!this.watching) return { ok: false, detail: `${where}: not following the registry (reconnecting)` };
       if (this.frontends.size === 0) return { ok: true, detail: `${where}: no frontends yet` };
       const servers = await this.haproxy.runtime.servers();
-      const up = servers.filter((s) => s.adminState === 0).length;
+      // op state 2 = running: a slot set ready (maintenance ones are 0, stopped).
+      const up = servers.filter((s) => s.opState === 2).length;
       return { ok: true, detail: `${where}: ${new Set(servers.map((s) => s.backend)).size} backends, ${up} servers routed` };
     });
     this.logger.info({ hostId: this.config.ORZO_HOST_ID, bind: this.config.ORZO_PROXY_BIND }, 'following the discovery registry into this host’s haproxy');
