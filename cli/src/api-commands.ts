@@ -213,16 +213,30 @@ export async function status(v: StatusOptions, io: Output): Promise<number> {
       io.out(`    State:      ${i.state}`);
       if (i.reason) io.out(`    Reason:     ${i.reason}`);
       io.out(`    Replicas:   ${i.healthyReplicas} Healthy / ${i.desiredReplicas} desired (${i.replicas.length} running)`);
-      for (const r of i.replicas)
-        io.out(
-          `      ${r.replicaId.slice(0, 12).padEnd(12)}  ${`${r.host}:${r.port}`.padEnd(21)}  ${r.gitSha.slice(0, 8)}${r.gitSha === i.desiredGitSha ? ' (new)' : ' (old)'}  ${r.state}`,
-        );
+      for (const line of replicaRows(i.replicas, i.desiredGitSha)) io.out(`      ${line}`);
       if (i.endpoints.length) io.out(`    Endpoints:  ${i.endpoints.join(', ')}`);
       if (i.problems.length) io.out(`    Problems:   ${i.problems.length} engine error(s), retried in the background while the rest converges`);
       for (const p of i.problems) io.out(`      ${problemLine(p)}`);
     }
     return 0;
   });
+}
+
+/**
+ * The replicas of an instance as a table: id, the host it runs on (its node's IP once Orzo
+ * spans several hosts), the port published there, version (new = the desired one), state.
+ */
+export function replicaRows(replicas: readonly api.ReplicaStatus[], desiredGitSha: string): string[] {
+  if (replicas.length === 0) return [];
+  const hostWidth = Math.max(4, ...replicas.map((r) => r.host.length));
+  const row = (id: string, host: string, port: string, version: string, state: string) =>
+    `${id.padEnd(12)}  ${host.padEnd(hostWidth)}  ${port.padEnd(5)}  ${version.padEnd(14)}  ${state}`;
+  return [
+    row('REPLICA', 'HOST', 'PORT', 'VERSION', 'STATE'),
+    ...replicas.map((r) =>
+      row(r.replicaId.slice(0, 12), r.host, String(r.port), `${r.gitSha.slice(0, 8)}${r.gitSha === desiredGitSha ? ' (new)' : ' (old)'}`, r.state),
+    ),
+  ];
 }
 
 /** One engine error of a replica: what failed, how often, when it is tried again, the engine's words. */

@@ -146,7 +146,8 @@ describe('control-api over gRPC, on real NATS and SQLite', () => {
       instance: 'main',
       cluster: 'local',
       replicaId: `c${n}`,
-      host: '127.0.0.1',
+      // Replicas on two nodes: status shows each one's host (node IP) as the events carry it.
+      host: `10.20.0.${(n % 2) + 1}`,
       port: 31000 + n,
       gitSha: SHA,
       configHash: 'configabc',
@@ -166,6 +167,10 @@ describe('control-api over gRPC, on real NATS and SQLite', () => {
     assert.deepEqual(
       [main.state, main.desiredGitSha, main.desiredReplicas, main.replicas.length, main.endpoints],
       ['Running', SHA, 3, 3, ['hello.main 127.0.0.1:20001']],
+    );
+    assert.deepEqual(
+      main.replicas.map((r) => `${r.replicaId} ${r.host}:${r.port}`).sort(),
+      ['c0 10.20.0.1:31000', 'c1 10.20.0.2:31001', 'c2 10.20.0.1:31002'],
     );
     await bus.publish(Subjects.InstanceStopped, { replica: mk(2), reason: 'bounce', exitCode: 0, oomKilled: false });
     await waitFor(
