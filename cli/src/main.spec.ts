@@ -104,8 +104,14 @@ describe('orzo CLI', () => {
   it('says which service runs on every host and which once, and how to start one more host', async () => {
     const c = capture();
     assert.equal(await main(['services'], c.io), 0);
-    assert.match(c.out.find((l) => l.startsWith('discovery-publisher'))!, /^discovery-publisher\s+:7104\s+every host\s+/);
-    assert.match(c.out.find((l) => l.startsWith('scheduler-bridge'))!, /^scheduler-bridge\s+:7103\s+once\s+/);
+    assert.match(
+      c.out.find((l) => l.startsWith('discovery-publisher'))!,
+      /^discovery-publisher\s+:7104\s+every host\s+/,
+    );
+    assert.match(
+      c.out.find((l) => l.startsWith('scheduler-bridge'))!,
+      /^scheduler-bridge\s+:7103\s+once\s+/,
+    );
     const help = capture();
     assert.equal(await main(['services', '--help'], help.io), 0);
     assert.match(help.out.join('\n'), /ORZO_DISCOVERY_REGISTRAR=false[\s\S]*orzo up --only discovery-publisher/);

@@ -59,7 +59,9 @@ export function registerPlatformCommands(program: Command, ctx: CliContext): voi
     .action(
       action<{ json?: boolean }>(ctx, (o) => {
         if (o.json) ctx.io.out(JSON.stringify(ORZO_SERVICES.map(({ name, httpPort, runs, owns }) => ({ name, httpPort, runs, owns }))));
-        else for (const s of ORZO_SERVICES) ctx.io.out(`${s.name.padEnd(20)} :${s.httpPort}  ${(s.runs === 'host' ? 'every host' : 'once').padEnd(10)}  ${s.owns}`);
+        else
+          for (const s of ORZO_SERVICES)
+            ctx.io.out(`${s.name.padEnd(20)} :${s.httpPort}  ${(s.runs === 'host' ? 'every host' : 'once').padEnd(10)}  ${s.owns}`);
         return 0;
       }),
     );

@@ -16,7 +16,13 @@ describe('selectServices (orzo up --only)', () => {
   });
 
   it('refuses an empty list and unknown names', () => {
-    assert.throws(() => selectServices(','), (e: unknown) => e instanceof UsageError && /known: control-api/.test(e.message));
-    assert.throws(() => selectServices('haproxy'), (e: unknown) => e instanceof UsageError && /unknown: haproxy/.test(e.message));
+    assert.throws(
+      () => selectServices(','),
+      (e: unknown) => e instanceof UsageError && /known: control-api/.test(e.message),
+    );
+    assert.throws(
+      () => selectServices('haproxy'),
+      (e: unknown) => e instanceof UsageError && /unknown: haproxy/.test(e.message),
+    );
   });
 });

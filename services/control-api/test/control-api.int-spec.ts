@@ -168,10 +168,7 @@ describe('control-api over gRPC, on real NATS and SQLite', () => {
       [main.state, main.desiredGitSha, main.desiredReplicas, main.replicas.length, main.endpoints],
       ['Running', SHA, 3, 3, ['hello.main 127.0.0.1:20001']],
     );
-    assert.deepEqual(
-      main.replicas.map((r) => `${r.replicaId} ${r.host}:${r.port}`).sort(),
-      ['c0 10.20.0.1:31000', 'c1 10.20.0.2:31001', 'c2 10.20.0.1:31002'],
-    );
+    assert.deepEqual(main.replicas.map((r) => `${r.replicaId} ${r.host}:${r.port}`).sort(), ['c0 10.20.0.1:31000', 'c1 10.20.0.2:31001', 'c2 10.20.0.1:31002']);
     await bus.publish(Subjects.InstanceStopped, { replica: mk(2), reason: 'bounce', exitCode: 0, oomKilled: false });
     await waitFor(
       async () =>

@@ -48,7 +48,12 @@ export class HostProxyService implements OnApplicationBootstrap, OnApplicationSh
     private readonly bus: BusService,
     private readonly health: HealthRegistry,
   ) {
-    this.haproxy = new HaproxyProcess(config.ORZO_HAPROXY_DIR ?? join(config.ORZO_DATA_DIR, 'haproxy'), config.ORZO_HAPROXY_BIN, logger, config.ORZO_PROXY_BIND);
+    this.haproxy = new HaproxyProcess(
+      config.ORZO_HAPROXY_DIR ?? join(config.ORZO_DATA_DIR, 'haproxy'),
+      config.ORZO_HAPROXY_BIN,
+      logger,
+      config.ORZO_PROXY_BIND,
+    );
     this.watchdog = new HaproxyWatchdog(
       this.haproxy,
       logger,
@@ -151,7 +156,8 @@ export class HostProxyService implements OnApplicationBootstrap, OnApplicationSh
     }
     for (const { name } of frontends) {
       const plan = planSlots(name, this.slots.get(name) ?? new Map(), this.endpoints.get(name) ?? [], SLOTS, full);
-      if (plan.overflow.length) this.logger.error({ registration: name, notRouted: plan.overflow }, `all ${SLOTS} server slots are in use; endpoints not routed`);
+      if (plan.overflow.length)
+        this.logger.error({ registration: name, notRouted: plan.overflow }, `all ${SLOTS} server slots are in use; endpoints not routed`);
       if (plan.commands.length) await this.haproxy.runtime.command(plan.commands.join('; '));
       this.slots.set(name, plan.next);
     }

@@ -12,7 +12,11 @@ import { HaproxyWatchdog } from '../src/haproxy/haproxy-watchdog';
 
 /** SIGKILL to HAProxy's master and its workers: HAProxy dead as after an OOM kill. */
 function killHaproxy(master: number): void {
-  const workers = execFileSync('pgrep', ['-P', String(master)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
+  const workers = execFileSync('pgrep', ['-P', String(master)], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map(Number);
   for (const pid of [master, ...workers]) process.kill(pid, 'SIGKILL');
 }
 
@@ -35,7 +39,14 @@ describe('HaproxyWatchdog with a real HAProxy', () => {
   );
 
   before(async () => {
-    frontend = Registration.fromPartial({ name: 'web.main', proxyPort: await freePort(), mode: 'http', timeoutConnectMs: 200, timeoutServerMs: 1000, retries: 1 });
+    frontend = Registration.fromPartial({
+      name: 'web.main',
+      proxyPort: await freePort(),
+      mode: 'http',
+      timeoutConnectMs: 200,
+      timeoutServerMs: 1000,
+      retries: 1,
+    });
     await haproxy.apply([frontend]);
     watchdog.start();
   });

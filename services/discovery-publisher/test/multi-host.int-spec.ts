@@ -87,16 +87,28 @@ describe('discovery on every host: two publishers, two HAProxies, replicas at th
       instance: 'main',
       cluster: 'local',
       registrations: [registration],
-      registrationDetails: [{ name: registration, proxyPort, mode: 'http', healthcheckUri: '/status', timeoutConnectMs: 200, timeoutServerMs: 1000, retries: 1 }],
+      registrationDetails: [
+        { name: registration, proxyPort, mode: 'http', healthcheckUri: '/status', timeoutConnectMs: 200, timeoutServerMs: 1000, retries: 1 },
+      ],
     };
-    await events.publish(Subjects.DeployRequested, { deployId: 'd1', service: 'web', deployGroup: 'local.main', specs: [spec as never], requestedBy: 't', reason: 't' });
+    await events.publish(Subjects.DeployRequested, {
+      deployId: 'd1',
+      service: 'web',
+      deployGroup: 'local.main',
+      specs: [spec as never],
+      requestedBy: 't',
+      reason: 't',
+    });
     for (const r of replicas) await healthy(r);
     await routesTo(hostA, ['r0', 'r1', 'r2']);
     await routesTo(hostB, ['r0', 'r1', 'r2']);
     for (const host of [hostA, hostB]) {
       const { status, body } = await host.health();
       assert.equal(status, 200);
-      assert.match(body.checks!.haproxy!.detail!, new RegExp(`host ${host.hostId}, frontends on ${host.bind.replace(/\./g, '\\.')}: 1 backends, 3 servers routed`));
+      assert.match(
+        body.checks!.haproxy!.detail!,
+        new RegExp(`host ${host.hostId}, frontends on ${host.bind.replace(/\./g, '\\.')}: 1 backends, 3 servers routed`),
+      );
     }
   });
 
@@ -137,8 +149,15 @@ describe('discovery on every host: two publishers, two HAProxies, replicas at th
 
   it('says in /healthz when its HAProxy does not answer', async () => {
     // Frozen rather than killed: the watchdog would restart a dead one before /healthz is read.
-    const master = Number(readFileSync(join(hostB.dataDir, 'haproxy', 'haproxy.pid'), 'utf8').trim().split('\n')[0]);
-    const workers = execFileSync('pgrep', ['-P', String(master)], { encoding: 'utf8' }).trim().split('\n').map(Number);
+    const master = Number(
+      readFileSync(join(hostB.dataDir, 'haproxy', 'haproxy.pid'), 'utf8')
+        .trim()
+        .split('\n')[0],
+    );
+    const workers = execFileSync('pgrep', ['-P', String(master)], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .map(Number);
     const all = [master, ...workers];
     try {
       for (const pid of all) process.kill(pid, 'SIGSTOP');

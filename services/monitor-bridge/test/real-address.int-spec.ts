@@ -13,7 +13,11 @@ import { BUSYBOX_BASE, HttpContainer, NatsServerHandle, ensureBusyboxBase, start
 import { monitorBridge } from '../src/definition';
 
 /** busybox httpd on 8080; `/status` exists only when `healthy`. */
-const serve = (healthy: boolean) => ['/bin/sh', '-c', `mkdir -p /www && echo up > /www/index.html && ${healthy ? 'echo ok > /www/status && ' : ''}exec httpd -f -p 8080 -h /www`];
+const serve = (healthy: boolean) => [
+  '/bin/sh',
+  '-c',
+  `mkdir -p /www && echo up > /www/index.html && ${healthy ? 'echo ok > /www/status && ' : ''}exec httpd -f -p 8080 -h /www`,
+];
 
 /**
  * On N hosts a replica is reached at its node's IP, not at 127.0.0.1: monitor-bridge must check
@@ -76,7 +80,14 @@ describe('monitor-bridge checking replicas at their real address (host:port from
       replicas: 2,
       healthcheck: { mode: 'http', uri: '/status', cmd: '', gracePeriodSeconds: 0, intervalSeconds: 0.2, timeoutSeconds: 1, maxConsecutiveFailures: 2 },
     } as Partial<InstanceSpec>;
-    await bus.publish(Subjects.DeployRequested, { deployId: 'd1', service: 'web', deployGroup: 'local.main', specs: [spec as InstanceSpec], requestedBy: 't', reason: 't' });
+    await bus.publish(Subjects.DeployRequested, {
+      deployId: 'd1',
+      service: 'web',
+      deployGroup: 'local.main',
+      specs: [spec as InstanceSpec],
+      requestedBy: 't',
+      reason: 't',
+    });
     for (const ref of [refs.good, refs.bad]) await bus.publish(Subjects.InstanceStarted, { replica: ref, image: 'x', registrations: ['web.main'] });
     const healthy = await waitFor(() => lastEvent(Subjects.InstanceHealthy), { what: 'the good replica announced healthy' });
     const unhealthy = await waitFor(() => lastEvent(Subjects.InstanceUnhealthy), { what: 'the bad replica announced unhealthy' });

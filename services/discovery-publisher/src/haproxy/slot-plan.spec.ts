@@ -22,10 +22,13 @@ describe('planSlots', () => {
       'set server web.main/slot2 addr 10.0.0.2 port 8080',
       'set server web.main/slot2 state ready',
     ]);
-    assert.deepEqual([...plan.next], [
-      ['a', at(1, '10.0.0.1')],
-      ['b', at(2, '10.0.0.2')],
-    ]);
+    assert.deepEqual(
+      [...plan.next],
+      [
+        ['a', at(1, '10.0.0.1')],
+        ['b', at(2, '10.0.0.2')],
+      ],
+    );
   });
 
   it('puts a replica that left in maintenance first, reuses its slot, and leaves unchanged ones alone', () => {
