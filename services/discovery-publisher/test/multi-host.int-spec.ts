@@ -147,6 +147,18 @@ describe('discovery on every host: two publishers, two HAProxies, replicas at th
     await routesTo(hostB, ['r3']);
   });
 
+  it('both hosts follow the registry again after nats-server was killed and restarted', async () => {
+    await nats.stop(true);
+    await nats.start();
+    // The watch is opened again (or recovers) and the events published now reach both hosts.
+    await healthy(replicas[1]!);
+    await routesTo(hostA, ['r1', 'r3']);
+    await routesTo(hostB, ['r1', 'r3']);
+    await unhealthy(replicas[1]!);
+    await routesTo(hostA, ['r3']);
+    await routesTo(hostB, ['r3']);
+  });
+
   it('says in /healthz when its HAProxy does not answer', async () => {
     // Frozen rather than killed: the watchdog would restart a dead one before /healthz is read.
     const master = Number(
