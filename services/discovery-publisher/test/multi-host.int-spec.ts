@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Docker from 'dockerode';
 import { jetstream } from '@nats-io/jetstream';
-import { EventPublisher, NatsConnection, connectNats } from '@orzo/bus';
+import { DiscoveryRegistryStore, EventPublisher, NatsConnection, connectNats } from '@orzo/bus';
 import { ReplicaRef, Subjects } from '@orzo/contracts';
 import { BUSYBOX_BASE, HttpContainer, NatsServerHandle, ensureBusyboxBase, freePort, startHttpContainer, startNatsServer, waitFor } from '@orzo/testing';
 import { HostPublisher } from './host-publisher';
@@ -182,5 +182,52 @@ describe('discovery on every host: two publishers, two HAProxies, replicas at th
     }
     assert.equal((await hostB.health()).status, 200);
     await routesTo(hostB, ['r3']);
+  });
+
+  it('a crossover gated on "UP in discovery" (listed in the registry) loses no request through either host', async () => {
+    // The bounce as scheduler-bridge runs it: new replicas healthy, UP = listed in the shared
+    // registry (what its reconciler reads), then each old one announced draining, the drain
+    // delay (1 s, the example's), stopped, announced stopped. Both hosts' HAProxies under load.
+    await healthy(replicas[1]!);
+    await routesTo(hostA, ['r1', 'r3']);
+    await routesTo(hostB, ['r1', 'r3']);
+    const old = [replicas[1]!, replicas.find((r) => r.name === 'r3')!];
+    const load = { running: true, sent: 0, failed: [] as string[] };
+    const client = async (host: HostPublisher) => {
+      while (load.running) {
+        const answer = await host.get(proxyPort);
+        load.sent++;
+        if (!answer.startsWith('200:')) load.failed.push(`${host.hostId}: ${answer}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+    const clients = [client(hostA), client(hostB)];
+    try {
+      const fresh = [await startReplica('r4'), await startReplica('r5')];
+      for (const r of fresh) await healthy(r);
+      const registry = await DiscoveryRegistryStore.open(nc);
+      await waitFor(async () => (await registry.endpoints(registration)).filter((e) => e.replicaId === 'r4' || e.replicaId === 'r5').length === 2, {
+        what: 'r4 and r5 UP in discovery',
+      });
+      for (const r of old) {
+        await events.publish(Subjects.InstanceUnhealthy, {
+          replica: r.ref,
+          checkOutput: 'draining: bounce',
+          consecutiveFailures: 0,
+          registrations: [registration],
+        });
+        await new Promise((res) => setTimeout(res, 1_000));
+        await r.container.stop();
+        await stopped(r);
+      }
+      await routesTo(hostA, ['r4', 'r5']);
+      await routesTo(hostB, ['r4', 'r5']);
+    } finally {
+      load.running = false;
+      await Promise.all(clients);
+    }
+    console.log(`crossover through two hosts: ${load.sent} requests, ${load.failed.length} failed`);
+    assert.ok(load.sent > 50, `a steady load ran (${load.sent} requests)`);
+    assert.deepEqual(load.failed, []);
   });
 });
