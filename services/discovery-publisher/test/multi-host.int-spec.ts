@@ -184,7 +184,7 @@ describe('discovery on every host: two publishers, two HAProxies, replicas at th
     await routesTo(hostB, ['r3']);
   });
 
-  it('a crossover gated on "UP in discovery" (listed in the registry) loses no request through either host', async () => {
+  it('a crossover gated on "UP in discovery" (listed in the registry) loses no request through either host', async (t) => {
     // The bounce as scheduler-bridge runs it: new replicas healthy, UP = listed in the shared
     // registry (what its reconciler reads), then each old one announced draining, the drain
     // delay (1 s, the example's), stopped, announced stopped. Both hosts' HAProxies under load.
@@ -226,7 +226,7 @@ describe('discovery on every host: two publishers, two HAProxies, replicas at th
       load.running = false;
       await Promise.all(clients);
     }
-    console.log(`crossover through two hosts: ${load.sent} requests, ${load.failed.length} failed`);
+    t.diagnostic(`crossover through two hosts: ${load.sent} requests, ${load.failed.length} failed`);
     assert.ok(load.sent > 50, `a steady load ran (${load.sent} requests)`);
     assert.deepEqual(load.failed, []);
   });
