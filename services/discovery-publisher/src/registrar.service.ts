@@ -15,12 +15,25 @@ import { Registry } from './registry';
 @Injectable()
 export class RegistrarService implements OnApplicationBootstrap, OnApplicationShutdown {
   private registry?: Registry;
+  private opening?: Promise<Registry>;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly bus: BusService) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    this.registry = await Registry.open(this.bus.connection);
+    await this.open();
+  }
+
+  /** The registry, read from KV once; an event handled before this provider's bootstrap hook waits for it too. */
+  private open(): Promise<Registry> {
+    this.opening ??= Registry.open(this.bus.connection).then(
+      (r) => (this.registry = r),
+      (err: unknown) => {
+        this.opening = undefined; // the next event tries again
+        throw err;
+      },
+    );
+    return this.opening;
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -30,7 +43,8 @@ export class RegistrarService implements OnApplicationBootstrap, OnApplicationSh
 
   /** Serialises every change: an endpoint list is read, changed and written whole. */
   private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.queue.then(fn, fn);
+    const run = () => this.open().then(fn);
+    const next = this.queue.then(run, run);
     this.queue = next.catch(() => undefined);
     return next;
   }
