@@ -26,7 +26,7 @@ describe('discovery-publisher config', () => {
         err instanceof ConfigError &&
         err.problems.length === 3 &&
         /ORZO_PROXY_BIND: expected an IPv4 address/.test(err.message) &&
-        /ORZO_HOST_ID: expected a host name/.test(err.message) &&
+        /ORZO_HOST_ID: expected a host name \(no spaces/.test(err.message) &&
         /ORZO_DISCOVERY_REGISTRAR: .*\(got "yes"\)/.test(err.message),
     );
   });

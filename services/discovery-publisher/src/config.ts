@@ -11,8 +11,8 @@ export const discoveryPublisherConfigShape = {
   /** This host's name in logs and /health (one discovery-publisher runs per host); default the hostname. */
   ORZO_HOST_ID: z
     .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'expected a host name (letters, digits, . _ -)')
-    .default(hostname()),
+    .regex(/^\S{1,253}$/, 'expected a host name (no spaces, at most 253 characters)')
+    .default(hostname() || 'localhost'),
   /** The address this host's HAProxy binds every frontend on: 127.0.0.1 on one machine, 0.0.0.0 or the host's IP on N hosts. */
   ORZO_PROXY_BIND: z
     .string()
