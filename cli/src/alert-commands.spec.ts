@@ -34,7 +34,10 @@ describe('orzo alerts table', () => {
     );
     const lines = text.split('\n');
     assert.match(lines[0]!, /^FIRING SINCE\s+CHECK\s+CLUSTER\s+SEVERITY\s+TEAM\s+SENT TO$/);
-    assert.match(lines[1]!, /2026-01-01T10:00:00 \(5m ago\)\s+check_paasta_services_replication\.web\.main\s+local\s+critical, page\s+infra\s+alertmanager, sensu \(pending, 4 tries: ECONNREFUSED\)$/);
+    assert.match(
+      lines[1]!,
+      /2026-01-01T10:00:00 \(5m ago\)\s+check_paasta_services_replication\.web\.main\s+local\s+critical, page\s+infra\s+alertmanager, sensu \(pending, 4 tries: ECONNREFUSED\)$/,
+    );
     assert.match(lines[2]!, /^ {4}Service web\.main has 1 out of 3/);
     assert.match(lines[3]!, /oom-killer\.web\.main\s+local\s+critical\s+infra\s+no sink configured$/);
   });

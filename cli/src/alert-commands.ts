@@ -48,7 +48,11 @@ export function formatAlerts(rows: readonly api.FiringAlert[], now: Date): strin
     a.cluster,
     `${a.severity}${a.page ? ', page' : ''}`,
     a.team,
-    a.deliveries.length ? a.deliveries.map((d) => (d.state === 'delivered' ? d.sink : `${d.sink} (pending, ${d.attempts} tries${d.lastError ? `: ${d.lastError}` : ''})`)).join(', ') : 'no sink configured',
+    a.deliveries.length
+      ? a.deliveries
+          .map((d) => (d.state === 'delivered' ? d.sink : `${d.sink} (pending, ${d.attempts} tries${d.lastError ? `: ${d.lastError}` : ''})`))
+          .join(', ')
+      : 'no sink configured',
   ]);
   const widths = header.slice(0, -1).map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]!.length)));
   const line = (r: string[]) =>
@@ -70,6 +74,8 @@ function ago(iso: string, now: Date): string {
 
 function listAlerts(c: api.ControlApiClient, req: api.ListAlertsRequest): Promise<api.ListAlertsResponse> {
   return new Promise((resolve, reject) =>
-    c.listAlerts(req, new Metadata(), { deadline: new Date(Date.now() + 30_000) }, (err: ServiceError | null, res: api.ListAlertsResponse) => (err ? reject(err) : resolve(res))),
+    c.listAlerts(req, new Metadata(), { deadline: new Date(Date.now() + 30_000) }, (err: ServiceError | null, res: api.ListAlertsResponse) =>
+      err ? reject(err) : resolve(res),
+    ),
   );
 }

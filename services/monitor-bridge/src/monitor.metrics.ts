@@ -22,7 +22,12 @@ export class MonitorMetrics {
   constructor(@Inject(METRICS_REGISTRY) registry: Registry) {
     const registers = [registry];
     this.expected = new Gauge({ name: 'orzo_monitor_replicas_expected', help: 'Replicas an instance should run', labelNames: INSTANCE, registers });
-    this.available = new Gauge({ name: 'orzo_monitor_replicas_available', help: 'Replicas UP in discovery (or healthy, outside the mesh)', labelNames: INSTANCE, registers });
+    this.available = new Gauge({
+      name: 'orzo_monitor_replicas_available',
+      help: 'Replicas UP in discovery (or healthy, outside the mesh)',
+      labelNames: INSTANCE,
+      registers,
+    });
     this.critical = new Gauge({
       name: 'orzo_monitor_replicas_critical',
       help: 'Fewest available replicas that is not CRITICAL (expected x replication_threshold)',
@@ -36,7 +41,17 @@ export class MonitorMetrics {
       labelNames: INSTANCE,
       registers,
     });
-    this.deliveries = new Counter({ name: 'orzo_monitor_alert_deliveries_total', help: 'Alert deliveries per sink and outcome', labelNames: ['sink', 'outcome'], registers });
-    this.deliveriesPending = new Gauge({ name: 'orzo_monitor_alert_deliveries_pending', help: 'Alert events not yet taken by a sink', labelNames: ['sink'], registers });
+    this.deliveries = new Counter({
+      name: 'orzo_monitor_alert_deliveries_total',
+      help: 'Alert deliveries per sink and outcome',
+      labelNames: ['sink', 'outcome'],
+      registers,
+    });
+    this.deliveriesPending = new Gauge({
+      name: 'orzo_monitor_alert_deliveries_pending',
+      help: 'Alert events not yet taken by a sink',
+      labelNames: ['sink'],
+      registers,
+    });
   }
 }

@@ -90,7 +90,8 @@ export function startSensuRecorder(apiKey: string, namespace: string): Promise<R
     if (!isObj(e)) return { status: 400, problems: [...problems, 'event is not an object'], body: e };
     const entity = e.entity;
     const check = e.check;
-    if (!isObj(entity) || !isObj(entity.metadata) || typeof entity.metadata.name !== 'string' || !NAME.test(entity.metadata.name)) problems.push('entity.metadata.name');
+    if (!isObj(entity) || !isObj(entity.metadata) || typeof entity.metadata.name !== 'string' || !NAME.test(entity.metadata.name))
+      problems.push('entity.metadata.name');
     else if (entity.metadata.namespace !== namespace || (m && m[1] !== namespace)) problems.push('namespace');
     if (isObj(entity) && entity.entity_class !== undefined && entity.entity_class !== 'proxy') problems.push('entity_class');
     if (!isObj(check) || !isObj(check.metadata)) problems.push('check.metadata');

@@ -62,7 +62,16 @@ describe('monitor-bridge alerts: replication, OOM, crash loop, routed to Alertma
     configHash: 'c',
   });
   const monitoring = (m: Partial<MonitoringSpec>): MonitoringSpec =>
-    MonitoringSpec.fromPartial({ runbook: 'http://y/rb', replicationThreshold: 50, checkEverySeconds: 0.5, alertAfterSeconds: 0, realertEvery: 0, checkOomEvents: true, set: true, ...m });
+    MonitoringSpec.fromPartial({
+      runbook: 'http://y/rb',
+      replicationThreshold: 50,
+      checkEverySeconds: 0.5,
+      alertAfterSeconds: 0,
+      realertEvery: 0,
+      checkOomEvents: true,
+      set: true,
+      ...m,
+    });
   const spec = (service: string, instance: string, replicaCount: number, m: MonitoringSpec, mode = 'http'): InstanceSpec =>
     InstanceSpec.fromPartial({
       service,
@@ -75,7 +84,14 @@ describe('monitor-bridge alerts: replication, OOM, crash loop, routed to Alertma
       monitoring: m,
     });
   const deploy = (s: InstanceSpec) =>
-    bus.publish(Subjects.DeployRequested, { deployId: `d-${s.service}`, service: s.service, deployGroup: 'local.main', specs: [s], requestedBy: 't', reason: 't' });
+    bus.publish(Subjects.DeployRequested, {
+      deployId: `d-${s.service}`,
+      service: s.service,
+      deployGroup: 'local.main',
+      specs: [s],
+      requestedBy: 't',
+      reason: 't',
+    });
   const amAlert = async (alertname: string) => (await am.alerts()).find((a) => a.labels.alertname === alertname);
   const hooked = (alertId: string, kind?: string) =>
     hook.requests.filter((r) => {
@@ -116,18 +132,40 @@ describe('monitor-bridge alerts: replication, OOM, crash loop, routed to Alertma
   });
   after(async () => {
     await app?.close();
-    for (const r of replicas) (r.server.closeAllConnections(), r.server.close());
+    for (const r of replicas) {
+      r.server.closeAllConnections();
+      r.server.close();
+    }
     await Promise.all([hook?.close(), sensu?.close(), am?.dispose(), nats?.dispose()]);
     rmSync(certDir, { recursive: true, force: true });
   });
 
   it('checks an https replica over TLS without verifying its self-signed certificate', async () => {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=replica.example', '-days', '1', '-keyout', join(certDir, 'k.pem'), '-out', join(certDir, 'c.pem')], {
-      stdio: 'ignore',
-    });
-    const tls = createHttpsServer({ key: readFileSync(join(certDir, 'k.pem')), cert: readFileSync(join(certDir, 'c.pem')) }, (req, res) => (
-      (res.statusCode = req.url === '/status' ? 200 : 404), res.end('secure')
-    ));
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-subj',
+        '/CN=replica.example',
+        '-days',
+        '1',
+        '-keyout',
+        join(certDir, 'k.pem'),
+        '-out',
+        join(certDir, 'c.pem'),
+      ],
+      {
+        stdio: 'ignore',
+      },
+    );
+    const tls = createHttpsServer(
+      { key: readFileSync(join(certDir, 'k.pem')), cert: readFileSync(join(certDir, 'c.pem')) },
+      (req, res) => ((res.statusCode = req.url === '/status' ? 200 : 404), res.end('secure')),
+    );
     const port = await new Promise<number>((r) => tls.listen(0, '127.0.0.1', () => r((tls.address() as { port: number }).port)));
     replicas.push({ server: tls as unknown as Server, port, status: 200 });
     await deploy(spec('sec', 'main', 1, monitoring({ team: 'infra' }), 'https'));
@@ -151,10 +189,14 @@ describe('monitor-bridge alerts: replication, OOM, crash loop, routed to Alertma
     await deploy(spec('web', 'main', 3, m));
     const rs = [await serve(), await serve(), await serve()];
     await sleep(200);
-    for (const [i, r] of rs.entries()) await bus.publish(Subjects.InstanceStarted, { replica: ref('web', 'main', `web-${i}`, r.port), image: 'x', registrations: [] });
-    await waitFor(async () => (await fetch(metricsUrl).then((r) => r.text())).includes('orzo_monitor_replicas_available{service="web",instance="main",cluster="local"} 3'), {
-      what: '3 of 3 available',
-    });
+    for (const [i, r] of rs.entries())
+      await bus.publish(Subjects.InstanceStarted, { replica: ref('web', 'main', `web-${i}`, r.port), image: 'x', registrations: [] });
+    await waitFor(
+      async () => (await fetch(metricsUrl).then((r) => r.text())).includes('orzo_monitor_replicas_available{service="web",instance="main",cluster="local"} 3'),
+      {
+        what: '3 of 3 available',
+      },
+    );
     rs[1]!.status = 500;
     rs[2]!.status = 503;
     const failedAt = Date.now();
@@ -173,8 +215,13 @@ describe('monitor-bridge alerts: replication, OOM, crash loop, routed to Alertma
     assert.equal(alert.annotations.slack_channels, '#web');
     assert.match(alert.annotations.summary!, /has 1 out of 3 expected instances available \(threshold: 50%\)/);
     assert.ok(Date.parse(alert.endsAt) > Date.now(), 'endsAt in the future while it fires');
-    const raised = hooked(`local/${REPLICATION}`, 'raised')[0]!.body as { alert: { failingSince: string; raisedAt: string; page: boolean } };
-    assert.ok(Date.parse(raised.alert.raisedAt) - Date.parse(raised.alert.failingSince) >= ALERT_AFTER_S * 1000, 'raised after the condition held for alert_after');
+    // Each sink has its own loop: the webhook may get it a moment after Alertmanager.
+    const first = await waitFor(() => hooked(`local/${REPLICATION}`, 'raised')[0], { what: 'the raise on the webhook' });
+    const raised = first.body as { alert: { failingSince: string; raisedAt: string; page: boolean } };
+    assert.ok(
+      Date.parse(raised.alert.raisedAt) - Date.parse(raised.alert.failingSince) >= ALERT_AFTER_S * 1000,
+      'raised after the condition held for alert_after',
+    );
     const metrics = await fetch(metricsUrl).then((r) => r.text());
     assert.match(metrics, /orzo_monitor_replicas_expected\{service="web",instance="main",cluster="local"\} 3/);
     assert.match(metrics, /orzo_monitor_replicas_available\{service="web",instance="main",cluster="local"\} 1/);
@@ -235,6 +282,31 @@ describe('monitor-bridge alerts: replication, OOM, crash loop, routed to Alertma
     assert.equal(alert.labels.severity, 'warning', 'page false even though the service pages');
     assert.match(alert.annotations.summary!, /killed by the OOM killer/);
     assert.equal(alert.annotations.page, 'false');
+  });
+
+  it('a failed deploy fires deploy-failed.<svc>.<inst> with the reason; the next completed deploy resolves it', async () => {
+    await deploy(spec('rollout', 'main', 0, monitoring({ team: 'infra' })));
+    await sleep(200);
+    await bus.publish(Subjects.DeployFailed, {
+      deployId: 'd-rollout',
+      service: 'rollout',
+      instance: 'main',
+      cluster: 'local',
+      reason: 'not converged after 600s',
+      detail: 'replica r1: GET /status: HTTP 500',
+    });
+    const alert = await waitFor(() => amAlert('deploy-failed.rollout.main'), { what: 'the deploy-failed alert' });
+    assert.match(alert.annotations.summary!, /Deploy d-rollout of rollout\.main failed: not converged after 600s \(replica r1: GET \/status: HTTP 500\)/);
+    await bus.publish(Subjects.DeployCompleted, {
+      deployId: 'd2',
+      service: 'rollout',
+      instance: 'main',
+      cluster: 'local',
+      image: 'x',
+      gitSha: 'abc',
+      configHash: 'c',
+    });
+    await waitFor(() => hooked('local/deploy-failed.rollout.main', 'resolved').length === 1, { what: 'the deploy-failed alert resolved' });
   });
 
   it('Alertmanager down for 20 s: a crash loop raised meanwhile reaches it once it is back; the webhook is not held back', async () => {

@@ -30,7 +30,9 @@ describe('alerts on the real platform: replication, OOM kill and crash loop in A
   let am: AlertmanagerHandle;
   let soa: SoaCopy;
   const containers = async (instance: string) =>
-    (await docker.listContainers({ all: true, filters: { label: ['orzo.managed=true', `orzo.service=${soa.service}`, `orzo.instance=${instance}`] } })).map((c) => c.Id);
+    (await docker.listContainers({ all: true, filters: { label: ['orzo.managed=true', `orzo.service=${soa.service}`, `orzo.instance=${instance}`] } })).map(
+      (c) => c.Id,
+    );
   const amAlert = async (alertname: string) => (await am.alerts()).find((a) => a.labels.alertname === alertname);
 
   before(async () => {
@@ -67,7 +69,14 @@ describe('alerts on the real platform: replication, OOM kill and crash loop in A
       '    check_every: 1s',
       '',
     ].join('\n');
-    const monitoring = ['team: e2e-team', 'page: true', 'runbook: http://runbooks/hello', 'tip: the /status file of a replica is gone', 'check_every: 2s', ''].join('\n');
+    const monitoring = [
+      'team: e2e-team',
+      'page: true',
+      'runbook: http://runbooks/hello',
+      'tip: the /status file of a replica is gone',
+      'check_every: 2s',
+      '',
+    ].join('\n');
     soa = await copySoaConfigs({ service: svc, files: { 'kubernetes-local.yaml': kube, 'monitoring.yaml': monitoring } });
     await ensureBusyboxBase(docker);
     await buildImage(docker, { context: join(REPO_ROOT, 'examples', 'services', 'hello'), tag: `services-${svc}:orzo-${SHA}`, buildargs: { VERSION: 'v1' } });
@@ -81,7 +90,8 @@ describe('alerts on the real platform: replication, OOM kill and crash loop in A
   });
   after(async () => {
     await platform?.stop();
-    for (const instance of ['main', 'hog', 'crash']) for (const id of (await containers(instance).catch(() => [])) ?? []) await docker.getContainer(id).remove({ force: true });
+    for (const instance of ['main', 'hog', 'crash'])
+      for (const id of (await containers(instance).catch(() => [])) ?? []) await docker.getContainer(id).remove({ force: true });
     await docker
       .getImage(`services-${soa.service}:orzo-${SHA}`)
       .remove({ force: true })
@@ -105,7 +115,10 @@ describe('alerts on the real platform: replication, OOM kill and crash loop in A
     for (const id of [a!, b!]) execFileSync('docker', ['exec', id, 'rm', '/www/status']);
     const broken = Date.now();
     const alertname = `check_paasta_services_replication.${svc}.main`;
-    const alert = await waitFor(() => amAlert(alertname), { timeoutMs: 60_000, what: `the replication alert in Alertmanager\n${platform.output().slice(-3000)}` });
+    const alert = await waitFor(() => amAlert(alertname), {
+      timeoutMs: 60_000,
+      what: `the replication alert in Alertmanager\n${platform.output().slice(-3000)}`,
+    });
     assert.ok(Date.now() - broken >= 6_000, 'not before alert_after');
     assert.deepEqual(alert.labels, { alertname, service: svc, instance: 'main', cluster: 'local', team: 'e2e-team', severity: 'critical' });
     assert.equal(alert.annotations.runbook, 'http://runbooks/hello');
@@ -119,13 +132,19 @@ describe('alerts on the real platform: replication, OOM kill and crash loop in A
   });
 
   it('a container allocating beyond its mem limit is OOM-killed: the oom alert fires with page false', async () => {
-    const alert = await waitFor(() => amAlert(`oom-killer.${soa.service}.hog`), { timeoutMs: 90_000, what: `the oom alert\n${platform.output().slice(-3000)}` });
+    const alert = await waitFor(() => amAlert(`oom-killer.${soa.service}.hog`), {
+      timeoutMs: 90_000,
+      what: `the oom alert\n${platform.output().slice(-3000)}`,
+    });
     assert.equal(alert.labels.severity, 'warning', 'page: false, though monitoring.yaml pages');
     assert.match(alert.annotations.summary!, /killed by the OOM killer/);
   });
 
   it('a container that exits every second fires the crash-loop alert', async () => {
-    const alert = await waitFor(() => amAlert(`crash-loop.${soa.service}.crash`), { timeoutMs: 90_000, what: `the crash-loop alert\n${platform.output().slice(-3000)}` });
+    const alert = await waitFor(() => amAlert(`crash-loop.${soa.service}.crash`), {
+      timeoutMs: 90_000,
+      what: `the crash-loop alert\n${platform.output().slice(-3000)}`,
+    });
     assert.match(alert.annotations.summary!, /replica crash\(es\) in the last 60s/);
     assert.equal(alert.labels.team, 'e2e-team');
   });

@@ -64,10 +64,7 @@ describe('alert policy', () => {
       t,
       Array.from({ length: 9 }, (_, i) => [i, C] as [number, CheckStatus]),
     );
-    assert.deepEqual(
-      actions.map((a, i) => (a === 'none' ? '' : `${i + 1}:${a}`)).filter(Boolean),
-      ['1:raise', '2:repeat', '4:repeat', '8:repeat'],
-    );
+    assert.deepEqual(actions.map((a, i) => (a === 'none' ? '' : `${i + 1}:${a}`)).filter(Boolean), ['1:raise', '2:repeat', '4:repeat', '8:repeat']);
   });
 
   it('realert_every as a duration repeats by time, and a change of severity re-raises', () => {

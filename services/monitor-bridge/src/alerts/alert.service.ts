@@ -71,7 +71,11 @@ export class AlertService implements OnApplicationBootstrap {
     if (action === 'raise' || action === 'repeat') {
       const alert = toAlertRaised(alertId, r, m, next, timing);
       if (!m.team) {
-        if (action === 'raise') this.logger.warn({ alertId, check: r.check, service: r.service }, `alert ${r.check} dropped: ${r.service} has no monitoring team (set team: in monitoring.yaml)`);
+        if (action === 'raise')
+          this.logger.warn(
+            { alertId, check: r.check, service: r.service },
+            `alert ${r.check} dropped: ${r.service} has no monitoring team (set team: in monitoring.yaml)`,
+          );
       } else {
         await this.bus.publish(Subjects.AlertRaised, alert, { id: `alert:${alertId}:${next.seq}` });
         raised = alert;
@@ -80,7 +84,16 @@ export class AlertService implements OnApplicationBootstrap {
       if (prev.raised)
         await this.bus.publish(
           Subjects.AlertResolved,
-          { alertId, check: r.check, service: r.service, instance: r.instance, cluster: r.cluster, output: r.output, last: prev.raised, resolvedAt: new Date(now).toISOString() },
+          {
+            alertId,
+            check: r.check,
+            service: r.service,
+            instance: r.instance,
+            cluster: r.cluster,
+            output: r.output,
+            last: prev.raised,
+            resolvedAt: new Date(now).toISOString(),
+          },
           { id: `alert:${alertId}:${next.seq}` },
         );
       raised = undefined;
@@ -97,7 +110,13 @@ export class AlertService implements OnApplicationBootstrap {
   }
 }
 
-function toAlertRaised(alertId: string, r: CheckResult, m: MonitoringSpec, s: { failingSince?: number; raisedAt?: number; repeats: number; status: number }, t: AlertTiming): AlertRaised {
+function toAlertRaised(
+  alertId: string,
+  r: CheckResult,
+  m: MonitoringSpec,
+  s: { failingSince?: number; raisedAt?: number; repeats: number; status: number },
+  t: AlertTiming,
+): AlertRaised {
   return {
     alertId,
     check: r.check,

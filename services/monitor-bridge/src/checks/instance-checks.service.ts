@@ -156,7 +156,9 @@ export class InstanceChecks implements OnApplicationBootstrap, OnApplicationShut
       ...ref(i),
       check: CheckNames.deployFailed(i),
       status: failed ? CheckStatus.CRITICAL : CheckStatus.OK,
-      output: failed ? `Deploy ${failed.deployId} of ${i.service}.${i.instance} failed: ${failed.reason}${failed.detail ? ` (${failed.detail})` : ''}` : `${i.service}.${i.instance} deployed.`,
+      output: failed
+        ? `Deploy ${failed.deployId} of ${i.service}.${i.instance} failed: ${failed.reason}${failed.detail ? ` (${failed.detail})` : ''}`
+        : `${i.service}.${i.instance} deployed.`,
       overrides: { alertAfterSeconds: 0 },
     };
   }

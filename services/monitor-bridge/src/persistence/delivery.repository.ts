@@ -23,11 +23,14 @@ export class DeliveryRepository {
   }
 
   async markDelivered(ids: number[]): Promise<void> {
-    if (ids.length) await this.db.database.em().nativeUpdate(MonitorDeliverySchema, { id: { $in: ids } }, { deliveredAt: new Date().toISOString(), lastError: null });
+    if (ids.length)
+      await this.db.database.em().nativeUpdate(MonitorDeliverySchema, { id: { $in: ids } }, { deliveredAt: new Date().toISOString(), lastError: null });
   }
 
   async markFailed(id: number, attempts: number, error: string, nextAttemptAt: Date): Promise<void> {
-    await this.db.database.em().nativeUpdate(MonitorDeliverySchema, { id }, { attempts, lastError: error.slice(0, 2000), nextAttemptAt: nextAttemptAt.toISOString() });
+    await this.db.database
+      .em()
+      .nativeUpdate(MonitorDeliverySchema, { id }, { attempts, lastError: error.slice(0, 2000), nextAttemptAt: nextAttemptAt.toISOString() });
   }
 
   /** The deliveries of these alerts' latest events, for `orzo alerts` (sent where). */

@@ -26,7 +26,8 @@ export class AlertmanagerSink implements AlertSink {
   ) {}
 
   async deliver(item: SinkItem): Promise<void> {
-    const endsAt = item.kind === 'resolved' ? item.resolved.resolvedAt || new Date().toISOString() : new Date(Date.now() + 4 * this.resendSeconds * 1000).toISOString();
+    const endsAt =
+      item.kind === 'resolved' ? item.resolved.resolvedAt || new Date().toISOString() : new Date(Date.now() + 4 * this.resendSeconds * 1000).toISOString();
     const body = [toAlertmanager(item.raised, endsAt, item.kind === 'resolved' ? item.resolved.output : undefined)];
     await postJson(this.name, `${this.baseUrl.replace(/\/+$/, '')}/api/v2/alerts`, JSON.stringify(body));
   }

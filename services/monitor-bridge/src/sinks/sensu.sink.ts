@@ -44,9 +44,16 @@ export class SensuSink implements AlertSink {
 
   async deliver(item: SinkItem): Promise<void> {
     const event =
-      item.kind === 'raised' ? toSensuEvent(item.raised, this.o, item.raised.status, item.raised.output) : toSensuEvent(item.raised, this.o, 0, item.resolved.output);
+      item.kind === 'raised'
+        ? toSensuEvent(item.raised, this.o, item.raised.status, item.raised.output)
+        : toSensuEvent(item.raised, this.o, 0, item.resolved.output);
     const headers: Record<string, string> = this.o.apiKey ? { authorization: `Key ${this.o.apiKey}` } : {};
-    await postJson(this.name, `${this.o.url.replace(/\/+$/, '')}/api/core/v2/namespaces/${encodeURIComponent(this.o.namespace)}/events`, JSON.stringify(event), headers);
+    await postJson(
+      this.name,
+      `${this.o.url.replace(/\/+$/, '')}/api/core/v2/namespaces/${encodeURIComponent(this.o.namespace)}/events`,
+      JSON.stringify(event),
+      headers,
+    );
   }
 }
 

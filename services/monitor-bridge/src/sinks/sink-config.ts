@@ -25,7 +25,10 @@ export function configuredSinks(config: MonitorBridgeConfig): AlertSink[] {
         url: sensuUrl,
         apiKey: config.ORZO_SENSU_API_KEY ?? file.sensu?.apiKey,
         namespace: config.ORZO_SENSU_NAMESPACE ?? file.sensu?.namespace ?? 'default',
-        handlers: config.ORZO_SENSU_HANDLERS?.split(',').map((h) => h.trim()).filter(Boolean) ?? file.sensu?.handlers ?? ['default'],
+        handlers: config.ORZO_SENSU_HANDLERS?.split(',')
+          .map((h) => h.trim())
+          .filter(Boolean) ??
+          file.sensu?.handlers ?? ['default'],
         resendSeconds: config.ORZO_ALERTMANAGER_RESEND_S,
       }),
     );

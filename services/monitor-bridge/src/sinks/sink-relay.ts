@@ -92,7 +92,10 @@ export class SinkRelay implements OnApplicationBootstrap, OnApplicationShutdown 
         const backoffMs = Math.min(1000 * 2 ** (attempts - 1), this.config.ORZO_ALERT_RETRY_MAX_S * 1000);
         await this.deliveries.markFailed(d.id!, attempts, (err as Error).message, new Date(Date.now() + backoffMs));
         this.metrics.deliveries.inc({ sink: sink.name, outcome: 'failed' });
-        this.logger.warn({ sink: sink.name, alertId: d.alertId, attempts, retryInMs: backoffMs, err: (err as Error).message }, `alert delivery to ${sink.name} failed; retrying`);
+        this.logger.warn(
+          { sink: sink.name, alertId: d.alertId, attempts, retryInMs: backoffMs, err: (err as Error).message },
+          `alert delivery to ${sink.name} failed; retrying`,
+        );
         return backoffMs;
       }
     }
