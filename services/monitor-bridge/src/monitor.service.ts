@@ -34,13 +34,25 @@ export class MonitorService implements OnApplicationBootstrap, OnApplicationShut
     private readonly metrics: MonitorMetrics,
   ) {}
 
+  private loaded?: Promise<void>;
+
   /** Resumes every check after a restart; health is re-established from the next checks. */
   async onApplicationBootstrap(): Promise<void> {
-    for (const [instanceKey, { healthcheck, spec }] of await this.repository.specs()) {
-      this.specs.set(instanceKey, healthcheck);
-      if (spec) this.instanceSpecs.set(instanceKey, spec);
-    }
-    for (const { replica, registrations } of await this.repository.replicas()) this.watch(replica, registrations);
+    await this.load();
+  }
+
+  /**
+   * What was stored, loaded once. Nest runs the bootstrap hooks of a module's providers
+   * concurrently, so whoever needs the stored instances awaits this rather than the hook.
+   */
+  load(): Promise<void> {
+    return (this.loaded ??= (async () => {
+      for (const [instanceKey, { healthcheck, spec }] of await this.repository.specs()) {
+        this.specs.set(instanceKey, healthcheck);
+        if (spec) this.instanceSpecs.set(instanceKey, spec);
+      }
+      for (const { replica, registrations } of await this.repository.replicas()) this.watch(replica, registrations);
+    })());
   }
 
   /** Records an instance's spec (in the handler's transaction) and uses its health check from now on. */

@@ -105,9 +105,22 @@ describe('monitor-bridge alerts: replication, OOM, crash loop, routed to Alertma
     return ((info.state.subjects ?? {}) as Record<string, number>)[subject] ?? 0;
   };
 
+  let env: Record<string, string>;
+  /** monitor-bridge in this process, on the test's NATS and data dir (migrated the first time). */
+  const startBridge = async (migrate: boolean) => {
+    const ctx = prepareService(monitorBridge, env);
+    assert.ok(ctx);
+    ctx.logger = createLogger('monitor-bridge', 'info', new Writable({ write: (chunk: Buffer, _e, cb) => ((logs += chunk.toString()), cb()) }));
+    if (migrate) await monitorBridge.commands!.migrate!(ctx);
+    app = await createServiceApp(ctx, monitorBridge.module(ctx));
+    await app.listen(0, '127.0.0.1');
+    metricsUrl = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}/metrics`;
+    bus = app.get(BusService);
+  };
+
   before(async () => {
     [nats, am, hook, sensu] = await Promise.all([startNatsServer(), startAlertmanager(), startWebhookRecorder(SECRET), startSensuRecorder(SENSU_KEY, 'orzo')]);
-    const ctx = prepareService(monitorBridge, {
+    env = {
       ORZO_NATS_URL: nats.url,
       ORZO_DATA_DIR: mkdtempSync(join(tmpdir(), 'orzo-mon-')),
       ORZO_HTTP_PORT: '0',
@@ -121,14 +134,8 @@ describe('monitor-bridge alerts: replication, OOM, crash loop, routed to Alertma
       ORZO_ALERT_RETRY_MAX_S: '2',
       ORZO_CRASHLOOP_RESTARTS: '3',
       ORZO_CRASHLOOP_WINDOW_S: '30',
-    });
-    assert.ok(ctx);
-    ctx.logger = createLogger('monitor-bridge', 'info', new Writable({ write: (chunk: Buffer, _e, cb) => ((logs += chunk.toString()), cb()) }));
-    await monitorBridge.commands!.migrate!(ctx);
-    app = await createServiceApp(ctx, monitorBridge.module(ctx));
-    await app.listen(0, '127.0.0.1');
-    metricsUrl = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}/metrics`;
-    bus = app.get(BusService);
+    };
+    await startBridge(true);
   });
   after(async () => {
     await app?.close();
@@ -337,6 +344,21 @@ describe('monitor-bridge alerts: replication, OOM, crash loop, routed to Alertma
     assert.match(lines[0]!, /quiet has no monitoring team/);
     assert.equal(hook.requests.filter((r) => (r.body as { alert: { service: string } }).alert.service === 'quiet').length, 0);
     assert.equal((await am.alerts()).filter((a) => a.labels.service === 'quiet').length, 0);
+  });
+
+  it('a restart of monitor-bridge keeps the firing alert: not raised anew, still listed, still repeated', async () => {
+    const before = hooked(`local/${REPLICATION}`, 'raised').length;
+    const listed = (await bus.request(Rpcs.listAlerts, { service: 'web' }, { timeout: 5_000 })).alerts[0]!;
+    await app.close();
+    await startBridge(false);
+    await waitFor(async () => (await bus.request(Rpcs.listAlerts, { service: 'web' }, { timeout: 5_000 })).alerts[0], {
+      what: 'the alert listed after the restart',
+    });
+    const after = (await bus.request(Rpcs.listAlerts, { service: 'web' }, { timeout: 5_000 })).alerts[0]!;
+    assert.equal(after.raisedAt, listed.raisedAt, 'the same firing alert, since the same time');
+    await waitFor(() => hooked(`local/${REPLICATION}`, 'raised').length > before, { timeoutMs: 15_000, what: 'a repeat after the restart' });
+    const repeats = hooked(`local/${REPLICATION}`, 'raised').map((r) => (r.body as { alert: { repeat?: number } }).alert.repeat ?? 0);
+    assert.equal(repeats.filter((n) => n === 0).length, 1, 'raised once; everything after it is a repeat');
   });
 
   it('healthy again: the replication alert is resolved everywhere', async () => {

@@ -36,20 +36,33 @@ export class AlertService implements OnApplicationBootstrap {
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
+  private loaded?: Promise<void>;
+
   async onApplicationBootstrap(): Promise<void> {
-    for (const a of await this.repository.all()) this.alerts.set(a.alertId, a);
-    this.refreshGauges();
+    await this.load();
+  }
+
+  /**
+   * The stored alerts, loaded once; every evaluation waits for it (an event can be handled
+   * before this service's bootstrap hook ran), so a restart never raises a firing alert anew.
+   */
+  load(): Promise<void> {
+    return (this.loaded ??= (async () => {
+      for (const a of await this.repository.all()) this.alerts.set(a.alertId, a);
+      this.refreshGauges();
+    })());
   }
 
   /** The alerts firing now (with a team), optionally of one service. */
-  firing(service?: string): StoredAlert[] {
-    return [...this.alerts.values()].filter((a) => a.raised && a.state.raisedAt !== undefined && (!service || a.service === service));
+  async firing(service?: string): Promise<StoredAlert[]> {
+    await this.load();
+    return this.firingNow(service);
   }
 
   /** Applies one check result; resolves once the alert's event (if any) is published. */
   evaluate(result: CheckResult, spec: InstanceSpec | undefined): Promise<void> {
     const id = alertIdOf(result);
-    const run = (this.queues.get(id) ?? Promise.resolve()).then(() => this.apply(id, result, spec));
+    const run = (this.queues.get(id) ?? this.load()).then(() => this.apply(id, result, spec));
     const settled = run.catch((err: unknown) => this.logger.error({ alertId: id, err }, 'alert evaluation failed'));
     this.queues.set(id, settled);
     void settled.then(() => this.queues.get(id) === settled && this.queues.delete(id));
@@ -104,9 +117,13 @@ export class AlertService implements OnApplicationBootstrap {
     if (action !== 'none') this.refreshGauges();
   }
 
+  private firingNow(service?: string): StoredAlert[] {
+    return [...this.alerts.values()].filter((a) => a.raised && a.state.raisedAt !== undefined && (!service || a.service === service));
+  }
+
   private refreshGauges(): void {
     this.metrics.alertsFiring.reset();
-    for (const a of this.firing()) this.metrics.alertsFiring.inc({ service: a.raised!.service, instance: a.raised!.instance, cluster: a.raised!.cluster });
+    for (const a of this.firingNow()) this.metrics.alertsFiring.inc({ service: a.raised!.service, instance: a.raised!.instance, cluster: a.raised!.cluster });
   }
 }
 

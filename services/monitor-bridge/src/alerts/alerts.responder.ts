@@ -16,7 +16,7 @@ export class AlertsResponder {
 
   @Respond(Rpcs.listAlerts)
   async list(req: ListAlertsCall): Promise<ListAlertsAnswer> {
-    const firing = this.alerts.firing(req.service || undefined);
+    const firing = await this.alerts.firing(req.service || undefined);
     const rows = await this.deliveries.ofAlerts(firing.map((a) => a.alertId));
     return {
       alerts: firing.map((a) => {

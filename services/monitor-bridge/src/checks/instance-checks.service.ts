@@ -38,7 +38,9 @@ export class InstanceChecks implements OnApplicationBootstrap, OnApplicationShut
     this.crashes = new CrashWindow(config.ORZO_CRASHLOOP_WINDOW_S * 1000);
   }
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
+    // The monitor's bootstrap hook may not have run yet (Nest runs them concurrently).
+    await this.monitor.load();
     for (const spec of this.monitor.instances()) this.track(spec);
   }
 

@@ -9,7 +9,8 @@ import { MonitorDelivery } from '../persistence/monitor.entities';
 import { ALERT_SINKS } from './sink-config';
 import { AlertSink, SinkItem } from './alert-sink';
 
-const DAY_MS = 24 * 3600 * 1000;
+const HOUR_MS = 3600 * 1000;
+const DAY_MS = 24 * HOUR_MS;
 
 /**
  * Delivers the per-sink outbox (monitor_delivery) to each sink, in order, one loop per sink:
@@ -22,6 +23,7 @@ export class SinkRelay implements OnApplicationBootstrap, OnApplicationShutdown 
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly lastResend = new Map<string, number>();
   private readonly running = new Set<string>();
+  private lastPrune = 0;
   private stopped = false;
 
   constructor(
@@ -99,7 +101,10 @@ export class SinkRelay implements OnApplicationBootstrap, OnApplicationShutdown 
         return backoffMs;
       }
     }
-    if (Math.random() < 0.01) await this.deliveries.prune(new Date(Date.now() - DAY_MS));
+    if (Date.now() - this.lastPrune > HOUR_MS) {
+      this.lastPrune = Date.now();
+      await this.deliveries.prune(new Date(Date.now() - DAY_MS));
+    }
     return 1_000;
   }
 
