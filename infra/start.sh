@@ -51,11 +51,13 @@ if [[ -z "${ORZO_NATS_URL:-}" ]] && ! (exec 3<>/dev/tcp/127.0.0.1/4222) 2>/dev/n
   (exec 3<>/dev/tcp/127.0.0.1/4222) 2>/dev/null || fail "nats-server did not listen on 127.0.0.1:4222 within 5s (see .orzo/nats.log)"
 fi
 
-# Alerts go to a local Alertmanager unless ORZO_ALERTMANAGER_URL names one: an Alertmanager
-# already answering on 127.0.0.1:9093 is used, else one is started (config and storage under
-# .orzo/alertmanager, log .orzo/alertmanager.log) and stopped with the platform.
+# Alerts go to a local Alertmanager unless ORZO_ALERTMANAGER_URL or orzo.yaml's alerts: say
+# where: an Alertmanager already answering on 127.0.0.1:9093 is used, else one is started
+# (config and storage under .orzo/alertmanager, log .orzo/alertmanager.log) and stopped with the platform.
 am_note="Alerts: none sent anywhere (set ORZO_ALERTMANAGER_URL or alerts: in orzo.yaml); npx orzo alerts lists them."
-if [[ -z "${ORZO_ALERTMANAGER_URL:-}" ]]; then
+if grep -qs '^alerts:' "${ORZO_CONFIG:-orzo.yaml}"; then
+  am_note="Alerts: sent where alerts: of ${ORZO_CONFIG:-orzo.yaml} says; npx orzo alerts lists them."
+elif [[ -z "${ORZO_ALERTMANAGER_URL:-}" ]]; then
   if curl -fs 127.0.0.1:9093/-/ready >/dev/null 2>&1; then
     export ORZO_ALERTMANAGER_URL=http://127.0.0.1:9093
   elif (exec 3<>/dev/tcp/127.0.0.1/9093) 2>/dev/null; then

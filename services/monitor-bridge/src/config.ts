@@ -30,8 +30,6 @@ export const monitorBridgeConfigShape = {
   /** Crash loop: this many crashes of an instance's replicas within the window is CRITICAL. */
   ORZO_CRASHLOOP_RESTARTS: z.coerce.number().int().min(1).default(3),
   ORZO_CRASHLOOP_WINDOW_S: z.coerce.number().min(1).default(300),
-  /** Cluster label when an instance has none (events always carry one). */
-  ORZO_CLUSTER: z.string().min(1).default('local'),
 };
 
 export type MonitorBridgeConfig = ServiceConfig<typeof monitorBridgeConfigShape>;
