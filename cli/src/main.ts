@@ -3,6 +3,7 @@ import { registerDeployCommands } from './api-commands';
 import { registerBuildCommands } from './build-commands';
 import { CliContext, EXIT, Output, UsageError } from './command-kit';
 import { registerCompletionCommand } from './completion';
+import { registerAlertCommands } from './alert-commands';
 import { registerDeadLetterCommands } from './dead-letter-commands';
 import { registerPlatformCommands } from './platform-commands';
 import { cliVersion } from './repo';
@@ -49,6 +50,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerDeployCommands(program, ctx);
   registerBuildCommands(program, ctx);
   registerDeadLetterCommands(program, ctx);
+  registerAlertCommands(program, ctx);
   registerCompletionCommand(program, ctx);
   // `orzo version`, as before commander: kept working, not listed.
   program.command('version', { hidden: true }).action(() => ctx.io.out(`orzo ${cliVersion()}`));

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AlertsModule } from './alerts/alerts.module';
 import { BuildViewHandlers } from './builds/build-view.handlers';
 import { BuildViewService } from './builds/build-view.service';
 import { BuildService } from './builds/build.service';
@@ -18,7 +19,7 @@ import { StatusService } from './status/status.service';
 
 /** control-api: owns desired state and history behind the gRPC API. */
 @Module({
-  imports: [DeadLettersModule],
+  imports: [DeadLettersModule, AlertsModule],
   providers: [
     SoaConfigSource,
     HistoryService,

@@ -2,6 +2,7 @@ import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { Server, ServerCredentials, ServerUnaryCall, ServerWritableStream, sendUnaryData, status } from '@grpc/grpc-js';
 import { api } from '@orzo/contracts';
 import { HealthRegistry, LOGGER, Logger, SERVICE_CONFIG } from '@orzo/platform';
+import { AlertsService } from '../alerts/alerts.service';
 import { BuildService } from '../builds/build.service';
 import type { ControlApiConfig } from '../config';
 import { DeadLettersService } from '../dead-letters/dead-letters.service';
@@ -33,6 +34,7 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
     private readonly history: HistoryService,
     private readonly health: HealthRegistry,
     private readonly deadLetters: DeadLettersService,
+    private readonly alerts: AlertsService,
   ) {}
 
   get port(): number {
@@ -52,6 +54,7 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
       getLatestDeployment: this.unary('GetLatestDeployment', (req: api.GetLatestDeploymentRequest) => this.history.latestDeployment(req)),
       getHistory: this.unary('GetHistory', (req: api.GetHistoryRequest) => this.history.history(req)),
       listDeadLetters: this.unary('ListDeadLetters', (req: api.ListDeadLettersRequest) => this.deadLetters.list(req)),
+      listAlerts: this.unary('ListAlerts', (req: api.ListAlertsRequest) => this.alerts.list(req)),
     };
     server.addService(decodingLeniently(api.ControlApiService), impl);
     const address = `${this.config.ORZO_GRPC_HOST}:${this.config.ORZO_GRPC_PORT}`;

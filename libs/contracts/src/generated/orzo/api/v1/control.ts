@@ -233,6 +233,45 @@ export interface ListDeadLettersResponse {
   deadLetters: DeadLetter[];
 }
 
+export interface ListAlertsRequest {
+  /** Only this service's alerts; default all. */
+  service: string;
+}
+
+/** Where one alert went: a sink (alertmanager, sensu, webhook) and whether it has it. */
+export interface AlertDelivery {
+  sink: string;
+  /** delivered | pending */
+  state: string;
+  /** RFC 3339, when delivered. */
+  deliveredAt: string;
+  attempts: number;
+  lastError: string;
+}
+
+export interface FiringAlert {
+  alertId: string;
+  check: string;
+  service: string;
+  instance: string;
+  cluster: string;
+  /** warning | critical */
+  severity: string;
+  output: string;
+  team: string;
+  page: boolean;
+  /** RFC 3339: since when it fires, and since when the check has not been OK. */
+  raisedAt: string;
+  failingSince: string;
+  repeats: number;
+  deliveries: AlertDelivery[];
+  runbook: string;
+}
+
+export interface ListAlertsResponse {
+  alerts: FiringAlert[];
+}
+
 function createBaseRequestBuildRequest(): RequestBuildRequest {
   return {
     service: "",
@@ -3678,6 +3717,589 @@ export const ListDeadLettersResponse: MessageFns<ListDeadLettersResponse> = {
   },
 };
 
+function createBaseListAlertsRequest(): ListAlertsRequest {
+  return { service: "" };
+}
+
+export const ListAlertsRequest: MessageFns<ListAlertsRequest> = {
+  encode(message: ListAlertsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.service !== "") {
+      writer.uint32(10).string(message.service);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListAlertsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListAlertsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListAlertsRequest {
+    return { service: isSet(object.service) ? globalThis.String(object.service) : "" };
+  },
+
+  toJSON(message: ListAlertsRequest): unknown {
+    const obj: any = {};
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListAlertsRequest>): ListAlertsRequest {
+    return ListAlertsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListAlertsRequest>): ListAlertsRequest {
+    const message = createBaseListAlertsRequest();
+    message.service = object.service ?? "";
+    return message;
+  },
+};
+
+function createBaseAlertDelivery(): AlertDelivery {
+  return { sink: "", state: "", deliveredAt: "", attempts: 0, lastError: "" };
+}
+
+export const AlertDelivery: MessageFns<AlertDelivery> = {
+  encode(message: AlertDelivery, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sink !== "") {
+      writer.uint32(10).string(message.sink);
+    }
+    if (message.state !== "") {
+      writer.uint32(18).string(message.state);
+    }
+    if (message.deliveredAt !== "") {
+      writer.uint32(26).string(message.deliveredAt);
+    }
+    if (message.attempts !== 0) {
+      writer.uint32(32).uint32(message.attempts);
+    }
+    if (message.lastError !== "") {
+      writer.uint32(42).string(message.lastError);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AlertDelivery {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAlertDelivery();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.sink = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.deliveredAt = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.attempts = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.lastError = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AlertDelivery {
+    return {
+      sink: isSet(object.sink) ? globalThis.String(object.sink) : "",
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
+      deliveredAt: isSet(object.deliveredAt)
+        ? globalThis.String(object.deliveredAt)
+        : isSet(object.delivered_at)
+        ? globalThis.String(object.delivered_at)
+        : "",
+      attempts: isSet(object.attempts) ? globalThis.Number(object.attempts) : 0,
+      lastError: isSet(object.lastError)
+        ? globalThis.String(object.lastError)
+        : isSet(object.last_error)
+        ? globalThis.String(object.last_error)
+        : "",
+    };
+  },
+
+  toJSON(message: AlertDelivery): unknown {
+    const obj: any = {};
+    if (message.sink !== "") {
+      obj.sink = message.sink;
+    }
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
+    if (message.deliveredAt !== "") {
+      obj.deliveredAt = message.deliveredAt;
+    }
+    if (message.attempts !== 0) {
+      obj.attempts = Math.round(message.attempts);
+    }
+    if (message.lastError !== "") {
+      obj.lastError = message.lastError;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AlertDelivery>): AlertDelivery {
+    return AlertDelivery.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AlertDelivery>): AlertDelivery {
+    const message = createBaseAlertDelivery();
+    message.sink = object.sink ?? "";
+    message.state = object.state ?? "";
+    message.deliveredAt = object.deliveredAt ?? "";
+    message.attempts = object.attempts ?? 0;
+    message.lastError = object.lastError ?? "";
+    return message;
+  },
+};
+
+function createBaseFiringAlert(): FiringAlert {
+  return {
+    alertId: "",
+    check: "",
+    service: "",
+    instance: "",
+    cluster: "",
+    severity: "",
+    output: "",
+    team: "",
+    page: false,
+    raisedAt: "",
+    failingSince: "",
+    repeats: 0,
+    deliveries: [],
+    runbook: "",
+  };
+}
+
+export const FiringAlert: MessageFns<FiringAlert> = {
+  encode(message: FiringAlert, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.alertId !== "") {
+      writer.uint32(10).string(message.alertId);
+    }
+    if (message.check !== "") {
+      writer.uint32(18).string(message.check);
+    }
+    if (message.service !== "") {
+      writer.uint32(26).string(message.service);
+    }
+    if (message.instance !== "") {
+      writer.uint32(34).string(message.instance);
+    }
+    if (message.cluster !== "") {
+      writer.uint32(42).string(message.cluster);
+    }
+    if (message.severity !== "") {
+      writer.uint32(50).string(message.severity);
+    }
+    if (message.output !== "") {
+      writer.uint32(58).string(message.output);
+    }
+    if (message.team !== "") {
+      writer.uint32(66).string(message.team);
+    }
+    if (message.page !== false) {
+      writer.uint32(72).bool(message.page);
+    }
+    if (message.raisedAt !== "") {
+      writer.uint32(82).string(message.raisedAt);
+    }
+    if (message.failingSince !== "") {
+      writer.uint32(90).string(message.failingSince);
+    }
+    if (message.repeats !== 0) {
+      writer.uint32(96).uint32(message.repeats);
+    }
+    for (const v of message.deliveries) {
+      AlertDelivery.encode(v!, writer.uint32(106).fork()).join();
+    }
+    if (message.runbook !== "") {
+      writer.uint32(114).string(message.runbook);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FiringAlert {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFiringAlert();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.alertId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.check = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.instance = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.cluster = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.severity = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.output = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.team = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.page = reader.bool();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.raisedAt = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.failingSince = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.repeats = reader.uint32();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.deliveries.push(AlertDelivery.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.runbook = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FiringAlert {
+    return {
+      alertId: isSet(object.alertId)
+        ? globalThis.String(object.alertId)
+        : isSet(object.alert_id)
+        ? globalThis.String(object.alert_id)
+        : "",
+      check: isSet(object.check) ? globalThis.String(object.check) : "",
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      instance: isSet(object.instance) ? globalThis.String(object.instance) : "",
+      cluster: isSet(object.cluster) ? globalThis.String(object.cluster) : "",
+      severity: isSet(object.severity) ? globalThis.String(object.severity) : "",
+      output: isSet(object.output) ? globalThis.String(object.output) : "",
+      team: isSet(object.team) ? globalThis.String(object.team) : "",
+      page: isSet(object.page) ? globalThis.Boolean(object.page) : false,
+      raisedAt: isSet(object.raisedAt)
+        ? globalThis.String(object.raisedAt)
+        : isSet(object.raised_at)
+        ? globalThis.String(object.raised_at)
+        : "",
+      failingSince: isSet(object.failingSince)
+        ? globalThis.String(object.failingSince)
+        : isSet(object.failing_since)
+        ? globalThis.String(object.failing_since)
+        : "",
+      repeats: isSet(object.repeats) ? globalThis.Number(object.repeats) : 0,
+      deliveries: globalThis.Array.isArray(object?.deliveries)
+        ? object.deliveries.map((e: any) => AlertDelivery.fromJSON(e))
+        : [],
+      runbook: isSet(object.runbook) ? globalThis.String(object.runbook) : "",
+    };
+  },
+
+  toJSON(message: FiringAlert): unknown {
+    const obj: any = {};
+    if (message.alertId !== "") {
+      obj.alertId = message.alertId;
+    }
+    if (message.check !== "") {
+      obj.check = message.check;
+    }
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.instance !== "") {
+      obj.instance = message.instance;
+    }
+    if (message.cluster !== "") {
+      obj.cluster = message.cluster;
+    }
+    if (message.severity !== "") {
+      obj.severity = message.severity;
+    }
+    if (message.output !== "") {
+      obj.output = message.output;
+    }
+    if (message.team !== "") {
+      obj.team = message.team;
+    }
+    if (message.page !== false) {
+      obj.page = message.page;
+    }
+    if (message.raisedAt !== "") {
+      obj.raisedAt = message.raisedAt;
+    }
+    if (message.failingSince !== "") {
+      obj.failingSince = message.failingSince;
+    }
+    if (message.repeats !== 0) {
+      obj.repeats = Math.round(message.repeats);
+    }
+    if (message.deliveries?.length) {
+      obj.deliveries = message.deliveries.map((e) => AlertDelivery.toJSON(e));
+    }
+    if (message.runbook !== "") {
+      obj.runbook = message.runbook;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<FiringAlert>): FiringAlert {
+    return FiringAlert.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<FiringAlert>): FiringAlert {
+    const message = createBaseFiringAlert();
+    message.alertId = object.alertId ?? "";
+    message.check = object.check ?? "";
+    message.service = object.service ?? "";
+    message.instance = object.instance ?? "";
+    message.cluster = object.cluster ?? "";
+    message.severity = object.severity ?? "";
+    message.output = object.output ?? "";
+    message.team = object.team ?? "";
+    message.page = object.page ?? false;
+    message.raisedAt = object.raisedAt ?? "";
+    message.failingSince = object.failingSince ?? "";
+    message.repeats = object.repeats ?? 0;
+    message.deliveries = object.deliveries?.map((e) => AlertDelivery.fromPartial(e)) || [];
+    message.runbook = object.runbook ?? "";
+    return message;
+  },
+};
+
+function createBaseListAlertsResponse(): ListAlertsResponse {
+  return { alerts: [] };
+}
+
+export const ListAlertsResponse: MessageFns<ListAlertsResponse> = {
+  encode(message: ListAlertsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.alerts) {
+      FiringAlert.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListAlertsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListAlertsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.alerts.push(FiringAlert.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListAlertsResponse {
+    return {
+      alerts: globalThis.Array.isArray(object?.alerts) ? object.alerts.map((e: any) => FiringAlert.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ListAlertsResponse): unknown {
+    const obj: any = {};
+    if (message.alerts?.length) {
+      obj.alerts = message.alerts.map((e) => FiringAlert.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListAlertsResponse>): ListAlertsResponse {
+    return ListAlertsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListAlertsResponse>): ListAlertsResponse {
+    const message = createBaseListAlertsResponse();
+    message.alerts = object.alerts?.map((e) => FiringAlert.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 /** The control-api: desired state, history and status of every service. */
 export type ControlApiService = typeof ControlApiService;
 export const ControlApiService = {
@@ -3787,6 +4409,16 @@ export const ControlApiService = {
       Buffer.from(ListDeadLettersResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListDeadLettersResponse => ListDeadLettersResponse.decode(value),
   },
+  /** Alerts firing now (monitor-bridge's view): since when, and which sinks have them. */
+  listAlerts: {
+    path: "/orzo.api.v1.ControlApi/ListAlerts" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListAlertsRequest): Buffer => Buffer.from(ListAlertsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListAlertsRequest => ListAlertsRequest.decode(value),
+    responseSerialize: (value: ListAlertsResponse): Buffer => Buffer.from(ListAlertsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListAlertsResponse => ListAlertsResponse.decode(value),
+  },
 } as const;
 
 export interface ControlApiServer extends UntypedServiceImplementation {
@@ -3808,6 +4440,8 @@ export interface ControlApiServer extends UntypedServiceImplementation {
   getHistory: handleUnaryCall<GetHistoryRequest, GetHistoryResponse>;
   /** Events consumers gave up on and parked on the dead-letter stream (ORZO_DLQ), oldest first. */
   listDeadLetters: handleUnaryCall<ListDeadLettersRequest, ListDeadLettersResponse>;
+  /** Alerts firing now (monitor-bridge's view): since when, and which sinks have them. */
+  listAlerts: handleUnaryCall<ListAlertsRequest, ListAlertsResponse>;
 }
 
 export interface ControlApiClient extends Client {
@@ -3959,6 +4593,22 @@ export interface ControlApiClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListDeadLettersResponse) => void,
+  ): ClientUnaryCall;
+  /** Alerts firing now (monitor-bridge's view): since when, and which sinks have them. */
+  listAlerts(
+    request: ListAlertsRequest,
+    callback: (error: ServiceError | null, response: ListAlertsResponse) => void,
+  ): ClientUnaryCall;
+  listAlerts(
+    request: ListAlertsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListAlertsResponse) => void,
+  ): ClientUnaryCall;
+  listAlerts(
+    request: ListAlertsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListAlertsResponse) => void,
   ): ClientUnaryCall;
 }
 
