@@ -2,9 +2,22 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import Docker from 'dockerode';
-import { PlatformHandle, REPO_ROOT, SoaCopy, buildImage, copySoaConfigs, ensureBusyboxBase, freePort, httpGet, startPlatform, waitFor } from '@orzo/testing';
+import {
+  ORZO_CLI,
+  PlatformHandle,
+  REPO_ROOT,
+  SoaCopy,
+  buildImage,
+  copySoaConfigs,
+  ensureBusyboxBase,
+  freePort,
+  httpGet,
+  startPlatform,
+  waitFor,
+} from '@orzo/testing';
 
 const V1 = 'a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1';
 const V2 = 'a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2';
@@ -31,6 +44,16 @@ describe('deploy controls: rollback, auto-rollback, stop/start and wait-for-depl
   let soa: SoaCopy;
   const built: string[] = [];
   const cli = (args: string[], timeoutMs?: number) => platform.cli(args, timeoutMs);
+  /**
+   * `orzo <args>` without blocking this process: while a client sends steady load from it, a
+   * synchronous child would stall its event loop and turn answered requests into timeouts.
+   */
+  const cliAsync = (args: string[], timeoutMs = 30_000) =>
+    new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) =>
+      execFile(process.execPath, [ORZO_CLI, ...args], { env: platform.env, timeout: timeoutMs, encoding: 'utf8' }, (err, stdout, stderr) =>
+        resolve({ status: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }),
+      ),
+    );
   const svc = () => soa.service;
   const image = (sha: string) => `services-${svc()}:orzo-${sha}`;
   const containers = async () =>
@@ -40,8 +63,8 @@ describe('deploy controls: rollback, auto-rollback, stop/start and wait-for-depl
       running: c.State === 'running',
     }));
   const version = async () => (await httpGet(`http://127.0.0.1:${soa.proxyPort}/version`)).body.trim();
-  const latest = (): Latest => {
-    const r = cli(['get-latest-deployment', '-s', svc(), '-l', 'local.main', '--json']);
+  const latest = async (): Promise<Latest> => {
+    const r = await cliAsync(['get-latest-deployment', '-s', svc(), '-l', 'local.main', '--json']);
     assert.equal(r.status, 0, r.stderr);
     return JSON.parse(r.stdout) as Latest;
   };
@@ -122,7 +145,7 @@ describe('deploy controls: rollback, auto-rollback, stop/start and wait-for-depl
   });
 
   it('refuses an unknown service, deploy group, instance or version with exit 1 and a clear message, changing nothing', async () => {
-    const before = [latest().gitSha, (await containers()).map((c) => c.id).sort()];
+    const before = [(await latest()).gitSha, (await containers()).map((c) => c.id).sort()];
     const cases: Array<[string[], RegExp]> = [
       [['rollback', '-s', 'nosuch', '-l', 'local.main'], /NOT_FOUND: unknown service nosuch/],
       [['rollback', '-s', svc(), '-l', 'prod.main'], /NOT_FOUND: unknown deploy group prod.main/],
@@ -138,45 +161,46 @@ describe('deploy controls: rollback, auto-rollback, stop/start and wait-for-depl
       assert.equal(r.status, 1, `${argv.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, message, argv.join(' '));
     }
-    assert.deepEqual([latest().gitSha, (await containers()).map((c) => c.id).sort()], before);
+    assert.deepEqual([(await latest()).gitSha, (await containers()).map((c) => c.id).sort()], before);
   });
 
-  it('a version whose health check fails never serves; wait-for-deployment exits 1 with why; rollback brings v1 back: 0 failed requests', async () => {
+  it('a version whose health check fails never serves; wait-for-deployment exits 1 with why; rollback brings v1 back: 0 failed requests', async (t) => {
     const load = steadyLoad();
-    const mark = cli(['mark-for-deployment', '-s', svc(), '-l', 'local.main', '-c', UNHEALTHY]);
+    const mark = await cliAsync(['mark-for-deployment', '-s', svc(), '-l', 'local.main', '-c', UNHEALTHY]);
     assert.equal(mark.status, 0, mark.stderr);
-    const wait = cli(['wait-for-deployment', '-s', svc(), '-l', 'local.main', '-c', UNHEALTHY, '--timeout', '90'], 120_000);
+    const wait = await cliAsync(['wait-for-deployment', '-s', svc(), '-l', 'local.main', '-c', UNHEALTHY, '--timeout', '90'], 120_000);
     assert.equal(wait.status, 1, wait.stdout);
     assert.match(wait.stderr, new RegExp(`Deploy of ${image(UNHEALTHY)} failed: local.main: not converged after ${DEPLOY_TIMEOUT_S}s`));
-    const rollback = cli(['rollback', '-s', svc(), '-l', 'local.main']);
+    const rollback = await cliAsync(['rollback', '-s', svc(), '-l', 'local.main']);
     assert.equal(rollback.status, 0, rollback.stderr);
     assert.match(rollback.stdout, /Recent versions of .* local.main \(newest first\):/);
     assert.match(rollback.stdout, /Rolled .* local.main back from badbadbad000 to a1a1a1a1a1a1/);
     await waitFor(() => onlyRunning(V1, 3), { timeoutMs: 60_000, what: `only v1 running\n${platform.output().slice(-3000)}` });
-    const back = cli(['wait-for-deployment', '-s', svc(), '-l', 'local.main', '-c', V1, '--timeout', '60'], 90_000);
+    const back = await cliAsync(['wait-for-deployment', '-s', svc(), '-l', 'local.main', '-c', V1, '--timeout', '60'], 90_000);
     assert.equal(back.status, 0, back.stderr);
     await new Promise((r) => setTimeout(r, 1_000));
     const tally = await load();
     assert.equal(tally.failed, 0, `${tally.failed} failed of ${tally.ok + tally.failed}: ${tally.errors.slice(0, 3).join('; ')}`);
     assert.ok(tally.ok > 50, `the client kept asking (${tally.ok})`);
+    t.diagnostic(`${tally.ok} requests through HAProxy during the bad deploy and the rollback, ${tally.failed} failed`);
     assert.deepEqual([...tally.seen], ['v1']);
     const history = cli(['history', '-s', svc()]);
     assert.match(
       history.stdout,
       /Rollbacks \(bad shas the pipeline does not deploy again\):\n {2}\S+ {2}local.main {2}badbadbad000 -> a1a1a1a1a1a1 {2}by \S+: manual/,
     );
-    assert.equal(latest().reason, 'rollback');
+    assert.equal((await latest()).reason, 'rollback');
   });
 
-  it('auto_rollback: true in deploy.yaml goes back on its own when the new version crash-loops: 0 failed requests', async () => {
+  it('auto_rollback: true in deploy.yaml goes back on its own when the new version crash-loops: 0 failed requests', async (t) => {
     const deployYaml = join(soa.dir, svc(), 'deploy.yaml');
     writeFileSync(deployYaml, readFileSync(deployYaml, 'utf8').replace('- step: local.main', '- step: local.main\n    auto_rollback: true'));
     const load = steadyLoad();
-    const mark = cli(['mark-for-deployment', '-s', svc(), '-l', 'local.main', '-c', CRASHING]);
+    const mark = await cliAsync(['mark-for-deployment', '-s', svc(), '-l', 'local.main', '-c', CRASHING]);
     assert.equal(mark.status, 0, mark.stderr);
     const back = await waitFor(
-      () => {
-        const l = latest();
+      async () => {
+        const l = await latest();
         return l.reason === 'auto-rollback' ? l : undefined;
       },
       { timeoutMs: 60_000, what: `an auto-rollback\n${platform.output().slice(-3000)}` },
@@ -186,6 +210,7 @@ describe('deploy controls: rollback, auto-rollback, stop/start and wait-for-depl
     const tally = await load();
     assert.equal(tally.failed, 0, `${tally.failed} failed of ${tally.ok + tally.failed}: ${tally.errors.slice(0, 3).join('; ')}`);
     assert.deepEqual([...tally.seen], ['v1']);
+    t.diagnostic(`${tally.ok} requests through HAProxy during the crash loop and the auto-rollback, ${tally.failed} failed`);
     const history = cli(['history', '-s', svc(), '--json']);
     const rollbacks = (JSON.parse(history.stdout) as { rollbacks: Array<{ badGitSha: string; reason: string }> }).rollbacks;
     assert.equal(rollbacks[0]!.badGitSha, CRASHING);
