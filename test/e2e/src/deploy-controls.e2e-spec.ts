@@ -241,4 +241,17 @@ describe('deploy controls: rollback, auto-rollback, stop/start and wait-for-depl
     assert.match(history.stdout, /start +local.main .* local.main started at a2a2a2a2a2a2/);
     assert.match(history.stdout, /stop +local.main .* local.main stopped/);
   });
+
+  it('refuses a rollback to a version whose image is gone from the engine, saying how to rebuild it, and changes nothing', async () => {
+    // v1's tag is removed (no container uses it now: v2 runs); the engine no longer has its image.
+    await docker.getImage(image(V1)).remove({ force: true });
+    const before = [(await latest()).gitSha, (await containers()).map((c) => c.id).sort()];
+    const r = cli(['rollback', '-s', svc(), '-l', 'local.main', '-k', V1]);
+    assert.equal(r.status, 1, r.stdout);
+    assert.match(
+      r.stderr,
+      new RegExp(`FAILED_PRECONDITION: cannot roll back ${svc()} local.main to a1a1a1a1a1a1: its image is gone .*orzo cook-image -s ${svc()} -c ${V1}`),
+    );
+    assert.deepEqual([(await latest()).gitSha, (await containers()).map((c) => c.id).sort()], before);
+  });
 });
