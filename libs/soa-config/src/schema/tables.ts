@@ -246,7 +246,10 @@ const DEPLOY_STEP: KeyTable = {
   wait_for_deployment: bool('Wait for the deploy to complete before the next step.', { default: true }),
   timeout: duration('How long to wait for the deploy.'),
   warn: duration('Warn when waiting longer.'),
-  auto_rollback: bool('Roll back automatically on failure.', { default: false }),
+  auto_rollback: bool(
+    'When a deploy of this group fails (not converged within the deploy timeout, replicas that never pass their health check, or a crash loop), mark the previous version again and mark the failed sha bad; history says why. Also per mark: mark-for-deployment --auto-rollback.',
+    { default: false },
+  ),
   auto_certify_delay: duration('Certify automatically after this long.'),
   auto_abandon_delay: duration('Abandon after this long.'),
   auto_rollback_delay: duration('Roll back after this long.'),

@@ -2,7 +2,7 @@ import { InstanceSpec, MonitoringSpec } from '@orzo/contracts';
 import { CompiledInstance, CompiledMonitoring } from '@orzo/soa-config';
 
 /** The complete desired spec of one instance at one version, as deploy.requested carries it. */
-export function toInstanceSpec(i: CompiledInstance, image: string, gitSha: string): InstanceSpec {
+export function toInstanceSpec(i: CompiledInstance, image: string, gitSha: string, desiredState: 'start' | 'stop' = 'start'): InstanceSpec {
   return {
     service: i.service,
     instance: i.instance,
@@ -37,7 +37,7 @@ export function toInstanceSpec(i: CompiledInstance, image: string, gitSha: strin
       terminationGracePeriodSeconds: i.bounce.terminationGracePeriodSeconds,
     },
     registrations: i.registrations.map((r) => r.name),
-    desiredState: 'start',
+    desiredState,
     forceBounce: '',
     registrationDetails: i.registrations.map((r) => ({
       name: r.name,

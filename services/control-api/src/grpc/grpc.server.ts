@@ -8,6 +8,9 @@ import type { ControlApiConfig } from '../config';
 import { DeadLettersService } from '../dead-letters/dead-letters.service';
 import { MarkService } from '../deploys/mark.service';
 import { HistoryService } from '../history/history.service';
+import { InstanceStateService } from '../instance-state/instance-state.service';
+import { DeploymentsService } from '../rollback/deployments.service';
+import { RollbackService } from '../rollback/rollback.service';
 import { StatusService } from '../status/status.service';
 import { CallStatus, callStatusOf } from './grpc-status';
 import { decodingLeniently, refuseMalformed } from './malformed-request';
@@ -35,6 +38,9 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
     private readonly health: HealthRegistry,
     private readonly deadLetters: DeadLettersService,
     private readonly alerts: AlertsService,
+    private readonly rollbacks: RollbackService,
+    private readonly deployments: DeploymentsService,
+    private readonly instanceStates: InstanceStateService,
   ) {}
 
   get port(): number {
@@ -55,6 +61,10 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
       getHistory: this.unary('GetHistory', (req: api.GetHistoryRequest) => this.history.history(req)),
       listDeadLetters: this.unary('ListDeadLetters', (req: api.ListDeadLettersRequest) => this.deadLetters.list(req)),
       listAlerts: this.unary('ListAlerts', (req: api.ListAlertsRequest) => this.alerts.list(req)),
+      rollback: this.unary('Rollback', (req: api.RollbackRequest) => this.rollbacks.rollback(req)),
+      listDeployments: this.unary('ListDeployments', (req: api.ListDeploymentsRequest) => this.deployments.list(req)),
+      stopInstance: this.unary('StopInstance', (req: api.InstanceControlRequest) => this.instanceStates.stop(req)),
+      startInstance: this.unary('StartInstance', (req: api.InstanceControlRequest) => this.instanceStates.start(req)),
     };
     server.addService(decodingLeniently(api.ControlApiService), impl);
     const address = `${this.config.ORZO_GRPC_HOST}:${this.config.ORZO_GRPC_PORT}`;
