@@ -7,8 +7,14 @@ import { MarkService } from './deploys/mark.service';
 import { OutboxRelay } from './deploys/outbox.relay';
 import { GrpcServer } from './grpc/grpc.server';
 import { HistoryService } from './history/history.service';
+import { InstanceLogsService } from './logs/instance-logs.service';
 import { PipelineHandlers } from './pipeline/pipeline.handlers';
 import { PipelineService } from './pipeline/pipeline.service';
+import { AutoscaleService } from './scaling/autoscale.service';
+import { InstanceOverrides } from './scaling/instance-overrides.service';
+import { InstanceRespec } from './scaling/instance-respec.service';
+import { OverrideExpiry } from './scaling/override-expiry';
+import { RestartService } from './scaling/restart.service';
 import { SoaConfigSource } from './soa/soa-config.source';
 import { ProgressViewHandlers } from './status/progress-view.handlers';
 import { ProgressViewService } from './status/progress-view.service';
@@ -34,6 +40,12 @@ import { StatusService } from './status/status.service';
     BuildService,
     BuildViewService,
     BuildViewHandlers,
+    InstanceOverrides,
+    InstanceRespec,
+    AutoscaleService,
+    RestartService,
+    OverrideExpiry,
+    InstanceLogsService,
     GrpcServer,
   ],
 })

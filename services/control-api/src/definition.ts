@@ -11,6 +11,8 @@ import { M20261125Pipeline } from './persistence/m20261125-pipeline';
 import { DIALECT_MIGRATIONS } from './persistence/migrations';
 import { PipelineRunSchema } from './pipeline/pipeline-run.entity';
 import { InstanceProgressSchema } from './status/instance-progress.entity';
+import { InstanceOverrideSchema } from './scaling/instance-override.entity';
+import { ReplicaExitSchema } from './status/replica-exit.entity';
 import { ReplicaSchema } from './status/replica.entity';
 
 /** One entity per table the migrations create. */
@@ -23,6 +25,8 @@ export const CONTROL_API_ENTITIES = [
   BuildSchema,
   ReplicaSchema,
   InstanceProgressSchema,
+  InstanceOverrideSchema,
+  ReplicaExitSchema,
 ];
 
 export const CONTROL_API_MIGRATIONS = [

@@ -8,6 +8,7 @@ import { CompiledService } from '@orzo/soa-config';
 import type { DeployMark } from '../history/deploy-mark.entity';
 import { HistoryService } from '../history/history.service';
 import { missingFields } from '../required-fields';
+import { InstanceOverrides } from '../scaling/instance-overrides.service';
 import { SoaConfigSource } from '../soa/soa-config.source';
 import { DeployInstanceSchema } from './deploy-instance.entity';
 import { toInstanceSpec } from './instance-spec';
@@ -30,6 +31,7 @@ export class MarkService {
     private readonly outbox: OutboxRelay,
     private readonly history: HistoryService,
     private readonly bus: BusService,
+    private readonly overrides: InstanceOverrides,
   ) {}
 
   /**
@@ -93,7 +95,8 @@ export class MarkService {
         deployId,
         service: m.service,
         deployGroup: m.deployGroup,
-        specs: affected.map((i) => toInstanceSpec(i, m.image, m.gitSha)),
+        // A scale override and the restart token outlive marks (orzo autoscale, orzo restart).
+        specs: await this.overrides.apply(affected.map((i) => toInstanceSpec(i, m.image, m.gitSha))),
         requestedBy: m.requestedBy,
         reason: m.reason,
       },

@@ -7,6 +7,9 @@ import type { ControlApiConfig } from '../config';
 import { DeadLettersService } from '../dead-letters/dead-letters.service';
 import { MarkService } from '../deploys/mark.service';
 import { HistoryService } from '../history/history.service';
+import { InstanceLogsService } from '../logs/instance-logs.service';
+import { AutoscaleService } from '../scaling/autoscale.service';
+import { RestartService } from '../scaling/restart.service';
 import { StatusService } from '../status/status.service';
 import { CallStatus, callStatusOf } from './grpc-status';
 import { decodingLeniently, refuseMalformed } from './malformed-request';
@@ -33,6 +36,9 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
     private readonly history: HistoryService,
     private readonly health: HealthRegistry,
     private readonly deadLetters: DeadLettersService,
+    private readonly restarts: RestartService,
+    private readonly autoscaler: AutoscaleService,
+    private readonly instanceLogs: InstanceLogsService,
   ) {}
 
   get port(): number {
@@ -52,6 +58,9 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
       getLatestDeployment: this.unary('GetLatestDeployment', (req: api.GetLatestDeploymentRequest) => this.history.latestDeployment(req)),
       getHistory: this.unary('GetHistory', (req: api.GetHistoryRequest) => this.history.history(req)),
       listDeadLetters: this.unary('ListDeadLetters', (req: api.ListDeadLettersRequest) => this.deadLetters.list(req)),
+      restartInstance: this.unary('RestartInstance', (req: api.RestartInstanceRequest) => this.restarts.restart(req)),
+      autoscale: this.unary('Autoscale', (req: api.AutoscaleRequest) => this.autoscaler.autoscale(req)),
+      getInstanceLogs: (call: ServerWritableStream<api.GetInstanceLogsRequest, api.InstanceLogLine>) => void this.replicaLogs(call),
     };
     server.addService(decodingLeniently(api.ControlApiService), impl);
     const address = `${this.config.ORZO_GRPC_HOST}:${this.config.ORZO_GRPC_PORT}`;
@@ -92,6 +101,23 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
     } catch (err) {
       const answer = this.failed('GetBuildLog', err);
       // grpc-js sends an 'error' emitted on a server stream as the call's status.
+      call.emit('error', { code: answer.code, details: answer.details });
+    }
+  }
+
+  /** Server-streaming GetInstanceLogs: the replicas' output; with follow, live until the client cancels. */
+  private async replicaLogs(call: ServerWritableStream<api.GetInstanceLogsRequest, api.InstanceLogLine>): Promise<void> {
+    let gone = false;
+    call.on('cancelled', () => (gone = true));
+    try {
+      await this.instanceLogs.stream(refuseOverLimits(refuseMalformed(call.request)), {
+        cancelled: () => gone,
+        // write() says false when the client is behind: wait for it before the next line.
+        write: (l) => (call.write(l) ? Promise.resolve() : new Promise<void>((resolve) => call.once('drain', () => resolve()))),
+      });
+      if (!gone) call.end();
+    } catch (err) {
+      const answer = this.failed('GetInstanceLogs', err);
       call.emit('error', { code: answer.code, details: answer.details });
     }
   }

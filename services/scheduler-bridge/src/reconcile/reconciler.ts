@@ -6,6 +6,7 @@ import type { SchedulerBridgeConfig } from '../config';
 import { DockerEngine, ImageNotFoundError, Labels, Replica, Survey } from '../docker-engine';
 import { DesiredInstance, DesiredStateRepository } from './desired-state.repository';
 import { bounceMethod, happyFloor, planBounce } from './bounce';
+import { isCurrentReplica } from './generation';
 import { ProbeResult, probe } from './probe';
 import { EngineAction, ReplicaProblems } from './replica-problems';
 
@@ -113,7 +114,8 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
       await Promise.all(running.map((r) => this.drain(key, r, spec, 'stopped')));
       return 0;
     }
-    const isCurrent = (r: Replica) => r.gitSha === spec.gitSha && r.configHash === spec.configHash;
+    // A replica of another restart generation (`orzo restart`) is old too: replaced by the bounce method.
+    const isCurrent = (r: Replica) => isCurrentReplica(r, spec);
     let old = running.filter((r) => !isCurrent(r));
     let current = running.filter(isCurrent);
     const bouncing = old.length > 0;
@@ -286,6 +288,31 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
       { deployId: desired.deployId, service: spec.service, instance: spec.instance, cluster: spec.cluster, phase, message, ready, desired: count, problems },
       { correlationId: desired.deployId },
     );
+  }
+
+  /**
+   * `orzo restart --replica`: drains one replica of the instance through discovery and stops
+   * it, in the instance's queue (never beside another pass); the pass that follows starts its
+   * replacement. Undefined when the instance has no such replica.
+   */
+  async replaceReplica(key: string, replicaId: string, by: string): Promise<Replica | 'ambiguous' | undefined> {
+    const desired = await this.desired.get(key);
+    if (!desired) return undefined;
+    const spec = desired.spec;
+    const replicas = (await this.engine.list({ service: spec.service, instance: spec.instance, cluster: spec.cluster })).filter((r) => r.running);
+    const matches = replicas.filter((r) => r.id === replicaId || r.id.startsWith(replicaId) || r.name === replicaId);
+    if (matches.length > 1) return 'ambiguous';
+    const target = matches[0];
+    if (!target) return undefined;
+    const previous = this.chains.get(key) ?? Promise.resolve();
+    const next = previous
+      .then(() => this.drain(key, target, spec, `restarted by ${by}`))
+      .catch((err: unknown) => this.logger.error({ err, instance: key, replica: target.id }, 'restart of a replica failed; the next pass retries'));
+    this.chains.set(key, next);
+    void next.finally(() => this.chains.get(key) === next && this.chains.delete(key));
+    // Its replacement: the next pass finds one replica missing and starts one.
+    void next.then(() => this.request(key));
+    return target;
   }
 
   /**
