@@ -166,7 +166,7 @@ async function waitForDeploy(
     const st = await unary<api.GetStatusRequest, api.GetStatusResponse>(c, 'getStatus', { service, cluster: '', instance: '' });
     let done = true;
     for (const i of st.instances.filter((x) => targets.has(`${x.cluster}.${x.instance}`))) {
-      const old = i.replicas.filter((r) => r.gitSha !== i.desiredGitSha).length;
+      const old = i.replicas.filter((r) => r.old).length;
       const line = `${i.cluster}.${i.instance}: ${i.state}; ${i.healthyReplicas}/${i.desiredReplicas} new replicas healthy${old ? `, ${old} old still running` : ''}${i.reason ? `; why: ${i.reason}` : ''}`;
       if (last.get(i.instance) !== line)
         io.out(
@@ -232,11 +232,14 @@ export async function status(v: StatusOptions, io: Output): Promise<number> {
         if (i.replicas.length) io.out(`      ${'ID'.padEnd(12)}  ${'IP/Port'.padEnd(21)}  ${'Version'.padEnd(14)}  ${'Since'.padEnd(8)}  State`);
         for (const r of i.replicas) {
           io.out(
-            `      ${r.replicaId.slice(0, 12).padEnd(12)}  ${`${r.host}:${r.port}`.padEnd(21)}  ${`${r.gitSha.slice(0, 8)}${r.gitSha === i.desiredGitSha ? ' (new)' : ' (old)'}`.padEnd(14)}  ${r.startedAt.slice(11, 19).padEnd(8)}  ${r.state}`,
+            `      ${r.replicaId.slice(0, 12).padEnd(12)}  ${`${r.host}:${r.port}`.padEnd(21)}  ${`${r.gitSha.slice(0, 8)}${r.old ? ' (old)' : ' (new)'}`.padEnd(14)}  ${r.startedAt.slice(11, 19).padEnd(8)}  ${r.state}`,
           );
           if (r.detail && r.state !== 'Healthy') io.out(`          ${r.detail}`);
         }
-        for (const r of i.exited) io.out(`      ${r.replicaId.slice(0, 12).padEnd(12)}  ${'-'.padEnd(21)}  ${r.gitSha.slice(0, 8).padEnd(14)}  ${r.startedAt.slice(11, 19).padEnd(8)}  Failed: ${r.detail}`);
+        for (const r of i.exited)
+          io.out(
+            `      ${r.replicaId.slice(0, 12).padEnd(12)}  ${'-'.padEnd(21)}  ${r.gitSha.slice(0, 8).padEnd(14)}  ${r.startedAt.slice(11, 19).padEnd(8)}  Failed: ${r.detail}`,
+          );
       } else if (i.replicas.length) io.out('      Rerun with -v to see all replicas');
       if (i.endpoints.length) io.out(`    Endpoints:  ${i.endpoints.join(', ')}`);
       if (i.problems.length) io.out(`    Problems:   ${i.problems.length} engine error(s), retried in the background while the rest converges`);

@@ -5,7 +5,10 @@ import { requester } from './replica-commands';
 
 describe('orzo status: replica states in one line', () => {
   it('counts the replicas in each state, in the order first seen', () => {
-    assert.equal(replicaStates([{ state: 'Healthy' }, { state: 'Not Ready' }, { state: 'Healthy' }, { state: 'Terminating' }]), ': 2 Healthy, 1 Not Ready, 1 Terminating');
+    assert.equal(
+      replicaStates([{ state: 'Healthy' }, { state: 'Not Ready' }, { state: 'Healthy' }, { state: 'Terminating' }]),
+      ': 2 Healthy, 1 Not Ready, 1 Terminating',
+    );
     assert.equal(replicaStates([]), '');
   });
 });

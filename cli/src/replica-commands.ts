@@ -69,7 +69,10 @@ export async function restart(v: RestartOptions, io: Output): Promise<number> {
       requestedBy: requester(),
     });
     if (v.json) io.out(JSON.stringify(api.RestartInstanceResponse.toJSON(res), null, 2));
-    else io.out(`${res.detail[0]!.toUpperCase()}${res.detail.slice(1)}. Follow with: orzo status -s ${target.service} -c ${target.cluster} -i ${target.instance} -v`);
+    else
+      io.out(
+        `${res.detail[0]!.toUpperCase()}${res.detail.slice(1)}. Follow with: orzo status -s ${target.service} -c ${target.cluster} -i ${target.instance} -v`,
+      );
     return EXIT.ok;
   });
 }
@@ -101,7 +104,8 @@ export async function autoscale(v: AutoscaleOptions, io: Output): Promise<number
     }
     const where = `${target.service}.${target.instance} in ${target.cluster}`;
     if (res.clamped) io.out(`Asked for ${res.requested}: clamped to ${res.current} (min_instances ${res.minInstances}, max_instances ${res.maxInstances}).`);
-    if (v.set !== undefined) io.out(`${where}: ${res.current} replicas${res.expiresAt ? ` until ${res.expiresAt}` : ' until cleared'} (configured ${res.configured}).`);
+    if (v.set !== undefined)
+      io.out(`${where}: ${res.current} replicas${res.expiresAt ? ` until ${res.expiresAt}` : ' until cleared'} (configured ${res.configured}).`);
     else if (v.clear) io.out(`${where}: override cleared; back to the configured ${res.configured} replicas.`);
     else
       io.out(

@@ -90,7 +90,11 @@ describe('control-api autoscale and restart overrides, on real NATS and SQLite: 
     const lines = (await history()).length;
     const refused = (p: Promise<unknown>, code: status, message: RegExp) =>
       assert.rejects(p, (err: ServiceError) => (assert.equal(err.code, code, err.details), assert.match(err.details, message), true));
-    await refused(autoscale({ instance: 'nope', hasSet: true, set: 2 }), status.NOT_FOUND, /hello has no instance "?nope"? on cluster "?local"?; it has: local.main/);
+    await refused(
+      autoscale({ instance: 'nope', hasSet: true, set: 2 }),
+      status.NOT_FOUND,
+      /hello has no instance "?nope"? on cluster "?local"?; it has: local.main/,
+    );
     await refused(autoscale({ hasSet: true, set: 2, expireAfter: '3 hours' }), status.INVALID_ARGUMENT, /expire_after \(--for\) "?3 hours"? is not a duration/);
     await refused(autoscale({ clear: true, hasSet: true, set: 2 }), status.INVALID_ARGUMENT, /not both/);
     await refused(

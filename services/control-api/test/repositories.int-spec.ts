@@ -27,6 +27,7 @@ const replica = (updatedAt: string, state: string) => ({
   state,
   detail: '',
   failures: 0,
+  forceBounce: '',
   updatedAt,
 });
 

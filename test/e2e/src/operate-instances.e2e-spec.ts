@@ -142,10 +142,17 @@ describe('operating instances: restart, autoscale, logs, status -v and refusals 
     const soa = await copySoaConfigs({
       service,
       proxyPort,
-      files: { 'kubernetes-local.yaml': instanceConfig(service), 'deploy.yaml': 'pipeline:\n  - step: local.main\n    trigger_next_step_manually: true\n  - step: local.broken\n' },
+      files: {
+        'kubernetes-local.yaml': instanceConfig(service),
+        'deploy.yaml': 'pipeline:\n  - step: local.main\n    trigger_next_step_manually: true\n  - step: local.broken\n',
+      },
     });
     await ensureBusyboxBase(docker);
-    await buildImage(docker, { context: join(REPO_ROOT, 'examples', 'services', 'hello'), tag: `services-${service}:orzo-${V1}`, buildargs: { VERSION: 'v1' } });
+    await buildImage(docker, {
+      context: join(REPO_ROOT, 'examples', 'services', 'hello'),
+      tag: `services-${service}:orzo-${V1}`,
+      buildargs: { VERSION: 'v1' },
+    });
     platform = await startPlatform({ ORZO_SOA_DIR: soa.dir });
     const mark = await cli('mark-for-deployment', '-s', service, '-l', 'local.main', '-c', V1, '--wait', '--timeout', '120');
     assert.equal(mark.status, 0, mark.stderr + mark.stdout);
@@ -166,12 +173,15 @@ describe('operating instances: restart, autoscale, logs, status -v and refusals 
     const historyBefore = (await history()).length;
     const cases: Array<[string[], RegExp]> = [
       [['restart', '-s', 'nope', '-c', 'local', '-i', 'main'], /NOT_FOUND: .*unknown service "?nope/],
-      [['restart', '-s', service, '-c', 'local', '-i', 'nope'], new RegExp(`NOT_FOUND: ${service} has no instance "?nope"? on cluster "?local"?; it has: local.main, local.broken`)],
+      [
+        ['restart', '-s', service, '-c', 'local', '-i', 'nope'],
+        new RegExp(`NOT_FOUND: ${service} has no instance "?nope"? on cluster "?local"?; it has: local.main, local.broken`),
+      ],
       [['restart', '-s', service, '-c', 'elsewhere', '-i', 'main'], /NOT_FOUND: .*no instance "?main"? on cluster "?elsewhere/],
       [['restart', '-s', service, '-c', 'local', '-i', 'main', '--replica', 'ffffffffffff'], /NOT_FOUND: .*no running replica ffffffffffff/],
       [['autoscale', '-s', service, '-c', 'local', '-i', 'nope', '--set', '4'], /NOT_FOUND: .*no instance "?nope/],
       [['scale', '-s', 'nope', '-c', 'local', '-i', 'main'], /NOT_FOUND: .*unknown service/],
-      [['autoscale', '-s', service, '-c', 'local', '-i', 'main', '--set', '4', '--for', 'forever'], /INVALID_ARGUMENT: --for "?forever"? is not a duration/],
+      [['autoscale', '-s', service, '-c', 'local', '-i', 'main', '--set', '4', '--for', 'forever'], /INVALID_ARGUMENT: expire_after \(--for\) "?forever"? is not a duration/],
       [['logs', '-s', 'nope'], /NOT_FOUND: .*unknown service/],
       [['logs', '-s', service, '-i', 'nope'], /NOT_FOUND: .*no instance "?nope/],
       [['logs', '-s', service, '--replica', 'ffffffffffff'], /NOT_FOUND: .*no replica "?ffffffffffff/],
@@ -212,12 +222,12 @@ describe('operating instances: restart, autoscale, logs, status -v and refusals 
     assert.equal(entry.actor, me);
   });
 
-  it('restarts one replica: drained through discovery, replaced, the others untouched, zero failed requests', async () => {
+  it('restarts one replica: replaced, then drained through discovery, the others untouched, zero failed requests', async () => {
     const load = new SteadyLoad(`http://127.0.0.1:${proxyPort}/version`).start();
     const [victim, ...others] = await containers();
     const r = await cli('restart', '-s', service, '-c', 'local', '-i', 'main', '--replica', victim!.id.slice(0, 12));
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /is drained and replaced/);
+    assert.match(r.stdout, /is being replaced: a replacement starts, then it is drained/);
     await waitFor(
       async () => {
         const cs = await converged(3, 'one replica replaced');
@@ -241,12 +251,19 @@ describe('operating instances: restart, autoscale, logs, status -v and refusals 
     try {
       const load = new SteadyLoad(`http://127.0.0.1:${proxyPort}/version`).start();
       const three = new Set((await containers()).map((c) => c.id));
-      await waitFor(() => [...three].every((id) => followed.includes(id)), { timeoutMs: 20_000, what: `logs -f shows the 3 replicas\n${followed.slice(-2000)}` });
+      await waitFor(() => [...three].every((id) => followed.includes(id)), {
+        timeoutMs: 20_000,
+        what: `logs -f shows the 3 replicas\n${followed.slice(-2000)}`,
+      });
       const up = await cli('autoscale', '-s', service, '-c', 'local', '-i', 'main', '--set', '7');
       assert.equal(up.status, 0, up.stderr);
       assert.match(up.stdout, /Asked for 7: clamped to 6 \(min_instances 1, max_instances 6\)/);
       const six = await converged(6, 'scaled up to 6');
-      for (const id of three) assert.ok(six.some((c) => c.id === id), 'a healthy replica was not replaced by the scale-up');
+      for (const id of three)
+        assert.ok(
+          six.some((c) => c.id === id),
+          'a healthy replica was not replaced by the scale-up',
+        );
       const added = six.filter((c) => !three.has(c.id));
       await waitFor(() => added.every((c) => followed.includes(`"replicaId":"${c.id}"`)), {
         timeoutMs: 30_000,
@@ -259,7 +276,11 @@ describe('operating instances: restart, autoscale, logs, status -v and refusals 
       const down = await cli('scale', '-s', service, '-c', 'local', '-i', 'main', '--set', '2');
       assert.equal(down.status, 0, down.stderr);
       const two = await converged(2, 'scaled down to 2');
-      for (const c of two) assert.ok(six.some((x) => x.id === c.id), 'scaling down kept replicas, started none');
+      for (const c of two)
+        assert.ok(
+          six.some((x) => x.id === c.id),
+          'scaling down kept replicas, started none',
+        );
       await new Promise((res) => setTimeout(res, 1_000));
       const { ok, failures } = await load.stop();
       assert.deepEqual(failures, [], `${failures.length} failed of ${ok + failures.length}`);
@@ -285,6 +306,21 @@ describe('operating instances: restart, autoscale, logs, status -v and refusals 
     const cleared = await cli('autoscale', '-s', service, '-c', 'local', '-i', 'main', '--clear');
     assert.equal(cleared.status, 0, cleared.stderr);
     assert.equal((await status('main')).override ?? '', '');
+  });
+
+  it('restarts the only replica of an instance without a failed request: its replacement serves before it is drained', async () => {
+    assert.equal((await cli('autoscale', '-s', service, '-c', 'local', '-i', 'main', '--set', '1')).status, 0);
+    const [only] = await converged(1, 'scaled to 1');
+    const load = new SteadyLoad(`http://127.0.0.1:${proxyPort}/version`).start();
+    const r = await cli('restart', '-s', service, '-c', 'local', '-i', 'main', '--replica', only!.id.slice(0, 12));
+    assert.equal(r.status, 0, r.stderr);
+    await waitFor(async () => (await converged(1, 'the only replica replaced'))[0]!.id !== only!.id, { timeoutMs: 90_000, what: 'a new only replica' });
+    await new Promise((res) => setTimeout(res, 1_000));
+    const { ok, failures } = await load.stop();
+    assert.deepEqual(failures, [], `${failures.length} failed of ${ok + failures.length}`);
+    assert.ok(ok > 20, `the load kept asking (${ok} requests)`);
+    assert.equal((await cli('autoscale', '-s', service, '-c', 'local', '-i', 'main', '--clear')).status, 0);
+    await converged(3, 'back to 3');
   });
 
   it("shows the replicas' output interleaved by time, prefixed with the replica, filtered by stream and time", async () => {

@@ -69,8 +69,8 @@ export const Rpcs = {
       reply: imageExistsReply,
     }),
   /**
-   * Replace one replica of an instance on `cluster`: drained through discovery, stopped, and
-   * a replacement started by the next reconcile. not-found when no replica matches.
+   * Replace one replica of an instance on `cluster`: a replacement is started and, once happy,
+   * the replica is drained through discovery and stopped. not-found when no replica matches.
    */
   restartReplica: (cluster: string): RpcContract<RestartReplicaCall, RestartReplicaAnswer> =>
     defineRpc({

@@ -16,7 +16,15 @@ describe('orzo logs --since', () => {
 });
 
 describe('orzo logs -f: pages that overlap', () => {
-  const l = (replicaId: string, at: string, line: string): ReplicaLine => ({ at, cluster: 'local', instance: 'main', replicaId, replicaName: replicaId, stream: 'stdout', line });
+  const l = (replicaId: string, at: string, line: string): ReplicaLine => ({
+    at,
+    cluster: 'local',
+    instance: 'main',
+    replicaId,
+    replicaName: replicaId,
+    stream: 'stdout',
+    line,
+  });
 
   it('shows each line once, and a replica first seen in a later page from its first line', () => {
     const seen = new SeenLines();

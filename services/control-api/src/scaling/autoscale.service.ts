@@ -42,11 +42,25 @@ export class AutoscaleService {
     const existing = await this.current(ref);
     const by = req.requestedBy || 'unknown';
     const now = new Date();
-    const base = { instanceKey: key(ref), service: ref.svc.name, cluster: ref.instance.cluster, instance: ref.instance.instance, forceBounce: existing?.forceBounce ?? '' };
+    const base = {
+      instanceKey: key(ref),
+      service: ref.svc.name,
+      cluster: ref.instance.cluster,
+      instance: ref.instance.instance,
+      forceBounce: existing?.forceBounce ?? '',
+    };
     if (req.clear) {
       const row: InstanceOverride = { ...base, instances: null, expiresAt: null, setBy: by, setAt: now.toISOString() };
       const was = existing?.instances ?? null;
-      await this.respec.apply(ref, { kind: 'scale', actor: by, detail: `${where(ref)}: override ${was === null ? '(none)' : was} cleared; back to instances ${ref.instance.replicas.instances}` }, row);
+      await this.respec.apply(
+        ref,
+        {
+          kind: 'scale',
+          actor: by,
+          detail: `${where(ref)}: override ${was === null ? '(none)' : was} cleared; back to instances ${ref.instance.replicas.instances}`,
+        },
+        row,
+      );
       return this.answer(ref, row, false, 0);
     }
     if (!req.hasSet) return this.answer(ref, existing, false, 0);
@@ -61,7 +75,10 @@ export class AutoscaleService {
   }
 
   private current(ref: InstanceRef): Promise<InstanceOverride | null> {
-    return this.db.database.em().getRepository(InstanceOverrideSchema).findOne({ instanceKey: key(ref) }, { disableIdentityMap: true });
+    return this.db.database
+      .em()
+      .getRepository(InstanceOverrideSchema)
+      .findOne({ instanceKey: key(ref) }, { disableIdentityMap: true });
   }
 
   private answer(ref: InstanceRef, o: InstanceOverride | null | undefined, clamped: boolean, requested: number): api.AutoscaleResponse {

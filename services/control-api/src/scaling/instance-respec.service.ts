@@ -57,7 +57,12 @@ export class InstanceRespec {
    * version, its new spec (with that row applied) as deploy.requested. Resolves to whether a
    * spec was sent.
    */
-  async apply(ref: InstanceRef, entry: Omit<NewHistoryEntry, 'service' | 'deployGroup' | 'gitSha'>, row: InstanceOverride, opts: { requireMark?: boolean } = {}): Promise<boolean> {
+  async apply(
+    ref: InstanceRef,
+    entry: Omit<NewHistoryEntry, 'service' | 'deployGroup' | 'gitSha'>,
+    row: InstanceOverride,
+    opts: { requireMark?: boolean } = {},
+  ): Promise<boolean> {
     const mark = await this.currentMark(ref);
     const i = ref.instance;
     if (!mark && opts.requireMark)

@@ -16,10 +16,19 @@ const replica = (o: Partial<Replica>): Replica => ({
   state: 'Healthy',
   detail: '',
   failures: 0,
+  forceBounce: '',
   updatedAt: '2026-11-30T06:00:00.000Z',
   ...o,
 });
-const exit: ReplicaExit = { replicaId: 'dead', service: 'hello', cluster: 'local', instance: 'main', gitSha: 'a'.repeat(40), reason: 'exited with code 137', at: '2026-11-30T05:59:00.000Z' };
+const exit: ReplicaExit = {
+  replicaId: 'dead',
+  service: 'hello',
+  cluster: 'local',
+  instance: 'main',
+  gitSha: 'a'.repeat(40),
+  reason: 'exited with code 137',
+  at: '2026-11-30T05:59:00.000Z',
+};
 const now = Date.parse('2026-11-30T06:01:00.000Z');
 
 describe('orzo status -v: replica states', () => {

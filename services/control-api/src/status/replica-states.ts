@@ -31,7 +31,9 @@ export function stuckReasons(input: {
   const now = input.now ?? Date.now();
   const reasons: string[] = [];
   for (const r of input.replicas.filter((x) => x.shownState === 'Not Ready'))
-    reasons.push(`replica ${r.replicaId.slice(0, 12)} is failing its health check${r.failures ? ` (${r.failures}x in a row)` : ''}: ${r.detail || 'no output'}`);
+    reasons.push(
+      `replica ${r.replicaId.slice(0, 12)} is failing its health check${r.failures ? ` (${r.failures}x in a row)` : ''}: ${r.detail || 'no output'}`,
+    );
   const recent = input.exits.filter((e) => now - Date.parse(e.at) < RECENT_EXIT_MS);
   if (recent.length) {
     const last = recent.reduce((a, b) => (a.at > b.at ? a : b));

@@ -12,8 +12,13 @@ export class ReplicaViewHandlers {
   constructor(private readonly view: ReplicaViewService) {}
 
   @Subscribe(Subjects.InstanceStarted)
-  onInstanceStarted(e: OrzoEvent<typeof Subjects.InstanceStarted>, ctx: EventContext): Promise<HandlerOutcome> {
-    return this.record(ctx, e.payload.replica, 'Starting', e.envelope.occurredAt);
+  async onInstanceStarted(e: OrzoEvent<typeof Subjects.InstanceStarted>, ctx: EventContext): Promise<HandlerOutcome> {
+    const replica = e.payload.replica;
+    if (!replica) return NO_REPLICA;
+    return outcomeOf(ctx, async () => {
+      await this.view.record(transactionOf(ctx), replica, 'Starting', e.envelope.occurredAt);
+      await this.view.recordGeneration(transactionOf(ctx), replica);
+    });
   }
 
   @Subscribe(Subjects.InstanceHealthy)
@@ -25,7 +30,14 @@ export class ReplicaViewHandlers {
   onInstanceUnhealthy(e: OrzoEvent<typeof Subjects.InstanceUnhealthy>, ctx: EventContext): Promise<HandlerOutcome> {
     // scheduler-bridge announces a replica it drains as unhealthy "draining: <why>".
     const draining = e.payload.checkOutput.startsWith('draining:');
-    return this.record(ctx, e.payload.replica, draining ? 'Terminating' : 'Not Ready', e.envelope.occurredAt, e.payload.checkOutput, e.payload.consecutiveFailures);
+    return this.record(
+      ctx,
+      e.payload.replica,
+      draining ? 'Terminating' : 'Not Ready',
+      e.envelope.occurredAt,
+      e.payload.checkOutput,
+      e.payload.consecutiveFailures,
+    );
   }
 
   @Subscribe(Subjects.InstanceStopped)

@@ -21,8 +21,14 @@ export class ReplicaViewService {
       state,
       detail,
       failures,
+      forceBounce: r.forceBounce,
       updatedAt: at,
     });
+  }
+
+  /** From instance.started: the restart generation the replica runs under. */
+  async recordGeneration(em: EntityManager, r: ReplicaRef): Promise<void> {
+    await em.getRepository(ReplicaSchema).setGeneration(r.replicaId, r.forceBounce);
   }
 
   async remove(em: EntityManager, replicaId: string): Promise<void> {

@@ -17,6 +17,8 @@ export interface Replica {
   detail: string;
   /** Consecutive failed health checks when it turned Not Ready. */
   failures: number;
+  /** The restart generation it was started under, from instance.started ('' = none). */
+  forceBounce: string;
   /** When the event that set this state happened. */
   updatedAt: string;
   [EntityRepositoryType]?: ReplicaRepository;
@@ -38,6 +40,7 @@ export const ReplicaSchema = new EntitySchema<Replica>({
     state: { type: 'string', length: 40 },
     detail: { type: 'text', default: '' },
     failures: { type: 'integer', default: 0 },
+    forceBounce: { type: 'string', fieldName: 'force_bounce', length: 100, default: '' },
     updatedAt: { type: 'string', fieldName: 'updated_at', length: 40 },
   },
   indexes: [{ name: 'control_replica_service', properties: ['service'] }],

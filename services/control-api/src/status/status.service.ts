@@ -45,24 +45,32 @@ export class StatusService {
       .map((i): api.InstanceStatus => {
         const mark = desired.get(i.deployGroup);
         const mine = replicas.filter((r) => r.instance === i.instance && r.cluster === i.cluster);
-        const healthy = mine.filter((r) => r.state === 'Healthy' && r.gitSha === mark?.gitSha).length;
         const override = overrides.get(overrideKey(i.service, i.cluster, i.instance));
+        // Of the desired version and restart generation (`orzo restart` changes the latter).
+        const isCurrent = (r: { gitSha: string; forceBounce: string }) => r.gitSha === mark?.gitSha && r.forceBounce === (override?.forceBounce ?? '');
+        const healthy = mine.filter((r) => r.state === 'Healthy' && isCurrent(r)).length;
         const desiredReplicas = countInForce(i.replicas.instances, override);
         const myExits = exits.filter((e) => e.instance === i.instance && e.cluster === i.cluster);
         const lastExit = myExits[myExits.length - 1];
         const shown = mine.map((r) => ({ ...r, shownState: replicaState(r, lastExit) }));
         let state: string;
         if (!mark) state = 'Not deployed (no version marked for this deploy group)';
-        else if (healthy >= desiredReplicas && mine.every((r) => r.gitSha === mark.gitSha) && mine.length <= desiredReplicas) state = 'Running';
-        else if (mine.length > desiredReplicas && mine.every((r) => r.gitSha === mark.gitSha)) state = 'Scaling down';
+        else if (healthy >= desiredReplicas && mine.every(isCurrent) && mine.length <= desiredReplicas) state = 'Running';
         else if (mine.some((r) => r.gitSha !== mark.gitSha)) state = `Bouncing to ${mark.gitSha.slice(0, 8)}`;
+        else if (mine.some((r) => !isCurrent(r))) state = `Bouncing to ${mark.gitSha.slice(0, 8)} (restart)`;
+        else if (mine.length > desiredReplicas) state = 'Scaling down';
         else state = 'Launching replicas';
         const latest = progress.find((p) => p.instance === i.instance && p.cluster === i.cluster);
         const problems = problemsOf(latest);
         // Shown when not Running (why not), and engine errors whatever the state.
         const reasons =
           state !== 'Running' || problems.length
-            ? stuckReasons({ replicas: shown, exits: myExits, progress: latest?.phase === 'bouncing' && state !== 'Running' ? latest.message : undefined, problems })
+            ? stuckReasons({
+                replicas: shown,
+                exits: myExits,
+                progress: latest?.phase === 'bouncing' && state !== 'Running' ? latest.message : undefined,
+                problems,
+              })
             : [];
         const reason = reasons.join('; ');
         const recentExits = myExits.filter((e) => Date.now() - Date.parse(e.at) < RECENT_EXIT_MS);
@@ -83,6 +91,7 @@ export class StatusService {
             startedAt: r.updatedAt,
             detail: r.detail,
             consecutiveFailures: r.failures,
+            old: !isCurrent(r),
           })),
           endpoints: i.registrations.map((r) => (r.proxyPort === null ? `${r.name} (discovery only)` : `${r.name} 127.0.0.1:${r.proxyPort}`)),
           reason,
@@ -100,6 +109,7 @@ export class StatusService {
             startedAt: e.at,
             detail: e.reason,
             consecutiveFailures: 0,
+            old: false,
           })),
           lastExit: lastExit ? `${lastExit.reason} at ${lastExit.at}` : '',
         };

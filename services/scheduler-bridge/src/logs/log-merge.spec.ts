@@ -48,7 +48,9 @@ describe('replica logs: one timeline', () => {
   });
 
   it('keeps the newest lines that fit and says older ones were left out', () => {
-    const many = Array.from({ length: 100 }, (_, n) => line(`2026-11-30T06:00:${String(n % 60).padStart(2, '0')}.${String(n).padStart(3, '0')}Z`, 'a', 'x'.repeat(100)));
+    const many = Array.from({ length: 100 }, (_, n) =>
+      line(`2026-11-30T06:00:${String(n % 60).padStart(2, '0')}.${String(n).padStart(3, '0')}Z`, 'a', 'x'.repeat(100)),
+    );
     const { lines, truncated } = mergeByTime([many], 2_000);
     assert.equal(truncated, true);
     assert.ok(lines.length > 0 && lines.length < 100);

@@ -21,7 +21,8 @@ export class RestartReplicaResponder {
   async restartReplica(req: RestartReplicaCall, ctx: RpcContext): Promise<RestartReplicaAnswer> {
     const cluster = clusterOf(this.clusters, Rpcs.restartReplica, ctx);
     const replaced = await this.reconciler.replaceReplica(`${req.service}/${cluster}/${req.instance}`, req.replicaId, req.by || 'unknown');
-    if (replaced === 'ambiguous') throw new InvalidArgumentError(`replica id ${req.replicaId} matches more than one replica of ${req.service}.${req.instance}: give more of it`);
+    if (replaced === 'ambiguous')
+      throw new InvalidArgumentError(`replica id ${req.replicaId} matches more than one replica of ${req.service}.${req.instance}: give more of it`);
     if (!replaced) throw new NotFoundError(`${req.service}.${req.instance} in ${cluster} has no running replica ${req.replicaId} (see orzo status -v)`);
     return { replicaId: replaced.id, name: replaced.name };
   }

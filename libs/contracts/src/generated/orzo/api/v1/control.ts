@@ -234,6 +234,8 @@ export interface ReplicaStatus {
   /** The last health check output (Not Ready, Failed), or why it drains (Terminating). */
   detail: string;
   consecutiveFailures: number;
+  /** Of another version or restart generation than desired: the bounce replaces it. */
+  old: boolean;
 }
 
 export interface InstanceStatus {
@@ -3518,7 +3520,17 @@ export const GetStatusRequest: MessageFns<GetStatusRequest> = {
 };
 
 function createBaseReplicaStatus(): ReplicaStatus {
-  return { replicaId: "", host: "", port: 0, gitSha: "", state: "", startedAt: "", detail: "", consecutiveFailures: 0 };
+  return {
+    replicaId: "",
+    host: "",
+    port: 0,
+    gitSha: "",
+    state: "",
+    startedAt: "",
+    detail: "",
+    consecutiveFailures: 0,
+    old: false,
+  };
 }
 
 export const ReplicaStatus: MessageFns<ReplicaStatus> = {
@@ -3546,6 +3558,9 @@ export const ReplicaStatus: MessageFns<ReplicaStatus> = {
     }
     if (message.consecutiveFailures !== 0) {
       writer.uint32(64).uint32(message.consecutiveFailures);
+    }
+    if (message.old !== false) {
+      writer.uint32(72).bool(message.old);
     }
     return writer;
   },
@@ -3627,6 +3642,14 @@ export const ReplicaStatus: MessageFns<ReplicaStatus> = {
             message.consecutiveFailures = reader.uint32();
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.old = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3665,6 +3688,7 @@ export const ReplicaStatus: MessageFns<ReplicaStatus> = {
         : isSet(object.consecutive_failures)
         ? globalThis.Number(object.consecutive_failures)
         : 0,
+      old: isSet(object.old) ? globalThis.Boolean(object.old) : false,
     };
   },
 
@@ -3694,6 +3718,9 @@ export const ReplicaStatus: MessageFns<ReplicaStatus> = {
     if (message.consecutiveFailures !== 0) {
       obj.consecutiveFailures = Math.round(message.consecutiveFailures);
     }
+    if (message.old !== false) {
+      obj.old = message.old;
+    }
     return obj;
   },
 
@@ -3710,6 +3737,7 @@ export const ReplicaStatus: MessageFns<ReplicaStatus> = {
     message.startedAt = object.startedAt ?? "";
     message.detail = object.detail ?? "";
     message.consecutiveFailures = object.consecutiveFailures ?? 0;
+    message.old = object.old ?? false;
     return message;
   },
 };
