@@ -85,6 +85,17 @@ describe('control-api autoscale and restart overrides, on real NATS and SQLite: 
     assert.equal(remarked.specs[0]!.forceBounce, restarted.forceBounce);
   });
 
+  it('--clear sends the configured count again, keeping the restart token', async () => {
+    const before = (await requested()).length;
+    const cleared = await autoscale({ clear: true });
+    assert.deepEqual([cleared.current, cleared.overridden], [3, false]);
+    const sent = await waitFor(async () => (await requested()).slice(before)[0]);
+    assert.equal(sent.specs[0]!.replicas, 3);
+    assert.ok(sent.specs[0]!.forceBounce, 'the restart generation stays');
+    assert.match((await history())[0]!.detail, /override 7 cleared; back to instances 3/);
+    await autoscale({ hasSet: true, set: 7 });
+  });
+
   it('refuses an unknown instance, a bad duration, and a replica restart without a bridge, changing nothing', async () => {
     const count = (await requested()).length;
     const lines = (await history()).length;

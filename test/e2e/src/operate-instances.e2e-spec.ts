@@ -181,7 +181,10 @@ describe('operating instances: restart, autoscale, logs, status -v and refusals 
       [['restart', '-s', service, '-c', 'local', '-i', 'main', '--replica', 'ffffffffffff'], /NOT_FOUND: .*no running replica ffffffffffff/],
       [['autoscale', '-s', service, '-c', 'local', '-i', 'nope', '--set', '4'], /NOT_FOUND: .*no instance "?nope/],
       [['scale', '-s', 'nope', '-c', 'local', '-i', 'main'], /NOT_FOUND: .*unknown service/],
-      [['autoscale', '-s', service, '-c', 'local', '-i', 'main', '--set', '4', '--for', 'forever'], /INVALID_ARGUMENT: expire_after \(--for\) "?forever"? is not a duration/],
+      [
+        ['autoscale', '-s', service, '-c', 'local', '-i', 'main', '--set', '4', '--for', 'forever'],
+        /INVALID_ARGUMENT: expire_after \(--for\) "?forever"? is not a duration/,
+      ],
       [['logs', '-s', 'nope'], /NOT_FOUND: .*unknown service/],
       [['logs', '-s', service, '-i', 'nope'], /NOT_FOUND: .*no instance "?nope/],
       [['logs', '-s', service, '--replica', 'ffffffffffff'], /NOT_FOUND: .*no replica "?ffffffffffff/],
@@ -361,5 +364,24 @@ describe('operating instances: restart, autoscale, logs, status -v and refusals 
     assert.match(v.stdout, /\.main in local[^]*State: +Running[^]*(Healthy\n.*){3}/);
     const logs = await cli('logs', '-s', service, '-i', 'broken', '--stream', 'stderr');
     assert.match(logs.stdout, /\[local\.broken\/[0-9a-f]{12}\] ! broken: starting without \/status/);
+  });
+
+  it('shows a replica that crashed as Failed with why, counts the restart, and its replacement as Warning', async () => {
+    const [victim] = await containers();
+    await docker.getContainer(victim!.id).kill();
+    const s = await waitFor(
+      async () => {
+        const r = await cli('status', '-s', service, '-c', 'local', '-i', 'main', '--json');
+        const i = (JSON.parse(r.stdout) as { instances: Array<InstanceJson & { recentExits?: number; exited?: ReplicaJson[] }> }).instances[0]!;
+        return i.exited?.some((e) => e.replicaId === victim!.id) && i.replicas.some((x) => x.state === 'Warning') ? i : undefined;
+      },
+      { timeoutMs: 60_000, what: `the crash shown and its replacement Warning\n${platform.output().slice(-2000)}` },
+    );
+    assert.ok((s.recentExits ?? 0) >= 1);
+    assert.match(s.exited!.find((e) => e.replicaId === victim!.id)!.detail ?? '', /exited with code 137/);
+    const v = await cli('status', '-s', service, '-c', 'local', '-i', 'main', '-v');
+    assert.match(v.stdout, /Restarts: +\d+ replica\(s\) exited on their own in the last 10m; last: exited with code 137/);
+    assert.match(v.stdout, new RegExp(`${victim!.id.slice(0, 12)} .* Failed: exited with code 137`));
+    assert.match(v.stdout, / Warning\n/);
   });
 });

@@ -83,7 +83,10 @@ export class InstanceRespec {
       await em.getRepository(InstanceOverrideSchema).put(row);
       await this.history.record(em, history);
       if (!prepared || !mark) return;
-      const specs = prepared.payload.specs.filter((s) => s.cluster === i.cluster && s.instance === i.instance).map((s) => applyOverride(s, row));
+      // The spec was prepared with the row as it was: the new one applies to the configured count.
+      const specs = prepared.payload.specs
+        .filter((s) => s.cluster === i.cluster && s.instance === i.instance)
+        .map((s) => applyOverride({ ...s, replicas: i.replicas.instances }, row));
       await this.outbox.enqueue(em, prepared.envelope, { ...prepared.payload, deployId: mark.id, specs });
     });
     if (prepared) await this.outbox.flush().catch(() => undefined);

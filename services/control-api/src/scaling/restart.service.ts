@@ -49,7 +49,11 @@ export class RestartService {
           detail: `${where}: replica ${answer.name} replaced (a replacement started, then it was drained)`,
         }),
       );
-      return { forceBounce: '', replicaId: answer.replicaId, detail: `replica ${answer.name} of ${where} is being replaced: a replacement starts, then it is drained` };
+      return {
+        forceBounce: '',
+        replicaId: answer.replicaId,
+        detail: `replica ${answer.name} of ${where} is being replaced: a replacement starts, then it is drained`,
+      };
     }
     const key = overrideKey(ref.svc.name, ref.instance.cluster, ref.instance.instance);
     const existing = await this.db.database.em().getRepository(InstanceOverrideSchema).findOne({ instanceKey: key }, { disableIdentityMap: true });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Replica } from './replica.entity';
 import type { ReplicaExit } from './replica-exit.entity';
-import { replicaState, stuckReasons } from './replica-states';
+import { oneLine, replicaState, stuckReasons } from './replica-states';
 
 const replica = (o: Partial<Replica>): Replica => ({
   replicaId: '0123456789abcdef',
@@ -62,5 +62,12 @@ describe('orzo status: why an instance has not converged', () => {
       '1/3 new replicas happy, 2 old left',
       'remove of orzo-hello-main-x failed 2x: device or resource busy',
     ]);
+  });
+});
+
+describe('orzo status: a check output as a reason', () => {
+  it('is one line of at most 300 characters', () => {
+    assert.equal(oneLine('HTTP 404 <HTML>\n<BODY>Not Found</BODY>\n</HTML>\n'), 'HTTP 404 <HTML> <BODY>Not Found</BODY> </HTML>');
+    assert.equal(oneLine('x'.repeat(400)).length, 300);
   });
 });

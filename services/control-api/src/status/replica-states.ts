@@ -43,3 +43,9 @@ export function stuckReasons(input: {
   for (const p of input.problems) reasons.push(`${p.action} of ${p.replicaName || 'the instance'} failed ${p.attempts}x: ${p.error}`);
   return reasons;
 }
+
+/** A check's output on one line, at most 300 characters (an HTML error page is not a reason). */
+export function oneLine(text: string, max = 300): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}

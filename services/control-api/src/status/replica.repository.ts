@@ -1,7 +1,19 @@
 import { EntityRepository } from '@mikro-orm/knex';
 import type { Replica } from './replica.entity';
 
-const MERGED: Array<keyof Replica & string> = ['service', 'instance', 'cluster', 'host', 'port', 'gitSha', 'configHash', 'state', 'detail', 'failures', 'updatedAt'];
+const MERGED: Array<keyof Replica & string> = [
+  'service',
+  'instance',
+  'cluster',
+  'host',
+  'port',
+  'gitSha',
+  'configHash',
+  'state',
+  'detail',
+  'failures',
+  'updatedAt',
+];
 
 /** control_replica, on the EntityManager it came from. */
 export class ReplicaRepository extends EntityRepository<Replica> {

@@ -8,7 +8,7 @@ import { SoaConfigSource } from '../soa/soa-config.source';
 import { InstanceProgressSchema } from './instance-progress.entity';
 import { problemsOf } from './progress-view.service';
 import { ReplicaExitSchema } from './replica-exit.entity';
-import { RECENT_EXIT_MS, replicaState, stuckReasons } from './replica-states';
+import { RECENT_EXIT_MS, oneLine, replicaState, stuckReasons } from './replica-states';
 import { ReplicaSchema } from './replica.entity';
 import { InstanceOverride, overrideKey } from '../scaling/instance-override.entity';
 import { InstanceOverrides, countInForce } from '../scaling/instance-overrides.service';
@@ -68,7 +68,8 @@ export class StatusService {
             ? stuckReasons({
                 replicas: shown,
                 exits: myExits,
-                progress: latest?.phase === 'bouncing' && state !== 'Running' ? latest.message : undefined,
+                // A bounce's progress, only while bouncing (the last one stays after it ended).
+                progress: latest?.phase === 'bouncing' && state.startsWith('Bouncing') ? latest.message : undefined,
                 problems,
               })
             : [];
@@ -89,7 +90,7 @@ export class StatusService {
             gitSha: r.gitSha,
             state: r.shownState,
             startedAt: r.updatedAt,
-            detail: r.detail,
+            detail: oneLine(r.detail),
             consecutiveFailures: r.failures,
             old: !isCurrent(r),
           })),

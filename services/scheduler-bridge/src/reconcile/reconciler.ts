@@ -328,7 +328,10 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
       if ((await this.happy(spec, r, await this.upInDiscovery(spec))).ok) return true;
       await new Promise((res) => setTimeout(res, 250));
     }
-    this.logger.warn({ instance: instanceKey(spec), replica: r.id }, 'the replacement of a restarted replica is not happy in time; draining the old one anyway');
+    this.logger.warn(
+      { instance: instanceKey(spec), replica: r.id },
+      'the replacement of a restarted replica is not happy in time; draining the old one anyway',
+    );
     return false;
   }
 
