@@ -95,8 +95,7 @@ export class MarkService {
         deployId,
         service: m.service,
         deployGroup: m.deployGroup,
-        // A scale override and the restart token outlive marks (orzo autoscale, orzo restart).
-        specs: await this.overrides.apply(affected.map((i) => toInstanceSpec(i, m.image, m.gitSha))),
+        specs: affected.map((i) => toInstanceSpec(i, m.image, m.gitSha)),
         requestedBy: m.requestedBy,
         reason: m.reason,
       },
@@ -132,7 +131,9 @@ export class MarkService {
       actor: m.requestedBy,
       detail: `${m.image} (deploy ${payload.deployId}) to ${p.instances.join(', ') || 'no instances'}`,
     });
-    await this.outbox.enqueue(em, envelope, payload);
+    // A scale override and the restart token outlive marks (orzo autoscale, orzo restart); read
+    // in the caller's transaction (SQLite has one connection: a fresh one would wait for it).
+    await this.outbox.enqueue(em, envelope, { ...payload, specs: await this.overrides.apply(payload.specs, em) });
   }
 
   /**

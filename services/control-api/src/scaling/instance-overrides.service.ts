@@ -1,26 +1,28 @@
 import { Injectable } from '@nestjs/common';
 import { InstanceSpec } from '@orzo/contracts';
-import { DatabaseHolder } from '@orzo/persistence';
+import { DatabaseHolder, EntityManager } from '@orzo/persistence';
 import { InstanceOverride, InstanceOverrideSchema, overrideKey } from './instance-override.entity';
 
 /**
  * Applies the operator's overrides to the specs control-api is about to send: the replica
  * count in force (an expired one no longer counts, even before the timer lifted it) and the
- * restart token. Every path that sends a spec goes through here (MarkService.prepare).
+ * restart token. Every mark goes through here (MarkService.record); InstanceRespec applies the
+ * row it is writing itself.
  */
 @Injectable()
 export class InstanceOverrides {
   constructor(private readonly db: DatabaseHolder) {}
 
-  async ofService(service: string): Promise<Map<string, InstanceOverride>> {
-    const rows = await this.db.database.em().getRepository(InstanceOverrideSchema).ofService(service);
+  /** The overrides of a service; `em`: the caller's transaction, else a fresh one. */
+  async ofService(service: string, em: EntityManager = this.db.database.em()): Promise<Map<string, InstanceOverride>> {
+    const rows = await em.getRepository(InstanceOverrideSchema).ofService(service);
     return new Map(rows.map((r) => [r.instanceKey, r]));
   }
 
-  async apply(specs: InstanceSpec[]): Promise<InstanceSpec[]> {
+  async apply(specs: InstanceSpec[], em?: EntityManager): Promise<InstanceSpec[]> {
     const services = [...new Set(specs.map((s) => s.service))];
     const rows = new Map<string, InstanceOverride>();
-    for (const service of services) for (const [k, v] of await this.ofService(service)) rows.set(k, v);
+    for (const service of services) for (const [k, v] of await this.ofService(service, em)) rows.set(k, v);
     return specs.map((s) => applyOverride(s, rows.get(overrideKey(s.service, s.cluster, s.instance))));
   }
 }

@@ -83,7 +83,7 @@ export class InstanceRespec {
       await em.getRepository(InstanceOverrideSchema).put(row);
       await this.history.record(em, history);
       if (!prepared || !mark) return;
-      // The spec was prepared with the row as it was: the new one applies to the configured count.
+      // Prepared as a mark is, before overrides: the row being written applies to the configured count.
       const specs = prepared.payload.specs
         .filter((s) => s.cluster === i.cluster && s.instance === i.instance)
         .map((s) => applyOverride({ ...s, replicas: i.replicas.instances }, row));
