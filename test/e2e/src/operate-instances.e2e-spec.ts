@@ -202,7 +202,7 @@ describe('operating instances: restart, autoscale, logs, status -v and refusals 
     assert.equal((await status('main')).desiredReplicas, 3);
   });
 
-  it('restarts every replica through the crossover bounce with zero failed requests, and records who asked', async () => {
+  it('restarts every replica through the crossover bounce with zero failed requests, and records who asked', async (t) => {
     const load = new SteadyLoad(`http://127.0.0.1:${proxyPort}/version`).start();
     const old = new Set((await containers()).map((c) => c.id));
     const r = await cli('restart', '-s', service, '-c', 'local', '-i', 'main');
@@ -217,6 +217,7 @@ describe('operating instances: restart, autoscale, logs, status -v and refusals 
     );
     await new Promise((res) => setTimeout(res, 1_000));
     const { ok, failures } = await load.stop();
+    t.diagnostic(`load through HAProxy: ${ok} requests ok, ${failures.length} failed`);
     assert.deepEqual(failures, [], `${failures.length} failed of ${ok + failures.length}`);
     assert.ok(ok > 50, `the load kept asking (${ok} requests)`);
     assert.equal(new Set(now.map((c) => c.token)).size, 1, 'one restart generation runs');
@@ -225,7 +226,7 @@ describe('operating instances: restart, autoscale, logs, status -v and refusals 
     assert.equal(entry.actor, me);
   });
 
-  it('restarts one replica: replaced, then drained through discovery, the others untouched, zero failed requests', async () => {
+  it('restarts one replica: replaced, then drained through discovery, the others untouched, zero failed requests', async (t) => {
     const load = new SteadyLoad(`http://127.0.0.1:${proxyPort}/version`).start();
     const [victim, ...others] = await containers();
     const r = await cli('restart', '-s', service, '-c', 'local', '-i', 'main', '--replica', victim!.id.slice(0, 12));
@@ -240,10 +241,11 @@ describe('operating instances: restart, autoscale, logs, status -v and refusals 
       { timeoutMs: 90_000, what: 'the victim replaced, the others kept' },
     );
     const { ok, failures } = await load.stop();
+    t.diagnostic(`load through HAProxy: ${ok} requests ok, ${failures.length} failed`);
     assert.deepEqual(failures, [], `${failures.length} failed of ${ok + failures.length}`);
   });
 
-  it('scales 3 -> 6 (asked 7: clamped to max_instances) -> 2 under load: zero failed requests, no healthy replica bounced, logs -f follows the new replicas', async () => {
+  it('scales 3 -> 6 (asked 7: clamped to max_instances) -> 2 under load: zero failed requests, no healthy replica bounced, logs -f follows the new replicas', async (t) => {
     const follower: ChildProcess = spawn(process.execPath, [ORZO_CLI, 'logs', '-s', service, '-c', 'local', '-i', 'main', '-f', '-n', '1', '--json'], {
       env: platform.env,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -286,6 +288,7 @@ describe('operating instances: restart, autoscale, logs, status -v and refusals 
         );
       await new Promise((res) => setTimeout(res, 1_000));
       const { ok, failures } = await load.stop();
+      t.diagnostic(`load through HAProxy: ${ok} requests ok, ${failures.length} failed`);
       assert.deepEqual(failures, [], `${failures.length} failed of ${ok + failures.length}`);
       const shown = await cli('autoscale', '-s', service, '-c', 'local', '-i', 'main');
       assert.match(shown.stdout, new RegExp(`2 replicas; configured 3 \\(min 1, max 6\\); override 2 set by ${me}`));
@@ -311,7 +314,7 @@ describe('operating instances: restart, autoscale, logs, status -v and refusals 
     assert.equal((await status('main')).override ?? '', '');
   });
 
-  it('restarts the only replica of an instance without a failed request: its replacement serves before it is drained', async () => {
+  it('restarts the only replica of an instance without a failed request: its replacement serves before it is drained', async (t) => {
     assert.equal((await cli('autoscale', '-s', service, '-c', 'local', '-i', 'main', '--set', '1')).status, 0);
     const [only] = await converged(1, 'scaled to 1');
     const load = new SteadyLoad(`http://127.0.0.1:${proxyPort}/version`).start();
@@ -320,6 +323,7 @@ describe('operating instances: restart, autoscale, logs, status -v and refusals 
     await waitFor(async () => (await converged(1, 'the only replica replaced'))[0]!.id !== only!.id, { timeoutMs: 90_000, what: 'a new only replica' });
     await new Promise((res) => setTimeout(res, 1_000));
     const { ok, failures } = await load.stop();
+    t.diagnostic(`load through HAProxy: ${ok} requests ok, ${failures.length} failed`);
     assert.deepEqual(failures, [], `${failures.length} failed of ${ok + failures.length}`);
     assert.ok(ok > 20, `the load kept asking (${ok} requests)`);
     assert.equal((await cli('autoscale', '-s', service, '-c', 'local', '-i', 'main', '--clear')).status, 0);

@@ -46,7 +46,7 @@ export class RestartService {
           deployGroup: ref.instance.deployGroup,
           gitSha: mark.gitSha,
           actor: by,
-          detail: `${where}: replica ${answer.name} replaced (a replacement started, then it was drained)`,
+          detail: `${where}: restart of replica ${answer.name} (a replacement first, then it is drained)`,
         }),
       );
       return {
@@ -72,7 +72,7 @@ export class RestartService {
           forceBounce: token,
         };
     const method = ref.instance.bounce.method;
-    await this.respec.apply(ref, { kind: 'restart', actor: by, detail: `${where}: every replica replaced (${method} bounce, restart ${token})` }, row, {
+    await this.respec.apply(ref, { kind: 'restart', actor: by, detail: `${where}: restart of every replica (${method} bounce, generation ${token})` }, row, {
       requireMark: true,
     });
     return { forceBounce: token, replicaId: '', detail: `every replica of ${where} is being replaced through its ${method} bounce` };
