@@ -33,6 +33,10 @@ describe('DockerEngine: the output and the restart generation of replicas, on a 
   });
   after(async () => {
     for (const r of await engine.list({ cluster })) await engine.remove(r.id);
+    await docker
+      .getImage(image)
+      .remove()
+      .catch(() => undefined);
   });
 
   it('reads stdout and stderr lines with their stamps, the last n, and only those since a time', async () => {
