@@ -30,6 +30,7 @@ export function registerDeployCommands(program: Command, ctx: CliContext): void 
     .addOption(serviceOption())
     .option('-c, --cluster <cluster>', 'only this cluster')
     .option('-i, --instance <instance>', 'only this instance')
+    .option('-v, --verbose', 'every replica with its state (Healthy, Starting, Not Ready, Failed, Warning, Terminating) and last check output')
     .addOption(jsonOption('one JSON document: the GetStatus answer'))
     .addOption(controlApiOption())
     .action(action<StatusOptions>(ctx, (o) => status(o, ctx.io)));
@@ -72,7 +73,10 @@ export function unary<Req, Res>(
     | 'rollback'
     | 'listDeployments'
     | 'stopInstance'
-    | 'startInstance',
+    | 'startInstance'
+
+    | 'restartInstance'
+    | 'autoscale',
   req: Req,
 ): Promise<Res> {
   const deadline = new Date(Date.now() + 30_000);
@@ -183,8 +187,8 @@ export async function waitForDeploy(c: api.ControlApiClient, mark: DeployTarget,
     const st = await unary<api.GetStatusRequest, api.GetStatusResponse>(c, 'getStatus', { service, cluster: '', instance: '' });
     let done = true;
     for (const i of st.instances.filter((x) => targets.has(`${x.cluster}.${x.instance}`))) {
-      const old = i.replicas.filter((r) => r.gitSha !== i.desiredGitSha).length;
-      const line = `${i.cluster}.${i.instance}: ${i.state}; ${i.healthyReplicas}/${i.desiredReplicas} new replicas healthy${old ? `, ${old} old still running` : ''}`;
+      const old = i.replicas.filter((r) => r.old).length;
+      const line = `${i.cluster}.${i.instance}: ${i.state}; ${i.healthyReplicas}/${i.desiredReplicas} new replicas healthy${old ? `, ${old} old still running` : ''}${i.reason ? `; why: ${i.reason}` : ''}`;
       if (last.get(i.instance) !== line)
         io.out(
           json
@@ -195,6 +199,7 @@ export async function waitForDeploy(c: api.ControlApiClient, mark: DeployTarget,
                 healthyReplicas: i.healthyReplicas,
                 desiredReplicas: i.desiredReplicas,
                 oldReplicas: old,
+                reason: i.reason,
               })
             : `  ${new Date().toISOString().slice(11, 19)} ${line}`,
         );
@@ -239,6 +244,7 @@ interface StatusOptions extends ControlApiOptions {
   service?: string;
   cluster?: string;
   instance?: string;
+  verbose?: boolean;
   json?: boolean;
 }
 
@@ -261,8 +267,23 @@ export async function status(v: StatusOptions, io: Output): Promise<number> {
       io.out(`    Version:    ${i.desiredGitSha ? `${i.desiredGitSha.slice(0, 8)} (desired)` : '(none marked)'}`);
       io.out(`    State:      ${i.state}`);
       if (i.reason) io.out(`    Reason:     ${i.reason}`);
-      io.out(`    Replicas:   ${i.healthyReplicas} Healthy / ${i.desiredReplicas} desired (${i.replicas.length} running)`);
-      for (const line of replicaRows(i.replicas, i.desiredGitSha)) io.out(`      ${line}`);
+      if (i.override) io.out(`    Override:   ${i.override} (configured instances: ${i.configuredReplicas})`);
+      io.out(`    Replicas:   ${i.healthyReplicas} Healthy / ${i.desiredReplicas} desired (${i.replicas.length} running)${replicaStates(i.replicas)}`);
+      if (i.recentExits) io.out(`    Restarts:   ${i.recentExits} replica(s) exited on their own in the last 10m; last: ${i.lastExit}`);
+      if (!v.verbose) for (const line of replicaRows(i.replicas, i.desiredGitSha)) io.out(`      ${line}`);
+      else {
+        if (i.replicas.length) io.out(`      ${'ID'.padEnd(12)}  ${'IP/Port'.padEnd(21)}  ${'Version'.padEnd(14)}  ${'Since'.padEnd(8)}  State`);
+        for (const r of i.replicas) {
+          io.out(
+            `      ${r.replicaId.slice(0, 12).padEnd(12)}  ${`${r.host}:${r.port}`.padEnd(21)}  ${`${r.gitSha.slice(0, 8)}${r.old ? ' (old)' : ' (new)'}`.padEnd(14)}  ${r.startedAt.slice(11, 19).padEnd(8)}  ${r.state}`,
+          );
+          if (r.detail && r.state !== 'Healthy') io.out(`          ${r.detail}`);
+        }
+        for (const r of i.exited)
+          io.out(
+            `      ${r.replicaId.slice(0, 12).padEnd(12)}  ${'-'.padEnd(21)}  ${r.gitSha.slice(0, 8).padEnd(14)}  ${r.startedAt.slice(11, 19).padEnd(8)}  Failed: ${r.detail}`,
+          );
+      }
       if (i.endpoints.length) io.out(`    Endpoints:  ${i.endpoints.join(', ')}`);
       if (i.problems.length) io.out(`    Problems:   ${i.problems.length} engine error(s), retried in the background while the rest converges`);
       for (const p of i.problems) io.out(`      ${problemLine(p)}`);
@@ -286,6 +307,13 @@ export function replicaRows(replicas: readonly api.ReplicaStatus[], desiredGitSh
       row(r.replicaId.slice(0, 12), r.host, String(r.port), `${r.gitSha.slice(0, 8)}${r.gitSha === desiredGitSha ? ' (new)' : ' (old)'}`, r.state),
     ),
   ];
+}
+
+/** " — 2 Healthy, 1 Not Ready": how many replicas are in each state. */
+export function replicaStates(replicas: Array<{ state: string }>): string {
+  const counts = new Map<string, number>();
+  for (const r of replicas) counts.set(r.state, (counts.get(r.state) ?? 0) + 1);
+  return counts.size ? `: ${[...counts].map(([s, n]) => `${n} ${s}`).join(', ')}` : '';
 }
 
 /** One engine error of a replica: what failed, how often, when it is tried again, the engine's words. */

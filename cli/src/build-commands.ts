@@ -3,6 +3,7 @@ import { relative } from 'node:path';
 import { Command } from 'commander';
 import { api } from '@orzo/contracts';
 import { ControlApiOptions, unary, withControlApi } from './api-commands';
+import { InstanceLogsOptions, instanceLogsUntilInterrupted } from './replica-commands';
 import { CliContext, EXIT, Output, UsageError, action, controlApiOption, jsonOption, serviceOption } from './command-kit';
 
 /** cook-image, logs, builds, get-latest-deployment, history: builds and their path through deploy.yaml. */
@@ -23,11 +24,22 @@ export function registerBuildCommands(program: Command, ctx: CliContext): void {
     .option('--no-follow', 'print the build id and return instead of showing the log')
     .addOption(jsonOption('JSON lines: the build request, each log line, then {end, summary, seconds}'))
     .addOption(controlApiOption());
-  verb('logs', "a build's log (default the latest); -f follows a running build to its end", logs, serviceOption('the service (or --build-id)'))
-    .option('--build', 'the log of a build (the only logs served yet)')
-    .option('--build-id <id>', 'this build instead of the latest')
-    .option('-f, --follow', 'follow a running build until it ends')
-    .addOption(jsonOption('JSON lines: one per log line, the last one with "end"'))
+  verb(
+    'logs',
+    "the output of an instance's replicas, interleaved by time (-f follows, new replicas too); --build: a build's log",
+    logs,
+    serviceOption('the service (or --build-id)'),
+  )
+    .option('-c, --cluster <cluster>', 'only replicas of this cluster')
+    .option('-i, --instance <instance>', 'only replicas of this instance')
+    .option('--replica <id>', 'only this replica (an id or its prefix, see orzo status -v)')
+    .option('-n, --lines <n>', 'the last this many lines of each replica (default 100)')
+    .option('--since <when>', 'only lines since then: a duration back (10m, 2h) or an RFC 3339 time')
+    .option('--stream <stream>', 'only stdout or stderr')
+    .option('--build', "a build's log instead (default the latest build)")
+    .option('--build-id <id>', 'this build instead of the latest (implies --build)')
+    .option('-f, --follow', 'follow: new lines (and replicas) until Ctrl-C, or a running build until it ends')
+    .addOption(jsonOption('JSON lines: one object per log line (a build log\'s last one has "end")'))
     .addOption(controlApiOption());
   verb('builds', "the service's builds, newest first", builds)
     .option('--limit <n>', 'at most this many', '20')
@@ -172,7 +184,7 @@ export async function cookImage(v: CookOptions, io: Output): Promise<number> {
 }
 
 /** orzo logs -s <service> --build [--build-id id] [-f]: a build's log (default: the latest build). */
-interface LogsOptions extends ControlApiOptions {
+interface LogsOptions extends InstanceLogsOptions {
   service?: string;
   build?: boolean;
   buildId?: string;
@@ -182,7 +194,8 @@ interface LogsOptions extends ControlApiOptions {
 
 export async function logs(v: LogsOptions, io: Output): Promise<number> {
   if (!v.service && !v.buildId) throw new UsageError('logs needs -s <service> (or --build-id)');
-  if (!v.build) throw new UsageError('only build logs are served yet: add --build (replica logs: docker logs <container>, see orzo status)');
+  // Build logs with --build or --build-id; otherwise the replicas' output.
+  if (!v.build && !v.buildId) return instanceLogsUntilInterrupted(v, io);
   return withControlApi(v, io, async (c) => {
     const { end, summary } = await followLog(c, { service: v.service ?? '', buildId: v.buildId ?? '', follow: !!v.follow }, logLinePrinter(io, v.json));
     if (end && !v.json) io.out(`(build ${end}: ${summary})`);

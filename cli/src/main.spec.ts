@@ -43,8 +43,15 @@ describe('orzo CLI', () => {
   it('explains the usage of the build and pipeline commands, exit 2, without calling anything', async () => {
     const cases: Array<[string[], RegExp]> = [
       [['cook-image'], /cook-image needs -s <service>/],
-      [['logs', '-s', 'hello'], /only build logs are served yet: add --build/],
+      [['logs'], /logs needs -s <service>/],
       [['logs', '--build'], /logs needs -s <service>/],
+      [['logs', '-s', 'hello', '-n', 'ten'], /-n ten is not a number of lines/],
+      [['logs', '-s', 'hello', '--stream', 'stdin'], /--stream stdin is not stdout or stderr/],
+      [['restart', '-s', 'hello'], /restart needs -s <service> -c <cluster> -i <instance>/],
+      [['autoscale', '-s', 'hello', '-c', 'local'], /autoscale needs -s <service> -c <cluster> -i <instance>/],
+      [['scale', '-s', 'hello', '-c', 'local', '-i', 'main', '--set', 'many'], /--set many is not a number of replicas/],
+      [['autoscale', '-s', 'hello', '-c', 'local', '-i', 'main', '--set', '2', '--clear'], /give --set or --clear, not both/],
+      [['autoscale', '-s', 'hello', '-c', 'local', '-i', 'main', '--for', '3h'], /--for needs --set/],
       [['builds'], /builds needs -s <service>/],
       [['get-latest-deployment', '-s', 'hello'], /get-latest-deployment needs -s <service> -l <deploy_group>/],
       [['history'], /history needs -s <service>/],
@@ -130,7 +137,7 @@ describe('orzo CLI', () => {
     const bash = bashCompletion(program);
     assert.match(
       bash,
-      /compgen -W "up migrate wait-ready services validate list info mark-for-deployment status rollback stop start wait-for-deployment cook-image logs builds get-latest-deployment history dead-letters alerts completion rotate-keys help /,
+      /compgen -W "up migrate wait-ready services validate list info mark-for-deployment status rollback stop start wait-for-deployment cook-image logs builds get-latest-deployment history dead-letters alerts restart autoscale completion rotate-keys help /,
     );
     assert.match(bash, /\n {4}rotate-keys\) words="--json --soa-dir -h --help" ;;/);
     assert.match(bash, /"rotate-keys --soa-dir"\) COMPREPLY=\(\$\(compgen -d -- "\$cur"\)\); return ;;/);

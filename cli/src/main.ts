@@ -7,12 +7,13 @@ import { registerAlertCommands } from './alert-commands';
 import { registerDeadLetterCommands } from './dead-letter-commands';
 import { registerOperatorDeployCommands } from './deploy-commands';
 import { registerPlatformCommands } from './platform-commands';
+import { registerReplicaCommands } from './replica-commands';
 import { cliVersion } from './repo';
 import { registerSoaCommands } from './soa-commands';
 
 const AFTER_HELP = `
 Output: verbs print text for people; --json prints one JSON document (status, services, list,
-validate, info, builds, history, get-latest-deployment) or, where the output is a stream,
+validate, info, builds, history, get-latest-deployment, restart, autoscale) or, where the output is a stream,
 JSON lines, one object a line (mark-for-deployment, wait-for-deployment, logs, cook-image, dead-letters).
 rollback, stop and start print one JSON document. History records who asked: the OS user ($USER). Errors go to stderr.
 
@@ -46,7 +47,9 @@ export function buildProgram(ctx: CliContext): Command {
       writeErr: (s) => ctx.io.err(s.replace(/\n$/, '')),
       outputError: () => undefined,
     })
-    .showSuggestionAfterError(true);
+    .showSuggestionAfterError(true)
+    // `-v` is the program's --version before a verb and a verb's own option after it (status -v).
+    .enablePositionalOptions();
   registerPlatformCommands(program, ctx);
   registerSoaCommands(program, ctx);
   registerDeployCommands(program, ctx);
@@ -54,6 +57,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerBuildCommands(program, ctx);
   registerDeadLetterCommands(program, ctx);
   registerAlertCommands(program, ctx);
+  registerReplicaCommands(program, ctx);
   registerCompletionCommand(program, ctx);
   // `orzo version`, as before commander: kept working, not listed.
   program.command('version', { hidden: true }).action(() => ctx.io.out(`orzo ${cliVersion()}`));

@@ -15,6 +15,12 @@ import { AutoRollbackHandlers } from './rollback/auto-rollback.handlers';
 import { AutoRollbackService } from './rollback/auto-rollback.service';
 import { DeploymentsService } from './rollback/deployments.service';
 import { RollbackService } from './rollback/rollback.service';
+import { InstanceLogsService } from './logs/instance-logs.service';
+import { AutoscaleService } from './scaling/autoscale.service';
+import { InstanceOverrides } from './scaling/instance-overrides.service';
+import { InstanceRespec } from './scaling/instance-respec.service';
+import { OverrideExpiry } from './scaling/override-expiry';
+import { RestartService } from './scaling/restart.service';
 import { SoaConfigSource } from './soa/soa-config.source';
 import { ProgressViewHandlers } from './status/progress-view.handlers';
 import { ProgressViewService } from './status/progress-view.service';
@@ -45,6 +51,12 @@ import { StatusService } from './status/status.service';
     AutoRollbackService,
     AutoRollbackHandlers,
     InstanceStateService,
+    InstanceOverrides,
+    InstanceRespec,
+    AutoscaleService,
+    RestartService,
+    OverrideExpiry,
+    InstanceLogsService,
     GrpcServer,
   ],
 })

@@ -13,6 +13,8 @@ import { DIALECT_MIGRATIONS } from './persistence/migrations';
 import { PipelineRunSchema } from './pipeline/pipeline-run.entity';
 import { RollbackSchema } from './rollback/rollback.entity';
 import { InstanceProgressSchema } from './status/instance-progress.entity';
+import { InstanceOverrideSchema } from './scaling/instance-override.entity';
+import { ReplicaExitSchema } from './status/replica-exit.entity';
 import { ReplicaSchema } from './status/replica.entity';
 
 /** One entity per table the migrations create. */
@@ -27,6 +29,8 @@ export const CONTROL_API_ENTITIES = [
   InstanceProgressSchema,
   RollbackSchema,
   InstanceStateSchema,
+  InstanceOverrideSchema,
+  ReplicaExitSchema,
 ];
 
 export const CONTROL_API_MIGRATIONS = [

@@ -12,8 +12,8 @@ import { GrpcServer } from '../src/grpc/grpc.server';
 
 export const SOA_DIR = join(__dirname, '..', '..', '..', '..', 'examples', 'soa-configs');
 
-/** The unary methods of the generated client (GetBuildLog streams). */
-export type UnaryMethod = Exclude<keyof api.ControlApiServer, 'getBuildLog'>;
+/** The unary methods of the generated client (GetBuildLog and GetInstanceLogs stream). */
+export type UnaryMethod = Exclude<keyof api.ControlApiServer, 'getBuildLog' | 'getInstanceLogs'>;
 
 /** One unary call, as a promise. */
 export function callUnary<Req, Res>(client: api.ControlApiClient, method: UnaryMethod, req: Req): Promise<Res> {

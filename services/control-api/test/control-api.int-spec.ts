@@ -168,6 +168,7 @@ describe('control-api over gRPC, on real NATS and SQLite', () => {
       port: 31000 + n,
       gitSha: SHA,
       configHash: 'configabc',
+      forceBounce: '',
     });
     for (let n = 0; n < 3; n++) {
       await bus.publish(Subjects.InstanceStarted, { replica: mk(n), image: `services-hello:orzo-${SHA}`, registrations: ['hello.main'] });

@@ -71,6 +71,39 @@ const METHODS: Method[] = [
   { name: 'listDeployments', fields: [s(1, 'service'), s(2, 'deploy_group'), { no: 3, name: 'limit', kind: 'uint32' }] },
   { name: 'stopInstance', fields: [s(1, 'service'), s(2, 'cluster'), s(3, 'instance'), s(4, 'requested_by')] },
   { name: 'startInstance', fields: [s(1, 'service'), s(2, 'cluster'), s(3, 'instance'), s(4, 'requested_by')] },
+  // No scheduler-bridge runs here: a well-formed replica restart or logs request is UNAVAILABLE, by design.
+  {
+    name: 'restartInstance',
+    fields: [s(1, 'service'), s(2, 'cluster'), s(3, 'instance'), s(4, 'replica_id'), s(5, 'requested_by')],
+    alsoAllowed: [status.UNAVAILABLE],
+  },
+  {
+    name: 'autoscale',
+    fields: [
+      s(1, 'service'),
+      s(2, 'cluster'),
+      s(3, 'instance'),
+      { no: 4, name: 'has_set', kind: 'bool' },
+      { no: 5, name: 'set', kind: 'uint32' },
+      s(6, 'expire_after'),
+      { no: 7, name: 'clear', kind: 'bool' },
+      s(8, 'requested_by'),
+    ],
+  },
+  {
+    name: 'getInstanceLogs',
+    fields: [
+      s(1, 'service'),
+      s(2, 'cluster'),
+      s(3, 'instance'),
+      s(4, 'replica_id'),
+      { no: 5, name: 'follow', kind: 'bool' },
+      { no: 6, name: 'lines', kind: 'uint32' },
+      s(7, 'since'),
+      s(8, 'stream'),
+    ],
+    alsoAllowed: [status.UNAVAILABLE],
+  },
 ];
 
 interface Reply {

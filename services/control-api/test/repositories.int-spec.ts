@@ -25,6 +25,9 @@ const replica = (updatedAt: string, state: string) => ({
   gitSha: 'abc1234',
   configHash: 'config01',
   state,
+  detail: '',
+  failures: 0,
+  forceBounce: '',
   updatedAt,
 });
 

@@ -46,6 +46,7 @@ describe('discovery-publisher driving a real HAProxy', () => {
     port: backends[n]!.port,
     gitSha: 'abc',
     configHash: 'c',
+    forceBounce: '',
   });
   const publish = (subject: string, payload: object) => app.get(BusService).publish(subject as never, payload as never);
 

@@ -42,7 +42,7 @@ describe('discovery on every host: two publishers, two HAProxies, replicas at th
     const ip = (await docker.getContainer(container.id).inspect()).NetworkSettings.Networks.bridge?.IPAddress ?? '';
     assert.match(ip, /^\d+\.\d+\.\d+\.\d+$/);
     assert.ok(!ip.startsWith('127.'), `a bridge address, not loopback: ${ip}`);
-    const ref = { service: 'web', instance: 'main', cluster: 'local', replicaId: name, host: ip, port: 8080, gitSha: 'abc', configHash: 'c' };
+    const ref = { service: 'web', instance: 'main', cluster: 'local', replicaId: name, host: ip, port: 8080, gitSha: 'abc', configHash: 'c', forceBounce: '' };
     const r = { name, container, ref };
     replicas.push(r);
     return r;

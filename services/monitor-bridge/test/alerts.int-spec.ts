@@ -60,6 +60,7 @@ describe('monitor-bridge alerts: replication, OOM, crash loop, routed to Alertma
     port,
     gitSha: 'abc',
     configHash: 'c',
+    forceBounce: '',
   });
   const monitoring = (m: Partial<MonitoringSpec>): MonitoringSpec =>
     MonitoringSpec.fromPartial({

@@ -32,6 +32,7 @@ describe('monitor-bridge health-checking real HTTP replicas', () => {
     port: servers[name]!.port,
     gitSha: 'abc',
     configHash: 'c',
+    forceBounce: '',
   });
   const counts = async () => {
     const jsm = await jetstreamManager(app.get(BusService).connection);

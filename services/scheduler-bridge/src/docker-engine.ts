@@ -10,6 +10,8 @@ export const Labels = {
   cluster: 'orzo.cluster',
   gitSha: 'orzo.git_sha',
   configHash: 'orzo.config_hash',
+  /** The restart token of the spec it was started from (`orzo restart`); absent: none. */
+  forceBounce: 'orzo.force_bounce',
 } as const;
 
 /**
@@ -20,7 +22,7 @@ export type ReplicaRequest = Pick<
   InstanceSpec,
   'service' | 'instance' | 'cluster' | 'image' | 'gitSha' | 'configHash' | 'cpus' | 'memMb' | 'env' | 'containerPort'
 > &
-  Partial<Pick<InstanceSpec, 'cmd' | 'args'>>;
+  Partial<Pick<InstanceSpec, 'cmd' | 'args' | 'forceBounce'>>;
 
 export interface Replica {
   id: string;
@@ -30,6 +32,8 @@ export interface Replica {
   cluster: string;
   gitSha: string;
   configHash: string;
+  /** The restart token it was started with ('' for none). */
+  forceBounce: string;
   image: string;
   /** Docker's state: created, running, exited, dead, ... */
   state: string;
@@ -109,6 +113,7 @@ export class DockerEngine {
         [Labels.cluster]: req.cluster,
         [Labels.gitSha]: req.gitSha,
         [Labels.configHash]: req.configHash,
+        ...(req.forceBounce ? { [Labels.forceBounce]: req.forceBounce } : {}),
       },
       ...(req.cmd ? { Cmd: ['/bin/sh', '-c', req.cmd] } : req.args?.length ? { Cmd: req.args } : {}),
       ExposedPorts: { [port]: {} },
@@ -137,6 +142,7 @@ export class DockerEngine {
       cluster: labels[Labels.cluster] ?? '',
       gitSha: labels[Labels.gitSha] ?? '',
       configHash: labels[Labels.configHash] ?? '',
+      forceBounce: labels[Labels.forceBounce] ?? '',
       image: info.Config.Image,
       state: info.State.Status,
       running: info.State.Running,
@@ -189,6 +195,23 @@ export class DockerEngine {
     } catch (err) {
       if (!isStatus(err, 404)) throw err;
     }
+  }
+
+  /**
+   * The output a replica wrote, each line with the engine's timestamp and its stream: the last
+   * `tail` lines, optionally only since a time (unix seconds, fractional). Reads the
+   * multiplexed log stream of a container without a TTY (Orzo never allocates one).
+   */
+  async logs(id: string, opts: { tail: number; since?: string; stdout: boolean; stderr: boolean }): Promise<LogLine[]> {
+    const raw = (await this.docker.getContainer(id).logs({
+      follow: false,
+      stdout: opts.stdout,
+      stderr: opts.stderr,
+      timestamps: true,
+      tail: opts.tail,
+      ...(opts.since ? { since: opts.since as unknown as number } : {}),
+    })) as unknown as Buffer;
+    return demuxLogs(raw);
   }
 
   /**
@@ -275,6 +298,40 @@ export interface ReplicaFilter {
 export interface Survey {
   replicas: Replica[];
   unreadable: Array<{ id: string; name: string; error: unknown }>;
+}
+
+export interface LogLine {
+  /** RFC 3339 as the engine stamped it (nanoseconds, trailing zeros trimmed). */
+  at: string;
+  stream: 'stdout' | 'stderr';
+  line: string;
+}
+
+/**
+ * Splits Docker's multiplexed log stream (frames of an 8-byte header: stream type, 3 zero
+ * bytes, a big-endian length) into lines, each starting with the timestamp Docker added.
+ */
+export function demuxLogs(raw: Buffer): LogLine[] {
+  const lines: LogLine[] = [];
+  const partial: Record<'stdout' | 'stderr', string> = { stdout: '', stderr: '' };
+  let offset = 0;
+  while (offset + 8 <= raw.length) {
+    const type = raw[offset];
+    const length = raw.readUInt32BE(offset + 4);
+    const stream = type === 2 ? 'stderr' : 'stdout';
+    const text = partial[stream] + raw.subarray(offset + 8, offset + 8 + length).toString('utf8');
+    offset += 8 + length;
+    const parts = text.split('\n');
+    partial[stream] = parts.pop() ?? '';
+    for (const part of parts) lines.push(stampedLine(part, stream));
+  }
+  for (const stream of ['stdout', 'stderr'] as const) if (partial[stream]) lines.push(stampedLine(partial[stream], stream));
+  return lines;
+}
+
+function stampedLine(text: string, stream: 'stdout' | 'stderr'): LogLine {
+  const space = text.indexOf(' ');
+  return space > 0 ? { at: text.slice(0, space), stream, line: text.slice(space + 1) } : { at: text, stream, line: '' };
 }
 
 function isStatus(err: unknown, code: number): boolean {

@@ -34,6 +34,34 @@ const listAlertsReply = z.object({ alerts: z.array(firingAlert) });
 
 export type ListAlertsCall = z.output<typeof listAlertsRequest>;
 export type ListAlertsAnswer = z.output<typeof listAlertsReply>;
+const replicaOf = { service: z.string().min(1, 'service is required'), instance: z.string().min(1, 'instance is required') };
+const restartReplicaRequest = z.object({ ...replicaOf, replicaId: z.string().min(1, 'replicaId is required'), by: z.string() });
+const restartReplicaReply = z.object({ replicaId: z.string(), name: z.string() });
+const replicaLogsRequest = z.object({
+  service: z.string().min(1, 'service is required'),
+  /** Empty: every instance of the service on this cluster. */
+  instance: z.string(),
+  /** A full id or a unique prefix; empty: every replica. */
+  replicaId: z.string(),
+  /** The last this many lines of each replica. */
+  tail: z.number().int().min(1).max(10_000),
+  /** Unix seconds with a fraction (the engine's `since`); empty: no lower bound. */
+  since: z.string().regex(/^(\d+(\.\d{1,9})?)?$/, 'since is unix seconds'),
+  stream: z.enum(['', 'stdout', 'stderr']),
+});
+const replicaLogsReply = z.object({
+  /** The replicas looked at (a replica started later shows up in a later request). */
+  replicas: z.array(z.object({ id: z.string(), name: z.string(), instance: z.string(), running: z.boolean() })),
+  /** Ordered by time; `at` is RFC 3339 with exactly 9 fraction digits, so strings compare as times. */
+  lines: z.array(z.object({ at: z.string(), replicaId: z.string(), stream: z.enum(['stdout', 'stderr']), line: z.string() })),
+  /** True when older lines were left out to keep the reply small: ask again with a later since. */
+  truncated: z.boolean(),
+});
+
+export type RestartReplicaCall = z.output<typeof restartReplicaRequest>;
+export type RestartReplicaAnswer = z.output<typeof restartReplicaReply>;
+export type ReplicaLogsCall = z.output<typeof replicaLogsRequest>;
+export type ReplicaLogsAnswer = z.output<typeof replicaLogsReply>;
 export type CancelBuildCall = z.output<typeof cancelBuildRequest>;
 export type CancelBuildAnswer = z.output<typeof cancelBuildReply>;
 export type ImageExistsCall = z.output<typeof imageExistsRequest>;
@@ -80,4 +108,31 @@ export const Rpcs = {
     request: listAlertsRequest,
     reply: listAlertsReply,
   }),
+  /**
+   * Replace one replica of an instance on `cluster`: a replacement is started and, once happy,
+   * the replica is drained through discovery and stopped. not-found when no replica matches.
+   */
+  restartReplica: (cluster: string): RpcContract<RestartReplicaCall, RestartReplicaAnswer> =>
+    defineRpc({
+      name: `scheduler.${cluster}.restart-replica`,
+      servedBy: 'scheduler-bridge',
+      subject: `orzo.rpc.scheduler.${cluster}.restart-replica.v1`,
+      queue: 'scheduler-bridge',
+      request: restartReplicaRequest,
+      reply: restartReplicaReply,
+    }),
+  /**
+   * The recent output of replicas on `cluster`, read from the engine. Following is asking
+   * again with a later `since` (a pull: the caller takes the next page only when it wrote the
+   * last, so a slow reader never floods anyone); replicas started since show up in the next page.
+   */
+  replicaLogs: (cluster: string): RpcContract<ReplicaLogsCall, ReplicaLogsAnswer> =>
+    defineRpc({
+      name: `scheduler.${cluster}.replica-logs`,
+      servedBy: 'scheduler-bridge',
+      subject: `orzo.rpc.scheduler.${cluster}.replica-logs.v1`,
+      queue: 'scheduler-bridge',
+      request: replicaLogsRequest,
+      reply: replicaLogsReply,
+    }),
 } as const;

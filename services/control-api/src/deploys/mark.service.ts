@@ -10,6 +10,7 @@ import type { HistoryKind } from '../history/history-entry.entity';
 import { InstanceStateSchema } from '../instance-state/instance-state.entity';
 import { HistoryService } from '../history/history.service';
 import { missingFields } from '../required-fields';
+import { InstanceOverrides } from '../scaling/instance-overrides.service';
 import { SoaConfigSource } from '../soa/soa-config.source';
 import { DeployInstanceSchema } from './deploy-instance.entity';
 import { toInstanceSpec } from './instance-spec';
@@ -32,6 +33,7 @@ export class MarkService {
     private readonly outbox: OutboxRelay,
     private readonly history: HistoryService,
     private readonly bus: BusService,
+    private readonly overrides: InstanceOverrides,
   ) {}
 
   /**
@@ -147,7 +149,9 @@ export class MarkService {
         (m.autoRollback ? '; auto_rollback on failure' : '') +
         (note ? `; ${note}` : ''),
     });
-    await this.outbox.enqueue(em, envelope, payload);
+    // A scale override and the restart token outlive marks (orzo autoscale, orzo restart); read
+    // in the caller's transaction (SQLite has one connection: a fresh one would wait for it).
+    await this.outbox.enqueue(em, envelope, { ...payload, specs: await this.overrides.apply(payload.specs, em) });
   }
 
   /**

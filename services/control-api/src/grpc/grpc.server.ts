@@ -11,6 +11,9 @@ import { HistoryService } from '../history/history.service';
 import { InstanceStateService } from '../instance-state/instance-state.service';
 import { DeploymentsService } from '../rollback/deployments.service';
 import { RollbackService } from '../rollback/rollback.service';
+import { InstanceLogsService } from '../logs/instance-logs.service';
+import { AutoscaleService } from '../scaling/autoscale.service';
+import { RestartService } from '../scaling/restart.service';
 import { StatusService } from '../status/status.service';
 import { CallStatus, callStatusOf } from './grpc-status';
 import { decodingLeniently, refuseMalformed } from './malformed-request';
@@ -41,6 +44,9 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
     private readonly rollbacks: RollbackService,
     private readonly deployments: DeploymentsService,
     private readonly instanceStates: InstanceStateService,
+    private readonly restarts: RestartService,
+    private readonly autoscaler: AutoscaleService,
+    private readonly instanceLogs: InstanceLogsService,
   ) {}
 
   get port(): number {
@@ -65,6 +71,9 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
       listDeployments: this.unary('ListDeployments', (req: api.ListDeploymentsRequest) => this.deployments.list(req)),
       stopInstance: this.unary('StopInstance', (req: api.InstanceControlRequest) => this.instanceStates.stop(req)),
       startInstance: this.unary('StartInstance', (req: api.InstanceControlRequest) => this.instanceStates.start(req)),
+      restartInstance: this.unary('RestartInstance', (req: api.RestartInstanceRequest) => this.restarts.restart(req)),
+      autoscale: this.unary('Autoscale', (req: api.AutoscaleRequest) => this.autoscaler.autoscale(req)),
+      getInstanceLogs: (call: ServerWritableStream<api.GetInstanceLogsRequest, api.InstanceLogLine>) => void this.replicaLogs(call),
     };
     server.addService(decodingLeniently(api.ControlApiService), impl);
     const address = `${this.config.ORZO_GRPC_HOST}:${this.config.ORZO_GRPC_PORT}`;
@@ -105,6 +114,23 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
     } catch (err) {
       const answer = this.failed('GetBuildLog', err);
       // grpc-js sends an 'error' emitted on a server stream as the call's status.
+      call.emit('error', { code: answer.code, details: answer.details });
+    }
+  }
+
+  /** Server-streaming GetInstanceLogs: the replicas' output; with follow, live until the client cancels. */
+  private async replicaLogs(call: ServerWritableStream<api.GetInstanceLogsRequest, api.InstanceLogLine>): Promise<void> {
+    let gone = false;
+    call.on('cancelled', () => (gone = true));
+    try {
+      await this.instanceLogs.stream(refuseOverLimits(refuseMalformed(call.request)), {
+        cancelled: () => gone,
+        // write() says false when the client is behind: wait for it before the next line.
+        write: (l) => (call.write(l) ? Promise.resolve() : new Promise<void>((resolve) => call.once('drain', () => resolve()))),
+      });
+      if (!gone) call.end();
+    } catch (err) {
+      const answer = this.failed('GetInstanceLogs', err);
       call.emit('error', { code: answer.code, details: answer.details });
     }
   }

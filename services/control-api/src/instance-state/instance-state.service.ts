@@ -9,6 +9,7 @@ import { OutboxRelay } from '../deploys/outbox.relay';
 import { DeployMarkSchema } from '../history/deploy-mark.entity';
 import { HistoryService } from '../history/history.service';
 import { requireFields } from '../required-fields';
+import { InstanceOverrides } from '../scaling/instance-overrides.service';
 import { shown } from '../shown';
 import { SoaConfigSource } from '../soa/soa-config.source';
 import { InstanceStateSchema } from './instance-state.entity';
@@ -27,6 +28,7 @@ export class InstanceStateService {
     private readonly db: DatabaseHolder,
     private readonly history: HistoryService,
     private readonly outbox: OutboxRelay,
+    private readonly overrides: InstanceOverrides,
   ) {}
 
   stop(req: api.InstanceControlRequest): Promise<api.InstanceControlResponse> {
@@ -94,7 +96,9 @@ export class InstanceStateService {
       deployId,
       service: i.service,
       deployGroup: i.deployGroup,
-      specs: [toInstanceSpec(i, image, gitSha, desiredState)],
+      // With the instance's overrides (count, restart token), as every mark sends it: a start
+      // must not bounce replicas for a token it forgot, nor lose a scale.
+      specs: await this.overrides.apply([toInstanceSpec(i, image, gitSha, desiredState)], em),
       requestedBy: actor,
       reason: desiredState,
     });

@@ -11,8 +11,14 @@ export interface Replica {
   port: number;
   gitSha: string;
   configHash: string;
-  /** Starting | Healthy | Not Ready */
+  /** Starting | Healthy | Not Ready | Terminating (status.service.ts derives Warning and Failed) */
   state: string;
+  /** The last health check output, or why it is drained. */
+  detail: string;
+  /** Consecutive failed health checks when it turned Not Ready. */
+  failures: number;
+  /** The restart generation it was started under, from instance.started ('' = none). */
+  forceBounce: string;
   /** When the event that set this state happened. */
   updatedAt: string;
   [EntityRepositoryType]?: ReplicaRepository;
@@ -32,6 +38,9 @@ export const ReplicaSchema = new EntitySchema<Replica>({
     gitSha: { type: 'string', fieldName: 'git_sha', length: 64 },
     configHash: { type: 'string', fieldName: 'config_hash', length: 40 },
     state: { type: 'string', length: 40 },
+    detail: { type: 'text', default: '' },
+    failures: { type: 'integer', default: 0 },
+    forceBounce: { type: 'string', fieldName: 'force_bounce', length: 100, default: '' },
     updatedAt: { type: 'string', fieldName: 'updated_at', length: 40 },
   },
   indexes: [{ name: 'control_replica_service', properties: ['service'] }],

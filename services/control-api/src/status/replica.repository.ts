@@ -1,6 +1,20 @@
 import { EntityRepository } from '@mikro-orm/knex';
 import type { Replica } from './replica.entity';
 
+const MERGED: Array<keyof Replica & string> = [
+  'service',
+  'instance',
+  'cluster',
+  'host',
+  'port',
+  'gitSha',
+  'configHash',
+  'state',
+  'detail',
+  'failures',
+  'updatedAt',
+];
+
 /** control_replica, on the EntityManager it came from. */
 export class ReplicaRepository extends EntityRepository<Replica> {
   /**
@@ -12,9 +26,15 @@ export class ReplicaRepository extends EntityRepository<Replica> {
     await this.createQueryBuilder()
       .insert(replica)
       .onConflict(['replicaId'])
-      .merge()
+      // forceBounce is not merged: only instance.started knows it (setGeneration).
+      .merge(MERGED)
       .where({ updatedAt: { $lte: replica.updatedAt } })
       .execute('run');
+  }
+
+  /** The restart generation of a replica, whatever the order its events came in. */
+  async setGeneration(replicaId: string, forceBounce: string): Promise<void> {
+    await this.nativeUpdate({ replicaId }, { forceBounce });
   }
 
   async remove(replicaId: string): Promise<void> {

@@ -4,8 +4,9 @@ import { InstanceSpec, ReplicaProblem, ReplicaRef, Subjects } from '@orzo/contra
 import { LOGGER, Logger, SERVICE_CONFIG, settleWithin } from '@orzo/platform';
 import type { SchedulerBridgeConfig } from '../config';
 import { DockerEngine, ImageNotFoundError, Labels, Replica, Survey } from '../docker-engine';
-import { DesiredInstance, DesiredStateRepository } from './desired-state.repository';
+import { DesiredInstance, DesiredStateRepository, instanceKey } from './desired-state.repository';
 import { bounceMethod, happyFloor, planBounce } from './bounce';
+import { isCurrentReplica } from './generation';
 import { ProbeResult, probe } from './probe';
 import { EngineAction, ReplicaProblems } from './replica-problems';
 
@@ -119,7 +120,8 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
       await Promise.all(running.map((r) => this.drain(key, r, spec, 'stopped')));
       return 0;
     }
-    const isCurrent = (r: Replica) => r.gitSha === spec.gitSha && r.configHash === spec.configHash;
+    // A replica of another restart generation (`orzo restart`) is old too: replaced by the bounce method.
+    const isCurrent = (r: Replica) => isCurrentReplica(r, spec);
     let old = running.filter((r) => !isCurrent(r));
     let current = running.filter(isCurrent);
     const bouncing = old.length > 0;
@@ -295,6 +297,51 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   /**
+   * `orzo restart --replica`: replaces one replica of the instance in its reconcile queue (never
+   * beside another pass). A replacement is started first and given until it is happy (healthy
+   * and UP in discovery; at most the grace period plus a minute), then the replica is drained
+   * through discovery and stopped: even an instance of one replica keeps serving. Resolves at
+   * once with the replica (the replacement goes on in the background), 'ambiguous' when the id
+   * prefix matches several, undefined when the instance has no such running replica.
+   */
+  async replaceReplica(key: string, replicaId: string, by: string): Promise<Replica | 'ambiguous' | undefined> {
+    const desired = await this.desired.get(key);
+    if (!desired || desired.spec.desiredState === 'stop') return undefined;
+    const spec = desired.spec;
+    const replicas = (await this.engine.list({ service: spec.service, instance: spec.instance, cluster: spec.cluster })).filter((r) => r.running);
+    const matches = replicas.filter((r) => r.id.startsWith(replicaId) || r.name === replicaId);
+    if (matches.length > 1) return 'ambiguous';
+    const target = matches[0];
+    if (!target) return undefined;
+    const previous = this.chains.get(key) ?? Promise.resolve();
+    const next = previous
+      .then(async () => {
+        if (this.stopping) return;
+        const [replacement] = (await this.start(desired, 1)) ?? [];
+        if (replacement) await this.untilHappy(spec, replacement, ((spec.healthcheck?.gracePeriodSeconds ?? 0) + 60) * 1000);
+        await this.drain(key, target, spec, `restarted by ${by}`);
+      })
+      .catch((err: unknown) => this.logger.error({ err, instance: key, replica: target.id }, 'restart of a replica failed; the next pass converges'));
+    this.chains.set(key, next);
+    void next.finally(() => this.chains.get(key) === next && this.chains.delete(key));
+    return target;
+  }
+
+  /** Probes a new replica until it is happy or `withinMs` passed; whether it became happy. */
+  private async untilHappy(spec: InstanceSpec, r: Replica, withinMs: number): Promise<boolean> {
+    const deadline = Date.now() + withinMs;
+    while (!this.stopping && Date.now() < deadline) {
+      if ((await this.happy(spec, r, await this.upInDiscovery(spec))).ok) return true;
+      await new Promise((res) => setTimeout(res, 250));
+    }
+    this.logger.warn(
+      { instance: instanceKey(spec), replica: r.id },
+      'the replacement of a restarted replica is not happy in time; draining the old one anyway',
+    );
+    return false;
+  }
+
+  /**
    * Starts `count` replicas together (a deploy costs about one container start, not n) and
    * announces each; undefined when the image does not exist (the deploy is failed, what runs
    * stays).
@@ -466,5 +513,6 @@ function ref(r: Replica, spec: InstanceSpec): ReplicaRef {
     port: r.hostPort ?? 0,
     gitSha: r.gitSha,
     configHash: r.configHash,
+    forceBounce: r.forceBounce,
   };
 }

@@ -21,6 +21,82 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 
+export interface RestartInstanceRequest {
+  service: string;
+  cluster: string;
+  instance: string;
+  /** Restart only this replica (a full id or a unique prefix of one); empty: every replica. */
+  replicaId: string;
+  /** Who asked (the CLI sends the OS user; no authentication yet). */
+  requestedBy: string;
+}
+
+export interface RestartInstanceResponse {
+  /** The restart token now in the instance's spec (whole-instance restart) or empty. */
+  forceBounce: string;
+  /** The replica being replaced (one-replica restart). */
+  replicaId: string;
+  detail: string;
+}
+
+export interface AutoscaleRequest {
+  service: string;
+  cluster: string;
+  instance: string;
+  /** Set the override to this count (with has_set); clamped to min_instances..max_instances. */
+  hasSet: boolean;
+  set: number;
+  /** With has_set: the override lapses after this long (e.g. 90s, 30m, 3h, 1d); empty: until cleared. */
+  expireAfter: string;
+  clear: boolean;
+  requestedBy: string;
+}
+
+export interface AutoscaleResponse {
+  /** instances of the instance config, and its bounds. */
+  configured: number;
+  minInstances: number;
+  maxInstances: number;
+  /** The replica count in force now (the override, else configured). */
+  current: number;
+  overridden: boolean;
+  /** RFC 3339; empty: no expiry. */
+  expiresAt: string;
+  setBy: string;
+  setAt: string;
+  /** Set when the requested count was clamped: what was asked. */
+  clamped: boolean;
+  requested: number;
+}
+
+export interface GetInstanceLogsRequest {
+  service: string;
+  /** Optional filters; empty: every cluster / instance of the service. */
+  cluster: string;
+  instance: string;
+  /** Only this replica (a full id or a unique prefix). */
+  replicaId: string;
+  follow: boolean;
+  /** The last this many lines of each replica (default 100, at most 10000). */
+  lines: number;
+  /** Only lines since this: a duration back from now (10m, 2h) or an RFC 3339 time. */
+  since: string;
+  /** stdout | stderr; empty: both. */
+  stream: string;
+}
+
+export interface InstanceLogLine {
+  /** RFC 3339 with nanoseconds, as the engine stamped it. */
+  at: string;
+  cluster: string;
+  instance: string;
+  replicaId: string;
+  replicaName: string;
+  /** stdout | stderr */
+  stream: string;
+  line: string;
+}
+
 export interface RequestBuildRequest {
   service: string;
   commitSha: string;
@@ -242,6 +318,11 @@ export interface ReplicaStatus {
   /** Healthy | Not Ready | Starting | Terminating | ... */
   state: string;
   startedAt: string;
+  /** The last health check output (Not Ready, Failed), or why it drains (Terminating). */
+  detail: string;
+  consecutiveFailures: number;
+  /** Of another version or restart generation than desired: the bounce replaces it. */
+  old: boolean;
 }
 
 export interface InstanceStatus {
@@ -259,6 +340,15 @@ export interface InstanceStatus {
   reason: string;
   /** Engine errors on single replicas that scheduler-bridge keeps retrying. */
   problems: InstanceProblem[];
+  /** instances of the instance config; desired_replicas is this or the override in force. */
+  configuredReplicas: number;
+  /** The autoscale override in force, in words ("6 until 2026-11-30T09:00:00Z, set by ann"); empty: none. */
+  override: string;
+  /** Replicas that exited on their own (crash, OOM kill, removed outside Orzo) recently, and the last reason. */
+  recentExits: number;
+  lastExit: string;
+  /** The latest replicas (at most 5, of the last 10 minutes) that exited on their own: state Failed, detail why. */
+  exited: ReplicaStatus[];
 }
 
 export interface InstanceProblem {
@@ -358,6 +448,1060 @@ export interface FiringAlert {
 export interface ListAlertsResponse {
   alerts: FiringAlert[];
 }
+
+function createBaseRestartInstanceRequest(): RestartInstanceRequest {
+  return { service: "", cluster: "", instance: "", replicaId: "", requestedBy: "" };
+}
+
+export const RestartInstanceRequest: MessageFns<RestartInstanceRequest> = {
+  encode(message: RestartInstanceRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.service !== "") {
+      writer.uint32(10).string(message.service);
+    }
+    if (message.cluster !== "") {
+      writer.uint32(18).string(message.cluster);
+    }
+    if (message.instance !== "") {
+      writer.uint32(26).string(message.instance);
+    }
+    if (message.replicaId !== "") {
+      writer.uint32(34).string(message.replicaId);
+    }
+    if (message.requestedBy !== "") {
+      writer.uint32(42).string(message.requestedBy);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RestartInstanceRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRestartInstanceRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.cluster = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.instance = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.replicaId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.requestedBy = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RestartInstanceRequest {
+    return {
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      cluster: isSet(object.cluster) ? globalThis.String(object.cluster) : "",
+      instance: isSet(object.instance) ? globalThis.String(object.instance) : "",
+      replicaId: isSet(object.replicaId)
+        ? globalThis.String(object.replicaId)
+        : isSet(object.replica_id)
+        ? globalThis.String(object.replica_id)
+        : "",
+      requestedBy: isSet(object.requestedBy)
+        ? globalThis.String(object.requestedBy)
+        : isSet(object.requested_by)
+        ? globalThis.String(object.requested_by)
+        : "",
+    };
+  },
+
+  toJSON(message: RestartInstanceRequest): unknown {
+    const obj: any = {};
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.cluster !== "") {
+      obj.cluster = message.cluster;
+    }
+    if (message.instance !== "") {
+      obj.instance = message.instance;
+    }
+    if (message.replicaId !== "") {
+      obj.replicaId = message.replicaId;
+    }
+    if (message.requestedBy !== "") {
+      obj.requestedBy = message.requestedBy;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RestartInstanceRequest>): RestartInstanceRequest {
+    return RestartInstanceRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RestartInstanceRequest>): RestartInstanceRequest {
+    const message = createBaseRestartInstanceRequest();
+    message.service = object.service ?? "";
+    message.cluster = object.cluster ?? "";
+    message.instance = object.instance ?? "";
+    message.replicaId = object.replicaId ?? "";
+    message.requestedBy = object.requestedBy ?? "";
+    return message;
+  },
+};
+
+function createBaseRestartInstanceResponse(): RestartInstanceResponse {
+  return { forceBounce: "", replicaId: "", detail: "" };
+}
+
+export const RestartInstanceResponse: MessageFns<RestartInstanceResponse> = {
+  encode(message: RestartInstanceResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.forceBounce !== "") {
+      writer.uint32(10).string(message.forceBounce);
+    }
+    if (message.replicaId !== "") {
+      writer.uint32(18).string(message.replicaId);
+    }
+    if (message.detail !== "") {
+      writer.uint32(26).string(message.detail);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RestartInstanceResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRestartInstanceResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.forceBounce = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.replicaId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.detail = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RestartInstanceResponse {
+    return {
+      forceBounce: isSet(object.forceBounce)
+        ? globalThis.String(object.forceBounce)
+        : isSet(object.force_bounce)
+        ? globalThis.String(object.force_bounce)
+        : "",
+      replicaId: isSet(object.replicaId)
+        ? globalThis.String(object.replicaId)
+        : isSet(object.replica_id)
+        ? globalThis.String(object.replica_id)
+        : "",
+      detail: isSet(object.detail) ? globalThis.String(object.detail) : "",
+    };
+  },
+
+  toJSON(message: RestartInstanceResponse): unknown {
+    const obj: any = {};
+    if (message.forceBounce !== "") {
+      obj.forceBounce = message.forceBounce;
+    }
+    if (message.replicaId !== "") {
+      obj.replicaId = message.replicaId;
+    }
+    if (message.detail !== "") {
+      obj.detail = message.detail;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RestartInstanceResponse>): RestartInstanceResponse {
+    return RestartInstanceResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RestartInstanceResponse>): RestartInstanceResponse {
+    const message = createBaseRestartInstanceResponse();
+    message.forceBounce = object.forceBounce ?? "";
+    message.replicaId = object.replicaId ?? "";
+    message.detail = object.detail ?? "";
+    return message;
+  },
+};
+
+function createBaseAutoscaleRequest(): AutoscaleRequest {
+  return {
+    service: "",
+    cluster: "",
+    instance: "",
+    hasSet: false,
+    set: 0,
+    expireAfter: "",
+    clear: false,
+    requestedBy: "",
+  };
+}
+
+export const AutoscaleRequest: MessageFns<AutoscaleRequest> = {
+  encode(message: AutoscaleRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.service !== "") {
+      writer.uint32(10).string(message.service);
+    }
+    if (message.cluster !== "") {
+      writer.uint32(18).string(message.cluster);
+    }
+    if (message.instance !== "") {
+      writer.uint32(26).string(message.instance);
+    }
+    if (message.hasSet !== false) {
+      writer.uint32(32).bool(message.hasSet);
+    }
+    if (message.set !== 0) {
+      writer.uint32(40).uint32(message.set);
+    }
+    if (message.expireAfter !== "") {
+      writer.uint32(50).string(message.expireAfter);
+    }
+    if (message.clear !== false) {
+      writer.uint32(56).bool(message.clear);
+    }
+    if (message.requestedBy !== "") {
+      writer.uint32(66).string(message.requestedBy);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AutoscaleRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAutoscaleRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.cluster = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.instance = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.hasSet = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.set = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.expireAfter = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.clear = reader.bool();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.requestedBy = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AutoscaleRequest {
+    return {
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      cluster: isSet(object.cluster) ? globalThis.String(object.cluster) : "",
+      instance: isSet(object.instance) ? globalThis.String(object.instance) : "",
+      hasSet: isSet(object.hasSet)
+        ? globalThis.Boolean(object.hasSet)
+        : isSet(object.has_set)
+        ? globalThis.Boolean(object.has_set)
+        : false,
+      set: isSet(object.set) ? globalThis.Number(object.set) : 0,
+      expireAfter: isSet(object.expireAfter)
+        ? globalThis.String(object.expireAfter)
+        : isSet(object.expire_after)
+        ? globalThis.String(object.expire_after)
+        : "",
+      clear: isSet(object.clear) ? globalThis.Boolean(object.clear) : false,
+      requestedBy: isSet(object.requestedBy)
+        ? globalThis.String(object.requestedBy)
+        : isSet(object.requested_by)
+        ? globalThis.String(object.requested_by)
+        : "",
+    };
+  },
+
+  toJSON(message: AutoscaleRequest): unknown {
+    const obj: any = {};
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.cluster !== "") {
+      obj.cluster = message.cluster;
+    }
+    if (message.instance !== "") {
+      obj.instance = message.instance;
+    }
+    if (message.hasSet !== false) {
+      obj.hasSet = message.hasSet;
+    }
+    if (message.set !== 0) {
+      obj.set = Math.round(message.set);
+    }
+    if (message.expireAfter !== "") {
+      obj.expireAfter = message.expireAfter;
+    }
+    if (message.clear !== false) {
+      obj.clear = message.clear;
+    }
+    if (message.requestedBy !== "") {
+      obj.requestedBy = message.requestedBy;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AutoscaleRequest>): AutoscaleRequest {
+    return AutoscaleRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AutoscaleRequest>): AutoscaleRequest {
+    const message = createBaseAutoscaleRequest();
+    message.service = object.service ?? "";
+    message.cluster = object.cluster ?? "";
+    message.instance = object.instance ?? "";
+    message.hasSet = object.hasSet ?? false;
+    message.set = object.set ?? 0;
+    message.expireAfter = object.expireAfter ?? "";
+    message.clear = object.clear ?? false;
+    message.requestedBy = object.requestedBy ?? "";
+    return message;
+  },
+};
+
+function createBaseAutoscaleResponse(): AutoscaleResponse {
+  return {
+    configured: 0,
+    minInstances: 0,
+    maxInstances: 0,
+    current: 0,
+    overridden: false,
+    expiresAt: "",
+    setBy: "",
+    setAt: "",
+    clamped: false,
+    requested: 0,
+  };
+}
+
+export const AutoscaleResponse: MessageFns<AutoscaleResponse> = {
+  encode(message: AutoscaleResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.configured !== 0) {
+      writer.uint32(8).uint32(message.configured);
+    }
+    if (message.minInstances !== 0) {
+      writer.uint32(16).uint32(message.minInstances);
+    }
+    if (message.maxInstances !== 0) {
+      writer.uint32(24).uint32(message.maxInstances);
+    }
+    if (message.current !== 0) {
+      writer.uint32(32).uint32(message.current);
+    }
+    if (message.overridden !== false) {
+      writer.uint32(40).bool(message.overridden);
+    }
+    if (message.expiresAt !== "") {
+      writer.uint32(50).string(message.expiresAt);
+    }
+    if (message.setBy !== "") {
+      writer.uint32(58).string(message.setBy);
+    }
+    if (message.setAt !== "") {
+      writer.uint32(66).string(message.setAt);
+    }
+    if (message.clamped !== false) {
+      writer.uint32(72).bool(message.clamped);
+    }
+    if (message.requested !== 0) {
+      writer.uint32(80).uint32(message.requested);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AutoscaleResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAutoscaleResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.configured = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.minInstances = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.maxInstances = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.current = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.overridden = reader.bool();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.expiresAt = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.setBy = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.setAt = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.clamped = reader.bool();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.requested = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AutoscaleResponse {
+    return {
+      configured: isSet(object.configured) ? globalThis.Number(object.configured) : 0,
+      minInstances: isSet(object.minInstances)
+        ? globalThis.Number(object.minInstances)
+        : isSet(object.min_instances)
+        ? globalThis.Number(object.min_instances)
+        : 0,
+      maxInstances: isSet(object.maxInstances)
+        ? globalThis.Number(object.maxInstances)
+        : isSet(object.max_instances)
+        ? globalThis.Number(object.max_instances)
+        : 0,
+      current: isSet(object.current) ? globalThis.Number(object.current) : 0,
+      overridden: isSet(object.overridden) ? globalThis.Boolean(object.overridden) : false,
+      expiresAt: isSet(object.expiresAt)
+        ? globalThis.String(object.expiresAt)
+        : isSet(object.expires_at)
+        ? globalThis.String(object.expires_at)
+        : "",
+      setBy: isSet(object.setBy)
+        ? globalThis.String(object.setBy)
+        : isSet(object.set_by)
+        ? globalThis.String(object.set_by)
+        : "",
+      setAt: isSet(object.setAt)
+        ? globalThis.String(object.setAt)
+        : isSet(object.set_at)
+        ? globalThis.String(object.set_at)
+        : "",
+      clamped: isSet(object.clamped) ? globalThis.Boolean(object.clamped) : false,
+      requested: isSet(object.requested) ? globalThis.Number(object.requested) : 0,
+    };
+  },
+
+  toJSON(message: AutoscaleResponse): unknown {
+    const obj: any = {};
+    if (message.configured !== 0) {
+      obj.configured = Math.round(message.configured);
+    }
+    if (message.minInstances !== 0) {
+      obj.minInstances = Math.round(message.minInstances);
+    }
+    if (message.maxInstances !== 0) {
+      obj.maxInstances = Math.round(message.maxInstances);
+    }
+    if (message.current !== 0) {
+      obj.current = Math.round(message.current);
+    }
+    if (message.overridden !== false) {
+      obj.overridden = message.overridden;
+    }
+    if (message.expiresAt !== "") {
+      obj.expiresAt = message.expiresAt;
+    }
+    if (message.setBy !== "") {
+      obj.setBy = message.setBy;
+    }
+    if (message.setAt !== "") {
+      obj.setAt = message.setAt;
+    }
+    if (message.clamped !== false) {
+      obj.clamped = message.clamped;
+    }
+    if (message.requested !== 0) {
+      obj.requested = Math.round(message.requested);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AutoscaleResponse>): AutoscaleResponse {
+    return AutoscaleResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AutoscaleResponse>): AutoscaleResponse {
+    const message = createBaseAutoscaleResponse();
+    message.configured = object.configured ?? 0;
+    message.minInstances = object.minInstances ?? 0;
+    message.maxInstances = object.maxInstances ?? 0;
+    message.current = object.current ?? 0;
+    message.overridden = object.overridden ?? false;
+    message.expiresAt = object.expiresAt ?? "";
+    message.setBy = object.setBy ?? "";
+    message.setAt = object.setAt ?? "";
+    message.clamped = object.clamped ?? false;
+    message.requested = object.requested ?? 0;
+    return message;
+  },
+};
+
+function createBaseGetInstanceLogsRequest(): GetInstanceLogsRequest {
+  return { service: "", cluster: "", instance: "", replicaId: "", follow: false, lines: 0, since: "", stream: "" };
+}
+
+export const GetInstanceLogsRequest: MessageFns<GetInstanceLogsRequest> = {
+  encode(message: GetInstanceLogsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.service !== "") {
+      writer.uint32(10).string(message.service);
+    }
+    if (message.cluster !== "") {
+      writer.uint32(18).string(message.cluster);
+    }
+    if (message.instance !== "") {
+      writer.uint32(26).string(message.instance);
+    }
+    if (message.replicaId !== "") {
+      writer.uint32(34).string(message.replicaId);
+    }
+    if (message.follow !== false) {
+      writer.uint32(40).bool(message.follow);
+    }
+    if (message.lines !== 0) {
+      writer.uint32(48).uint32(message.lines);
+    }
+    if (message.since !== "") {
+      writer.uint32(58).string(message.since);
+    }
+    if (message.stream !== "") {
+      writer.uint32(66).string(message.stream);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetInstanceLogsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetInstanceLogsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.cluster = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.instance = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.replicaId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.follow = reader.bool();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.lines = reader.uint32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.since = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.stream = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetInstanceLogsRequest {
+    return {
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      cluster: isSet(object.cluster) ? globalThis.String(object.cluster) : "",
+      instance: isSet(object.instance) ? globalThis.String(object.instance) : "",
+      replicaId: isSet(object.replicaId)
+        ? globalThis.String(object.replicaId)
+        : isSet(object.replica_id)
+        ? globalThis.String(object.replica_id)
+        : "",
+      follow: isSet(object.follow) ? globalThis.Boolean(object.follow) : false,
+      lines: isSet(object.lines) ? globalThis.Number(object.lines) : 0,
+      since: isSet(object.since) ? globalThis.String(object.since) : "",
+      stream: isSet(object.stream) ? globalThis.String(object.stream) : "",
+    };
+  },
+
+  toJSON(message: GetInstanceLogsRequest): unknown {
+    const obj: any = {};
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.cluster !== "") {
+      obj.cluster = message.cluster;
+    }
+    if (message.instance !== "") {
+      obj.instance = message.instance;
+    }
+    if (message.replicaId !== "") {
+      obj.replicaId = message.replicaId;
+    }
+    if (message.follow !== false) {
+      obj.follow = message.follow;
+    }
+    if (message.lines !== 0) {
+      obj.lines = Math.round(message.lines);
+    }
+    if (message.since !== "") {
+      obj.since = message.since;
+    }
+    if (message.stream !== "") {
+      obj.stream = message.stream;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetInstanceLogsRequest>): GetInstanceLogsRequest {
+    return GetInstanceLogsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetInstanceLogsRequest>): GetInstanceLogsRequest {
+    const message = createBaseGetInstanceLogsRequest();
+    message.service = object.service ?? "";
+    message.cluster = object.cluster ?? "";
+    message.instance = object.instance ?? "";
+    message.replicaId = object.replicaId ?? "";
+    message.follow = object.follow ?? false;
+    message.lines = object.lines ?? 0;
+    message.since = object.since ?? "";
+    message.stream = object.stream ?? "";
+    return message;
+  },
+};
+
+function createBaseInstanceLogLine(): InstanceLogLine {
+  return { at: "", cluster: "", instance: "", replicaId: "", replicaName: "", stream: "", line: "" };
+}
+
+export const InstanceLogLine: MessageFns<InstanceLogLine> = {
+  encode(message: InstanceLogLine, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.at !== "") {
+      writer.uint32(10).string(message.at);
+    }
+    if (message.cluster !== "") {
+      writer.uint32(18).string(message.cluster);
+    }
+    if (message.instance !== "") {
+      writer.uint32(26).string(message.instance);
+    }
+    if (message.replicaId !== "") {
+      writer.uint32(34).string(message.replicaId);
+    }
+    if (message.replicaName !== "") {
+      writer.uint32(42).string(message.replicaName);
+    }
+    if (message.stream !== "") {
+      writer.uint32(50).string(message.stream);
+    }
+    if (message.line !== "") {
+      writer.uint32(58).string(message.line);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): InstanceLogLine {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseInstanceLogLine();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.at = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.cluster = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.instance = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.replicaId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.replicaName = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.stream = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.line = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): InstanceLogLine {
+    return {
+      at: isSet(object.at) ? globalThis.String(object.at) : "",
+      cluster: isSet(object.cluster) ? globalThis.String(object.cluster) : "",
+      instance: isSet(object.instance) ? globalThis.String(object.instance) : "",
+      replicaId: isSet(object.replicaId)
+        ? globalThis.String(object.replicaId)
+        : isSet(object.replica_id)
+        ? globalThis.String(object.replica_id)
+        : "",
+      replicaName: isSet(object.replicaName)
+        ? globalThis.String(object.replicaName)
+        : isSet(object.replica_name)
+        ? globalThis.String(object.replica_name)
+        : "",
+      stream: isSet(object.stream) ? globalThis.String(object.stream) : "",
+      line: isSet(object.line) ? globalThis.String(object.line) : "",
+    };
+  },
+
+  toJSON(message: InstanceLogLine): unknown {
+    const obj: any = {};
+    if (message.at !== "") {
+      obj.at = message.at;
+    }
+    if (message.cluster !== "") {
+      obj.cluster = message.cluster;
+    }
+    if (message.instance !== "") {
+      obj.instance = message.instance;
+    }
+    if (message.replicaId !== "") {
+      obj.replicaId = message.replicaId;
+    }
+    if (message.replicaName !== "") {
+      obj.replicaName = message.replicaName;
+    }
+    if (message.stream !== "") {
+      obj.stream = message.stream;
+    }
+    if (message.line !== "") {
+      obj.line = message.line;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<InstanceLogLine>): InstanceLogLine {
+    return InstanceLogLine.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<InstanceLogLine>): InstanceLogLine {
+    const message = createBaseInstanceLogLine();
+    message.at = object.at ?? "";
+    message.cluster = object.cluster ?? "";
+    message.instance = object.instance ?? "";
+    message.replicaId = object.replicaId ?? "";
+    message.replicaName = object.replicaName ?? "";
+    message.stream = object.stream ?? "";
+    message.line = object.line ?? "";
+    return message;
+  },
+};
 
 function createBaseRequestBuildRequest(): RequestBuildRequest {
   return {
@@ -3749,7 +4893,17 @@ export const GetStatusRequest: MessageFns<GetStatusRequest> = {
 };
 
 function createBaseReplicaStatus(): ReplicaStatus {
-  return { replicaId: "", host: "", port: 0, gitSha: "", state: "", startedAt: "" };
+  return {
+    replicaId: "",
+    host: "",
+    port: 0,
+    gitSha: "",
+    state: "",
+    startedAt: "",
+    detail: "",
+    consecutiveFailures: 0,
+    old: false,
+  };
 }
 
 export const ReplicaStatus: MessageFns<ReplicaStatus> = {
@@ -3771,6 +4925,15 @@ export const ReplicaStatus: MessageFns<ReplicaStatus> = {
     }
     if (message.startedAt !== "") {
       writer.uint32(50).string(message.startedAt);
+    }
+    if (message.detail !== "") {
+      writer.uint32(58).string(message.detail);
+    }
+    if (message.consecutiveFailures !== 0) {
+      writer.uint32(64).uint32(message.consecutiveFailures);
+    }
+    if (message.old !== false) {
+      writer.uint32(72).bool(message.old);
     }
     return writer;
   },
@@ -3836,6 +4999,30 @@ export const ReplicaStatus: MessageFns<ReplicaStatus> = {
             message.startedAt = reader.string();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.detail = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.consecutiveFailures = reader.uint32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.old = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3868,6 +5055,13 @@ export const ReplicaStatus: MessageFns<ReplicaStatus> = {
         : isSet(object.started_at)
         ? globalThis.String(object.started_at)
         : "",
+      detail: isSet(object.detail) ? globalThis.String(object.detail) : "",
+      consecutiveFailures: isSet(object.consecutiveFailures)
+        ? globalThis.Number(object.consecutiveFailures)
+        : isSet(object.consecutive_failures)
+        ? globalThis.Number(object.consecutive_failures)
+        : 0,
+      old: isSet(object.old) ? globalThis.Boolean(object.old) : false,
     };
   },
 
@@ -3891,6 +5085,15 @@ export const ReplicaStatus: MessageFns<ReplicaStatus> = {
     if (message.startedAt !== "") {
       obj.startedAt = message.startedAt;
     }
+    if (message.detail !== "") {
+      obj.detail = message.detail;
+    }
+    if (message.consecutiveFailures !== 0) {
+      obj.consecutiveFailures = Math.round(message.consecutiveFailures);
+    }
+    if (message.old !== false) {
+      obj.old = message.old;
+    }
     return obj;
   },
 
@@ -3905,6 +5108,9 @@ export const ReplicaStatus: MessageFns<ReplicaStatus> = {
     message.gitSha = object.gitSha ?? "";
     message.state = object.state ?? "";
     message.startedAt = object.startedAt ?? "";
+    message.detail = object.detail ?? "";
+    message.consecutiveFailures = object.consecutiveFailures ?? 0;
+    message.old = object.old ?? false;
     return message;
   },
 };
@@ -3922,6 +5128,11 @@ function createBaseInstanceStatus(): InstanceStatus {
     endpoints: [],
     reason: "",
     problems: [],
+    configuredReplicas: 0,
+    override: "",
+    recentExits: 0,
+    lastExit: "",
+    exited: [],
   };
 }
 
@@ -3959,6 +5170,21 @@ export const InstanceStatus: MessageFns<InstanceStatus> = {
     }
     for (const v of message.problems) {
       InstanceProblem.encode(v!, writer.uint32(90).fork()).join();
+    }
+    if (message.configuredReplicas !== 0) {
+      writer.uint32(96).uint32(message.configuredReplicas);
+    }
+    if (message.override !== "") {
+      writer.uint32(106).string(message.override);
+    }
+    if (message.recentExits !== 0) {
+      writer.uint32(112).uint32(message.recentExits);
+    }
+    if (message.lastExit !== "") {
+      writer.uint32(122).string(message.lastExit);
+    }
+    for (const v of message.exited) {
+      ReplicaStatus.encode(v!, writer.uint32(130).fork()).join();
     }
     return writer;
   },
@@ -4064,6 +5290,46 @@ export const InstanceStatus: MessageFns<InstanceStatus> = {
             message.problems.push(InstanceProblem.decode(reader, reader.uint32()));
             continue;
           }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.configuredReplicas = reader.uint32();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.override = reader.string();
+            continue;
+          }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.recentExits = reader.uint32();
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.lastExit = reader.string();
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.exited.push(ReplicaStatus.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4111,6 +5377,25 @@ export const InstanceStatus: MessageFns<InstanceStatus> = {
       problems: globalThis.Array.isArray(object?.problems)
         ? object.problems.map((e: any) => InstanceProblem.fromJSON(e))
         : [],
+      configuredReplicas: isSet(object.configuredReplicas)
+        ? globalThis.Number(object.configuredReplicas)
+        : isSet(object.configured_replicas)
+        ? globalThis.Number(object.configured_replicas)
+        : 0,
+      override: isSet(object.override) ? globalThis.String(object.override) : "",
+      recentExits: isSet(object.recentExits)
+        ? globalThis.Number(object.recentExits)
+        : isSet(object.recent_exits)
+        ? globalThis.Number(object.recent_exits)
+        : 0,
+      lastExit: isSet(object.lastExit)
+        ? globalThis.String(object.lastExit)
+        : isSet(object.last_exit)
+        ? globalThis.String(object.last_exit)
+        : "",
+      exited: globalThis.Array.isArray(object?.exited)
+        ? object.exited.map((e: any) => ReplicaStatus.fromJSON(e))
+        : [],
     };
   },
 
@@ -4149,6 +5434,21 @@ export const InstanceStatus: MessageFns<InstanceStatus> = {
     if (message.problems?.length) {
       obj.problems = message.problems.map((e) => InstanceProblem.toJSON(e));
     }
+    if (message.configuredReplicas !== 0) {
+      obj.configuredReplicas = Math.round(message.configuredReplicas);
+    }
+    if (message.override !== "") {
+      obj.override = message.override;
+    }
+    if (message.recentExits !== 0) {
+      obj.recentExits = Math.round(message.recentExits);
+    }
+    if (message.lastExit !== "") {
+      obj.lastExit = message.lastExit;
+    }
+    if (message.exited?.length) {
+      obj.exited = message.exited.map((e) => ReplicaStatus.toJSON(e));
+    }
     return obj;
   },
 
@@ -4168,6 +5468,11 @@ export const InstanceStatus: MessageFns<InstanceStatus> = {
     message.endpoints = object.endpoints?.map((e) => e) || [];
     message.reason = object.reason ?? "";
     message.problems = object.problems?.map((e) => InstanceProblem.fromPartial(e)) || [];
+    message.configuredReplicas = object.configuredReplicas ?? 0;
+    message.override = object.override ?? "";
+    message.recentExits = object.recentExits ?? 0;
+    message.lastExit = object.lastExit ?? "";
+    message.exited = object.exited?.map((e) => ReplicaStatus.fromPartial(e)) || [];
     return message;
   },
 };
@@ -5799,6 +7104,39 @@ export const ControlApiService = {
       Buffer.from(InstanceControlResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): InstanceControlResponse => InstanceControlResponse.decode(value),
   },
+  /** Replace every replica of an instance through its bounce method, or one replica (replica_id). */
+  restartInstance: {
+    path: "/orzo.api.v1.ControlApi/RestartInstance" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RestartInstanceRequest): Buffer =>
+      Buffer.from(RestartInstanceRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RestartInstanceRequest => RestartInstanceRequest.decode(value),
+    responseSerialize: (value: RestartInstanceResponse): Buffer =>
+      Buffer.from(RestartInstanceResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RestartInstanceResponse => RestartInstanceResponse.decode(value),
+  },
+  /** Show, set (clamped to min/max_instances, optionally expiring) or clear an instance's replica-count override. */
+  autoscale: {
+    path: "/orzo.api.v1.ControlApi/Autoscale" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AutoscaleRequest): Buffer => Buffer.from(AutoscaleRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AutoscaleRequest => AutoscaleRequest.decode(value),
+    responseSerialize: (value: AutoscaleResponse): Buffer => Buffer.from(AutoscaleResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AutoscaleResponse => AutoscaleResponse.decode(value),
+  },
+  /** The output of an instance's replicas, interleaved by time; with follow, live (new replicas too) until cancelled. */
+  getInstanceLogs: {
+    path: "/orzo.api.v1.ControlApi/GetInstanceLogs" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: GetInstanceLogsRequest): Buffer =>
+      Buffer.from(GetInstanceLogsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetInstanceLogsRequest => GetInstanceLogsRequest.decode(value),
+    responseSerialize: (value: InstanceLogLine): Buffer => Buffer.from(InstanceLogLine.encode(value).finish()),
+    responseDeserialize: (value: Buffer): InstanceLogLine => InstanceLogLine.decode(value),
+  },
 } as const;
 
 export interface ControlApiServer extends UntypedServiceImplementation {
@@ -5830,6 +7168,12 @@ export interface ControlApiServer extends UntypedServiceImplementation {
   stopInstance: handleUnaryCall<InstanceControlRequest, InstanceControlResponse>;
   /** Bring a stopped instance back at its deploy group's current version. */
   startInstance: handleUnaryCall<InstanceControlRequest, InstanceControlResponse>;
+  /** Replace every replica of an instance through its bounce method, or one replica (replica_id). */
+  restartInstance: handleUnaryCall<RestartInstanceRequest, RestartInstanceResponse>;
+  /** Show, set (clamped to min/max_instances, optionally expiring) or clear an instance's replica-count override. */
+  autoscale: handleUnaryCall<AutoscaleRequest, AutoscaleResponse>;
+  /** The output of an instance's replicas, interleaved by time; with follow, live (new replicas too) until cancelled. */
+  getInstanceLogs: handleServerStreamingCall<GetInstanceLogsRequest, InstanceLogLine>;
 }
 
 export interface ControlApiClient extends Client {
@@ -6062,6 +7406,48 @@ export interface ControlApiClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: InstanceControlResponse) => void,
   ): ClientUnaryCall;
+  /** Replace every replica of an instance through its bounce method, or one replica (replica_id). */
+  restartInstance(
+    request: RestartInstanceRequest,
+    callback: (error: ServiceError | null, response: RestartInstanceResponse) => void,
+  ): ClientUnaryCall;
+  restartInstance(
+    request: RestartInstanceRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RestartInstanceResponse) => void,
+  ): ClientUnaryCall;
+  restartInstance(
+    request: RestartInstanceRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RestartInstanceResponse) => void,
+  ): ClientUnaryCall;
+  /** Show, set (clamped to min/max_instances, optionally expiring) or clear an instance's replica-count override. */
+  autoscale(
+    request: AutoscaleRequest,
+    callback: (error: ServiceError | null, response: AutoscaleResponse) => void,
+  ): ClientUnaryCall;
+  autoscale(
+    request: AutoscaleRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AutoscaleResponse) => void,
+  ): ClientUnaryCall;
+  autoscale(
+    request: AutoscaleRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AutoscaleResponse) => void,
+  ): ClientUnaryCall;
+  /** The output of an instance's replicas, interleaved by time; with follow, live (new replicas too) until cancelled. */
+  getInstanceLogs(
+    request: GetInstanceLogsRequest,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<InstanceLogLine>;
+  getInstanceLogs(
+    request: GetInstanceLogsRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<InstanceLogLine>;
 }
 
 export const ControlApiClient = makeGenericClientConstructor(

@@ -17,6 +17,11 @@ export interface ReplicaRef {
   port: number;
   gitSha: string;
   configHash: string;
+  /**
+   * The restart generation it was started under (`orzo restart`); empty: none. Set on
+   * instance.started (other events may carry the ref without it).
+   */
+  forceBounce: string;
 }
 
 /** orzo.instance.started.v1 */
@@ -50,7 +55,17 @@ export interface InstanceUnhealthy {
 }
 
 function createBaseReplicaRef(): ReplicaRef {
-  return { service: "", instance: "", cluster: "", replicaId: "", host: "", port: 0, gitSha: "", configHash: "" };
+  return {
+    service: "",
+    instance: "",
+    cluster: "",
+    replicaId: "",
+    host: "",
+    port: 0,
+    gitSha: "",
+    configHash: "",
+    forceBounce: "",
+  };
 }
 
 export const ReplicaRef: MessageFns<ReplicaRef> = {
@@ -78,6 +93,9 @@ export const ReplicaRef: MessageFns<ReplicaRef> = {
     }
     if (message.configHash !== "") {
       writer.uint32(66).string(message.configHash);
+    }
+    if (message.forceBounce !== "") {
+      writer.uint32(74).string(message.forceBounce);
     }
     return writer;
   },
@@ -159,6 +177,14 @@ export const ReplicaRef: MessageFns<ReplicaRef> = {
             message.configHash = reader.string();
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.forceBounce = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -193,6 +219,11 @@ export const ReplicaRef: MessageFns<ReplicaRef> = {
         : isSet(object.config_hash)
         ? globalThis.String(object.config_hash)
         : "",
+      forceBounce: isSet(object.forceBounce)
+        ? globalThis.String(object.forceBounce)
+        : isSet(object.force_bounce)
+        ? globalThis.String(object.force_bounce)
+        : "",
     };
   },
 
@@ -222,6 +253,9 @@ export const ReplicaRef: MessageFns<ReplicaRef> = {
     if (message.configHash !== "") {
       obj.configHash = message.configHash;
     }
+    if (message.forceBounce !== "") {
+      obj.forceBounce = message.forceBounce;
+    }
     return obj;
   },
 
@@ -238,6 +272,7 @@ export const ReplicaRef: MessageFns<ReplicaRef> = {
     message.port = object.port ?? 0;
     message.gitSha = object.gitSha ?? "";
     message.configHash = object.configHash ?? "";
+    message.forceBounce = object.forceBounce ?? "";
     return message;
   },
 };
