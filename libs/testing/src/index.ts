@@ -15,3 +15,4 @@ export * from './soa-copy';
 export * from './processes';
 export * from './platform-processes';
 export * from './chaos-row';
+export * from './swarm';

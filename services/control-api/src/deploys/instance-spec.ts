@@ -49,5 +49,6 @@ export function toInstanceSpec(i: CompiledInstance, image: string, gitSha: strin
       retries: r.retries,
     })),
     weight: i.weight,
+    pool: i.pool,
   };
 }

@@ -72,6 +72,8 @@ export interface InstanceSpec {
   /** The registrations with their namespace settings (same order as `registrations`). */
   registrationDetails: Registration[];
   weight: number;
+  /** Pool of hosts to run on: on a swarm cluster, the placement constraint node.labels.pool==<pool>. */
+  pool: string;
 }
 
 export interface InstanceSpec_EnvEntry {
@@ -711,6 +713,7 @@ function createBaseInstanceSpec(): InstanceSpec {
     forceBounce: "",
     registrationDetails: [],
     weight: 0,
+    pool: "",
   };
 }
 
@@ -781,6 +784,9 @@ export const InstanceSpec: MessageFns<InstanceSpec> = {
     }
     if (message.weight !== 0) {
       writer.uint32(176).uint32(message.weight);
+    }
+    if (message.pool !== "") {
+      writer.uint32(186).string(message.pool);
     }
     return writer;
   },
@@ -977,6 +983,14 @@ export const InstanceSpec: MessageFns<InstanceSpec> = {
             message.weight = reader.uint32();
             continue;
           }
+          case 23: {
+            if (tag !== 186) {
+              break;
+            }
+
+            message.pool = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1066,6 +1080,7 @@ export const InstanceSpec: MessageFns<InstanceSpec> = {
         ? object.registration_details.map((e: any) => Registration.fromJSON(e))
         : [],
       weight: isSet(object.weight) ? globalThis.Number(object.weight) : 0,
+      pool: isSet(object.pool) ? globalThis.String(object.pool) : "",
     };
   },
 
@@ -1143,6 +1158,9 @@ export const InstanceSpec: MessageFns<InstanceSpec> = {
     if (message.weight !== 0) {
       obj.weight = Math.round(message.weight);
     }
+    if (message.pool !== "") {
+      obj.pool = message.pool;
+    }
     return obj;
   },
 
@@ -1185,6 +1203,7 @@ export const InstanceSpec: MessageFns<InstanceSpec> = {
     message.forceBounce = object.forceBounce ?? "";
     message.registrationDetails = object.registrationDetails?.map((e) => Registration.fromPartial(e)) || [];
     message.weight = object.weight ?? 0;
+    message.pool = object.pool ?? "";
     return message;
   },
 };
