@@ -34,7 +34,7 @@ export interface SystemConfig {
 export const SYSTEM_KEYS: KeyTable = {
   soa_dir: str('Root of the soa-configs tree (one directory per service).', { default: './soa-configs' }),
   clusters: map(
-    'Clusters by name, each {engine: docker | swarm | kubernetes, docker_host}. `docker_host` is the Engine API of the cluster (unix:///path.sock or tcp://host:port; for swarm, a manager\'s), default DOCKER_HOST of scheduler-bridge. kubernetes is accepted here but refused by scheduler-bridge (no backend yet).',
+    "Clusters by name, each {engine: docker | swarm | kubernetes, docker_host}. `docker_host` is the Engine API of the cluster (unix:///path.sock or tcp://host:port; for swarm, a manager's), default DOCKER_HOST of scheduler-bridge. kubernetes is accepted here but refused by scheduler-bridge (no backend yet).",
     undefined,
     { default: { local: { engine: 'docker' } } },
   ),

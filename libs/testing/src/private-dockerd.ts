@@ -104,11 +104,12 @@ export async function launchDockerd(options: { args?: string[]; netns?: string }
     child.unref();
     const exited = new Promise<never>((_, reject) => child!.once('exit', (code) => reject(new Error(`dockerd exited with code ${code}`))));
     exited.catch(() => undefined);
-    await Promise.race([waitFor(() => docker.ping().then(() => true), { timeoutMs: 60_000, intervalMs: 50, what: `the private dockerd on ${socketPath}` }), exited]).catch(
-      (err: Error) => {
-        throw new Error(`${err.message}\n${readFileSync(logFile, 'utf8').split('\n').slice(-15).join('\n')}`);
-      },
-    );
+    await Promise.race([
+      waitFor(() => docker.ping().then(() => true), { timeoutMs: 60_000, intervalMs: 50, what: `the private dockerd on ${socketPath}` }),
+      exited,
+    ]).catch((err: Error) => {
+      throw new Error(`${err.message}\n${readFileSync(logFile, 'utf8').split('\n').slice(-15).join('\n')}`);
+    });
   };
   const signal = (sig: NodeJS.Signals) => {
     try {

@@ -139,7 +139,7 @@ describe('scheduler-bridge on a 3-node Docker Swarm', () => {
     for (const r of await running(V2)) assert.equal(await answers(r), 'v2');
   });
 
-  it("replaces the replicas of a worker whose dockerd is killed on the other nodes", async (t) => {
+  it('replaces the replicas of a worker whose dockerd is killed on the other nodes', async (t) => {
     const worker = swarm.nodes[2]!;
     const lost = (await running(V2)).filter((r) => r.host === worker.ip);
     assert.ok(lost.length > 0, 'the worker runs replicas');

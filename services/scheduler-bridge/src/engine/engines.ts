@@ -14,11 +14,6 @@ export const ENGINES = Symbol('orzo:engines');
 export class Engines {
   private constructor(private readonly byCluster: ReadonlyMap<string, Engine>) {}
 
-  /** One engine for every cluster (tests, and a bridge given its engine directly). */
-  static single(clusters: string[], engine: Engine): Engines {
-    return new Engines(new Map(clusters.map((c) => [c, engine])));
-  }
-
   /**
    * Reads the clusters' settings from the system config; a cluster orzo.yaml does not name
    * runs on the local Docker engine, as before clusters had engines. `kubernetes` is refused

@@ -22,7 +22,12 @@ const WATCH_BACKOFF_MS = [250, 500, 1_000] as const;
  * caller should look at everything again (events of a restarting engine are not all
  * replayed). Returns a function that stops it.
  */
-export function followEngineEvents(docker: Docker, filters: Record<string, string[]>, onEvent: (e: RawEngineEvent) => void, hooks: WatchHooks = {}): () => void {
+export function followEngineEvents(
+  docker: Docker,
+  filters: Record<string, string[]>,
+  onEvent: (e: RawEngineEvent) => void,
+  hooks: WatchHooks = {},
+): () => void {
   let stopped = false;
   let since = Math.floor(Date.now() / 1000);
   let current: NodeJS.ReadableStream | undefined;

@@ -96,9 +96,7 @@ export class SwarmEngine implements Engine {
     if (registryOfImage(image)) {
       return (await imageInRegistry(image)) ? { ok: true } : { ok: false, why: `and its registry ${registryOfImage(image)} does not have it` };
     }
-    return (await this.hasImage(image))
-      ? { ok: true }
-      : { ok: false, why: 'on the swarm manager, and its name has no registry for the nodes to pull it from' };
+    return (await this.hasImage(image)) ? { ok: true } : { ok: false, why: 'on the swarm manager, and its name has no registry for the nodes to pull it from' };
   }
 
   /**
