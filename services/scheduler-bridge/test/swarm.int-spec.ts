@@ -5,14 +5,13 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { INestApplication } from '@nestjs/common';
 import Docker from 'dockerode';
-import { jetstreamManager } from '@nats-io/jetstream';
 import { BusService } from '@orzo/bus';
-import { DeployFailed, InstanceSpec, InstanceStarted, Rpcs, Subjects, decodeEvent } from '@orzo/contracts';
-import { createServiceApp, prepareService } from '@orzo/platform';
+import { DeployFailed, InstanceSpec, InstanceStarted, InstanceStopped, Rpcs, Subjects } from '@orzo/contracts';
 import { NatsServerHandle, Swarm, buildImage, ensureBusyboxBase, httpGet, startNatsServer, startSwarm, waitFor } from '@orzo/testing';
-import { schedulerBridge } from '../src/definition';
 import { Replica } from '../src/engine/engine';
 import { SwarmEngine } from '../src/engine/swarm-engine';
+import { DockerEngine } from '../src/docker-engine';
+import { bootBridge, lastEvent as lastEventOf, requestDeploy } from './bridge-app';
 import { helloSpec } from './hello-spec';
 
 const examples = join(__dirname, '..', '..', '..', '..', 'examples', 'services', 'hello');
@@ -36,16 +35,8 @@ describe('scheduler-bridge on a 3-node Docker Swarm', () => {
   const spec = (version: string, over: Partial<InstanceSpec> = {}): InstanceSpec =>
     helloSpec(cluster, { image: images[version]!, gitSha: version, configHash: 'configaaaabbbb' }, { replicas: 6, ...over });
   const running = async (version?: string) => (await engine.list({ cluster })).filter((r) => r.running && (!version || r.gitSha === version));
-  const lastEvent = async <T>(subject: string): Promise<T | undefined> => {
-    const jsm = await jetstreamManager(app.get(BusService).connection);
-    const m = await jsm.streams.getMessage(subject.startsWith('orzo.deploy') ? 'ORZO_DEPLOY' : 'ORZO_INSTANCE', { last_by_subj: subject }).catch(() => null);
-    const d = m && decodeEvent(subject, m.data);
-    return d && d.ok ? (d.event.payload as unknown as T) : undefined;
-  };
-  const deploy = (deployId: string, s: InstanceSpec) =>
-    app
-      .get(BusService)
-      .publish(Subjects.DeployRequested, { deployId, service: 'hello', deployGroup: s.deployGroup, specs: [s], requestedBy: 'test', reason: 'test' });
+  const lastEvent = <T>(subject: string) => lastEventOf<T>(app, subject);
+  const deploy = (deployId: string, s: InstanceSpec) => requestDeploy(app, deployId, s);
   const completed = (deployId: string, version: string) =>
     waitFor(
       async () => {
@@ -73,20 +64,14 @@ describe('scheduler-bridge on a 3-node Docker Swarm', () => {
     const orzoYaml = join(dir, 'orzo.yaml');
     writeFileSync(orzoYaml, `clusters:\n  ${cluster}:\n    engine: swarm\n    docker_host: ${swarm.manager.dockerHost}\nregistry: ${swarm.registry}\n`);
     nats = await startNatsServer();
-    const ctx = prepareService(schedulerBridge, {
+    app = await bootBridge({
       ORZO_NATS_URL: nats.url,
       ORZO_DATA_DIR: dir,
-      ORZO_LOG_LEVEL: 'silent',
-      ORZO_HTTP_PORT: '0',
       ORZO_CONFIG: orzoYaml,
       ORZO_SCHEDULER_CLUSTERS: cluster,
       ORZO_RECONCILE_INTERVAL_MS: '1000',
       ORZO_DEPLOY_TIMEOUT_S: '90',
     });
-    assert.ok(ctx);
-    await schedulerBridge.commands!.migrate!(ctx);
-    app = await createServiceApp(ctx, schedulerBridge.module(ctx));
-    await app.init();
   });
   after(async () => {
     await app?.close();
@@ -96,7 +81,7 @@ describe('scheduler-bridge on a 3-node Docker Swarm', () => {
   });
 
   it('runs 6 replicas spread over the nodes, each answering at its node IP, pulled from the registry', async () => {
-    for (const node of swarm.nodes) assert.equal(await hasImage(node.docker, images[V1]!), false, `${node.name} starts without the image`);
+    for (const node of swarm.nodes) assert.equal(await new DockerEngine(node.docker).hasImage(images[V1]!), false, `${node.name} starts without the image`);
     await deploy('s1', spec(V1));
     await completed('s1', V1);
     const rs = await running(V1);
@@ -104,7 +89,7 @@ describe('scheduler-bridge on a 3-node Docker Swarm', () => {
     for (const r of rs) assert.ok(ips.includes(r.host), `replica ${r.name} at ${r.host}, a node's IP`);
     assert.equal(new Set(rs.map((r) => r.host)).size, 3, 'every node runs some');
     for (const r of rs) assert.equal(await answers(r), 'v1', `${r.host}:${r.hostPort} answers from the root namespace`);
-    for (const node of swarm.nodes) assert.equal(await hasImage(node.docker, images[V1]!), true, `${node.name} pulled the image`);
+    for (const node of swarm.nodes) assert.equal(await new DockerEngine(node.docker).hasImage(images[V1]!), true, `${node.name} pulled the image`);
     const started = await lastEvent<InstanceStarted>(Subjects.InstanceStarted);
     assert.ok(started && ips.includes(started.replica!.host) && started.replica!.port > 0, 'instance.started carries the node IP and port');
   });
@@ -153,8 +138,9 @@ describe('scheduler-bridge on a 3-node Docker Swarm', () => {
       { timeoutMs: 60_000, intervalMs: 250, what: `the replicas of ${worker.name} replaced on the other nodes` },
     );
     t.diagnostic(`${lost.length} replica(s) of a killed node replaced and answering after ${Date.now() - killedAt} ms`);
-    const stopped = await lastEvent<{ replica: { host: string } }>(Subjects.InstanceStopped);
-    assert.ok(stopped, 'the lost replicas were announced stopped');
+    const stopped = await lastEvent<InstanceStopped>(Subjects.InstanceStopped);
+    assert.equal(stopped?.replica?.host, worker.ip, 'the lost replicas were announced stopped');
+    assert.match(stopped!.reason, new RegExp(`its node ${worker.ip.replace(/\./g, '\\.')} is down`));
   });
 
   it('fails a deploy whose image is not in the registry, saying so, and keeps what runs', async () => {
@@ -172,12 +158,3 @@ describe('scheduler-bridge on a 3-node Docker Swarm', () => {
   });
 });
 
-function hasImage(docker: Docker, image: string): Promise<boolean> {
-  return docker
-    .getImage(image)
-    .inspect()
-    .then(
-      () => true,
-      () => false,
-    );
-}

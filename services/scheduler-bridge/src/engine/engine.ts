@@ -91,6 +91,8 @@ export interface Replica {
   startedAt?: string;
   exitCode?: number;
   oomKilled?: boolean;
+  /** Why a replica that did not exit is gone all the same (a swarm node that went down). */
+  lost?: string;
 }
 
 export class ImageNotFoundError extends Error {

@@ -16,6 +16,7 @@ import {
   replicaLabels,
   replicaName,
 } from './engine';
+import { DockerEngine } from '../docker-engine';
 import { followEngineEvents } from './event-stream';
 import { imageInRegistry } from './registry-lookup';
 
@@ -77,13 +78,7 @@ export class SwarmEngine implements Engine {
 
   /** Whether the image is on the manager (the other nodes pull, or are given it by hand). */
   hasImage(image: string): Promise<boolean> {
-    return this.docker
-      .getImage(image)
-      .inspect()
-      .then(
-        () => true,
-        () => false,
-      );
+    return new DockerEngine(this.docker).hasImage(image);
   }
 
   /**
@@ -266,6 +261,7 @@ function toReplica(s: ServiceInfo, task: Task | undefined, nodes: Map<string, Sw
     startedAt: running ? task?.Status.Timestamp : undefined,
     exitCode: running ? undefined : task?.Status.ContainerStatus?.ExitCode,
     oomKilled: false,
+    ...(taskState === 'running' && node && !nodeReady ? { lost: `its node ${node.Status.Addr ?? node.ID} is ${node.Status.State}` } : {}),
   };
 }
 

@@ -226,7 +226,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   private async removeDead(key: string, dead: Replica, spec: InstanceSpec): Promise<void> {
     // Announced once (a removal being retried was announced at its first attempt).
     if (!this.problems.has(key, dead.id, 'remove'))
-      await this.publishStopped(dead, spec, dead.oomKilled ? 'oom-killed' : `exited with code ${dead.exitCode ?? '?'}`);
+      await this.publishStopped(dead, spec, dead.lost ?? (dead.oomKilled ? 'oom-killed' : `exited with code ${dead.exitCode ?? '?'}`));
     if (!this.problems.due(key, dead.id, 'remove')) return;
     await this.attempt(key, dead, 'remove', () => this.engines.of(spec.cluster).remove(dead.id));
   }
