@@ -157,4 +157,3 @@ describe('scheduler-bridge on a 3-node Docker Swarm', () => {
     assert.deepEqual((await running()).map((r) => r.id).sort(), before);
   });
 });
-
