@@ -32,6 +32,8 @@ export interface Swarm {
   killNode(i: number): void;
   /** Starts node i's dockerd again (same data, same Swarm membership); resolves when it answers. */
   startNode(i: number): Promise<void>;
+  /** The last lines node i's dockerd logged (for a failing test's diagnostics). */
+  nodeLog(i: number, lines?: number): string;
   /** Copies an image of the machine's engine onto nodes (all by default) by `docker save | docker load`. */
   loadImage(image: string, nodes?: number[]): Promise<void>;
   /**
@@ -143,6 +145,7 @@ export async function startSwarm(options: SwarmOptions = {}): Promise<Swarm> {
       registry: registry?.address,
       killNode: (i) => daemons[i]!.kill9(),
       startNode: (i) => daemons[i]!.start(),
+      nodeLog: (i, lines = 30) => daemons[i]!.log().split('\n').slice(-lines).join('\n'),
       loadImage: async (image, which = nodes.map((_, i) => i)) => {
         for (const i of which) await sh(`docker save ${image} | docker -H ${nodes[i]!.dockerHost} load -q`);
       },

@@ -30,6 +30,7 @@ describe('scheduler-bridge on a 3-node Docker Swarm', () => {
   let engine: SwarmEngine;
   let nats: NatsServerHandle;
   let app: INestApplication;
+  let env: Record<string, string>;
   const images: Record<string, string> = {};
 
   const spec = (version: string, over: Partial<InstanceSpec> = {}): InstanceSpec =>
@@ -64,16 +65,19 @@ describe('scheduler-bridge on a 3-node Docker Swarm', () => {
     const orzoYaml = join(dir, 'orzo.yaml');
     writeFileSync(orzoYaml, `clusters:\n  ${cluster}:\n    engine: swarm\n    docker_host: ${swarm.manager.dockerHost}\nregistry: ${swarm.registry}\n`);
     nats = await startNatsServer();
-    app = await bootBridge({
+    env = {
       ORZO_NATS_URL: nats.url,
       ORZO_DATA_DIR: dir,
       ORZO_CONFIG: orzoYaml,
       ORZO_SCHEDULER_CLUSTERS: cluster,
       ORZO_RECONCILE_INTERVAL_MS: '1000',
       ORZO_DEPLOY_TIMEOUT_S: '90',
-    });
+    };
+    app = await bootBridge(env);
   });
   after(async () => {
+    // What the nodes' engines said, when something went wrong there.
+    if (process.env.ORZO_SWARM_LOGS) swarm?.nodes.forEach((n, i) => process.stderr.write(`--- ${n.name}\n${swarm.nodeLog(i)}\n`));
     await app?.close();
     await nats?.dispose();
     await swarm?.dispose();
@@ -141,6 +145,20 @@ describe('scheduler-bridge on a 3-node Docker Swarm', () => {
     const stopped = await lastEvent<InstanceStopped>(Subjects.InstanceStopped);
     assert.equal(stopped?.replica?.host, worker.ip, 'the lost replicas were announced stopped');
     assert.match(stopped!.reason, new RegExp(`its node ${worker.ip.replace(/\./g, '\\.')} is down`));
+  });
+
+  it('adopts what runs on the swarm after its own restart instead of duplicating it', async () => {
+    const before = (await running()).map((r) => r.id).sort();
+    await app.close();
+    app = await bootBridge(env);
+    await new Promise((r) => setTimeout(r, 2_500));
+    assert.deepEqual((await running()).map((r) => r.id).sort(), before);
+  });
+
+  it("refuses to start a replica no node's pool fits, with Swarm's reason, leaving no service", async () => {
+    const before = (await engine.list({ cluster })).length;
+    await assert.rejects(engine.run({ ...spec(V2), instance: 'nowhere', pool: 'gpu' }), /swarm could not start .*no suitable node/);
+    assert.equal((await engine.list({ cluster })).length, before);
   });
 
   it('fails a deploy whose image is not in the registry, saying so, and keeps what runs', async () => {
