@@ -12,6 +12,7 @@ npx tsc -b tsconfig.json
 
 export ORZO_SOA_DIR="${ORZO_SOA_DIR:-$PWD/examples/soa-configs}"
 nats_pid=""
+am_pid=""
 platform_pid=""
 # Stops what this script started and waits until it is gone. Ctrl-C already reached `orzo up`
 # (it is in the terminal's process group); the SIGTERM sent here is a copy it ignores, and it
@@ -26,6 +27,10 @@ cleanup() {
   if [[ -n $nats_pid ]]; then
     kill "$nats_pid" 2>/dev/null || true
     wait "$nats_pid" 2>/dev/null || true
+  fi
+  if [[ -n $am_pid ]]; then
+    kill "$am_pid" 2>/dev/null || true
+    wait "$am_pid" 2>/dev/null || true
   fi
 }
 trap cleanup EXIT
@@ -45,6 +50,30 @@ if [[ -z "${ORZO_NATS_URL:-}" ]] && ! (exec 3<>/dev/tcp/127.0.0.1/4222) 2>/dev/n
   for _ in $(seq 1 50); do (exec 3<>/dev/tcp/127.0.0.1/4222) 2>/dev/null && break; sleep 0.1; done
   (exec 3<>/dev/tcp/127.0.0.1/4222) 2>/dev/null || fail "nats-server did not listen on 127.0.0.1:4222 within 5s (see .orzo/nats.log)"
 fi
+
+# Alerts go to a local Alertmanager unless ORZO_ALERTMANAGER_URL or orzo.yaml's alerts: say
+# where: an Alertmanager already answering on 127.0.0.1:9093 is used, else one is started
+# (config and storage under .orzo/alertmanager, log .orzo/alertmanager.log) and stopped with the platform.
+am_note="Alerts: none sent anywhere (set ORZO_ALERTMANAGER_URL or alerts: in orzo.yaml); npx orzo alerts lists them."
+if grep -qs '^alerts:' "${ORZO_CONFIG:-orzo.yaml}"; then
+  am_note="Alerts: sent where alerts: of ${ORZO_CONFIG:-orzo.yaml} says; npx orzo alerts lists them."
+elif [[ -z "${ORZO_ALERTMANAGER_URL:-}" ]]; then
+  if curl -fs 127.0.0.1:9093/-/ready >/dev/null 2>&1; then
+    export ORZO_ALERTMANAGER_URL=http://127.0.0.1:9093
+  elif (exec 3<>/dev/tcp/127.0.0.1/9093) 2>/dev/null; then
+    echo "port 9093 is taken by something that is not Alertmanager: no Alertmanager started" >&2
+  elif [[ -x /usr/bin/prometheus-alertmanager ]]; then
+    mkdir -p .orzo/alertmanager
+    printf 'route:\n  receiver: nowhere\nreceivers:\n  - name: nowhere\n' >.orzo/alertmanager/alertmanager.yml
+    /usr/bin/prometheus-alertmanager --config.file=.orzo/alertmanager/alertmanager.yml --storage.path=.orzo/alertmanager/data \
+      --web.listen-address=127.0.0.1:9093 --cluster.listen-address= >.orzo/alertmanager.log 2>&1 &
+    am_pid=$!
+    for _ in $(seq 1 100); do curl -fs 127.0.0.1:9093/-/ready >/dev/null 2>&1 && break; sleep 0.1; done
+    curl -fs 127.0.0.1:9093/-/ready >/dev/null 2>&1 || fail "Alertmanager did not answer on 127.0.0.1:9093 within 10s (see .orzo/alertmanager.log)"
+    export ORZO_ALERTMANAGER_URL=http://127.0.0.1:9093
+  fi
+fi
+[[ -n "${ORZO_ALERTMANAGER_URL:-}" ]] && am_note="Alerts: Alertmanager at $ORZO_ALERTMANAGER_URL (its UI; GET /api/v2/alerts); npx orzo alerts lists them."
 
 node cli/bin/orzo.js up &
 platform_pid=$!
@@ -75,6 +104,7 @@ The example service runs 3 replicas behind HAProxy:
     curl 127.0.0.1:20001/            # the page shows version ${sha:0:8}
     npx orzo status -s hello
 
+$am_note
 Data: ${ORZO_DATA_DIR:-$PWD/.orzo/data}. soa-configs: $ORZO_SOA_DIR. Press Ctrl-C to stop.
 MSG
 set +e

@@ -11,6 +11,7 @@ command -v protoc >/dev/null || need_apt+=(protobuf-compiler)
 command -v psql >/dev/null || need_apt+=(postgresql-client)
 command -v dockerd >/dev/null || need_apt+=(docker.io)
 command -v haproxy >/dev/null || need_apt+=(haproxy)
+[ -x /usr/bin/prometheus-alertmanager ] || need_apt+=(prometheus-alertmanager)
 command -v docker-registry >/dev/null || need_apt+=(docker-registry)
 command -v git >/dev/null || need_apt+=(git)
 # The chaos tier's private Docker engine gets a bridge of its own; npm start probes with curl.

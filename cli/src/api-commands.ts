@@ -19,6 +19,7 @@ export function registerDeployCommands(program: Command, ctx: CliContext): void 
     .option('--image <ref>', 'the image to run')
     .option('-c, --commit <sha>', 'the commit whose image to run (services-<service>:orzo-<sha>)')
     .option('--wait', 'follow the affected instances until they run it, every replica healthy')
+    .option('--auto-rollback', 'if this deploy fails (timeout, failing health checks, crash loop), go back to the previous version')
     .option('--timeout <seconds>', 'give up waiting after this long (exit 1)', '600')
     .addOption(jsonOption('JSON lines: the mark, then (with --wait) each change of progress and {"deployed": image}'))
     .addOption(controlApiOption())
@@ -59,7 +60,19 @@ export function client(values: EndpointOptions): api.ControlApiClient {
 
 export function unary<Req, Res>(
   c: api.ControlApiClient,
-  method: 'markForDeployment' | 'getStatus' | 'listServices' | 'requestBuild' | 'cancelBuild' | 'listBuilds' | 'getLatestDeployment' | 'getHistory',
+  method:
+    | 'markForDeployment'
+    | 'getStatus'
+    | 'listServices'
+    | 'requestBuild'
+    | 'cancelBuild'
+    | 'listBuilds'
+    | 'getLatestDeployment'
+    | 'getHistory'
+    | 'rollback'
+    | 'listDeployments'
+    | 'stopInstance'
+    | 'startInstance',
   req: Req,
 ): Promise<Res> {
   const deadline = new Date(Date.now() + 30_000);
@@ -103,8 +116,14 @@ interface MarkOptions extends ControlApiOptions {
   image?: string;
   commit?: string;
   wait?: boolean;
+  autoRollback?: boolean;
   timeout?: string;
   json?: boolean;
+}
+
+/** Who asks, as history records it: the OS user the CLI runs as (there is no authentication yet). */
+export function requestedBy(): string {
+  return process.env.USER || process.env.LOGNAME || 'orzo-cli';
 }
 
 /** orzo mark-for-deployment -s <service> -l <deploy_group> (--image <ref> | -c <sha>) [--wait [--timeout s]] [--json] */
@@ -120,7 +139,8 @@ export async function markForDeployment(v: MarkOptions, io: Output): Promise<num
       deployGroup,
       image: v.image ?? '',
       commitSha: v.commit ?? '',
-      requestedBy: process.env.USER ?? 'orzo-cli',
+      requestedBy: requestedBy(),
+      autoRollback: !!v.autoRollback,
     });
     if (v.json) io.out(JSON.stringify(api.MarkForDeploymentResponse.toJSON(res)));
     else {
@@ -130,24 +150,32 @@ export async function markForDeployment(v: MarkOptions, io: Output): Promise<num
           ? `Instances to converge: ${res.instances.join(', ')}. Follow with: orzo status -s ${service}`
           : 'No long-running instance uses this deploy group.',
       );
+      for (const k of res.stoppedInstances)
+        io.out(`${k} is stopped (orzo stop): the mark is recorded, and it runs this version after orzo start -s ${service} -c ${k.replace('.', ' -i ')}.`);
     }
     if (!v.wait || res.instances.length === 0) return 0;
-    return await waitForDeploy(c, service, res, timeoutS, io, !!v.json);
+    const target = { service, deployGroup, deployId: res.deployId, image: res.image, instances: res.instances };
+    return await waitForDeploy(c, target, timeoutS, io, !!v.json);
   });
 }
 
+/** A mark to wait for: the deploy of an image to the instances of a deploy group. */
+export interface DeployTarget {
+  service: string;
+  deployGroup: string;
+  deployId: string;
+  image: string;
+  instances: string[];
+}
+
 /**
- * --wait: follows the affected instances until each runs only the marked version with every
- * replica healthy, printing each change of progress; exit 1 on timeout with what is missing.
+ * --wait and wait-for-deployment: follows the affected instances until each runs only the marked
+ * version with every replica healthy (a stopped one is not waited for), printing each change of
+ * progress; exit 1 on timeout with what is missing, or as soon as the deploy failed or the group
+ * was marked with another version (an auto-rollback), with the reason.
  */
-async function waitForDeploy(
-  c: api.ControlApiClient,
-  service: string,
-  mark: api.MarkForDeploymentResponse,
-  timeoutS: number,
-  io: Output,
-  json: boolean,
-): Promise<number> {
+export async function waitForDeploy(c: api.ControlApiClient, mark: DeployTarget, timeoutS: number, io: Output, json: boolean): Promise<number> {
+  const { service } = mark;
   const targets = new Set(mark.instances);
   const deadline = Date.now() + timeoutS * 1000;
   const last = new Map<string, string>();
@@ -172,7 +200,13 @@ async function waitForDeploy(
         );
       last.set(i.instance, line);
       const image = mark.image;
+      if (i.state === 'Stopped') continue;
       if (i.desiredImage !== image || i.state !== 'Running' || i.healthyReplicas < i.desiredReplicas) done = false;
+    }
+    const failure = done ? '' : await deployFailure(c, mark);
+    if (failure) {
+      io.err(`${failure}. Inspect with: orzo history -s ${service}`);
+      return 1;
     }
     if (done) {
       io.out(json ? JSON.stringify({ deployed: mark.image }) : `Deployed ${mark.image}.`);
@@ -184,6 +218,21 @@ async function waitForDeploy(
     }
     await new Promise((r) => setTimeout(r, 1000));
   }
+}
+
+/** Why waiting for a mark is over without success: its deploy failed, or the group was marked again; '' while it goes on. */
+async function deployFailure(c: api.ControlApiClient, mark: DeployTarget): Promise<string> {
+  const { deployments } = await unary<api.ListDeploymentsRequest, api.ListDeploymentsResponse>(c, 'listDeployments', {
+    service: mark.service,
+    deployGroup: mark.deployGroup,
+    limit: 20,
+  });
+  const current = deployments[0];
+  if (current && current.deployId !== mark.deployId && current.image !== mark.image)
+    return `${mark.deployGroup} was marked with ${current.gitSha.slice(0, 12)} since (${current.reason} by ${current.requestedBy}): ${mark.image} is no longer its version`;
+  const mine = deployments.find((d) => d.deployId === mark.deployId);
+  if (mine?.outcome === 'failed') return `Deploy of ${mark.image} failed: ${mine.failures.join('; ')}`;
+  return '';
 }
 
 interface StatusOptions extends ControlApiOptions {
@@ -213,16 +262,30 @@ export async function status(v: StatusOptions, io: Output): Promise<number> {
       io.out(`    State:      ${i.state}`);
       if (i.reason) io.out(`    Reason:     ${i.reason}`);
       io.out(`    Replicas:   ${i.healthyReplicas} Healthy / ${i.desiredReplicas} desired (${i.replicas.length} running)`);
-      for (const r of i.replicas)
-        io.out(
-          `      ${r.replicaId.slice(0, 12).padEnd(12)}  ${`${r.host}:${r.port}`.padEnd(21)}  ${r.gitSha.slice(0, 8)}${r.gitSha === i.desiredGitSha ? ' (new)' : ' (old)'}  ${r.state}`,
-        );
+      for (const line of replicaRows(i.replicas, i.desiredGitSha)) io.out(`      ${line}`);
       if (i.endpoints.length) io.out(`    Endpoints:  ${i.endpoints.join(', ')}`);
       if (i.problems.length) io.out(`    Problems:   ${i.problems.length} engine error(s), retried in the background while the rest converges`);
       for (const p of i.problems) io.out(`      ${problemLine(p)}`);
     }
     return 0;
   });
+}
+
+/**
+ * The replicas of an instance as a table: id, the host it runs on (its node's IP once Orzo
+ * spans several hosts), the port published there, version (new = the desired one), state.
+ */
+export function replicaRows(replicas: readonly api.ReplicaStatus[], desiredGitSha: string): string[] {
+  if (replicas.length === 0) return [];
+  const hostWidth = Math.max(4, ...replicas.map((r) => r.host.length));
+  const row = (id: string, host: string, port: string, version: string, state: string) =>
+    `${id.padEnd(12)}  ${host.padEnd(hostWidth)}  ${port.padEnd(5)}  ${version.padEnd(14)}  ${state}`;
+  return [
+    row('REPLICA', 'HOST', 'PORT', 'VERSION', 'STATE'),
+    ...replicas.map((r) =>
+      row(r.replicaId.slice(0, 12), r.host, String(r.port), `${r.gitSha.slice(0, 8)}${r.gitSha === desiredGitSha ? ' (new)' : ' (old)'}`, r.state),
+    ),
+  ];
 }
 
 /** One engine error of a replica: what failed, how often, when it is tried again, the engine's words. */

@@ -243,12 +243,18 @@ export async function history(v: ListOptions, io: Output): Promise<number> {
       service,
       limit: Number(v.limit ?? 50) || 50,
     });
-    if (v.json) io.out(JSON.stringify(api.GetHistoryResponse.toJSON(res), null, 2));
-    else
-      for (const h of res.entries)
-        io.out(
-          `${h.at.slice(0, 19)}  ${h.kind.padEnd(8)} ${(h.deployGroup || '-').padEnd(20)} ${(h.gitSha || '-').slice(0, 12).padEnd(12)}  ${h.detail}  [${h.actor}]`,
-        );
+    if (v.json) {
+      io.out(JSON.stringify(api.GetHistoryResponse.toJSON(res), null, 2));
+      return 0;
+    }
+    for (const h of res.entries)
+      io.out(
+        `${h.at.slice(0, 19)}  ${h.kind.padEnd(8)} ${(h.deployGroup || '-').padEnd(20)} ${(h.gitSha || '-').slice(0, 12).padEnd(12)}  ${h.detail}  [${h.actor}]`,
+      );
+    // PaaSTA's check-rollback-status: the shas rolled back, which the pipeline no longer deploys.
+    if (res.rollbacks.length) io.out('Rollbacks (bad shas the pipeline does not deploy again):');
+    for (const r of res.rollbacks)
+      io.out(`  ${r.at.slice(0, 19)}  ${r.deployGroup}  ${r.badGitSha.slice(0, 12)} -> ${r.toGitSha.slice(0, 12)}  by ${r.requestedBy}: ${r.reason}`);
     return 0;
   });
 }

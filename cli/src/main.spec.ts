@@ -91,9 +91,37 @@ describe('orzo CLI', () => {
   it('prints the services as one JSON document with --json', async () => {
     const c = capture();
     assert.equal(await main(['services', '--json'], c.io), 0);
-    const services = JSON.parse(c.out.join('\n')) as Array<{ name: string; httpPort: number }>;
+    const services = JSON.parse(c.out.join('\n')) as Array<{ name: string; httpPort: number; runs: string }>;
     assert.equal(services.length, 6);
     assert.ok(services.some((s) => s.name === 'control-api' && s.httpPort === 7106));
+    assert.deepEqual(
+      services.filter((s) => s.runs === 'host').map((s) => s.name),
+      ['discovery-publisher'],
+    );
+    assert.ok(services.every((s) => s.runs === 'host' || s.runs === 'cluster'));
+  });
+
+  it('says which service runs on every host and which once, and how to start one more host', async () => {
+    const c = capture();
+    assert.equal(await main(['services'], c.io), 0);
+    assert.match(
+      c.out.find((l) => l.startsWith('discovery-publisher'))!,
+      /^discovery-publisher\s+:7104\s+every host\s+/,
+    );
+    assert.match(
+      c.out.find((l) => l.startsWith('scheduler-bridge'))!,
+      /^scheduler-bridge\s+:7103\s+once\s+/,
+    );
+    const help = capture();
+    assert.equal(await main(['services', '--help'], help.io), 0);
+    assert.match(help.out.join('\n'), /ORZO_DISCOVERY_REGISTRAR=false[\s\S]*orzo up --only discovery-publisher/);
+  });
+
+  it('refuses `up --only` with an unknown service, exit 2, starting nothing', async () => {
+    const c = capture();
+    assert.equal(await main(['up', '--only', 'discovery-publisher,haproxy'], c.io), 2);
+    assert.match(c.err.join('\n'), /--only takes a comma-separated list of Orzo services; unknown: haproxy \(known: control-api, builder, /);
+    assert.deepEqual(c.out, []);
   });
 
   it('completes a verb added to the program without any completion code knowing it', () => {
@@ -102,7 +130,7 @@ describe('orzo CLI', () => {
     const bash = bashCompletion(program);
     assert.match(
       bash,
-      /compgen -W "up migrate wait-ready services validate list info mark-for-deployment status cook-image logs builds get-latest-deployment history dead-letters completion rotate-keys help /,
+      /compgen -W "up migrate wait-ready services validate list info mark-for-deployment status rollback stop start wait-for-deployment cook-image logs builds get-latest-deployment history dead-letters alerts completion rotate-keys help /,
     );
     assert.match(bash, /\n {4}rotate-keys\) words="--json --soa-dir -h --help" ;;/);
     assert.match(bash, /"rotate-keys --soa-dir"\) COMPREPLY=\(\$\(compgen -d -- "\$cur"\)\); return ;;/);

@@ -3,7 +3,9 @@ import { registerDeployCommands } from './api-commands';
 import { registerBuildCommands } from './build-commands';
 import { CliContext, EXIT, Output, UsageError } from './command-kit';
 import { registerCompletionCommand } from './completion';
+import { registerAlertCommands } from './alert-commands';
 import { registerDeadLetterCommands } from './dead-letter-commands';
+import { registerOperatorDeployCommands } from './deploy-commands';
 import { registerPlatformCommands } from './platform-commands';
 import { cliVersion } from './repo';
 import { registerSoaCommands } from './soa-commands';
@@ -11,12 +13,13 @@ import { registerSoaCommands } from './soa-commands';
 const AFTER_HELP = `
 Output: verbs print text for people; --json prints one JSON document (status, services, list,
 validate, info, builds, history, get-latest-deployment) or, where the output is a stream,
-JSON lines, one object a line (mark-for-deployment, logs, cook-image, dead-letters). Errors go to stderr.
+JSON lines, one object a line (mark-for-deployment, wait-for-deployment, logs, cook-image, dead-letters).
+rollback, stop and start print one JSON document. History records who asked: the OS user ($USER). Errors go to stderr.
 
 Exit codes:
   0    done
   1    failed: an error from control-api (printed as CODE: details), control-api not reachable,
-       errors in soa-configs, a failed build or a deploy that timed out
+       errors in soa-configs, a failed build, or a deploy that failed or timed out
   2    usage: unknown verb or option, missing or bad option value
   130  interrupted: cook-image's build cancelled with Ctrl-C
 
@@ -47,8 +50,10 @@ export function buildProgram(ctx: CliContext): Command {
   registerPlatformCommands(program, ctx);
   registerSoaCommands(program, ctx);
   registerDeployCommands(program, ctx);
+  registerOperatorDeployCommands(program, ctx);
   registerBuildCommands(program, ctx);
   registerDeadLetterCommands(program, ctx);
+  registerAlertCommands(program, ctx);
   registerCompletionCommand(program, ctx);
   // `orzo version`, as before commander: kept working, not listed.
   program.command('version', { hidden: true }).action(() => ctx.io.out(`orzo ${cliVersion()}`));

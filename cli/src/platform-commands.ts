@@ -2,12 +2,23 @@ import { Command } from 'commander';
 import { ORZO_SERVICES } from '@orzo/contracts';
 import { CliContext, action, controlApiOption, jsonOption, serviceOption } from './command-kit';
 import { chooseLogView } from './log-format';
-import { migrateAll, up } from './platform-runner';
+import { migrateAll, selectServices, up } from './platform-runner';
 import { WaitReadyOptions, waitReady } from './wait-ready';
 
 interface LogOptions {
   jsonLogs?: boolean;
 }
+
+interface UpOptions extends LogOptions {
+  only?: string;
+}
+
+const N_HOSTS_HELP =
+  '\nOn N hosts: run `orzo up` on one host (every service, its discovery-publisher the registrar), and on\n' +
+  'every other host only its discovery-publisher, a follower with its own HAProxy:\n' +
+  '  ORZO_HOST_ID=<name> ORZO_PROXY_BIND=<host IP or 0.0.0.0> ORZO_DISCOVERY_REGISTRAR=false \\\n' +
+  '  ORZO_NATS_URL=nats://<bus>:4222 orzo up --only discovery-publisher\n' +
+  'See docs/operations.md, "Running Orzo on N hosts".';
 
 /** up, migrate, services: the platform itself, on this machine. */
 export function registerPlatformCommands(program: Command, ctx: CliContext): void {
@@ -18,12 +29,14 @@ export function registerPlatformCommands(program: Command, ctx: CliContext): voi
     .command('up')
     .description('migrate, then run all six services in the foreground (Ctrl-C stops them)')
     .option('--json-logs', `show the services' log lines as the JSON they write ${jsonLogs}`)
+    .option('--only <services>', 'run only these services (comma-separated), e.g. discovery-publisher on one more host')
     .addHelpText(
       'after',
       '\nOn a terminal each log record is one line: time, service, level, message, then its fields as k=v.\n' +
-        'Otherwise (a pipe, a file) and with --json-logs, lines pass through as "<service> | <JSON>".',
+        'Otherwise (a pipe, a file) and with --json-logs, lines pass through as "<service> | <JSON>".\n' +
+        N_HOSTS_HELP,
     )
-    .action(action<LogOptions>(ctx, (o) => up(ctx.io, process.env, view(o))));
+    .action(action<UpOptions>(ctx, (o) => up(ctx.io, process.env, view(o), undefined, selectServices(o.only))));
   program
     .command('migrate')
     .description("bring every service's database schema up to date (the only place migrations run)")
@@ -40,12 +53,15 @@ export function registerPlatformCommands(program: Command, ctx: CliContext): voi
     .action(action<WaitReadyOptions>(ctx, (o) => waitReady(o, ctx.io)));
   program
     .command('services')
-    .description('list the Orzo services, what each owns, and their HTTP ports')
-    .addOption(jsonOption('one JSON document: [{name, httpPort, owns}]'))
+    .description('list the Orzo services, their HTTP ports, whether each runs once per cluster or on every host, and what each owns')
+    .addOption(jsonOption('one JSON document: [{name, httpPort, runs: "cluster"|"host", owns}]'))
+    .addHelpText('after', N_HOSTS_HELP)
     .action(
       action<{ json?: boolean }>(ctx, (o) => {
-        if (o.json) ctx.io.out(JSON.stringify(ORZO_SERVICES.map(({ name, httpPort, owns }) => ({ name, httpPort, owns }))));
-        else for (const s of ORZO_SERVICES) ctx.io.out(`${s.name.padEnd(20)} :${s.httpPort}  ${s.owns}`);
+        if (o.json) ctx.io.out(JSON.stringify(ORZO_SERVICES.map(({ name, httpPort, runs, owns }) => ({ name, httpPort, runs, owns }))));
+        else
+          for (const s of ORZO_SERVICES)
+            ctx.io.out(`${s.name.padEnd(20)} :${s.httpPort}  ${(s.runs === 'host' ? 'every host' : 'once').padEnd(10)}  ${s.owns}`);
         return 0;
       }),
     );

@@ -1,7 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { ORZO_SERVICES } from '@orzo/contracts';
 import { ChildGroup } from './child-group';
-import { EXIT, type Output } from './command-kit';
+import { EXIT, type Output, UsageError } from './command-kit';
 import { LogView, formatLogLine } from './log-format';
 import { serviceMain } from './repo';
 
@@ -30,9 +30,36 @@ function showLines(child: ChildProcess, name: string, io: Output, view: LogView)
   }
 }
 
+type OrzoService = (typeof ORZO_SERVICES)[number];
+
+/**
+ * The services `orzo up --only a,b` runs, in the platform's order; all of them without --only.
+ * An unknown name is a usage error naming the known ones (nothing is started).
+ */
+export function selectServices(only?: string): OrzoService[] {
+  if (only === undefined) return [...ORZO_SERVICES];
+  const names = only
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
+  const known = new Set<string>(ORZO_SERVICES.map((s) => s.name));
+  const unknown = names.filter((n) => !known.has(n));
+  if (names.length === 0 || unknown.length)
+    throw new UsageError(
+      `--only takes a comma-separated list of Orzo services${unknown.length ? `; unknown: ${unknown.join(', ')}` : ''} (known: ${[...known].join(', ')})`,
+    );
+  return ORZO_SERVICES.filter((s) => names.includes(s.name));
+}
+
 /** Runs every service's explicit migrate step, one after the other; stops at the first failure (or when `group` is stopping). */
-export async function migrateAll(io: Output, env: NodeJS.ProcessEnv = process.env, view: LogView = PASS_THROUGH, group?: ChildGroup): Promise<number> {
-  for (const { name } of ORZO_SERVICES) {
+export async function migrateAll(
+  io: Output,
+  env: NodeJS.ProcessEnv = process.env,
+  view: LogView = PASS_THROUGH,
+  group?: ChildGroup,
+  services: readonly OrzoService[] = ORZO_SERVICES,
+): Promise<number> {
+  for (const { name } of services) {
     if (group?.stopping) return EXIT.interrupted;
     const child = run(name, ['migrate'], env);
     showLines(child, name, io, view);
@@ -46,13 +73,20 @@ export async function migrateAll(io: Output, env: NodeJS.ProcessEnv = process.en
 }
 
 /**
- * `orzo up`: migrates, then runs all six services in the foreground, showing their logs (readable
+ * `orzo up`: migrates, then runs all six services (or `services`: `--only`, e.g. the
+ * discovery-publisher of one more host) in the foreground, showing their logs (readable
  * or as JSON, per view). Ctrl-C or SIGTERM (once, however many copies arrive) is forwarded to
  * every service, which stops cleanly; what is still alive after the deadline is killed, and a
  * second Ctrl-C kills at once. If one service exits, the others are stopped too. Returns only
  * when no child is left: 0 after a clean stop, 1 when a service failed or had to be killed.
  */
-export async function up(io: Output, env: NodeJS.ProcessEnv = process.env, view: LogView = PASS_THROUGH, deadlineMs?: number): Promise<number> {
+export async function up(
+  io: Output,
+  env: NodeJS.ProcessEnv = process.env,
+  view: LogView = PASS_THROUGH,
+  deadlineMs?: number,
+  services: readonly OrzoService[] = ORZO_SERVICES,
+): Promise<number> {
   const group = new ChildGroup(io.err, deadlineMs).listen();
   // Whoever read our output may go (a closed pipe): keep supervising the services, which would
   // otherwise be orphaned, running with no one to stop them.
@@ -62,10 +96,10 @@ export async function up(io: Output, env: NodeJS.ProcessEnv = process.env, view:
   process.stdout.on('error', ignoreBrokenPipe);
   process.stderr.on('error', ignoreBrokenPipe);
   try {
-    const migrated = await migrateAll(io, env, view, group);
+    const migrated = await migrateAll(io, env, view, group, services);
     if (migrated !== 0) return migrated;
     if (group.stopping) return EXIT.interrupted;
-    const exits = ORZO_SERVICES.map(({ name, httpPort }) => {
+    const exits = services.map(({ name, httpPort }) => {
       const child = run(name, [], { ...env, ORZO_HTTP_PORT: env[`ORZO_${name.toUpperCase().replace(/-/g, '_')}_HTTP_PORT`] ?? String(httpPort) });
       showLines(child, name, io, view);
       return group.add(name, child).then((code) => {

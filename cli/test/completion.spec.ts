@@ -26,7 +26,8 @@ function complete(bashScript: string, ...words: string[]): string[] {
 describe('orzo completion', () => {
   it('bash completes verbs, their options, option values and argument choices', async () => {
     const bash = await script('bash');
-    assert.deepEqual(complete(bash, 'sta'), ['status']);
+    assert.deepEqual(complete(bash, 'stat'), ['status']);
+    assert.deepEqual(complete(bash, 'sta'), ['status', 'start']);
     assert.deepEqual(complete(bash, 'mark'), ['mark-for-deployment']);
     assert.deepEqual(complete(bash, 'status', '--j'), ['--json']);
     assert.deepEqual(complete(bash, 'mark-for-deployment', '-s', 'hello', '--w'), ['--wait']);

@@ -2,6 +2,21 @@ import { KV, Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { DiscoveryRegistry, Registration, RegistryEndpoint, RegistryKey } from '@orzo/contracts';
 
+/**
+ * A change of the registry's routing state seen by a watch: a registration's endpoints (a
+ * deleted key counts as none), a frontend (undefined when deleted), or a value that does not
+ * decode (the previous one should be kept).
+ */
+export type RegistryChange =
+  | { kind: 'endpoints'; registration: string; endpoints: RegistryEndpoint[]; revision: number }
+  | { kind: 'frontend'; registration: string; frontend: Registration | undefined; revision: number }
+  | { kind: 'invalid'; key: string; problem: string; revision: number };
+
+export interface RegistryWatch {
+  changes: AsyncIterable<RegistryChange>;
+  stop(): void;
+}
+
 export type RegistryEntryValue =
   | { kind: 'endpoints'; registration: string; endpoints: RegistryEndpoint[] }
   | { kind: 'frontend'; registration: string; frontend: Registration }
@@ -48,6 +63,36 @@ export class DiscoveryRegistryStore {
       if (parsed.kind === 'endpoints') yield { ...parsed, endpoints: this.decodeEndpoints(key, entry.json()) };
       else if (parsed.kind === 'frontend') yield { ...parsed, frontend: DiscoveryRegistry.decodeFrontend(entry.json()) };
       else yield { ...parsed, at: entry.string() };
+    }
+  }
+
+  /**
+   * Follows the frontends and endpoints: first the current value of every key, then each
+   * change as it is written, in the bucket's order. A watch opened again later starts with
+   * the current values again, so a follower that was away catches up on the state, not on
+   * the history. `seen.*` keys are not routing state and are skipped.
+   */
+  async watch(): Promise<RegistryWatch> {
+    const iter = await this.kv.watch({ key: '>' });
+    const decode = this.decodeChange.bind(this);
+    async function* changes(): AsyncGenerator<RegistryChange> {
+      for await (const e of iter) {
+        const change = decode(e.key, e.operation, e.revision, () => e.json());
+        if (change) yield change;
+      }
+    }
+    return { changes: changes(), stop: () => iter.stop() };
+  }
+
+  private decodeChange(key: string, operation: string, revision: number, json: () => unknown): RegistryChange | undefined {
+    const parsed = DiscoveryRegistry.parseKey(key);
+    if (!parsed || parsed.kind === 'seen') return undefined;
+    const deleted = operation !== 'PUT';
+    try {
+      if (parsed.kind === 'endpoints') return { ...parsed, endpoints: deleted ? [] : this.decodeEndpoints(key, json()), revision };
+      return { ...parsed, frontend: deleted ? undefined : DiscoveryRegistry.decodeFrontend(json()), revision };
+    } catch (err) {
+      return { kind: 'invalid', key, problem: (err as Error).message, revision };
     }
   }
 

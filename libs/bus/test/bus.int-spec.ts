@@ -3,11 +3,11 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
-import { DeadLetterHeaders, DiscoveryRegistry, Subjects, createEnvelope, deadLetterSubject } from '@orzo/contracts';
+import { DeadLetterHeaders, DiscoveryRegistry, Registration, Subjects, createEnvelope, deadLetterSubject } from '@orzo/contracts';
 import { InvalidArgumentError, UnavailableError } from '@orzo/platform';
 import { waitFor } from '@orzo/testing';
 import { Kvm } from '@nats-io/kv';
-import { DeadLetterReader, DiscoveryRegistryStore, Outcome } from '../src';
+import { DeadLetterReader, DiscoveryRegistryStore, Outcome, RegistryChange } from '../src';
 import { BusRig, busRig, buildRequested } from './helpers';
 
 /** Dead letters of a consumer whose body mentions `marker` (every consumer sees the whole stream). */
@@ -199,6 +199,41 @@ describe('libs/bus on a real nats-server', () => {
     const kv = await new Kvm(rig.nc).open(DiscoveryRegistry.bucket);
     await kv.put(DiscoveryRegistry.endpointsKey('web.bad'), JSON.stringify([{ host: 'h', port: 'x' }]));
     await assert.rejects(store.endpoints('web.bad'), /endpoints\.web\.bad is not a list of endpoints: 0\.port: .*; 0\.replicaId: /);
+  });
+
+  it('watches the registry: current values first, then each write; deletes as empty, bad values flagged, seen keys skipped', async () => {
+    const store = await DiscoveryRegistryStore.open(rig.nc);
+    const kv = await new Kvm(rig.nc).open(DiscoveryRegistry.bucket);
+    await store.putEndpoints('watch.main', [{ host: '10.0.0.1', port: 31000, replicaId: 'w1', weight: 10, since: 't1' }]);
+    await store.putSeen('w1', 't1');
+    await kv.put(DiscoveryRegistry.endpointsKey('watch.bad'), '{"not":"a list"}');
+    const watch = await store.watch();
+    const seen: RegistryChange[] = [];
+    const reading = (async () => {
+      for await (const c of watch.changes) {
+        seen.push(c);
+        if (c.kind === 'endpoints' && c.registration === 'watch.main' && c.endpoints.length === 0) break;
+      }
+    })();
+    await waitFor(() => seen.some((c) => c.kind === 'endpoints' && c.registration === 'watch.main'), { what: 'the current value' });
+    await store.putFrontend(Registration.fromPartial({ name: 'watch.main', proxyPort: 20999, mode: 'http' }));
+    await kv.delete(DiscoveryRegistry.endpointsKey('watch.main'));
+    await reading;
+    watch.stop();
+    const mine = seen.filter((c) => (c.kind === 'invalid' ? c.key.includes('watch.') : c.registration.startsWith('watch.')));
+    assert.deepEqual(
+      mine.map((c) =>
+        c.kind === 'invalid'
+          ? `invalid ${c.key}`
+          : c.kind === 'frontend'
+            ? `frontend ${c.frontend?.proxyPort}`
+            : `endpoints ${c.endpoints.map((e) => e.host).join(',')}`,
+      ),
+      ['endpoints 10.0.0.1', 'invalid endpoints.watch.bad', 'frontend 20999', 'endpoints '],
+    );
+    assert.match((mine[1] as { problem: string }).problem, /endpoints\.watch\.bad is not a list of endpoints/);
+    // seen.w1 (and the other test's seen.r1) are in the bucket but are not routing state.
+    assert.deepEqual([...new Set(seen.map((c) => c.kind))].sort(), ['endpoints', 'frontend', 'invalid']);
   });
 
   it('does not redeliver an event whose handler outlives ack_wait while it still runs', async () => {

@@ -1,11 +1,24 @@
-/** The Orzo services, each owning one external integration, with their default HTTP port. */
+/** Where a service runs when Orzo spans N hosts: once for the whole cluster, or on every host. */
+export type ServicePlacement = 'cluster' | 'host';
+
+/**
+ * The Orzo services, each owning one external integration, with their default HTTP port and
+ * where each runs on N hosts (docs/operations.md, "Running Orzo on N hosts"): discovery-publisher
+ * runs on every host beside that host's HAProxy, as SmartStack's nerve/synapse did; the others
+ * once per cluster.
+ */
 export const ORZO_SERVICES = [
-  { name: 'control-api', httpPort: 7106, owns: 'gRPC API, desired state and history' },
-  { name: 'builder', httpPort: 7101, owns: 'Docker builds and image pushes' },
-  { name: 'jenkins-hook', httpPort: 7102, owns: 'CI webhooks (Jenkins Notification plugin, generic)' },
-  { name: 'scheduler-bridge', httpPort: 7103, owns: 'the scheduler engine (Docker Engine; later Swarm, Kubernetes)' },
-  { name: 'discovery-publisher', httpPort: 7104, owns: 'the endpoint registry and the local HAProxy' },
-  { name: 'monitor-bridge', httpPort: 7105, owns: 'health checks and alert sinks (Sensu, Alertmanager)' },
-] as const;
+  { name: 'control-api', httpPort: 7106, runs: 'cluster', owns: 'gRPC API, desired state and history' },
+  { name: 'builder', httpPort: 7101, runs: 'cluster', owns: 'Docker builds and image pushes' },
+  { name: 'jenkins-hook', httpPort: 7102, runs: 'cluster', owns: 'CI webhooks (Jenkins Notification plugin, generic)' },
+  { name: 'scheduler-bridge', httpPort: 7103, runs: 'cluster', owns: 'the scheduler engine (Docker Engine; later Swarm, Kubernetes)' },
+  {
+    name: 'discovery-publisher',
+    httpPort: 7104,
+    runs: 'host',
+    owns: "this host's HAProxy, following the endpoint registry (the registrar, one per cluster, writes it)",
+  },
+  { name: 'monitor-bridge', httpPort: 7105, runs: 'cluster', owns: 'health checks and alert sinks (Sensu, Alertmanager)' },
+] as const satisfies ReadonlyArray<{ name: string; httpPort: number; runs: ServicePlacement; owns: string }>;
 
 export type OrzoServiceName = (typeof ORZO_SERVICES)[number]['name'];

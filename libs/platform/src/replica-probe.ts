@@ -1,3 +1,4 @@
+import { request as httpsRequest } from 'node:https';
 import { Socket } from 'node:net';
 import type { HealthcheckSpec } from '@orzo/contracts';
 
@@ -13,7 +14,8 @@ export interface CheckResult {
 export async function checkOnce(hc: HealthcheckSpec | undefined, host: string, port: number): Promise<CheckResult> {
   const mode = hc?.mode || 'none';
   const timeoutMs = Math.max(100, (hc?.timeoutSeconds || 1) * 1000);
-  if (mode === 'http' || mode === 'https') {
+  if (mode === 'https') return httpsCheck(host, port, hc?.uri || '/status', timeoutMs);
+  if (mode === 'http') {
     const url = `http://${host}:${port}${hc?.uri || '/status'}`;
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
@@ -36,4 +38,29 @@ export async function checkOnce(hc: HealthcheckSpec | undefined, host: string, p
   }
   // none: "healthy until it exits" (PaaSTA); cmd checks need an exec in the container (to come).
   return { ok: true, output: mode === 'cmd' ? 'cmd checks are not run yet: healthy while running' : 'no health check: healthy while running' };
+}
+
+/**
+ * GET over TLS without verifying the certificate, as PaaSTA's hacheck does: a replica's
+ * certificate is for its clients' names, not for the address the check dials.
+ */
+function httpsCheck(host: string, port: number, path: string, timeoutMs: number): Promise<CheckResult> {
+  const url = `https://${host}:${port}${path}`;
+  return new Promise((resolve) => {
+    const req = httpsRequest({ host, port, path, method: 'GET', rejectUnauthorized: false, timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body.length < 200 ? (body += chunk) : undefined));
+      res.on('error', (err) => resolve({ ok: false, output: `GET ${url}: ${err.message}` }));
+      res.on('end', () => {
+        const status = res.statusCode ?? 0;
+        const text = body.slice(0, 200).trim();
+        resolve({ ok: status >= 200 && status < 400, output: `GET ${url}: HTTP ${status}${text ? ` ${text}` : ''}` });
+      });
+    });
+    const timer = setTimeout(() => req.destroy(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+    req.on('close', () => clearTimeout(timer));
+    req.on('error', (err: NodeJS.ErrnoException) => resolve({ ok: false, output: `GET ${url}: ${err.code ?? err.message}` }));
+    req.end();
+  });
 }

@@ -28,9 +28,17 @@ export interface CompiledMonitoring {
   tip?: string;
   notificationEmail?: string | false;
   slackChannels: string[];
+  ircChannels: string[];
+  project?: string;
+  priority?: string;
+  tags: string[];
+  component?: string;
+  description?: string;
   alertAfterSeconds: number;
-  /** -1 = exponential backoff */
+  /** In check runs (pysensu-yelp's meaning): -1 = exponential backoff, 0 = never; 0 when given as a duration. */
   realertEvery: number;
+  /** Set when realert_every was written as a duration ("30m"): seconds between repeats. */
+  realertEverySeconds?: number;
   checkEverySeconds: number;
   checkOomEvents: boolean;
 }
@@ -77,6 +85,8 @@ export interface CompiledInstance {
   registrations: CompiledRegistration[];
   weight: number;
   monitoring: CompiledMonitoring;
+  /** Percent of replicas UP below which the replication check is CRITICAL. */
+  replicationThreshold: number;
   pool: string;
   /** "config" + 8 hex: changes exactly when a bounce is needed (not for replica counts). */
   configHash: string;
@@ -125,8 +135,15 @@ export function compileMonitoring(svc: LoadedService, instanceMonitoring: unknow
     tip: text(pick('tip')),
     notificationEmail: typeof notification === 'string' ? notification : notification === false ? false : undefined,
     slackChannels: strings(pick('slack_channels')),
+    ircChannels: strings(pick('irc_channels')),
+    project: text(pick('project')),
+    priority: text(pick('priority')),
+    tags: strings(pick('tags')),
+    component: text(pick('component')),
+    description: text(pick('description')),
     alertAfterSeconds: parseDuration(pick('alert_after') ?? defaultAlertAfter) ?? 300,
-    realertEvery: typeof realert === 'number' ? realert : (parseDuration(realert) ?? -1),
+    realertEvery: typeof realert === 'number' ? realert : realert === undefined ? -1 : 0,
+    ...(typeof realert === 'string' ? { realertEverySeconds: parseDuration(realert) ?? 1800 } : {}),
     checkEverySeconds: parseDuration(pick('check_every') ?? '1m') ?? 60,
     checkOomEvents: bool(pick('check_oom_events'), true),
   };
@@ -266,18 +283,21 @@ export function compileInstance(
     registrations,
     weight: num(raw.weight, 10),
     monitoring,
+    replicationThreshold: num(raw.replication_threshold, 50),
     pool: text(raw.pool) ?? 'default',
   };
   return { ...spec, configHash: configHash(spec) };
 }
 
 /**
- * "config" + 8 hex of sha256 over the JSON of everything that needs a bounce: replica counts
- * and the source file are left out, so scaling never bounces. The spec is built in a fixed
- * key order (env sorted), so its JSON is canonical without a sorting pass.
+ * "config" + 8 hex of sha256 over the JSON of everything that needs a bounce: replica counts,
+ * the source file and the alerting config (monitoring, replication threshold: monitor-bridge
+ * reads them, the containers do not; the team still bounces through its env variable) are left
+ * out, so scaling or re-routing alerts never bounces. The spec is built in a fixed key order
+ * (env sorted), so its JSON is canonical without a sorting pass.
  */
 export function configHash(spec: Omit<CompiledInstance, 'configHash'>, forceBounce = ''): string {
-  const { replicas: _r, file: _f, ...bounceRelevant } = spec;
+  const { replicas: _r, file: _f, monitoring: _m, replicationThreshold: _t, ...bounceRelevant } = spec;
   return `config${createHash('sha256')
     .update(JSON.stringify(bounceRelevant) + forceBounce)
     .digest('hex')

@@ -171,6 +171,13 @@ ${table(SMARTSTACK_KEYS)}
 
 ## monitoring.yaml (and \`monitoring:\` blocks)
 
+monitor-bridge acts on these for the replication, OOM, crash-loop and failed-deploy checks of
+long-running instances (docs/operations.md, Alerts): an instance's \`monitoring:\` wins over
+monitoring.yaml, which wins over service.yaml's \`monitoring:\` (PaaSTA's lookup order). The
+replication check's \`alert_after\` defaults to 10m; \`realert_every\` counts check runs (every
+\`check_every\`), or is a duration. \`error_threshold_ratio\`, \`minimum_error_rps\` and the
+jobs' monitoring are not acted on yet.
+
 ${table(MONITORING_KEYS)}
 
 ## service.yaml

@@ -12,6 +12,8 @@ export interface PipelineStep {
   /** A deploy group (gets a version) rather than a build step. */
   deployGroup: boolean;
   triggerNextStepManually: boolean;
+  /** auto_rollback: a failed deploy of this group goes back to its previous version. */
+  autoRollback: boolean;
   command?: string;
   /** Steps that run together with this one (a `parallel:` block). */
   parallelGroup?: number;
@@ -147,6 +149,7 @@ export function pipelineOf(data: unknown): PipelineStep[] {
       step: s.step,
       deployGroup: !BUILD_STEPS.includes(s.step),
       triggerNextStepManually: s.trigger_next_step_manually === true,
+      autoRollback: s.auto_rollback === true,
       command: typeof s.command === 'string' ? s.command : undefined,
       parallelGroup,
     });

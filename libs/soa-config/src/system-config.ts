@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigProblem } from './problems';
-import { KeyTable, map, str } from './schema/key';
+import { KeyTable, map, str, strList } from './schema/key';
 import { LONG_RUNNING_KEYS } from './schema/tables';
 import { ValidationContext, isMapping, validateMapping } from './schema/validate';
 import { YamlSource, parseYaml, readYaml } from './yaml-source';
@@ -29,7 +29,30 @@ export interface SystemConfig {
   databaseUrl?: string;
   /** Instance keys applied below every soa-configs instance (e.g. a smaller default mem). */
   defaults: Record<string, unknown>;
+  /** Where monitor-bridge sends alerts (each sink optional, several at once). */
+  alerts: AlertSinksConfig;
 }
+
+/** The alert sinks of orzo.yaml `alerts:` (environment variables override them in monitor-bridge). */
+export interface AlertSinksConfig {
+  alertmanager?: { url: string };
+  sensu?: { url: string; apiKey?: string; namespace?: string; handlers?: string[] };
+  webhook?: { url: string; secret?: string };
+}
+
+const ALERT_SINK_KEYS: KeyTable = {
+  alertmanager: map('Prometheus Alertmanager (API v2).', { url: str('Base URL, e.g. http://127.0.0.1:9093.', { required: true }) }),
+  sensu: map('Sensu Go backend (events API).', {
+    url: str('Backend API URL, e.g. http://sensu:8080.', { required: true }),
+    api_key: str('API key (sent as Authorization: Key <key>).'),
+    namespace: str('Sensu namespace.', { default: 'default' }),
+    handlers: strList('Handlers of each event.', { default: ['default'] }),
+  }),
+  webhook: map('A generic webhook, signed with HMAC-SHA256 (X-Orzo-Signature-256).', {
+    url: str('URL the alerts are POSTed to.', { required: true }),
+    secret: str('HMAC key of the signature.'),
+  }),
+};
 
 export const SYSTEM_KEYS: KeyTable = {
   soa_dir: str('Root of the soa-configs tree (one directory per service).', { default: './soa-configs' }),
@@ -42,6 +65,7 @@ export const SYSTEM_KEYS: KeyTable = {
   nats_url: str('NATS server(s).', { default: 'nats://127.0.0.1:4222' }),
   database_url: str('Database of the services (default: SQLite files under the data dir).'),
   defaults: map('Instance keys applied below every instance (same keys as kubernetes-<cluster>.yaml).', LONG_RUNNING_KEYS),
+  alerts: map('Where monitor-bridge sends alerts: alertmanager, sensu, webhook (each optional).', ALERT_SINK_KEYS),
 };
 
 const ENGINES: readonly Engine[] = ['docker', 'swarm', 'kubernetes'];
@@ -138,6 +162,26 @@ export function loadSystemConfig(options: { file?: string; env?: NodeJS.ProcessE
     natsUrl: env.ORZO_NATS_URL ?? text('nats_url') ?? 'nats://127.0.0.1:4222',
     databaseUrl: env.ORZO_DB_URL ?? text('database_url'),
     defaults: isMapping(raw.defaults) ? raw.defaults : {},
+    alerts: alertSinksOf(raw.alerts),
   };
   return { config, problems };
+}
+
+function alertSinksOf(raw: unknown): AlertSinksConfig {
+  if (!isMapping(raw)) return {};
+  const text = (m: Record<string, unknown>, k: string) => (typeof m[k] === 'string' ? (m[k] as string) : undefined);
+  const out: AlertSinksConfig = {};
+  const am = isMapping(raw.alertmanager) ? raw.alertmanager : undefined;
+  if (am && text(am, 'url')) out.alertmanager = { url: text(am, 'url')! };
+  const sensu = isMapping(raw.sensu) ? raw.sensu : undefined;
+  if (sensu && text(sensu, 'url'))
+    out.sensu = {
+      url: text(sensu, 'url')!,
+      apiKey: text(sensu, 'api_key'),
+      namespace: text(sensu, 'namespace'),
+      handlers: Array.isArray(sensu.handlers) ? sensu.handlers.filter((h): h is string => typeof h === 'string') : undefined,
+    };
+  const hook = isMapping(raw.webhook) ? raw.webhook : undefined;
+  if (hook && text(hook, 'url')) out.webhook = { url: text(hook, 'url')!, secret: text(hook, 'secret') };
+  return out;
 }

@@ -15,4 +15,5 @@ export * from './soa-copy';
 export * from './processes';
 export * from './platform-processes';
 export * from './chaos-row';
+export * from './alertmanager';
 export * from './swarm';

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AlertsModule } from './alerts/alerts.module';
 import { BuildViewHandlers } from './builds/build-view.handlers';
 import { BuildViewService } from './builds/build-view.service';
 import { BuildService } from './builds/build.service';
@@ -7,8 +8,13 @@ import { MarkService } from './deploys/mark.service';
 import { OutboxRelay } from './deploys/outbox.relay';
 import { GrpcServer } from './grpc/grpc.server';
 import { HistoryService } from './history/history.service';
+import { InstanceStateService } from './instance-state/instance-state.service';
 import { PipelineHandlers } from './pipeline/pipeline.handlers';
 import { PipelineService } from './pipeline/pipeline.service';
+import { AutoRollbackHandlers } from './rollback/auto-rollback.handlers';
+import { AutoRollbackService } from './rollback/auto-rollback.service';
+import { DeploymentsService } from './rollback/deployments.service';
+import { RollbackService } from './rollback/rollback.service';
 import { SoaConfigSource } from './soa/soa-config.source';
 import { ProgressViewHandlers } from './status/progress-view.handlers';
 import { ProgressViewService } from './status/progress-view.service';
@@ -18,7 +24,7 @@ import { StatusService } from './status/status.service';
 
 /** control-api: owns desired state and history behind the gRPC API. */
 @Module({
-  imports: [DeadLettersModule],
+  imports: [DeadLettersModule, AlertsModule],
   providers: [
     SoaConfigSource,
     HistoryService,
@@ -34,6 +40,11 @@ import { StatusService } from './status/status.service';
     BuildService,
     BuildViewService,
     BuildViewHandlers,
+    DeploymentsService,
+    RollbackService,
+    AutoRollbackService,
+    AutoRollbackHandlers,
+    InstanceStateService,
     GrpcServer,
   ],
 })

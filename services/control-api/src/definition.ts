@@ -6,10 +6,12 @@ import { DeployInstanceSchema } from './deploys/deploy-instance.entity';
 import { OutboxMessageSchema } from './deploys/outbox-message.entity';
 import { DeployMarkSchema } from './history/deploy-mark.entity';
 import { HistoryEntrySchema } from './history/history-entry.entity';
+import { InstanceStateSchema } from './instance-state/instance-state.entity';
 import { M20261124ControlApi } from './persistence/m20261124-control-api';
 import { M20261125Pipeline } from './persistence/m20261125-pipeline';
 import { DIALECT_MIGRATIONS } from './persistence/migrations';
 import { PipelineRunSchema } from './pipeline/pipeline-run.entity';
+import { RollbackSchema } from './rollback/rollback.entity';
 import { InstanceProgressSchema } from './status/instance-progress.entity';
 import { ReplicaSchema } from './status/replica.entity';
 
@@ -23,6 +25,8 @@ export const CONTROL_API_ENTITIES = [
   BuildSchema,
   ReplicaSchema,
   InstanceProgressSchema,
+  RollbackSchema,
+  InstanceStateSchema,
 ];
 
 export const CONTROL_API_MIGRATIONS = [

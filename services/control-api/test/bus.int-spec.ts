@@ -79,4 +79,40 @@ describe('control-api on the bus: dead letters listed through gRPC, the builder 
       await builder.stop();
     }
   });
+
+  it('ListAlerts asks monitor-bridge: its answer passed through, a bad service name refused, no monitor-bridge UNAVAILABLE', async () => {
+    await assert.rejects(
+      call(client, 'listAlerts', { service: 'web' }),
+      (err: ServiceError) => err.code === status.UNAVAILABLE && /monitor-bridge/.test(err.details),
+    );
+    const firing = {
+      alertId: 'local/oom-killer.web.main',
+      check: 'oom-killer.web.main',
+      service: 'web',
+      instance: 'main',
+      cluster: 'local',
+      severity: 'critical',
+      output: 'OOM',
+      team: 'infra',
+      page: false,
+      runbook: 'http://rb',
+      raisedAt: '2026-01-01T10:00:00.000Z',
+      failingSince: '2026-01-01T10:00:00.000Z',
+      repeats: 2,
+      deliveries: [{ sink: 'alertmanager', state: 'pending' as const, deliveredAt: '', attempts: 3, lastError: 'ECONNREFUSED' }],
+    };
+    const monitor = new RpcResponder(Rpcs.listAlerts, ({ service }) => ({ alerts: service === 'web' ? [firing] : [] }), createLogger('test', 'silent'));
+    monitor.start(bus().connection);
+    try {
+      const res = await call<api.ListAlertsRequest, api.ListAlertsResponse>(client, 'listAlerts', { service: 'web' });
+      assert.deepEqual(res.alerts, [firing]);
+      assert.deepEqual((await call<api.ListAlertsRequest, api.ListAlertsResponse>(client, 'listAlerts', { service: 'other' })).alerts, []);
+      await assert.rejects(
+        call(client, 'listAlerts', { service: 'Bad Name' }),
+        (err: ServiceError) => err.code === status.INVALID_ARGUMENT && /service name "Bad Name"/.test(err.details),
+      );
+    } finally {
+      await monitor.stop();
+    }
+  });
 });

@@ -62,6 +62,7 @@ describe('control-api over gRPC, on real NATS and SQLite', () => {
       image: '',
       commitSha: SHA,
       requestedBy: 'alice',
+      autoRollback: false,
     });
     assert.equal(res.image, `services-hello:orzo-${SHA}`);
     assert.deepEqual(res.instances, ['local.main']);
@@ -85,20 +86,36 @@ describe('control-api over gRPC, on real NATS and SQLite', () => {
   it('refuses bad requests with a clear gRPC status and changes nothing', async () => {
     const before = [await deployMessages(), (await history()).length];
     const cases: Array<[api.MarkForDeploymentRequest, status, RegExp]> = [
-      [{ service: 'nosuch', deployGroup: 'local.main', image: '', commitSha: SHA, requestedBy: '' }, status.NOT_FOUND, /unknown service nosuch/],
-      [{ service: 'helo', deployGroup: 'local.main', image: '', commitSha: SHA, requestedBy: '' }, status.NOT_FOUND, /did you mean hello\?/],
       [
-        { service: 'hello', deployGroup: 'prod.main', image: '', commitSha: SHA, requestedBy: '' },
+        { service: 'nosuch', deployGroup: 'local.main', image: '', commitSha: SHA, requestedBy: '', autoRollback: false },
+        status.NOT_FOUND,
+        /unknown service nosuch/,
+      ],
+      [
+        { service: 'helo', deployGroup: 'local.main', image: '', commitSha: SHA, requestedBy: '', autoRollback: false },
+        status.NOT_FOUND,
+        /did you mean hello\?/,
+      ],
+      [
+        { service: 'hello', deployGroup: 'prod.main', image: '', commitSha: SHA, requestedBy: '', autoRollback: false },
         status.NOT_FOUND,
         /unknown deploy group prod.main of hello; its deploy.yaml pipeline has: local.main/,
       ],
       [
-        { service: '', deployGroup: '', image: '', commitSha: '', requestedBy: '' },
+        { service: '', deployGroup: '', image: '', commitSha: '', requestedBy: '', autoRollback: false },
         status.INVALID_ARGUMENT,
         /service is required; deploy_group is required; one of image or commit_sha is required/,
       ],
-      [{ service: 'hello', deployGroup: 'local.main', image: 'x:1', commitSha: SHA, requestedBy: '' }, status.INVALID_ARGUMENT, /not both/],
-      [{ service: 'hello', deployGroup: 'local.main', image: '', commitSha: 'not-a-sha', requestedBy: '' }, status.INVALID_ARGUMENT, /not a hex git sha/],
+      [
+        { service: 'hello', deployGroup: 'local.main', image: 'x:1', commitSha: SHA, requestedBy: '', autoRollback: false },
+        status.INVALID_ARGUMENT,
+        /not both/,
+      ],
+      [
+        { service: 'hello', deployGroup: 'local.main', image: '', commitSha: 'not-a-sha', requestedBy: '', autoRollback: false },
+        status.INVALID_ARGUMENT,
+        /not a hex git sha/,
+      ],
     ];
     for (const [req, code, message] of cases) {
       await assert.rejects(call(client, 'markForDeployment', req), (err: ServiceError) => {
@@ -146,7 +163,8 @@ describe('control-api over gRPC, on real NATS and SQLite', () => {
       instance: 'main',
       cluster: 'local',
       replicaId: `c${n}`,
-      host: '127.0.0.1',
+      // Replicas on two nodes: status shows each one's host (node IP) as the events carry it.
+      host: `10.20.0.${(n % 2) + 1}`,
       port: 31000 + n,
       gitSha: SHA,
       configHash: 'configabc',
@@ -167,6 +185,7 @@ describe('control-api over gRPC, on real NATS and SQLite', () => {
       [main.state, main.desiredGitSha, main.desiredReplicas, main.replicas.length, main.endpoints],
       ['Running', SHA, 3, 3, ['hello.main 127.0.0.1:20001']],
     );
+    assert.deepEqual(main.replicas.map((r) => `${r.replicaId} ${r.host}:${r.port}`).sort(), ['c0 10.20.0.1:31000', 'c1 10.20.0.2:31001', 'c2 10.20.0.1:31002']);
     await bus.publish(Subjects.InstanceStopped, { replica: mk(2), reason: 'bounce', exitCode: 0, oomKilled: false });
     await waitFor(
       async () =>

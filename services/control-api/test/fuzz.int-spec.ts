@@ -38,7 +38,10 @@ interface Method {
   alsoAllowed?: status[];
 }
 const METHODS: Method[] = [
-  { name: 'markForDeployment', fields: [s(1, 'service'), s(2, 'deploy_group'), s(3, 'image'), s(4, 'commit_sha'), s(5, 'requested_by')] },
+  {
+    name: 'markForDeployment',
+    fields: [s(1, 'service'), s(2, 'deploy_group'), s(3, 'image'), s(4, 'commit_sha'), s(5, 'requested_by'), { no: 6, name: 'auto_rollback', kind: 'bool' }],
+  },
   { name: 'getStatus', fields: [s(1, 'service'), s(2, 'cluster'), s(3, 'instance')] },
   { name: 'listServices', fields: [] },
   {
@@ -62,6 +65,12 @@ const METHODS: Method[] = [
   { name: 'getLatestDeployment', fields: [s(1, 'service'), s(2, 'deploy_group')] },
   { name: 'getHistory', fields: [s(1, 'service'), { no: 2, name: 'limit', kind: 'uint32' }] },
   { name: 'listDeadLetters', fields: [s(1, 'consumer'), { no: 2, name: 'limit', kind: 'uint32' }] },
+  // No monitor-bridge runs here: a well-formed listing is answered UNAVAILABLE, by design.
+  { name: 'listAlerts', fields: [s(1, 'service')], alsoAllowed: [status.UNAVAILABLE] },
+  { name: 'rollback', fields: [s(1, 'service'), s(2, 'deploy_group'), s(3, 'commit_sha'), s(4, 'requested_by')] },
+  { name: 'listDeployments', fields: [s(1, 'service'), s(2, 'deploy_group'), { no: 3, name: 'limit', kind: 'uint32' }] },
+  { name: 'stopInstance', fields: [s(1, 'service'), s(2, 'cluster'), s(3, 'instance'), s(4, 'requested_by')] },
+  { name: 'startInstance', fields: [s(1, 'service'), s(2, 'cluster'), s(3, 'instance'), s(4, 'requested_by')] },
 ];
 
 interface Reply {

@@ -6,5 +6,5 @@ export const discoveryPublisher = orzoService({
   service: 'discovery-publisher',
   httpPort: 7104,
   configShape: discoveryPublisherConfigShape,
-  module: () => DiscoveryPublisherModule,
+  module: (ctx) => DiscoveryPublisherModule.forHost(ctx.config),
 });

@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { EventContext, HandlerOutcome, Outcome, Subscribe } from '@orzo/bus';
 import { OrzoEvent, Subjects } from '@orzo/contracts';
-import { DiscoveryService } from './discovery.service';
+import { RegistrarService } from './registrar.service';
 
 /** Thin handlers: the effects are state-based (sets of endpoints), so a redelivery changes nothing. */
 @Injectable()
 export class DiscoveryHandlers {
-  constructor(private readonly discovery: DiscoveryService) {}
+  constructor(private readonly discovery: RegistrarService) {}
 
   @Subscribe(Subjects.DeployRequested, { idempotent: false })
   async onDeployRequested(e: OrzoEvent<typeof Subjects.DeployRequested>, _ctx: EventContext): Promise<HandlerOutcome> {

@@ -3,6 +3,7 @@ import { BusService } from '@orzo/bus';
 import type { EntityManager } from '@orzo/persistence';
 import { HealthcheckSpec, InstanceSpec, ReplicaRef, Subjects } from '@orzo/contracts';
 import { checkOnce } from '@orzo/platform';
+import { MonitorMetrics } from './monitor.metrics';
 import { MonitorRepository } from './persistence/monitor.repository';
 
 interface Watched {
@@ -22,25 +23,58 @@ interface Watched {
 @Injectable()
 export class MonitorService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly specs = new Map<string, HealthcheckSpec>();
+  /** The whole desired spec per instance (replicas, monitoring), for the instance checks. */
+  private readonly instanceSpecs = new Map<string, InstanceSpec>();
   private readonly watched = new Map<string, Watched>();
   private stopped = false;
 
   constructor(
     private readonly bus: BusService,
     private readonly repository: MonitorRepository,
+    private readonly metrics: MonitorMetrics,
   ) {}
+
+  private loaded?: Promise<void>;
 
   /** Resumes every check after a restart; health is re-established from the next checks. */
   async onApplicationBootstrap(): Promise<void> {
-    for (const [instanceKey, healthcheck] of await this.repository.specs()) this.specs.set(instanceKey, healthcheck);
-    for (const { replica, registrations } of await this.repository.replicas()) this.watch(replica, registrations);
+    await this.load();
   }
 
-  /** Records an instance's health check (in the handler's transaction) and uses it from now on. */
+  /**
+   * What was stored, loaded once. Nest runs the bootstrap hooks of a module's providers
+   * concurrently, so whoever needs the stored instances awaits this rather than the hook.
+   */
+  load(): Promise<void> {
+    return (this.loaded ??= (async () => {
+      for (const [instanceKey, { healthcheck, spec }] of await this.repository.specs()) {
+        this.specs.set(instanceKey, healthcheck);
+        if (spec) this.instanceSpecs.set(instanceKey, spec);
+      }
+      for (const { replica, registrations } of await this.repository.replicas()) this.watch(replica, registrations);
+    })());
+  }
+
+  /** Records an instance's spec (in the handler's transaction) and uses its health check from now on. */
   async saveSpec(tx: EntityManager, spec: InstanceSpec): Promise<void> {
-    if (!spec.healthcheck) return;
-    await this.repository.saveSpec(tx, key(spec), spec.healthcheck);
+    await this.repository.saveSpec(tx, instanceKeyOf(spec), spec);
     this.setSpec(spec);
+  }
+
+  /** Every instance with a desired spec. */
+  instances(): InstanceSpec[] {
+    return [...this.instanceSpecs.values()];
+  }
+
+  spec(instanceKey: string): InstanceSpec | undefined {
+    return this.instanceSpecs.get(instanceKey);
+  }
+
+  /** Replicas of the instance watched now that passed their latest check. */
+  healthyCount(instanceKey: string): number {
+    let n = 0;
+    for (const w of this.watched.values()) if (w.healthy === true && instanceKeyOf(w.replica) === instanceKey) n++;
+    return n;
   }
 
   async saveReplica(tx: EntityManager, replica: ReplicaRef, registrations: string[]): Promise<void> {
@@ -59,7 +93,8 @@ export class MonitorService implements OnApplicationBootstrap, OnApplicationShut
   }
 
   setSpec(spec: InstanceSpec): void {
-    if (spec.healthcheck) this.specs.set(key(spec), spec.healthcheck);
+    this.instanceSpecs.set(instanceKeyOf(spec), spec);
+    if (spec.healthcheck) this.specs.set(instanceKeyOf(spec), spec.healthcheck);
   }
 
   watch(replica: ReplicaRef, registrations: string[]): void {
@@ -88,14 +123,17 @@ export class MonitorService implements OnApplicationBootstrap, OnApplicationShut
 
   private async check(w: Watched): Promise<void> {
     if (!this.watched.has(w.replica.replicaId)) return;
-    const hc = this.specs.get(key(w.replica));
+    const hc = this.specs.get(instanceKeyOf(w.replica));
     if (!hc && Date.now() - w.startedAt < 5_000) {
       // instance.started can overtake deploy.requested (two consumers): wait for the spec.
       this.schedule(w, 200);
       return;
     }
+    const started = performance.now();
     const result = await checkOnce(hc, w.replica.host, w.replica.port);
     if (!this.watched.has(w.replica.replicaId)) return;
+    const { service, instance, cluster } = w.replica;
+    this.metrics.checkLatency.set({ service, instance, cluster }, (performance.now() - started) / 1000);
     const interval = Math.max(0.1, hc?.intervalSeconds || 10) * 1000;
     const inGrace = Date.now() - w.startedAt < (hc?.gracePeriodSeconds ?? 0) * 1000;
     if (result.ok) {
@@ -121,6 +159,7 @@ export class MonitorService implements OnApplicationBootstrap, OnApplicationShut
   }
 }
 
-function key(s: { service: string; cluster: string; instance: string }): string {
+/** service/cluster/instance: how instances are keyed in monitor_spec and in memory. */
+export function instanceKeyOf(s: { service: string; cluster: string; instance: string }): string {
   return `${s.service}/${s.cluster}/${s.instance}`;
 }

@@ -8,6 +8,8 @@ export const schedulerBridgeConfigShape = {
   ORZO_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).default(5_000),
   /** A deploy that has not converged after this long is reported failed (it keeps converging). */
   ORZO_DEPLOY_TIMEOUT_S: z.coerce.number().int().min(1).default(600),
+  /** A deploy whose new replicas exited this many times before it completed is reported failed (a crash loop). */
+  ORZO_CRASHLOOP_EXITS: z.coerce.number().int().min(1).default(3),
   /** orzo.yaml, for each cluster's engine (`clusters.<name>.engine`, `docker_host`); default ./orzo.yaml if present. */
   ORZO_CONFIG: z.string().min(1).optional(),
 };

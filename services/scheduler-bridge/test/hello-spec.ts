@@ -27,6 +27,7 @@ export function helloSpec(cluster: string, version: Pick<InstanceSpec, 'image' |
     forceBounce: '',
     registrationDetails: [],
     weight: 10,
+    monitoring: undefined,
     pool: 'default',
     ...over,
   };

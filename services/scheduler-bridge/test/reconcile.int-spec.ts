@@ -119,6 +119,31 @@ describe('scheduler-bridge reconciling a real Docker Engine', () => {
     assert.deepEqual((await running()).map((r) => r.id).sort(), before, 'the old version keeps serving');
   });
 
+  it('fails a deploy whose new replicas crash-loop without waiting for the timeout, and keeps what runs', async () => {
+    const before = (await running()).map((r) => r.id).sort();
+    await deploy('d4', spec('4444444444444444444444444444444444444444', { image: 'orzo-test/hello:1111', cmd: 'echo crashing; exit 3' }));
+    const failed = await waitFor(
+      async () => {
+        const f = (await lastEvent(Subjects.DeployFailed)) as unknown as DeployFailed | undefined;
+        return f?.deployId === 'd4' ? f : undefined;
+      },
+      { timeoutMs: 40_000, what: 'deploy.failed for d4 (the deploy timeout is 60s)' },
+    );
+    assert.match(failed.reason, /^crash loop: 3 replicas of 44444444 exited before the deploy completed$/);
+    assert.match(failed.detail, /exited with code 3/);
+    assert.deepEqual((await running()).map((r) => r.id).sort(), before, 'the old version keeps serving');
+  });
+
+  it('desiredState stop drains every replica and a stopped spec of a new version starts none; start runs it', async () => {
+    await deploy('d5', spec(V2, { desiredState: 'stop' }));
+    await waitFor(async () => (await engine.list({ cluster })).length === 0, { timeoutMs: 30_000, what: 'every replica stopped and removed' });
+    await deploy('d6', spec(V1, { desiredState: 'stop' }));
+    await new Promise((r) => setTimeout(r, 2_500));
+    assert.equal((await engine.list({ cluster })).length, 0, 'a stopped instance stays stopped under a new version');
+    await deploy('d7', spec(V1));
+    await converged(V1, 'd7');
+  });
+
   it("answers image-exists for its cluster from its engine, and no one answers for another cluster's", async () => {
     const ask = (c: string, image: string) => app.get(BusService).request(Rpcs.imageExists(c), { image }, { timeout: 5_000 });
     assert.deepEqual(await ask(cluster, 'orzo-test/hello:1111'), { exists: true });

@@ -9,7 +9,10 @@ export interface DeployInstance {
   deployId: string;
   /** "<cluster>.<instance>", or '*' for the advance claim. */
   instanceKey: string;
-  state: 'requested' | 'completed';
+  /** failed: scheduler-bridge gave up on it (it keeps converging: a later completion wins). */
+  state: 'requested' | 'completed' | 'failed';
+  /** Why it failed (deploy.failed's reason and detail). */
+  reason?: string | null;
   [PrimaryKeyProp]?: ['deployId', 'instanceKey'];
   [EntityRepositoryType]?: DeployInstanceRepository;
 }
@@ -22,5 +25,6 @@ export const DeployInstanceSchema = new EntitySchema<DeployInstance>({
     deployId: { type: 'string', primary: true, fieldName: 'deploy_id', length: 64 },
     instanceKey: { type: 'string', primary: true, fieldName: 'instance_key', length: 300 },
     state: { type: 'string', length: 20 },
+    reason: { type: 'text', nullable: true },
   },
 });

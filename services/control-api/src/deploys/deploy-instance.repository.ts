@@ -16,6 +16,16 @@ export class DeployInstanceRepository extends EntityRepository<DeployInstance> {
     return this.count({ deployId, state: { $ne: 'completed' } });
   }
 
+  /** Marks one instance of a deploy failed, unless it completed. */
+  async fail(deployId: string, instanceKey: string, reason: string): Promise<void> {
+    await this.nativeUpdate({ deployId, instanceKey, state: { $ne: 'completed' } }, { state: 'failed', reason });
+  }
+
+  /** The instance rows of some deploys (not the advance claims). */
+  ofDeploys(deployIds: string[]): Promise<DeployInstance[]> {
+    return deployIds.length ? this.find({ deployId: { $in: deployIds }, instanceKey: { $ne: ADVANCE_CLAIM } }) : Promise.resolve([]);
+  }
+
   /**
    * Claims the advance of a deploy whose instances all completed: true for exactly one caller,
    * however many completions race (the claim row's primary key decides, in the database).

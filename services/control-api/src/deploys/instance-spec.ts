@@ -1,8 +1,8 @@
-import { InstanceSpec } from '@orzo/contracts';
-import { CompiledInstance } from '@orzo/soa-config';
+import { InstanceSpec, MonitoringSpec } from '@orzo/contracts';
+import { CompiledInstance, CompiledMonitoring } from '@orzo/soa-config';
 
 /** The complete desired spec of one instance at one version, as deploy.requested carries it. */
-export function toInstanceSpec(i: CompiledInstance, image: string, gitSha: string): InstanceSpec {
+export function toInstanceSpec(i: CompiledInstance, image: string, gitSha: string, desiredState: 'start' | 'stop' = 'start'): InstanceSpec {
   return {
     service: i.service,
     instance: i.instance,
@@ -37,7 +37,7 @@ export function toInstanceSpec(i: CompiledInstance, image: string, gitSha: strin
       terminationGracePeriodSeconds: i.bounce.terminationGracePeriodSeconds,
     },
     registrations: i.registrations.map((r) => r.name),
-    desiredState: 'start',
+    desiredState,
     forceBounce: '',
     registrationDetails: i.registrations.map((r) => ({
       name: r.name,
@@ -50,5 +50,32 @@ export function toInstanceSpec(i: CompiledInstance, image: string, gitSha: strin
     })),
     weight: i.weight,
     pool: i.pool,
+    monitoring: toMonitoringSpec(i.monitoring, i.replicationThreshold),
+  };
+}
+
+/** What monitor-bridge needs to route an instance's alerts (absent keys are empty strings in proto). */
+export function toMonitoringSpec(m: CompiledMonitoring, replicationThreshold: number): MonitoringSpec {
+  return {
+    team: m.team ?? '',
+    page: m.page,
+    ticket: m.ticket,
+    runbook: m.runbook,
+    tip: m.tip ?? '',
+    notificationEmail: typeof m.notificationEmail === 'string' ? m.notificationEmail : '',
+    slackChannels: m.slackChannels,
+    ircChannels: m.ircChannels,
+    project: m.project ?? '',
+    priority: m.priority ?? '',
+    tags: m.tags,
+    component: m.component ?? '',
+    description: m.description ?? '',
+    checkEverySeconds: m.checkEverySeconds,
+    alertAfterSeconds: m.alertAfterSeconds,
+    realertEvery: m.realertEvery,
+    realertEverySeconds: m.realertEverySeconds ?? 0,
+    checkOomEvents: m.checkOomEvents,
+    set: true,
+    replicationThreshold,
   };
 }

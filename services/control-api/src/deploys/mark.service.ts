@@ -6,6 +6,8 @@ import { DatabaseHolder, EntityManager } from '@orzo/persistence';
 import { InvalidArgumentError, NotFoundError, UnavailableError } from '@orzo/platform';
 import { CompiledService } from '@orzo/soa-config';
 import type { DeployMark } from '../history/deploy-mark.entity';
+import type { HistoryKind } from '../history/history-entry.entity';
+import { InstanceStateSchema } from '../instance-state/instance-state.entity';
 import { HistoryService } from '../history/history.service';
 import { missingFields } from '../required-fields';
 import { SoaConfigSource } from '../soa/soa-config.source';
@@ -71,15 +73,21 @@ export class MarkService {
       gitSha: req.commitSha || versionOf(req.image),
       requestedBy: req.requestedBy || 'unknown',
       reason: 'mark-for-deployment',
+      // --auto-rollback, or the group's deploy.yaml step says auto_rollback: true.
+      autoRollback: req.autoRollback || svc.pipeline.some((s) => s.step === req.deployGroup && s.autoRollback),
     });
     await this.db.database.em().transactional((em) => this.record(em, prepared, 'mark'));
     // The mark is durable now; if NATS is unreachable the relay publishes it later.
     await this.outbox.flush().catch(() => undefined);
-    return { deployId: prepared.payload.deployId, image, instances: prepared.instances };
+    return { deployId: prepared.payload.deployId, image, instances: prepared.instances, stoppedInstances: prepared.stopped };
   }
 
-  /** Checks a mark of a service (as just read from soa-configs) against its pipeline and the engines; builds its deploy.requested. */
-  async prepare(svc: CompiledService, m: MarkRequest): Promise<PreparedMark> {
+  /**
+   * Checks a mark of a service (as just read from soa-configs) against its pipeline and the
+   * engines; builds its deploy.requested. Reads on `em`: a caller inside a transaction passes
+   * its own (SQLite has one connection).
+   */
+  async prepare(svc: CompiledService, m: MarkRequest, em: EntityManager = this.db.database.em()): Promise<PreparedMark> {
     const groups = svc.pipeline.filter((s) => s.deployGroup).map((s) => s.step);
     if (!groups.includes(m.deployGroup)) {
       throw new NotFoundError(`unknown deploy group ${shown(m.deployGroup)} of ${m.service}; its deploy.yaml pipeline has: ${groups.join(', ') || '(none)'}`);
@@ -87,18 +95,22 @@ export class MarkService {
     const affected = svc.instances.filter((i) => i.deployGroup === m.deployGroup);
     await this.assertImageExists(m.image, [...new Set(affected.map((i) => i.cluster))]);
     const deployId = randomUUID();
+    // A stopped instance gets the new version but stays stopped until orzo start.
+    const stoppedNow = await em.getRepository(InstanceStateSchema).stoppedOf(m.service);
+    const key = (i: { cluster: string; instance: string }) => `${i.cluster}.${i.instance}`;
     return {
       request: m,
       payload: {
         deployId,
         service: m.service,
         deployGroup: m.deployGroup,
-        specs: affected.map((i) => toInstanceSpec(i, m.image, m.gitSha)),
+        specs: affected.map((i) => toInstanceSpec(i, m.image, m.gitSha, stoppedNow.has(key(i)) ? 'stop' : 'start')),
         requestedBy: m.requestedBy,
         reason: m.reason,
       },
       envelope: createEnvelope(Subjects.DeployRequested, { source: 'control-api', correlationId: m.correlationId ?? deployId }),
-      instances: affected.map((i) => `${i.cluster}.${i.instance}`),
+      instances: affected.map(key),
+      stopped: affected.map(key).filter((k) => stoppedNow.has(k)),
     };
   }
 
@@ -107,7 +119,7 @@ export class MarkService {
    * per affected instance (the pipeline advances when all completed), the history entry and
    * the deploy.requested event in the outbox.
    */
-  async record(em: EntityManager, p: PreparedMark, kind: 'mark' | 'promote'): Promise<void> {
+  async record(em: EntityManager, p: PreparedMark, kind: Extract<HistoryKind, 'mark' | 'promote' | 'rollback'>, note = ''): Promise<void> {
     const { request: m, payload, envelope } = p;
     await this.history.recordMark(em, {
       id: payload.deployId,
@@ -117,17 +129,23 @@ export class MarkService {
       gitSha: m.gitSha,
       requestedBy: m.requestedBy,
       reason: m.reason,
+      autoRollback: m.autoRollback ?? false,
       eventId: envelope.id,
       createdAt: new Date().toISOString(),
     });
-    await em.getRepository(DeployInstanceSchema).requested(payload.deployId, p.instances);
+    // A stopped instance is not waited for: it converges to stopped, which completes nothing.
+    await em.getRepository(DeployInstanceSchema).requested(payload.deployId, awaitedOf(p));
     await this.history.record(em, {
       service: m.service,
       kind,
       deployGroup: m.deployGroup,
       gitSha: m.gitSha,
       actor: m.requestedBy,
-      detail: `${m.image} (deploy ${payload.deployId}) to ${p.instances.join(', ') || 'no instances'}`,
+      detail:
+        `${m.image} (deploy ${payload.deployId}) to ${p.instances.join(', ') || 'no instances'}` +
+        (p.stopped.length ? `; ${p.stopped.join(', ')} stopped (orzo stop): it runs this version after orzo start` : '') +
+        (m.autoRollback ? '; auto_rollback on failure' : '') +
+        (note ? `; ${note}` : ''),
     });
     await this.outbox.enqueue(em, envelope, payload);
   }
@@ -136,6 +154,11 @@ export class MarkService {
    * Records that one instance of a deploy completed; true for the one completion (of however
    * many, redelivered or racing) after which every instance of the deploy has completed.
    */
+  /** Records that one instance of a deploy failed (it stays open: the pipeline does not go on from it). */
+  async recordFailure(em: EntityManager, deployId: string, instanceKey: string, reason: string): Promise<void> {
+    await em.getRepository(DeployInstanceSchema).fail(deployId, instanceKey, reason);
+  }
+
   async recordCompletion(em: EntityManager, deployId: string, instanceKey: string): Promise<boolean> {
     const progress = em.getRepository(DeployInstanceSchema);
     if ((await progress.complete(deployId, instanceKey)) > 0) return false;
@@ -152,4 +175,11 @@ export interface PreparedMark {
   envelope: EnvelopeMeta & { type: typeof Subjects.DeployRequested };
   /** "<cluster>.<instance>" of every affected instance. */
   instances: string[];
+  /** Of those, the ones stopped with orzo stop (they are sent the version, stopped). */
+  stopped: string[];
+}
+
+/** The instances whose deploy a mark waits for: the affected ones that are not stopped. */
+export function awaitedOf(p: Pick<PreparedMark, 'instances' | 'stopped'>): string[] {
+  return p.instances.filter((k) => !p.stopped.includes(k));
 }

@@ -2,11 +2,15 @@ import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { Server, ServerCredentials, ServerUnaryCall, ServerWritableStream, sendUnaryData, status } from '@grpc/grpc-js';
 import { api } from '@orzo/contracts';
 import { HealthRegistry, LOGGER, Logger, SERVICE_CONFIG } from '@orzo/platform';
+import { AlertsService } from '../alerts/alerts.service';
 import { BuildService } from '../builds/build.service';
 import type { ControlApiConfig } from '../config';
 import { DeadLettersService } from '../dead-letters/dead-letters.service';
 import { MarkService } from '../deploys/mark.service';
 import { HistoryService } from '../history/history.service';
+import { InstanceStateService } from '../instance-state/instance-state.service';
+import { DeploymentsService } from '../rollback/deployments.service';
+import { RollbackService } from '../rollback/rollback.service';
 import { StatusService } from '../status/status.service';
 import { CallStatus, callStatusOf } from './grpc-status';
 import { decodingLeniently, refuseMalformed } from './malformed-request';
@@ -33,6 +37,10 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
     private readonly history: HistoryService,
     private readonly health: HealthRegistry,
     private readonly deadLetters: DeadLettersService,
+    private readonly alerts: AlertsService,
+    private readonly rollbacks: RollbackService,
+    private readonly deployments: DeploymentsService,
+    private readonly instanceStates: InstanceStateService,
   ) {}
 
   get port(): number {
@@ -52,6 +60,11 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
       getLatestDeployment: this.unary('GetLatestDeployment', (req: api.GetLatestDeploymentRequest) => this.history.latestDeployment(req)),
       getHistory: this.unary('GetHistory', (req: api.GetHistoryRequest) => this.history.history(req)),
       listDeadLetters: this.unary('ListDeadLetters', (req: api.ListDeadLettersRequest) => this.deadLetters.list(req)),
+      listAlerts: this.unary('ListAlerts', (req: api.ListAlertsRequest) => this.alerts.list(req)),
+      rollback: this.unary('Rollback', (req: api.RollbackRequest) => this.rollbacks.rollback(req)),
+      listDeployments: this.unary('ListDeployments', (req: api.ListDeploymentsRequest) => this.deployments.list(req)),
+      stopInstance: this.unary('StopInstance', (req: api.InstanceControlRequest) => this.instanceStates.stop(req)),
+      startInstance: this.unary('StartInstance', (req: api.InstanceControlRequest) => this.instanceStates.start(req)),
     };
     server.addService(decodingLeniently(api.ControlApiService), impl);
     const address = `${this.config.ORZO_GRPC_HOST}:${this.config.ORZO_GRPC_PORT}`;

@@ -12,8 +12,10 @@ export interface DeployMark {
   image: string;
   gitSha: string;
   requestedBy: string;
-  /** mark-for-deployment | pipeline */
+  /** mark-for-deployment | pipeline | rollback | auto-rollback */
   reason: string;
+  /** Go back to the group's previous version if this deploy fails (deploy.yaml auto_rollback or --auto-rollback). */
+  autoRollback?: boolean;
   /** The id of the deploy.requested event that carried it. */
   eventId: string;
   createdAt: string;
@@ -32,6 +34,7 @@ export const DeployMarkSchema = new EntitySchema<DeployMark>({
     gitSha: { type: 'string', fieldName: 'git_sha', length: 64 },
     requestedBy: { type: 'string', fieldName: 'requested_by', length: 200 },
     reason: { type: 'string', length: 200 },
+    autoRollback: { type: 'boolean', fieldName: 'auto_rollback', default: false },
     eventId: { type: 'string', fieldName: 'event_id', length: 64 },
     createdAt: { type: 'string', fieldName: 'created_at', length: 40 },
   },

@@ -15,4 +15,9 @@ export class DeployMarkRepository extends EntityRepository<DeployMark> {
   latestOf(service: string, deployGroup: string): Promise<DeployMark | null> {
     return this.findOne({ service, deployGroup }, { orderBy: { createdAt: 'desc' } });
   }
+
+  /** The latest marks of a deploy group, newest first. */
+  recentOf(service: string, deployGroup: string, limit: number): Promise<DeployMark[]> {
+    return this.find({ service, deployGroup }, { orderBy: { createdAt: 'desc' }, limit });
+  }
 }

@@ -1,7 +1,7 @@
 import { EntityRepositoryType, EntitySchema } from '@mikro-orm/core';
 import { HistoryRepository } from './history.repository';
 
-export type HistoryKind = 'mark' | 'promote' | 'skip' | 'wait' | 'build' | 'blocked' | 'failed' | 'done';
+export type HistoryKind = 'mark' | 'promote' | 'skip' | 'wait' | 'build' | 'blocked' | 'failed' | 'done' | 'rollback' | 'stop' | 'start';
 
 /** One line of a service's append-only history (control_history): marks, promotions, skips, waits. */
 export interface HistoryEntry {

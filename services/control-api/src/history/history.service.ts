@@ -6,6 +6,7 @@ import { requireFields } from '../required-fields';
 import { SoaConfigSource } from '../soa/soa-config.source';
 import { DeployMark, DeployMarkSchema } from './deploy-mark.entity';
 import { HistoryEntry, HistoryEntrySchema } from './history-entry.entity';
+import { RollbackSchema } from '../rollback/rollback.entity';
 import { shown } from '../shown';
 
 export type NewHistoryEntry = Omit<HistoryEntry, 'id' | 'at'>;
@@ -64,6 +65,18 @@ export class HistoryService {
       .em()
       .getRepository(HistoryEntrySchema)
       .latest(req.service, Math.min(Math.max(req.limit || 50, 1), 1000));
-    return { entries: entries.map((e) => ({ at: e.at, kind: e.kind, deployGroup: e.deployGroup, gitSha: e.gitSha, detail: e.detail, actor: e.actor })) };
+    const rollbacks = await this.db.database.em().getRepository(RollbackSchema).ofService(req.service, 100);
+    return {
+      entries: entries.map((e) => ({ at: e.at, kind: e.kind, deployGroup: e.deployGroup, gitSha: e.gitSha, detail: e.detail, actor: e.actor })),
+      rollbacks: rollbacks.map((r) => ({
+        deployGroup: r.deployGroup,
+        badGitSha: r.badGitSha,
+        toGitSha: r.toGitSha,
+        requestedBy: r.requestedBy,
+        reason: r.reason,
+        at: r.at,
+        deployId: r.id,
+      })),
+    };
   }
 }

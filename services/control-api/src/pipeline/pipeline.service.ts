@@ -3,7 +3,9 @@ import { BuildImageBuilt, DeployCompleted, DeployFailed } from '@orzo/contracts'
 import { EntityManager } from '@orzo/persistence';
 import { isDomainError } from '@orzo/platform';
 import { CompiledService, buildSteps } from '@orzo/soa-config';
-import { MarkService } from '../deploys/mark.service';
+import { MarkService, awaitedOf } from '../deploys/mark.service';
+import { RollbackSchema } from '../rollback/rollback.entity';
+import { isRollbackReason } from '../rollback/rollback-target';
 import { OutboxRelay } from '../deploys/outbox.relay';
 import { HistoryService } from '../history/history.service';
 import { SoaConfigSource } from '../soa/soa-config.source';
@@ -11,7 +13,8 @@ import { nonDeployStep } from './pipeline-steps';
 import { PipelineRunSchema } from './pipeline-run.entity';
 
 /** What an event did to the pipeline (the history says it, except for 'already-started', 'deploy-open' and 'unknown-deploy'). */
-export type PipelineResult = 'advanced' | 'done' | 'build-only' | 'already-started' | 'deploy-open' | 'waiting' | 'blocked' | 'failed' | 'unknown-deploy';
+export type PipelineResult =
+  'advanced' | 'done' | 'build-only' | 'already-started' | 'deploy-open' | 'waiting' | 'blocked' | 'failed' | 'unknown-deploy' | 'rolled-back';
 
 interface Version {
   image: string;
@@ -61,6 +64,18 @@ export class PipelineService {
     if (!(await this.marks.recordCompletion(em, p.deployId, `${p.cluster}.${p.instance}`))) return 'deploy-open';
     const mark = await this.history.markOf(em, p.deployId);
     if (!mark) return 'unknown-deploy';
+    // A rollback goes back to a version, never onward through the pipeline.
+    if (isRollbackReason(mark.reason)) {
+      await this.history.record(em, {
+        service: mark.service,
+        kind: 'done',
+        deployGroup: mark.deployGroup,
+        gitSha: mark.gitSha,
+        actor: mark.reason,
+        detail: `rollback to ${mark.gitSha.slice(0, 12)} is deployed on every instance of ${mark.deployGroup}; the pipeline does not go on from a rollback`,
+      });
+      return 'rolled-back';
+    }
     const svc = this.lookup(mark.service);
     if (typeof svc === 'string') {
       await this.history.record(em, {
@@ -81,6 +96,7 @@ export class PipelineService {
   }
 
   async deployFailed(em: EntityManager, p: DeployFailed): Promise<PipelineResult> {
+    await this.marks.recordFailure(em, p.deployId, `${p.cluster}.${p.instance}`, `${p.reason}${p.detail ? ` (${p.detail})` : ''}`);
     const mark = await this.history.markOf(em, p.deployId);
     await this.history.record(em, {
       service: p.service,
@@ -129,17 +145,34 @@ export class PipelineService {
         });
         continue;
       }
+      const bad = await em.getRepository(RollbackSchema).ofBadSha(svc.name, v.gitSha);
+      if (bad) {
+        await this.history.record(em, {
+          service: svc.name,
+          kind: 'blocked',
+          deployGroup: step.step,
+          gitSha: v.gitSha,
+          actor: 'pipeline',
+          detail: `not deployed: ${v.gitSha.slice(0, 12)} was rolled back from ${bad.deployGroup} by ${bad.requestedBy} at ${bad.at} (${bad.reason}); mark it by hand to deploy it anyway`,
+        });
+        return 'blocked';
+      }
       let prepared;
       try {
-        prepared = await this.marks.prepare(svc, {
-          service: svc.name,
-          deployGroup: step.step,
-          image: v.image,
-          gitSha: v.gitSha,
-          requestedBy: 'pipeline',
-          reason: 'pipeline',
-          correlationId: v.correlationId,
-        });
+        prepared = await this.marks.prepare(
+          svc,
+          {
+            service: svc.name,
+            deployGroup: step.step,
+            image: v.image,
+            gitSha: v.gitSha,
+            requestedBy: 'pipeline',
+            reason: 'pipeline',
+            autoRollback: step.autoRollback,
+            correlationId: v.correlationId,
+          },
+          em,
+        );
       } catch (err) {
         if (!isDomainError(err) || !err.permanent) throw err;
         await this.history.record(em, {
@@ -154,7 +187,7 @@ export class PipelineService {
       }
       await this.marks.record(em, prepared, 'promote');
       // A group with instances goes on when their deploys complete; one without goes on now.
-      if (prepared.instances.length) return 'advanced';
+      if (awaitedOf(prepared).length) return 'advanced';
       return this.after(em, svc, i, v);
     }
     await this.history.record(em, {

@@ -3,6 +3,7 @@ import { api } from '@orzo/contracts';
 import { DatabaseHolder } from '@orzo/persistence';
 import { NotFoundError } from '@orzo/platform';
 import { HistoryService } from '../history/history.service';
+import { InstanceStateSchema } from '../instance-state/instance-state.entity';
 import { requireFields } from '../required-fields';
 import { SoaConfigSource } from '../soa/soa-config.source';
 import { InstanceProgressSchema } from './instance-progress.entity';
@@ -33,6 +34,7 @@ export class StatusService {
     const em = this.db.database.em();
     const replicas = await em.getRepository(ReplicaSchema).ofService(req.service);
     const progress = await em.getRepository(InstanceProgressSchema).ofService(req.service);
+    const stopped = await em.getRepository(InstanceStateSchema).stoppedOf(req.service);
     const instances = svc.instances
       .filter((i) => (!req.cluster || i.cluster === req.cluster) && (!req.instance || i.instance === req.instance))
       .map((i): api.InstanceStatus => {
@@ -41,7 +43,9 @@ export class StatusService {
         const healthy = mine.filter((r) => r.state === 'Healthy' && r.gitSha === mark?.gitSha).length;
         const desiredReplicas = i.replicas.instances;
         let state: string;
-        if (!mark) state = 'Not deployed (no version marked for this deploy group)';
+        // orzo stop outlasts later marks: the instance says so until orzo start.
+        if (stopped.has(`${i.cluster}.${i.instance}`)) state = mine.length ? 'Stopping' : 'Stopped';
+        else if (!mark) state = 'Not deployed (no version marked for this deploy group)';
         else if (healthy >= desiredReplicas && mine.every((r) => r.gitSha === mark.gitSha)) state = 'Running';
         else if (mine.some((r) => r.gitSha !== mark.gitSha)) state = `Bouncing to ${mark.gitSha.slice(0, 8)}`;
         else state = 'Launching replicas';

@@ -3,10 +3,11 @@ import type { Registration } from '@orzo/contracts';
 export const SLOTS = 32;
 
 /**
- * The local HAProxy: one frontend per registration on 127.0.0.1:<proxy_port>, and a backend
- * of `server-template` slots filled and emptied at run time (no reload for endpoint changes).
+ * This host's HAProxy: one frontend per registration on <bind>:<proxy_port> (127.0.0.1 on one
+ * machine; 0.0.0.0 or the host's IP when other hosts' clients use it), and a backend of
+ * `server-template` slots filled and emptied at run time (no reload for endpoint changes).
  */
-export function renderHaproxyConfig(frontends: readonly Registration[], socketPath: string): string {
+export function renderHaproxyConfig(frontends: readonly Registration[], socketPath: string, bind = '127.0.0.1'): string {
   const lines = [
     'global',
     '  master-worker',
@@ -25,7 +26,7 @@ export function renderHaproxyConfig(frontends: readonly Registration[], socketPa
     const mode = f.mode === 'tcp' ? 'tcp' : 'http';
     lines.push(
       `frontend ${f.name}`,
-      `  bind 127.0.0.1:${f.proxyPort}`,
+      `  bind ${bind}:${f.proxyPort}`,
       `  mode ${mode}`,
       `  default_backend ${f.name}`,
       '',

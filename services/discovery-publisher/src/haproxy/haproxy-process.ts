@@ -22,6 +22,8 @@ export class HaproxyProcess {
     dir: string,
     private readonly binary: string,
     private readonly logger: Logger,
+    /** The address every frontend binds on (ORZO_PROXY_BIND). */
+    private readonly bind = '127.0.0.1',
   ) {
     mkdirSync(dir, { recursive: true });
     this.configPath = join(dir, 'haproxy.cfg');
@@ -49,7 +51,7 @@ export class HaproxyProcess {
    */
   async apply(frontends: readonly Registration[]): Promise<boolean> {
     if (frontends.length === 0) return false; // HAProxy refuses to run without a listener
-    const config = renderHaproxyConfig(frontends, this.socketPath);
+    const config = renderHaproxyConfig(frontends, this.socketPath, this.bind);
     const names = frontends.map((f) => f.name).sort();
     const running = this.masterPid();
     const current = existsSync(this.configPath) ? readFileSync(this.configPath, 'utf8') : '';

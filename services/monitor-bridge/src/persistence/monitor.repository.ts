@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { HealthcheckSpec, ReplicaRef } from '@orzo/contracts';
+import { HealthcheckSpec, InstanceSpec, ReplicaRef } from '@orzo/contracts';
 import { DatabaseHolder, EntityManager } from '@orzo/persistence';
 import { MonitorReplicaSchema, MonitorSpecSchema } from './monitor.entities';
 
@@ -17,10 +17,15 @@ export interface StoredReplica {
 export class MonitorRepository {
   constructor(private readonly db: DatabaseHolder) {}
 
-  /** Every stored health check, by instance key. */
-  async specs(): Promise<Map<string, HealthcheckSpec>> {
+  /** Every stored instance by key: its health check and (rows from before it: absent) its whole spec. */
+  async specs(): Promise<Map<string, { healthcheck: HealthcheckSpec; spec?: InstanceSpec }>> {
     const rows = await this.db.database.em().find(MonitorSpecSchema, {}, { disableIdentityMap: true });
-    return new Map(rows.map((r) => [r.instanceKey, HealthcheckSpec.fromJSON(JSON.parse(r.healthcheck))]));
+    return new Map(
+      rows.map((r) => [
+        r.instanceKey,
+        { healthcheck: HealthcheckSpec.fromJSON(JSON.parse(r.healthcheck)), spec: r.spec ? InstanceSpec.fromJSON(JSON.parse(r.spec)) : undefined },
+      ]),
+    );
   }
 
   async replicas(): Promise<StoredReplica[]> {
@@ -28,8 +33,16 @@ export class MonitorRepository {
     return rows.map((r) => ({ replica: ReplicaRef.fromJSON(JSON.parse(r.replica)), registrations: JSON.parse(r.registrations) as string[] }));
   }
 
-  async saveSpec(tx: EntityManager, instanceKey: string, healthcheck: HealthcheckSpec): Promise<void> {
-    await tx.upsert(MonitorSpecSchema, { instanceKey, healthcheck: JSON.stringify(HealthcheckSpec.toJSON(healthcheck)) }, { onConflictAction: 'merge' });
+  async saveSpec(tx: EntityManager, instanceKey: string, spec: InstanceSpec): Promise<void> {
+    await tx.upsert(
+      MonitorSpecSchema,
+      {
+        instanceKey,
+        healthcheck: JSON.stringify(HealthcheckSpec.toJSON(spec.healthcheck ?? HealthcheckSpec.fromPartial({ mode: 'none' }))),
+        spec: JSON.stringify(InstanceSpec.toJSON(spec)),
+      },
+      { onConflictAction: 'merge' },
+    );
   }
 
   async saveReplica(tx: EntityManager, replica: ReplicaRef, registrations: string[]): Promise<void> {

@@ -24,6 +24,8 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   private readonly chains = new Map<string, Promise<void>>();
   private readonly deployStarted = new Map<string, number>();
   private readonly failed = new Set<string>();
+  /** Per instance, the replicas of its current deploy seen dead before it completed (crash-loop detection). */
+  private readonly crashed = new Map<string, { deployId: string; ids: Set<string> }>();
   private timer?: NodeJS.Timeout;
   private unwatch?: () => void;
   private stopping = false;
@@ -112,6 +114,10 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     const spec = desired.spec;
     const all = await this.survey(key, spec);
     await Promise.all(all.filter((r) => !r.running).map((dead) => this.removeDead(key, dead, spec)));
+    await this.checkCrashLoop(
+      desired,
+      all.filter((r) => !r.running),
+    );
     const running = all.filter((r) => r.running);
     await this.announceAdopted(running, desired);
     await this.announceVanished(all, desired);
@@ -388,6 +394,28 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     if (Date.now() - started < this.config.ORZO_DEPLOY_TIMEOUT_S * 1000) return;
     const detail = unhappy.map((u) => `replica ${u.r.name}: ${u.output}`).join('; ') || 'old replicas could not be drained';
     await this.fail(desired, `not converged after ${this.config.ORZO_DEPLOY_TIMEOUT_S}s`, detail);
+  }
+
+  /**
+   * New replicas that keep exiting before the deploy completed are a crash loop: the deploy is
+   * failed once ORZO_CRASHLOOP_EXITS of them died, without waiting for the deploy timeout (an
+   * auto_rollback then goes back at once). It keeps converging, like any failed deploy.
+   */
+  private async checkCrashLoop(desired: DesiredInstance, dead: Replica[]): Promise<void> {
+    const spec = desired.spec;
+    if (desired.completedDeployId === desired.deployId || spec.desiredState === 'stop') return;
+    const mine = dead.filter((r) => r.gitSha === spec.gitSha && r.configHash === spec.configHash);
+    if (!mine.length) return;
+    let seen = this.crashed.get(desired.key);
+    if (seen?.deployId !== desired.deployId) this.crashed.set(desired.key, (seen = { deployId: desired.deployId, ids: new Set() }));
+    for (const r of mine) seen.ids.add(r.id);
+    if (seen.ids.size < this.config.ORZO_CRASHLOOP_EXITS) return;
+    const last = mine[mine.length - 1]!;
+    await this.fail(
+      desired,
+      `crash loop: ${seen.ids.size} replicas of ${spec.gitSha.slice(0, 8)} exited before the deploy completed`,
+      `replica ${last.name}: ${last.oomKilled ? 'OOM-killed' : `exited with code ${last.exitCode ?? '?'}`}`,
+    );
   }
 
   /** Reports a deploy failed once, with which replica and which check (it keeps converging). */

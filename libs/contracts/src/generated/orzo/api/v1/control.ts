@@ -112,7 +112,7 @@ export interface GetHistoryRequest {
 
 export interface HistoryEntry {
   at: string;
-  /** mark | promote | skip | wait | build */
+  /** mark | promote | skip | wait | build | blocked | failed | done | rollback | stop | start */
   kind: string;
   deployGroup: string;
   gitSha: string;
@@ -122,6 +122,88 @@ export interface HistoryEntry {
 
 export interface GetHistoryResponse {
   entries: HistoryEntry[];
+  /** Every rollback of the service, newest first (PaaSTA's check-rollback-status). */
+  rollbacks: RollbackRecord[];
+}
+
+export interface RollbackRequest {
+  service: string;
+  deployGroup: string;
+  /** The version to go back to (7-40 hex, a prefix of a sha the group ran); default: the previous one. */
+  commitSha: string;
+  /** Who asked: the OS user the CLI runs as (no authentication yet). */
+  requestedBy: string;
+}
+
+export interface RollbackRecord {
+  deployGroup: string;
+  /** The sha rolled back from: the pipeline never deploys it again (a manual mark still can). */
+  badGitSha: string;
+  toGitSha: string;
+  requestedBy: string;
+  /** manual, or auto: <why the deploy failed> */
+  reason: string;
+  at: string;
+  deployId: string;
+}
+
+export interface RollbackResponse {
+  deployId: string;
+  image: string;
+  gitSha: string;
+  rolledBackFrom: string;
+  instances: string[];
+  /** The recent versions of the group the target was chosen from, newest first. */
+  recent: Deployment[];
+}
+
+export interface ListDeploymentsRequest {
+  service: string;
+  deployGroup: string;
+  /** Default 10, at most 100. */
+  limit: number;
+}
+
+export interface Deployment {
+  deployId: string;
+  gitSha: string;
+  image: string;
+  requestedBy: string;
+  /** mark-for-deployment | pipeline | rollback | auto-rollback */
+  reason: string;
+  markedAt: string;
+  /** The group's desired version now (the latest mark). */
+  current: boolean;
+  /** A rollback marked this sha bad. */
+  rolledBack: boolean;
+  /** requested | completed | failed (on at least one instance) | none (no instance to deploy) */
+  outcome: string;
+  /** Why it failed, per instance ("<cluster>.<instance>: <reason>"). */
+  failures: string[];
+  /** "<cluster>.<instance>" of the instances of the group, as soa-configs have them now. */
+  instances: string[];
+  /** Of those, the ones stopped with orzo stop. */
+  stoppedInstances: string[];
+}
+
+export interface ListDeploymentsResponse {
+  deployments: Deployment[];
+}
+
+export interface InstanceControlRequest {
+  service: string;
+  cluster: string;
+  instance: string;
+  requestedBy: string;
+}
+
+export interface InstanceControlResponse {
+  /** start | stop: the instance's desired state now. */
+  desiredState: string;
+  /** Empty when nothing had to be sent (never marked, or already in that state). */
+  deployId: string;
+  gitSha: string;
+  message: string;
 }
 
 export interface MarkForDeploymentRequest {
@@ -130,7 +212,10 @@ export interface MarkForDeploymentRequest {
   /** Either an image reference or a commit sha (whose image is derived). */
   image: string;
   commitSha: string;
+  /** Who asked: the OS user the CLI runs as (no authentication yet). */
   requestedBy: string;
+  /** Go back to the previous version if this deploy fails (timeout, failing health checks, crash loop). */
+  autoRollback: boolean;
 }
 
 export interface MarkForDeploymentResponse {
@@ -138,6 +223,8 @@ export interface MarkForDeploymentResponse {
   image: string;
   /** "<cluster>.<instance>" keys of the instances the mark affects. */
   instances: string[];
+  /** Of those, the ones stopped with orzo stop: the mark is recorded, they run it after orzo start. */
+  stoppedInstances: string[];
 }
 
 export interface GetStatusRequest {
@@ -231,6 +318,45 @@ export interface DeadLetter {
 
 export interface ListDeadLettersResponse {
   deadLetters: DeadLetter[];
+}
+
+export interface ListAlertsRequest {
+  /** Only this service's alerts; default all. */
+  service: string;
+}
+
+/** Where one alert went: a sink (alertmanager, sensu, webhook) and whether it has it. */
+export interface AlertDelivery {
+  sink: string;
+  /** delivered | pending */
+  state: string;
+  /** RFC 3339, when delivered. */
+  deliveredAt: string;
+  attempts: number;
+  lastError: string;
+}
+
+export interface FiringAlert {
+  alertId: string;
+  check: string;
+  service: string;
+  instance: string;
+  cluster: string;
+  /** warning | critical */
+  severity: string;
+  output: string;
+  team: string;
+  page: boolean;
+  /** RFC 3339: since when it fires, and since when the check has not been OK. */
+  raisedAt: string;
+  failingSince: string;
+  repeats: number;
+  deliveries: AlertDelivery[];
+  runbook: string;
+}
+
+export interface ListAlertsResponse {
+  alerts: FiringAlert[];
 }
 
 function createBaseRequestBuildRequest(): RequestBuildRequest {
@@ -1952,13 +2078,16 @@ export const HistoryEntry: MessageFns<HistoryEntry> = {
 };
 
 function createBaseGetHistoryResponse(): GetHistoryResponse {
-  return { entries: [] };
+  return { entries: [], rollbacks: [] };
 }
 
 export const GetHistoryResponse: MessageFns<GetHistoryResponse> = {
   encode(message: GetHistoryResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.entries) {
       HistoryEntry.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.rollbacks) {
+      RollbackRecord.encode(v!, writer.uint32(18).fork()).join();
     }
     return writer;
   },
@@ -1984,6 +2113,14 @@ export const GetHistoryResponse: MessageFns<GetHistoryResponse> = {
             message.entries.push(HistoryEntry.decode(reader, reader.uint32()));
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.rollbacks.push(RollbackRecord.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2001,6 +2138,9 @@ export const GetHistoryResponse: MessageFns<GetHistoryResponse> = {
       entries: globalThis.Array.isArray(object?.entries)
         ? object.entries.map((e: any) => HistoryEntry.fromJSON(e))
         : [],
+      rollbacks: globalThis.Array.isArray(object?.rollbacks)
+        ? object.rollbacks.map((e: any) => RollbackRecord.fromJSON(e))
+        : [],
     };
   },
 
@@ -2008,6 +2148,9 @@ export const GetHistoryResponse: MessageFns<GetHistoryResponse> = {
     const obj: any = {};
     if (message.entries?.length) {
       obj.entries = message.entries.map((e) => HistoryEntry.toJSON(e));
+    }
+    if (message.rollbacks?.length) {
+      obj.rollbacks = message.rollbacks.map((e) => RollbackRecord.toJSON(e));
     }
     return obj;
   },
@@ -2018,12 +2161,1202 @@ export const GetHistoryResponse: MessageFns<GetHistoryResponse> = {
   fromPartial(object: DeepPartial<GetHistoryResponse>): GetHistoryResponse {
     const message = createBaseGetHistoryResponse();
     message.entries = object.entries?.map((e) => HistoryEntry.fromPartial(e)) || [];
+    message.rollbacks = object.rollbacks?.map((e) => RollbackRecord.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseRollbackRequest(): RollbackRequest {
+  return { service: "", deployGroup: "", commitSha: "", requestedBy: "" };
+}
+
+export const RollbackRequest: MessageFns<RollbackRequest> = {
+  encode(message: RollbackRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.service !== "") {
+      writer.uint32(10).string(message.service);
+    }
+    if (message.deployGroup !== "") {
+      writer.uint32(18).string(message.deployGroup);
+    }
+    if (message.commitSha !== "") {
+      writer.uint32(26).string(message.commitSha);
+    }
+    if (message.requestedBy !== "") {
+      writer.uint32(34).string(message.requestedBy);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RollbackRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRollbackRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.deployGroup = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.commitSha = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.requestedBy = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RollbackRequest {
+    return {
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      deployGroup: isSet(object.deployGroup)
+        ? globalThis.String(object.deployGroup)
+        : isSet(object.deploy_group)
+        ? globalThis.String(object.deploy_group)
+        : "",
+      commitSha: isSet(object.commitSha)
+        ? globalThis.String(object.commitSha)
+        : isSet(object.commit_sha)
+        ? globalThis.String(object.commit_sha)
+        : "",
+      requestedBy: isSet(object.requestedBy)
+        ? globalThis.String(object.requestedBy)
+        : isSet(object.requested_by)
+        ? globalThis.String(object.requested_by)
+        : "",
+    };
+  },
+
+  toJSON(message: RollbackRequest): unknown {
+    const obj: any = {};
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.deployGroup !== "") {
+      obj.deployGroup = message.deployGroup;
+    }
+    if (message.commitSha !== "") {
+      obj.commitSha = message.commitSha;
+    }
+    if (message.requestedBy !== "") {
+      obj.requestedBy = message.requestedBy;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RollbackRequest>): RollbackRequest {
+    return RollbackRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RollbackRequest>): RollbackRequest {
+    const message = createBaseRollbackRequest();
+    message.service = object.service ?? "";
+    message.deployGroup = object.deployGroup ?? "";
+    message.commitSha = object.commitSha ?? "";
+    message.requestedBy = object.requestedBy ?? "";
+    return message;
+  },
+};
+
+function createBaseRollbackRecord(): RollbackRecord {
+  return { deployGroup: "", badGitSha: "", toGitSha: "", requestedBy: "", reason: "", at: "", deployId: "" };
+}
+
+export const RollbackRecord: MessageFns<RollbackRecord> = {
+  encode(message: RollbackRecord, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.deployGroup !== "") {
+      writer.uint32(10).string(message.deployGroup);
+    }
+    if (message.badGitSha !== "") {
+      writer.uint32(18).string(message.badGitSha);
+    }
+    if (message.toGitSha !== "") {
+      writer.uint32(26).string(message.toGitSha);
+    }
+    if (message.requestedBy !== "") {
+      writer.uint32(34).string(message.requestedBy);
+    }
+    if (message.reason !== "") {
+      writer.uint32(42).string(message.reason);
+    }
+    if (message.at !== "") {
+      writer.uint32(50).string(message.at);
+    }
+    if (message.deployId !== "") {
+      writer.uint32(58).string(message.deployId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RollbackRecord {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRollbackRecord();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.deployGroup = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.badGitSha = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.toGitSha = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.requestedBy = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.at = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.deployId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RollbackRecord {
+    return {
+      deployGroup: isSet(object.deployGroup)
+        ? globalThis.String(object.deployGroup)
+        : isSet(object.deploy_group)
+        ? globalThis.String(object.deploy_group)
+        : "",
+      badGitSha: isSet(object.badGitSha)
+        ? globalThis.String(object.badGitSha)
+        : isSet(object.bad_git_sha)
+        ? globalThis.String(object.bad_git_sha)
+        : "",
+      toGitSha: isSet(object.toGitSha)
+        ? globalThis.String(object.toGitSha)
+        : isSet(object.to_git_sha)
+        ? globalThis.String(object.to_git_sha)
+        : "",
+      requestedBy: isSet(object.requestedBy)
+        ? globalThis.String(object.requestedBy)
+        : isSet(object.requested_by)
+        ? globalThis.String(object.requested_by)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      at: isSet(object.at) ? globalThis.String(object.at) : "",
+      deployId: isSet(object.deployId)
+        ? globalThis.String(object.deployId)
+        : isSet(object.deploy_id)
+        ? globalThis.String(object.deploy_id)
+        : "",
+    };
+  },
+
+  toJSON(message: RollbackRecord): unknown {
+    const obj: any = {};
+    if (message.deployGroup !== "") {
+      obj.deployGroup = message.deployGroup;
+    }
+    if (message.badGitSha !== "") {
+      obj.badGitSha = message.badGitSha;
+    }
+    if (message.toGitSha !== "") {
+      obj.toGitSha = message.toGitSha;
+    }
+    if (message.requestedBy !== "") {
+      obj.requestedBy = message.requestedBy;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.at !== "") {
+      obj.at = message.at;
+    }
+    if (message.deployId !== "") {
+      obj.deployId = message.deployId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RollbackRecord>): RollbackRecord {
+    return RollbackRecord.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RollbackRecord>): RollbackRecord {
+    const message = createBaseRollbackRecord();
+    message.deployGroup = object.deployGroup ?? "";
+    message.badGitSha = object.badGitSha ?? "";
+    message.toGitSha = object.toGitSha ?? "";
+    message.requestedBy = object.requestedBy ?? "";
+    message.reason = object.reason ?? "";
+    message.at = object.at ?? "";
+    message.deployId = object.deployId ?? "";
+    return message;
+  },
+};
+
+function createBaseRollbackResponse(): RollbackResponse {
+  return { deployId: "", image: "", gitSha: "", rolledBackFrom: "", instances: [], recent: [] };
+}
+
+export const RollbackResponse: MessageFns<RollbackResponse> = {
+  encode(message: RollbackResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.deployId !== "") {
+      writer.uint32(10).string(message.deployId);
+    }
+    if (message.image !== "") {
+      writer.uint32(18).string(message.image);
+    }
+    if (message.gitSha !== "") {
+      writer.uint32(26).string(message.gitSha);
+    }
+    if (message.rolledBackFrom !== "") {
+      writer.uint32(34).string(message.rolledBackFrom);
+    }
+    for (const v of message.instances) {
+      writer.uint32(42).string(v!);
+    }
+    for (const v of message.recent) {
+      Deployment.encode(v!, writer.uint32(50).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RollbackResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRollbackResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.deployId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.image = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.gitSha = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.rolledBackFrom = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.instances.push(reader.string());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.recent.push(Deployment.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RollbackResponse {
+    return {
+      deployId: isSet(object.deployId)
+        ? globalThis.String(object.deployId)
+        : isSet(object.deploy_id)
+        ? globalThis.String(object.deploy_id)
+        : "",
+      image: isSet(object.image) ? globalThis.String(object.image) : "",
+      gitSha: isSet(object.gitSha)
+        ? globalThis.String(object.gitSha)
+        : isSet(object.git_sha)
+        ? globalThis.String(object.git_sha)
+        : "",
+      rolledBackFrom: isSet(object.rolledBackFrom)
+        ? globalThis.String(object.rolledBackFrom)
+        : isSet(object.rolled_back_from)
+        ? globalThis.String(object.rolled_back_from)
+        : "",
+      instances: globalThis.Array.isArray(object?.instances)
+        ? object.instances.map((e: any) => globalThis.String(e))
+        : [],
+      recent: globalThis.Array.isArray(object?.recent) ? object.recent.map((e: any) => Deployment.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: RollbackResponse): unknown {
+    const obj: any = {};
+    if (message.deployId !== "") {
+      obj.deployId = message.deployId;
+    }
+    if (message.image !== "") {
+      obj.image = message.image;
+    }
+    if (message.gitSha !== "") {
+      obj.gitSha = message.gitSha;
+    }
+    if (message.rolledBackFrom !== "") {
+      obj.rolledBackFrom = message.rolledBackFrom;
+    }
+    if (message.instances?.length) {
+      obj.instances = message.instances;
+    }
+    if (message.recent?.length) {
+      obj.recent = message.recent.map((e) => Deployment.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RollbackResponse>): RollbackResponse {
+    return RollbackResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RollbackResponse>): RollbackResponse {
+    const message = createBaseRollbackResponse();
+    message.deployId = object.deployId ?? "";
+    message.image = object.image ?? "";
+    message.gitSha = object.gitSha ?? "";
+    message.rolledBackFrom = object.rolledBackFrom ?? "";
+    message.instances = object.instances?.map((e) => e) || [];
+    message.recent = object.recent?.map((e) => Deployment.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseListDeploymentsRequest(): ListDeploymentsRequest {
+  return { service: "", deployGroup: "", limit: 0 };
+}
+
+export const ListDeploymentsRequest: MessageFns<ListDeploymentsRequest> = {
+  encode(message: ListDeploymentsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.service !== "") {
+      writer.uint32(10).string(message.service);
+    }
+    if (message.deployGroup !== "") {
+      writer.uint32(18).string(message.deployGroup);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(24).uint32(message.limit);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListDeploymentsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListDeploymentsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.deployGroup = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.limit = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListDeploymentsRequest {
+    return {
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      deployGroup: isSet(object.deployGroup)
+        ? globalThis.String(object.deployGroup)
+        : isSet(object.deploy_group)
+        ? globalThis.String(object.deploy_group)
+        : "",
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+    };
+  },
+
+  toJSON(message: ListDeploymentsRequest): unknown {
+    const obj: any = {};
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.deployGroup !== "") {
+      obj.deployGroup = message.deployGroup;
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListDeploymentsRequest>): ListDeploymentsRequest {
+    return ListDeploymentsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListDeploymentsRequest>): ListDeploymentsRequest {
+    const message = createBaseListDeploymentsRequest();
+    message.service = object.service ?? "";
+    message.deployGroup = object.deployGroup ?? "";
+    message.limit = object.limit ?? 0;
+    return message;
+  },
+};
+
+function createBaseDeployment(): Deployment {
+  return {
+    deployId: "",
+    gitSha: "",
+    image: "",
+    requestedBy: "",
+    reason: "",
+    markedAt: "",
+    current: false,
+    rolledBack: false,
+    outcome: "",
+    failures: [],
+    instances: [],
+    stoppedInstances: [],
+  };
+}
+
+export const Deployment: MessageFns<Deployment> = {
+  encode(message: Deployment, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.deployId !== "") {
+      writer.uint32(10).string(message.deployId);
+    }
+    if (message.gitSha !== "") {
+      writer.uint32(18).string(message.gitSha);
+    }
+    if (message.image !== "") {
+      writer.uint32(26).string(message.image);
+    }
+    if (message.requestedBy !== "") {
+      writer.uint32(34).string(message.requestedBy);
+    }
+    if (message.reason !== "") {
+      writer.uint32(42).string(message.reason);
+    }
+    if (message.markedAt !== "") {
+      writer.uint32(50).string(message.markedAt);
+    }
+    if (message.current !== false) {
+      writer.uint32(56).bool(message.current);
+    }
+    if (message.rolledBack !== false) {
+      writer.uint32(64).bool(message.rolledBack);
+    }
+    if (message.outcome !== "") {
+      writer.uint32(74).string(message.outcome);
+    }
+    for (const v of message.failures) {
+      writer.uint32(82).string(v!);
+    }
+    for (const v of message.instances) {
+      writer.uint32(90).string(v!);
+    }
+    for (const v of message.stoppedInstances) {
+      writer.uint32(98).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Deployment {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeployment();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.deployId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.gitSha = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.image = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.requestedBy = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.markedAt = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.current = reader.bool();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.rolledBack = reader.bool();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.outcome = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.failures.push(reader.string());
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.instances.push(reader.string());
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.stoppedInstances.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Deployment {
+    return {
+      deployId: isSet(object.deployId)
+        ? globalThis.String(object.deployId)
+        : isSet(object.deploy_id)
+        ? globalThis.String(object.deploy_id)
+        : "",
+      gitSha: isSet(object.gitSha)
+        ? globalThis.String(object.gitSha)
+        : isSet(object.git_sha)
+        ? globalThis.String(object.git_sha)
+        : "",
+      image: isSet(object.image) ? globalThis.String(object.image) : "",
+      requestedBy: isSet(object.requestedBy)
+        ? globalThis.String(object.requestedBy)
+        : isSet(object.requested_by)
+        ? globalThis.String(object.requested_by)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      markedAt: isSet(object.markedAt)
+        ? globalThis.String(object.markedAt)
+        : isSet(object.marked_at)
+        ? globalThis.String(object.marked_at)
+        : "",
+      current: isSet(object.current) ? globalThis.Boolean(object.current) : false,
+      rolledBack: isSet(object.rolledBack)
+        ? globalThis.Boolean(object.rolledBack)
+        : isSet(object.rolled_back)
+        ? globalThis.Boolean(object.rolled_back)
+        : false,
+      outcome: isSet(object.outcome) ? globalThis.String(object.outcome) : "",
+      failures: globalThis.Array.isArray(object?.failures)
+        ? object.failures.map((e: any) => globalThis.String(e))
+        : [],
+      instances: globalThis.Array.isArray(object?.instances)
+        ? object.instances.map((e: any) => globalThis.String(e))
+        : [],
+      stoppedInstances: globalThis.Array.isArray(object?.stoppedInstances)
+        ? object.stoppedInstances.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.stopped_instances)
+        ? object.stopped_instances.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: Deployment): unknown {
+    const obj: any = {};
+    if (message.deployId !== "") {
+      obj.deployId = message.deployId;
+    }
+    if (message.gitSha !== "") {
+      obj.gitSha = message.gitSha;
+    }
+    if (message.image !== "") {
+      obj.image = message.image;
+    }
+    if (message.requestedBy !== "") {
+      obj.requestedBy = message.requestedBy;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.markedAt !== "") {
+      obj.markedAt = message.markedAt;
+    }
+    if (message.current !== false) {
+      obj.current = message.current;
+    }
+    if (message.rolledBack !== false) {
+      obj.rolledBack = message.rolledBack;
+    }
+    if (message.outcome !== "") {
+      obj.outcome = message.outcome;
+    }
+    if (message.failures?.length) {
+      obj.failures = message.failures;
+    }
+    if (message.instances?.length) {
+      obj.instances = message.instances;
+    }
+    if (message.stoppedInstances?.length) {
+      obj.stoppedInstances = message.stoppedInstances;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Deployment>): Deployment {
+    return Deployment.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Deployment>): Deployment {
+    const message = createBaseDeployment();
+    message.deployId = object.deployId ?? "";
+    message.gitSha = object.gitSha ?? "";
+    message.image = object.image ?? "";
+    message.requestedBy = object.requestedBy ?? "";
+    message.reason = object.reason ?? "";
+    message.markedAt = object.markedAt ?? "";
+    message.current = object.current ?? false;
+    message.rolledBack = object.rolledBack ?? false;
+    message.outcome = object.outcome ?? "";
+    message.failures = object.failures?.map((e) => e) || [];
+    message.instances = object.instances?.map((e) => e) || [];
+    message.stoppedInstances = object.stoppedInstances?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseListDeploymentsResponse(): ListDeploymentsResponse {
+  return { deployments: [] };
+}
+
+export const ListDeploymentsResponse: MessageFns<ListDeploymentsResponse> = {
+  encode(message: ListDeploymentsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.deployments) {
+      Deployment.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListDeploymentsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListDeploymentsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.deployments.push(Deployment.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListDeploymentsResponse {
+    return {
+      deployments: globalThis.Array.isArray(object?.deployments)
+        ? object.deployments.map((e: any) => Deployment.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListDeploymentsResponse): unknown {
+    const obj: any = {};
+    if (message.deployments?.length) {
+      obj.deployments = message.deployments.map((e) => Deployment.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListDeploymentsResponse>): ListDeploymentsResponse {
+    return ListDeploymentsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListDeploymentsResponse>): ListDeploymentsResponse {
+    const message = createBaseListDeploymentsResponse();
+    message.deployments = object.deployments?.map((e) => Deployment.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseInstanceControlRequest(): InstanceControlRequest {
+  return { service: "", cluster: "", instance: "", requestedBy: "" };
+}
+
+export const InstanceControlRequest: MessageFns<InstanceControlRequest> = {
+  encode(message: InstanceControlRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.service !== "") {
+      writer.uint32(10).string(message.service);
+    }
+    if (message.cluster !== "") {
+      writer.uint32(18).string(message.cluster);
+    }
+    if (message.instance !== "") {
+      writer.uint32(26).string(message.instance);
+    }
+    if (message.requestedBy !== "") {
+      writer.uint32(34).string(message.requestedBy);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): InstanceControlRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseInstanceControlRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.cluster = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.instance = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.requestedBy = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): InstanceControlRequest {
+    return {
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      cluster: isSet(object.cluster) ? globalThis.String(object.cluster) : "",
+      instance: isSet(object.instance) ? globalThis.String(object.instance) : "",
+      requestedBy: isSet(object.requestedBy)
+        ? globalThis.String(object.requestedBy)
+        : isSet(object.requested_by)
+        ? globalThis.String(object.requested_by)
+        : "",
+    };
+  },
+
+  toJSON(message: InstanceControlRequest): unknown {
+    const obj: any = {};
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.cluster !== "") {
+      obj.cluster = message.cluster;
+    }
+    if (message.instance !== "") {
+      obj.instance = message.instance;
+    }
+    if (message.requestedBy !== "") {
+      obj.requestedBy = message.requestedBy;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<InstanceControlRequest>): InstanceControlRequest {
+    return InstanceControlRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<InstanceControlRequest>): InstanceControlRequest {
+    const message = createBaseInstanceControlRequest();
+    message.service = object.service ?? "";
+    message.cluster = object.cluster ?? "";
+    message.instance = object.instance ?? "";
+    message.requestedBy = object.requestedBy ?? "";
+    return message;
+  },
+};
+
+function createBaseInstanceControlResponse(): InstanceControlResponse {
+  return { desiredState: "", deployId: "", gitSha: "", message: "" };
+}
+
+export const InstanceControlResponse: MessageFns<InstanceControlResponse> = {
+  encode(message: InstanceControlResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.desiredState !== "") {
+      writer.uint32(10).string(message.desiredState);
+    }
+    if (message.deployId !== "") {
+      writer.uint32(18).string(message.deployId);
+    }
+    if (message.gitSha !== "") {
+      writer.uint32(26).string(message.gitSha);
+    }
+    if (message.message !== "") {
+      writer.uint32(34).string(message.message);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): InstanceControlResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseInstanceControlResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.desiredState = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.deployId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.gitSha = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): InstanceControlResponse {
+    return {
+      desiredState: isSet(object.desiredState)
+        ? globalThis.String(object.desiredState)
+        : isSet(object.desired_state)
+        ? globalThis.String(object.desired_state)
+        : "",
+      deployId: isSet(object.deployId)
+        ? globalThis.String(object.deployId)
+        : isSet(object.deploy_id)
+        ? globalThis.String(object.deploy_id)
+        : "",
+      gitSha: isSet(object.gitSha)
+        ? globalThis.String(object.gitSha)
+        : isSet(object.git_sha)
+        ? globalThis.String(object.git_sha)
+        : "",
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+    };
+  },
+
+  toJSON(message: InstanceControlResponse): unknown {
+    const obj: any = {};
+    if (message.desiredState !== "") {
+      obj.desiredState = message.desiredState;
+    }
+    if (message.deployId !== "") {
+      obj.deployId = message.deployId;
+    }
+    if (message.gitSha !== "") {
+      obj.gitSha = message.gitSha;
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<InstanceControlResponse>): InstanceControlResponse {
+    return InstanceControlResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<InstanceControlResponse>): InstanceControlResponse {
+    const message = createBaseInstanceControlResponse();
+    message.desiredState = object.desiredState ?? "";
+    message.deployId = object.deployId ?? "";
+    message.gitSha = object.gitSha ?? "";
+    message.message = object.message ?? "";
     return message;
   },
 };
 
 function createBaseMarkForDeploymentRequest(): MarkForDeploymentRequest {
-  return { service: "", deployGroup: "", image: "", commitSha: "", requestedBy: "" };
+  return { service: "", deployGroup: "", image: "", commitSha: "", requestedBy: "", autoRollback: false };
 }
 
 export const MarkForDeploymentRequest: MessageFns<MarkForDeploymentRequest> = {
@@ -2042,6 +3375,9 @@ export const MarkForDeploymentRequest: MessageFns<MarkForDeploymentRequest> = {
     }
     if (message.requestedBy !== "") {
       writer.uint32(42).string(message.requestedBy);
+    }
+    if (message.autoRollback !== false) {
+      writer.uint32(48).bool(message.autoRollback);
     }
     return writer;
   },
@@ -2099,6 +3435,14 @@ export const MarkForDeploymentRequest: MessageFns<MarkForDeploymentRequest> = {
             message.requestedBy = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.autoRollback = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2130,6 +3474,11 @@ export const MarkForDeploymentRequest: MessageFns<MarkForDeploymentRequest> = {
         : isSet(object.requested_by)
         ? globalThis.String(object.requested_by)
         : "",
+      autoRollback: isSet(object.autoRollback)
+        ? globalThis.Boolean(object.autoRollback)
+        : isSet(object.auto_rollback)
+        ? globalThis.Boolean(object.auto_rollback)
+        : false,
     };
   },
 
@@ -2150,6 +3499,9 @@ export const MarkForDeploymentRequest: MessageFns<MarkForDeploymentRequest> = {
     if (message.requestedBy !== "") {
       obj.requestedBy = message.requestedBy;
     }
+    if (message.autoRollback !== false) {
+      obj.autoRollback = message.autoRollback;
+    }
     return obj;
   },
 
@@ -2163,12 +3515,13 @@ export const MarkForDeploymentRequest: MessageFns<MarkForDeploymentRequest> = {
     message.image = object.image ?? "";
     message.commitSha = object.commitSha ?? "";
     message.requestedBy = object.requestedBy ?? "";
+    message.autoRollback = object.autoRollback ?? false;
     return message;
   },
 };
 
 function createBaseMarkForDeploymentResponse(): MarkForDeploymentResponse {
-  return { deployId: "", image: "", instances: [] };
+  return { deployId: "", image: "", instances: [], stoppedInstances: [] };
 }
 
 export const MarkForDeploymentResponse: MessageFns<MarkForDeploymentResponse> = {
@@ -2181,6 +3534,9 @@ export const MarkForDeploymentResponse: MessageFns<MarkForDeploymentResponse> = 
     }
     for (const v of message.instances) {
       writer.uint32(26).string(v!);
+    }
+    for (const v of message.stoppedInstances) {
+      writer.uint32(34).string(v!);
     }
     return writer;
   },
@@ -2222,6 +3578,14 @@ export const MarkForDeploymentResponse: MessageFns<MarkForDeploymentResponse> = 
             message.instances.push(reader.string());
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.stoppedInstances.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2245,6 +3609,11 @@ export const MarkForDeploymentResponse: MessageFns<MarkForDeploymentResponse> = 
       instances: globalThis.Array.isArray(object?.instances)
         ? object.instances.map((e: any) => globalThis.String(e))
         : [],
+      stoppedInstances: globalThis.Array.isArray(object?.stoppedInstances)
+        ? object.stoppedInstances.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.stopped_instances)
+        ? object.stopped_instances.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -2259,6 +3628,9 @@ export const MarkForDeploymentResponse: MessageFns<MarkForDeploymentResponse> = 
     if (message.instances?.length) {
       obj.instances = message.instances;
     }
+    if (message.stoppedInstances?.length) {
+      obj.stoppedInstances = message.stoppedInstances;
+    }
     return obj;
   },
 
@@ -2270,6 +3642,7 @@ export const MarkForDeploymentResponse: MessageFns<MarkForDeploymentResponse> = 
     message.deployId = object.deployId ?? "";
     message.image = object.image ?? "";
     message.instances = object.instances?.map((e) => e) || [];
+    message.stoppedInstances = object.stoppedInstances?.map((e) => e) || [];
     return message;
   },
 };
@@ -3678,6 +5051,589 @@ export const ListDeadLettersResponse: MessageFns<ListDeadLettersResponse> = {
   },
 };
 
+function createBaseListAlertsRequest(): ListAlertsRequest {
+  return { service: "" };
+}
+
+export const ListAlertsRequest: MessageFns<ListAlertsRequest> = {
+  encode(message: ListAlertsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.service !== "") {
+      writer.uint32(10).string(message.service);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListAlertsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListAlertsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListAlertsRequest {
+    return { service: isSet(object.service) ? globalThis.String(object.service) : "" };
+  },
+
+  toJSON(message: ListAlertsRequest): unknown {
+    const obj: any = {};
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListAlertsRequest>): ListAlertsRequest {
+    return ListAlertsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListAlertsRequest>): ListAlertsRequest {
+    const message = createBaseListAlertsRequest();
+    message.service = object.service ?? "";
+    return message;
+  },
+};
+
+function createBaseAlertDelivery(): AlertDelivery {
+  return { sink: "", state: "", deliveredAt: "", attempts: 0, lastError: "" };
+}
+
+export const AlertDelivery: MessageFns<AlertDelivery> = {
+  encode(message: AlertDelivery, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sink !== "") {
+      writer.uint32(10).string(message.sink);
+    }
+    if (message.state !== "") {
+      writer.uint32(18).string(message.state);
+    }
+    if (message.deliveredAt !== "") {
+      writer.uint32(26).string(message.deliveredAt);
+    }
+    if (message.attempts !== 0) {
+      writer.uint32(32).uint32(message.attempts);
+    }
+    if (message.lastError !== "") {
+      writer.uint32(42).string(message.lastError);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AlertDelivery {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAlertDelivery();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.sink = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.deliveredAt = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.attempts = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.lastError = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AlertDelivery {
+    return {
+      sink: isSet(object.sink) ? globalThis.String(object.sink) : "",
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
+      deliveredAt: isSet(object.deliveredAt)
+        ? globalThis.String(object.deliveredAt)
+        : isSet(object.delivered_at)
+        ? globalThis.String(object.delivered_at)
+        : "",
+      attempts: isSet(object.attempts) ? globalThis.Number(object.attempts) : 0,
+      lastError: isSet(object.lastError)
+        ? globalThis.String(object.lastError)
+        : isSet(object.last_error)
+        ? globalThis.String(object.last_error)
+        : "",
+    };
+  },
+
+  toJSON(message: AlertDelivery): unknown {
+    const obj: any = {};
+    if (message.sink !== "") {
+      obj.sink = message.sink;
+    }
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
+    if (message.deliveredAt !== "") {
+      obj.deliveredAt = message.deliveredAt;
+    }
+    if (message.attempts !== 0) {
+      obj.attempts = Math.round(message.attempts);
+    }
+    if (message.lastError !== "") {
+      obj.lastError = message.lastError;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AlertDelivery>): AlertDelivery {
+    return AlertDelivery.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AlertDelivery>): AlertDelivery {
+    const message = createBaseAlertDelivery();
+    message.sink = object.sink ?? "";
+    message.state = object.state ?? "";
+    message.deliveredAt = object.deliveredAt ?? "";
+    message.attempts = object.attempts ?? 0;
+    message.lastError = object.lastError ?? "";
+    return message;
+  },
+};
+
+function createBaseFiringAlert(): FiringAlert {
+  return {
+    alertId: "",
+    check: "",
+    service: "",
+    instance: "",
+    cluster: "",
+    severity: "",
+    output: "",
+    team: "",
+    page: false,
+    raisedAt: "",
+    failingSince: "",
+    repeats: 0,
+    deliveries: [],
+    runbook: "",
+  };
+}
+
+export const FiringAlert: MessageFns<FiringAlert> = {
+  encode(message: FiringAlert, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.alertId !== "") {
+      writer.uint32(10).string(message.alertId);
+    }
+    if (message.check !== "") {
+      writer.uint32(18).string(message.check);
+    }
+    if (message.service !== "") {
+      writer.uint32(26).string(message.service);
+    }
+    if (message.instance !== "") {
+      writer.uint32(34).string(message.instance);
+    }
+    if (message.cluster !== "") {
+      writer.uint32(42).string(message.cluster);
+    }
+    if (message.severity !== "") {
+      writer.uint32(50).string(message.severity);
+    }
+    if (message.output !== "") {
+      writer.uint32(58).string(message.output);
+    }
+    if (message.team !== "") {
+      writer.uint32(66).string(message.team);
+    }
+    if (message.page !== false) {
+      writer.uint32(72).bool(message.page);
+    }
+    if (message.raisedAt !== "") {
+      writer.uint32(82).string(message.raisedAt);
+    }
+    if (message.failingSince !== "") {
+      writer.uint32(90).string(message.failingSince);
+    }
+    if (message.repeats !== 0) {
+      writer.uint32(96).uint32(message.repeats);
+    }
+    for (const v of message.deliveries) {
+      AlertDelivery.encode(v!, writer.uint32(106).fork()).join();
+    }
+    if (message.runbook !== "") {
+      writer.uint32(114).string(message.runbook);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FiringAlert {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFiringAlert();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.alertId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.check = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.instance = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.cluster = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.severity = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.output = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.team = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.page = reader.bool();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.raisedAt = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.failingSince = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.repeats = reader.uint32();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.deliveries.push(AlertDelivery.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.runbook = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FiringAlert {
+    return {
+      alertId: isSet(object.alertId)
+        ? globalThis.String(object.alertId)
+        : isSet(object.alert_id)
+        ? globalThis.String(object.alert_id)
+        : "",
+      check: isSet(object.check) ? globalThis.String(object.check) : "",
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      instance: isSet(object.instance) ? globalThis.String(object.instance) : "",
+      cluster: isSet(object.cluster) ? globalThis.String(object.cluster) : "",
+      severity: isSet(object.severity) ? globalThis.String(object.severity) : "",
+      output: isSet(object.output) ? globalThis.String(object.output) : "",
+      team: isSet(object.team) ? globalThis.String(object.team) : "",
+      page: isSet(object.page) ? globalThis.Boolean(object.page) : false,
+      raisedAt: isSet(object.raisedAt)
+        ? globalThis.String(object.raisedAt)
+        : isSet(object.raised_at)
+        ? globalThis.String(object.raised_at)
+        : "",
+      failingSince: isSet(object.failingSince)
+        ? globalThis.String(object.failingSince)
+        : isSet(object.failing_since)
+        ? globalThis.String(object.failing_since)
+        : "",
+      repeats: isSet(object.repeats) ? globalThis.Number(object.repeats) : 0,
+      deliveries: globalThis.Array.isArray(object?.deliveries)
+        ? object.deliveries.map((e: any) => AlertDelivery.fromJSON(e))
+        : [],
+      runbook: isSet(object.runbook) ? globalThis.String(object.runbook) : "",
+    };
+  },
+
+  toJSON(message: FiringAlert): unknown {
+    const obj: any = {};
+    if (message.alertId !== "") {
+      obj.alertId = message.alertId;
+    }
+    if (message.check !== "") {
+      obj.check = message.check;
+    }
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.instance !== "") {
+      obj.instance = message.instance;
+    }
+    if (message.cluster !== "") {
+      obj.cluster = message.cluster;
+    }
+    if (message.severity !== "") {
+      obj.severity = message.severity;
+    }
+    if (message.output !== "") {
+      obj.output = message.output;
+    }
+    if (message.team !== "") {
+      obj.team = message.team;
+    }
+    if (message.page !== false) {
+      obj.page = message.page;
+    }
+    if (message.raisedAt !== "") {
+      obj.raisedAt = message.raisedAt;
+    }
+    if (message.failingSince !== "") {
+      obj.failingSince = message.failingSince;
+    }
+    if (message.repeats !== 0) {
+      obj.repeats = Math.round(message.repeats);
+    }
+    if (message.deliveries?.length) {
+      obj.deliveries = message.deliveries.map((e) => AlertDelivery.toJSON(e));
+    }
+    if (message.runbook !== "") {
+      obj.runbook = message.runbook;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<FiringAlert>): FiringAlert {
+    return FiringAlert.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<FiringAlert>): FiringAlert {
+    const message = createBaseFiringAlert();
+    message.alertId = object.alertId ?? "";
+    message.check = object.check ?? "";
+    message.service = object.service ?? "";
+    message.instance = object.instance ?? "";
+    message.cluster = object.cluster ?? "";
+    message.severity = object.severity ?? "";
+    message.output = object.output ?? "";
+    message.team = object.team ?? "";
+    message.page = object.page ?? false;
+    message.raisedAt = object.raisedAt ?? "";
+    message.failingSince = object.failingSince ?? "";
+    message.repeats = object.repeats ?? 0;
+    message.deliveries = object.deliveries?.map((e) => AlertDelivery.fromPartial(e)) || [];
+    message.runbook = object.runbook ?? "";
+    return message;
+  },
+};
+
+function createBaseListAlertsResponse(): ListAlertsResponse {
+  return { alerts: [] };
+}
+
+export const ListAlertsResponse: MessageFns<ListAlertsResponse> = {
+  encode(message: ListAlertsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.alerts) {
+      FiringAlert.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListAlertsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListAlertsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.alerts.push(FiringAlert.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListAlertsResponse {
+    return {
+      alerts: globalThis.Array.isArray(object?.alerts) ? object.alerts.map((e: any) => FiringAlert.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ListAlertsResponse): unknown {
+    const obj: any = {};
+    if (message.alerts?.length) {
+      obj.alerts = message.alerts.map((e) => FiringAlert.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListAlertsResponse>): ListAlertsResponse {
+    return ListAlertsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListAlertsResponse>): ListAlertsResponse {
+    const message = createBaseListAlertsResponse();
+    message.alerts = object.alerts?.map((e) => FiringAlert.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 /** The control-api: desired state, history and status of every service. */
 export type ControlApiService = typeof ControlApiService;
 export const ControlApiService = {
@@ -3787,6 +5743,62 @@ export const ControlApiService = {
       Buffer.from(ListDeadLettersResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListDeadLettersResponse => ListDeadLettersResponse.decode(value),
   },
+  /** Alerts firing now (monitor-bridge's view): since when, and which sinks have them. */
+  listAlerts: {
+    path: "/orzo.api.v1.ControlApi/ListAlerts" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListAlertsRequest): Buffer => Buffer.from(ListAlertsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListAlertsRequest => ListAlertsRequest.decode(value),
+    responseSerialize: (value: ListAlertsResponse): Buffer => Buffer.from(ListAlertsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListAlertsResponse => ListAlertsResponse.decode(value),
+  },
+  /** Re-mark an earlier version of a deploy group (PaaSTA's rollback) and mark the current sha bad. */
+  rollback: {
+    path: "/orzo.api.v1.ControlApi/Rollback" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RollbackRequest): Buffer => Buffer.from(RollbackRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RollbackRequest => RollbackRequest.decode(value),
+    responseSerialize: (value: RollbackResponse): Buffer => Buffer.from(RollbackResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RollbackResponse => RollbackResponse.decode(value),
+  },
+  /** The recent marks of a deploy group, newest first, with how each deploy went. */
+  listDeployments: {
+    path: "/orzo.api.v1.ControlApi/ListDeployments" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListDeploymentsRequest): Buffer =>
+      Buffer.from(ListDeploymentsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListDeploymentsRequest => ListDeploymentsRequest.decode(value),
+    responseSerialize: (value: ListDeploymentsResponse): Buffer =>
+      Buffer.from(ListDeploymentsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListDeploymentsResponse => ListDeploymentsResponse.decode(value),
+  },
+  /** Drain and stop every replica of an instance; it stays stopped across later marks until StartInstance. */
+  stopInstance: {
+    path: "/orzo.api.v1.ControlApi/StopInstance" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: InstanceControlRequest): Buffer =>
+      Buffer.from(InstanceControlRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): InstanceControlRequest => InstanceControlRequest.decode(value),
+    responseSerialize: (value: InstanceControlResponse): Buffer =>
+      Buffer.from(InstanceControlResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): InstanceControlResponse => InstanceControlResponse.decode(value),
+  },
+  /** Bring a stopped instance back at its deploy group's current version. */
+  startInstance: {
+    path: "/orzo.api.v1.ControlApi/StartInstance" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: InstanceControlRequest): Buffer =>
+      Buffer.from(InstanceControlRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): InstanceControlRequest => InstanceControlRequest.decode(value),
+    responseSerialize: (value: InstanceControlResponse): Buffer =>
+      Buffer.from(InstanceControlResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): InstanceControlResponse => InstanceControlResponse.decode(value),
+  },
 } as const;
 
 export interface ControlApiServer extends UntypedServiceImplementation {
@@ -3808,6 +5820,16 @@ export interface ControlApiServer extends UntypedServiceImplementation {
   getHistory: handleUnaryCall<GetHistoryRequest, GetHistoryResponse>;
   /** Events consumers gave up on and parked on the dead-letter stream (ORZO_DLQ), oldest first. */
   listDeadLetters: handleUnaryCall<ListDeadLettersRequest, ListDeadLettersResponse>;
+  /** Alerts firing now (monitor-bridge's view): since when, and which sinks have them. */
+  listAlerts: handleUnaryCall<ListAlertsRequest, ListAlertsResponse>;
+  /** Re-mark an earlier version of a deploy group (PaaSTA's rollback) and mark the current sha bad. */
+  rollback: handleUnaryCall<RollbackRequest, RollbackResponse>;
+  /** The recent marks of a deploy group, newest first, with how each deploy went. */
+  listDeployments: handleUnaryCall<ListDeploymentsRequest, ListDeploymentsResponse>;
+  /** Drain and stop every replica of an instance; it stays stopped across later marks until StartInstance. */
+  stopInstance: handleUnaryCall<InstanceControlRequest, InstanceControlResponse>;
+  /** Bring a stopped instance back at its deploy group's current version. */
+  startInstance: handleUnaryCall<InstanceControlRequest, InstanceControlResponse>;
 }
 
 export interface ControlApiClient extends Client {
@@ -3959,6 +5981,86 @@ export interface ControlApiClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListDeadLettersResponse) => void,
+  ): ClientUnaryCall;
+  /** Alerts firing now (monitor-bridge's view): since when, and which sinks have them. */
+  listAlerts(
+    request: ListAlertsRequest,
+    callback: (error: ServiceError | null, response: ListAlertsResponse) => void,
+  ): ClientUnaryCall;
+  listAlerts(
+    request: ListAlertsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListAlertsResponse) => void,
+  ): ClientUnaryCall;
+  listAlerts(
+    request: ListAlertsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListAlertsResponse) => void,
+  ): ClientUnaryCall;
+  /** Re-mark an earlier version of a deploy group (PaaSTA's rollback) and mark the current sha bad. */
+  rollback(
+    request: RollbackRequest,
+    callback: (error: ServiceError | null, response: RollbackResponse) => void,
+  ): ClientUnaryCall;
+  rollback(
+    request: RollbackRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RollbackResponse) => void,
+  ): ClientUnaryCall;
+  rollback(
+    request: RollbackRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RollbackResponse) => void,
+  ): ClientUnaryCall;
+  /** The recent marks of a deploy group, newest first, with how each deploy went. */
+  listDeployments(
+    request: ListDeploymentsRequest,
+    callback: (error: ServiceError | null, response: ListDeploymentsResponse) => void,
+  ): ClientUnaryCall;
+  listDeployments(
+    request: ListDeploymentsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListDeploymentsResponse) => void,
+  ): ClientUnaryCall;
+  listDeployments(
+    request: ListDeploymentsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListDeploymentsResponse) => void,
+  ): ClientUnaryCall;
+  /** Drain and stop every replica of an instance; it stays stopped across later marks until StartInstance. */
+  stopInstance(
+    request: InstanceControlRequest,
+    callback: (error: ServiceError | null, response: InstanceControlResponse) => void,
+  ): ClientUnaryCall;
+  stopInstance(
+    request: InstanceControlRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: InstanceControlResponse) => void,
+  ): ClientUnaryCall;
+  stopInstance(
+    request: InstanceControlRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: InstanceControlResponse) => void,
+  ): ClientUnaryCall;
+  /** Bring a stopped instance back at its deploy group's current version. */
+  startInstance(
+    request: InstanceControlRequest,
+    callback: (error: ServiceError | null, response: InstanceControlResponse) => void,
+  ): ClientUnaryCall;
+  startInstance(
+    request: InstanceControlRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: InstanceControlResponse) => void,
+  ): ClientUnaryCall;
+  startInstance(
+    request: InstanceControlRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: InstanceControlResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -23,6 +23,31 @@ export interface AlertRaised {
   ticket: boolean;
   runbook: string;
   tip: string;
+  /** The rest of the instance's monitoring config (monitoring.yaml merged with its `monitoring:`). */
+  notificationEmail: string;
+  slackChannels: string[];
+  ircChannels: string[];
+  project: string;
+  priority: string;
+  tags: string[];
+  component: string;
+  description: string;
+  checkEverySeconds: number;
+  alertAfterSeconds: number;
+  /** Check runs between repeats; -1 exponential backoff (1, 2, 4, 8...); 0 never. */
+  realertEvery: number;
+  /** Seconds between repeats when realert_every was a duration (then realert_every is 0). */
+  realertEverySeconds: number;
+  /** Sensu status: 1 WARNING, 2 CRITICAL. */
+  status: number;
+  /** RFC 3339: since when the check has not been OK. */
+  failingSince: string;
+  /** RFC 3339: when this alert first fired (the same on repeats). */
+  raisedAt: string;
+  /** 0 for the first raise, then 1, 2... for each repeat (realert_every) while it holds. */
+  repeat: number;
+  /** paasta-<cluster>, as PaaSTA's `source`. */
+  source: string;
 }
 
 /** orzo.alert.resolved.v1 */
@@ -33,6 +58,12 @@ export interface AlertResolved {
   instance: string;
   cluster: string;
   output: string;
+  /** The alert as last raised (labels, routing), so a sink can resolve exactly what it was sent. */
+  last:
+    | AlertRaised
+    | undefined;
+  /** RFC 3339: when the check was OK again. */
+  resolvedAt: string;
 }
 
 function createBaseAlertRaised(): AlertRaised {
@@ -49,6 +80,23 @@ function createBaseAlertRaised(): AlertRaised {
     ticket: false,
     runbook: "",
     tip: "",
+    notificationEmail: "",
+    slackChannels: [],
+    ircChannels: [],
+    project: "",
+    priority: "",
+    tags: [],
+    component: "",
+    description: "",
+    checkEverySeconds: 0,
+    alertAfterSeconds: 0,
+    realertEvery: 0,
+    realertEverySeconds: 0,
+    status: 0,
+    failingSince: "",
+    raisedAt: "",
+    repeat: 0,
+    source: "",
   };
 }
 
@@ -89,6 +137,57 @@ export const AlertRaised: MessageFns<AlertRaised> = {
     }
     if (message.tip !== "") {
       writer.uint32(98).string(message.tip);
+    }
+    if (message.notificationEmail !== "") {
+      writer.uint32(106).string(message.notificationEmail);
+    }
+    for (const v of message.slackChannels) {
+      writer.uint32(114).string(v!);
+    }
+    for (const v of message.ircChannels) {
+      writer.uint32(122).string(v!);
+    }
+    if (message.project !== "") {
+      writer.uint32(130).string(message.project);
+    }
+    if (message.priority !== "") {
+      writer.uint32(138).string(message.priority);
+    }
+    for (const v of message.tags) {
+      writer.uint32(146).string(v!);
+    }
+    if (message.component !== "") {
+      writer.uint32(154).string(message.component);
+    }
+    if (message.description !== "") {
+      writer.uint32(162).string(message.description);
+    }
+    if (message.checkEverySeconds !== 0) {
+      writer.uint32(169).double(message.checkEverySeconds);
+    }
+    if (message.alertAfterSeconds !== 0) {
+      writer.uint32(177).double(message.alertAfterSeconds);
+    }
+    if (message.realertEvery !== 0) {
+      writer.uint32(184).int32(message.realertEvery);
+    }
+    if (message.realertEverySeconds !== 0) {
+      writer.uint32(193).double(message.realertEverySeconds);
+    }
+    if (message.status !== 0) {
+      writer.uint32(200).uint32(message.status);
+    }
+    if (message.failingSince !== "") {
+      writer.uint32(210).string(message.failingSince);
+    }
+    if (message.raisedAt !== "") {
+      writer.uint32(218).string(message.raisedAt);
+    }
+    if (message.repeat !== 0) {
+      writer.uint32(224).uint32(message.repeat);
+    }
+    if (message.source !== "") {
+      writer.uint32(234).string(message.source);
     }
     return writer;
   },
@@ -202,6 +301,142 @@ export const AlertRaised: MessageFns<AlertRaised> = {
             message.tip = reader.string();
             continue;
           }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.notificationEmail = reader.string();
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.slackChannels.push(reader.string());
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.ircChannels.push(reader.string());
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.project = reader.string();
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.priority = reader.string();
+            continue;
+          }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.tags.push(reader.string());
+            continue;
+          }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.component = reader.string();
+            continue;
+          }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.description = reader.string();
+            continue;
+          }
+          case 21: {
+            if (tag !== 169) {
+              break;
+            }
+
+            message.checkEverySeconds = reader.double();
+            continue;
+          }
+          case 22: {
+            if (tag !== 177) {
+              break;
+            }
+
+            message.alertAfterSeconds = reader.double();
+            continue;
+          }
+          case 23: {
+            if (tag !== 184) {
+              break;
+            }
+
+            message.realertEvery = reader.int32();
+            continue;
+          }
+          case 24: {
+            if (tag !== 193) {
+              break;
+            }
+
+            message.realertEverySeconds = reader.double();
+            continue;
+          }
+          case 25: {
+            if (tag !== 200) {
+              break;
+            }
+
+            message.status = reader.uint32();
+            continue;
+          }
+          case 26: {
+            if (tag !== 210) {
+              break;
+            }
+
+            message.failingSince = reader.string();
+            continue;
+          }
+          case 27: {
+            if (tag !== 218) {
+              break;
+            }
+
+            message.raisedAt = reader.string();
+            continue;
+          }
+          case 28: {
+            if (tag !== 224) {
+              break;
+            }
+
+            message.repeat = reader.uint32();
+            continue;
+          }
+          case 29: {
+            if (tag !== 234) {
+              break;
+            }
+
+            message.source = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -232,6 +467,59 @@ export const AlertRaised: MessageFns<AlertRaised> = {
       ticket: isSet(object.ticket) ? globalThis.Boolean(object.ticket) : false,
       runbook: isSet(object.runbook) ? globalThis.String(object.runbook) : "",
       tip: isSet(object.tip) ? globalThis.String(object.tip) : "",
+      notificationEmail: isSet(object.notificationEmail)
+        ? globalThis.String(object.notificationEmail)
+        : isSet(object.notification_email)
+        ? globalThis.String(object.notification_email)
+        : "",
+      slackChannels: globalThis.Array.isArray(object?.slackChannels)
+        ? object.slackChannels.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.slack_channels)
+        ? object.slack_channels.map((e: any) => globalThis.String(e))
+        : [],
+      ircChannels: globalThis.Array.isArray(object?.ircChannels)
+        ? object.ircChannels.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.irc_channels)
+        ? object.irc_channels.map((e: any) => globalThis.String(e))
+        : [],
+      project: isSet(object.project) ? globalThis.String(object.project) : "",
+      priority: isSet(object.priority) ? globalThis.String(object.priority) : "",
+      tags: globalThis.Array.isArray(object?.tags) ? object.tags.map((e: any) => globalThis.String(e)) : [],
+      component: isSet(object.component) ? globalThis.String(object.component) : "",
+      description: isSet(object.description) ? globalThis.String(object.description) : "",
+      checkEverySeconds: isSet(object.checkEverySeconds)
+        ? globalThis.Number(object.checkEverySeconds)
+        : isSet(object.check_every_seconds)
+        ? globalThis.Number(object.check_every_seconds)
+        : 0,
+      alertAfterSeconds: isSet(object.alertAfterSeconds)
+        ? globalThis.Number(object.alertAfterSeconds)
+        : isSet(object.alert_after_seconds)
+        ? globalThis.Number(object.alert_after_seconds)
+        : 0,
+      realertEvery: isSet(object.realertEvery)
+        ? globalThis.Number(object.realertEvery)
+        : isSet(object.realert_every)
+        ? globalThis.Number(object.realert_every)
+        : 0,
+      realertEverySeconds: isSet(object.realertEverySeconds)
+        ? globalThis.Number(object.realertEverySeconds)
+        : isSet(object.realert_every_seconds)
+        ? globalThis.Number(object.realert_every_seconds)
+        : 0,
+      status: isSet(object.status) ? globalThis.Number(object.status) : 0,
+      failingSince: isSet(object.failingSince)
+        ? globalThis.String(object.failingSince)
+        : isSet(object.failing_since)
+        ? globalThis.String(object.failing_since)
+        : "",
+      raisedAt: isSet(object.raisedAt)
+        ? globalThis.String(object.raisedAt)
+        : isSet(object.raised_at)
+        ? globalThis.String(object.raised_at)
+        : "",
+      repeat: isSet(object.repeat) ? globalThis.Number(object.repeat) : 0,
+      source: isSet(object.source) ? globalThis.String(object.source) : "",
     };
   },
 
@@ -273,6 +561,57 @@ export const AlertRaised: MessageFns<AlertRaised> = {
     if (message.tip !== "") {
       obj.tip = message.tip;
     }
+    if (message.notificationEmail !== "") {
+      obj.notificationEmail = message.notificationEmail;
+    }
+    if (message.slackChannels?.length) {
+      obj.slackChannels = message.slackChannels;
+    }
+    if (message.ircChannels?.length) {
+      obj.ircChannels = message.ircChannels;
+    }
+    if (message.project !== "") {
+      obj.project = message.project;
+    }
+    if (message.priority !== "") {
+      obj.priority = message.priority;
+    }
+    if (message.tags?.length) {
+      obj.tags = message.tags;
+    }
+    if (message.component !== "") {
+      obj.component = message.component;
+    }
+    if (message.description !== "") {
+      obj.description = message.description;
+    }
+    if (message.checkEverySeconds !== 0) {
+      obj.checkEverySeconds = floatToJson(message.checkEverySeconds);
+    }
+    if (message.alertAfterSeconds !== 0) {
+      obj.alertAfterSeconds = floatToJson(message.alertAfterSeconds);
+    }
+    if (message.realertEvery !== 0) {
+      obj.realertEvery = Math.round(message.realertEvery);
+    }
+    if (message.realertEverySeconds !== 0) {
+      obj.realertEverySeconds = floatToJson(message.realertEverySeconds);
+    }
+    if (message.status !== 0) {
+      obj.status = Math.round(message.status);
+    }
+    if (message.failingSince !== "") {
+      obj.failingSince = message.failingSince;
+    }
+    if (message.raisedAt !== "") {
+      obj.raisedAt = message.raisedAt;
+    }
+    if (message.repeat !== 0) {
+      obj.repeat = Math.round(message.repeat);
+    }
+    if (message.source !== "") {
+      obj.source = message.source;
+    }
     return obj;
   },
 
@@ -293,12 +632,38 @@ export const AlertRaised: MessageFns<AlertRaised> = {
     message.ticket = object.ticket ?? false;
     message.runbook = object.runbook ?? "";
     message.tip = object.tip ?? "";
+    message.notificationEmail = object.notificationEmail ?? "";
+    message.slackChannels = object.slackChannels?.map((e) => e) || [];
+    message.ircChannels = object.ircChannels?.map((e) => e) || [];
+    message.project = object.project ?? "";
+    message.priority = object.priority ?? "";
+    message.tags = object.tags?.map((e) => e) || [];
+    message.component = object.component ?? "";
+    message.description = object.description ?? "";
+    message.checkEverySeconds = object.checkEverySeconds ?? 0;
+    message.alertAfterSeconds = object.alertAfterSeconds ?? 0;
+    message.realertEvery = object.realertEvery ?? 0;
+    message.realertEverySeconds = object.realertEverySeconds ?? 0;
+    message.status = object.status ?? 0;
+    message.failingSince = object.failingSince ?? "";
+    message.raisedAt = object.raisedAt ?? "";
+    message.repeat = object.repeat ?? 0;
+    message.source = object.source ?? "";
     return message;
   },
 };
 
 function createBaseAlertResolved(): AlertResolved {
-  return { alertId: "", check: "", service: "", instance: "", cluster: "", output: "" };
+  return {
+    alertId: "",
+    check: "",
+    service: "",
+    instance: "",
+    cluster: "",
+    output: "",
+    last: undefined,
+    resolvedAt: "",
+  };
 }
 
 export const AlertResolved: MessageFns<AlertResolved> = {
@@ -320,6 +685,12 @@ export const AlertResolved: MessageFns<AlertResolved> = {
     }
     if (message.output !== "") {
       writer.uint32(50).string(message.output);
+    }
+    if (message.last !== undefined) {
+      AlertRaised.encode(message.last, writer.uint32(58).fork()).join();
+    }
+    if (message.resolvedAt !== "") {
+      writer.uint32(66).string(message.resolvedAt);
     }
     return writer;
   },
@@ -385,6 +756,22 @@ export const AlertResolved: MessageFns<AlertResolved> = {
             message.output = reader.string();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.last = AlertRaised.decode(reader, reader.uint32());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.resolvedAt = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -409,6 +796,12 @@ export const AlertResolved: MessageFns<AlertResolved> = {
       instance: isSet(object.instance) ? globalThis.String(object.instance) : "",
       cluster: isSet(object.cluster) ? globalThis.String(object.cluster) : "",
       output: isSet(object.output) ? globalThis.String(object.output) : "",
+      last: isSet(object.last) ? AlertRaised.fromJSON(object.last) : undefined,
+      resolvedAt: isSet(object.resolvedAt)
+        ? globalThis.String(object.resolvedAt)
+        : isSet(object.resolved_at)
+        ? globalThis.String(object.resolved_at)
+        : "",
     };
   },
 
@@ -432,6 +825,12 @@ export const AlertResolved: MessageFns<AlertResolved> = {
     if (message.output !== "") {
       obj.output = message.output;
     }
+    if (message.last !== undefined) {
+      obj.last = AlertRaised.toJSON(message.last);
+    }
+    if (message.resolvedAt !== "") {
+      obj.resolvedAt = message.resolvedAt;
+    }
     return obj;
   },
 
@@ -446,9 +845,17 @@ export const AlertResolved: MessageFns<AlertResolved> = {
     message.instance = object.instance ?? "";
     message.cluster = object.cluster ?? "";
     message.output = object.output ?? "";
+    message.last = (object.last !== undefined && object.last !== null)
+      ? AlertRaised.fromPartial(object.last)
+      : undefined;
+    message.resolvedAt = object.resolvedAt ?? "";
     return message;
   },
 };
+
+function floatToJson(value: number | null | undefined): number | string | null | undefined {
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 

@@ -72,6 +72,10 @@ export interface InstanceSpec {
   /** The registrations with their namespace settings (same order as `registrations`). */
   registrationDetails: Registration[];
   weight: number;
+  /** Who is alerted and how: monitoring.yaml merged with the instance's `monitoring:` block. */
+  monitoring:
+    | MonitoringSpec
+    | undefined;
   /** Pool of hosts to run on: on a swarm cluster, the placement constraint node.labels.pool==<pool>. */
   pool: string;
 }
@@ -79,6 +83,40 @@ export interface InstanceSpec {
 export interface InstanceSpec_EnvEntry {
   key: string;
   value: string;
+}
+
+/**
+ * An instance's monitoring config, compiled (PaaSTA's lookup order: instance `monitoring:` >
+ * monitoring.yaml > service.yaml `monitoring:` > defaults). Empty team: alerts are dropped.
+ */
+export interface MonitoringSpec {
+  team: string;
+  page: boolean;
+  ticket: boolean;
+  runbook: string;
+  tip: string;
+  notificationEmail: string;
+  slackChannels: string[];
+  ircChannels: string[];
+  project: string;
+  priority: string;
+  tags: string[];
+  component: string;
+  description: string;
+  checkEverySeconds: number;
+  alertAfterSeconds: number;
+  /** Check runs between repeats; -1 exponential backoff; 0 never. */
+  realertEvery: number;
+  /** Seconds between repeats when realert_every is a duration (then realert_every is 0). */
+  realertEverySeconds: number;
+  checkOomEvents: boolean;
+  /** True once compiled: an InstanceSpec from before this field has none (and gets defaults). */
+  set: boolean;
+  /**
+   * The instance's replication_threshold: percent of replicas UP below which the replication
+   * check is CRITICAL (default 50).
+   */
+  replicationThreshold: number;
 }
 
 /** orzo.deploy.requested.v1: control-api recorded a change of desired state. */
@@ -713,6 +751,7 @@ function createBaseInstanceSpec(): InstanceSpec {
     forceBounce: "",
     registrationDetails: [],
     weight: 0,
+    monitoring: undefined,
     pool: "",
   };
 }
@@ -785,8 +824,11 @@ export const InstanceSpec: MessageFns<InstanceSpec> = {
     if (message.weight !== 0) {
       writer.uint32(176).uint32(message.weight);
     }
+    if (message.monitoring !== undefined) {
+      MonitoringSpec.encode(message.monitoring, writer.uint32(186).fork()).join();
+    }
     if (message.pool !== "") {
-      writer.uint32(186).string(message.pool);
+      writer.uint32(194).string(message.pool);
     }
     return writer;
   },
@@ -988,6 +1030,14 @@ export const InstanceSpec: MessageFns<InstanceSpec> = {
               break;
             }
 
+            message.monitoring = MonitoringSpec.decode(reader, reader.uint32());
+            continue;
+          }
+          case 24: {
+            if (tag !== 194) {
+              break;
+            }
+
             message.pool = reader.string();
             continue;
           }
@@ -1080,6 +1130,7 @@ export const InstanceSpec: MessageFns<InstanceSpec> = {
         ? object.registration_details.map((e: any) => Registration.fromJSON(e))
         : [],
       weight: isSet(object.weight) ? globalThis.Number(object.weight) : 0,
+      monitoring: isSet(object.monitoring) ? MonitoringSpec.fromJSON(object.monitoring) : undefined,
       pool: isSet(object.pool) ? globalThis.String(object.pool) : "",
     };
   },
@@ -1158,6 +1209,9 @@ export const InstanceSpec: MessageFns<InstanceSpec> = {
     if (message.weight !== 0) {
       obj.weight = Math.round(message.weight);
     }
+    if (message.monitoring !== undefined) {
+      obj.monitoring = MonitoringSpec.toJSON(message.monitoring);
+    }
     if (message.pool !== "") {
       obj.pool = message.pool;
     }
@@ -1203,6 +1257,9 @@ export const InstanceSpec: MessageFns<InstanceSpec> = {
     message.forceBounce = object.forceBounce ?? "";
     message.registrationDetails = object.registrationDetails?.map((e) => Registration.fromPartial(e)) || [];
     message.weight = object.weight ?? 0;
+    message.monitoring = (object.monitoring !== undefined && object.monitoring !== null)
+      ? MonitoringSpec.fromPartial(object.monitoring)
+      : undefined;
     message.pool = object.pool ?? "";
     return message;
   },
@@ -1289,6 +1346,438 @@ export const InstanceSpec_EnvEntry: MessageFns<InstanceSpec_EnvEntry> = {
     const message = createBaseInstanceSpec_EnvEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseMonitoringSpec(): MonitoringSpec {
+  return {
+    team: "",
+    page: false,
+    ticket: false,
+    runbook: "",
+    tip: "",
+    notificationEmail: "",
+    slackChannels: [],
+    ircChannels: [],
+    project: "",
+    priority: "",
+    tags: [],
+    component: "",
+    description: "",
+    checkEverySeconds: 0,
+    alertAfterSeconds: 0,
+    realertEvery: 0,
+    realertEverySeconds: 0,
+    checkOomEvents: false,
+    set: false,
+    replicationThreshold: 0,
+  };
+}
+
+export const MonitoringSpec: MessageFns<MonitoringSpec> = {
+  encode(message: MonitoringSpec, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.team !== "") {
+      writer.uint32(10).string(message.team);
+    }
+    if (message.page !== false) {
+      writer.uint32(16).bool(message.page);
+    }
+    if (message.ticket !== false) {
+      writer.uint32(24).bool(message.ticket);
+    }
+    if (message.runbook !== "") {
+      writer.uint32(34).string(message.runbook);
+    }
+    if (message.tip !== "") {
+      writer.uint32(42).string(message.tip);
+    }
+    if (message.notificationEmail !== "") {
+      writer.uint32(50).string(message.notificationEmail);
+    }
+    for (const v of message.slackChannels) {
+      writer.uint32(58).string(v!);
+    }
+    for (const v of message.ircChannels) {
+      writer.uint32(66).string(v!);
+    }
+    if (message.project !== "") {
+      writer.uint32(74).string(message.project);
+    }
+    if (message.priority !== "") {
+      writer.uint32(82).string(message.priority);
+    }
+    for (const v of message.tags) {
+      writer.uint32(90).string(v!);
+    }
+    if (message.component !== "") {
+      writer.uint32(98).string(message.component);
+    }
+    if (message.description !== "") {
+      writer.uint32(106).string(message.description);
+    }
+    if (message.checkEverySeconds !== 0) {
+      writer.uint32(113).double(message.checkEverySeconds);
+    }
+    if (message.alertAfterSeconds !== 0) {
+      writer.uint32(121).double(message.alertAfterSeconds);
+    }
+    if (message.realertEvery !== 0) {
+      writer.uint32(128).int32(message.realertEvery);
+    }
+    if (message.realertEverySeconds !== 0) {
+      writer.uint32(137).double(message.realertEverySeconds);
+    }
+    if (message.checkOomEvents !== false) {
+      writer.uint32(144).bool(message.checkOomEvents);
+    }
+    if (message.set !== false) {
+      writer.uint32(152).bool(message.set);
+    }
+    if (message.replicationThreshold !== 0) {
+      writer.uint32(161).double(message.replicationThreshold);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MonitoringSpec {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMonitoringSpec();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.team = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.page = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.ticket = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.runbook = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.tip = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.notificationEmail = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.slackChannels.push(reader.string());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.ircChannels.push(reader.string());
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.project = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.priority = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.tags.push(reader.string());
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.component = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.description = reader.string();
+            continue;
+          }
+          case 14: {
+            if (tag !== 113) {
+              break;
+            }
+
+            message.checkEverySeconds = reader.double();
+            continue;
+          }
+          case 15: {
+            if (tag !== 121) {
+              break;
+            }
+
+            message.alertAfterSeconds = reader.double();
+            continue;
+          }
+          case 16: {
+            if (tag !== 128) {
+              break;
+            }
+
+            message.realertEvery = reader.int32();
+            continue;
+          }
+          case 17: {
+            if (tag !== 137) {
+              break;
+            }
+
+            message.realertEverySeconds = reader.double();
+            continue;
+          }
+          case 18: {
+            if (tag !== 144) {
+              break;
+            }
+
+            message.checkOomEvents = reader.bool();
+            continue;
+          }
+          case 19: {
+            if (tag !== 152) {
+              break;
+            }
+
+            message.set = reader.bool();
+            continue;
+          }
+          case 20: {
+            if (tag !== 161) {
+              break;
+            }
+
+            message.replicationThreshold = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MonitoringSpec {
+    return {
+      team: isSet(object.team) ? globalThis.String(object.team) : "",
+      page: isSet(object.page) ? globalThis.Boolean(object.page) : false,
+      ticket: isSet(object.ticket) ? globalThis.Boolean(object.ticket) : false,
+      runbook: isSet(object.runbook) ? globalThis.String(object.runbook) : "",
+      tip: isSet(object.tip) ? globalThis.String(object.tip) : "",
+      notificationEmail: isSet(object.notificationEmail)
+        ? globalThis.String(object.notificationEmail)
+        : isSet(object.notification_email)
+        ? globalThis.String(object.notification_email)
+        : "",
+      slackChannels: globalThis.Array.isArray(object?.slackChannels)
+        ? object.slackChannels.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.slack_channels)
+        ? object.slack_channels.map((e: any) => globalThis.String(e))
+        : [],
+      ircChannels: globalThis.Array.isArray(object?.ircChannels)
+        ? object.ircChannels.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.irc_channels)
+        ? object.irc_channels.map((e: any) => globalThis.String(e))
+        : [],
+      project: isSet(object.project) ? globalThis.String(object.project) : "",
+      priority: isSet(object.priority) ? globalThis.String(object.priority) : "",
+      tags: globalThis.Array.isArray(object?.tags)
+        ? object.tags.map((e: any) => globalThis.String(e))
+        : [],
+      component: isSet(object.component) ? globalThis.String(object.component) : "",
+      description: isSet(object.description) ? globalThis.String(object.description) : "",
+      checkEverySeconds: isSet(object.checkEverySeconds)
+        ? globalThis.Number(object.checkEverySeconds)
+        : isSet(object.check_every_seconds)
+        ? globalThis.Number(object.check_every_seconds)
+        : 0,
+      alertAfterSeconds: isSet(object.alertAfterSeconds)
+        ? globalThis.Number(object.alertAfterSeconds)
+        : isSet(object.alert_after_seconds)
+        ? globalThis.Number(object.alert_after_seconds)
+        : 0,
+      realertEvery: isSet(object.realertEvery)
+        ? globalThis.Number(object.realertEvery)
+        : isSet(object.realert_every)
+        ? globalThis.Number(object.realert_every)
+        : 0,
+      realertEverySeconds: isSet(object.realertEverySeconds)
+        ? globalThis.Number(object.realertEverySeconds)
+        : isSet(object.realert_every_seconds)
+        ? globalThis.Number(object.realert_every_seconds)
+        : 0,
+      checkOomEvents: isSet(object.checkOomEvents)
+        ? globalThis.Boolean(object.checkOomEvents)
+        : isSet(object.check_oom_events)
+        ? globalThis.Boolean(object.check_oom_events)
+        : false,
+      set: isSet(object.set) ? globalThis.Boolean(object.set) : false,
+      replicationThreshold: isSet(object.replicationThreshold)
+        ? globalThis.Number(object.replicationThreshold)
+        : isSet(object.replication_threshold)
+        ? globalThis.Number(object.replication_threshold)
+        : 0,
+    };
+  },
+
+  toJSON(message: MonitoringSpec): unknown {
+    const obj: any = {};
+    if (message.team !== "") {
+      obj.team = message.team;
+    }
+    if (message.page !== false) {
+      obj.page = message.page;
+    }
+    if (message.ticket !== false) {
+      obj.ticket = message.ticket;
+    }
+    if (message.runbook !== "") {
+      obj.runbook = message.runbook;
+    }
+    if (message.tip !== "") {
+      obj.tip = message.tip;
+    }
+    if (message.notificationEmail !== "") {
+      obj.notificationEmail = message.notificationEmail;
+    }
+    if (message.slackChannels?.length) {
+      obj.slackChannels = message.slackChannels;
+    }
+    if (message.ircChannels?.length) {
+      obj.ircChannels = message.ircChannels;
+    }
+    if (message.project !== "") {
+      obj.project = message.project;
+    }
+    if (message.priority !== "") {
+      obj.priority = message.priority;
+    }
+    if (message.tags?.length) {
+      obj.tags = message.tags;
+    }
+    if (message.component !== "") {
+      obj.component = message.component;
+    }
+    if (message.description !== "") {
+      obj.description = message.description;
+    }
+    if (message.checkEverySeconds !== 0) {
+      obj.checkEverySeconds = floatToJson(message.checkEverySeconds);
+    }
+    if (message.alertAfterSeconds !== 0) {
+      obj.alertAfterSeconds = floatToJson(message.alertAfterSeconds);
+    }
+    if (message.realertEvery !== 0) {
+      obj.realertEvery = Math.round(message.realertEvery);
+    }
+    if (message.realertEverySeconds !== 0) {
+      obj.realertEverySeconds = floatToJson(message.realertEverySeconds);
+    }
+    if (message.checkOomEvents !== false) {
+      obj.checkOomEvents = message.checkOomEvents;
+    }
+    if (message.set !== false) {
+      obj.set = message.set;
+    }
+    if (message.replicationThreshold !== 0) {
+      obj.replicationThreshold = floatToJson(message.replicationThreshold);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MonitoringSpec>): MonitoringSpec {
+    return MonitoringSpec.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MonitoringSpec>): MonitoringSpec {
+    const message = createBaseMonitoringSpec();
+    message.team = object.team ?? "";
+    message.page = object.page ?? false;
+    message.ticket = object.ticket ?? false;
+    message.runbook = object.runbook ?? "";
+    message.tip = object.tip ?? "";
+    message.notificationEmail = object.notificationEmail ?? "";
+    message.slackChannels = object.slackChannels?.map((e) => e) || [];
+    message.ircChannels = object.ircChannels?.map((e) => e) || [];
+    message.project = object.project ?? "";
+    message.priority = object.priority ?? "";
+    message.tags = object.tags?.map((e) => e) || [];
+    message.component = object.component ?? "";
+    message.description = object.description ?? "";
+    message.checkEverySeconds = object.checkEverySeconds ?? 0;
+    message.alertAfterSeconds = object.alertAfterSeconds ?? 0;
+    message.realertEvery = object.realertEvery ?? 0;
+    message.realertEverySeconds = object.realertEverySeconds ?? 0;
+    message.checkOomEvents = object.checkOomEvents ?? false;
+    message.set = object.set ?? false;
+    message.replicationThreshold = object.replicationThreshold ?? 0;
     return message;
   },
 };

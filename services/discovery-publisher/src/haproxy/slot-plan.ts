@@ -1,0 +1,66 @@
+/** Where a replica is routed in a backend: its server slot and the address set there. */
+export interface SlotAssignment {
+  slot: number;
+  host: string;
+  port: number;
+}
+
+export interface SlotTarget {
+  replicaId: string;
+  host: string;
+  port: number;
+}
+
+export interface SlotPlan {
+  /** replicaId -> assignment after the commands ran. */
+  next: Map<string, SlotAssignment>;
+  /** Runtime API commands, removals first: a freed slot may be reused by an addition. */
+  commands: string[];
+  /** Replicas left out because every slot is taken. */
+  overflow: string[];
+}
+
+/**
+ * What to tell HAProxy so backend `backend` routes to exactly `desired`: slots of replicas no
+ * longer desired go to maintenance, new replicas take the lowest free slot, a moved replica
+ * gets its new address. With `full` (after a start, reload or adoption, when HAProxy's slots
+ * may not be what we last set) every desired slot is set again and every other one is put in
+ * maintenance, so an adopted HAProxy never keeps routing to a replica that left meanwhile.
+ */
+export function planSlots(
+  backend: string,
+  current: ReadonlyMap<string, SlotAssignment>,
+  desired: readonly SlotTarget[],
+  slots: number,
+  full: boolean,
+): SlotPlan {
+  const wanted = new Map(desired.map((d) => [d.replicaId, d]));
+  const next = new Map<string, SlotAssignment>();
+  const commands: string[] = [];
+  const overflow: string[] = [];
+  const server = (slot: number) => `${backend}/slot${slot}`;
+  for (const [replicaId, a] of current) {
+    if (wanted.has(replicaId)) next.set(replicaId, a);
+    else if (!full) commands.push(`set server ${server(a.slot)} state maint`);
+  }
+  const used = new Set([...next.values()].map((a) => a.slot));
+  for (const d of [...wanted.values()].sort((a, b) => a.replicaId.localeCompare(b.replicaId))) {
+    const had = next.get(d.replicaId);
+    if (had && had.host === d.host && had.port === d.port && !full) continue;
+    let slot = had?.slot;
+    if (slot === undefined) {
+      slot = Array.from({ length: slots }, (_, i) => i + 1).find((i) => !used.has(i));
+      if (slot === undefined) {
+        overflow.push(d.replicaId);
+        continue;
+      }
+      used.add(slot);
+    }
+    next.set(d.replicaId, { slot, host: d.host, port: d.port });
+    commands.push(`set server ${server(slot)} addr ${d.host} port ${d.port}`, `set server ${server(slot)} state ready`);
+  }
+  if (full) {
+    for (let i = 1; i <= slots; i++) if (!used.has(i)) commands.unshift(`set server ${server(i)} state maint`);
+  }
+  return { next, commands, overflow };
+}

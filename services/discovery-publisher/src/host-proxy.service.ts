@@ -1,0 +1,165 @@
+import { join } from 'node:path';
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { BusService, DiscoveryRegistryStore, RegistryChange, RegistryWatch } from '@orzo/bus';
+import { Registration, RegistryEndpoint } from '@orzo/contracts';
+import { HealthRegistry, LOGGER, Logger, SERVICE_CONFIG, settleWithin } from '@orzo/platform';
+import type { DiscoveryPublisherConfig } from './config';
+import { SLOTS } from './haproxy/haproxy-config';
+import { HaproxyProcess } from './haproxy/haproxy-process';
+import { HaproxyWatchdog } from './haproxy/haproxy-watchdog';
+import { SlotAssignment, planSlots } from './haproxy/slot-plan';
+
+/** How long a broken registry watch waits before it is opened again. */
+const REWATCH_MS = 1_000;
+
+/**
+ * This host's HAProxy, following the shared registry (NATS KV `orzo_discovery`) by a watch, as
+ * SmartStack's synapse followed ZooKeeper: every registration's frontend on ORZO_PROXY_BIND,
+ * its backend's slots set to exactly the endpoints listed, whichever host they run on. Runs in
+ * every discovery-publisher, one per host; only the registrar writes the registry.
+ *
+ * At boot the whole registry is read first, so an adopted HAProxy is reprogrammed from the
+ * complete state (never from a partial one that would drop frontends), then the watch delivers
+ * every key's current value again and each later write. A publisher that was away thus
+ * catches up on the state: a replica removed meanwhile is no longer listed, and the full
+ * resync after adoption puts its slot in maintenance.
+ */
+@Injectable()
+export class HostProxyService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly haproxy: HaproxyProcess;
+  private readonly watchdog: HaproxyWatchdog;
+  private readonly frontends = new Map<string, Registration>();
+  private readonly endpoints = new Map<string, RegistryEndpoint[]>();
+  /** backend -> replicaId -> slot, as last set in HAProxy. */
+  private readonly slots = new Map<string, Map<string, SlotAssignment>>();
+  /** The frontends HAProxy was last configured with (JSON); undefined = (re)configure next time. */
+  private configured?: string;
+  private store?: DiscoveryRegistryStore;
+  private watch?: RegistryWatch;
+  private watching = false;
+  private stopped = false;
+  private following?: Promise<void>;
+  private queue: Promise<unknown> = Promise.resolve();
+  private pending = false;
+
+  constructor(
+    @Inject(SERVICE_CONFIG) private readonly config: DiscoveryPublisherConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+    private readonly bus: BusService,
+    private readonly health: HealthRegistry,
+  ) {
+    this.haproxy = new HaproxyProcess(
+      config.ORZO_HAPROXY_DIR ?? join(config.ORZO_DATA_DIR, 'haproxy'),
+      config.ORZO_HAPROXY_BIN,
+      logger,
+      config.ORZO_PROXY_BIND,
+    );
+    this.watchdog = new HaproxyWatchdog(
+      this.haproxy,
+      logger,
+      () => this.frontends.size > 0,
+      () => this.serial(() => ((this.configured = undefined), this.sync())),
+    );
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.store = await DiscoveryRegistryStore.open(this.bus.connection);
+    for await (const entry of this.store.entries()) {
+      if (entry.kind === 'frontend') this.frontends.set(entry.registration, entry.frontend);
+      if (entry.kind === 'endpoints') this.endpoints.set(entry.registration, entry.endpoints);
+    }
+    await this.serial(() => this.sync());
+    this.watch = await this.store.watch();
+    this.watching = true;
+    this.following = this.follow(this.watch);
+    this.watchdog.start();
+    this.health.register('haproxy', async () => {
+      const where = `host ${this.config.ORZO_HOST_ID}, frontends on ${this.config.ORZO_PROXY_BIND}`;
+      if (!this.watching) return { ok: false, detail: `${where}: not following the registry (reconnecting)` };
+      if (this.frontends.size === 0) return { ok: true, detail: `${where}: no frontends yet` };
+      const servers = await this.haproxy.runtime.servers();
+      // op state 2 = running: a slot set ready (maintenance ones are 0, stopped).
+      const up = servers.filter((s) => s.opState === 2).length;
+      return { ok: true, detail: `${where}: ${new Set(servers.map((s) => s.backend)).size} backends, ${up} servers routed` };
+    });
+    this.logger.info({ hostId: this.config.ORZO_HOST_ID, bind: this.config.ORZO_PROXY_BIND }, 'following the discovery registry into this host’s haproxy');
+  }
+
+  /** HAProxy keeps serving while the publisher is away; the next one adopts it. */
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    this.watchdog.stop();
+    this.watch?.stop();
+    await settleWithin(Promise.all([this.following, this.queue]), 2_000);
+  }
+
+  /** Applies the watch's changes; opens it again when it breaks (NATS away), catching up on the current state. */
+  private async follow(first: RegistryWatch): Promise<void> {
+    let watch: RegistryWatch | undefined = first;
+    while (!this.stopped) {
+      try {
+        watch ??= this.watch = await this.store!.watch();
+        this.watching = true;
+        for await (const change of watch.changes) this.apply(change);
+      } catch (err) {
+        if (!this.stopped) this.logger.warn({ err }, 'registry watch failed');
+      }
+      this.watching = false;
+      watch = undefined;
+      if (!this.stopped) {
+        this.logger.warn(`registry watch ended; opening it again in ${REWATCH_MS}ms`);
+        await new Promise((r) => setTimeout(r, REWATCH_MS));
+      }
+    }
+  }
+
+  private apply(change: RegistryChange): void {
+    if (change.kind === 'invalid') {
+      this.logger.error({ key: change.key, problem: change.problem }, 'registry value does not decode; keeping the previous one');
+      return;
+    }
+    if (change.kind === 'endpoints') this.endpoints.set(change.registration, change.endpoints);
+    else if (change.frontend) this.frontends.set(change.registration, change.frontend);
+    else this.frontends.delete(change.registration);
+    this.schedule();
+  }
+
+  /** One sync at a time; changes arriving meanwhile are folded into a single next one. */
+  private schedule(): void {
+    if (this.pending) return;
+    this.pending = true;
+    void this.serial(async () => {
+      this.pending = false;
+      await this.sync();
+    }).catch((err) => this.logger.error({ err }, 'could not program haproxy; the next change or the watchdog tries again'));
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(fn, fn);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Makes HAProxy match the registry: frontends (reload only when they changed), then every backend's slots. */
+  private async sync(): Promise<void> {
+    const frontends = [...this.frontends.values()].sort((a, b) => a.name.localeCompare(b.name));
+    const wanted = JSON.stringify(frontends.map((f) => Registration.toJSON(f)));
+    let full = false;
+    if (wanted !== this.configured) {
+      if (frontends.length === 0) return; // HAProxy refuses to run without a listener
+      // Until it is configured again, a failure here leaves `configured` unset: the next sync retries.
+      this.configured = undefined;
+      await this.haproxy.apply(frontends);
+      this.configured = wanted;
+      this.slots.clear();
+      full = true;
+    }
+    for (const { name } of frontends) {
+      const plan = planSlots(name, this.slots.get(name) ?? new Map(), this.endpoints.get(name) ?? [], SLOTS, full);
+      if (plan.overflow.length)
+        this.logger.error({ registration: name, notRouted: plan.overflow }, `all ${SLOTS} server slots are in use; endpoints not routed`);
+      if (plan.commands.length) await this.haproxy.runtime.command(plan.commands.join('; '));
+      this.slots.set(name, plan.next);
+    }
+  }
+}
