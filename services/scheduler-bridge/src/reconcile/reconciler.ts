@@ -11,8 +11,9 @@ import { ProbeResult, probe } from './probe';
 import { EngineAction, ReplicaProblems } from './replica-problems';
 
 /**
- * Converges each cluster's engine (one Docker host, or a swarm) to the desired specs, level-triggered: on a new desired spec,
- * on engine events (a replica died or was removed), when the engine's event stream comes back
+ * Converges each cluster's engine (one Docker host, or a swarm) to the desired specs,
+ * level-triggered: on a new desired spec, on engine events (a replica died or was removed, a
+ * swarm node went down), when the engine's event stream comes back
  * after a restart, and on a timer. One instance is reconciled at a time (per-instance queue);
  * every pass re-reads desired and actual state, so a lost event, a crash of the bridge or a
  * container removed by hand never leaves the world wrong. An engine error on one replica
@@ -404,7 +405,8 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   private async checkCrashLoop(desired: DesiredInstance, dead: Replica[]): Promise<void> {
     const spec = desired.spec;
     if (desired.completedDeployId === desired.deployId || spec.desiredState === 'stop') return;
-    const mine = dead.filter((r) => r.gitSha === spec.gitSha && r.configHash === spec.configHash);
+    // A replica lost with its node (swarm) did not exit: no sign of a crash loop.
+    const mine = dead.filter((r) => !r.lost && r.gitSha === spec.gitSha && r.configHash === spec.configHash);
     if (!mine.length) return;
     let seen = this.crashed.get(desired.key);
     if (seen?.deployId !== desired.deployId) this.crashed.set(desired.key, (seen = { deployId: desired.deployId, ids: new Set() }));
