@@ -17,6 +17,8 @@ command -v git >/dev/null || need_apt+=(git)
 # The chaos tier's private Docker engine gets a bridge of its own; npm start probes with curl.
 command -v ip >/dev/null || need_apt+=(iproute2)
 command -v curl >/dev/null || need_apt+=(curl)
+# The multi-node Swarm of the tests (libs/testing startSwarm) joins its nodes through iptables; nsenter is util-linux.
+command -v iptables >/dev/null || need_apt+=(iptables)
 { ldd /bin/busybox 2>&1 || true; } | grep -q 'not a dynamic executable' || need_apt+=(busybox-static)
 if ((${#need_apt[@]})); then
   if [[ $(id -u) -ne 0 ]]; then

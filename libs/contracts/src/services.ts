@@ -11,7 +11,12 @@ export const ORZO_SERVICES = [
   { name: 'control-api', httpPort: 7106, runs: 'cluster', owns: 'gRPC API, desired state and history' },
   { name: 'builder', httpPort: 7101, runs: 'cluster', owns: 'Docker builds and image pushes' },
   { name: 'jenkins-hook', httpPort: 7102, runs: 'cluster', owns: 'CI webhooks (Jenkins Notification plugin, generic)' },
-  { name: 'scheduler-bridge', httpPort: 7103, runs: 'cluster', owns: 'the scheduler engine (Docker Engine; later Swarm, Kubernetes)' },
+  {
+    name: 'scheduler-bridge',
+    httpPort: 7103,
+    runs: 'cluster',
+    owns: "each cluster's engine (one Docker host, or a Docker Swarm through a manager; Kubernetes later)",
+  },
   {
     name: 'discovery-publisher',
     httpPort: 7104,

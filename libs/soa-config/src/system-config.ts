@@ -8,11 +8,21 @@ import { YamlSource, parseYaml, readYaml } from './yaml-source';
 
 export type Engine = 'docker' | 'swarm' | 'kubernetes';
 
+/** One cluster of orzo.yaml: its engine, and where that engine answers. */
+export interface ClusterConfig {
+  engine: Engine;
+  /**
+   * The Engine API of the cluster: unix:///path.sock or tcp://host:port (a swarm manager for
+   * `swarm`); unset = DOCKER_HOST of the scheduler-bridge, else /var/run/docker.sock.
+   */
+  dockerHost?: string;
+}
+
 export interface SystemConfig {
   /** The file read, if any. */
   file?: string;
   soaDir: string;
-  clusters: Record<string, { engine: Engine }>;
+  clusters: Record<string, ClusterConfig>;
   /** Image registry host[:port][/path]; empty = images stay local (no push). */
   registry: string;
   natsUrl: string;
@@ -46,7 +56,11 @@ const ALERT_SINK_KEYS: KeyTable = {
 
 export const SYSTEM_KEYS: KeyTable = {
   soa_dir: str('Root of the soa-configs tree (one directory per service).', { default: './soa-configs' }),
-  clusters: map('Clusters by name, each {engine: docker | swarm | kubernetes}.', undefined, { default: { local: { engine: 'docker' } } }),
+  clusters: map(
+    "Clusters by name, each {engine: docker | swarm | kubernetes, docker_host}. `docker_host` is the Engine API of the cluster (unix:///path.sock or tcp://host:port; for swarm, a manager's), default DOCKER_HOST of scheduler-bridge. kubernetes is accepted here but refused by scheduler-bridge (no backend yet).",
+    undefined,
+    { default: { local: { engine: 'docker' } } },
+  ),
   registry: str('Image registry to push to (empty: images stay on the local engine).', { default: '' }),
   nats_url: str('NATS server(s).', { default: 'nats://127.0.0.1:4222' }),
   database_url: str('Database of the services (default: SQLite files under the data dir).'),
@@ -55,6 +69,7 @@ export const SYSTEM_KEYS: KeyTable = {
 };
 
 const ENGINES: readonly Engine[] = ['docker', 'swarm', 'kubernetes'];
+const DOCKER_HOST = /^(unix:\/\/\/.+|tcp:\/\/[^/:]+:\d+\/?)$/;
 
 export interface SystemConfigResult {
   config: SystemConfig;
@@ -79,10 +94,24 @@ export function loadSystemConfig(options: { file?: string; env?: NodeJS.ProcessE
   if (file && src.problems.length === 0) validateMapping(ctx, data, SYSTEM_KEYS, [], 'orzo.yaml');
   const raw = isMapping(data) ? data : {};
 
-  const clusters: Record<string, { engine: Engine }> = {};
+  const clusters: Record<string, ClusterConfig> = {};
   if (isMapping(raw.clusters)) {
     for (const [name, c] of Object.entries(raw.clusters)) {
       const engine = isMapping(c) ? c.engine : undefined;
+      const dockerHost = isMapping(c) ? c.docker_host : undefined;
+      if (dockerHost !== undefined && (typeof dockerHost !== 'string' || !DOCKER_HOST.test(dockerHost))) {
+        const { line, column } = src.locate(['clusters', name, 'docker_host']);
+        problems.push({
+          file: src.file,
+          line,
+          column,
+          path: `clusters.${name}.docker_host`,
+          message: 'not an Engine API address',
+          expected: 'unix:///path/to/docker.sock or tcp://host:port',
+          found: String(dockerHost),
+          severity: 'error',
+        });
+      }
       if (engine !== undefined && !ENGINES.includes(engine as Engine)) {
         const { line, column } = src.locate(['clusters', name, 'engine']);
         problems.push({
@@ -96,7 +125,10 @@ export function loadSystemConfig(options: { file?: string; env?: NodeJS.ProcessE
           severity: 'error',
         });
       }
-      clusters[name] = { engine: (ENGINES.includes(engine as Engine) ? engine : 'docker') as Engine };
+      clusters[name] = {
+        engine: (ENGINES.includes(engine as Engine) ? engine : 'docker') as Engine,
+        ...(typeof dockerHost === 'string' && DOCKER_HOST.test(dockerHost) ? { dockerHost } : {}),
+      };
     }
   } else {
     clusters.local = { engine: 'docker' };

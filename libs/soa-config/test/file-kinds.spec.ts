@@ -105,4 +105,22 @@ suite('system config', () => {
       ],
     );
   });
+
+  it("reads a cluster's docker_host, and reports one that is not an Engine API address", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orzo-sys-'));
+    writeFileSync(
+      join(dir, 'orzo.yaml'),
+      'clusters:\n  east: {engine: swarm, docker_host: "tcp://10.0.0.5:2375"}\n  west: {engine: swarm, docker_host: "unix:///run/west.sock"}\n  bad: {engine: swarm, docker_host: "10.0.0.5"}\n',
+    );
+    const { config, problems } = loadSystemConfig({ env: {}, cwd: dir });
+    assert.deepEqual(config.clusters, {
+      east: { engine: 'swarm', dockerHost: 'tcp://10.0.0.5:2375' },
+      west: { engine: 'swarm', dockerHost: 'unix:///run/west.sock' },
+      bad: { engine: 'swarm' },
+    });
+    assert.deepEqual(
+      problems.map((p) => [p.line, p.path, p.found]),
+      [[4, 'clusters.bad.docker_host', '10.0.0.5']],
+    );
+  });
 });

@@ -16,3 +16,4 @@ export * from './processes';
 export * from './platform-processes';
 export * from './chaos-row';
 export * from './alertmanager';
+export * from './swarm';

@@ -29,23 +29,66 @@ export interface PrivateDockerd {
  * userland proxy, which is what reaches 127.0.0.1 ports anyway. Needs root.
  */
 export async function startPrivateDockerd(options: { liveRestore?: boolean } = {}): Promise<PrivateDockerd> {
-  const root = mkdtempSync(join(tmpdir(), 'orzo-dockerd-'));
-  const socketPath = join(root, 'docker.sock');
   const bridge = `orzo-d${process.pid % 100000}`;
-  const subnet = freeSubnet();
+  const subnet = freeSubnet('10.231');
   execFileSync('ip', ['link', 'add', bridge, 'type', 'bridge']);
   execFileSync('ip', ['addr', 'add', `${subnet}.1/24`, 'dev', bridge]);
   execFileSync('ip', ['link', 'set', bridge, 'up']);
+  const daemon = await launchDockerd({
+    args: [`--bridge=${bridge}`, '--iptables=false', '--ip-masq=false', ...(options.liveRestore ? ['--live-restore'] : [])],
+  });
+  return {
+    ...daemon,
+    liveRestore: !!options.liveRestore,
+    dispose: async () => {
+      for (const c of await daemon.docker.listContainers({ all: true }).catch(() => []))
+        await daemon.docker
+          .getContainer(c.Id)
+          .remove({ force: true })
+          .catch(() => undefined);
+      await daemon.dispose();
+      try {
+        execFileSync('ip', ['link', 'del', bridge]);
+      } catch {
+        // already gone
+      }
+    },
+  };
+}
+
+/** A dockerd started by launchDockerd: its socket, client, and how to kill, restart and remove it. */
+export interface LaunchedDockerd {
+  socketPath: string;
+  dockerHost: string;
+  docker: Docker;
+  /** Its temp dir (data root, exec root, socket, pidfile, log). */
+  root: string;
+  kill9(): void;
+  start(): Promise<void>;
+  log(): string;
+  /** SIGTERM (SIGKILL after 15 s), then what it leaves: shims, mounts, its directory. */
+  dispose(): Promise<void>;
+  /** The same, synchronously and at once (SIGKILL): for a process exit handler. */
+  disposeNow(): void;
+}
+
+/**
+ * Starts a dockerd of its own under a new temp dir (own socket, --data-root, --exec-root,
+ * pidfile and log), with `args` added; in the network namespace `netns` (a name under
+ * /var/run/netns) when given. It is entered with `nsenter --net` and not `ip netns exec`, which
+ * remounts /sys, after which dockerd fails with "Devices cgroup isn't mounted".
+ */
+export async function launchDockerd(options: { args?: string[]; netns?: string } = {}): Promise<LaunchedDockerd> {
+  const root = mkdtempSync(join(tmpdir(), 'orzo-dockerd-'));
+  const socketPath = join(root, 'docker.sock');
   const args = [
     `--data-root=${join(root, 'data')}`,
     `--exec-root=${join(root, 'exec')}`,
     `--pidfile=${join(root, 'docker.pid')}`,
     `--host=unix://${socketPath}`,
-    `--bridge=${bridge}`,
-    '--iptables=false',
-    '--ip-masq=false',
-    ...(options.liveRestore ? ['--live-restore'] : []),
+    ...(options.args ?? []),
   ];
+  const [command, argv] = options.netns ? ['nsenter', [`--net=/var/run/netns/${options.netns}`, 'dockerd', ...args]] : ['dockerd', args];
   const logFile = join(root, 'dockerd.log');
   const docker = new Docker({ socketPath });
   let child: ChildProcess | undefined;
@@ -57,65 +100,70 @@ export async function startPrivateDockerd(options: { liveRestore?: boolean } = {
       what: "the killed dockerd's containerd to exit",
     });
     const out = openSync(logFile, 'a');
-    child = spawn('dockerd', args, { stdio: ['ignore', out, out], detached: true });
+    child = spawn(command, argv, { stdio: ['ignore', out, out], detached: true });
     child.unref();
-    await waitFor(() => docker.ping().then(() => true), { timeoutMs: 60_000, intervalMs: 50, what: `the private dockerd on ${socketPath}` }).catch(
-      (err: Error) => {
-        throw new Error(`${err.message}\n${readFileSync(logFile, 'utf8').split('\n').slice(-15).join('\n')}`);
-      },
-    );
+    const exited = new Promise<never>((_, reject) => child!.once('exit', (code) => reject(new Error(`dockerd exited with code ${code}`))));
+    exited.catch(() => undefined);
+    await Promise.race([
+      waitFor(() => docker.ping().then(() => true), { timeoutMs: 60_000, intervalMs: 50, what: `the private dockerd on ${socketPath}` }),
+      exited,
+    ]).catch((err: Error) => {
+      throw new Error(`${err.message}\n${readFileSync(logFile, 'utf8').split('\n').slice(-15).join('\n')}`);
+    });
   };
-  const kill9 = () => {
-    if (child?.pid) process.kill(child.pid, 'SIGKILL');
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      if (child?.pid && child.exitCode === null) process.kill(child.pid, sig);
+    } catch {
+      // already gone (killed before, its exit not seen yet)
+    }
+  };
+  const kill9 = () => signal('SIGKILL');
+  // A dockerd that never came back leaves its containers' shims (they name our exec root), and
+  // mounts (overlay layers, the data root itself, netns files).
+  const cleanUp = () => {
+    for (const pid of processesNaming(root)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    const mounts = readFileSync('/proc/mounts', 'utf8')
+      .split('\n')
+      .map((l) => l.split(' ')[1] ?? '')
+      .filter((m) => m.startsWith(root))
+      .sort((a, b) => b.length - a.length);
+    for (const m of mounts) {
+      try {
+        execFileSync('umount', ['-l', m]);
+      } catch {
+        // already gone
+      }
+    }
+    rmSync(root, { recursive: true, force: true });
   };
   await start();
   return {
     socketPath,
     dockerHost: `unix://${socketPath}`,
     docker,
-    liveRestore: !!options.liveRestore,
+    root,
     kill9,
     start,
     log: () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : ''),
     dispose: async () => {
-      for (const c of await docker.listContainers({ all: true }).catch(() => []))
-        await docker
-          .getContainer(c.Id)
-          .remove({ force: true })
-          .catch(() => undefined);
       if (child?.pid && child.exitCode === null) {
         const gone = new Promise((r) => child!.once('exit', r));
-        process.kill(child.pid, 'SIGTERM');
+        signal('SIGTERM');
         await Promise.race([gone, new Promise((r) => setTimeout(r, 15_000))]);
-        if (child.exitCode === null) process.kill(child.pid, 'SIGKILL');
+        kill9();
       }
-      // A dockerd that never came back leaves its containers' shims (they name our exec root).
-      for (const pid of processesNaming(root)) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
-      // Mounts dockerd leaves when killed (overlay layers, the data root itself, netns files).
-      const mounts = readFileSync('/proc/mounts', 'utf8')
-        .split('\n')
-        .map((l) => l.split(' ')[1] ?? '')
-        .filter((m) => m.startsWith(root))
-        .sort((a, b) => b.length - a.length);
-      for (const m of mounts) {
-        try {
-          execFileSync('umount', ['-l', m]);
-        } catch {
-          // already gone
-        }
-      }
-      rmSync(root, { recursive: true, force: true });
-      try {
-        execFileSync('ip', ['link', 'del', bridge]);
-      } catch {
-        // already gone
-      }
+      cleanUp();
+    },
+    disposeNow: () => {
+      kill9();
+      cleanUp();
     },
   };
 }
@@ -153,9 +201,13 @@ function alive(pid: number | undefined): boolean {
   }
 }
 
-/** A 10.231.x.0/24 no interface of this host uses (the prefix of it: "10.231.x"). */
-function freeSubnet(): string {
+/** A `<prefix>.x.0/24` no interface of this host uses (the prefix of it: "<prefix>.x"), x from a random start. */
+export function freeSubnet(prefix: string): string {
   const used = execFileSync('ip', ['-o', '-4', 'addr', 'show'], { encoding: 'utf8' });
-  for (let x = 1 + (process.pid % 200); x < 255; x++) if (!used.includes(` 10.231.${x}.`)) return `10.231.${x}`;
-  throw new Error('no free 10.231.x.0/24 subnet for a private bridge');
+  const first = 1 + Math.floor(Math.random() * 200);
+  for (let i = 0; i < 254; i++) {
+    const x = 1 + ((first + i) % 254);
+    if (!used.includes(` ${prefix}.${x}.`)) return `${prefix}.${x}`;
+  }
+  throw new Error(`no free ${prefix}.x.0/24 subnet for a private bridge`);
 }

@@ -11,23 +11,27 @@ export interface RegistryHandle {
   stop(): Promise<void>;
 }
 
-/** A private image registry (Debian's docker-registry, Distribution v2) on a free port. */
-export async function startRegistry(binary = process.env.ORZO_REGISTRY_BIN ?? 'docker-registry'): Promise<RegistryHandle> {
+/**
+ * A private image registry (Debian's docker-registry, Distribution v2) on a free port of
+ * `host` (127.0.0.1 by default; a bridge address for engines in other network namespaces,
+ * which must then be started with `--insecure-registry <host>:<port>`).
+ */
+export async function startRegistry(binary = process.env.ORZO_REGISTRY_BIN ?? 'docker-registry', host = '127.0.0.1'): Promise<RegistryHandle> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'orzo-registry-'));
   const config = join(dir, 'config.yml');
   writeFileSync(
     config,
-    `version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n`,
+    `version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\n  delete:\n    enabled: true\nhttp:\n  addr: ${host}:${port}\n`,
   );
   const child = spawn(binary, ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`docker-registry exited with ${code}: ${stderr}`))));
   exited.catch(() => undefined);
-  await Promise.race([waitFor(() => canConnect(port), { timeoutMs: 10_000, what: `docker-registry on port ${port}` }), exited]);
+  await Promise.race([waitFor(() => canConnect(port, host), { timeoutMs: 10_000, what: `docker-registry on ${host}:${port}` }), exited]);
   return {
-    address: `127.0.0.1:${port}`,
+    address: `${host}:${port}`,
     stop: async () => {
       if (child.exitCode === null) {
         const gone = new Promise((r) => child.once('exit', r));

@@ -1,74 +1,38 @@
 import Docker from 'dockerode';
-import { type InstanceSpec, registryOfImage } from '@orzo/contracts';
+import { registryOfImage } from '@orzo/contracts';
 import { followDockerStream } from '@orzo/platform';
+import {
+  Engine,
+  EngineEvent,
+  ImageAvailability,
+  ImageNotFoundError,
+  Labels,
+  Replica,
+  ReplicaFilter,
+  ReplicaRequest,
+  Survey,
+  WatchHooks,
+  LogLine,
+  LogOptions,
+  demuxLogs,
+  isStatus,
+  labelFilters,
+  replicaLabels,
+  replicaName,
+} from './engine/engine';
+import { followEngineEvents } from './engine/event-stream';
 
-/** Labels Orzo puts on every container it runs; they are how it finds its own after a restart. */
-export const Labels = {
-  managed: 'orzo.managed',
-  service: 'orzo.service',
-  instance: 'orzo.instance',
-  cluster: 'orzo.cluster',
-  gitSha: 'orzo.git_sha',
-  configHash: 'orzo.config_hash',
-  /** The restart token of the spec it was started from (`orzo restart`); absent: none. */
-  forceBounce: 'orzo.force_bounce',
-} as const;
-
-/**
- * What a replica is made of: the engine-relevant part of the compiled InstanceSpec. `cmd` runs
- * under /bin/sh -c; `args` (when no cmd) replace the image's CMD.
- */
-export type ReplicaRequest = Pick<
-  InstanceSpec,
-  'service' | 'instance' | 'cluster' | 'image' | 'gitSha' | 'configHash' | 'cpus' | 'memMb' | 'env' | 'containerPort'
-> &
-  Partial<Pick<InstanceSpec, 'cmd' | 'args' | 'forceBounce'>>;
-
-export interface Replica {
-  id: string;
-  name: string;
-  service: string;
-  instance: string;
-  cluster: string;
-  gitSha: string;
-  configHash: string;
-  /** The restart token it was started with ('' for none). */
-  forceBounce: string;
-  image: string;
-  /** Docker's state: created, running, exited, dead, ... */
-  state: string;
-  running: boolean;
-  /** The port on 127.0.0.1 that reaches the container port. */
-  hostPort?: number;
-  startedAt?: string;
-  exitCode?: number;
-  oomKilled?: boolean;
-}
-
-export class ImageNotFoundError extends Error {
-  constructor(
-    readonly image: string,
-    why = 'and its name has no registry to pull it from',
-  ) {
-    super(`image ${image} does not exist on this Docker engine ${why}`);
-    this.name = 'ImageNotFoundError';
-  }
-}
-
-export interface EngineEvent {
-  action: string;
-  containerId: string;
-  labels: Record<string, string>;
-  exitCode?: number;
-  time: number;
-}
+// The engine's types were declared here first; importers keep finding them here.
+export { ImageNotFoundError, Labels } from './engine/engine';
+export type { EngineEvent, LogLine, Replica, ReplicaFilter, ReplicaRequest, Survey, WatchHooks } from './engine/engine';
+export { demuxLogs } from './engine/engine';
 
 /**
  * The Docker Engine behind scheduler-bridge: runs, finds, stops and removes the replicas of
  * Orzo instances. Every container carries Orzo's labels, resource limits (cpus -> NanoCpus,
  * mem -> Memory), the instance env, and a host port on 127.0.0.1 for its container port.
  */
-export class DockerEngine {
+export class DockerEngine implements Engine {
   constructor(readonly docker: Docker = new Docker()) {}
 
   /** Whether the image is on this engine (nothing can be pulled: no registry is reachable). */
@@ -87,7 +51,7 @@ export class DockerEngine {
    * (<registry>/services-<service>:orzo-<sha>, pushed by the builder). A pull's errors arrive
    * inside its 200 stream, so every message is checked; the error says why it failed.
    */
-  async ensureImage(image: string): Promise<{ ok: true } | { ok: false; why: string }> {
+  async ensureImage(image: string): Promise<ImageAvailability> {
     if (await this.hasImage(image)) return { ok: true };
     if (!registryOfImage(image)) return { ok: false, why: 'and its name has no registry to pull it from' };
     try {
@@ -103,18 +67,10 @@ export class DockerEngine {
     if (!available.ok) throw new ImageNotFoundError(req.image, available.why);
     const port = `${req.containerPort}/tcp`;
     const container = await this.docker.createContainer({
-      name: `orzo-${req.service}-${req.instance}-${req.gitSha.slice(0, 8)}-${Math.random().toString(36).slice(2, 8)}`,
+      name: replicaName(req),
       Image: req.image,
       Env: Object.entries(req.env).map(([k, v]) => `${k}=${v}`),
-      Labels: {
-        [Labels.managed]: 'true',
-        [Labels.service]: req.service,
-        [Labels.instance]: req.instance,
-        [Labels.cluster]: req.cluster,
-        [Labels.gitSha]: req.gitSha,
-        [Labels.configHash]: req.configHash,
-        ...(req.forceBounce ? { [Labels.forceBounce]: req.forceBounce } : {}),
-      },
+      Labels: replicaLabels(req),
       ...(req.cmd ? { Cmd: ['/bin/sh', '-c', req.cmd] } : req.args?.length ? { Cmd: req.args } : {}),
       ExposedPorts: { [port]: {} },
       HostConfig: {
@@ -146,6 +102,7 @@ export class DockerEngine {
       image: info.Config.Image,
       state: info.State.Status,
       running: info.State.Running,
+      host: '127.0.0.1',
       hostPort: binding ? Number(binding.HostPort) : undefined,
       startedAt: info.State.StartedAt,
       exitCode: info.State.Running ? undefined : info.State.ExitCode,
@@ -163,11 +120,7 @@ export class DockerEngine {
    * (each with its error), so one unreadable container is reported instead of hidden.
    */
   async survey(filter: ReplicaFilter = {}): Promise<Survey> {
-    const label = [`${Labels.managed}=true`];
-    if (filter.service) label.push(`${Labels.service}=${filter.service}`);
-    if (filter.instance) label.push(`${Labels.instance}=${filter.instance}`);
-    if (filter.cluster) label.push(`${Labels.cluster}=${filter.cluster}`);
-    const containers = await this.docker.listContainers({ all: true, filters: { label } });
+    const containers = await this.docker.listContainers({ all: true, filters: { label: labelFilters(filter) } });
     const survey: Survey = { replicas: [], unreadable: [] };
     await Promise.all(
       containers.map((c) =>
@@ -202,7 +155,7 @@ export class DockerEngine {
    * `tail` lines, optionally only since a time (unix seconds, fractional). Reads the
    * multiplexed log stream of a container without a TTY (Orzo never allocates one).
    */
-  async logs(id: string, opts: { tail: number; since?: string; stdout: boolean; stderr: boolean }): Promise<LogLine[]> {
+  async logs(id: string, opts: LogOptions): Promise<LogLine[]> {
     const raw = (await this.docker.getContainer(id).logs({
       follow: false,
       stdout: opts.stdout,
@@ -223,117 +176,14 @@ export class DockerEngine {
    * that stops it.
    */
   watch(onEvent: (e: EngineEvent) => void, hooks: WatchHooks = {}): () => void {
-    let stopped = false;
-    let since = Math.floor(Date.now() / 1000);
-    let current: NodeJS.ReadableStream | undefined;
-    let failures = 0;
-    let broken = false;
-    const connect = async (): Promise<void> => {
-      while (!stopped) {
-        let why: Error | undefined;
-        try {
-          const stream = (await this.docker.getEvents({ since, filters: { type: ['container'], label: [`${Labels.managed}=true`] } })) as NodeJS.ReadableStream;
-          current = stream;
-          failures = 0;
-          if (broken) {
-            broken = false;
-            hooks.onReconnect?.();
-          }
-          let buffer = '';
-          why = await new Promise<Error>((resolve) => {
-            stream.on('data', (chunk: Buffer) => {
-              buffer += chunk.toString();
-              const lines = buffer.split('\n');
-              buffer = lines.pop() ?? '';
-              for (const line of lines) {
-                if (!line.trim()) continue;
-                const e = JSON.parse(line) as { Action: string; Actor: { ID: string; Attributes: Record<string, string> }; time: number };
-                since = e.time;
-                const { exitCode, ...labels } = e.Actor.Attributes;
-                onEvent({ action: e.Action, containerId: e.Actor.ID, labels, exitCode: exitCode !== undefined ? Number(exitCode) : undefined, time: e.time });
-              }
-            });
-            stream.on('end', () => resolve(new Error('the engine closed the events stream')));
-            stream.on('error', (err: Error) => resolve(err));
-            // A killed engine may drop the connection without an end.
-            stream.on('close', () => resolve(new Error('the events stream was closed')));
-          });
-        } catch (err) {
-          why = err as Error;
-        }
-        if (stopped) return;
-        broken = true;
-        const delay = WATCH_BACKOFF_MS[Math.min(failures++, WATCH_BACKOFF_MS.length - 1)]!;
-        hooks.onBreak?.(why, delay);
-        await new Promise((r) => setTimeout(r, delay));
-      }
-    };
-    void connect();
-    return () => {
-      stopped = true;
-      (current as unknown as { destroy?: () => void })?.destroy?.();
-    };
+    return followEngineEvents(
+      this.docker,
+      { type: ['container'], label: [`${Labels.managed}=true`] },
+      (e) => {
+        const { exitCode, ...labels } = e.Actor.Attributes;
+        onEvent({ action: e.Action, containerId: e.Actor.ID, labels, exitCode: exitCode !== undefined ? Number(exitCode) : undefined, time: e.time });
+      },
+      hooks,
+    );
   }
-}
-
-/**
- * Reconnection delays of the events stream: short, because an engine that answers again must
- * be served again within seconds (the reconnection triggers a full reconcile).
- */
-const WATCH_BACKOFF_MS = [250, 500, 1_000] as const;
-
-export interface WatchHooks {
-  /** The stream broke (engine stopped, restarted, unreachable); the next try is in `retryInMs`. */
-  onBreak?(err: Error, retryInMs: number): void;
-  /** The stream is back after a break. */
-  onReconnect?(): void;
-}
-
-export interface ReplicaFilter {
-  service?: string;
-  instance?: string;
-  cluster?: string;
-}
-
-export interface Survey {
-  replicas: Replica[];
-  unreadable: Array<{ id: string; name: string; error: unknown }>;
-}
-
-export interface LogLine {
-  /** RFC 3339 as the engine stamped it (nanoseconds, trailing zeros trimmed). */
-  at: string;
-  stream: 'stdout' | 'stderr';
-  line: string;
-}
-
-/**
- * Splits Docker's multiplexed log stream (frames of an 8-byte header: stream type, 3 zero
- * bytes, a big-endian length) into lines, each starting with the timestamp Docker added.
- */
-export function demuxLogs(raw: Buffer): LogLine[] {
-  const lines: LogLine[] = [];
-  const partial: Record<'stdout' | 'stderr', string> = { stdout: '', stderr: '' };
-  let offset = 0;
-  while (offset + 8 <= raw.length) {
-    const type = raw[offset];
-    const length = raw.readUInt32BE(offset + 4);
-    const stream = type === 2 ? 'stderr' : 'stdout';
-    const text = partial[stream] + raw.subarray(offset + 8, offset + 8 + length).toString('utf8');
-    offset += 8 + length;
-    const parts = text.split('\n');
-    partial[stream] = parts.pop() ?? '';
-    for (const part of parts) lines.push(stampedLine(part, stream));
-  }
-  for (const stream of ['stdout', 'stderr'] as const) if (partial[stream]) lines.push(stampedLine(partial[stream], stream));
-  return lines;
-}
-
-function stampedLine(text: string, stream: 'stdout' | 'stderr'): LogLine {
-  const space = text.indexOf(' ');
-  return space > 0 ? { at: text.slice(0, space), stream, line: text.slice(space + 1) } : { at: text, stream, line: '' };
-}
-
-function isStatus(err: unknown, code: number): boolean {
-  return (err as { statusCode?: number })?.statusCode === code;
 }

@@ -1,16 +1,23 @@
 import { Module } from '@nestjs/common';
-import { DockerEngine } from './docker-engine';
+import { SERVICE_CONFIG } from '@orzo/platform';
+import { loadSystemConfig } from '@orzo/soa-config';
+import { type SchedulerBridgeConfig, schedulerClusters } from './config';
+import { ENGINES, Engines } from './engine/engines';
 import { ImageExistsResponder } from './image-exists.responder';
 import { ReplicaLogsResponder } from './logs/replica-logs.responder';
 import { DeployRequestedHandler } from './reconcile/deploy-requested.handler';
 import { DesiredStateRepository } from './reconcile/desired-state.repository';
-import { DOCKER_ENGINE, Reconciler } from './reconcile/reconciler';
+import { Reconciler } from './reconcile/reconciler';
 import { RestartReplicaResponder } from './replicas/restart-replica.responder';
 
-/** scheduler-bridge: reconciles desired instances with the Docker Engine. */
+/** scheduler-bridge: reconciles desired instances with each cluster's engine (Docker or Swarm, from orzo.yaml). */
 @Module({
   providers: [
-    { provide: DOCKER_ENGINE, useFactory: () => new DockerEngine() },
+    {
+      provide: ENGINES,
+      useFactory: (config: SchedulerBridgeConfig) => Engines.fromSystemConfig(schedulerClusters(config), loadSystemConfig({ file: config.ORZO_CONFIG })),
+      inject: [SERVICE_CONFIG],
+    },
     DesiredStateRepository,
     Reconciler,
     DeployRequestedHandler,

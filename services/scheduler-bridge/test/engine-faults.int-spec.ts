@@ -13,7 +13,7 @@ import { createServiceApp, prepareService } from '@orzo/platform';
 import { NatsServerHandle, buildImage, ensureBusyboxBase, httpGet, startNatsServer, waitFor } from '@orzo/testing';
 import { schedulerBridge } from '../src/definition';
 import { DockerEngine } from '../src/docker-engine';
-import { DOCKER_ENGINE } from '../src/reconcile/reconciler';
+import { ENGINES, Engines } from '../src/engine/engines';
 import { helloSpec } from './hello-spec';
 
 const examples = join(__dirname, '..', '..', '..', '..', 'examples', 'services', 'hello');
@@ -67,7 +67,7 @@ describe('scheduler-bridge with one replica the engine cannot remove', () => {
     await schedulerBridge.commands!.migrate!(ctx);
     app = await createServiceApp(ctx, schedulerBridge.module(ctx));
     await app.init();
-    const bridgeEngine = app.get<DockerEngine>(DOCKER_ENGINE);
+    const bridgeEngine = app.get<Engines>(ENGINES).of(cluster);
     const remove = bridgeEngine.remove.bind(bridgeEngine);
     bridgeEngine.remove = async (id: string) => {
       if (refused.has(id)) {

@@ -28,6 +28,7 @@ export function helloSpec(cluster: string, version: Pick<InstanceSpec, 'image' |
     registrationDetails: [],
     weight: 10,
     monitoring: undefined,
+    pool: 'default',
     ...over,
   };
 }

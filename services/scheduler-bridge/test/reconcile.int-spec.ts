@@ -6,13 +6,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { INestApplication } from '@nestjs/common';
 import Docker from 'dockerode';
-import { jetstreamManager } from '@nats-io/jetstream';
 import { BusService } from '@orzo/bus';
-import { DeployFailed, InstanceSpec, Rpcs, Subjects, decodeEvent } from '@orzo/contracts';
-import { createServiceApp, prepareService } from '@orzo/platform';
+import { DeployFailed, InstanceSpec, Rpcs, Subjects } from '@orzo/contracts';
 import { NatsServerHandle, buildImage, ensureBusyboxBase, httpGet, startNatsServer, waitFor } from '@orzo/testing';
-import { schedulerBridge } from '../src/definition';
 import { DockerEngine } from '../src/docker-engine';
+import { bootBridge, lastEvent as lastEventOf, requestDeploy } from './bridge-app';
 import { helloSpec } from './hello-spec';
 
 const examples = join(__dirname, '..', '..', '..', '..', 'examples', 'services', 'hello');
@@ -36,32 +34,17 @@ describe('scheduler-bridge reconciling a real Docker Engine', () => {
   let app: INestApplication;
 
   const boot = async () => {
-    const ctx = prepareService(schedulerBridge, {
+    app = await bootBridge({
       ORZO_NATS_URL: nats.url,
       ORZO_DATA_DIR: dataDir,
-      ORZO_LOG_LEVEL: 'silent',
-      ORZO_HTTP_PORT: '0',
       ORZO_SCHEDULER_CLUSTERS: cluster,
       ORZO_RECONCILE_INTERVAL_MS: '1000',
       ORZO_DEPLOY_TIMEOUT_S: '60',
     });
-    assert.ok(ctx);
-    await schedulerBridge.commands!.migrate!(ctx);
-    app = await createServiceApp(ctx, schedulerBridge.module(ctx));
-    await app.init();
   };
   const running = async () => (await engine.list({ cluster })).filter((r) => r.running);
-  const lastEvent = async (subject: string) => {
-    const jsm = await jetstreamManager(app.get(BusService).connection);
-    const m = await jsm.streams.getMessage(subject.startsWith('orzo.deploy') ? 'ORZO_DEPLOY' : 'ORZO_INSTANCE', { last_by_subj: subject }).catch(() => null);
-    if (!m) return undefined;
-    const d = decodeEvent(subject, m.data);
-    return d.ok ? (d.event.payload as unknown as Record<string, unknown>) : undefined;
-  };
-  const deploy = (deployId: string, s: InstanceSpec) =>
-    app
-      .get(BusService)
-      .publish(Subjects.DeployRequested, { deployId, service: 'hello', deployGroup: s.deployGroup, specs: [s], requestedBy: 'test', reason: 'test' });
+  const lastEvent = (subject: string) => lastEventOf(app, subject);
+  const deploy = (deployId: string, s: InstanceSpec) => requestDeploy(app, deployId, s);
   const converged = (version: string, deployId: string) =>
     waitFor(
       async () => {

@@ -49,6 +49,7 @@ export function toInstanceSpec(i: CompiledInstance, image: string, gitSha: strin
       retries: r.retries,
     })),
     weight: i.weight,
+    pool: i.pool,
     monitoring: toMonitoringSpec(i.monitoring, i.replicationThreshold),
   };
 }

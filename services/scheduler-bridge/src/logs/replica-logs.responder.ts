@@ -2,9 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Respond, RpcContext } from '@orzo/bus';
 import { ReplicaLogsAnswer, ReplicaLogsCall, Rpcs } from '@orzo/contracts';
 import { InvalidArgumentError, NotFoundError, SERVICE_CONFIG, UnavailableError } from '@orzo/platform';
-import type { SchedulerBridgeConfig } from '../config';
-import { DockerEngine, Replica } from '../docker-engine';
-import { DOCKER_ENGINE } from '../reconcile/reconciler';
+import { type SchedulerBridgeConfig, schedulerClusters } from '../config';
+import { Replica } from '../engine/engine';
+import { ENGINES, Engines } from '../engine/engines';
 import { clusterOf } from '../replicas/restart-replica.responder';
 import { mergeByTime, normalizeStamp } from './log-merge';
 
@@ -23,10 +23,10 @@ export class ReplicaLogsResponder {
   readonly clusters: string[];
 
   constructor(
-    @Inject(DOCKER_ENGINE) private readonly engine: DockerEngine,
+    @Inject(ENGINES) private readonly engines: Engines,
     @Inject(SERVICE_CONFIG) config: SchedulerBridgeConfig,
   ) {
-    this.clusters = config.ORZO_SCHEDULER_CLUSTERS.split(',').map((c) => c.trim());
+    this.clusters = schedulerClusters(config);
   }
 
   @Respond(Rpcs.replicaLogs, { params: (self: ReplicaLogsResponder) => self.clusters })
@@ -34,7 +34,7 @@ export class ReplicaLogsResponder {
     const cluster = clusterOf(this.clusters, Rpcs.replicaLogs, ctx);
     let replicas: Replica[];
     try {
-      replicas = await this.engine.list({ service: req.service, cluster, ...(req.instance ? { instance: req.instance } : {}) });
+      replicas = await this.engines.of(cluster).list({ service: req.service, cluster, ...(req.instance ? { instance: req.instance } : {}) });
     } catch (err) {
       throw new UnavailableError(`the engine of cluster ${cluster} could not list replicas: ${(err as Error).message}`);
     }
@@ -45,7 +45,8 @@ export class ReplicaLogsResponder {
     }
     const perReplica = await Promise.all(
       replicas.map(async (r) => {
-        const lines = await this.engine
+        const lines = await this.engines
+          .of(cluster)
           .logs(r.id, { tail: req.tail, since: req.since || undefined, stdout: req.stream !== 'stderr', stderr: req.stream !== 'stdout' })
           // A replica removed between the list and the read has nothing more to say.
           .catch((err: unknown) => (ctx.log.debug({ err, replica: r.id }, 'logs of a replica could not be read'), []));

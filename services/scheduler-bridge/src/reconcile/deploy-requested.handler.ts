@@ -3,7 +3,7 @@ import { EventContext, HandlerOutcome, Outcome, Subscribe } from '@orzo/bus';
 import { OrzoEvent, Subjects } from '@orzo/contracts';
 import { transactionOf } from '@orzo/persistence';
 import { SERVICE_CONFIG } from '@orzo/platform';
-import type { SchedulerBridgeConfig } from '../config';
+import { type SchedulerBridgeConfig, schedulerClusters } from '../config';
 import { DesiredStateRepository, instanceKey } from './desired-state.repository';
 import { Reconciler } from './reconciler';
 
@@ -17,7 +17,7 @@ export class DeployRequestedHandler {
     private readonly reconciler: Reconciler,
     @Inject(SERVICE_CONFIG) config: SchedulerBridgeConfig,
   ) {
-    this.clusters = new Set(config.ORZO_SCHEDULER_CLUSTERS.split(',').map((c) => c.trim()));
+    this.clusters = new Set(schedulerClusters(config));
   }
 
   @Subscribe(Subjects.DeployRequested)

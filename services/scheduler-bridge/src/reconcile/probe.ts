@@ -1,6 +1,6 @@
 import type { InstanceSpec } from '@orzo/contracts';
 import { CheckResult, checkOnce } from '@orzo/platform';
-import type { Replica } from '../docker-engine';
+import type { Replica } from '../engine/engine';
 
 export type ProbeResult = CheckResult;
 
@@ -15,7 +15,7 @@ export async function probe(spec: InstanceSpec, replica: Replica): Promise<Probe
   if (!replica.hostPort) return { ok: mode === 'none' || mode === 'cmd', output: 'no host port' };
   return checkOnce(
     spec.healthcheck ? { ...spec.healthcheck, timeoutSeconds: Math.min(2, spec.healthcheck.timeoutSeconds || 1) } : undefined,
-    '127.0.0.1',
+    replica.host,
     replica.hostPort,
   );
 }

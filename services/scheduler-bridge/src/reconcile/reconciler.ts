@@ -3,18 +3,18 @@ import { BusService, DiscoveryRegistryStore } from '@orzo/bus';
 import { InstanceSpec, ReplicaProblem, ReplicaRef, Subjects } from '@orzo/contracts';
 import { LOGGER, Logger, SERVICE_CONFIG, settleWithin } from '@orzo/platform';
 import type { SchedulerBridgeConfig } from '../config';
-import { DockerEngine, ImageNotFoundError, Labels, Replica, Survey } from '../docker-engine';
+import { Engine, ImageNotFoundError, Labels, Replica, Survey } from '../engine/engine';
+import { ENGINES, Engines } from '../engine/engines';
 import { DesiredInstance, DesiredStateRepository, instanceKey } from './desired-state.repository';
 import { bounceMethod, happyFloor, planBounce } from './bounce';
 import { isCurrentReplica } from './generation';
 import { ProbeResult, probe } from './probe';
 import { EngineAction, ReplicaProblems } from './replica-problems';
 
-export const DOCKER_ENGINE = Symbol('orzo:docker-engine');
-
 /**
- * Converges the Docker engine to the desired specs, level-triggered: on a new desired spec,
- * on engine events (a replica died or was removed), when the engine's event stream comes back
+ * Converges each cluster's engine (one Docker host, or a swarm) to the desired specs,
+ * level-triggered: on a new desired spec, on engine events (a replica died or was removed, a
+ * swarm node went down), when the engine's event stream comes back
  * after a restart, and on a timer. One instance is reconciled at a time (per-instance queue);
  * every pass re-reads desired and actual state, so a lost event, a crash of the bridge or a
  * container removed by hand never leaves the world wrong. An engine error on one replica
@@ -39,7 +39,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   private readonly announced = new Map<string, { key: string; replica: Replica }>();
 
   constructor(
-    @Inject(DOCKER_ENGINE) private readonly engine: DockerEngine,
+    @Inject(ENGINES) private readonly engines: Engines,
     private readonly desired: DesiredStateRepository,
     private readonly bus: BusService,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -47,9 +47,19 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   ) {}
 
   onApplicationBootstrap(): void {
-    this.unwatch = this.engine.watch(
+    const unwatch = this.engines.distinct().map((engine) => this.watch(engine));
+    this.unwatch = () => unwatch.forEach((stop) => stop());
+    this.timer = setInterval(() => void this.requestAll(), this.config.ORZO_RECONCILE_INTERVAL_MS);
+    this.timer.unref();
+    void this.requestAll();
+  }
+
+  /** Follows one engine's events: a replica that died or went, or a change that may touch any (a swarm node down). */
+  private watch(engine: Engine): () => void {
+    return engine.watch(
       (e) => {
-        if (['die', 'destroy', 'oom', 'stop'].includes(e.action)) {
+        if (e.affectsAll) void this.requestAll();
+        else if (['die', 'destroy', 'oom', 'stop'].includes(e.action)) {
           const l = e.labels;
           if (l[Labels.service]) void this.request(`${l[Labels.service]}/${l[Labels.cluster]}/${l[Labels.instance]}`);
         }
@@ -64,9 +74,6 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
         },
       },
     );
-    this.timer = setInterval(() => void this.requestAll(), this.config.ORZO_RECONCILE_INTERVAL_MS);
-    this.timer.unref();
-    void this.requestAll();
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -205,7 +212,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   private async survey(key: string, spec: InstanceSpec): Promise<Replica[]> {
     let survey: Survey;
     try {
-      survey = await this.engine.survey({ service: spec.service, instance: spec.instance, cluster: spec.cluster });
+      survey = await this.engines.of(spec.cluster).survey({ service: spec.service, instance: spec.instance, cluster: spec.cluster });
     } catch (err) {
       this.problems.fail(key, undefined, 'list', err);
       throw err;
@@ -228,9 +235,9 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   private async removeDead(key: string, dead: Replica, spec: InstanceSpec): Promise<void> {
     // Announced once (a removal being retried was announced at its first attempt).
     if (!this.problems.has(key, dead.id, 'remove'))
-      await this.publishStopped(dead, spec, dead.oomKilled ? 'oom-killed' : `exited with code ${dead.exitCode ?? '?'}`);
+      await this.publishStopped(dead, spec, dead.lost ?? (dead.oomKilled ? 'oom-killed' : `exited with code ${dead.exitCode ?? '?'}`));
     if (!this.problems.due(key, dead.id, 'remove')) return;
-    await this.attempt(key, dead, 'remove', () => this.engine.remove(dead.id));
+    await this.attempt(key, dead, 'remove', () => this.engines.of(spec.cluster).remove(dead.id));
   }
 
   /** Runs one engine call on one replica: a failure is recorded and retried later, never thrown. */
@@ -308,7 +315,9 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     const desired = await this.desired.get(key);
     if (!desired || desired.spec.desiredState === 'stop') return undefined;
     const spec = desired.spec;
-    const replicas = (await this.engine.list({ service: spec.service, instance: spec.instance, cluster: spec.cluster })).filter((r) => r.running);
+    const replicas = (await this.engines.of(spec.cluster).list({ service: spec.service, instance: spec.instance, cluster: spec.cluster })).filter(
+      (r) => r.running,
+    );
     const matches = replicas.filter((r) => r.id.startsWith(replicaId) || r.name === replicaId);
     if (matches.length > 1) return 'ambiguous';
     const target = matches[0];
@@ -348,7 +357,8 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
    */
   private async start(desired: DesiredInstance, count: number): Promise<Replica[] | undefined> {
     const spec = desired.spec;
-    const results = await Promise.allSettled(Array.from({ length: count }, () => this.engine.run(spec)));
+    const engine = this.engines.of(spec.cluster);
+    const results = await Promise.allSettled(Array.from({ length: count }, () => engine.run(spec)));
     const started: Replica[] = [];
     let refused: unknown;
     for (const result of results) {
@@ -444,7 +454,8 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   private async checkCrashLoop(desired: DesiredInstance, dead: Replica[]): Promise<void> {
     const spec = desired.spec;
     if (desired.completedDeployId === desired.deployId || spec.desiredState === 'stop') return;
-    const mine = dead.filter((r) => r.gitSha === spec.gitSha && r.configHash === spec.configHash);
+    // A replica lost with its node (swarm) did not exit: no sign of a crash loop.
+    const mine = dead.filter((r) => !r.lost && r.gitSha === spec.gitSha && r.configHash === spec.configHash);
     if (!mine.length) return;
     let seen = this.crashed.get(desired.key);
     if (seen?.deployId !== desired.deployId) this.crashed.set(desired.key, (seen = { deployId: desired.deployId, ids: new Set() }));
@@ -487,10 +498,11 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     }
     const delay = Math.min(spec.bounce?.drainDelaySeconds ?? 0, 120);
     if (delay > 0) await new Promise((res) => setTimeout(res, delay * 1000));
-    if (!(await this.attempt(key, r, 'stop', () => this.engine.stop(r.id, spec.bounce?.terminationGracePeriodSeconds ?? 30)))) return;
+    const engine = this.engines.of(spec.cluster);
+    if (!(await this.attempt(key, r, 'stop', () => engine.stop(r.id, spec.bounce?.terminationGracePeriodSeconds ?? 30)))) return;
     // Stopped, it serves nothing: announced even when the removal must be retried.
     await this.publishStopped(r, spec, reason);
-    await this.attempt(key, r, 'remove', () => this.engine.remove(r.id));
+    await this.attempt(key, r, 'remove', () => engine.remove(r.id));
   }
 
   private async publishStopped(r: Replica, spec: InstanceSpec, reason: string): Promise<void> {
@@ -509,7 +521,7 @@ function ref(r: Replica, spec: InstanceSpec): ReplicaRef {
     instance: spec.instance,
     cluster: spec.cluster,
     replicaId: r.id,
-    host: '127.0.0.1',
+    host: r.host,
     port: r.hostPort ?? 0,
     gitSha: r.gitSha,
     configHash: r.configHash,

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Respond, RpcContext } from '@orzo/bus';
 import { RestartReplicaAnswer, RestartReplicaCall, Rpcs } from '@orzo/contracts';
 import { InvalidArgumentError, NotFoundError, SERVICE_CONFIG } from '@orzo/platform';
-import type { SchedulerBridgeConfig } from '../config';
+import { type SchedulerBridgeConfig, schedulerClusters } from '../config';
 import { Reconciler } from '../reconcile/reconciler';
 
 /** `orzo restart --replica`: one replica of an instance on a cluster this bridge runs is replaced. */
@@ -14,7 +14,7 @@ export class RestartReplicaResponder {
     private readonly reconciler: Reconciler,
     @Inject(SERVICE_CONFIG) config: SchedulerBridgeConfig,
   ) {
-    this.clusters = config.ORZO_SCHEDULER_CLUSTERS.split(',').map((c) => c.trim());
+    this.clusters = schedulerClusters(config);
   }
 
   @Respond(Rpcs.restartReplica, { params: (self: RestartReplicaResponder) => self.clusters })

@@ -73,7 +73,11 @@ export interface InstanceSpec {
   registrationDetails: Registration[];
   weight: number;
   /** Who is alerted and how: monitoring.yaml merged with the instance's `monitoring:` block. */
-  monitoring: MonitoringSpec | undefined;
+  monitoring:
+    | MonitoringSpec
+    | undefined;
+  /** Pool of hosts to run on: on a swarm cluster, the placement constraint node.labels.pool==<pool>. */
+  pool: string;
 }
 
 export interface InstanceSpec_EnvEntry {
@@ -748,6 +752,7 @@ function createBaseInstanceSpec(): InstanceSpec {
     registrationDetails: [],
     weight: 0,
     monitoring: undefined,
+    pool: "",
   };
 }
 
@@ -821,6 +826,9 @@ export const InstanceSpec: MessageFns<InstanceSpec> = {
     }
     if (message.monitoring !== undefined) {
       MonitoringSpec.encode(message.monitoring, writer.uint32(186).fork()).join();
+    }
+    if (message.pool !== "") {
+      writer.uint32(194).string(message.pool);
     }
     return writer;
   },
@@ -1025,6 +1033,14 @@ export const InstanceSpec: MessageFns<InstanceSpec> = {
             message.monitoring = MonitoringSpec.decode(reader, reader.uint32());
             continue;
           }
+          case 24: {
+            if (tag !== 194) {
+              break;
+            }
+
+            message.pool = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1115,6 +1131,7 @@ export const InstanceSpec: MessageFns<InstanceSpec> = {
         : [],
       weight: isSet(object.weight) ? globalThis.Number(object.weight) : 0,
       monitoring: isSet(object.monitoring) ? MonitoringSpec.fromJSON(object.monitoring) : undefined,
+      pool: isSet(object.pool) ? globalThis.String(object.pool) : "",
     };
   },
 
@@ -1195,6 +1212,9 @@ export const InstanceSpec: MessageFns<InstanceSpec> = {
     if (message.monitoring !== undefined) {
       obj.monitoring = MonitoringSpec.toJSON(message.monitoring);
     }
+    if (message.pool !== "") {
+      obj.pool = message.pool;
+    }
     return obj;
   },
 
@@ -1240,6 +1260,7 @@ export const InstanceSpec: MessageFns<InstanceSpec> = {
     message.monitoring = (object.monitoring !== undefined && object.monitoring !== null)
       ? MonitoringSpec.fromPartial(object.monitoring)
       : undefined;
+    message.pool = object.pool ?? "";
     return message;
   },
 };

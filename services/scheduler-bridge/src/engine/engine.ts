@@ -1,0 +1,187 @@
+import type { InstanceSpec } from '@orzo/contracts';
+
+/**
+ * What scheduler-bridge needs from a cluster engine, whatever runs the containers: one Docker
+ * host (DockerEngine) or a Docker Swarm (SwarmEngine). The reconciler, the bounce rule, health
+ * gating and adoption after a restart are written against this interface only; a replica is
+ * one running copy of an instance, wherever the engine placed it (`host`, `hostPort`).
+ */
+export interface Engine {
+  /** Whether the image is available to this engine without a pull. */
+  hasImage(image: string): Promise<boolean>;
+  /** Whether the engine can run the image (pulling it or finding it in its registry); why not. */
+  ensureImage(image: string): Promise<ImageAvailability>;
+  /** Starts one replica; resolves when it runs. ImageNotFoundError when its image does not exist. */
+  run(req: ReplicaRequest): Promise<Replica>;
+  /** Orzo's replicas (running or not), and the ones listed but unreadable. */
+  survey(filter?: ReplicaFilter): Promise<Survey>;
+  list(filter?: ReplicaFilter): Promise<Replica[]>;
+  /** SIGTERM, then SIGKILL after the grace period; resolves when it no longer runs. */
+  stop(id: string, graceSeconds: number): Promise<void>;
+  /** Removes a replica; removing one that is gone is not an error. */
+  remove(id: string): Promise<void>;
+  /** Follows the engine's events of Orzo's replicas; returns a function that stops it. */
+  watch(onEvent: (e: EngineEvent) => void, hooks?: WatchHooks): () => void;
+  /** A replica's recent output, oldest first: the last `tail` lines, since `since` (unix seconds, fractional) when given. */
+  logs(id: string, opts: LogOptions): Promise<LogLine[]>;
+}
+
+export interface LogOptions {
+  tail: number;
+  since?: string;
+  stdout: boolean;
+  stderr: boolean;
+}
+
+export interface LogLine {
+  /** RFC 3339 as the engine stamped it (nanoseconds, trailing zeros trimmed). */
+  at: string;
+  stream: 'stdout' | 'stderr';
+  line: string;
+}
+
+/**
+ * Splits Docker's multiplexed log stream (frames of an 8-byte header: stream type, 3 zero
+ * bytes, a big-endian length) into lines, each starting with the timestamp Docker added.
+ * Container logs and Swarm service logs use the same framing.
+ */
+export function demuxLogs(raw: Buffer): LogLine[] {
+  const lines: LogLine[] = [];
+  const partial: Record<'stdout' | 'stderr', string> = { stdout: '', stderr: '' };
+  let offset = 0;
+  while (offset + 8 <= raw.length) {
+    const type = raw[offset];
+    const length = raw.readUInt32BE(offset + 4);
+    const stream = type === 2 ? 'stderr' : 'stdout';
+    const text = partial[stream] + raw.subarray(offset + 8, offset + 8 + length).toString('utf8');
+    offset += 8 + length;
+    const parts = text.split('\n');
+    partial[stream] = parts.pop() ?? '';
+    for (const part of parts) lines.push(stampedLine(part, stream));
+  }
+  for (const stream of ['stdout', 'stderr'] as const) if (partial[stream]) lines.push(stampedLine(partial[stream], stream));
+  return lines;
+}
+
+function stampedLine(text: string, stream: 'stdout' | 'stderr'): LogLine {
+  const space = text.indexOf(' ');
+  return space > 0 ? { at: text.slice(0, space), stream, line: text.slice(space + 1) } : { at: text, stream, line: '' };
+}
+
+export type ImageAvailability = { ok: true } | { ok: false; why: string };
+
+/** Labels Orzo puts on every container (and Swarm service) it runs; they are how it finds its own after a restart. */
+export const Labels = {
+  managed: 'orzo.managed',
+  service: 'orzo.service',
+  instance: 'orzo.instance',
+  cluster: 'orzo.cluster',
+  gitSha: 'orzo.git_sha',
+  configHash: 'orzo.config_hash',
+  /** The restart token of the spec it was started from (`orzo restart`); absent: none. */
+  forceBounce: 'orzo.force_bounce',
+} as const;
+
+/**
+ * What a replica is made of: the engine-relevant part of the compiled InstanceSpec. `cmd` runs
+ * under /bin/sh -c; `args` (when no cmd) replace the image's CMD.
+ */
+export type ReplicaRequest = Pick<
+  InstanceSpec,
+  'service' | 'instance' | 'cluster' | 'image' | 'gitSha' | 'configHash' | 'cpus' | 'memMb' | 'env' | 'containerPort'
+> &
+  Partial<Pick<InstanceSpec, 'cmd' | 'args' | 'bounce' | 'pool' | 'forceBounce'>>;
+
+/** The labels of a replica of `req`. */
+export function replicaLabels(req: ReplicaRequest): Record<string, string> {
+  return {
+    [Labels.managed]: 'true',
+    [Labels.service]: req.service,
+    [Labels.instance]: req.instance,
+    [Labels.cluster]: req.cluster,
+    [Labels.gitSha]: req.gitSha,
+    [Labels.configHash]: req.configHash,
+    ...(req.forceBounce ? { [Labels.forceBounce]: req.forceBounce } : {}),
+  };
+}
+
+/** A unique, readable name for a new replica of `req`. */
+export function replicaName(req: ReplicaRequest): string {
+  return `orzo-${req.service}-${req.instance}-${req.gitSha.slice(0, 8)}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** The label filters of a survey. */
+export function labelFilters(filter: ReplicaFilter): string[] {
+  const label = [`${Labels.managed}=true`];
+  if (filter.service) label.push(`${Labels.service}=${filter.service}`);
+  if (filter.instance) label.push(`${Labels.instance}=${filter.instance}`);
+  if (filter.cluster) label.push(`${Labels.cluster}=${filter.cluster}`);
+  return label;
+}
+
+export interface Replica {
+  id: string;
+  name: string;
+  service: string;
+  instance: string;
+  cluster: string;
+  gitSha: string;
+  configHash: string;
+  /** The restart token it was started with ('' for none). */
+  forceBounce: string;
+  image: string;
+  /** The engine's state: created, running, exited, dead, ... (Swarm: the task's state, or "node down"). */
+  state: string;
+  running: boolean;
+  /** Where the replica answers: 127.0.0.1 on one Docker host, the node's address in a swarm. */
+  host: string;
+  /** The port on `host` that reaches the container port. */
+  hostPort?: number;
+  startedAt?: string;
+  exitCode?: number;
+  oomKilled?: boolean;
+  /** Why a replica that did not exit is gone all the same (a swarm node that went down). */
+  lost?: string;
+}
+
+export class ImageNotFoundError extends Error {
+  constructor(
+    readonly image: string,
+    why = 'and its name has no registry to pull it from',
+  ) {
+    super(`image ${image} does not exist on this Docker engine ${why}`);
+    this.name = 'ImageNotFoundError';
+  }
+}
+
+export interface EngineEvent {
+  action: string;
+  containerId: string;
+  labels: Record<string, string>;
+  exitCode?: number;
+  time: number;
+  /** A change that may touch replicas of any instance (a swarm node went down): look at all of them. */
+  affectsAll?: boolean;
+}
+
+export interface WatchHooks {
+  /** The stream broke (engine stopped, restarted, unreachable); the next try is in `retryInMs`. */
+  onBreak?(err: Error, retryInMs: number): void;
+  /** The stream is back after a break. */
+  onReconnect?(): void;
+}
+
+export interface ReplicaFilter {
+  service?: string;
+  instance?: string;
+  cluster?: string;
+}
+
+export interface Survey {
+  replicas: Replica[];
+  unreadable: Array<{ id: string; name: string; error: unknown }>;
+}
+
+export function isStatus(err: unknown, code: number): boolean {
+  return (err as { statusCode?: number })?.statusCode === code;
+}
