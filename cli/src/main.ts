@@ -1,9 +1,11 @@
 import { Command, CommanderError } from 'commander';
+import { registerAccessCommands } from './access-commands';
 import { registerDeployCommands } from './api-commands';
 import { registerBuildCommands } from './build-commands';
 import { CliContext, EXIT, Output, UsageError } from './command-kit';
 import { registerCompletionCommand } from './completion';
 import { registerDeadLetterCommands } from './dead-letter-commands';
+import { registerEventCommands } from './event-commands';
 import { registerPlatformCommands } from './platform-commands';
 import { cliVersion } from './repo';
 import { registerSoaCommands } from './soa-commands';
@@ -21,6 +23,9 @@ Exit codes:
   130  interrupted: cook-image's build cancelled with Ctrl-C
 
 control-api: --control-api host:port, else ORZO_CONTROL_API, else 127.0.0.1:50051.
+Token: ORZO_TOKEN, else the file ORZO_TOKEN_FILE, else <ORZO_DATA_DIR or .orzo/data>/admin-token
+(written by control-api at its first start). TLS: --ca <file> or ORZO_CA; mutual TLS adds
+ORZO_CLIENT_CERT and ORZO_CLIENT_KEY.
 Help on one verb: orzo <verb> --help. Shell completion: orzo completion bash|zsh.`;
 
 /**
@@ -43,12 +48,20 @@ export function buildProgram(ctx: CliContext): Command {
       writeErr: (s) => ctx.io.err(s.replace(/\n$/, '')),
       outputError: () => undefined,
     })
-    .showSuggestionAfterError(true);
+    .showSuggestionAfterError(true)
+    .option('--ca <file>', "control-api's CA certificate (PEM) when it speaks TLS; also ORZO_CA")
+    // Read where the client is made (api-access.ts), like ORZO_CA itself.
+    .hook('preAction', (cmd) => {
+      const ca = cmd.opts<{ ca?: string }>().ca;
+      if (ca) process.env.ORZO_CA = ca;
+    });
   registerPlatformCommands(program, ctx);
   registerSoaCommands(program, ctx);
   registerDeployCommands(program, ctx);
   registerBuildCommands(program, ctx);
   registerDeadLetterCommands(program, ctx);
+  registerEventCommands(program, ctx);
+  registerAccessCommands(program, ctx);
   registerCompletionCommand(program, ctx);
   // `orzo version`, as before commander: kept working, not listed.
   program.command('version', { hidden: true }).action(() => ctx.io.out(`orzo ${cliVersion()}`));

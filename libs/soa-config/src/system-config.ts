@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigProblem } from './problems';
-import { KeyTable, map, str } from './schema/key';
+import { KeyTable, bool, map, str } from './schema/key';
 import { LONG_RUNNING_KEYS } from './schema/tables';
 import { ValidationContext, isMapping, validateMapping } from './schema/validate';
 import { YamlSource, parseYaml, readYaml } from './yaml-source';
@@ -19,6 +19,15 @@ export interface SystemConfig {
   databaseUrl?: string;
   /** Instance keys applied below every soa-configs instance (e.g. a smaller default mem). */
   defaults: Record<string, unknown>;
+  /** control-api's gRPC listener: TLS files (absolute paths) and the plaintext escape hatch. */
+  api: ApiListenerConfig;
+}
+
+export interface ApiListenerConfig {
+  tlsCert?: string;
+  tlsKey?: string;
+  clientCa?: string;
+  allowPlaintext: boolean;
 }
 
 export const SYSTEM_KEYS: KeyTable = {
@@ -28,6 +37,12 @@ export const SYSTEM_KEYS: KeyTable = {
   nats_url: str('NATS server(s).', { default: 'nats://127.0.0.1:4222' }),
   database_url: str('Database of the services (default: SQLite files under the data dir).'),
   defaults: map('Instance keys applied below every instance (same keys as kubernetes-<cluster>.yaml).', LONG_RUNNING_KEYS),
+  api: map('The gRPC API of control-api: TLS and who may listen in plaintext.', {
+    tls_cert: str('Server certificate chain (PEM file, relative to orzo.yaml). With tls_key, the API speaks TLS only.'),
+    tls_key: str('Private key of tls_cert (PEM file).'),
+    client_ca: str('CA (PEM file) that signs client certificates: set, every client must present one (mutual TLS).'),
+    allow_plaintext: bool('Listen without TLS on an address that is not loopback (refused otherwise).', { default: false }),
+  }),
 };
 
 const ENGINES: readonly Engine[] = ['docker', 'swarm', 'kubernetes'];
@@ -106,6 +121,13 @@ export function loadSystemConfig(options: { file?: string; env?: NodeJS.ProcessE
     natsUrl: env.ORZO_NATS_URL ?? text('nats_url') ?? 'nats://127.0.0.1:4222',
     databaseUrl: env.ORZO_DB_URL ?? text('database_url'),
     defaults: isMapping(raw.defaults) ? raw.defaults : {},
+    api: apiListener(isMapping(raw.api) ? raw.api : {}, file ? resolve(file, '..') : cwd),
   };
   return { config, problems };
+}
+
+/** api: of orzo.yaml, its files resolved against the directory of orzo.yaml. */
+function apiListener(raw: Record<string, unknown>, dir: string): ApiListenerConfig {
+  const path = (key: string) => (typeof raw[key] === 'string' && raw[key] ? resolve(dir, raw[key] as string) : undefined);
+  return { tlsCert: path('tls_cert'), tlsKey: path('tls_key'), clientCa: path('client_ca'), allowPlaintext: raw.allow_plaintext === true };
 }

@@ -1,4 +1,5 @@
 import { orzoService } from '@orzo/runtime';
+import { ApiTokenSchema } from './access/api-token.entity';
 import { BuildSchema } from './builds/build.entity';
 import { ControlApiModule } from './control-api.module';
 import { controlApiConfigShape } from './config';
@@ -23,6 +24,7 @@ export const CONTROL_API_ENTITIES = [
   BuildSchema,
   ReplicaSchema,
   InstanceProgressSchema,
+  ApiTokenSchema,
 ];
 
 export const CONTROL_API_MIGRATIONS = [
