@@ -26,6 +26,8 @@ export const controlApiConfigShape = {
   ORZO_GRPC_TLS_KEY: z.string().min(1).optional(),
   /** With it, clients must present a certificate signed by this CA (mutual TLS). */
   ORZO_GRPC_TLS_CLIENT_CA: z.string().min(1).optional(),
+  /** Failed authentications a peer gets per minute before each further failure is answered late (100 ms, doubling to 5 s). */
+  ORZO_AUTH_FREE_FAILURES: z.coerce.number().int().min(0).default(5),
   /** Listen in plaintext on an address that is not loopback (refused unless this is true). */
   ORZO_GRPC_ALLOW_PLAINTEXT: flag,
 };

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Injectable } from '@nestjs/common';
-import { PermissionDeniedError, UnauthenticatedError } from '@orzo/platform';
+import { Inject, Injectable } from '@nestjs/common';
+import { PermissionDeniedError, SERVICE_CONFIG, UnauthenticatedError } from '@orzo/platform';
+import type { ControlApiConfig } from '../config';
 import { shown } from '../shown';
 import { FailedAttempts, peerAddress } from './failed-attempts';
 import { Need, allows, formatScope } from './scopes';
@@ -12,19 +13,28 @@ import { Caller, TokenService } from './token.service';
  */
 @Injectable()
 export class AccessGate {
-  private readonly failures = new FailedAttempts();
+  private readonly failures: FailedAttempts;
 
-  constructor(private readonly tokens: TokenService) {}
+  constructor(
+    private readonly tokens: TokenService,
+    @Inject(SERVICE_CONFIG) config: ControlApiConfig,
+  ) {
+    this.failures = new FailedAttempts({ free: config.ORZO_AUTH_FREE_FAILURES, windowMs: 60_000, firstDelayMs: 100, maxMs: 5_000, maxPeers: 10_000 });
+  }
 
-  /** The caller behind the `authorization` metadata; UnauthenticatedError for none or a bad one. */
+  /**
+   * The caller behind the `authorization` metadata; UnauthenticatedError for none or a bad one,
+   * answered late when this peer failed often lately (a caller with a good token is never slowed).
+   */
   async authenticate(authorization: string | undefined, peer: string): Promise<Caller> {
-    const address = peerAddress(peer);
-    const delay = this.failures.delayFor(address);
-    if (delay > 0) await sleep(delay);
     try {
       return await this.tokens.authenticate(authorization);
     } catch (err) {
-      if (err instanceof UnauthenticatedError) this.failures.failed(address);
+      if (!(err instanceof UnauthenticatedError)) throw err;
+      const address = peerAddress(peer);
+      const delay = this.failures.delayFor(address);
+      this.failures.failed(address);
+      if (delay > 0) await sleep(delay);
       throw err;
     }
   }

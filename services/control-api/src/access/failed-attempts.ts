@@ -1,7 +1,7 @@
 /**
  * Slows down a peer that keeps failing to authenticate: after `free` failures within the
- * window, each further call from that peer waits before it is answered, doubling up to `maxMs`.
- * A guess at a token costs the guesser time; a program that got its token right is never slowed.
+ * window, each further failure of that peer is answered late, doubling up to `maxMs`. A guess
+ * at a token costs the guesser time; a call with a good token is never slowed.
  */
 export class FailedAttempts {
   private readonly peers = new Map<string, { failures: number; since: number }>();
@@ -11,7 +11,7 @@ export class FailedAttempts {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** How long a call from this peer waits before it is answered (0 for most). */
+  /** How long this peer's next failure waits before it is answered (0 for most). */
   delayFor(peer: string): number {
     const p = this.current(peer);
     if (!p || p.failures < this.options.free) return 0;
