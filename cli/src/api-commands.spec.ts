@@ -29,7 +29,17 @@ describe('orzo status: a replica problem', () => {
 
 describe('orzo status: the replicas table', () => {
   it('shows the host each replica runs on in a column of its own', () => {
-    const r = (replicaId: string, host: string, port: number, gitSha: string) => ({ replicaId, host, port, gitSha, state: 'Healthy', startedAt: '', detail: '', consecutiveFailures: 0, old: false });
+    const r = (replicaId: string, host: string, port: number, gitSha: string) => ({
+      replicaId,
+      host,
+      port,
+      gitSha,
+      state: 'Healthy',
+      startedAt: '',
+      detail: '',
+      consecutiveFailures: 0,
+      old: false,
+    });
     assert.deepEqual(replicaRows([r('aaaaaaaaaaaaaaaa', '10.20.0.11', 31001, 'new12345xx'), r('bbbb', '10.20.0.2', 31001, 'old12345xx')], 'new12345xx'), [
       'REPLICA       HOST        PORT   VERSION         STATE',
       'aaaaaaaaaaaa  10.20.0.11  31001  new12345 (new)  Healthy',

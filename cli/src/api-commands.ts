@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
-import { Metadata, ServiceError, credentials, status as grpcStatus } from '@grpc/grpc-js';
+import { Metadata, ServiceError, status as grpcStatus } from '@grpc/grpc-js';
 import { Command } from 'commander';
-import { api } from '@orzo/contracts';
+import { api, bearer } from '@orzo/contracts';
+import { channelCredentials, resolveToken } from './api-access';
 import { CliContext, Output, UsageError, action, controlApiOption, jsonOption, serviceOption } from './command-kit';
 
 export interface ControlApiOptions {
@@ -56,29 +57,13 @@ type EndpointOptions = ControlApiOptions | Record<string, unknown>;
 export function client(values: EndpointOptions): api.ControlApiClient {
   const v = values as ControlApiOptions & { 'control-api'?: string };
   const endpoint = v.controlApi ?? v['control-api'] ?? process.env.ORZO_CONTROL_API ?? DEFAULT_ENDPOINT;
-  return new api.ControlApiClient(endpoint, credentials.createInsecure());
+  return new api.ControlApiClient(endpoint, channelCredentials(), { interceptors: [bearer(resolveToken().token)] });
 }
 
-export function unary<Req, Res>(
-  c: api.ControlApiClient,
-  method:
-    | 'markForDeployment'
-    | 'getStatus'
-    | 'listServices'
-    | 'requestBuild'
-    | 'cancelBuild'
-    | 'listBuilds'
-    | 'getLatestDeployment'
-    | 'getHistory'
-    | 'rollback'
-    | 'listDeployments'
-    | 'stopInstance'
-    | 'startInstance'
+/** The unary methods of the API (the others stream). */
+export type UnaryMethod = Exclude<keyof typeof api.ControlApiService, 'getBuildLog' | 'watchEvents'>;
 
-    | 'restartInstance'
-    | 'autoscale',
-  req: Req,
-): Promise<Res> {
+export function unary<Req, Res>(c: api.ControlApiClient, method: UnaryMethod, req: Req): Promise<Res> {
   const deadline = new Date(Date.now() + 30_000);
   return new Promise((resolve, reject) =>
     (c[method] as unknown as (r: Req, m: object, o: object, cb: (e: ServiceError | null, r: Res) => void) => void).call(
@@ -93,13 +78,14 @@ export function unary<Req, Res>(
 
 /** Runs fn with a control-api client; a gRPC error becomes a readable line and exit 1. */
 export async function withControlApi(values: EndpointOptions, io: Output, fn: (c: api.ControlApiClient) => Promise<number>): Promise<number> {
-  const c = client(values);
+  let c: api.ControlApiClient | undefined;
   try {
+    c = client(values);
     return await fn(c);
   } catch (err) {
     return explain(err, io);
   } finally {
-    c.close();
+    c?.close();
   }
 }
 
@@ -108,7 +94,14 @@ function explain(err: unknown, io: Output): number {
   // grpc-js says "No connection established" when control-api itself cannot be reached; an
   // UNAVAILABLE control-api sends (a service behind it is down) is shown as it says.
   if (e?.code === grpcStatus.UNAVAILABLE && /No connection established|ECONNREFUSED|Connection dropped/.test(e.details ?? ''))
-    io.err(`control-api is not reachable (${e.details}); is the platform up (npm start)? Set ORZO_CONTROL_API or --control-api host:port`);
+    io.err(
+      `control-api is not reachable (${e.details}); is the platform up (npm start)? Set ORZO_CONTROL_API or --control-api host:port` +
+        (process.env.ORZO_CA ? '' : '. If control-api speaks TLS, give its CA with --ca <file> or ORZO_CA'),
+    );
+  else if (e?.code === grpcStatus.UNAVAILABLE && /SSL|TLS|certificate|handshake/i.test(e.details ?? ''))
+    io.err(`TLS with control-api failed (${e.details}): check --ca / ORZO_CA (and ORZO_CLIENT_CERT/KEY for mutual TLS)`);
+  else if (e?.code === grpcStatus.UNAUTHENTICATED)
+    io.err(`UNAUTHENTICATED: ${e.details}. The token came from ${resolveToken().from}; set ORZO_TOKEN or ORZO_TOKEN_FILE (orzo token create makes one)`);
   else if (e?.code !== undefined) io.err(`${grpcStatus[e.code]}: ${e.details}`);
   else io.err(String(err));
   return 1;
@@ -125,7 +118,7 @@ interface MarkOptions extends ControlApiOptions {
   json?: boolean;
 }
 
-/** Who asks, as history records it: the OS user the CLI runs as (there is no authentication yet). */
+/** Who the CLI says asks (the OS user): informative only, control-api records the token's name. */
 export function requestedBy(): string {
   return process.env.USER || process.env.LOGNAME || 'orzo-cli';
 }

@@ -43,3 +43,14 @@ export function controlApiOption(): Option {
 export function serviceOption(description = 'the service (required)'): Option {
   return new Option('-s, --service <service>', description);
 }
+
+/** Rows under a header in columns two spaces apart; the last column is not padded. */
+export function renderTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.slice(0, -1).map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (r: readonly string[]) =>
+    r
+      .map((c, i) => (i < widths.length ? c.padEnd(widths[i]!) : c))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}

@@ -2,7 +2,7 @@ import { Metadata, ServiceError } from '@grpc/grpc-js';
 import { Command, InvalidArgumentError } from 'commander';
 import { api } from '@orzo/contracts';
 import { withControlApi } from './api-commands';
-import { CliContext, Output, action, controlApiOption, jsonOption } from './command-kit';
+import { CliContext, Output, action, controlApiOption, jsonOption, renderTable } from './command-kit';
 
 /** dead-letters: what the bus's consumers parked on ORZO_DLQ, and why. */
 export function registerDeadLetterCommands(program: Command, ctx: CliContext): void {
@@ -55,15 +55,10 @@ export async function deadLetters(options: DeadLettersOptions, io: Output): Prom
 
 /** Columns: when, consumer, original subject, deliveries, event id, reason. */
 export function formatTable(rows: readonly api.DeadLetter[]): string {
-  const header = ['PARKED AT', 'CONSUMER', 'SUBJECT', 'TRIES', 'EVENT ID', 'REASON'];
-  const cells = rows.map((d) => [d.parkedAt.slice(0, 19), d.consumer, d.originalSubject, String(d.deliveryCount), d.eventId || '-', d.error]);
-  const widths = header.slice(0, -1).map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]!.length)));
-  const line = (r: string[]) =>
-    r
-      .map((c, i) => (i < widths.length ? c.padEnd(widths[i]!) : c))
-      .join('  ')
-      .trimEnd();
-  return [line(header), ...cells.map(line)].join('\n');
+  return renderTable(
+    ['PARKED AT', 'CONSUMER', 'SUBJECT', 'TRIES', 'EVENT ID', 'REASON'],
+    rows.map((d) => [d.parkedAt.slice(0, 19), d.consumer, d.originalSubject, String(d.deliveryCount), d.eventId || '-', d.error]),
+  );
 }
 
 function listDeadLetters(c: api.ControlApiClient, req: api.ListDeadLettersRequest): Promise<api.ListDeadLettersResponse> {

@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerAccessCommands } from './access-commands';
 import { registerDeployCommands } from './api-commands';
 import { registerBuildCommands } from './build-commands';
 import { CliContext, EXIT, Output, UsageError } from './command-kit';
@@ -6,6 +7,7 @@ import { registerCompletionCommand } from './completion';
 import { registerAlertCommands } from './alert-commands';
 import { registerDeadLetterCommands } from './dead-letter-commands';
 import { registerOperatorDeployCommands } from './deploy-commands';
+import { registerEventCommands } from './event-commands';
 import { registerPlatformCommands } from './platform-commands';
 import { registerReplicaCommands } from './replica-commands';
 import { cliVersion } from './repo';
@@ -15,7 +17,7 @@ const AFTER_HELP = `
 Output: verbs print text for people; --json prints one JSON document (status, services, list,
 validate, info, builds, history, get-latest-deployment, restart, autoscale) or, where the output is a stream,
 JSON lines, one object a line (mark-for-deployment, wait-for-deployment, logs, cook-image, dead-letters).
-rollback, stop and start print one JSON document. History records who asked: the OS user ($USER). Errors go to stderr.
+rollback, stop and start print one JSON document. History records who asked: the API token's name. Errors go to stderr.
 
 Exit codes:
   0    done
@@ -25,6 +27,9 @@ Exit codes:
   130  interrupted: cook-image's build cancelled with Ctrl-C
 
 control-api: --control-api host:port, else ORZO_CONTROL_API, else 127.0.0.1:50051.
+Token: ORZO_TOKEN, else the file ORZO_TOKEN_FILE, else <ORZO_DATA_DIR or .orzo/data>/admin-token
+(written by control-api at its first start). TLS: --ca <file> or ORZO_CA; mutual TLS adds
+ORZO_CLIENT_CERT and ORZO_CLIENT_KEY.
 Help on one verb: orzo <verb> --help. Shell completion: orzo completion bash|zsh.`;
 
 /**
@@ -49,7 +54,13 @@ export function buildProgram(ctx: CliContext): Command {
     })
     .showSuggestionAfterError(true)
     // `-v` is the program's --version before a verb and a verb's own option after it (status -v).
-    .enablePositionalOptions();
+    .enablePositionalOptions()
+    .option('--ca <file>', "control-api's CA certificate (PEM) when it speaks TLS; also ORZO_CA (before the verb: orzo --ca f status)")
+    // Read where the client is made (api-access.ts), like ORZO_CA itself.
+    .hook('preAction', (cmd) => {
+      const ca = cmd.opts<{ ca?: string }>().ca;
+      if (ca) process.env.ORZO_CA = ca;
+    });
   registerPlatformCommands(program, ctx);
   registerSoaCommands(program, ctx);
   registerDeployCommands(program, ctx);
@@ -58,6 +69,8 @@ export function buildProgram(ctx: CliContext): Command {
   registerDeadLetterCommands(program, ctx);
   registerAlertCommands(program, ctx);
   registerReplicaCommands(program, ctx);
+  registerEventCommands(program, ctx);
+  registerAccessCommands(program, ctx);
   registerCompletionCommand(program, ctx);
   // `orzo version`, as before commander: kept working, not listed.
   program.command('version', { hidden: true }).action(() => ctx.io.out(`orzo ${cliVersion()}`));

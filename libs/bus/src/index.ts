@@ -14,3 +14,4 @@ export * from './rpc-client';
 export * from './rpc-responder';
 export * from './dead-letter-reader';
 export * from './discovery-registry.store';
+export * from './event-tail';

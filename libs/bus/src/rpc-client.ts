@@ -1,6 +1,6 @@
 import { NatsConnection, NoRespondersError, TimeoutError } from '@nats-io/transport-node';
 import { RpcContract, RpcErrorReply, rpcErrorOf } from '@orzo/contracts';
-import { FailedPreconditionError, InvalidArgumentError, NotFoundError, UnavailableError } from '@orzo/platform';
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError, PermissionDeniedError, UnauthenticatedError, UnavailableError } from '@orzo/platform';
 
 export interface RpcCallOptions {
   /** How long to wait for the answer (ms). */
@@ -53,6 +53,10 @@ function errorFromReply(rpc: RpcContract<unknown, unknown>, reply: RpcErrorReply
       return new FailedPreconditionError(reply.error);
     case 'unavailable':
       return new UnavailableError(`${rpc.servedBy} could not answer ${rpc.subject}: ${reply.error}`);
+    case 'unauthenticated':
+      return new UnauthenticatedError(reply.error);
+    case 'permission-denied':
+      return new PermissionDeniedError(reply.error);
     case 'internal':
       return new RpcFailedError(`${rpc.servedBy} failed on ${rpc.subject}: ${reply.error}`);
   }

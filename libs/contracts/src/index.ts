@@ -13,3 +13,5 @@ export * as api from './generated/orzo/api/v1/control';
 export * from './services';
 export * from './rpc';
 export * from './discovery-registry';
+export * from './proto-dir';
+export * from './bearer';

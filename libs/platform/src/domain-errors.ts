@@ -3,7 +3,7 @@
  * status codes and jenkins-hook to HTTP statuses at their edge; a bus handler turns
  * `permanent` ones into a dead-letter at once and retries the others.
  */
-export type DomainErrorKind = 'not-found' | 'invalid-argument' | 'failed-precondition' | 'unavailable';
+export type DomainErrorKind = 'not-found' | 'invalid-argument' | 'failed-precondition' | 'unavailable' | 'unauthenticated' | 'permission-denied';
 
 export abstract class DomainError extends Error {
   abstract readonly kind: DomainErrorKind;
@@ -36,6 +36,18 @@ export class FailedPreconditionError extends DomainError {
 export class UnavailableError extends DomainError {
   readonly kind = 'unavailable' as const;
   override readonly name = 'UnavailableError';
+}
+
+/** The caller did not say who it is, or said it with a token that is unknown, expired or revoked. */
+export class UnauthenticatedError extends DomainError {
+  readonly kind = 'unauthenticated' as const;
+  override readonly name = 'UnauthenticatedError';
+}
+
+/** The caller is known but its token's scopes do not cover what it asked. */
+export class PermissionDeniedError extends DomainError {
+  readonly kind = 'permission-denied' as const;
+  override readonly name = 'PermissionDeniedError';
 }
 
 export function isDomainError(err: unknown): err is DomainError {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigProblem } from './problems';
-import { KeyTable, map, str, strList } from './schema/key';
+import { KeyTable, bool, map, str, strList } from './schema/key';
 import { LONG_RUNNING_KEYS } from './schema/tables';
 import { ValidationContext, isMapping, validateMapping } from './schema/validate';
 import { YamlSource, parseYaml, readYaml } from './yaml-source';
@@ -31,6 +31,15 @@ export interface SystemConfig {
   defaults: Record<string, unknown>;
   /** Where monitor-bridge sends alerts (each sink optional, several at once). */
   alerts: AlertSinksConfig;
+  /** control-api's gRPC listener: TLS files (absolute paths) and the plaintext escape hatch. */
+  api: ApiListenerConfig;
+}
+
+export interface ApiListenerConfig {
+  tlsCert?: string;
+  tlsKey?: string;
+  clientCa?: string;
+  allowPlaintext: boolean;
 }
 
 /** The alert sinks of orzo.yaml `alerts:` (environment variables override them in monitor-bridge). */
@@ -66,6 +75,12 @@ export const SYSTEM_KEYS: KeyTable = {
   database_url: str('Database of the services (default: SQLite files under the data dir).'),
   defaults: map('Instance keys applied below every instance (same keys as kubernetes-<cluster>.yaml).', LONG_RUNNING_KEYS),
   alerts: map('Where monitor-bridge sends alerts: alertmanager, sensu, webhook (each optional).', ALERT_SINK_KEYS),
+  api: map('The gRPC API of control-api: TLS and who may listen in plaintext.', {
+    tls_cert: str('Server certificate chain (PEM file, relative to orzo.yaml). With tls_key, the API speaks TLS only.'),
+    tls_key: str('Private key of tls_cert (PEM file).'),
+    client_ca: str('CA (PEM file) that signs client certificates: set, every client must present one (mutual TLS).'),
+    allow_plaintext: bool('Listen without TLS on an address that is not loopback (refused otherwise).', { default: false }),
+  }),
 };
 
 const ENGINES: readonly Engine[] = ['docker', 'swarm', 'kubernetes'];
@@ -163,6 +178,7 @@ export function loadSystemConfig(options: { file?: string; env?: NodeJS.ProcessE
     databaseUrl: env.ORZO_DB_URL ?? text('database_url'),
     defaults: isMapping(raw.defaults) ? raw.defaults : {},
     alerts: alertSinksOf(raw.alerts),
+    api: apiListener(isMapping(raw.api) ? raw.api : {}, file ? resolve(file, '..') : cwd),
   };
   return { config, problems };
 }
@@ -184,4 +200,10 @@ function alertSinksOf(raw: unknown): AlertSinksConfig {
   const hook = isMapping(raw.webhook) ? raw.webhook : undefined;
   if (hook && text(hook, 'url')) out.webhook = { url: text(hook, 'url')!, secret: text(hook, 'secret') };
   return out;
+}
+
+/** api: of orzo.yaml, its files resolved against the directory of orzo.yaml. */
+function apiListener(raw: Record<string, unknown>, dir: string): ApiListenerConfig {
+  const path = (key: string) => (typeof raw[key] === 'string' && raw[key] ? resolve(dir, raw[key] as string) : undefined);
+  return { tlsCert: path('tls_cert'), tlsKey: path('tls_key'), clientCa: path('client_ca'), allowPlaintext: raw.allow_plaintext === true };
 }

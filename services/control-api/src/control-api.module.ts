@@ -1,9 +1,14 @@
 import { Module } from '@nestjs/common';
 import { AlertsModule } from './alerts/alerts.module';
+import { AccessGate } from './access/access-gate';
+import { AdminTokenBootstrap } from './access/admin-token.file';
+import { TokenAdminService } from './access/token-admin.service';
+import { TokenService } from './access/token.service';
 import { BuildViewHandlers } from './builds/build-view.handlers';
 import { BuildViewService } from './builds/build-view.service';
 import { BuildService } from './builds/build.service';
 import { DeadLettersModule } from './dead-letters/dead-letters.module';
+import { EventWatchService } from './events/event-watch.service';
 import { MarkService } from './deploys/mark.service';
 import { OutboxRelay } from './deploys/outbox.relay';
 import { GrpcServer } from './grpc/grpc.server';
@@ -57,6 +62,11 @@ import { StatusService } from './status/status.service';
     RestartService,
     OverrideExpiry,
     InstanceLogsService,
+    TokenService,
+    AccessGate,
+    TokenAdminService,
+    AdminTokenBootstrap,
+    EventWatchService,
     GrpcServer,
   ],
 })

@@ -1,4 +1,5 @@
 import { orzoService } from '@orzo/runtime';
+import { ApiTokenSchema } from './access/api-token.entity';
 import { BuildSchema } from './builds/build.entity';
 import { ControlApiModule } from './control-api.module';
 import { controlApiConfigShape } from './config';
@@ -31,6 +32,7 @@ export const CONTROL_API_ENTITIES = [
   InstanceStateSchema,
   InstanceOverrideSchema,
   ReplicaExitSchema,
+  ApiTokenSchema,
 ];
 
 export const CONTROL_API_MIGRATIONS = [

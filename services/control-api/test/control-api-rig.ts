@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { INestApplication } from '@nestjs/common';
 import { ServiceError, credentials } from '@grpc/grpc-js';
-import { api } from '@orzo/contracts';
+import { api, bearer } from '@orzo/contracts';
 import { createServiceApp, prepareService } from '@orzo/platform';
 import type { NatsServerHandle } from '@orzo/testing';
 import { controlApi } from '../src/definition';
@@ -26,8 +26,14 @@ export function callUnary<Req, Res>(client: api.ControlApiClient, method: UnaryM
 
 export interface ControlApiRig {
   app: INestApplication;
+  /** A client that sends the bootstrap admin token. */
   client: api.ControlApiClient;
   dataDir: string;
+  /** 127.0.0.1:<port> of the gRPC API. */
+  address: string;
+  adminToken: string;
+  /** Its name: the actor history records for calls made with it. */
+  adminName: string;
   close(): Promise<void>;
 }
 
@@ -35,7 +41,14 @@ export interface ControlApiRig {
  * control-api in this process, as `orzo up` runs it: migrated SQLite in a data dir (a new one
  * unless given, so a restart can reuse it), the example soa-configs, gRPC on a free port.
  */
-export async function startControlApi(nats: NatsServerHandle, options: { dataDir?: string; env?: Record<string, string> } = {}): Promise<ControlApiRig> {
+export async function startControlApi(
+  nats: NatsServerHandle,
+  options: {
+    dataDir?: string;
+    env?: Record<string, string>;
+    /** false when the server speaks TLS: the rig's client is then unusable. */ plaintextClient?: boolean;
+  } = {},
+): Promise<ControlApiRig> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'orzo-control-'));
   const ctx = prepareService(controlApi, {
     ORZO_NATS_URL: nats.url,
@@ -50,11 +63,18 @@ export async function startControlApi(nats: NatsServerHandle, options: { dataDir
   await controlApi.commands!.migrate!(ctx);
   const app = await createServiceApp(ctx, controlApi.module(ctx));
   await app.init();
-  const client = new api.ControlApiClient(`127.0.0.1:${app.get(GrpcServer).port}`, credentials.createInsecure());
+  const address = `127.0.0.1:${app.get(GrpcServer).port}`;
+  // The bootstrap admin token control-api wrote at start-up, as the CLI finds it.
+  const adminToken = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
+  const client = new api.ControlApiClient(address, credentials.createInsecure(), { interceptors: [bearer(adminToken)] });
+  const adminName = options.plaintextClient === false ? '' : (await callUnary<api.WhoAmIRequest, api.WhoAmIResponse>(client, 'whoAmI', {})).name;
   return {
     app,
     client,
     dataDir,
+    address,
+    adminToken,
+    adminName,
     close: async () => {
       client.close();
       await app.close();

@@ -20,11 +20,12 @@ describe('control-api over gRPC, on real NATS and SQLite', () => {
   let nats: NatsServerHandle;
   let app: INestApplication;
   let client: api.ControlApiClient;
+  let adminName: string;
   const dataDir = mkdtempSync(join(tmpdir(), 'orzo-control-'));
 
   const boot = async () => {
     client?.close();
-    ({ app, client } = await startControlApi(nats, { dataDir }));
+    ({ app, client, adminName } = await startControlApi(nats, { dataDir }));
   };
   const deployMessages = async () => {
     const jsm = await jetstreamManager(app.get(BusService).connection);
@@ -61,6 +62,7 @@ describe('control-api over gRPC, on real NATS and SQLite', () => {
       deployGroup: 'local.main',
       image: '',
       commitSha: SHA,
+      // Claimed by the body, ignored: the actor is the token's name.
       requestedBy: 'alice',
       autoRollback: false,
     });
@@ -80,7 +82,7 @@ describe('control-api over gRPC, on real NATS and SQLite', () => {
     assert.equal(spec.healthcheck!.mode, 'http');
     assert.equal(spec.env.ORZO_GIT_SHA, SHA);
     assert.match(spec.configHash, /^config[0-9a-f]{8}$/);
-    assert.deepEqual(await history(), [{ image: res.image, git_sha: SHA, requested_by: 'alice' }]);
+    assert.deepEqual(await history(), [{ image: res.image, git_sha: SHA, requested_by: adminName }]);
   });
 
   it('refuses bad requests with a clear gRPC status and changes nothing', async () => {

@@ -25,12 +25,13 @@ describe('rollback, auto-rollback, stop and start in control-api, on real NATS a
   let nats: NatsServerHandle;
   let app: INestApplication;
   let client: api.ControlApiClient;
+  let adminName: string;
   let soa: SoaCopy;
 
   before(async () => {
     nats = await startNatsServer();
     soa = await copySoaConfigs({ service: 'hello', files: { 'deploy.yaml': DEPLOY_YAML } });
-    ({ app, client } = await startControlApi(nats, { env: { ORZO_SOA_DIR: soa.dir } }));
+    ({ app, client, adminName } = await startControlApi(nats, { env: { ORZO_SOA_DIR: soa.dir } }));
   });
   after(async () => {
     client?.close();
@@ -102,15 +103,15 @@ describe('rollback, auto-rollback, stop and start in control-api, on real NATS a
       ],
     );
     const event = await waitFor(async () => (await requested()).find((d) => d.deployId === res.deployId));
-    assert.deepEqual([event.reason, event.requestedBy, event.specs[0]!.gitSha, event.specs[0]!.desiredState], ['rollback', 'carol', V1, 'start']);
-    assert.deepEqual([(await latest()).gitSha, (await latest()).requestedBy], [V1, 'carol']);
+    assert.deepEqual([event.reason, event.requestedBy, event.specs[0]!.gitSha, event.specs[0]!.desiredState], ['rollback', adminName, V1, 'start']);
+    assert.deepEqual([(await latest()).gitSha, (await latest()).requestedBy], [V1, adminName]);
     const h = await history();
     assert.deepEqual(
       h.rollbacks.map((r) => [r.deployGroup, r.badGitSha, r.toGitSha, r.requestedBy, r.reason]),
-      [['local.main', V2, V1, 'carol', 'manual']],
+      [['local.main', V2, V1, adminName, 'manual']],
     );
     const line = h.entries.find((e) => e.kind === 'rollback')!;
-    assert.equal(line.actor, 'carol');
+    assert.equal(line.actor, adminName);
     assert.match(line.detail, /rollback from 222222222222 \(manual\); 222222222222 is marked bad/);
 
     // The rollback's completion finishes it; local.next is not marked with it.

@@ -4,11 +4,10 @@ import { INestApplication } from '@nestjs/common';
 import { Client, ServiceError, credentials, status } from '@grpc/grpc-js';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { BusService } from '@orzo/bus';
-import { api } from '@orzo/contracts';
+import { api, bearer } from '@orzo/contracts';
 import { DatabaseHolder } from '@orzo/persistence';
 import { NatsServerHandle, startNatsServer } from '@orzo/testing';
 import fc from 'fast-check';
-import { GrpcServer } from '../src/grpc/grpc.server';
 import { ControlApiRig, startControlApi } from './control-api-rig';
 import { ProtoField, requestBytes } from './grpc-fuzz.arbitraries';
 
@@ -28,6 +27,12 @@ const REAL: Record<string, string[]> = {
   context: ['', '.'],
   build_id: ['6f1a8b4e-3c0d-4f5e-9a7b-2c1d0e9f8a7b'],
   consumer: ['builder-on-build-requested'],
+  name: ['ci-fuzz'],
+  scopes: ['read', 'deploy:hello', 'admin'],
+  expires: ['', '90d'],
+  services: ['hello'],
+  kinds: ['deploy', 'deploy.progressed'],
+  since: ['', '1h'],
 };
 
 const s = (no: number, name: string): ProtoField => ({ no, name, kind: 'string', real: REAL[name] ?? [] });
@@ -104,7 +109,23 @@ const METHODS: Method[] = [
     ],
     alsoAllowed: [status.UNAVAILABLE],
   },
+  { name: 'createToken', fields: [s(1, 'name'), s(2, 'scopes'), s(3, 'expires')] },
+  { name: 'listTokens', fields: [{ no: 1, name: 'include_revoked', kind: 'bool' }] },
+  { name: 'revokeToken', fields: [s(1, 'name')] },
+  { name: 'whoAmI', fields: [] },
+  { name: 'watchEvents', fields: [s(1, 'services'), s(2, 'kinds'), s(3, 'since'), s(4, 'position'), { no: 5, name: 'no_follow', kind: 'bool' }] },
 ];
+
+/** Whether a streaming request asks to follow (it then ends only at the client's deadline). */
+function follows(method: Method, bytes: Buffer): boolean {
+  try {
+    if (method.name === 'getBuildLog') return api.GetBuildLogRequest.decode(bytes).follow;
+    if (method.name === 'watchEvents') return !api.WatchEventsRequest.decode(bytes).noFollow;
+  } catch {
+    // not a message of the method's type at all: the server must say so
+  }
+  return false;
+}
 
 interface Reply {
   code: status;
@@ -145,7 +166,7 @@ describe('control-api under fuzzed gRPC requests (every method, raw bytes), on r
     nats = await startNatsServer();
     rig = await startControlApi(nats);
     app = rig.app;
-    client = new Client(`127.0.0.1:${app.get(GrpcServer).port}`, credentials.createInsecure());
+    client = new Client(rig.address, credentials.createInsecure(), { interceptors: [bearer(rig.adminToken)] });
   });
   after(async () => {
     client?.close();
@@ -172,12 +193,7 @@ describe('control-api under fuzzed gRPC requests (every method, raw bytes), on r
       const result = await fc.check(
         fc.asyncProperty(requestBytes(method.fields), async (bytes) => {
           const before = await published();
-          let follow = false;
-          try {
-            follow = method.name === 'getBuildLog' && api.GetBuildLogRequest.decode(bytes).follow;
-          } catch {
-            // not a GetBuildLogRequest at all: the server must say so
-          }
+          const follow = follows(method, bytes);
           const started = Date.now();
           const reply = await rawCall(client, method, bytes, follow ? 500 : 10_000);
           slowest = Math.max(slowest, Date.now() - started);
@@ -190,7 +206,7 @@ describe('control-api under fuzzed gRPC requests (every method, raw bytes), on r
             for (const m of reply.messages) decode(m);
             return;
           }
-          // A follow of a build that may yet start waits for it: the client's deadline ends it.
+          // A follow (of a build that may yet start, of the event stream) waits: the client's deadline ends it.
           if (follow && reply.code === status.DEADLINE_EXCEEDED) return;
           assert.ok(refusal.has(reply.code) || method.alsoAllowed?.includes(reply.code), `unexpected code: ${what}`);
           assert.ok(reply.details.trim().length > 0, `empty message: ${what}`);

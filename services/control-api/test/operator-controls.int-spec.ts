@@ -36,11 +36,11 @@ describe('control-api autoscale and restart overrides, on real NATS and SQLite: 
     const shown = await autoscale({});
     assert.deepEqual([shown.configured, shown.current, shown.overridden, shown.minInstances, shown.maxInstances], [3, 3, false, 1, 100]);
     const set = await autoscale({ hasSet: true, set: 7 });
-    assert.deepEqual([set.current, set.overridden, set.clamped, set.setBy], [7, true, false, 'ann']);
+    assert.deepEqual([set.current, set.overridden, set.clamped, set.setBy], [7, true, false, rig.adminName]);
     assert.deepEqual(await requested(), [], 'nothing runs yet, nothing to send');
     const [line] = await history();
     assert.equal(line?.kind, 'scale');
-    assert.equal(line?.actor, 'ann');
+    assert.equal(line?.actor, rig.adminName);
     assert.match(line!.detail, /local\.main: instances 3 -> 7/);
   });
 
@@ -71,9 +71,9 @@ describe('control-api autoscale and restart overrides, on real NATS and SQLite: 
     assert.ok(restarted.forceBounce);
     const sent = await waitFor(async () => (await requested()).find((e) => e.specs[0]?.forceBounce === restarted.forceBounce));
     assert.equal(sent.deployId, mark.deployId, 'the same deploy: the pipeline goes on from it');
-    assert.deepEqual([sent.specs.length, sent.specs[0]!.replicas, sent.specs[0]!.gitSha, sent.requestedBy], [1, 7, SHA, 'carol']);
+    assert.deepEqual([sent.specs.length, sent.specs[0]!.replicas, sent.specs[0]!.gitSha, sent.requestedBy], [1, 7, SHA, rig.adminName]);
     assert.equal((await history())[0]?.kind, 'restart');
-    assert.equal((await history())[0]?.actor, 'carol');
+    assert.equal((await history())[0]?.actor, rig.adminName);
     // The token outlives the next mark (which therefore restarts nothing).
     const again = await callUnary<api.MarkForDeploymentRequest, api.MarkForDeploymentResponse>(rig.client, 'markForDeployment', {
       service: 'hello',

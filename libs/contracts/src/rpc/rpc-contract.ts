@@ -5,9 +5,17 @@ import type { OrzoServiceName } from '../services';
  * How a responder says no. The first four are the platform's domain error kinds (the caller
  * raises the matching error); 'internal' is a fault of the responder itself.
  */
-export type RpcErrorKind = 'invalid-argument' | 'not-found' | 'failed-precondition' | 'unavailable' | 'internal';
+export type RpcErrorKind = 'invalid-argument' | 'not-found' | 'failed-precondition' | 'unavailable' | 'unauthenticated' | 'permission-denied' | 'internal';
 
-export const RPC_ERROR_KINDS: readonly RpcErrorKind[] = ['invalid-argument', 'not-found', 'failed-precondition', 'unavailable', 'internal'];
+export const RPC_ERROR_KINDS: readonly RpcErrorKind[] = [
+  'invalid-argument',
+  'not-found',
+  'failed-precondition',
+  'unavailable',
+  'unauthenticated',
+  'permission-denied',
+  'internal',
+];
 
 /**
  * The body of an error reply. A reply body with a string `error` is an error; a reply type

@@ -82,6 +82,12 @@ export class BuildService {
     return { builds: builds.map(toSummary) };
   }
 
+  /** The service a build belongs to, when the build view knows the build. */
+  async serviceOfBuild(buildId: string): Promise<string | undefined> {
+    if (!buildId) return undefined;
+    return (await this.db.database.em().getRepository(BuildSchema).byId(buildId))?.service;
+  }
+
   /** The build a log request means: the given id, else the service's latest. */
   async resolveBuild(req: api.GetBuildLogRequest): Promise<{ service: string; buildId: string }> {
     if (!req.service && !req.buildId) throw new InvalidArgumentError('service or build_id is required');

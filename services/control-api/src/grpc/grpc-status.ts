@@ -6,6 +6,8 @@ const CODE_OF: Record<DomainErrorKind, status> = {
   'invalid-argument': status.INVALID_ARGUMENT,
   'failed-precondition': status.FAILED_PRECONDITION,
   unavailable: status.UNAVAILABLE,
+  unauthenticated: status.UNAUTHENTICATED,
+  'permission-denied': status.PERMISSION_DENIED,
 };
 
 export type CallStatus = Pick<StatusObject, 'code' | 'details'> & {
