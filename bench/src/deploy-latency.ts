@@ -3,10 +3,12 @@
 // same image until it answers HTTP, in the same run; and the time from a replica passing its
 // health check to HAProxy routing to it (instance.healthy -> discovery.endpoints-changed).
 // Usage: node bench/dist/src/deploy-latency.js   (needs Docker, HAProxy; port 20001 free)
+// With --swarm: the same on a 3-node Docker Swarm (deploy-latency-swarm.ts).
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { connectNats } from '@orzo/bus';
 import { Subjects, decodeEvent } from '@orzo/contracts';
+import { swarmDeployLatency } from './deploy-latency-swarm';
 import { REPO_ROOT, buildImage, ensureBusyboxBase, httpGet, loadTestcontainers, readStream, startHttpContainer, startPlatform, waitFor } from '@orzo/testing';
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -119,7 +121,7 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err) => {
+(process.argv.includes('--swarm') ? swarmDeployLatency() : main()).catch((err) => {
   process.stderr.write(`${(err as Error).stack ?? err}\n`);
   process.exit(1);
 });
