@@ -18,7 +18,7 @@ export interface NatsServerHandle {
 }
 
 /** A private nats-server with JetStream on a free port and a temporary store. */
-export async function startNatsServer(binary = process.env.ORZO_NATS_SERVER_BIN ?? 'nats-server'): Promise<NatsServerHandle> {
+export async function startNatsServer(binary = process.env.ORZO_NATS_SERVER_BIN ?? 'nats-server', extraArgs: string[] = []): Promise<NatsServerHandle> {
   const port = await freePort();
   const storeDir = mkdtempSync(join(tmpdir(), 'orzo-nats-'));
   let child: ChildProcess | undefined;
@@ -26,7 +26,7 @@ export async function startNatsServer(binary = process.env.ORZO_NATS_SERVER_BIN 
 
   const start = async (): Promise<void> => {
     stderr = '';
-    child = spawn(binary, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    child = spawn(binary, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir, ...extraArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
     child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
     const exited = new Promise<never>((_, reject) => child!.once('exit', (code) => reject(new Error(`nats-server exited with ${code}: ${stderr}`))));
     exited.catch(() => undefined);
