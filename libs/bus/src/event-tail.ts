@@ -70,7 +70,7 @@ export class EventTail {
             ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(Date.now() - options.sinceMs).toISOString() }
             : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: info.state.last_seq + 1 };
       // Every stream is in the position from the first event on, so a resume is exact everywhere.
-      position[stream] ??= after ?? (start.opt_start_seq !== undefined ? start.opt_start_seq - 1 : info.state.first_seq - 1);
+      position[stream] ??= after ?? Math.max(0, start.opt_start_seq !== undefined ? start.opt_start_seq - 1 : info.state.first_seq - 1);
       // NATS 2.9 filters a consumer on one subject at most: several are filtered here instead.
       const consumer = await js.consumers.get(stream, { ...(filters.length === 1 ? { filter_subject: filters[0] } : {}), ...start });
       const backlog = (await consumer.info()).num_pending;
