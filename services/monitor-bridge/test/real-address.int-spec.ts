@@ -51,7 +51,17 @@ describe('monitor-bridge checking replicas at their real address (host:port from
       const ip = (await docker.getContainer(c.id).inspect()).NetworkSettings.Networks.bridge?.IPAddress ?? '';
       assert.match(ip, /^\d+\.\d+\.\d+\.\d+$/);
       assert.ok(!ip.startsWith('127.'));
-      refs[name] = { service: 'web', instance: 'main', cluster: 'local', replicaId: name, host: ip, port: 8080, gitSha: 'abc', configHash: 'c', forceBounce: '' };
+      refs[name] = {
+        service: 'web',
+        instance: 'main',
+        cluster: 'local',
+        replicaId: name,
+        host: ip,
+        port: 8080,
+        gitSha: 'abc',
+        configHash: 'c',
+        forceBounce: '',
+      };
     }
     nats = await startNatsServer();
     const ctx = prepareService(monitorBridge, {
