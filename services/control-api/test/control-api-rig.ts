@@ -62,7 +62,12 @@ export async function startControlApi(
   assert.ok(ctx);
   await controlApi.commands!.migrate!(ctx);
   const app = await createServiceApp(ctx, controlApi.module(ctx));
-  await app.init();
+  // A control-api that refuses to start (a bad listener config) must not keep NATS and its
+  // database open behind the test.
+  await app.init().catch(async (err: unknown) => {
+    await app.close().catch(() => undefined);
+    throw err;
+  });
   const address = `127.0.0.1:${app.get(GrpcServer).port}`;
   // The bootstrap admin token control-api wrote at start-up, as the CLI finds it.
   const adminToken = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();

@@ -132,6 +132,6 @@ describe('control-api autoscale and restart overrides, on real NATS and SQLite: 
     const shown = await autoscale({});
     assert.deepEqual([shown.current, shown.overridden], [3, false]);
     const expiry = (await history()).find((h) => h.actor === 'orzo (expiry)');
-    assert.match(expiry!.detail, /override 5 set by ann expired at .*; back to instances 3/);
+    assert.match(expiry!.detail, new RegExp(`override 5 set by ${rig.adminName} expired at .*; back to instances 3`));
   });
 });

@@ -14,7 +14,7 @@ import {
   WatchHooks,
   LogLine,
   LogOptions,
-  demuxLogs,
+  readLogs,
   isStatus,
   labelFilters,
   replicaLabels,
@@ -156,15 +156,7 @@ export class DockerEngine implements Engine {
    * multiplexed log stream of a container without a TTY (Orzo never allocates one).
    */
   async logs(id: string, opts: LogOptions): Promise<LogLine[]> {
-    const raw = (await this.docker.getContainer(id).logs({
-      follow: false,
-      stdout: opts.stdout,
-      stderr: opts.stderr,
-      timestamps: true,
-      tail: opts.tail,
-      ...(opts.since ? { since: opts.since as unknown as number } : {}),
-    })) as unknown as Buffer;
-    return demuxLogs(raw);
+    return readLogs(this.docker.getContainer(id) as unknown as { logs(options: object): Promise<unknown> }, opts);
   }
 
   /**

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { ChildProcess, execFile, spawn } from 'node:child_process';
-import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Docker from 'dockerode';
@@ -97,7 +96,8 @@ describe('operating instances: restart, autoscale, logs, status -v and refusals 
   let platform: PlatformHandle;
   let service: string;
   let proxyPort: number;
-  const me = userInfo().username;
+  /** Who history names: the API token the CLI sends (the platform's bootstrap admin token). */
+  let me = '';
 
   /** `orzo <args>` without blocking the event loop (the load keeps its pace). */
   const cli = (...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> =>
@@ -154,6 +154,8 @@ describe('operating instances: restart, autoscale, logs, status -v and refusals 
       buildargs: { VERSION: 'v1' },
     });
     platform = await startPlatform({ ORZO_SOA_DIR: soa.dir });
+    me = (await cli('whoami')).stdout.split(':')[0]!.trim();
+    assert.match(me, /^admin-/);
     const mark = await cli('mark-for-deployment', '-s', service, '-l', 'local.main', '-c', V1, '--wait', '--timeout', '120');
     assert.equal(mark.status, 0, mark.stderr + mark.stdout);
     await converged(3, 'main 3/3 healthy on v1');

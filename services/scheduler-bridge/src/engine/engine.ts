@@ -63,6 +63,22 @@ export function demuxLogs(raw: Buffer): LogLine[] {
   return lines;
 }
 
+/**
+ * The recent output of a container or a Swarm service (both answer `logs` alike in the Engine
+ * API): without a TTY (Orzo never allocates one) the stream is multiplexed, with timestamps.
+ */
+export async function readLogs(source: { logs(options: object): Promise<unknown> }, opts: LogOptions): Promise<LogLine[]> {
+  const raw = (await source.logs({
+    follow: false,
+    stdout: opts.stdout,
+    stderr: opts.stderr,
+    timestamps: true,
+    tail: opts.tail,
+    ...(opts.since ? { since: opts.since } : {}),
+  })) as Buffer;
+  return demuxLogs(raw);
+}
+
 function stampedLine(text: string, stream: 'stdout' | 'stderr'): LogLine {
   const space = text.indexOf(' ');
   return space > 0 ? { at: text.slice(0, space), stream, line: text.slice(space + 1) } : { at: text, stream, line: '' };

@@ -13,7 +13,7 @@ import {
   WatchHooks,
   LogLine,
   LogOptions,
-  demuxLogs,
+  readLogs,
   isStatus,
   labelFilters,
   replicaLabels,
@@ -224,15 +224,7 @@ export class SwarmEngine implements Engine {
 
   /** The service's output through the manager (`docker service logs`), whichever node its task ran on. */
   async logs(id: string, opts: LogOptions): Promise<LogLine[]> {
-    const raw = (await this.docker.getService(id).logs({
-      follow: false,
-      stdout: opts.stdout,
-      stderr: opts.stderr,
-      timestamps: true,
-      tail: opts.tail,
-      ...(opts.since ? { since: opts.since as unknown as number } : {}),
-    })) as unknown as Buffer;
-    return demuxLogs(raw);
+    return readLogs(this.docker.getService(id) as unknown as { logs(options: object): Promise<unknown> }, opts);
   }
 
   /**
