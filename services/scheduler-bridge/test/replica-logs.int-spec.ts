@@ -40,7 +40,11 @@ describe('DockerEngine: the output and the restart generation of replicas, on a 
   });
 
   it('reads stdout and stderr lines with their stamps, the last n, and only those since a time', async () => {
-    const r = await engine.run(request({ cmd: 'for i in 1 2 3 4 5; do echo "out $i"; echo "err $i" >&2; done; sleep 30' }));
+    // stdout first, stderr a moment later: Docker applies `tail` to both streams together, so
+    // the last two lines of the log must be stderr's for the stderr-only tail below to be sure.
+    const r = await engine.run(
+      request({ cmd: 'for i in 1 2 3 4 5; do echo "out $i"; done; sleep 0.3; for i in 1 2 3 4 5; do echo "err $i" >&2; done; sleep 30' }),
+    );
     const all = await waitFor(async () => {
       const lines = await engine.logs(r.id, { tail: 100, stdout: true, stderr: true });
       return lines.length === 10 ? lines : undefined;

@@ -69,7 +69,6 @@ export function demuxLogs(raw: Buffer): LogLine[] {
  */
 export async function readLogs(source: { logs(options: object): Promise<unknown> }, opts: LogOptions): Promise<LogLine[]> {
   const raw = (await source.logs({
-    follow: false,
     stdout: opts.stdout,
     stderr: opts.stderr,
     timestamps: true,
