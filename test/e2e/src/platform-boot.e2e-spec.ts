@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ORZO_SERVICES } from '@orzo/contracts';
@@ -94,6 +96,8 @@ describe('the platform on one machine', () => {
       ORZO_NATS_URL: nats.url,
       ORZO_DB_URL: testPostgresUrl(),
       ORZO_DB_SCHEMA: schema,
+      // Its bootstrap admin token goes here, not into the checkout's .orzo/data.
+      ORZO_DATA_DIR: mkdtempSync(join(tmpdir(), 'orzo-pg-boot-')),
       ORZO_HTTP_PORT: String(port),
       ORZO_GRPC_PORT: String(await freePort()),
       ORZO_LOG_LEVEL: 'info',
@@ -111,8 +115,11 @@ describe('the platform on one machine', () => {
       });
       assert.deepEqual((health.checks as Record<string, { ok: boolean; detail: string }>).database, { ok: true, detail: 'postgresql' });
     } finally {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
+      // A child that already exited (it failed to start) emits no second 'exit'.
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        await new Promise((r) => child.once('exit', r));
+      }
       spawnSync('psql', [testPostgresUrl(), '-c', `drop schema if exists "${schema}" cascade`], { encoding: 'utf8' });
     }
   });

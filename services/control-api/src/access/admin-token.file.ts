@@ -1,5 +1,5 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { LOGGER, Logger, SERVICE_CONFIG } from '@orzo/platform';
 import type { ControlApiConfig } from '../config';
@@ -36,8 +36,16 @@ export class AdminTokenBootstrap implements OnApplicationBootstrap {
     const name = `admin-${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '')}-${Math.random().toString(36).slice(2, 6)}`;
     const { token } = await this.tokens.create({ name, scopes: ['admin'], createdBy: 'control-api (bootstrap)' });
     const tmp = `${file}.${process.pid}.tmp`;
-    await writeFile(tmp, `${token}\n`, { mode: 0o600 });
-    await rename(tmp, file);
+    try {
+      // On PostgreSQL nothing else may have made the data dir yet.
+      await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+      await writeFile(tmp, `${token}\n`, { mode: 0o600 });
+      await rename(tmp, file);
+    } catch (err) {
+      // The API still serves every other token; only the CLI's default token is missing.
+      this.logger.error({ err, file, token: name }, 'could not write the bootstrap admin token; revoke it and set ORZO_ADMIN_TOKEN_FILE to a writable path');
+      return;
+    }
     this.logger.info({ file, token: name }, 'bootstrap admin token written');
   }
 }
