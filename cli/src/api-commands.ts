@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Metadata, ServiceError, status as grpcStatus } from '@grpc/grpc-js';
 import { Command } from 'commander';
@@ -118,9 +119,17 @@ interface MarkOptions extends ControlApiOptions {
   json?: boolean;
 }
 
-/** Who the CLI says asks (the OS user): informative only, control-api records the token's name. */
+/**
+ * Who the CLI says asks: ORZO_USER, else the OS user. Informative only: control-api records
+ * the name of the token the call came with.
+ */
 export function requestedBy(): string {
-  return process.env.USER || process.env.LOGNAME || 'orzo-cli';
+  if (process.env.ORZO_USER) return process.env.ORZO_USER;
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER || process.env.LOGNAME || 'orzo-cli';
+  }
 }
 
 /** orzo mark-for-deployment -s <service> -l <deploy_group> (--image <ref> | -c <sha>) [--wait [--timeout s]] [--json] */

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { relative } from 'node:path';
 import { Command } from 'commander';
 import { api } from '@orzo/contracts';
-import { ControlApiOptions, unary, withControlApi } from './api-commands';
+import { ControlApiOptions, requestedBy, unary, withControlApi } from './api-commands';
 import { InstanceLogsOptions, instanceLogsUntilInterrupted } from './replica-commands';
 import { CliContext, EXIT, Output, UsageError, action, controlApiOption, jsonOption, serviceOption } from './command-kit';
 
@@ -132,7 +132,7 @@ export async function cookImage(v: CookOptions, io: Output): Promise<number> {
       // Default: the directory cook-image runs in, relative to the checkout's root.
       context: v.context ?? (relative(root, process.cwd()).replace(/\\/g, '/') || '.'),
       buildArgs: {},
-      requestedBy: `${process.env.USER ?? 'someone'} (orzo cook-image)`,
+      requestedBy: `${requestedBy()} (orzo cook-image)`,
       force: !!v.force,
       // cook-image builds; deploying is the pipeline's job (or --deploy).
       skipPipeline: !v.deploy,

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { replicaStates } from './api-commands';
-import { requester } from './replica-commands';
+import { replicaStates, requestedBy } from './api-commands';
 
 describe('orzo status: replica states in one line', () => {
   it('counts the replicas in each state, in the order first seen', () => {
@@ -13,15 +12,15 @@ describe('orzo status: replica states in one line', () => {
   });
 });
 
-describe('who asks: what the CLI records without authentication', () => {
+describe('who asks: what the CLI says (control-api records the token)', () => {
   it('is ORZO_USER when set, else the OS user', () => {
     const saved = process.env.ORZO_USER;
     try {
       process.env.ORZO_USER = 'release-bot';
-      assert.equal(requester(), 'release-bot');
+      assert.equal(requestedBy(), 'release-bot');
       delete process.env.ORZO_USER;
-      assert.ok(requester().length > 0);
-      assert.notEqual(requester(), 'release-bot');
+      assert.ok(requestedBy().length > 0);
+      assert.notEqual(requestedBy(), 'release-bot');
     } finally {
       if (saved === undefined) delete process.env.ORZO_USER;
       else process.env.ORZO_USER = saved;

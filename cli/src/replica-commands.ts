@@ -1,22 +1,8 @@
-import { userInfo } from 'node:os';
 import { ClientReadableStream, Metadata, ServiceError, status as grpcStatus } from '@grpc/grpc-js';
 import { Command } from 'commander';
 import { api } from '@orzo/contracts';
-import { ControlApiOptions, unary, withControlApi } from './api-commands';
+import { ControlApiOptions, requestedBy, unary, withControlApi } from './api-commands';
 import { CliContext, EXIT, Output, UsageError, action, controlApiOption, jsonOption, serviceOption } from './command-kit';
-
-/**
- * Who asks, recorded in the history: the OS user running the CLI (ORZO_USER overrides it).
- * There is no authentication yet (issue #14 adds tokens): control-api records what it is told.
- */
-export function requester(): string {
-  if (process.env.ORZO_USER) return process.env.ORZO_USER;
-  try {
-    return userInfo().username;
-  } catch {
-    return process.env.USER ?? 'orzo-cli';
-  }
-}
 
 /** restart and autoscale (alias scale): operator controls of running instances. */
 export function registerReplicaCommands(program: Command, ctx: CliContext): void {
@@ -66,7 +52,7 @@ export async function restart(v: RestartOptions, io: Output): Promise<number> {
     const res = await unary<api.RestartInstanceRequest, api.RestartInstanceResponse>(c, 'restartInstance', {
       ...target,
       replicaId: v.replica ?? '',
-      requestedBy: requester(),
+      requestedBy: requestedBy(),
     });
     if (v.json) io.out(JSON.stringify(api.RestartInstanceResponse.toJSON(res), null, 2));
     else
@@ -96,7 +82,7 @@ export async function autoscale(v: AutoscaleOptions, io: Output): Promise<number
       set: Number(v.set ?? 0),
       expireAfter: v.for ?? '',
       clear: !!v.clear,
-      requestedBy: requester(),
+      requestedBy: requestedBy(),
     });
     if (v.json) {
       io.out(JSON.stringify(api.AutoscaleResponse.toJSON(res), null, 2));
