@@ -4,48 +4,20 @@
 // `orzo status` wall time next to `node -e 0`.
 // Usage: npm run bench:api   (needs nats-server and openssl; no Docker: the 100 replicas are
 // events, and the bench itself answers scheduler-bridge's image-exists request)
-import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ServiceError, credentials } from '@grpc/grpc-js';
 import { jetstream } from '@nats-io/jetstream';
 import { connectNats } from '@orzo/bus';
 import { Rpcs, Subjects, api, bearer, createEnvelope, encodeEvent } from '@orzo/contracts';
-import { ORZO_CLI, copySoaConfigs, platformEnv, startNatsServer, waitFor } from '@orzo/testing';
+import { ORZO_CLI, copySoaConfigs, makeTestCertificates, platformEnv, startNatsServer, waitFor } from '@orzo/testing';
 
 const REPLICAS = 100;
 const CALLS = 300;
 const SHA = 'a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9';
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))]!;
-
-function certificates(): { ca: string; cert: string; key: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'orzo-bench-tls-'));
-  const f = (n: string) => join(dir, n);
-  const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
-  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=bench-ca', '-keyout', f('ca.key'), '-out', f('ca.pem'));
-  ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=control-api', '-keyout', f('server.key'), '-out', f('server.csr'));
-  writeFileSync(f('server.ext'), 'subjectAltName=IP:127.0.0.1\n');
-  ssl(
-    'x509',
-    '-req',
-    '-in',
-    f('server.csr'),
-    '-CA',
-    f('ca.pem'),
-    '-CAkey',
-    f('ca.key'),
-    '-CAcreateserial',
-    '-days',
-    '1',
-    '-extfile',
-    f('server.ext'),
-    '-out',
-    f('server.pem'),
-  );
-  return { ca: f('ca.pem'), cert: f('server.pem'), key: f('server.key') };
-}
 
 function call<Res>(client: api.ControlApiClient, method: 'whoAmI' | 'getStatus' | 'markForDeployment', req: object): Promise<Res> {
   return new Promise((resolve, reject) =>
@@ -67,7 +39,7 @@ async function timed(fn: () => Promise<unknown>): Promise<number[]> {
 }
 
 async function main(): Promise<void> {
-  const tls = certificates();
+  const tls = makeTestCertificates();
   const nats = await startNatsServer();
   const soa = await copySoaConfigs({ service: 'hello' });
   const env = await platformEnv(nats.url, { ORZO_SOA_DIR: soa.dir, ORZO_GRPC_TLS_CERT: tls.cert, ORZO_GRPC_TLS_KEY: tls.key, ORZO_LOG_LEVEL: 'warn' });

@@ -17,3 +17,4 @@ export * from './platform-processes';
 export * from './chaos-row';
 export * from './alertmanager';
 export * from './swarm';
+export * from './tls';

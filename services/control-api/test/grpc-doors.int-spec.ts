@@ -1,56 +1,11 @@
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { Client, ServiceError, credentials, status } from '@grpc/grpc-js';
 import { api, bearer } from '@orzo/contracts';
-import { NatsServerHandle, ORZO_CLI, startNatsServer } from '@orzo/testing';
+import { NatsServerHandle, ORZO_CLI, TestCertificates, makeTestCertificates, startNatsServer } from '@orzo/testing';
 import { ControlApiRig, callUnary, startControlApi } from './control-api-rig';
-
-/** A CA, a server certificate for 127.0.0.1 and a client certificate, made with openssl in a temp dir. */
-function makeCertificates(): Record<'ca' | 'caKey' | 'cert' | 'key' | 'clientCert' | 'clientKey' | 'otherCa', string> {
-  const dir = mkdtempSync(join(tmpdir(), 'orzo-tls-'));
-  const f = (name: string) => join(dir, name);
-  const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
-  const newCa = (name: string) =>
-    ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', `/CN=${name}`, '-keyout', f(`${name}.key`), '-out', f(`${name}.pem`));
-  newCa('ca');
-  newCa('other-ca');
-  const signed = (name: string, ext: string) => {
-    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${name}`, '-keyout', f(`${name}.key`), '-out', f(`${name}.csr`));
-    writeFileSync(f(`${name}.ext`), ext);
-    ssl(
-      'x509',
-      '-req',
-      '-in',
-      f(`${name}.csr`),
-      '-CA',
-      f('ca.pem'),
-      '-CAkey',
-      f('ca.key'),
-      '-CAcreateserial',
-      '-days',
-      '2',
-      '-extfile',
-      f(`${name}.ext`),
-      '-out',
-      f(`${name}.pem`),
-    );
-  };
-  signed('server', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
-  signed('client', 'extendedKeyUsage=clientAuth\n');
-  return {
-    ca: f('ca.pem'),
-    caKey: f('ca.key'),
-    cert: f('server.pem'),
-    key: f('server.key'),
-    clientCert: f('client.pem'),
-    clientKey: f('client.key'),
-    otherCa: f('other-ca.pem'),
-  };
-}
 
 /** `orzo <args>` in a child process, without blocking this one (the control-api under test runs here). */
 function orzo(args: string[], env: Record<string, string>): Promise<{ status: number; stdout: string; stderr: string }> {
@@ -72,7 +27,7 @@ const listServices = (c: Client) =>
 
 describe('control-api over TLS and mutual TLS, and the plaintext rule', () => {
   let nats: NatsServerHandle;
-  let certs: ReturnType<typeof makeCertificates>;
+  let certs: TestCertificates;
   const rigs: ControlApiRig[] = [];
   const clients: Client[] = [];
   const client = (address: string, creds: ReturnType<typeof credentials.createInsecure>, token: string) => {
@@ -82,7 +37,7 @@ describe('control-api over TLS and mutual TLS, and the plaintext rule', () => {
   };
 
   before(async () => {
-    certs = makeCertificates();
+    certs = makeTestCertificates();
     nats = await startNatsServer();
   });
   after(async () => {
