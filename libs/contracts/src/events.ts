@@ -3,6 +3,7 @@ import { BuildFailed, BuildImageBuilt, BuildRequested, BuildStarted } from './ge
 import { ConfigChanged } from './generated/orzo/events/v1/config';
 import { DeployCompleted, DeployFailed, DeployProgressed, DeployRequested } from './generated/orzo/events/v1/deploy';
 import { EndpointsChanged } from './generated/orzo/events/v1/discovery';
+import { JobActionFinished, JobRunFailed, JobRunLate, JobRunRequested, JobRunStarted, JobRunSucceeded, JobsDesired } from './generated/orzo/events/v1/job';
 import { InstanceHealthy, InstanceStarted, InstanceStopped, InstanceUnhealthy } from './generated/orzo/events/v1/instance';
 import { Subject, Subjects } from './subjects';
 
@@ -24,6 +25,13 @@ export interface EventMap {
   'orzo.alert.raised.v1': AlertRaised;
   'orzo.alert.resolved.v1': AlertResolved;
   'orzo.config.changed.v1': ConfigChanged;
+  'orzo.job.desired.v1': JobsDesired;
+  'orzo.job.run-requested.v1': JobRunRequested;
+  'orzo.job.run-started.v1': JobRunStarted;
+  'orzo.job.action-finished.v1': JobActionFinished;
+  'orzo.job.run-succeeded.v1': JobRunSucceeded;
+  'orzo.job.run-failed.v1': JobRunFailed;
+  'orzo.job.run-late.v1': JobRunLate;
 }
 
 /** The ts-proto JSON codec every generated message has. */
@@ -67,6 +75,13 @@ export const EVENT_DEFINITIONS: Registry = {
   [Subjects.AlertRaised]: def(Subjects.AlertRaised, 'AlertRaised', AlertRaised, ['alertId', 'check', 'service', 'severity']),
   [Subjects.AlertResolved]: def(Subjects.AlertResolved, 'AlertResolved', AlertResolved, ['alertId', 'check', 'service']),
   [Subjects.ConfigChanged]: def(Subjects.ConfigChanged, 'ConfigChanged', ConfigChanged, ['service']),
+  [Subjects.JobsDesired]: def(Subjects.JobsDesired, 'JobsDesired', JobsDesired, ['service', 'cluster']),
+  [Subjects.JobRunRequested]: def(Subjects.JobRunRequested, 'JobRunRequested', JobRunRequested, ['runId', 'service', 'cluster', 'job']),
+  [Subjects.JobRunStarted]: def(Subjects.JobRunStarted, 'JobRunStarted', JobRunStarted, ['run']),
+  [Subjects.JobActionFinished]: def(Subjects.JobActionFinished, 'JobActionFinished', JobActionFinished, ['run', 'result']),
+  [Subjects.JobRunSucceeded]: def(Subjects.JobRunSucceeded, 'JobRunSucceeded', JobRunSucceeded, ['run']),
+  [Subjects.JobRunFailed]: def(Subjects.JobRunFailed, 'JobRunFailed', JobRunFailed, ['run', 'reason']),
+  [Subjects.JobRunLate]: def(Subjects.JobRunLate, 'JobRunLate', JobRunLate, ['run']),
 };
 
 export function isKnownSubject(subject: string): subject is Subject {

@@ -19,6 +19,13 @@ export const Subjects = {
   AlertRaised: 'orzo.alert.raised.v1',
   AlertResolved: 'orzo.alert.resolved.v1',
   ConfigChanged: 'orzo.config.changed.v1',
+  JobsDesired: 'orzo.job.desired.v1',
+  JobRunRequested: 'orzo.job.run-requested.v1',
+  JobRunStarted: 'orzo.job.run-started.v1',
+  JobActionFinished: 'orzo.job.action-finished.v1',
+  JobRunSucceeded: 'orzo.job.run-succeeded.v1',
+  JobRunFailed: 'orzo.job.run-failed.v1',
+  JobRunLate: 'orzo.job.run-late.v1',
 } as const;
 
 export type Subject = (typeof Subjects)[keyof typeof Subjects];
@@ -61,6 +68,9 @@ export const STREAMS: readonly StreamDefinition[] = [
   { name: 'ORZO_DISCOVERY', subjects: ['orzo.discovery.>'], description: 'service discovery', maxAgeSeconds: 7 * DAY, duplicateWindowSeconds: 120 },
   { name: 'ORZO_ALERT', subjects: ['orzo.alert.>'], description: 'alerts', maxAgeSeconds: 30 * DAY, duplicateWindowSeconds: 120 },
   { name: 'ORZO_CONFIG', subjects: ['orzo.config.>'], description: 'soa-configs changes', maxAgeSeconds: 30 * DAY, duplicateWindowSeconds: 120 },
+  // A scheduled run's events carry ids derived from the run id, so a second scheduler or a
+  // redelivery publishing the same run is dropped within the window.
+  { name: 'ORZO_JOB', subjects: ['orzo.job.>'], description: 'timed jobs: desired schedule and runs', maxAgeSeconds: 30 * DAY, duplicateWindowSeconds: 600 },
   {
     name: 'ORZO_BUILD_LOG',
     subjects: ['orzo.buildlog.>'],
