@@ -2,6 +2,7 @@ export * from './problems';
 export * from './yaml-source';
 export * from './tree';
 export * from './parse';
+export * from './schedule';
 export * from './names';
 export * from './system-config';
 export * from './load';

@@ -1,6 +1,6 @@
 import { LoadedFile, LoadedService } from './load';
 import { nameProblem } from './names';
-import { chronosScheduleProblem, tronScheduleProblem } from './parse';
+import { chronosScheduleProblem, tronScheduleProblem } from './schedule';
 import { ConfigProblem } from './problems';
 import {
   ADHOC_KEYS,
@@ -278,7 +278,7 @@ function proxyPortOwners(all: readonly LoadedService[]): Map<number, Array<{ ser
 function validateTronJob(ctx: ValidationContext, raw: Record<string, unknown>, path: string[], name: string): void {
   validateMapping(ctx, raw, TRON_JOB_KEYS, path, `job ${name}`);
   if (raw.schedule !== undefined) {
-    const sp = tronScheduleProblem(raw.schedule);
+    const sp = tronScheduleProblem(raw.schedule, raw.time_zone ?? '');
     if (sp) problemAt(ctx, [...path, 'schedule'], `schedule does not parse: ${sp}`);
   }
   const actions = raw.actions;
