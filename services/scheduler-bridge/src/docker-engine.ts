@@ -14,7 +14,13 @@ import {
   WatchHooks,
   LogLine,
   LogOptions,
+  OneShotOptions,
+  OneShotRequest,
+  OneShotResult,
+  oneShotLabels,
+  oneShotName,
   readLogs,
+  tailBytes,
   isStatus,
   labelFilters,
   replicaLabels,
@@ -157,6 +163,59 @@ export class DockerEngine implements Engine {
    */
   async logs(id: string, opts: LogOptions): Promise<LogLine[]> {
     return readLogs(this.docker.getContainer(id) as unknown as { logs(options: object): Promise<unknown> }, opts);
+  }
+
+  /**
+   * One attempt of a job's action: a container without Orzo's replica label (the reconciler
+   * never sees it), no port, the action's limits; waited to its exit or killed past
+   * maxRuntimeMs; its output read, then the container removed, whatever happened.
+   */
+  async runOnce(req: OneShotRequest, opts: OneShotOptions = {}): Promise<OneShotResult> {
+    const available = await this.ensureImage(req.image);
+    if (!available.ok) throw new ImageNotFoundError(req.image, available.why);
+    const container = await this.docker.createContainer({
+      name: oneShotName(req),
+      Image: req.image,
+      Env: Object.entries(req.env).map(([k, v]) => `${k}=${v}`),
+      Labels: oneShotLabels(req),
+      Cmd: ['/bin/sh', '-c', req.cmd],
+      HostConfig: {
+        NanoCpus: Math.round(req.cpus * 1e9),
+        Memory: Math.round(req.memMb * 1024 * 1024),
+        RestartPolicy: { Name: 'no' },
+        Init: true,
+      },
+    });
+    let killed = false;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      // Attach the wait before starting, so even an instant exit is seen.
+      const exited = container.wait({ condition: 'next-exit' }) as Promise<{ StatusCode: number }>;
+      await container.start();
+      opts.onStarted?.(container.id);
+      if (opts.maxRuntimeMs && opts.maxRuntimeMs > 0) {
+        timer = setTimeout(() => {
+          killed = true;
+          container.kill().catch(() => undefined);
+        }, opts.maxRuntimeMs);
+      }
+      const { StatusCode } = await exited;
+      clearTimeout(timer);
+      const info = await container.inspect();
+      const lines = await this.logs(container.id, { tail: 100_000, stdout: true, stderr: true });
+      return {
+        containerId: container.id,
+        exitCode: StatusCode,
+        killed,
+        oomKilled: info.State.OOMKilled,
+        startedAt: info.State.StartedAt,
+        finishedAt: info.State.FinishedAt,
+        log: tailBytes(lines.map((l) => l.line).join('\n')),
+      };
+    } finally {
+      clearTimeout(timer);
+      await this.remove(container.id).catch(() => undefined);
+    }
   }
 
   /**

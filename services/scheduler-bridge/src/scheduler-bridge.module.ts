@@ -4,6 +4,8 @@ import { loadSystemConfig } from '@orzo/soa-config';
 import { type SchedulerBridgeConfig, schedulerClusters } from './config';
 import { ENGINES, Engines } from './engine/engines';
 import { ImageExistsResponder } from './image-exists.responder';
+import { JobScheduler } from './jobs/job-scheduler';
+import { JobsHandler } from './jobs/jobs.handler';
 import { ReplicaLogsResponder } from './logs/replica-logs.responder';
 import { DeployRequestedHandler } from './reconcile/deploy-requested.handler';
 import { DesiredStateRepository } from './reconcile/desired-state.repository';
@@ -24,6 +26,8 @@ import { RestartReplicaResponder } from './replicas/restart-replica.responder';
     ImageExistsResponder,
     RestartReplicaResponder,
     ReplicaLogsResponder,
+    JobScheduler,
+    JobsHandler,
   ],
 })
 export class SchedulerBridgeModule {}

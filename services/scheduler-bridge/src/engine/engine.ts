@@ -24,6 +24,92 @@ export interface Engine {
   watch(onEvent: (e: EngineEvent) => void, hooks?: WatchHooks): () => void;
   /** A replica's recent output, oldest first: the last `tail` lines, since `since` (unix seconds, fractional) when given. */
   logs(id: string, opts: LogOptions): Promise<LogLine[]>;
+  /**
+   * Runs one container of a timed job's action to its end: starts it, waits for its exit
+   * (killing it past `maxRuntimeMs`), reads the tail of its output, removes it. ImageNotFoundError
+   * when its image does not exist.
+   */
+  runOnce(req: OneShotRequest, opts?: OneShotOptions): Promise<OneShotResult>;
+}
+
+/** One attempt of one action of a job run: a container that is not a replica of any instance. */
+export interface OneShotRequest {
+  service: string;
+  cluster: string;
+  job: string;
+  runId: string;
+  action: string;
+  attempt: number;
+  image: string;
+  gitSha: string;
+  /** Runs under /bin/sh -c. */
+  cmd: string;
+  /** 0: no limit. */
+  cpus: number;
+  /** 0: no limit. */
+  memMb: number;
+  env: Record<string, string>;
+}
+
+export interface OneShotOptions {
+  /** Killed (SIGKILL) past this; 0 or absent: no limit. */
+  maxRuntimeMs?: number;
+  /** Called once the container runs (for logs and alerts while it runs). */
+  onStarted?(containerId: string): void;
+}
+
+export interface OneShotResult {
+  containerId: string;
+  exitCode: number;
+  /** Killed past maxRuntimeMs. */
+  killed: boolean;
+  oomKilled: boolean;
+  startedAt: string;
+  finishedAt: string;
+  /** The last bytes of its stdout and stderr (ONE_SHOT_LOG_BYTES at most). */
+  log: string;
+}
+
+/** How much of a job container's output is kept in the run's result. */
+export const ONE_SHOT_LOG_BYTES = 64 * 1024;
+
+/** The last `max` bytes of `text` (cut at a line start where one is near). */
+export function tailBytes(text: string, max = ONE_SHOT_LOG_BYTES): string {
+  const buf = Buffer.from(text, 'utf8');
+  if (buf.length <= max) return text;
+  const cut = buf.subarray(buf.length - max).toString('utf8').replace(/^\uFFFD+/, '');
+  const nl = cut.indexOf('\n');
+  return nl >= 0 && nl < 1024 ? cut.slice(nl + 1) : cut;
+}
+
+/**
+ * Labels of a job container. It carries no `orzo.managed` label: the reconciler, its events
+ * watch and every survey of replicas select on that label, so a job container is never taken
+ * for a replica of an instance (nor removed as a stray one).
+ */
+export const JobLabels = {
+  job: 'orzo.job',
+  run: 'orzo.job.run',
+  action: 'orzo.job.action',
+  attempt: 'orzo.job.attempt',
+} as const;
+
+export function oneShotLabels(req: OneShotRequest): Record<string, string> {
+  return {
+    [JobLabels.job]: `${req.service}.${req.job}`,
+    [JobLabels.run]: req.runId,
+    [JobLabels.action]: req.action,
+    [JobLabels.attempt]: String(req.attempt),
+    [Labels.service]: req.service,
+    [Labels.cluster]: req.cluster,
+    [Labels.gitSha]: req.gitSha,
+  };
+}
+
+/** A readable, unique container name for an attempt. */
+export function oneShotName(req: OneShotRequest): string {
+  const clean = (s: string) => s.replace(/[^a-zA-Z0-9_.-]/g, '-');
+  return `orzo-job-${clean(req.service)}-${clean(req.job)}-${clean(req.action)}-${Math.random().toString(36).slice(2, 8)}`;
 }
 
 export interface LogOptions {

@@ -13,6 +13,8 @@ import {
   WatchHooks,
   LogLine,
   LogOptions,
+  OneShotRequest,
+  OneShotResult,
   readLogs,
   isStatus,
   labelFilters,
@@ -225,6 +227,18 @@ export class SwarmEngine implements Engine {
   /** The service's output through the manager (`docker service logs`), whichever node its task ran on. */
   async logs(id: string, opts: LogOptions): Promise<LogLine[]> {
     return readLogs(this.docker.getService(id) as unknown as { logs(options: object): Promise<unknown> }, opts);
+  }
+
+  /**
+   * Not yet: a job's action on a swarm would be a replicated-job service (mode ReplicatedJob)
+   * waited on through its task; refused with that explanation rather than run elsewhere.
+   */
+  runOnce(req: OneShotRequest): Promise<OneShotResult> {
+    return Promise.reject(
+      new Error(
+        `cluster ${req.cluster} runs on a Docker Swarm: scheduler-bridge does not run timed jobs on swarm clusters yet (docs/architecture.md, "Timed jobs"); run jobs on a cluster with engine docker`,
+      ),
+    );
   }
 
   /**
