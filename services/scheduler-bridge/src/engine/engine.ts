@@ -77,7 +77,10 @@ export const ONE_SHOT_LOG_BYTES = 64 * 1024;
 export function tailBytes(text: string, max = ONE_SHOT_LOG_BYTES): string {
   const buf = Buffer.from(text, 'utf8');
   if (buf.length <= max) return text;
-  const cut = buf.subarray(buf.length - max).toString('utf8').replace(/^\uFFFD+/, '');
+  const cut = buf
+    .subarray(buf.length - max)
+    .toString('utf8')
+    .replace(/^\uFFFD+/, '');
   const nl = cut.indexOf('\n');
   return nl >= 0 && nl < 1024 ? cut.slice(nl + 1) : cut;
 }

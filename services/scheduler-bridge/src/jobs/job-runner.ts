@@ -81,7 +81,11 @@ export class JobRunner {
   async refuse(ref: JobRunRef, reason: string): Promise<void> {
     const startedAt = new Date().toISOString();
     await this.publish(Subjects.JobRunStarted, { run: ref, startedAt, actions: [] }, `${ref.runId}:started`);
-    await this.publish(Subjects.JobRunFailed, { run: ref, startedAt, finishedAt: startedAt, actions: [], reason, monitoring: undefined }, `${ref.runId}:failed`);
+    await this.publish(
+      Subjects.JobRunFailed,
+      { run: ref, startedAt, finishedAt: startedAt, actions: [], reason, monitoring: undefined },
+      `${ref.runId}:failed`,
+    );
   }
 
   private async finish(spec: JobSpec, ref: JobRunRef, startedAt: string, actions: JobActionResult[], failure: string): Promise<void> {
@@ -150,7 +154,17 @@ export class JobRunner {
       );
     } catch (err) {
       const reason = `could not run: ${(err as Error).message}`;
-      return { name: action.name, state: 'failed', attempts: attempt, startedAt, finishedAt: new Date().toISOString(), exitCode: -1, reason, log: '', containerId: '' };
+      return {
+        name: action.name,
+        state: 'failed',
+        attempts: attempt,
+        startedAt,
+        finishedAt: new Date().toISOString(),
+        exitCode: -1,
+        reason,
+        log: '',
+        containerId: '',
+      };
     }
     const state = r.killed ? 'killed' : r.exitCode === 0 ? 'succeeded' : 'failed';
     const reason = r.killed
@@ -173,11 +187,7 @@ export class JobRunner {
     };
   }
 
-  private async publish<S extends Subject>(
-    subject: S,
-    payload: EventMap[S],
-    id: string,
-  ): Promise<void> {
+  private async publish<S extends Subject>(subject: S, payload: EventMap[S], id: string): Promise<void> {
     try {
       await this.deps.bus.publish(subject, payload, { id, correlationId: id.split(':')[0] });
     } catch (err) {
