@@ -14,6 +14,8 @@ import {
   WatchHooks,
   LogLine,
   LogOptions,
+  JobLabels,
+  OneShotContainer,
   OneShotOptions,
   OneShotRequest,
   OneShotResult,
@@ -216,6 +218,17 @@ export class DockerEngine implements Engine {
       clearTimeout(timer);
       await this.remove(container.id).catch(() => undefined);
     }
+  }
+
+  async listOneShots(cluster: string): Promise<OneShotContainer[]> {
+    const containers = await this.docker.listContainers({ all: true, filters: { label: [JobLabels.run, `${Labels.cluster}=${cluster}`] } });
+    return containers.map((c) => ({
+      id: c.Id,
+      runId: c.Labels[JobLabels.run] ?? '',
+      job: c.Labels[JobLabels.job] ?? '',
+      action: c.Labels[JobLabels.action] ?? '',
+      running: c.State === 'running',
+    }));
   }
 
   /**

@@ -30,6 +30,17 @@ export interface Engine {
    * when its image does not exist.
    */
   runOnce(req: OneShotRequest, opts?: OneShotOptions): Promise<OneShotResult>;
+  /** The job containers of a cluster that still exist (running, or left by a scheduler that died). */
+  listOneShots(cluster: string): Promise<OneShotContainer[]>;
+}
+
+export interface OneShotContainer {
+  id: string;
+  runId: string;
+  /** `<service>.<job>` */
+  job: string;
+  action: string;
+  running: boolean;
 }
 
 /** One attempt of one action of a job run: a container that is not a replica of any instance. */

@@ -13,6 +13,7 @@ import {
   WatchHooks,
   LogLine,
   LogOptions,
+  OneShotContainer,
   OneShotRequest,
   OneShotResult,
   readLogs,
@@ -239,6 +240,11 @@ export class SwarmEngine implements Engine {
         `cluster ${req.cluster} runs on a Docker Swarm: scheduler-bridge does not run timed jobs on swarm clusters yet (docs/architecture.md, "Timed jobs"); run jobs on a cluster with engine docker`,
       ),
     );
+  }
+
+  /** None: jobs do not run on swarm clusters yet. */
+  listOneShots(): Promise<OneShotContainer[]> {
+    return Promise.resolve([]);
   }
 
   /**

@@ -9,9 +9,9 @@ export type JobsDesired = EventMap[typeof Subjects.JobsDesired];
 export interface RunClaim {
   /** The scheduler-bridge process that won the claim. */
   owner: string;
-  state: 'queued' | 'running' | 'finished' | 'skipped';
+  state: 'running' | 'finished' | 'skipped';
   trigger: string;
-  /** Refreshed while queued or running: a claim not refreshed for CLAIM_STALE_MS lost its owner. */
+  /** Refreshed while running: a running claim not refreshed for CLAIM_STALE_MS lost its owner. */
   heartbeatAt: number;
 }
 
@@ -27,9 +27,9 @@ export const JobBuckets = {
   last: 'orzo_job_last',
 } as const;
 
-/** A queued or running claim whose owner has not refreshed it for this long is taken for dead. */
-export const CLAIM_STALE_MS = 30_000;
-export const CLAIM_HEARTBEAT_MS = 5_000;
+/** A running claim whose owner has not refreshed it for this long is taken for dead. */
+export const CLAIM_STALE_MS = 10_000;
+export const CLAIM_HEARTBEAT_MS = 2_000;
 const RUNS_TTL_MS = 7 * 24 * 3600_000;
 
 export interface DesiredChange {

@@ -77,15 +77,14 @@ export class JobRunner {
     return bad.length ? 'failed' : 'succeeded';
   }
 
-  /** A run that cannot even start (its job is unknown here): run-started, then run-failed with why. */
-  async refuse(ref: JobRunRef, reason: string): Promise<void> {
-    const startedAt = new Date().toISOString();
-    await this.publish(Subjects.JobRunStarted, { run: ref, startedAt, actions: [] }, `${ref.runId}:started`);
-    await this.publish(
-      Subjects.JobRunFailed,
-      { run: ref, startedAt, finishedAt: startedAt, actions: [], reason, monitoring: undefined },
-      `${ref.runId}:failed`,
-    );
+  /**
+   * A run that cannot start (its job is unknown here) or that lost its scheduler: run-started
+   * (a duplicate of the real one, if any, is dropped), then run-failed with why.
+   */
+  async refuse(ref: JobRunRef, reason: string, monitoring?: JobSpec['monitoring']): Promise<void> {
+    const at = new Date().toISOString();
+    await this.publish(Subjects.JobRunStarted, { run: ref, startedAt: at, actions: [] }, `${ref.runId}:started`);
+    await this.publish(Subjects.JobRunFailed, { run: ref, startedAt: at, finishedAt: at, actions: [], reason, monitoring }, `${ref.runId}:failed`);
   }
 
   private async finish(spec: JobSpec, ref: JobRunRef, startedAt: string, actions: JobActionResult[], failure: string): Promise<void> {

@@ -15,6 +15,10 @@ import { JobRunRef, JobSpec, jobKey, missedDue, scheduledRunId } from './job-tim
 const LATE_FIRE_LIMIT_MS = 60_000;
 /** setTimeout's limit is ~24.8 days; a far due time is re-armed daily. */
 const MAX_TIMER_MS = 24 * 3600_000;
+/** How often job containers left by a dead scheduler-bridge are looked for. */
+const SWEEP_INTERVAL_MS = 10_000;
+/** How often a queued run looks whether the run before it is over. */
+const QUEUE_POLL_MS = 500;
 
 interface ArmedJob {
   spec: JobSpec;
@@ -41,10 +45,11 @@ export class JobScheduler implements OnApplicationBootstrap, OnApplicationShutdo
   private readonly runner: JobRunner;
   private kvPromise?: Promise<JobKv>;
   private unwatch?: () => void;
+  private sweeper?: NodeJS.Timeout;
   private stopping = false;
 
   constructor(
-    @Inject(ENGINES) engines: Engines,
+    @Inject(ENGINES) private readonly engines: Engines,
     private readonly bus: BusService,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(SERVICE_CONFIG) config: SchedulerBridgeConfig,
@@ -84,11 +89,58 @@ export class JobScheduler implements OnApplicationBootstrap, OnApplicationShutdo
         void this.arm(k, spec);
       }
     });
+    this.sweeper = setInterval(() => void this.sweepOrphans(), SWEEP_INTERVAL_MS);
+    this.sweeper.unref();
+    setTimeout(() => void this.sweepOrphans(), 1_000).unref();
+  }
+
+  /**
+   * Job containers whose run has no live owner any more (its scheduler-bridge was killed, and
+   * its claim was not refreshed for CLAIM_STALE_MS, or the run is over) are removed, and such a
+   * run is reported failed: it is not resumed (docs/architecture.md, "Timed jobs").
+   */
+  async sweepOrphans(): Promise<void> {
+    if (this.stopping) return;
+    try {
+      const kv = await this.kv();
+      for (const cluster of this.clusters) {
+        const engine = this.engines.of(cluster);
+        for (const c of await engine.listOneShots(cluster)) {
+          const claim = await kv.getClaim(c.runId);
+          if (claim && (claim.owner === this.owner ? claim.state === 'running' : isLive(claim))) continue;
+          await engine.remove(c.id);
+          this.logger.warn({ runId: c.runId, action: c.action, container: c.id, owner: claim?.owner }, 'removed a job container its scheduler-bridge left');
+          if (claim?.state !== 'running') continue;
+          await kv.putClaim(c.runId, { ...claim, state: 'finished' });
+          const dot = c.job.indexOf('.');
+          const [service, job] = [c.job.slice(0, dot), c.job.slice(dot + 1)];
+          const seconds = /\.(\d+)$/.exec(c.runId)?.[1];
+          await this.runner.refuse(
+            {
+              runId: c.runId,
+              service,
+              cluster,
+              job,
+              scheduledAt: claim.trigger !== 'manual' && seconds ? new Date(Number(seconds) * 1000).toISOString() : '',
+              trigger: claim.trigger,
+              gitSha: '',
+              image: '',
+              requestedBy: '',
+            },
+            `scheduler-bridge ${claim.owner} stopped during the run (action ${c.action}); the run is not resumed`,
+            this.specs.get(`${service}.${job}.${cluster}`)?.monitoring,
+          );
+        }
+      }
+    } catch (err) {
+      this.logger.warn({ err }, 'could not look for job containers left by a stopped scheduler-bridge');
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.stopping = true;
     this.unwatch?.();
+    clearInterval(this.sweeper);
     for (const a of this.armed.values()) clearTimeout(a.timer);
     // A run in hand keeps its containers; its claim goes stale and a later start sweeps it.
     await settleWithin(Promise.all([...this.inFlight]), 2_000);
@@ -138,13 +190,14 @@ export class JobScheduler implements OnApplicationBootstrap, OnApplicationShutdo
     }
   }
 
-  private setTimer(key: string, job: ArmedJob, due: Date | null): void {
+  /** `previous`: the due time this one follows in this process's chain (the run it must not overlap). */
+  private setTimer(key: string, job: ArmedJob, due: Date | null, previous?: Date): void {
     if (!due || this.stopping) return;
     const delay = due.getTime() - Date.now();
     job.timer = setTimeout(
       () => {
         if (this.armed.get(key) !== job) return;
-        if (delay > MAX_TIMER_MS) return this.setTimer(key, job, due);
+        if (delay > MAX_TIMER_MS) return this.setTimer(key, job, due, previous);
         const late = Date.now() - due.getTime();
         let next = job.schedule.next(due);
         if (late > LATE_FIRE_LIMIT_MS) {
@@ -152,8 +205,11 @@ export class JobScheduler implements OnApplicationBootstrap, OnApplicationShutdo
           const missed = missedDue(job.schedule, due, new Date());
           this.fire(key, missed ?? due, 'catch-up');
           next = job.schedule.next(new Date());
-        } else this.fire(key, due, 'schedule');
-        this.setTimer(key, job, next);
+          this.setTimer(key, job, next, missed ?? due);
+        } else {
+          this.fire(key, due, 'schedule', previous);
+          this.setTimer(key, job, next, due);
+        }
       },
       Math.min(Math.max(0, delay), MAX_TIMER_MS),
     );
@@ -161,7 +217,7 @@ export class JobScheduler implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   /** Fires the run due at `due`, unless another scheduler (or an earlier life of this one) has claimed it. */
-  private fire(key: string, due: Date, trigger: 'schedule' | 'catch-up'): void {
+  private fire(key: string, due: Date, trigger: 'schedule' | 'catch-up', previous?: Date): void {
     const spec = this.specs.get(key);
     if (!spec) return;
     const ref: JobRunRef = {
@@ -175,7 +231,7 @@ export class JobScheduler implements OnApplicationBootstrap, OnApplicationShutdo
       image: spec.image,
       requestedBy: '',
     };
-    this.track(this.claimAndRun(key, ref, true));
+    this.track(this.fireAfterPrevious(key, ref, previous && scheduledRunId(spec, previous)));
   }
 
   /** orzo.job.run-requested: the job now (or one action), once per run id. */
@@ -201,56 +257,77 @@ export class JobScheduler implements OnApplicationBootstrap, OnApplicationShutdo
     void p.finally(() => this.inFlight.delete(p));
   }
 
+  /**
+   * The overlap rule (allow_overlap false): a scheduled run starts only once the run before it
+   * is over. Every live scheduler waits, unclaimed, so one that dies while waiting loses
+   * nothing; when the previous run is over they race for the claim. `previous`: the run id of
+   * the due time before this one in this process's timer chain (absent there: still waiting
+   * here, so busy); otherwise the last run any scheduler started. queueing false: skipped.
+   */
+  private async fireAfterPrevious(key: string, ref: JobRunRef, previous: string | undefined): Promise<void> {
+    const log = this.logger.child({ job: key, runId: ref.runId, trigger: ref.trigger });
+    try {
+      const kv = await this.kv();
+      let queued = false;
+      for (;;) {
+        const spec = this.specs.get(key);
+        if (this.stopping || !spec || !this.armed.has(key)) return;
+        if (spec.allowOverlap) break;
+        const prev = previous ?? (await kv.getLast(key))?.runId;
+        if (!prev || prev === ref.runId) break;
+        const claim = await kv.getClaim(prev);
+        const busy = claim ? isLive(claim) : previous !== undefined;
+        if (!busy) break;
+        if (!spec.queueing) {
+          if (await kv.claim(ref.runId, this.claimOf('skipped', ref))) {
+            await kv.advanceLast(key, Date.parse(ref.scheduledAt), null);
+            log.warn({ running: prev }, 'job run skipped: the previous run still runs (allow_overlap false, queueing false)');
+          }
+          return;
+        }
+        if (!queued) log.info({ running: prev }, 'job run queued behind the previous run');
+        queued = true;
+        await new Promise((r) => setTimeout(r, QUEUE_POLL_MS));
+      }
+      await this.claimAndRun(key, ref, true);
+    } catch (err) {
+      log.error({ err }, 'job run could not be queued');
+    }
+  }
+
+  private claimOf(state: RunClaim['state'], ref: JobRunRef): RunClaim {
+    return { owner: this.owner, state, trigger: ref.trigger, heartbeatAt: Date.now() };
+  }
+
+  /** Claims the run id (only the first claimer runs it), runs it, heartbeating the claim meanwhile. */
   private async claimAndRun(key: string, ref: JobRunRef, scheduled: boolean, only = ''): Promise<void> {
     const log = this.logger.child({ job: key, runId: ref.runId, trigger: ref.trigger });
     let heartbeat: NodeJS.Timeout | undefined;
     try {
       const kv = await this.kv();
-      const claim = (state: RunClaim['state']): RunClaim => ({ owner: this.owner, state, trigger: ref.trigger, heartbeatAt: Date.now() });
-      if (!(await kv.claim(ref.runId, claim('queued')))) {
+      if (!(await kv.claim(ref.runId, this.claimOf('running', ref)))) {
         log.debug('run claimed elsewhere; not run here');
         return;
       }
-      let state: RunClaim['state'] = 'queued';
-      heartbeat = setInterval(() => void kv.putClaim(ref.runId, claim(state)).catch(() => undefined), CLAIM_HEARTBEAT_MS);
+      heartbeat = setInterval(() => void kv.putClaim(ref.runId, this.claimOf('running', ref)).catch(() => undefined), CLAIM_HEARTBEAT_MS);
       heartbeat.unref();
+      if (scheduled) await kv.advanceLast(key, Date.parse(ref.scheduledAt), ref.runId);
       const spec = this.specs.get(key);
-      if (scheduled && spec) {
-        const at = new Date(ref.scheduledAt).getTime();
-        const previous = (await kv.getLast(key))?.runId;
-        const busy = !spec.allowOverlap && previous && previous !== ref.runId && (await this.active(kv, previous));
-        if (busy && !spec.queueing) {
-          await kv.advanceLast(key, at, null);
-          await kv.putClaim(ref.runId, claim('skipped'));
-          log.warn({ running: previous }, 'job run skipped: the previous run still runs (allow_overlap false, queueing false)');
-          return;
-        }
-        await kv.advanceLast(key, at, ref.runId);
-        if (busy) {
-          log.info({ running: previous }, 'job run queued behind the previous run');
-          while (!this.stopping && (await this.active(kv, previous))) await new Promise((r) => setTimeout(r, 1_000));
-          if (this.stopping) return;
-        }
-      }
-      state = 'running';
-      await kv.putClaim(ref.runId, claim(state));
-      const current = this.specs.get(key);
-      if (current) await this.runner.execute(current, ref, only);
+      if (spec) await this.runner.execute(spec, ref, only);
       else await this.runner.refuse(ref, `job ${ref.job} of ${ref.service} is not scheduled on cluster ${ref.cluster} (control-api published no such job)`);
-      state = 'finished';
-      await kv.putClaim(ref.runId, claim(state));
+      clearInterval(heartbeat);
+      await kv.putClaim(ref.runId, this.claimOf('finished', ref));
     } catch (err) {
       log.error({ err }, 'job run could not be claimed or run');
     } finally {
       clearInterval(heartbeat);
     }
   }
+}
 
-  /** Whether a run is queued or running and its owner still alive. */
-  private async active(kv: JobKv, runId: string): Promise<boolean> {
-    const c = await kv.getClaim(runId);
-    return !!c && (c.state === 'queued' || c.state === 'running') && Date.now() - c.heartbeatAt < CLAIM_STALE_MS;
-  }
+/** Whether a claimed run still runs: running, and its owner refreshed the claim lately. */
+function isLive(c: RunClaim): boolean {
+  return c.state === 'running' && Date.now() - c.heartbeatAt < CLAIM_STALE_MS;
 }
 
 /** `<service>.<cluster>` as the desired bucket keys it (services and clusters have no dots). */
