@@ -46,25 +46,27 @@ describe('scheduler-bridge running timed jobs on a real Docker Engine', () => {
       ORZO_SCHEDULER_CLUSTERS: cluster,
       ORZO_RECONCILE_INTERVAL_MS: '1000',
     });
-    await publishDesired(nc, cluster, [
-      // PaaSTA's sample_tron_job (yelpsoa-configs): action1 fails, action2 requires it.
-      jobSpec(cluster, 'sample_tron_job', 'cron 0 4 * * *', [
-        { name: 'action1', command: 'echo starting action1; exit 42', retries: 1, retriesDelaySeconds: 0.5 },
-        { name: 'action2', command: '/bin/true', requires: ['action1'] },
-      ]),
-      jobSpec(cluster, 'stuck', 'cron 0 4 * * *', [
-        { name: 'sleeper', command: 'echo going to sleep; sleep 60', maxRuntimeSeconds: 2, expectedRuntimeSeconds: 1 },
-      ]),
-      jobSpec(cluster, 'pipeline', 'cron 0 4 * * *', [
-        { name: 'a', command: 'echo "a says $GREETING from $PAASTA_SERVICE"', env: { GREETING: 'hello' } },
-        { name: 'b', command: 'echo b; sleep 1' },
-        { name: 'c', command: 'echo c after a and b', requires: ['a', 'b'] },
-      ]),
-    ]);
+    await publishDesired(nc, cluster, baseJobs());
     await waitFor(async () => (await storedJobEvents(nc)).length > 0, { what: 'desired stored' });
     // The desired set reaches the scheduler through the KV bucket's watch.
     await new Promise((r) => setTimeout(r, 500));
   });
+
+  const baseJobs = () => [
+    // PaaSTA's sample_tron_job (yelpsoa-configs): action1 fails, action2 requires it.
+    jobSpec(cluster, 'sample_tron_job', 'cron 0 4 * * *', [
+      { name: 'action1', command: 'echo starting action1; exit 42', retries: 1, retriesDelaySeconds: 0.5 },
+      { name: 'action2', command: '/bin/true', requires: ['action1'] },
+    ]),
+    jobSpec(cluster, 'stuck', 'cron 0 4 * * *', [
+      { name: 'sleeper', command: 'echo going to sleep; sleep 60', maxRuntimeSeconds: 2, expectedRuntimeSeconds: 1 },
+    ]),
+    jobSpec(cluster, 'pipeline', 'cron 0 4 * * *', [
+      { name: 'a', command: 'echo "a says $GREETING from $PAASTA_SERVICE"', env: { GREETING: 'hello' } },
+      { name: 'b', command: 'echo b; sleep 1' },
+      { name: 'c', command: 'echo c after a and b', requires: ['a', 'b'] },
+    ]),
+  ];
 
   after(async () => {
     starts.stop();
@@ -106,7 +108,7 @@ describe('scheduler-bridge running timed jobs on a real Docker Engine', () => {
     await requestRun(nc, cluster, 'stuck', 'manual-stuck-1');
     const failed = await finished('manual-stuck-1');
     const took = (Date.now() - t0) / 1000;
-    assert.ok(took < 15, `killed after ${took}s`);
+    assert.ok(took < 20, `killed after ${took}s`);
     const [r] = failed.actions;
     assert.equal(r?.state, 'killed');
     assert.equal(r?.reason, 'killed after max_runtime 2s');
@@ -146,5 +148,42 @@ describe('scheduler-bridge running timed jobs on a real Docker Engine', () => {
     const failed = await finished('manual-none');
     assert.ok(failed.reason);
     assert.match(failed.reason, /not scheduled on cluster/);
+  });
+
+  it('no overlap: queueing runs each due run after the previous, queueing false skips; a removed job stops', async () => {
+    const t0 = Date.now();
+    await publishDesired(nc, cluster, [
+      ...baseJobs(),
+      jobSpec(cluster, 'queued', 'interval 2s', [{ name: 'slow', command: 'sleep 3' }]),
+      jobSpec(cluster, 'skipping', 'interval 2s', [{ name: 'slow', command: 'sleep 3' }], { queueing: false }),
+    ]);
+    await new Promise((r) => setTimeout(r, 13_000));
+    await publishDesired(nc, cluster, baseJobs());
+    const removedAt = Date.now();
+    await new Promise((r) => setTimeout(r, 9_000));
+    const events = await storedJobEvents(nc);
+    const runsOf = (job: string) =>
+      ofSubject(events, Subjects.JobRunSucceeded)
+        .filter((e) => e.run?.job === job && Date.parse(e.run.scheduledAt) >= t0)
+        .sort((a, b) => a.run!.scheduledAt.localeCompare(b.run!.scheduledAt));
+    for (const job of ['queued', 'skipping']) {
+      const runs = runsOf(job);
+      assert.ok(runs.length >= 2, `${job}: ${runs.length} runs`);
+      for (let i = 1; i < runs.length; i++) assert.ok(runs[i]!.startedAt >= runs[i - 1]!.finishedAt, `${job}: run ${i} started after run ${i - 1} finished`);
+    }
+    const dueGaps = (job: string) => {
+      const runs = runsOf(job);
+      return runs.slice(1).map((r, i) => (Date.parse(r.run!.scheduledAt) - Date.parse(runs[i]!.run!.scheduledAt)) / 1000);
+    };
+    // queueing: every due time of the window ran (late); queueing false: the ones due while a run ran were skipped.
+    assert.deepEqual(new Set(dueGaps('queued')), new Set([2]));
+    assert.ok(
+      dueGaps('skipping').every((g) => g >= 4),
+      `skipping gaps ${dueGaps('skipping').join(',')}`,
+    );
+    const startedAfterRemoval = ofSubject(events, Subjects.JobRunStarted).filter(
+      (e) => (e.run?.job === 'skipping' || e.run?.job === 'queued') && Date.parse(e.startedAt) > removedAt + 1_000 && Date.parse(e.run.scheduledAt) > removedAt,
+    );
+    assert.deepEqual(startedAfterRemoval, [], 'a removed job is no longer scheduled');
   });
 });
