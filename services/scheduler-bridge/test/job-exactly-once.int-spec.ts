@@ -120,10 +120,15 @@ describe('timed jobs fire exactly once: two scheduler-bridges, kill -9, restart,
       `consecutive due times 2 s apart: ${runs.map((r) => new Date(r.at).toISOString().slice(14, 19)).join(' ')}`,
     );
     assert.ok(end - runs.at(-1)!.at < 4_000, 'runs went on to the end');
-    // What the engine really did: one container per run (no double run hidden by de-duplication).
+    // What the engine really did: never two containers for one run (a double run that the
+    // events' de-duplication would hide), and exactly one for every run that finished (a run
+    // the kill caught mid-way is reported failed, not resumed).
     const twice = [...starts.starts].filter(([run, n]) => run.startsWith('batch.tick.') && n !== 1);
     assert.deepEqual(twice, []);
-    for (const r of runs.slice(0, -2)) assert.equal(starts.starts.get(`${r.runId}:tick:1`), 1, `run ${r.runId} started one container`);
+    const succeeded = new Set(ofSubject(await storedJobEvents(nc), Subjects.JobRunSucceeded).map((e) => e.run!.runId));
+    const finishedRuns = runs.filter((r) => succeeded.has(r.runId));
+    assert.ok(finishedRuns.length >= runs.length - 3, `${finishedRuns.length} of ${runs.length} runs finished`);
+    for (const r of finishedRuns) assert.equal(starts.starts.get(`${r.runId}:tick:1`), 1, `run ${r.runId} started one container`);
     await Promise.all([a.kill9(), b.kill9()]);
   });
 
