@@ -7,7 +7,7 @@ import { LOGGER, Logger, SERVICE_CONFIG, settleWithin } from '@orzo/platform';
 import { Schedule, parseSchedule } from '@orzo/soa-config';
 import { type SchedulerBridgeConfig, schedulerClusters } from '../config';
 import { ENGINES, Engines } from '../engine/engines';
-import { CLAIM_HEARTBEAT_MS, CLAIM_STALE_MS, JobKv, RunClaim } from './job-kv';
+import { CLAIM_HEARTBEAT_MS, CLAIM_STALE_MS, DesiredChange, JobKv, RunClaim } from './job-kv';
 import { JobRunner } from './job-runner';
 import { JobRunRef, JobSpec, jobKey, missedDue, scheduledRunId } from './job-times';
 
@@ -72,26 +72,39 @@ export class JobScheduler implements OnApplicationBootstrap, OnApplicationShutdo
     return this.clusters.has(cluster);
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    const kv = await this.kv();
-    this.unwatch = await kv.watchDesired(({ key, desired }) => {
-      if (this.stopping) return;
-      const [service, cluster] = desired ? [desired.service, desired.cluster] : splitDesiredKey(key);
-      if (!this.clusters.has(cluster)) return;
-      const listed = new Map((desired?.jobs ?? []).map((j) => [jobKey({ ...j, service, cluster }), { ...j, service, cluster }]));
-      const gone = [...this.specs].filter(([k, s]) => s.service === service && s.cluster === cluster && !listed.has(k)).map(([k]) => k);
-      for (const k of gone) {
-        this.specs.delete(k);
-        void this.disarm(k);
-      }
-      for (const [k, spec] of listed) {
-        this.specs.set(k, spec);
-        void this.arm(k, spec);
-      }
-    });
+  onApplicationBootstrap(): void {
+    void this.follow();
     this.sweeper = setInterval(() => void this.sweepOrphans(), SWEEP_INTERVAL_MS);
     this.sweeper.unref();
     setTimeout(() => void this.sweepOrphans(), 1_000).unref();
+  }
+
+  /** Follows the desired jobs; a KV that cannot be opened (JetStream away) is retried, never fatal to the bridge. */
+  private async follow(): Promise<void> {
+    if (this.stopping) return;
+    try {
+      this.unwatch = await (await this.kv()).watchDesired((change) => this.onDesired(change));
+    } catch (err) {
+      this.logger.error({ err }, 'cannot follow the jobs KV bucket; timed jobs wait, retrying in 5 s');
+      setTimeout(() => void this.follow(), 5_000).unref();
+    }
+  }
+
+  /** A service's desired jobs on a cluster changed: arm what is listed and runnable, disarm the rest. */
+  private onDesired({ key, desired }: DesiredChange): void {
+    if (this.stopping) return;
+    const [service, cluster] = desired ? [desired.service, desired.cluster] : splitDesiredKey(key);
+    if (!this.clusters.has(cluster)) return;
+    const listed = new Map((desired?.jobs ?? []).map((j) => [jobKey({ ...j, service, cluster }), { ...j, service, cluster }]));
+    const gone = [...this.specs].filter(([k, s]) => s.service === service && s.cluster === cluster && !listed.has(k)).map(([k]) => k);
+    for (const k of gone) {
+      this.specs.delete(k);
+      void this.disarm(k);
+    }
+    for (const [k, spec] of listed) {
+      this.specs.set(k, spec);
+      void this.arm(k, spec);
+    }
   }
 
   /**
