@@ -174,8 +174,9 @@ export class JobScheduler implements OnApplicationBootstrap, OnApplicationShutdo
     const job: ArmedJob = { spec, schedule: parsed.schedule, armedWith };
     this.armed.set(key, job);
     const now = new Date();
-    if (!current) await this.catchUp(key, job, now);
-    this.setTimer(key, job, job.schedule.next(now));
+    // The next due run follows the catch-up run, if any (it must not overlap it).
+    const caughtUp = current ? undefined : await this.catchUp(key, job, now);
+    this.setTimer(key, job, job.schedule.next(now), caughtUp);
   }
 
   /** Not runnable (disabled, no version, removed): no timer, and its last run is forgotten (enabling it again does not catch up). */
@@ -187,19 +188,21 @@ export class JobScheduler implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   /** The catch-up rule (docs/architecture.md, "Timed jobs"): runs missed while no scheduler ran -> one run, as of the latest. */
-  private async catchUp(key: string, job: ArmedJob, now: Date): Promise<void> {
+  private async catchUp(key: string, job: ArmedJob, now: Date): Promise<Date | undefined> {
     try {
       const kv = await this.kv();
       const last = await kv.getLast(key);
       if (!last) {
         // Never run: from now on, a due time missed while down is caught up.
         await kv.advanceLast(key, now.getTime(), null);
-        return;
+        return undefined;
       }
       const missed = missedDue(job.schedule, new Date(last.at), now);
       if (missed) this.fire(key, missed, 'catch-up');
+      return missed ?? undefined;
     } catch (err) {
       this.logger.error({ err, job: key }, 'could not check a job for missed runs');
+      return undefined;
     }
   }
 
