@@ -10,10 +10,18 @@ export interface CheckResult {
   output: string;
 }
 
-/** One health check of a replica at host:port, as the instance's spec says (http, https, tcp, none). */
-export async function checkOnce(hc: HealthcheckSpec | undefined, host: string, port: number): Promise<CheckResult> {
+/** Runs a command inside the replica (Docker exec, through whoever owns the engine). */
+export type ReplicaExec = (cmd: string, timeoutMs: number) => Promise<{ exitCode: number; output: string; timedOut: boolean }>;
+
+/**
+ * One health check of a replica at host:port, as the instance's spec says (http, https, tcp,
+ * cmd, none). A cmd check runs healthcheck_cmd inside the replica through `exec` (exit 0 =
+ * healthy); without an exec it fails, saying so, rather than pass unchecked.
+ */
+export async function checkOnce(hc: HealthcheckSpec | undefined, host: string, port: number, exec?: ReplicaExec): Promise<CheckResult> {
   const mode = hc?.mode || 'none';
   const timeoutMs = Math.max(100, (hc?.timeoutSeconds || 1) * 1000);
+  if (mode === 'cmd') return cmdCheck(hc?.cmd ?? '', timeoutMs, exec);
   if (mode === 'https') return httpsCheck(host, port, hc?.uri || '/status', timeoutMs);
   if (mode === 'http') {
     const url = `http://${host}:${port}${hc?.uri || '/status'}`;
@@ -36,8 +44,21 @@ export async function checkOnce(hc: HealthcheckSpec | undefined, host: string, p
     });
     return { ok, output: `tcp ${host}:${port}: ${ok ? 'connected' : 'refused or timed out'}` };
   }
-  // none: "healthy until it exits" (PaaSTA); cmd checks need an exec in the container (to come).
-  return { ok: true, output: mode === 'cmd' ? 'cmd checks are not run yet: healthy while running' : 'no health check: healthy while running' };
+  // none: "healthy until it exits" (PaaSTA).
+  return { ok: true, output: 'no health check: healthy while running' };
+}
+
+async function cmdCheck(cmd: string, timeoutMs: number, exec: ReplicaExec | undefined): Promise<CheckResult> {
+  if (!cmd) return { ok: false, output: 'healthcheck_mode cmd without a healthcheck_cmd' };
+  if (!exec) return { ok: false, output: `cmd ${cmd}: no way to exec in this replica here` };
+  try {
+    const r = await exec(cmd, timeoutMs);
+    const out = r.output.replace(/\s+/g, ' ').trim().slice(0, 200);
+    if (r.timedOut) return { ok: false, output: `cmd ${cmd}: timed out after ${timeoutMs} ms` };
+    return { ok: r.exitCode === 0, output: `cmd ${cmd}: exit ${r.exitCode}${out ? ` ${out}` : ''}` };
+  } catch (err) {
+    return { ok: false, output: `cmd ${cmd}: ${(err as Error).message}` };
+  }
 }
 
 /**

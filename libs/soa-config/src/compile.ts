@@ -88,6 +88,8 @@ export interface CompiledInstance {
   /** Percent of replicas UP below which the replication check is CRITICAL. */
   replicationThreshold: number;
   pool: string;
+  /** First delay before a crashed replica starts again (doubling per crash in a row, at most 300 s). */
+  backoffSeconds: number;
   /** "config" + 8 hex: changes exactly when a bounce is needed (not for replica counts). */
   configHash: string;
 }
@@ -285,19 +287,21 @@ export function compileInstance(
     monitoring,
     replicationThreshold: num(raw.replication_threshold, 50),
     pool: text(raw.pool) ?? 'default',
+    backoffSeconds: num(raw.backoff_seconds, 10),
   };
   return { ...spec, configHash: configHash(spec) };
 }
 
 /**
  * "config" + 8 hex of sha256 over the JSON of everything that needs a bounce: replica counts,
- * the source file and the alerting config (monitoring, replication threshold: monitor-bridge
- * reads them, the containers do not; the team still bounces through its env variable) are left
- * out, so scaling or re-routing alerts never bounces. The spec is built in a fixed key order
+ * the source file, the alerting config (monitoring, replication threshold: monitor-bridge
+ * reads them, the containers do not; the team still bounces through its env variable) and the
+ * crash restart backoff (PaaSTA: backoff_seconds never bounces) are left out, so scaling,
+ * re-routing alerts or tuning the backoff never bounces. The spec is built in a fixed key order
  * (env sorted), so its JSON is canonical without a sorting pass.
  */
 export function configHash(spec: Omit<CompiledInstance, 'configHash'>, forceBounce = ''): string {
-  const { replicas: _r, file: _f, monitoring: _m, replicationThreshold: _t, ...bounceRelevant } = spec;
+  const { replicas: _r, file: _f, monitoring: _m, replicationThreshold: _t, backoffSeconds: _b, ...bounceRelevant } = spec;
   return `config${createHash('sha256')
     .update(JSON.stringify(bounceRelevant) + forceBounce)
     .digest('hex')

@@ -21,6 +21,7 @@ import {
   replicaName,
 } from './engine/engine';
 import { followEngineEvents } from './engine/event-stream';
+import { ExecResult, dockerExec } from './engine/docker-exec';
 
 // The engine's types were declared here first; importers keep finding them here.
 export { ImageNotFoundError, Labels } from './engine/engine';
@@ -157,6 +158,11 @@ export class DockerEngine implements Engine {
    */
   async logs(id: string, opts: LogOptions): Promise<LogLine[]> {
     return readLogs(this.docker.getContainer(id) as unknown as { logs(options: object): Promise<unknown> }, opts);
+  }
+
+  /** healthcheck_cmd: `cmd` inside the container, with its timeout. */
+  exec(id: string, cmd: string, timeoutMs: number): Promise<ExecResult> {
+    return dockerExec(this.docker, id, cmd, timeoutMs);
   }
 
   /**

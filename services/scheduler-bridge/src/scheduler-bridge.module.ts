@@ -8,7 +8,9 @@ import { ReplicaLogsResponder } from './logs/replica-logs.responder';
 import { DeployRequestedHandler } from './reconcile/deploy-requested.handler';
 import { DesiredStateRepository } from './reconcile/desired-state.repository';
 import { Reconciler } from './reconcile/reconciler';
+import { ExecInReplicaResponder } from './replicas/exec-in-replica.responder';
 import { RestartReplicaResponder } from './replicas/restart-replica.responder';
+import { UnhealthyReplicaHandler } from './replicas/unhealthy-replica.handler';
 
 /** scheduler-bridge: reconciles desired instances with each cluster's engine (Docker or Swarm, from orzo.yaml). */
 @Module({
@@ -24,6 +26,8 @@ import { RestartReplicaResponder } from './replicas/restart-replica.responder';
     ImageExistsResponder,
     RestartReplicaResponder,
     ReplicaLogsResponder,
+    ExecInReplicaResponder,
+    UnhealthyReplicaHandler,
   ],
 })
 export class SchedulerBridgeModule {}

@@ -29,6 +29,7 @@ export function helloSpec(cluster: string, version: Pick<InstanceSpec, 'image' |
     weight: 10,
     monitoring: undefined,
     pool: 'default',
+    backoffSeconds: 1,
     ...over,
   };
 }

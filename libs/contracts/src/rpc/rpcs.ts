@@ -58,6 +58,22 @@ const replicaLogsReply = z.object({
   truncated: z.boolean(),
 });
 
+const execInReplicaRequest = z.object({
+  replicaId: z.string().min(1, 'replicaId is required'),
+  /** Run under /bin/sh -c inside the replica. */
+  cmd: z.string().min(1, 'cmd is required'),
+  timeoutMs: z.number().int().min(1).max(600_000),
+});
+const execInReplicaReply = z.object({
+  /** The command's exit code; -1 when it did not finish within timeoutMs (it is then left to the engine). */
+  exitCode: z.number().int(),
+  /** stdout and stderr, at most the last 4 KiB. */
+  output: z.string(),
+  timedOut: z.boolean(),
+});
+
+export type ExecInReplicaCall = z.output<typeof execInReplicaRequest>;
+export type ExecInReplicaAnswer = z.output<typeof execInReplicaReply>;
 export type RestartReplicaCall = z.output<typeof restartReplicaRequest>;
 export type RestartReplicaAnswer = z.output<typeof restartReplicaReply>;
 export type ReplicaLogsCall = z.output<typeof replicaLogsRequest>;
@@ -134,5 +150,18 @@ export const Rpcs = {
       queue: 'scheduler-bridge',
       request: replicaLogsRequest,
       reply: replicaLogsReply,
+    }),
+  /**
+   * Runs a command inside a running replica on `cluster` (healthcheck_cmd: monitor-bridge does
+   * not own the engine). not-found when the engine has no such running replica.
+   */
+  execInReplica: (cluster: string): RpcContract<ExecInReplicaCall, ExecInReplicaAnswer> =>
+    defineRpc({
+      name: `scheduler.${cluster}.exec`,
+      servedBy: 'scheduler-bridge',
+      subject: `orzo.rpc.scheduler.${cluster}.exec.v1`,
+      queue: 'scheduler-bridge',
+      request: execInReplicaRequest,
+      reply: execInReplicaReply,
     }),
 } as const;

@@ -38,6 +38,7 @@ export function toInstanceSpec(i: CompiledInstance, image: string, gitSha: strin
     },
     registrations: i.registrations.map((r) => r.name),
     desiredState,
+    backoffSeconds: i.backoffSeconds,
     forceBounce: '',
     registrationDetails: i.registrations.map((r) => ({
       name: r.name,

@@ -1,4 +1,5 @@
 import type { InstanceSpec } from '@orzo/contracts';
+import type { ExecResult } from './docker-exec';
 
 /**
  * What scheduler-bridge needs from a cluster engine, whatever runs the containers: one Docker
@@ -24,7 +25,11 @@ export interface Engine {
   watch(onEvent: (e: EngineEvent) => void, hooks?: WatchHooks): () => void;
   /** A replica's recent output, oldest first: the last `tail` lines, since `since` (unix seconds, fractional) when given. */
   logs(id: string, opts: LogOptions): Promise<LogLine[]>;
+  /** Runs `cmd` under /bin/sh -c inside a running replica (healthcheck_cmd); ReplicaNotRunningError when it does not run. */
+  exec(id: string, cmd: string, timeoutMs: number): Promise<ExecResult>;
 }
+
+export type { ExecResult } from './docker-exec';
 
 export interface LogOptions {
   tail: number;

@@ -22,6 +22,7 @@ import {
 import { DockerEngine } from '../docker-engine';
 import { followEngineEvents } from './event-stream';
 import { imageInRegistry } from './registry-lookup';
+import type { ExecResult } from './docker-exec';
 
 /** What the Engine API says of a task (the fields read here). */
 interface Task {
@@ -220,6 +221,16 @@ export class SwarmEngine implements Engine {
     } catch (err) {
       if (!isStatus(err, 404)) throw err;
     }
+  }
+
+  /**
+   * Not on a swarm yet: the manager's API has no exec, and the task's container lives on a node
+   * this bridge holds no Docker address for. A cmd check on a swarm cluster fails saying so.
+   */
+  exec(id: string): Promise<ExecResult> {
+    return Promise.reject(
+      new Error(`healthcheck_cmd cannot run on a swarm cluster yet (replica ${id}): the manager has no exec; use healthcheck_mode http, https or tcp`),
+    );
   }
 
   /** The service's output through the manager (`docker service logs`), whichever node its task ran on. */

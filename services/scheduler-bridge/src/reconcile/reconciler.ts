@@ -10,6 +10,7 @@ import { bounceMethod, happyFloor, planBounce } from './bounce';
 import { isCurrentReplica } from './generation';
 import { ProbeResult, probe } from './probe';
 import { EngineAction, ReplicaProblems } from './replica-problems';
+import { RestartBackoff } from './restart-backoff';
 
 /**
  * Converges each cluster's engine (one Docker host, or a swarm) to the desired specs,
@@ -33,6 +34,12 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   private stopping = false;
   private registry?: DiscoveryRegistryStore;
   private readonly problems = new ReplicaProblems();
+  /** Crash restart backoff per instance (backoff_seconds, doubling). */
+  private readonly backoff = new RestartBackoff();
+  /** Replicas this process stopped (a drain): found dead later, they are no crash. */
+  private readonly drained = new Set<string>();
+  /** Replicas being replaced for failing their health check (one replacement each). */
+  private readonly replacing = new Set<string>();
   /** Per instance, the problems deploy.progressed last reported (published again only on a change). */
   private readonly reported = new Map<string, string>();
   /** Replicas this process has announced (instance.started), started by it or adopted, by id. */
@@ -116,6 +123,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     const spec = desired.spec;
     const all = await this.survey(key, spec);
     await Promise.all(all.filter((r) => !r.running).map((dead) => this.removeDead(key, dead, spec)));
+    this.recordCrashes(desired, all);
     await this.checkCrashLoop(
       desired,
       all.filter((r) => !r.running),
@@ -146,7 +154,11 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
       const plan = planBounce({ n, marginFactor, method, old: happyOf(old), new: happyOf(current) });
       if (plan.start > 0 && !startTried) {
         startTried = true;
-        if (this.problems.due(key, '', 'start')) {
+        // A crash loop waits out its backoff; the pass goes on with what runs.
+        const waitMs = this.backoff.waitMs(key, desired.deployId);
+        if (waitMs > 0) {
+          if (!this.stopping) setTimeout(() => void this.request(key), waitMs + 10).unref();
+        } else if (this.problems.due(key, '', 'start')) {
           const started = await this.start(desired, plan.start);
           if (!started) return undefined;
           current = [...current, ...started];
@@ -237,7 +249,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     if (!this.problems.has(key, dead.id, 'remove'))
       await this.publishStopped(dead, spec, dead.lost ?? (dead.oomKilled ? 'oom-killed' : `exited with code ${dead.exitCode ?? '?'}`));
     if (!this.problems.due(key, dead.id, 'remove')) return;
-    await this.attempt(key, dead, 'remove', () => this.engines.of(spec.cluster).remove(dead.id));
+    if (await this.attempt(key, dead, 'remove', () => this.engines.of(spec.cluster).remove(dead.id))) this.drained.delete(dead.id);
   }
 
   /** Runs one engine call on one replica: a failure is recorded and retried later, never thrown. */
@@ -261,8 +273,29 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
 
   /** Marks the current problems as reported and returns them. */
   private noteReported(key: string): ReplicaProblem[] {
-    this.reported.set(key, this.problems.signature(key));
-    return this.problems.list(key);
+    this.reported.set(key, this.problemSignature(key));
+    const backoff = this.backoff.problem(key);
+    return backoff ? [backoff, ...this.problems.list(key)] : this.problems.list(key);
+  }
+
+  /** Engine errors and the crash backoff of an instance, in a form that changes when they do. */
+  private problemSignature(key: string): string {
+    return [this.backoff.signature(key), this.problems.signature(key)].filter(Boolean).join(',');
+  }
+
+  /**
+   * Replicas of the desired generation found dead that this process did not stop, and that
+   * did not go with their node, are crashes: they feed the instance's restart backoff.
+   */
+  private recordCrashes(desired: DesiredInstance, all: Replica[]): void {
+    const crashed = all.filter((r) => !r.running && !r.lost && !this.drained.has(r.id) && isCurrentReplica(r, desired.spec));
+    if (!crashed.length) return;
+    this.backoff.record(
+      desired.key,
+      desired.deployId,
+      crashed.map((r) => ({ id: r.id, reason: r.oomKilled ? 'oom-killed' : `exited with code ${r.exitCode ?? '?'}` })),
+      desired.spec.backoffSeconds,
+    );
   }
 
   /**
@@ -271,15 +304,17 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
    */
   private async reportProblems(desired: DesiredInstance, ready: number | undefined): Promise<void> {
     const key = desired.key;
-    if (this.problems.signature(key) === (this.reported.get(key) ?? '')) return;
+    if (this.problemSignature(key) === (this.reported.get(key) ?? '')) return;
     const problems = this.noteReported(key);
     const [first] = problems;
     await this.publishProgress(
       desired,
       first ? 'degraded' : 'recovered',
-      first
-        ? `${problems.length} engine error(s), retried in the background: ${first.action} of ${first.replicaName || 'the instance'} failed ${first.attempts}x: ${first.error}`
-        : 'engine errors resolved',
+      first?.action === 'backoff'
+        ? `crash loop: ${first.attempts} crash(es) in a row (last: ${first.error}), next start at ${first.nextRetryAt}`
+        : first
+          ? `${problems.length} engine error(s), retried in the background: ${first.action} of ${first.replicaName || 'the instance'} failed ${first.attempts}x: ${first.error}`
+          : 'engine errors resolved',
       ready ?? 0,
       desired.spec.replicas,
       problems,
@@ -334,6 +369,49 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     this.chains.set(key, next);
     void next.finally(() => this.chains.get(key) === next && this.chains.delete(key));
     return target;
+  }
+
+  /**
+   * A replica past its grace period that failed `healthcheck_max_consecutive_failures` checks in
+   * a row (monitor-bridge's instance.unhealthy) is replaced, as Marathon does, in the instance's
+   * reconcile queue: a replacement is started first and given until it is happy, then the
+   * unhealthy one is drained (reason "replaced: failed N health checks"). The unhealthy replica
+   * serves nothing (discovery took it out), so draining it never takes the instance below its
+   * bounce margin; one that passes its check again by then is kept. Replicas of another
+   * generation are the bounce's to replace; a replica already being replaced is left alone.
+   */
+  replaceUnhealthy(key: string, replicaId: string, failures: number): Promise<void> {
+    if (this.replacing.has(replicaId)) return Promise.resolve();
+    this.replacing.add(replicaId);
+    const previous = this.chains.get(key) ?? Promise.resolve();
+    const next = previous
+      .then(async () => {
+        const desired = await this.desired.get(key);
+        if (this.stopping || !desired || desired.spec.desiredState === 'stop') return;
+        const spec = desired.spec;
+        if (failures < (spec.healthcheck?.maxConsecutiveFailures || 1)) return;
+        const engine = this.engines.of(spec.cluster);
+        const target = (await engine.list({ service: spec.service, instance: spec.instance, cluster: spec.cluster })).find(
+          (r) => r.id === replicaId && r.running,
+        );
+        if (!target || !isCurrentReplica(target, spec)) return;
+        // A redelivered or late event: the replica may pass again by now.
+        if ((await probe(spec, target, engine)).ok) {
+          this.logger.info({ instance: key, replica: target.id }, 'a replica reported unhealthy passes its check again; not replaced');
+          return;
+        }
+        const reason = `replaced: failed ${failures} health checks`;
+        this.logger.warn({ instance: key, replica: target.id, failures }, 'replacing a replica that keeps failing its health check');
+        const [replacement] = (await this.start(desired, 1)) ?? [];
+        const replacementHappy = replacement ? await this.untilHappy(spec, replacement, ((spec.healthcheck?.gracePeriodSeconds ?? 0) + 60) * 1000) : false;
+        if (!replacementHappy && (await probe(spec, target, engine)).ok) return;
+        await this.drain(key, target, spec, reason);
+      })
+      .catch((err: unknown) => this.logger.error({ err, instance: key, replica: replicaId }, 'replacing an unhealthy replica failed; the next report retries'))
+      .finally(() => this.replacing.delete(replicaId));
+    this.chains.set(key, next);
+    void next.finally(() => this.chains.get(key) === next && this.chains.delete(key));
+    return next;
   }
 
   /** Probes a new replica until it is happy or `withinMs` passed; whether it became happy. */
@@ -429,7 +507,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
    * HAProxy routes to): only then may an old replica be drained.
    */
   private async happy(spec: InstanceSpec, r: Replica, up: Map<string, Set<string>>): Promise<{ ok: boolean; output: string }> {
-    const checked = await probe(spec, r);
+    const checked = await probe(spec, r, this.engines.of(spec.cluster));
     if (!checked.ok) return checked;
     for (const [registration, ids] of up) {
       if (!ids.has(r.id)) return { ok: false, output: `${checked.output}; not yet UP in discovery for ${registration}` };
@@ -499,10 +577,11 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     const delay = Math.min(spec.bounce?.drainDelaySeconds ?? 0, 120);
     if (delay > 0) await new Promise((res) => setTimeout(res, delay * 1000));
     const engine = this.engines.of(spec.cluster);
+    this.drained.add(r.id);
     if (!(await this.attempt(key, r, 'stop', () => engine.stop(r.id, spec.bounce?.terminationGracePeriodSeconds ?? 30)))) return;
     // Stopped, it serves nothing: announced even when the removal must be retried.
     await this.publishStopped(r, spec, reason);
-    await this.attempt(key, r, 'remove', () => engine.remove(r.id));
+    if (await this.attempt(key, r, 'remove', () => engine.remove(r.id))) this.drained.delete(r.id);
   }
 
   private async publishStopped(r: Replica, spec: InstanceSpec, reason: string): Promise<void> {

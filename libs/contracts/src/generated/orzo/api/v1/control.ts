@@ -424,6 +424,8 @@ export interface InstanceStatus {
   lastExit: string;
   /** The latest replicas (at most 5, of the last 10 minutes) that exited on their own: state Failed, detail why. */
   exited: ReplicaStatus[];
+  /** The instance's alerts firing now (monitor-bridge's ListAlerts); empty when none or when it did not answer. */
+  alerts: FiringAlert[];
 }
 
 export interface InstanceProblem {
@@ -6331,6 +6333,7 @@ function createBaseInstanceStatus(): InstanceStatus {
     recentExits: 0,
     lastExit: "",
     exited: [],
+    alerts: [],
   };
 }
 
@@ -6383,6 +6386,9 @@ export const InstanceStatus: MessageFns<InstanceStatus> = {
     }
     for (const v of message.exited) {
       ReplicaStatus.encode(v!, writer.uint32(130).fork()).join();
+    }
+    for (const v of message.alerts) {
+      FiringAlert.encode(v!, writer.uint32(138).fork()).join();
     }
     return writer;
   },
@@ -6528,6 +6534,14 @@ export const InstanceStatus: MessageFns<InstanceStatus> = {
             message.exited.push(ReplicaStatus.decode(reader, reader.uint32()));
             continue;
           }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.alerts.push(FiringAlert.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -6594,6 +6608,9 @@ export const InstanceStatus: MessageFns<InstanceStatus> = {
       exited: globalThis.Array.isArray(object?.exited)
         ? object.exited.map((e: any) => ReplicaStatus.fromJSON(e))
         : [],
+      alerts: globalThis.Array.isArray(object?.alerts)
+        ? object.alerts.map((e: any) => FiringAlert.fromJSON(e))
+        : [],
     };
   },
 
@@ -6647,6 +6664,9 @@ export const InstanceStatus: MessageFns<InstanceStatus> = {
     if (message.exited?.length) {
       obj.exited = message.exited.map((e) => ReplicaStatus.toJSON(e));
     }
+    if (message.alerts?.length) {
+      obj.alerts = message.alerts.map((e) => FiringAlert.toJSON(e));
+    }
     return obj;
   },
 
@@ -6671,6 +6691,7 @@ export const InstanceStatus: MessageFns<InstanceStatus> = {
     message.recentExits = object.recentExits ?? 0;
     message.lastExit = object.lastExit ?? "";
     message.exited = object.exited?.map((e) => ReplicaStatus.fromPartial(e)) || [];
+    message.alerts = object.alerts?.map((e) => FiringAlert.fromPartial(e)) || [];
     return message;
   },
 };

@@ -78,6 +78,11 @@ export interface InstanceSpec {
     | undefined;
   /** Pool of hosts to run on: on a swarm cluster, the placement constraint node.labels.pool==<pool>. */
   pool: string;
+  /**
+   * backoff_seconds: the first delay before a crashed replica is started again, doubling per crash
+   * in a row up to 300 s; 0 = not set (10 s). Not part of the config hash (no bounce).
+   */
+  backoffSeconds: number;
 }
 
 export interface InstanceSpec_EnvEntry {
@@ -753,6 +758,7 @@ function createBaseInstanceSpec(): InstanceSpec {
     weight: 0,
     monitoring: undefined,
     pool: "",
+    backoffSeconds: 0,
   };
 }
 
@@ -829,6 +835,9 @@ export const InstanceSpec: MessageFns<InstanceSpec> = {
     }
     if (message.pool !== "") {
       writer.uint32(194).string(message.pool);
+    }
+    if (message.backoffSeconds !== 0) {
+      writer.uint32(201).double(message.backoffSeconds);
     }
     return writer;
   },
@@ -1041,6 +1050,14 @@ export const InstanceSpec: MessageFns<InstanceSpec> = {
             message.pool = reader.string();
             continue;
           }
+          case 25: {
+            if (tag !== 201) {
+              break;
+            }
+
+            message.backoffSeconds = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1132,6 +1149,11 @@ export const InstanceSpec: MessageFns<InstanceSpec> = {
       weight: isSet(object.weight) ? globalThis.Number(object.weight) : 0,
       monitoring: isSet(object.monitoring) ? MonitoringSpec.fromJSON(object.monitoring) : undefined,
       pool: isSet(object.pool) ? globalThis.String(object.pool) : "",
+      backoffSeconds: isSet(object.backoffSeconds)
+        ? globalThis.Number(object.backoffSeconds)
+        : isSet(object.backoff_seconds)
+        ? globalThis.Number(object.backoff_seconds)
+        : 0,
     };
   },
 
@@ -1215,6 +1237,9 @@ export const InstanceSpec: MessageFns<InstanceSpec> = {
     if (message.pool !== "") {
       obj.pool = message.pool;
     }
+    if (message.backoffSeconds !== 0) {
+      obj.backoffSeconds = floatToJson(message.backoffSeconds);
+    }
     return obj;
   },
 
@@ -1261,6 +1286,7 @@ export const InstanceSpec: MessageFns<InstanceSpec> = {
       ? MonitoringSpec.fromPartial(object.monitoring)
       : undefined;
     message.pool = object.pool ?? "";
+    message.backoffSeconds = object.backoffSeconds ?? 0;
     return message;
   },
 };
