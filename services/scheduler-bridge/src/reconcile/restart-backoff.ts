@@ -7,10 +7,15 @@ export const DEFAULT_BACKOFF_S = 10;
 /** A crash this long after the previous one starts the count again (Kubernetes resets after 10 minutes of running fine). */
 export const BACKOFF_RESET_MS = 10 * 60_000;
 
-/** The wait before the start that follows the `crashes`-th crash in a row: base, 2 × base, 4 × base, ... at most the cap. */
+/**
+ * The wait before the start that follows the `crashes`-th crash in a row: none after the first
+ * (a one-off crash, or every replica dying with its engine, costs no capacity), then base,
+ * 2 × base, 4 × base, ... at most the cap.
+ */
 export function restartDelayMs(crashes: number, baseSeconds: number, capSeconds = BACKOFF_CAP_S): number {
+  if (crashes <= 1) return 0;
   const base = baseSeconds > 0 ? baseSeconds : DEFAULT_BACKOFF_S;
-  return Math.round(Math.min(base * 2 ** Math.max(crashes - 1, 0), Math.max(capSeconds, base)) * 1000);
+  return Math.round(Math.min(base * 2 ** (crashes - 2), Math.max(capSeconds, base)) * 1000);
 }
 
 interface State {
@@ -26,8 +31,9 @@ interface State {
 /**
  * Crash restart backoff per instance (backoff_seconds, doubling per crash in a row up to
  * BACKOFF_CAP_S): a replica that keeps exiting is started again later and later instead of at
- * once forever. Each dead replica counts once; a new deploy (another deployId) or a quiet spell
- * of BACKOFF_RESET_MS starts the count again. Pure bookkeeping: the reconciler asks how long
+ * once forever. Each dead replica counts once, and replicas found dead together (one pass: all
+ * of them killed with their engine) are one crash; a new deploy (another deployId) or a quiet
+ * spell of BACKOFF_RESET_MS starts the count again. Pure bookkeeping: the reconciler asks how long
  * to wait before a start and shows the wait in `orzo status` as a `backoff` problem.
  */
 export class RestartBackoff {
@@ -35,22 +41,21 @@ export class RestartBackoff {
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  /** Records replicas found dead (each id once); a crash of another deploy's spec resets the count first. */
+  /** Records the replicas found dead in one pass (each id once) as one crash; another deploy's spec resets the count first. */
   record(key: string, deployId: string, dead: ReadonlyArray<{ id: string; reason: string }>, baseSeconds: number): void {
     let s = this.byInstance.get(key);
     const now = this.now();
-    for (const d of dead) {
-      if (!s || s.deployId !== deployId || now - s.lastCrashAt > BACKOFF_RESET_MS) {
-        s = { deployId, crashes: 0, seen: new Set(), firstCrashAt: now, lastCrashAt: now, nextStartAt: now, lastReason: '' };
-        this.byInstance.set(key, s);
-      }
-      if (s.seen.has(d.id)) continue;
-      s.seen.add(d.id);
-      s.crashes++;
-      s.lastCrashAt = now;
-      s.lastReason = d.reason;
-      s.nextStartAt = now + restartDelayMs(s.crashes, baseSeconds);
+    if (!s || s.deployId !== deployId || now - s.lastCrashAt > BACKOFF_RESET_MS) {
+      s = { deployId, crashes: 0, seen: s?.deployId === deployId ? s.seen : new Set(), firstCrashAt: now, lastCrashAt: now, nextStartAt: now, lastReason: '' };
+      this.byInstance.set(key, s);
     }
+    const fresh = dead.filter((d) => !s.seen.has(d.id));
+    if (!fresh.length) return;
+    for (const d of fresh) s.seen.add(d.id);
+    s.crashes++;
+    s.lastCrashAt = now;
+    s.lastReason = fresh[fresh.length - 1]!.reason;
+    s.nextStartAt = now + restartDelayMs(s.crashes, baseSeconds);
   }
 
   /** Milliseconds until a replica of the instance may be started again (0: now). */
