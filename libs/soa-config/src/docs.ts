@@ -141,7 +141,9 @@ nightly-report:
 
 Every instance compiles to one resolved spec (\`orzo info -s <service> --json\`) with a config
 hash (\`config\` + 8 hex) that changes exactly when a bounce is needed: any key but
-\`instances\`, \`min_instances\` and \`max_instances\`. The environment holds the declared \`env\`
+\`instances\`, \`min_instances\`, \`max_instances\`, \`backoff_seconds\` (PaaSTA's list) and the
+alerting config (\`monitoring:\` blocks, monitoring.yaml, \`replication_threshold\`: monitor-bridge
+reads them, the containers do not; a changed team still bounces, through \`MONITORING_TEAM\`). The environment holds the declared \`env\`
 plus \`ORZO_\`/\`PAASTA_\` \`SERVICE\`, \`INSTANCE\`, \`CLUSTER\`, \`DEPLOY_GROUP\`, \`PORT\`,
 \`RESOURCE_CPUS\`, \`RESOURCE_MEM\`, \`RESOURCE_DISK\`, \`MONITORING_TEAM\`, and \`MESH_REGISTRATIONS\`.
 \`ORZO_DOCKER_IMAGE\`/\`ORZO_GIT_SHA\` are added at deploy time (they are the version, not the config).

@@ -252,6 +252,18 @@ suite('compiled specs', () => {
     assert.equal(hashOf('main:\n  cpus: 1\n  instances: 2\n'), base, 'key order');
   });
 
+  it('leaves the alerting config and backoff_seconds out of the config hash, and bounces on health check keys', () => {
+    const base = hashOf('main:\n  instances: 2\n  cpus: 1\n');
+    assert.equal(hashOf('main:\n  instances: 2\n  cpus: 1\n  backoff_seconds: 30\n'), base, 'backoff_seconds (PaaSTA: never bounces)');
+    assert.equal(hashOf('main:\n  instances: 2\n  cpus: 1\n  replication_threshold: 80\n'), base, 'replication_threshold');
+    assert.equal(hashOf('main:\n  instances: 2\n  cpus: 1\n  monitoring: {page: true, alert_after: 1m, runbook: http://rb}\n'), base, 'monitoring');
+    assert.notEqual(hashOf('main:\n  instances: 2\n  cpus: 1\n  healthcheck_max_consecutive_failures: 3\n'), base, 'max failures');
+    assert.notEqual(hashOf('main:\n  instances: 2\n  cpus: 1\n  healthcheck_mode: cmd\n  healthcheck_cmd: "test -f /tmp/ok"\n'), base, 'cmd');
+    const backoffOf = (yaml: string) => load({ ...MINIMAL, 'web/kubernetes-local.yaml': yaml }).services[0]!.instances[0]!.backoffSeconds;
+    assert.equal(backoffOf('main:\n  backoff_seconds: 30\n'), 30);
+    assert.equal(backoffOf('main:\n  instances: 1\n'), 10, 'the default');
+  });
+
   it('injects ORZO_* and PAASTA_* beside the declared env', () => {
     const i = load({ ...MINIMAL, 'web/kubernetes-local.yaml': 'main:\n  env: {FOO: bar}\n' }).services[0]!.instances[0]!;
     assert.equal(i.env.FOO, 'bar');

@@ -95,11 +95,14 @@ export const LONG_RUNNING_KEYS: KeyTable = {
   replication_threshold: num('Percent of replicas that must be healthy before the replication check alerts.', { min: 0, max: 100, default: 50 }),
   monitoring: map('Overrides monitoring.yaml for this instance.', MONITORING_KEYS),
   deploy_group: str('Deploy group whose version this instance runs ({cluster}, {instance}, {service} are interpolated).', { default: '<cluster>.<instance>' }),
-  backoff_seconds: num('First delay before a crashed replica is started again; doubles per crash in a row, at most 300 s. Changing it never bounces.', {
-    min: 0,
-    exclusiveMin: true,
-    default: 10,
-  }),
+  backoff_seconds: num(
+    'Crash restart backoff: the first crash restarts at once; from the second in a row the next start waits this long, doubling per crash, at most 300 s (reset by a deploy or 10 minutes without a crash). Changing it never bounces.',
+    {
+      min: 0,
+      exclusiveMin: true,
+      default: 10,
+    },
+  ),
   autoscaling: map('Autoscaler settings (metrics_providers, setpoint, ...).'),
   namespace: paastaOnly('Kubernetes namespace.', { t: 'string' }),
   pool: str('Pool of hosts to run on.', { default: 'default' }),
