@@ -431,7 +431,7 @@ export interface InstanceStatus {
 export interface InstanceProblem {
   replicaId: string;
   replicaName: string;
-  /** remove | stop | start | inspect | list */
+  /** remove | stop | start | inspect | list; backoff: a crash loop waiting next_retry_at to start again (attempts = crashes in a row) */
   action: string;
   error: string;
   attempts: number;

@@ -155,7 +155,7 @@ export interface DeployProgressed {
 export interface ReplicaProblem {
   replicaId: string;
   replicaName: string;
-  /** remove | stop | start | inspect | list */
+  /** remove | stop | start | inspect | list; backoff: a crash loop waiting next_retry_at to start again (attempts = crashes in a row) */
   action: string;
   error: string;
   attempts: number;
