@@ -10,7 +10,7 @@ import { BusService } from '@orzo/bus';
 import { InstanceSpec, Rpcs, Subjects, decodeEvent } from '@orzo/contracts';
 import { NatsServerHandle, buildImage, ensureBusyboxBase, freePort, httpGet, startNatsServer, waitFor } from '@orzo/testing';
 import { DockerEngine } from '../src/docker-engine';
-import { bootBridge, requestDeploy } from './bridge-app';
+import { bootBridge, lastEvent, requestDeploy } from './bridge-app';
 import { helloSpec } from './hello-spec';
 
 const examples = join(__dirname, '..', '..', '..', '..', 'examples', 'services', 'hello');
@@ -90,6 +90,11 @@ describe('scheduler-bridge self-healing: unhealthy replicas replaced, crash back
       }),
     );
     await waitFor(async () => (await running('web')).length === 2, { timeoutMs: 60_000, what: '2 replicas of web' });
+    // Replacement is for a running instance: a deploy in progress leaves its unhealthy replicas to the bounce.
+    await waitFor(async () => (await lastEvent<{ deployId: string }>(app, Subjects.DeployCompleted))?.deployId === 'heal-1', {
+      timeoutMs: 60_000,
+      what: 'deploy heal-1 completed',
+    });
     const [victim, survivor] = await running('web');
     await waitFor(async () => (await httpGet(`http://127.0.0.1:${victim!.hostPort}/status`)).status === 200, { what: 'the victim serving' });
     // The fault: its health endpoint starts failing (the page the check reads is gone).

@@ -378,7 +378,9 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
    * unhealthy one is drained (reason "replaced: failed N health checks"). The unhealthy replica
    * serves nothing (discovery took it out), so draining it never takes the instance below its
    * bounce margin; one that passes its check again by then is kept. Replicas of another
-   * generation are the bounce's to replace; a replica already being replaced is left alone.
+   * generation, and every replica while the instance's deploy has not completed, are the
+   * bounce's (a version that never passes fails its deploy instead); a replica already being
+   * replaced is left alone.
    */
   replaceUnhealthy(key: string, replicaId: string, failures: number): Promise<void> {
     if (this.replacing.has(replicaId)) return Promise.resolve();
@@ -390,6 +392,12 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
         if (this.stopping || !desired || desired.spec.desiredState === 'stop') return;
         const spec = desired.spec;
         if (failures < (spec.healthcheck?.maxConsecutiveFailures || 1)) return;
+        // A deploy in progress is the bounce's: its new replicas that never pass fail it (timeout,
+        // auto_rollback), and a replacement waiting here would hold the instance's queue.
+        if (desired.completedDeployId !== desired.deployId) {
+          this.logger.info({ instance: key, replica: replicaId }, 'an unhealthy replica of a deploy still in progress is left to the bounce');
+          return;
+        }
         const engine = this.engines.of(spec.cluster);
         const target = (await engine.list({ service: spec.service, instance: spec.instance, cluster: spec.cluster })).find(
           (r) => r.id === replicaId && r.running,
