@@ -254,6 +254,9 @@ Stricter (errors in Orzo, accepted by PaaSTA):
 - a registration must name a namespace that exists in the tree; \`proxy_port\` is unique across the tree;
 - \`monitoring.yaml\` must name a \`team\` (PaaSTA only requires the file);
 - names with \`--\`; \`cmd\` with \`args\`; schedules that do not parse; a duplicate pipeline step.
+- bounds PaaSTA leaves open where a bad value would hurt what Orzo runs: \`container_port\` 1-65535,
+  \`healthcheck_interval_seconds\` and \`healthcheck_timeout_seconds\` above 0,
+  \`healthcheck_grace_period_seconds\` at least 0, \`healthcheck_max_consecutive_failures\` at least 1.
 
 More lenient:
 
