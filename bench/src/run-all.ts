@@ -24,6 +24,7 @@ const BENCHES: Bench[] = [
   { name: 'api', script: 'api-latency.js' },
   { name: 'deploy', script: 'deploy-latency.js' },
   { name: 'commit', script: 'commit-to-serving.js' },
+  { name: 'heal-bounce', script: 'heal-bounce.js' },
   { name: 'alert-latency', script: 'alert-latency.js' },
   { name: 'deploy-swarm', script: 'deploy-latency.js', args: ['--swarm'], optIn: '--with-swarm' },
   { name: 'chaos', script: 'chaos.js', optIn: '--with-chaos' },
