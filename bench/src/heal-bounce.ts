@@ -103,7 +103,15 @@ async function main(): Promise<void> {
 
     // Bounce under load.
     const saturated = await saturation(`${PROXY}/status`, 16, 5);
-    const bounces: Array<{ level: number; rate: number; seconds: number; withDeploy: number; without: number; total: number }> = [];
+    const bounces: Array<{
+      level: number;
+      rate: number;
+      seconds: number;
+      withDeploy: number;
+      without: number;
+      total: number;
+      reasons: Record<string, number>;
+    }> = [];
     for (const [i, level] of [0.5, 0.9].entries()) {
       const rate = Math.max(1, Math.floor(saturated * level));
       const next = versions[i + 1]!;
@@ -120,7 +128,7 @@ async function main(): Promise<void> {
       const quiet = new LoadLoop(`${PROXY}/status`, rate, 2000).start(seconds);
       await new Promise((r) => setTimeout(r, seconds * 1000));
       const baseline = await quiet.stop();
-      bounces.push({ level, rate, seconds, withDeploy: during.failed, without: baseline.failed, total: during.total });
+      bounces.push({ level, rate, seconds, withDeploy: during.failed, without: baseline.failed, total: during.total, reasons: during.reasons });
     }
 
     log(`heal-bounce: example service, 3 replicas, single Docker host, node ${process.version}`);
@@ -132,7 +140,7 @@ async function main(): Promise<void> {
     log(`  saturation through HAProxy (16 clients, a new connection per request)   ${saturated.toFixed(0)} requests/s`);
     for (const b of bounces)
       log(
-        `  deploy at ${b.level * 100}% (${b.rate} req/s, ${b.seconds.toFixed(1)} s): failed ${b.withDeploy}/${b.total}; same load, no deploy: failed ${b.without}`,
+        `  deploy at ${b.level * 100}% (${b.rate} req/s, ${b.seconds.toFixed(1)} s): failed ${b.withDeploy}/${b.total} ${JSON.stringify(b.reasons)}; same load, no deploy: failed ${b.without}`,
       );
     recordFigure({
       bench: 'heal-bounce',
