@@ -104,7 +104,7 @@ export interface RemoteRunRequest {
   instance: string;
   /** Replaces the instance's cmd (run under /bin/sh -c); empty: the instance's cmd, else the image's. */
   cmd: string;
-  /** Killed past this many seconds (exit code 137); 0: no limit. */
+  /** Stopped past this many seconds (SIGTERM, SIGKILL 2 s later: exit code 143 or 137); 0: no limit. */
   maxDurationSeconds: number;
   /** Set by control-api to the token's name. */
   requestedBy: string;
