@@ -1,9 +1,8 @@
 import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { isAbsolute, resolve } from 'node:path';
 import { api, registryOfImage, versionOf } from '@orzo/contracts';
-import { CompiledInstance, CompiledService, formatProblem, loadSoaConfigs, loadSystemConfig, versionEnv } from '@orzo/soa-config';
+import { CompiledInstance, CompiledService, formatProblem, loadSoaConfigs, loadSystemConfig, repositoryOf, versionEnv } from '@orzo/soa-config';
 import { ControlApiOptions, unary, withControlApi } from './api-commands';
 import { EXIT, Output, UsageError } from './command-kit';
 
@@ -139,14 +138,10 @@ async function pickImage(o: LocalRunOptions, svc: CompiledService, instance: Com
   return { image: latest.image, gitSha: latest.gitSha };
 }
 
-/** The service's repository when service.yaml's git_url is a directory here (relative to the service's folder), else the current directory. */
+/** The service's repository when service.yaml's git_url is a directory on this machine (as the builder resolves it), else the current directory. */
 function buildContext(svc: CompiledService): string {
-  const url = svc.gitUrl;
-  if (url && !/^[a-z]+:\/\//i.test(url) && !/^[^/]+@[^:]+:/.test(url)) {
-    const dir = isAbsolute(url) ? url : resolve(svc.dir, url);
-    if (existsSync(dir) && statSync(dir).isDirectory()) return dir;
-  }
-  return process.cwd();
+  const repo = repositoryOf(svc);
+  return repo.startsWith('/') && existsSync(repo) && statSync(repo).isDirectory() ? repo : process.cwd();
 }
 
 function gitHead(dir: string): Promise<string> {
@@ -279,6 +274,8 @@ async function runDetached(run: string[], name: string, i: CompiledInstance, hos
     const waited = docker(['wait', id], 2 ** 31 - 1).then((r) => Number(r.stdout.trim()));
     const code = await Promise.race([waited, stopped.then(() => undefined)]);
     if (interrupted !== undefined) return interrupted;
+    // The log stream ends by itself once the container stopped: its last lines first.
+    await Promise.race([new Promise((r) => logs.once('exit', r)), new Promise((r) => setTimeout(r, 2_000))]);
     io.err(`container ${name} exited with code ${code}`);
     return code ?? EXIT.failure;
   } finally {

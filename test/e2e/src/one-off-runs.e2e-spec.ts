@@ -22,6 +22,7 @@ describe('orzo remote-run: an adhoc instance run once on the cluster, its output
   const docker = new Docker();
   let platform: PlatformHandle;
   let service = '';
+  let soaDir = '';
 
   const cli = (args: string[], env: NodeJS.ProcessEnv = {}): Promise<Ran> =>
     new Promise((resolve) =>
@@ -59,6 +60,7 @@ describe('orzo remote-run: an adhoc instance run once on the cluster, its output
 `,
       },
     });
+    soaDir = soa.dir;
     await ensureBusyboxBase(docker);
     await buildImage(docker, {
       context: join(REPO_ROOT, 'examples', 'services', 'hello'),
@@ -114,6 +116,16 @@ describe('orzo remote-run: an adhoc instance run once on the cluster, its output
     assert.match(r.stderr, new RegExp(`NOT_FOUND: ${service} has no adhoc instance main on cluster local \\(adhoc-local\\.yaml\\); it has: local\\.report`));
     assert.equal(r.stdout, '');
     assert.deepEqual(await oneOffs(), []);
+  });
+
+  it("local-run without --build/--pull runs the deploy group's marked image found here; --pull refuses an image with no registry", async () => {
+    const r = await cli(['local-run', '-s', service, '-c', 'local', '-i', 'main', '-y', soaDir, '-t']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /health check passed: GET http:\/\/127\.0\.0\.1:\d+\/status: HTTP 200/);
+    const pull = await cli(['local-run', '-s', service, '-c', 'local', '-i', 'main', '-y', soaDir, '--pull', '-t']);
+    assert.equal(pull.code, 1);
+    assert.match(pull.stderr, new RegExp(`services-${service}:orzo-${V1} has no registry in its name`));
+    assert.deepEqual(await docker.listContainers({ all: true, filters: { label: ['orzo.local_run=true', `orzo.service=${service}`] } }), []);
   });
 
   it('a token without operate scope is refused, and nothing runs', async () => {
