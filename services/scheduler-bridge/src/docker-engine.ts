@@ -21,7 +21,7 @@ import {
   replicaName,
 } from './engine/engine';
 import { followEngineEvents } from './engine/event-stream';
-import { DockerOneOffs, OneOffRequest, OneOffState } from './engine/one-off';
+import { DockerOneOffs, OneOffLogs, OneOffRequest, OneOffState } from './engine/one-off';
 
 // The engine's types were declared here first; importers keep finding them here.
 export { ImageNotFoundError, Labels } from './engine/engine';
@@ -49,7 +49,7 @@ export class DockerEngine implements Engine {
     return this.oneOffs.oneOffState(id);
   }
 
-  oneOffLogs(id: string): Promise<LogLine[]> {
+  oneOffLogs(id: string): Promise<OneOffLogs> {
     return this.oneOffs.oneOffLogs(id);
   }
 

@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import { ImageNotFoundError, LogLine, isStatus, readLogs } from './engine';
+import { ImageNotFoundError, LogLine, demuxLogs, isStatus } from './engine';
 
 /**
  * One-off containers (orzo remote-run): an adhoc instance run once to its exit. They carry
@@ -33,6 +33,12 @@ export interface OneOffRequest {
   by: string;
 }
 
+export interface OneOffLogs {
+  lines: LogLine[];
+  /** How many of the last lines have no newline yet (a later read may find them longer). */
+  partial: number;
+}
+
 export interface OneOffState {
   id: string;
   name: string;
@@ -47,8 +53,8 @@ export interface OneOffRunner {
   runOneOff(req: OneOffRequest): Promise<OneOffState>;
   /** The run's state, undefined when it is gone (or is not a one-off). */
   oneOffState(id: string): Promise<OneOffState | undefined>;
-  /** Every line it wrote so far, oldest first. */
-  oneOffLogs(id: string): Promise<LogLine[]>;
+  /** Every line it wrote so far, oldest first; `partial` of the last ones are not finished yet (no newline). */
+  oneOffLogs(id: string): Promise<OneOffLogs>;
 }
 
 /** The Docker Engine's one-off runs: a plain container, no port, the instance's env and limits. */
@@ -114,14 +120,26 @@ export class DockerOneOffs implements OneOffRunner {
     }
   }
 
-  oneOffLogs(id: string): Promise<LogLine[]> {
+  async oneOffLogs(id: string): Promise<OneOffLogs> {
     // 'all': Docker's own word for no tail limit.
-    return readLogs(this.docker.getContainer(id) as unknown as { logs(options: object): Promise<unknown> }, {
-      tail: 'all' as unknown as number,
-      stdout: true,
-      stderr: true,
-    });
+    const raw = (await this.docker
+      .getContainer(id)
+      .logs({ stdout: true, stderr: true, timestamps: true, tail: 'all' as unknown as number, follow: false })) as Buffer;
+    return { lines: demuxLogs(raw), partial: unfinishedStreams(raw) };
   }
+}
+
+/** How many streams (stdout, stderr) of a multiplexed log end without a newline: demuxLogs puts those lines last. */
+export function unfinishedStreams(raw: Buffer): number {
+  const endsLine: Record<number, boolean> = {};
+  let offset = 0;
+  while (offset + 8 <= raw.length) {
+    const type = raw[offset] === 2 ? 2 : 1;
+    const length = raw.readUInt32BE(offset + 4);
+    if (length) endsLine[type] = raw[Math.min(offset + 8 + length, raw.length) - 1] === 0x0a;
+    offset += 8 + length;
+  }
+  return Object.values(endsLine).filter((ended) => !ended).length;
 }
 
 /** An engine that cannot run one-offs yet: says so on each call. */
@@ -133,7 +151,7 @@ export class NoOneOffs implements OneOffRunner {
   oneOffState(_id: string): Promise<OneOffState | undefined> {
     return Promise.reject(new OneOffsUnsupportedError(this.why));
   }
-  oneOffLogs(_id: string): Promise<LogLine[]> {
+  oneOffLogs(_id: string): Promise<OneOffLogs> {
     return Promise.reject(new OneOffsUnsupportedError(this.why));
   }
 }

@@ -19,7 +19,7 @@ import {
   replicaLabels,
   replicaName,
 } from './engine';
-import { NoOneOffs, OneOffRequest, OneOffState } from './one-off';
+import { NoOneOffs, OneOffLogs, OneOffRequest, OneOffState } from './one-off';
 import { DockerEngine } from '../docker-engine';
 import { followEngineEvents } from './event-stream';
 import { imageInRegistry } from './registry-lookup';
@@ -91,7 +91,7 @@ export class SwarmEngine implements Engine {
     return this.oneOffs.oneOffState(id);
   }
 
-  oneOffLogs(id: string): Promise<LogLine[]> {
+  oneOffLogs(id: string): Promise<OneOffLogs> {
     return this.oneOffs.oneOffLogs(id);
   }
 

@@ -55,7 +55,9 @@ export class OneOffResponder {
         state = (await engine.oneOffState(req.runId)) ?? state;
       }
       // The state first, then the lines: once it exited, the lines read after are all of them.
-      const all = await engine.oneOffLogs(state.id);
+      // While it runs, a line without its newline yet is held back: it may grow.
+      const read = await engine.oneOffLogs(state.id);
+      const all = state.running ? read.lines.slice(0, read.lines.length - read.partial) : read.lines;
       const lines: OneOffOutputAnswer['lines'] = [];
       let bytes = 0;
       for (const l of all.slice(req.after)) {
@@ -81,5 +83,3 @@ function domainError(err: unknown, cluster: string): unknown {
   if (err instanceof OneOffsUnsupportedError) return new FailedPreconditionError(err.message);
   return new UnavailableError(`the engine of cluster ${cluster} failed: ${(err as Error).message}`);
 }
-
-
