@@ -143,6 +143,38 @@ describe('orzo local-run: the example service on this Docker, its health check s
     assert.deepEqual(await leftovers(), []);
   });
 
+  it('Ctrl-C stops and removes the container: exit 130', async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        ORZO_CLI,
+        'local-run',
+        '-s',
+        service,
+        '-c',
+        'local',
+        '-i',
+        'main',
+        '-y',
+        soaDir,
+        '--image',
+        `services-${service}:local-run`,
+        '-k',
+        '--cmd',
+        'echo started; exec sleep 60',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    await waitFor(() => out.includes('started'), { timeoutMs: 30_000, what: `the container's output\n${out}` });
+    assert.equal((await leftovers()).length, 1);
+    child.kill('SIGINT');
+    assert.equal(await exited, 130);
+    assert.deepEqual(await leftovers(), []);
+  });
+
   it('without --build, --pull or --image and no control-api, says which flag to use', async () => {
     const r = await orzo(['local-run', '-s', service, '-c', 'local', '-i', 'main', '-y', soaDir]);
     assert.equal(r.code, 1);

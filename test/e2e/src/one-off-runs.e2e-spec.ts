@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Docker from 'dockerode';
-import { ORZO_CLI, PlatformHandle, REPO_ROOT, buildImage, copySoaConfigs, ensureBusyboxBase, startPlatform } from '@orzo/testing';
+import { ORZO_CLI, PlatformHandle, REPO_ROOT, buildImage, copySoaConfigs, ensureBusyboxBase, startPlatform, waitFor } from '@orzo/testing';
 
 const V1 = 'cccccccc11111111111111111111111111111111';
 
@@ -108,6 +108,21 @@ describe('orzo remote-run: an adhoc instance run once on the cluster, its output
     assert.equal(r.stdout, 'started\n');
     assert.match(r.stderr, /killed after max_duration_seconds 1/);
     assert.deepEqual(await oneOffs(), []);
+  });
+
+  it('Ctrl-C kills the run and removes its container: exit 130', async () => {
+    const child = spawn(process.execPath, [ORZO_CLI, 'remote-run', '-s', service, '-c', 'local', '-i', 'report', '--cmd', 'echo started; sleep 60'], {
+      env: platform.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    await waitFor(() => out.includes('started'), { timeoutMs: 30_000, what: 'the run to start' });
+    assert.equal((await oneOffs()).length, 1);
+    child.kill('SIGINT');
+    assert.equal(await exited, 130);
+    await waitFor(async () => (await oneOffs()).length === 0, { timeoutMs: 15_000, what: 'the killed run to be removed' });
   });
 
   it('an unknown adhoc instance is refused with what exists, and nothing runs', async () => {
