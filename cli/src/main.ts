@@ -7,6 +7,7 @@ import { registerCompletionCommand } from './completion';
 import { registerAlertCommands } from './alert-commands';
 import { registerDeadLetterCommands } from './dead-letter-commands';
 import { registerOperatorDeployCommands } from './deploy-commands';
+import { registerOneOffCommands } from './one-off-commands';
 import { registerEventCommands } from './event-commands';
 import { registerPlatformCommands } from './platform-commands';
 import { registerReplicaCommands } from './replica-commands';
@@ -69,6 +70,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerDeadLetterCommands(program, ctx);
   registerAlertCommands(program, ctx);
   registerReplicaCommands(program, ctx);
+  registerOneOffCommands(program, ctx);
   registerEventCommands(program, ctx);
   registerAccessCommands(program, ctx);
   registerCompletionCommand(program, ctx);

@@ -102,7 +102,7 @@ Editors can use the JSON Schemas under \`schemas/\`.
 | \`deploy.yaml\` | the deploy pipeline: build steps and deploy groups, in order |
 | \`kubernetes-<cluster>.yaml\` (also \`marathon-\`, \`eks-\`) | long-running instances on that cluster |
 | \`tron-<cluster>.yaml\`, \`chronos-<cluster>.yaml\` | scheduled jobs |
-| \`adhoc-<cluster>.yaml\` | one-off instances |
+| \`adhoc-<cluster>.yaml\` | one-off instances (\`orzo remote-run\`, \`orzo local-run\`) |
 | \`smartstack.yaml\` | discovery namespaces and their local proxy ports |
 | \`monitoring.yaml\` | who is alerted, and how |
 
@@ -265,7 +265,7 @@ More lenient:
 - \`service.yaml\` needs neither \`description\` nor \`external_link\` (PaaSTA's schema requires both);
   Yelp's \`git_url\` pattern (\`git@github.yelpcorp.com:...\`) is not enforced: any URL or local path;
 - Orzo extensions are accepted: \`upthendown\` bounces, \`nerve_ns\`, \`bounce_start_deadline\`,
-  \`backoff_seconds\`, \`docker_registry\`, marathon-/chronos- files; the eks-only keys
+  \`backoff_seconds\`, \`docker_registry\`, an adhoc \`cmd\` as a list, marathon-/chronos- files; the eks-only keys
   (\`bounce_overprovision_factor\`, \`cost_owner\`, \`ssm_secrets\`) are accepted in kubernetes- files too;
 - tron durations and \`alert_after\` may also be written as Orzo durations (\`30s\`, \`1h30m\`);
 - deploy.yaml: PaaSTA's \`paasta validate\` does not check it against its schema; Orzo does, except that a
@@ -327,6 +327,12 @@ ${table(TRON_ACTION_KEYS)}
 ${table(CHRONOS_JOB_KEYS)}
 
 ## adhoc-<cluster>.yaml
+
+One-off instances: \`orzo remote-run -s <service> -c <cluster> -i <instance>\` runs one once on
+the cluster's engine at the version its deploy group is marked with, and \`orzo local-run\` on
+this machine. They are compiled like long-running instances (\`cmd\` or \`args\`, \`env\` with the
+\`PAASTA_*\`/\`ORZO_*\` variables, \`cpus\`, \`mem\`, \`deploy_group\`); the other keys are
+validated and not acted on yet.
 
 ${table(ADHOC_KEYS)}
 

@@ -109,6 +109,11 @@ const METHODS: Method[] = [
     ],
     alsoAllowed: [status.UNAVAILABLE],
   },
+  {
+    name: 'remoteRun',
+    fields: [s(1, 'service'), s(2, 'cluster'), s(3, 'instance'), s(4, 'cmd'), { no: 5, name: 'max_duration_seconds', kind: 'uint32' }, s(6, 'requested_by')],
+    alsoAllowed: [status.UNAVAILABLE],
+  },
   { name: 'createToken', fields: [s(1, 'name'), s(2, 'scopes'), s(3, 'expires')] },
   { name: 'listTokens', fields: [{ no: 1, name: 'include_revoked', kind: 'bool' }] },
   { name: 'revokeToken', fields: [s(1, 'name')] },

@@ -19,6 +19,7 @@ const HAPROXY = 'services/discovery-publisher/src/haproxy/haproxy-config.ts';
 const DISCOVERY = 'services/discovery-publisher/src/discovery.handlers.ts';
 const PIPELINE = 'services/control-api/src/pipeline/pipeline.service.ts';
 const AUTOSCALE = 'services/control-api/src/scaling/autoscale.service.ts';
+const REMOTE_RUN = 'services/control-api/src/remote-run/remote-run.service.ts';
 
 /** PaaSTA's names for environment variables. */
 const ENV_NAME = /^[a-zA-Z_]+[a-zA-Z0-9_]*$/;
@@ -306,13 +307,17 @@ const L = LONG_RUNNING_KEYS;
 
 /** adhoc-<cluster>.yaml: one-off instances (PaaSTA's adhoc schema). */
 export const ADHOC_KEYS: KeyTable = {
-  cpus: num('CPUs.', { min: 0, exclusiveMin: true, default: 1 }),
-  mem: num('Memory limit in MB.', { min: 32, exclusiveMin: true, default: 1024 }),
+  cpus: num('CPUs.', { min: 0, exclusiveMin: true, default: 1, ...acts('cpus', REMOTE_RUN) }),
+  mem: num('Memory limit in MB.', { min: 32, exclusiveMin: true, default: 1024, ...acts('memMb', REMOTE_RUN) }),
   disk: L.disk!,
   gpus: L.gpus!,
-  cmd: str('Command.'),
-  args: strList("Arguments to the image's entrypoint."),
-  env: envKey(),
+  cmd: {
+    type: STRING_OR_STRINGS,
+    description: "Command (a string under /bin/sh -c; a list, exec'd, is an Orzo extension).",
+    ...acts('cmd', REMOTE_RUN),
+  },
+  args: strList("Arguments to the image's entrypoint.", acts('args', REMOTE_RUN)),
+  env: envKey(acts('env', REMOTE_RUN)),
   boto_keys: L.boto_keys!,
   iam_role: unsupported('IAM role.', { t: 'string' }),
   iam_role_provider: L.iam_role_provider!,
@@ -322,7 +327,7 @@ export const ADHOC_KEYS: KeyTable = {
   secret_volumes: L.secret_volumes!,
   uses_bulkdata: L.uses_bulkdata!,
   extra_volumes: L.extra_volumes!,
-  deploy_group: str('Deploy group whose version it runs.', { default: '<cluster>.<instance>' }),
+  deploy_group: str('Deploy group whose version it runs.', { default: '<cluster>.<instance>', ...acts('deployGroup', REMOTE_RUN) }),
   net: unsupported('Docker network mode.', { t: 'string' }),
   cap_add: L.cap_add!,
   privileged: unsupported('Privileged container.', { t: 'boolean' }),

@@ -17,6 +17,7 @@ import { InstanceStateService } from '../instance-state/instance-state.service';
 import { DeploymentsService } from '../rollback/deployments.service';
 import { RollbackService } from '../rollback/rollback.service';
 import { InstanceLogsService } from '../logs/instance-logs.service';
+import { RemoteRunService } from '../remote-run/remote-run.service';
 import { AutoscaleService } from '../scaling/autoscale.service';
 import { RestartService } from '../scaling/restart.service';
 import { SoaConfigSource } from '../soa/soa-config.source';
@@ -72,6 +73,7 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
     private readonly tokenAdmin: TokenAdminService,
     private readonly events: EventWatchService,
     private readonly soa: SoaConfigSource,
+    private readonly remoteRuns: RemoteRunService,
   ) {}
 
   get port(): number {
@@ -125,6 +127,12 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
           cancelled: gone,
           // write() says false when the client is behind: wait for it before the next line.
           write: (l) => (call.write(l) ? Promise.resolve() : new Promise<void>((resolve) => call.once('drain', () => resolve()))),
+        }),
+      ),
+      remoteRun: this.stream('RemoteRun', operate, (call: ServerWritableStream<api.RemoteRunRequest, api.RemoteRunOutput>, req, gone) =>
+        this.remoteRuns.run(req, {
+          cancelled: gone,
+          write: (o) => (call.write(o) ? Promise.resolve() : new Promise<void>((resolve) => call.once('drain', () => resolve()))),
         }),
       ),
     };
