@@ -19,6 +19,9 @@ const result = await build({
   target: 'node20',
   format: 'cjs',
   metafile: true,
+  // Loaded where a verb needs it (local-run's health check): it brings NestJS, which no other
+  // verb needs and which has optional modules a bundler cannot resolve.
+  external: ['@orzo/platform'],
   logLevel: 'warning',
 });
 const ours = Object.keys(result.metafile.inputs)

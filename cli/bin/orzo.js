@@ -19,6 +19,12 @@ function entry() {
   }
 }
 
+// `orzo ... | head`: a reader that went away is not an error of ours.
+process.stdout.on('error', (err) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
 require(entry())
   .main(process.argv.slice(2))
   .then((code) => {
