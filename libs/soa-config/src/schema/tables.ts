@@ -238,8 +238,17 @@ export const LONG_RUNNING_KEYS: KeyTable = {
   healthcheck_uri: str('Path for http(s) checks.', { default: '/status', ...acts('uri', PROBE) }),
   healthcheck_grace_period_seconds: num('Failures are not counted for this long after start.', { min: 0, default: 60, ...acts('gracePeriodSeconds', MONITOR) }),
   healthcheck_interval_seconds: num('Seconds between checks.', { min: 0, exclusiveMin: true, default: 10, ...acts('intervalSeconds', MONITOR) }),
-  healthcheck_timeout_seconds: num('Seconds before a check counts as failed.', { min: 0, exclusiveMin: true, default: 10, ...acts('timeoutSeconds', SB_PROBE) }),
-  healthcheck_max_consecutive_failures: int('Failures in a row that make a replica unhealthy.', { min: 1, default: 30, ...acts('maxConsecutiveFailures', MONITOR) }),
+  healthcheck_timeout_seconds: num('Seconds before a check counts as failed.', {
+    min: 0,
+    exclusiveMin: true,
+    default: 10,
+    ...acts('timeoutSeconds', SB_PROBE),
+  }),
+  healthcheck_max_consecutive_failures: int('Failures in a row that make a replica unhealthy.', {
+    min: 1,
+    default: 30,
+    ...acts('maxConsecutiveFailures', MONITOR),
+  }),
   lifecycle: map('Shutdown behaviour.', LIFECYCLE, { unknown: 'allow', ...acts('terminationGracePeriodSeconds', RECONCILER) }),
   replication_threshold: int('Percent of replicas that must be healthy before the replication check alerts.', {
     min: 0,
