@@ -253,7 +253,9 @@ Stricter (errors in Orzo, accepted by PaaSTA):
 
 - a registration must name a namespace that exists in the tree; \`proxy_port\` is unique across the tree;
 - \`monitoring.yaml\` must name a \`team\` (PaaSTA only requires the file);
-- names with \`--\`; \`cmd\` with \`args\`; schedules that do not parse; a duplicate pipeline step.
+- names with \`--\`; \`cmd\` with \`args\`; schedules that do not parse; a duplicate pipeline step;
+- deploy.yaml is checked against PaaSTA's deploy schema (unknown keys are errors), which \`paasta validate\`
+  itself does not do; a \`parallel:\` block needs no \`step\` of its own, and \`step\` names follow Orzo's rule;
 - bounds PaaSTA leaves open where a bad value would hurt what Orzo runs: \`container_port\` 1-65535,
   \`healthcheck_interval_seconds\` and \`healthcheck_timeout_seconds\` above 0,
   \`healthcheck_grace_period_seconds\` at least 0, \`healthcheck_max_consecutive_failures\` at least 1.
@@ -268,11 +270,9 @@ More lenient:
   \`backoff_seconds\`, \`docker_registry\`, an adhoc \`cmd\` as a list, marathon-/chronos- files; the eks-only keys
   (\`bounce_overprovision_factor\`, \`cost_owner\`, \`ssm_secrets\`) are accepted in kubernetes- files too;
 - tron durations and \`alert_after\` may also be written as Orzo durations (\`30s\`, \`1h30m\`);
-- deploy.yaml: PaaSTA's \`paasta validate\` does not check it against its schema; Orzo does, except that a
-  \`parallel:\` block needs no \`step\` of its own and \`step\` names are checked by Orzo's own rule.
 
-Not checked (they need Yelp's infrastructure): pool limits, secrets existing in Vault (Orzo's
-secret store checks its own), \`/etc/services\` port ownership, CPU autotune and \`cpu_burst_add\`
+Not checked (they need Yelp's infrastructure): pool limits, secrets existing in Vault (a
+\`SECRET()\` reference is only checked for its form), \`/etc/services\` port ownership, CPU autotune and \`cpu_burst_add\`
 override comments, Sensu team names, Tron's own config validation.
 
 ## kubernetes-<cluster>.yaml (marathon-, eks-): long-running instances
