@@ -254,6 +254,7 @@ Stricter (errors in Orzo, accepted by PaaSTA):
 - a registration must name a namespace that exists in the tree; \`proxy_port\` is unique across the tree;
 - \`monitoring.yaml\` must name a \`team\` (PaaSTA only requires the file);
 - names with \`--\`; \`cmd\` with \`args\`; schedules that do not parse; a duplicate pipeline step;
+- tron job names follow the instance-name rules (PaaSTA takes any name not starting with \`_\`);
 - deploy.yaml is checked against PaaSTA's deploy schema (unknown keys are errors), which \`paasta validate\`
   itself does not do; a \`parallel:\` block needs no \`step\` of its own, and \`step\` names follow Orzo's rule;
 - bounds PaaSTA leaves open where a bad value would hurt what Orzo runs: \`container_port\` 1-65535,
