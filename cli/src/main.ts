@@ -8,6 +8,7 @@ import { registerAlertCommands } from './alert-commands';
 import { registerDeadLetterCommands } from './dead-letter-commands';
 import { registerOperatorDeployCommands } from './deploy-commands';
 import { registerEventCommands } from './event-commands';
+import { registerJobCommands } from './job-commands';
 import { registerPlatformCommands } from './platform-commands';
 import { registerReplicaCommands } from './replica-commands';
 import { cliVersion } from './repo';
@@ -69,6 +70,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerDeadLetterCommands(program, ctx);
   registerAlertCommands(program, ctx);
   registerReplicaCommands(program, ctx);
+  registerJobCommands(program, ctx);
   registerEventCommands(program, ctx);
   registerAccessCommands(program, ctx);
   registerCompletionCommand(program, ctx);

@@ -1,14 +1,17 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { ServiceError, credentials, status } from '@grpc/grpc-js';
 import { BusService } from '@orzo/bus';
 import { JobActionResult, JobRunRef, JobRunRequested, JobsDesired, Subjects, api, bearer, decodeEvent } from '@orzo/contracts';
 import { parseSchedule } from '@orzo/soa-config';
-import { NatsServerHandle, SoaCopy, copySoaConfigs, databaseMatrix, readStream, startNatsServer, waitFor } from '@orzo/testing';
+import { NatsServerHandle, ORZO_CLI, SoaCopy, copySoaConfigs, databaseMatrix, readStream, startNatsServer, waitFor } from '@orzo/testing';
 import { ControlApiRig, callUnary, startControlApi } from './control-api-rig';
 
 const V1 = '1111111111111111111111111111111111111111';
+const run = promisify(execFile);
 
 /** PaaSTA's sample_tron_job, with a schedule (the schema requires one) and action2 after action1. */
 export const TRON_LOCAL = `sample_tron_job:
@@ -41,6 +44,7 @@ for (const target of databaseMatrix()) {
     let rig: ControlApiRig;
     let soa: SoaCopy;
     let service: string;
+    let failedRun = '';
 
     before(async () => {
       nats = await startNatsServer();
@@ -196,6 +200,7 @@ for (const target of databaseMatrix()) {
         requestedBy: 'someone-else',
       });
       assert.equal(cluster, 'local');
+      failedRun = runId;
       assert.match(runId, new RegExp(`^${service}\\.sample_tron_job\\.local\\.manual-`));
       const requested = (await readStream(bus().connection, 'ORZO_JOB', Subjects.JobRunRequested))
         .map((m) => decodeEvent(Subjects.JobRunRequested, m.data))
@@ -312,6 +317,74 @@ for (const target of databaseMatrix()) {
       } finally {
         reader.close();
       }
+    });
+
+    it("the CLI shows jobs, a job's history and a run's action logs, and disables a job (orzo against this control-api)", async () => {
+      // Async: control-api runs in this process and must answer while the CLI waits.
+      const orzo = (...args: string[]) =>
+        run(process.execPath, [ORZO_CLI, ...args], {
+          env: { ...process.env, ORZO_CONTROL_API: rig.address, ORZO_TOKEN: rig.adminToken, NO_COLOR: '1' },
+          timeout: 30_000,
+        }).then(
+          (r) => ({ code: 0, out: r.stdout, err: r.stderr }),
+          (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout, err: e.stderr }),
+        );
+      const list = await orzo('jobs', '-s', service);
+      assert.equal(list.code, 0, list.err);
+      assert.match(list.out, /JOB\s+SCHEDULE\s+STATE\s+NEXT RUN \(UTC\)\s+LAST RUNS/);
+      assert.match(
+        list.out,
+        /local\.sample_tron_job\s+cron 0 4 \* \* \* \(Europe\/Paris\)\s+enabled \(override\)\s+\d{4}-\d\d-\d\d 03:00:00\s+succeeded 2026-12-05/,
+      );
+      const json = JSON.parse((await orzo('jobs', '-s', service, '--json')).out) as { jobs: Array<{ job: string; nextRun: string; lastRuns: unknown[] }> };
+      assert.equal(json.jobs[0]!.job, 'sample_tron_job');
+      assert.equal(json.jobs[0]!.lastRuns.length, 3);
+
+      const history = await orzo('job', 'history', '-s', service, '-j', 'sample_tron_job');
+      assert.equal(history.code, 0, history.err);
+      assert.match(history.out, /RUN\s+STATE\s+TRIGGER/);
+      assert.equal(history.out.match(/succeeded\s+schedule/g)?.length, 3, history.out);
+      const historyJson = JSON.parse((await orzo('job', 'history', '-s', service, '-j', 'sample_tron_job', '--json')).out) as { runs: unknown[] };
+      assert.equal(historyJson.runs.length, 3);
+
+      const last = await orzo('logs', '-s', service, '-j', 'sample_tron_job');
+      assert.equal(last.code, 0, last.err);
+      assert.match(last.out, /Run .*\.1796443200 \(schedule, scheduled 2026-12-05 04:00:00\): succeeded/);
+      assert.match(last.out, /== action1: succeeded, exit 0\nday 14\n== action2: succeeded, exit 0\nok/);
+
+      // The manual run of earlier was trimmed past run_limit 3.
+      const trimmed = await orzo('logs', '-s', service, '-j', 'sample_tron_job', '--run', failedRun);
+      assert.equal(trimmed.code, 1);
+      assert.match(trimmed.err, /NOT_FOUND: no job run .*run_limit/);
+      const r = ref(`${service}.sample_tron_job.local.1796529600`, '2026-12-06T04:00:00Z');
+      await bus().publish(Subjects.JobRunFailed, {
+        run: r,
+        startedAt: '2026-12-06T04:00:01Z',
+        finishedAt: '2026-12-06T04:01:00Z',
+        actions: [result('action1', 'failed', 42, 'boom 1\nboom 2\n', 3), { ...result('action2', 'skipped', 0, ''), startedAt: '', finishedAt: '' }],
+        reason: 'action1 failed after 3 attempts (exit 42)',
+        monitoring: undefined,
+      });
+      await waitFor(async () => (await jobHistory()).runs[0]?.state === 'failed', { timeoutMs: 10_000, what: 'the failed run in history' });
+      const failed = await orzo('logs', '-s', service, '-j', 'sample_tron_job', '--run', r.runId);
+      assert.equal(failed.code, 0, failed.err);
+      assert.match(failed.out, /: failed: action1 failed after 3 attempts \(exit 42\)/);
+      assert.match(failed.out, /== action1: failed, exit 42, 3 attempts \(exited with 42\)\nboom 1\nboom 2\n== action2: skipped/);
+
+      const disabled = await orzo('job', 'disable', '-s', service, '-j', 'sample_tron_job');
+      assert.equal(disabled.code, 0, disabled.err);
+      assert.match(disabled.out, /Disabled .* local\.sample_tron_job/);
+      assert.match((await orzo('jobs', '-s', service)).out, /disabled \(override\)\s+-\s/);
+
+      const unknownJob = await orzo('job', 'run', '-s', service, '-j', 'nope');
+      assert.equal(unknownJob.code, 1);
+      assert.match(unknownJob.err, /NOT_FOUND: .*has no job "?nope"?; it has: local\.sample_tron_job/);
+      const unknownService = await orzo('job', 'history', '-s', 'no-such-service', '-j', 'x');
+      assert.equal(unknownService.code, 1);
+      assert.match(unknownService.err, /NOT_FOUND: .*no-such-service/);
+      const usage = await orzo('job', 'run', '-s', service);
+      assert.equal(usage.code, 2);
+      assert.match(usage.err, /job run needs -s <service> -j <job>/);
     });
   });
 }
