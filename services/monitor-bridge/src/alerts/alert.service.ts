@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { BusService } from '@orzo/bus';
-import { AlertRaised, InstanceSpec, MonitoringSpec, Subjects } from '@orzo/contracts';
+import { AlertRaised, MonitoringSpec, Subjects } from '@orzo/contracts';
 import { LOGGER, Logger } from '@orzo/platform';
 import { CheckResult, CheckStatus, alertIdOf } from '../checks/check-result';
 import { MonitorMetrics } from '../monitor.metrics';
