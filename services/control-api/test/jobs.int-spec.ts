@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { ServiceError, credentials, status } from '@grpc/grpc-js';
@@ -8,6 +9,7 @@ import { BusService } from '@orzo/bus';
 import { JobActionResult, JobRunRef, JobRunRequested, JobsDesired, Subjects, api, bearer, decodeEvent } from '@orzo/contracts';
 import { parseSchedule } from '@orzo/soa-config';
 import { NatsServerHandle, ORZO_CLI, SoaCopy, copySoaConfigs, databaseMatrix, readStream, startNatsServer, waitFor } from '@orzo/testing';
+import { JobsService } from '../src/jobs/jobs.service';
 import { ControlApiRig, callUnary, startControlApi } from './control-api-rig';
 
 const V1 = '1111111111111111111111111111111111111111';
@@ -385,6 +387,22 @@ for (const target of databaseMatrix()) {
       const usage = await orzo('job', 'run', '-s', service);
       assert.equal(usage.code, 2);
       assert.match(usage.err, /job run needs -s <service> -j <job>/);
+    });
+
+    it('a change of the soa-configs tree is published when control-api reads it again; an unchanged tree publishes nothing; no jobs left publishes an empty list', async () => {
+      const jobs = rig.app.get(JobsService);
+      const before = (await desired()).length;
+      writeFileSync(join(soa.dir, service, 'tron-local.yaml'), TRON_LOCAL.replace('cron 0 4 * * *', 'cron 0 5 * * *'));
+      await jobs.refresh('soa-configs changed', false);
+      const changed = await lastDesired(before + 1);
+      assert.equal(changed.jobs[0]!.schedule, 'cron 0 5 * * *');
+      assert.equal(changed.jobs[0]!.enabled, false, 'the operator override still applies');
+      await jobs.refresh('soa-configs changed', false);
+      await new Promise((res) => setTimeout(res, 500));
+      assert.equal((await desired()).length, before + 1, 'nothing changed: nothing published');
+      rmSync(join(soa.dir, service, 'tron-local.yaml'));
+      await jobs.refresh('soa-configs changed', false);
+      assert.deepEqual((await lastDesired(before + 2)).jobs, [], 'the scheduler drops the job');
     });
   });
 }
