@@ -88,7 +88,8 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
       if (d.jobs.length) this.published.set(`${d.service}/${d.cluster}`, JSON.stringify(d.jobs));
       else this.published.delete(`${d.service}/${d.cluster}`);
     }
-    await this.outbox.flush().catch(() => undefined);
+    // Not awaited: a start without NATS must not wait for it (the relay retries every 5 s).
+    void this.outbox.flush().catch(() => undefined);
   }
 
   /** Whether the service's soa-configs have errors now (it is left out of the compiled tree, not gone). */
