@@ -7,6 +7,7 @@ import { registerCompletionCommand } from './completion';
 import { registerAlertCommands } from './alert-commands';
 import { registerDeadLetterCommands } from './dead-letter-commands';
 import { registerOperatorDeployCommands } from './deploy-commands';
+import { registerOneOffCommands } from './one-off-commands';
 import { registerEventCommands } from './event-commands';
 import { registerJobCommands } from './job-commands';
 import { registerPlatformCommands } from './platform-commands';
@@ -71,6 +72,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerAlertCommands(program, ctx);
   registerReplicaCommands(program, ctx);
   registerJobCommands(program, ctx);
+  registerOneOffCommands(program, ctx);
   registerEventCommands(program, ctx);
   registerAccessCommands(program, ctx);
   registerCompletionCommand(program, ctx);

@@ -211,6 +211,28 @@ export function compileInstances(svc: LoadedService, all: ReadonlyMap<string, Lo
   return out;
 }
 
+/**
+ * Compiles every instance of adhoc-<cluster>.yaml (one-off runs: `orzo remote-run`,
+ * `orzo local-run`) like a long-running one: same env, resources and command rules; keys
+ * adhoc files do not have (instances, health checks, bounce) keep their defaults.
+ */
+export function compileAdhoc(svc: LoadedService, all: ReadonlyMap<string, LoadedService>, system: SystemConfig): CompiledInstance[] {
+  const out: CompiledInstance[] = [];
+  for (const f of svc.adhoc) {
+    if (f.src.problems.length || !isMapping(f.src.data)) continue;
+    for (const name of instanceNames(f.src.data)) {
+      const raw = f.src.data[name];
+      if (isMapping(raw)) out.push(compileInstance(svc, f, name, raw, all, system));
+    }
+  }
+  return out;
+}
+
+/** The env a container gets from the version it runs, beside the compiled instance env. */
+export function versionEnv(image: string, gitSha: string): Record<string, string> {
+  return { ORZO_DOCKER_IMAGE: image, PAASTA_DOCKER_IMAGE: image, ORZO_GIT_SHA: gitSha, PAASTA_GIT_SHA: gitSha };
+}
+
 export function compileInstance(
   svc: LoadedService,
   f: LoadedFile,

@@ -63,7 +63,7 @@ Editors can use the JSON Schemas under \`schemas/\`.
 | \`deploy.yaml\` | the deploy pipeline: build steps and deploy groups, in order |
 | \`kubernetes-<cluster>.yaml\` (also \`marathon-\`, \`eks-\`) | long-running instances on that cluster |
 | \`tron-<cluster>.yaml\`, \`chronos-<cluster>.yaml\` | scheduled jobs |
-| \`adhoc-<cluster>.yaml\` | one-off instances |
+| \`adhoc-<cluster>.yaml\` | one-off instances (\`orzo remote-run\`, \`orzo local-run\`) |
 | \`smartstack.yaml\` | discovery namespaces and their local proxy ports |
 | \`monitoring.yaml\` | who is alerted, and how |
 
@@ -214,6 +214,12 @@ ${table(TRON_ACTION_KEYS)}
 ${table(CHRONOS_JOB_KEYS)}
 
 ## adhoc-<cluster>.yaml
+
+One-off instances: \`orzo remote-run -s <service> -c <cluster> -i <instance>\` runs one once on
+the cluster's engine at the version its deploy group is marked with, and \`orzo local-run\` on
+this machine. They are compiled like long-running instances (\`cmd\` or \`args\`, \`env\` with the
+\`PAASTA_*\`/\`ORZO_*\` variables, \`cpus\`, \`mem\`, \`deploy_group\`); the other keys are
+validated and not acted on yet.
 
 ${table(ADHOC_KEYS)}
 

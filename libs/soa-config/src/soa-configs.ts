@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { CompiledInstance, CompiledJob, compileInstances, compileJobs, serviceMonitoring } from './compile';
+import { CompiledInstance, CompiledJob, compileAdhoc, compileInstances, compileJobs, serviceMonitoring } from './compile';
 import { LoadedService, loadServices } from './load';
 import { ConfigProblem, didYouMean } from './problems';
 import { isMapping } from './schema/validate';
@@ -30,6 +30,8 @@ export interface CompiledService {
   pipeline: PipelineStep[];
   instances: CompiledInstance[];
   jobs: CompiledJob[];
+  /** adhoc-<cluster>.yaml instances: one-off runs (orzo remote-run / local-run). */
+  adhoc: CompiledInstance[];
 }
 
 export interface SoaConfigsResult {
@@ -121,6 +123,7 @@ export function compileService(svc: LoadedService, all: ReadonlyMap<string, Load
     pipeline: pipelineOf(svc.deploy?.src.data),
     instances,
     jobs: compileJobs(svc, system),
+    adhoc: compileAdhoc(svc, all, system),
   };
 }
 

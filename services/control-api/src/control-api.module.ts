@@ -24,6 +24,7 @@ import { AutoRollbackService } from './rollback/auto-rollback.service';
 import { DeploymentsService } from './rollback/deployments.service';
 import { RollbackService } from './rollback/rollback.service';
 import { InstanceLogsService } from './logs/instance-logs.service';
+import { RemoteRunService } from './remote-run/remote-run.service';
 import { AutoscaleService } from './scaling/autoscale.service';
 import { InstanceOverrides } from './scaling/instance-overrides.service';
 import { InstanceRespec } from './scaling/instance-respec.service';
@@ -65,6 +66,7 @@ import { StatusService } from './status/status.service';
     RestartService,
     OverrideExpiry,
     InstanceLogsService,
+    RemoteRunService,
     TokenService,
     AccessGate,
     TokenAdminService,

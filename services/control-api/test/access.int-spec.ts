@@ -77,6 +77,13 @@ const TABLE: Record<Method, { req: object; needs: 'read' | 'deploy' | 'build' | 
     service: true,
     maySayNo: true,
   },
+  // hello has no adhoc instance: past the door, not-found, and nothing runs.
+  remoteRun: {
+    req: { service: 'hello', cluster: 'local', instance: 'main', cmd: 'echo hi', maxDurationSeconds: 0, requestedBy: 'mallory' },
+    needs: 'operate',
+    service: true,
+    maySayNo: true,
+  },
 };
 
 interface Reply {

@@ -21,6 +21,7 @@ import {
   replicaName,
 } from './engine/engine';
 import { followEngineEvents } from './engine/event-stream';
+import { DockerOneOffs, OneOffLogs, OneOffRequest, OneOffState } from './engine/one-off';
 
 // The engine's types were declared here first; importers keep finding them here.
 export { ImageNotFoundError, Labels } from './engine/engine';
@@ -33,7 +34,24 @@ export { demuxLogs } from './engine/engine';
  * mem -> Memory), the instance env, and a host port on 127.0.0.1 for its container port.
  */
 export class DockerEngine implements Engine {
-  constructor(readonly docker: Docker = new Docker()) {}
+  private readonly oneOffs: DockerOneOffs;
+
+  constructor(readonly docker: Docker = new Docker()) {
+    this.oneOffs = new DockerOneOffs(docker, (image) => this.ensureImage(image));
+  }
+
+  /** One-off runs (orzo remote-run): engine/one-off.ts. */
+  runOneOff(req: OneOffRequest): Promise<OneOffState> {
+    return this.oneOffs.runOneOff(req);
+  }
+
+  oneOffState(id: string): Promise<OneOffState | undefined> {
+    return this.oneOffs.oneOffState(id);
+  }
+
+  oneOffLogs(id: string): Promise<OneOffLogs> {
+    return this.oneOffs.oneOffLogs(id);
+  }
 
   /** Whether the image is on this engine (nothing can be pulled: no registry is reachable). */
   hasImage(image: string): Promise<boolean> {

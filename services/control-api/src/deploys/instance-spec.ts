@@ -1,5 +1,5 @@
 import { InstanceSpec, MonitoringSpec } from '@orzo/contracts';
-import { CompiledInstance, CompiledMonitoring } from '@orzo/soa-config';
+import { CompiledInstance, CompiledMonitoring, versionEnv } from '@orzo/soa-config';
 
 /** The complete desired spec of one instance at one version, as deploy.requested carries it. */
 export function toInstanceSpec(i: CompiledInstance, image: string, gitSha: string, desiredState: 'start' | 'stop' = 'start'): InstanceSpec {
@@ -17,7 +17,7 @@ export function toInstanceSpec(i: CompiledInstance, image: string, gitSha: strin
     diskMb: i.diskMb,
     cmd: typeof i.cmd === 'string' ? i.cmd : '',
     args: Array.isArray(i.cmd) ? i.cmd : i.args,
-    env: { ...i.env, ORZO_DOCKER_IMAGE: image, PAASTA_DOCKER_IMAGE: image, ORZO_GIT_SHA: gitSha, PAASTA_GIT_SHA: gitSha },
+    env: { ...i.env, ...versionEnv(image, gitSha) },
     containerPort: i.containerPort,
     healthcheck: {
       mode: i.healthcheck.mode,

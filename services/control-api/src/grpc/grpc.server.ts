@@ -18,6 +18,7 @@ import { InstanceStateService } from '../instance-state/instance-state.service';
 import { DeploymentsService } from '../rollback/deployments.service';
 import { RollbackService } from '../rollback/rollback.service';
 import { InstanceLogsService } from '../logs/instance-logs.service';
+import { RemoteRunService } from '../remote-run/remote-run.service';
 import { AutoscaleService } from '../scaling/autoscale.service';
 import { RestartService } from '../scaling/restart.service';
 import { SoaConfigSource } from '../soa/soa-config.source';
@@ -74,6 +75,7 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
     private readonly events: EventWatchService,
     private readonly soa: SoaConfigSource,
     private readonly jobs: JobsService,
+    private readonly remoteRuns: RemoteRunService,
   ) {}
 
   get port(): number {
@@ -134,6 +136,12 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
       jobHistory: this.unary('JobHistory', read, (req: api.JobHistoryRequest) => this.jobs.history(req)),
       getJobRun: this.unary('GetJobRun', read, (req: api.GetJobRunRequest) => this.jobs.getRun(req)),
       setJobEnabled: this.unary('SetJobEnabled', operate, (req: api.SetJobEnabledRequest) => this.jobs.setEnabled(req)),
+      remoteRun: this.stream('RemoteRun', operate, (call: ServerWritableStream<api.RemoteRunRequest, api.RemoteRunOutput>, req, gone) =>
+        this.remoteRuns.run(req, {
+          cancelled: gone,
+          write: (o) => (call.write(o) ? Promise.resolve() : new Promise<void>((resolve) => call.once('drain', () => resolve()))),
+        }),
+      ),
     };
     server.addService(decodingLeniently(api.ControlApiService), impl);
     this.healthService = new GrpcHealth(server, this.health, this.logger);

@@ -1,4 +1,5 @@
 import type { InstanceSpec } from '@orzo/contracts';
+import type { OneOffRunner } from './one-off';
 
 /**
  * What scheduler-bridge needs from a cluster engine, whatever runs the containers: one Docker
@@ -6,7 +7,7 @@ import type { InstanceSpec } from '@orzo/contracts';
  * gating and adoption after a restart are written against this interface only; a replica is
  * one running copy of an instance, wherever the engine placed it (`host`, `hostPort`).
  */
-export interface Engine {
+export interface Engine extends OneOffRunner {
   /** Whether the image is available to this engine without a pull. */
   hasImage(image: string): Promise<boolean>;
   /** Whether the engine can run the image (pulling it or finding it in its registry); why not. */

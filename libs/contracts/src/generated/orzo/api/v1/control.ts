@@ -97,6 +97,36 @@ export interface InstanceLogLine {
   line: string;
 }
 
+export interface RemoteRunRequest {
+  service: string;
+  cluster: string;
+  /** An instance of adhoc-<cluster>.yaml. */
+  instance: string;
+  /** Replaces the instance's cmd (run under /bin/sh -c); empty: the instance's cmd, else the image's. */
+  cmd: string;
+  /** Stopped past this many seconds (SIGTERM, SIGKILL 2 s later: exit code 143 or 137); 0: no limit. */
+  maxDurationSeconds: number;
+  /** Set by control-api to the token's name. */
+  requestedBy: string;
+}
+
+export interface RemoteRunOutput {
+  /** The run: the container's name on the engine. */
+  runId: string;
+  /** RFC 3339 with nanoseconds, as the engine stamped it. */
+  at: string;
+  /** stdout | stderr ('' on the first message, which names the run and its image, and on the last). */
+  stream: string;
+  line: string;
+  /** The last message: the run is over and its container removed. */
+  ended: boolean;
+  exitCode: number;
+  /** Why it ended, when not by itself: "killed after max_duration_seconds", "out of memory". */
+  reason: string;
+  /** The image run (first message). */
+  image: string;
+}
+
 export interface CreateTokenRequest {
   name: string;
   /** read, deploy[:service], operate[:service], build[:service], admin */
@@ -1692,6 +1722,352 @@ export const InstanceLogLine: MessageFns<InstanceLogLine> = {
     message.replicaName = object.replicaName ?? "";
     message.stream = object.stream ?? "";
     message.line = object.line ?? "";
+    return message;
+  },
+};
+
+function createBaseRemoteRunRequest(): RemoteRunRequest {
+  return { service: "", cluster: "", instance: "", cmd: "", maxDurationSeconds: 0, requestedBy: "" };
+}
+
+export const RemoteRunRequest: MessageFns<RemoteRunRequest> = {
+  encode(message: RemoteRunRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.service !== "") {
+      writer.uint32(10).string(message.service);
+    }
+    if (message.cluster !== "") {
+      writer.uint32(18).string(message.cluster);
+    }
+    if (message.instance !== "") {
+      writer.uint32(26).string(message.instance);
+    }
+    if (message.cmd !== "") {
+      writer.uint32(34).string(message.cmd);
+    }
+    if (message.maxDurationSeconds !== 0) {
+      writer.uint32(40).uint32(message.maxDurationSeconds);
+    }
+    if (message.requestedBy !== "") {
+      writer.uint32(50).string(message.requestedBy);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RemoteRunRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRemoteRunRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.cluster = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.instance = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.cmd = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.maxDurationSeconds = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.requestedBy = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RemoteRunRequest {
+    return {
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      cluster: isSet(object.cluster) ? globalThis.String(object.cluster) : "",
+      instance: isSet(object.instance) ? globalThis.String(object.instance) : "",
+      cmd: isSet(object.cmd) ? globalThis.String(object.cmd) : "",
+      maxDurationSeconds: isSet(object.maxDurationSeconds)
+        ? globalThis.Number(object.maxDurationSeconds)
+        : isSet(object.max_duration_seconds)
+        ? globalThis.Number(object.max_duration_seconds)
+        : 0,
+      requestedBy: isSet(object.requestedBy)
+        ? globalThis.String(object.requestedBy)
+        : isSet(object.requested_by)
+        ? globalThis.String(object.requested_by)
+        : "",
+    };
+  },
+
+  toJSON(message: RemoteRunRequest): unknown {
+    const obj: any = {};
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.cluster !== "") {
+      obj.cluster = message.cluster;
+    }
+    if (message.instance !== "") {
+      obj.instance = message.instance;
+    }
+    if (message.cmd !== "") {
+      obj.cmd = message.cmd;
+    }
+    if (message.maxDurationSeconds !== 0) {
+      obj.maxDurationSeconds = Math.round(message.maxDurationSeconds);
+    }
+    if (message.requestedBy !== "") {
+      obj.requestedBy = message.requestedBy;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RemoteRunRequest>): RemoteRunRequest {
+    return RemoteRunRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RemoteRunRequest>): RemoteRunRequest {
+    const message = createBaseRemoteRunRequest();
+    message.service = object.service ?? "";
+    message.cluster = object.cluster ?? "";
+    message.instance = object.instance ?? "";
+    message.cmd = object.cmd ?? "";
+    message.maxDurationSeconds = object.maxDurationSeconds ?? 0;
+    message.requestedBy = object.requestedBy ?? "";
+    return message;
+  },
+};
+
+function createBaseRemoteRunOutput(): RemoteRunOutput {
+  return { runId: "", at: "", stream: "", line: "", ended: false, exitCode: 0, reason: "", image: "" };
+}
+
+export const RemoteRunOutput: MessageFns<RemoteRunOutput> = {
+  encode(message: RemoteRunOutput, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.runId !== "") {
+      writer.uint32(10).string(message.runId);
+    }
+    if (message.at !== "") {
+      writer.uint32(18).string(message.at);
+    }
+    if (message.stream !== "") {
+      writer.uint32(26).string(message.stream);
+    }
+    if (message.line !== "") {
+      writer.uint32(34).string(message.line);
+    }
+    if (message.ended !== false) {
+      writer.uint32(40).bool(message.ended);
+    }
+    if (message.exitCode !== 0) {
+      writer.uint32(48).int32(message.exitCode);
+    }
+    if (message.reason !== "") {
+      writer.uint32(58).string(message.reason);
+    }
+    if (message.image !== "") {
+      writer.uint32(66).string(message.image);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RemoteRunOutput {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRemoteRunOutput();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.runId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.at = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.stream = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.line = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.ended = reader.bool();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.exitCode = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.image = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RemoteRunOutput {
+    return {
+      runId: isSet(object.runId)
+        ? globalThis.String(object.runId)
+        : isSet(object.run_id)
+        ? globalThis.String(object.run_id)
+        : "",
+      at: isSet(object.at) ? globalThis.String(object.at) : "",
+      stream: isSet(object.stream) ? globalThis.String(object.stream) : "",
+      line: isSet(object.line) ? globalThis.String(object.line) : "",
+      ended: isSet(object.ended) ? globalThis.Boolean(object.ended) : false,
+      exitCode: isSet(object.exitCode)
+        ? globalThis.Number(object.exitCode)
+        : isSet(object.exit_code)
+        ? globalThis.Number(object.exit_code)
+        : 0,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      image: isSet(object.image) ? globalThis.String(object.image) : "",
+    };
+  },
+
+  toJSON(message: RemoteRunOutput): unknown {
+    const obj: any = {};
+    if (message.runId !== "") {
+      obj.runId = message.runId;
+    }
+    if (message.at !== "") {
+      obj.at = message.at;
+    }
+    if (message.stream !== "") {
+      obj.stream = message.stream;
+    }
+    if (message.line !== "") {
+      obj.line = message.line;
+    }
+    if (message.ended !== false) {
+      obj.ended = message.ended;
+    }
+    if (message.exitCode !== 0) {
+      obj.exitCode = Math.round(message.exitCode);
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.image !== "") {
+      obj.image = message.image;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RemoteRunOutput>): RemoteRunOutput {
+    return RemoteRunOutput.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RemoteRunOutput>): RemoteRunOutput {
+    const message = createBaseRemoteRunOutput();
+    message.runId = object.runId ?? "";
+    message.at = object.at ?? "";
+    message.stream = object.stream ?? "";
+    message.line = object.line ?? "";
+    message.ended = object.ended ?? false;
+    message.exitCode = object.exitCode ?? 0;
+    message.reason = object.reason ?? "";
+    message.image = object.image ?? "";
     return message;
   },
 };
@@ -10210,6 +10586,19 @@ export const ControlApiService = {
     responseSerialize: (value: InstanceLogLine): Buffer => Buffer.from(InstanceLogLine.encode(value).finish()),
     responseDeserialize: (value: Buffer): InstanceLogLine => InstanceLogLine.decode(value),
   },
+  /**
+   * Runs an instance of adhoc-<cluster>.yaml once on the cluster's engine (orzo remote-run): its
+   * output lines as they come, then one message with `ended` and the container's exit code.
+   */
+  remoteRun: {
+    path: "/orzo.api.v1.ControlApi/RemoteRun" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: RemoteRunRequest): Buffer => Buffer.from(RemoteRunRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RemoteRunRequest => RemoteRunRequest.decode(value),
+    responseSerialize: (value: RemoteRunOutput): Buffer => Buffer.from(RemoteRunOutput.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RemoteRunOutput => RemoteRunOutput.decode(value),
+  },
   /** Timed jobs (tron-/chronos-<cluster>.yaml): their schedule, next run and last results. */
   listJobs: {
     path: "/orzo.api.v1.ControlApi/ListJobs" as const,
@@ -10349,6 +10738,11 @@ export interface ControlApiServer extends UntypedServiceImplementation {
   autoscale: handleUnaryCall<AutoscaleRequest, AutoscaleResponse>;
   /** The output of an instance's replicas, interleaved by time; with follow, live (new replicas too) until cancelled. */
   getInstanceLogs: handleServerStreamingCall<GetInstanceLogsRequest, InstanceLogLine>;
+  /**
+   * Runs an instance of adhoc-<cluster>.yaml once on the cluster's engine (orzo remote-run): its
+   * output lines as they come, then one message with `ended` and the container's exit code.
+   */
+  remoteRun: handleServerStreamingCall<RemoteRunRequest, RemoteRunOutput>;
   /** Timed jobs (tron-/chronos-<cluster>.yaml): their schedule, next run and last results. */
   listJobs: handleUnaryCall<ListJobsRequest, ListJobsResponse>;
   /** Run a job (or one action of it) now; answers the new run's id. */
@@ -10644,6 +11038,16 @@ export interface ControlApiClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<InstanceLogLine>;
+  /**
+   * Runs an instance of adhoc-<cluster>.yaml once on the cluster's engine (orzo remote-run): its
+   * output lines as they come, then one message with `ended` and the container's exit code.
+   */
+  remoteRun(request: RemoteRunRequest, options?: Partial<CallOptions>): ClientReadableStream<RemoteRunOutput>;
+  remoteRun(
+    request: RemoteRunRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<RemoteRunOutput>;
   /** Timed jobs (tron-/chronos-<cluster>.yaml): their schedule, next run and last results. */
   listJobs(
     request: ListJobsRequest,
