@@ -298,8 +298,11 @@ monitor-bridge acts on these for the replication, OOM, crash-loop and failed-dep
 long-running instances (docs/operations.md, Alerts): an instance's \`monitoring:\` wins over
 monitoring.yaml, which wins over service.yaml's \`monitoring:\` (PaaSTA's lookup order). The
 replication check's \`alert_after\` defaults to 10m; \`realert_every\` counts check runs (every
-\`check_every\`), or is a duration. \`error_threshold_ratio\`, \`minimum_error_rps\` and the
-jobs' monitoring are not acted on yet.
+\`check_every\`), or is a duration. A timed job's \`monitoring:\` routes its alerts the same way:
+a failed run (\`tron.<service>.<job>\`, at once, resolved by its next succeeded run), a run past
+\`expected_runtime\` (\`tron.<service>.<job>.expected_runtime\`, WARNING) and, with
+\`check_that_every_day_has_a_successful_run\`, no succeeded run in 24 h (CRITICAL).
+\`error_threshold_ratio\`, \`minimum_error_rps\` and \`page_for_expected_runtime\` are not acted on yet.
 
 ${table(MONITORING_KEYS)}
 
@@ -316,6 +319,12 @@ Each pipeline step:
 ${table(DEPLOY_STEP_KEYS)}
 
 ## tron-<cluster>.yaml: one entry per job
+
+Each job runs its actions as containers of the image of its \`deploy_group\`'s current version
+(nothing runs before the group's first mark). \`time_zone\` applies to cron and daily schedules
+(default UTC); \`max_runtime\` and \`expected_runtime\` of the job are the default of each action;
+\`run_limit\` runs are kept in control-api's history. \`orzo jobs\`, \`orzo job run|history|enable|disable\`
+and \`orzo logs -j\` operate them (docs/operations.md).
 
 ${table(TRON_JOB_KEYS)}
 

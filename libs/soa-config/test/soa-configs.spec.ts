@@ -238,6 +238,59 @@ suite('validation', () => {
     );
   });
 
+  it('compiles the run keys of a Tron job (durations in seconds, job defaults for actions) and of a Chronos job', () => {
+    const r = load({
+      ...MINIMAL,
+      'web/deploy.yaml': 'pipeline:\n  - step: local.main\n  - step: local.nightly\n  - step: local.hourly\n',
+      'web/tron-local.yaml': [
+        'nightly:',
+        '  schedule: cron 0 4 * * *',
+        '  deploy_group: local.nightly',
+        '  time_zone: America/New_York',
+        '  max_runtime: 2h',
+        '  expected_runtime: 30m',
+        '  allow_overlap: true',
+        '  queueing: false',
+        '  run_limit: 7',
+        '  monitoring: {team: batch, check_that_every_day_has_a_successful_run: true}',
+        '  actions:',
+        '    extract: {command: ./extract, retries: 2, retries_delay: 1m, max_runtime: 10m, env: {A: b}}',
+        '    load: {command: ./load, requires: [extract], expected_runtime: 5m}',
+        '',
+      ].join('\n'),
+      'web/chronos-local.yaml':
+        'hourly:\n  schedule: R/2026-01-01T00:00:00Z/PT1H\n  schedule_time_zone: Europe/Paris\n  cmd: ./hourly\n  retries: 3\n  disabled: true\n',
+    });
+    assert.equal(r.errors, 0, describe(r));
+    const jobs = r.services[0]!.jobs;
+    const tron = jobs.find((j) => j.job === 'nightly')!;
+    assert.deepEqual(
+      [
+        tron.timeZone,
+        tron.allowOverlap,
+        tron.queueing,
+        tron.runLimit,
+        tron.checkEveryDay,
+        tron.monitoring.team,
+        tron.env.PAASTA_INSTANCE,
+        tron.env.ORZO_MONITORING_TEAM,
+      ],
+      ['America/New_York', true, false, 7, true, 'batch', 'nightly', 'batch'],
+    );
+    assert.deepEqual(
+      tron.actions.map((a) => [a.name, a.retries, a.retriesDelaySeconds, a.maxRuntimeSeconds, a.expectedRuntimeSeconds, a.env.A, a.env.PAASTA_INSTANCE]),
+      [
+        ['extract', 2, 60, 600, 1800, 'b', 'nightly.extract'],
+        ['load', 0, 0, 7200, 300, undefined, 'nightly.load'],
+      ],
+    );
+    const chronos = jobs.find((j) => j.job === 'hourly')!;
+    assert.deepEqual(
+      [chronos.flavor, chronos.timeZone, chronos.enabled, chronos.runLimit, chronos.actions.map((a) => [a.name, a.command, a.retries])],
+      ['chronos', 'Europe/Paris', false, 50, [['hourly', './hourly', 3]]],
+    );
+  });
+
   it('names an unknown service with a suggestion and changes nothing', () => {
     const r = loadSoaConfigs({ soaDir: writeTree(MINIMAL), service: 'wbe', system: system() });
     assert.equal(r.services.length, 0);

@@ -14,6 +14,9 @@ import { OutboxRelay } from './deploys/outbox.relay';
 import { GrpcServer } from './grpc/grpc.server';
 import { HistoryService } from './history/history.service';
 import { InstanceStateService } from './instance-state/instance-state.service';
+import { JobHistoryHandlers } from './jobs/job-history.handlers';
+import { JobHistoryService } from './jobs/job-history.service';
+import { JobsService } from './jobs/jobs.service';
 import { PipelineHandlers } from './pipeline/pipeline.handlers';
 import { PipelineService } from './pipeline/pipeline.service';
 import { AutoRollbackHandlers } from './rollback/auto-rollback.handlers';
@@ -69,6 +72,9 @@ import { StatusService } from './status/status.service';
     TokenAdminService,
     AdminTokenBootstrap,
     EventWatchService,
+    JobsService,
+    JobHistoryService,
+    JobHistoryHandlers,
     GrpcServer,
   ],
 })
