@@ -30,6 +30,8 @@ export const controlApiConfigShape = {
   ORZO_AUTH_FREE_FAILURES: z.coerce.number().int().min(0).default(5),
   /** Listen in plaintext on an address that is not loopback (refused unless this is true). */
   ORZO_GRPC_ALLOW_PLAINTEXT: flag,
+  /** How often deploys are checked against their deploy.yaml step `timeout` (ms). */
+  ORZO_PIPELINE_TICK_MS: z.coerce.number().int().min(50).default(5_000),
 };
 
 /** What SERVICE_CONFIG holds for control-api: the base variables and its own. */

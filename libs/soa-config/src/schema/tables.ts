@@ -241,10 +241,10 @@ export const SMARTSTACK_KEYS: KeyTable = {
 
 const DEPLOY_STEP: KeyTable = {
   step: str('A deploy group (e.g. prod.main) or a build step (itest, security-check, push-to-registry, performance-check).'),
-  parallel: { type: { t: 'list' }, description: 'Steps run together.' },
+  parallel: { type: { t: 'list' }, description: 'Steps marked together; the next step waits until every one of them is deployed. Options of the block (trigger_next_step_manually, wait_for_deployment, timeout, disabled, auto_rollback) apply to its steps that do not set them.' },
   trigger_next_step_manually: bool('Stop after this step until promoted by hand.', { default: false }),
-  wait_for_deployment: bool('Wait for the deploy to complete before the next step.', { default: true }),
-  timeout: duration('How long to wait for the deploy.'),
+  wait_for_deployment: bool('Wait for the deploy to complete before the next step; false: the next step is marked right after this one.', { default: true }),
+  timeout: duration('How long the deploy of this group may take (seconds, or 10m, 1h): past it the pipeline fails (history: failed, timed out) and, with auto_rollback, the group goes back to its previous version.'),
   warn: duration('Warn when waiting longer.'),
   auto_rollback: bool(
     'When a deploy of this group fails (not converged within the deploy timeout, replicas that never pass their health check, or a crash loop), mark the previous version again and mark the failed sha bad; history says why. Also per mark: mark-for-deployment --auto-rollback.',
@@ -254,7 +254,7 @@ const DEPLOY_STEP: KeyTable = {
   auto_abandon_delay: duration('Abandon after this long.'),
   auto_rollback_delay: duration('Roll back after this long.'),
   confirmation_required: bool('Ask before deploying.'),
-  disabled: bool('Skip the step.', { default: false }),
+  disabled: bool('Skip the step: a deploy group is not deployed, a command not run (history: skip).', { default: false }),
   ignore_failure: bool('Go on when the step fails.', { default: false }),
   enable_automated_redeploys: bool('Redeploy automatically.'),
   alertmanager_rollback: bool('Roll back on Alertmanager alerts.'),
