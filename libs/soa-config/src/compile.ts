@@ -18,6 +18,11 @@ export interface CompiledRegistration {
   timeoutConnectMs: number;
   timeoutServerMs: number;
   retries: number;
+  /** lb_policy, when set (absent: ROUND_ROBIN, and the config hash of trees without it unchanged). */
+  lbPolicy?: string;
+  timeoutClientMs?: number;
+  /** endpoint_timeouts, when set: path (prefix, or regex from ^) -> server timeout in ms. */
+  endpointTimeouts?: Array<{ path: string; timeoutMs: number }>;
 }
 
 export interface CompiledMonitoring {
@@ -51,6 +56,8 @@ export interface CompiledHealthcheck {
   intervalSeconds: number;
   timeoutSeconds: number;
   maxConsecutiveFailures: number;
+  /** extra_healthcheck_headers of the mesh namespace, when set. */
+  headers?: Record<string, string>;
 }
 
 export interface CompiledBounce {
@@ -118,6 +125,8 @@ export interface CompiledJob {
 const num = (v: unknown, d: number): number => (typeof v === 'number' && Number.isFinite(v) ? v : d);
 const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const bool = (v: unknown, d: boolean): boolean => (typeof v === 'boolean' ? v : d);
+const stringMap = (v: Record<string, unknown>): Record<string, string> =>
+  Object.fromEntries(Object.entries(v).filter((e): e is [string, string] => typeof e[1] === 'string'));
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 
 /** Monitoring: instance `monitoring:` > monitoring.yaml > service.yaml `monitoring:` > defaults. */
@@ -210,6 +219,15 @@ export function compileInstance(
       timeoutConnectMs: num(ns.timeout_connect_ms, 200),
       timeoutServerMs: num(ns.timeout_server_ms, 1000),
       retries: num(ns.retries, 1),
+      ...(text(ns.lb_policy) ? { lbPolicy: text(ns.lb_policy) } : {}),
+      ...(typeof ns.timeout_client_ms === 'number' ? { timeoutClientMs: ns.timeout_client_ms } : {}),
+      ...(isMapping(ns.endpoint_timeouts)
+        ? {
+            endpointTimeouts: Object.entries(ns.endpoint_timeouts)
+              .filter((e): e is [string, number] => typeof e[1] === 'number')
+              .map(([path, timeoutMs]) => ({ path, timeoutMs })),
+          }
+        : {}),
     });
   }
   const inMesh = registrations.length > 0;
@@ -270,6 +288,7 @@ export function compileInstance(
       intervalSeconds: num(raw.healthcheck_interval_seconds, 10),
       timeoutSeconds: num(raw.healthcheck_timeout_seconds, 10),
       maxConsecutiveFailures: num(raw.healthcheck_max_consecutive_failures, 30),
+      ...(isMapping(mesh?.extra_healthcheck_headers) ? { headers: stringMap(mesh.extra_healthcheck_headers) } : {}),
     },
     bounce: {
       method: (text(raw.bounce_method) ?? 'crossover') as CompiledBounce['method'],

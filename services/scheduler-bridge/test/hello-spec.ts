@@ -20,7 +20,7 @@ export function helloSpec(cluster: string, version: Pick<InstanceSpec, 'image' |
     args: [],
     env: { ORZO_PORT: '8080' },
     containerPort: 8080,
-    healthcheck: { mode: 'http', uri: '/status', cmd: '', gracePeriodSeconds: 0, intervalSeconds: 1, timeoutSeconds: 1, maxConsecutiveFailures: 3 },
+    healthcheck: { mode: 'http', uri: '/status', cmd: '', gracePeriodSeconds: 0, intervalSeconds: 1, timeoutSeconds: 1, maxConsecutiveFailures: 3, headers: {} },
     bounce: { method: 'crossover', marginFactor: 1, overprovisionFactor: 1, drainMethod: 'noop', drainDelaySeconds: 0, terminationGracePeriodSeconds: 1 },
     registrations: [],
     desiredState: 'start',

@@ -72,7 +72,10 @@ export const LONG_RUNNING_KEYS: KeyTable = {
     default: ['<service>.<instance>'],
   },
   nerve_ns: str('Old alias: registrations = [<service>.<nerve_ns>].'),
-  weight: int('Share of traffic per replica in its registrations.', { min: 0, default: 10 }),
+  weight: int(
+    'Share of traffic per replica in its registrations: the HAProxy server weight of its replicas (0-256; relative to the other instances of the namespace).',
+    { min: 0, default: 10 },
+  ),
   bounce_method: str('How a new version replaces the old.', { enum: ['crossover', 'brutal', 'downthenup', 'upthendown'], default: 'crossover' }),
   bounce_margin_factor: num('Fraction of replicas that must stay up during a bounce.', { min: 0, max: 1, exclusiveMin: true, default: 0.95 }),
   bounce_overprovision_factor: num('Extra replicas (fraction) started ahead during a crossover.', { min: 0, max: 1, exclusiveMin: true, default: 1 }),
@@ -220,13 +223,20 @@ export const SMARTSTACK_KEYS: KeyTable = {
   healthcheck_mode: str('Check mode (default: the proxy mode).', { enum: ['http', 'tcp', 'https'] }),
   healthcheck_port: int('Port checked, when not the service port.', { min: 1, max: 65535 }),
   healthcheck_timeout_s: num('Check timeout in seconds.', { min: 0, exclusiveMin: true, default: 1 }),
-  extra_healthcheck_headers: strMap('Headers sent with checks.'),
+  extra_healthcheck_headers: strMap(
+    'Headers sent with the http(s) health checks of the instances registered in this namespace (the first registration of an instance decides).',
+  ),
   retries: int('Retries on connection failure.', { min: 0, default: 1 }),
-  timeout_connect_ms: int('Connect timeout.', { min: 1, default: 200 }),
-  timeout_server_ms: int('Server timeout.', { min: 1, default: 1000 }),
-  timeout_client_ms: int('Client timeout.', { min: 1, default: 1000 }),
-  endpoint_timeouts: map('Per-path server timeouts in ms.'),
-  lb_policy: str('Load-balancing policy.', { default: 'leastconn' }),
+  timeout_connect_ms: int('HAProxy backend connect timeout.', { min: 1, default: 200 }),
+  timeout_server_ms: int('HAProxy backend server timeout.', { min: 1, default: 1000 }),
+  timeout_client_ms: int('Client inactivity timeout of the HAProxy frontend (unset: 30 s here; synapse used 1000).', { min: 1 }),
+  endpoint_timeouts: map(
+    'Per-path server timeouts in ms: each path (a prefix, or a regex when it starts with ^) gets its own HAProxy backend with that timeout; HTTP mode only.',
+  ),
+  lb_policy: str(
+    "Load-balancing policy (PaaSTA's Envoy names) as HAProxy balance: ROUND_ROBIN roundrobin, LEAST_REQUEST leastconn, RANDOM random, RING_HASH and MAGLEV source with consistent hashing, CLUSTER_PROVIDED roundrobin.",
+    { default: 'ROUND_ROBIN' },
+  ),
   advertise: strList('Location types the namespace is advertised in (Orzo has one level for now: every host routes every namespace).', { default: ['region'] }),
   discover: str('Location type clients discover it in (one level for now, see advertise).', { default: 'region' }),
   extra_advertise: map('Extra advertise locations.'),
@@ -241,10 +251,16 @@ export const SMARTSTACK_KEYS: KeyTable = {
 
 const DEPLOY_STEP: KeyTable = {
   step: str('A deploy group (e.g. prod.main) or a build step (itest, security-check, push-to-registry, performance-check).'),
-  parallel: { type: { t: 'list' }, description: 'Steps marked together; the next step waits until every one of them is deployed. Options of the block (trigger_next_step_manually, wait_for_deployment, timeout, disabled, auto_rollback) apply to its steps that do not set them.' },
+  parallel: {
+    type: { t: 'list' },
+    description:
+      'Steps marked together; the next step waits until every one of them is deployed. Options of the block (trigger_next_step_manually, wait_for_deployment, timeout, disabled, auto_rollback) apply to its steps that do not set them.',
+  },
   trigger_next_step_manually: bool('Stop after this step until promoted by hand.', { default: false }),
   wait_for_deployment: bool('Wait for the deploy to complete before the next step; false: the next step is marked right after this one.', { default: true }),
-  timeout: duration('How long the deploy of this group may take (seconds, or 10m, 1h): past it the pipeline fails (history: failed, timed out) and, with auto_rollback, the group goes back to its previous version.'),
+  timeout: duration(
+    'How long the deploy of this group may take (seconds, or 10m, 1h): past it the pipeline fails (history: failed, timed out) and, with auto_rollback, the group goes back to its previous version.',
+  ),
   warn: duration('Warn when waiting longer.'),
   auto_rollback: bool(
     'When a deploy of this group fails (not converged within the deploy timeout, replicas that never pass their health check, or a crash loop), mark the previous version again and mark the failed sha bad; history says why. Also per mark: mark-for-deployment --auto-rollback.',

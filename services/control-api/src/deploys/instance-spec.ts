@@ -27,6 +27,7 @@ export function toInstanceSpec(i: CompiledInstance, image: string, gitSha: strin
       intervalSeconds: i.healthcheck.intervalSeconds,
       timeoutSeconds: i.healthcheck.timeoutSeconds,
       maxConsecutiveFailures: i.healthcheck.maxConsecutiveFailures,
+      headers: i.healthcheck.headers ?? {},
     },
     bounce: {
       method: i.bounce.method,
@@ -47,6 +48,10 @@ export function toInstanceSpec(i: CompiledInstance, image: string, gitSha: strin
       timeoutConnectMs: r.timeoutConnectMs,
       timeoutServerMs: r.timeoutServerMs,
       retries: r.retries,
+      lbPolicy: r.lbPolicy ?? '',
+      timeoutClientMs: r.timeoutClientMs ?? 0,
+      endpointTimeouts: r.endpointTimeouts ?? [],
+      instanceWeights: { [`${i.cluster}.${i.instance}`]: i.weight },
     })),
     weight: i.weight,
     pool: i.pool,

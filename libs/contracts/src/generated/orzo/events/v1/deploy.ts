@@ -16,6 +16,13 @@ export interface HealthcheckSpec {
   intervalSeconds: number;
   timeoutSeconds: number;
   maxConsecutiveFailures: number;
+  /** extra_healthcheck_headers of the mesh namespace: sent with http(s) checks. */
+  headers: { [key: string]: string };
+}
+
+export interface HealthcheckSpec_HeadersEntry {
+  key: string;
+  value: string;
 }
 
 export interface BounceSpec {
@@ -40,6 +47,27 @@ export interface Registration {
   timeoutConnectMs: number;
   timeoutServerMs: number;
   retries: number;
+  /**
+   * smartstack.yaml lb_policy (PaaSTA's Envoy names: ROUND_ROBIN, LEAST_REQUEST, RING_HASH,
+   * RANDOM, MAGLEV, CLUSTER_PROVIDED); empty: ROUND_ROBIN.
+   */
+  lbPolicy: string;
+  /** Client inactivity timeout of the frontend; 0: HAProxy's default here (30 s). */
+  timeoutClientMs: number;
+  /** endpoint_timeouts: a backend per path (prefix, or a regex when it starts with ^) with its own server timeout. */
+  endpointTimeouts: EndpointTimeout[];
+  /** "<cluster>.<instance>" -> weight (0-256) of that instance's replicas in this registration's backend. */
+  instanceWeights: { [key: string]: number };
+}
+
+export interface Registration_InstanceWeightsEntry {
+  key: string;
+  value: number;
+}
+
+export interface EndpointTimeout {
+  path: string;
+  timeoutMs: number;
 }
 
 /** The complete, compiled desired state of one (service, cluster, instance). */
@@ -190,6 +218,7 @@ function createBaseHealthcheckSpec(): HealthcheckSpec {
     intervalSeconds: 0,
     timeoutSeconds: 0,
     maxConsecutiveFailures: 0,
+    headers: {},
   };
 }
 
@@ -216,6 +245,9 @@ export const HealthcheckSpec: MessageFns<HealthcheckSpec> = {
     if (message.maxConsecutiveFailures !== 0) {
       writer.uint32(56).uint32(message.maxConsecutiveFailures);
     }
+    globalThis.Object.entries(message.headers).forEach(([key, value]: [string, string]) => {
+      HealthcheckSpec_HeadersEntry.encode({ key: key as any, value }, writer.uint32(66).fork()).join();
+    });
     return writer;
   },
 
@@ -288,6 +320,17 @@ export const HealthcheckSpec: MessageFns<HealthcheckSpec> = {
             message.maxConsecutiveFailures = reader.uint32();
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            const entry8 = HealthcheckSpec_HeadersEntry.decode(reader, reader.uint32());
+            if (entry8.value !== undefined) {
+              message.headers[entry8.key] = entry8.value;
+            }
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -325,6 +368,20 @@ export const HealthcheckSpec: MessageFns<HealthcheckSpec> = {
         : isSet(object.max_consecutive_failures)
         ? globalThis.Number(object.max_consecutive_failures)
         : 0,
+      headers: isObject(object.headers)
+        ? (globalThis.Object.entries(object.headers) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
     };
   },
 
@@ -351,6 +408,15 @@ export const HealthcheckSpec: MessageFns<HealthcheckSpec> = {
     if (message.maxConsecutiveFailures !== 0) {
       obj.maxConsecutiveFailures = Math.round(message.maxConsecutiveFailures);
     }
+    if (message.headers) {
+      const entries = globalThis.Object.entries(message.headers) as [string, string][];
+      if (entries.length > 0) {
+        obj.headers = {};
+        entries.forEach(([k, v]) => {
+          obj.headers[k] = v;
+        });
+      }
+    }
     return obj;
   },
 
@@ -366,6 +432,100 @@ export const HealthcheckSpec: MessageFns<HealthcheckSpec> = {
     message.intervalSeconds = object.intervalSeconds ?? 0;
     message.timeoutSeconds = object.timeoutSeconds ?? 0;
     message.maxConsecutiveFailures = object.maxConsecutiveFailures ?? 0;
+    message.headers = (globalThis.Object.entries(object.headers ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseHealthcheckSpec_HeadersEntry(): HealthcheckSpec_HeadersEntry {
+  return { key: "", value: "" };
+}
+
+export const HealthcheckSpec_HeadersEntry: MessageFns<HealthcheckSpec_HeadersEntry> = {
+  encode(message: HealthcheckSpec_HeadersEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HealthcheckSpec_HeadersEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHealthcheckSpec_HeadersEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HealthcheckSpec_HeadersEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: HealthcheckSpec_HeadersEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<HealthcheckSpec_HeadersEntry>): HealthcheckSpec_HeadersEntry {
+    return HealthcheckSpec_HeadersEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<HealthcheckSpec_HeadersEntry>): HealthcheckSpec_HeadersEntry {
+    const message = createBaseHealthcheckSpec_HeadersEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
     return message;
   },
 };
@@ -547,7 +707,19 @@ export const BounceSpec: MessageFns<BounceSpec> = {
 };
 
 function createBaseRegistration(): Registration {
-  return { name: "", proxyPort: 0, mode: "", healthcheckUri: "", timeoutConnectMs: 0, timeoutServerMs: 0, retries: 0 };
+  return {
+    name: "",
+    proxyPort: 0,
+    mode: "",
+    healthcheckUri: "",
+    timeoutConnectMs: 0,
+    timeoutServerMs: 0,
+    retries: 0,
+    lbPolicy: "",
+    timeoutClientMs: 0,
+    endpointTimeouts: [],
+    instanceWeights: {},
+  };
 }
 
 export const Registration: MessageFns<Registration> = {
@@ -573,6 +745,18 @@ export const Registration: MessageFns<Registration> = {
     if (message.retries !== 0) {
       writer.uint32(56).uint32(message.retries);
     }
+    if (message.lbPolicy !== "") {
+      writer.uint32(66).string(message.lbPolicy);
+    }
+    if (message.timeoutClientMs !== 0) {
+      writer.uint32(72).uint32(message.timeoutClientMs);
+    }
+    for (const v of message.endpointTimeouts) {
+      EndpointTimeout.encode(v!, writer.uint32(82).fork()).join();
+    }
+    globalThis.Object.entries(message.instanceWeights).forEach(([key, value]: [string, number]) => {
+      Registration_InstanceWeightsEntry.encode({ key: key as any, value }, writer.uint32(90).fork()).join();
+    });
     return writer;
   },
 
@@ -645,6 +829,41 @@ export const Registration: MessageFns<Registration> = {
             message.retries = reader.uint32();
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.lbPolicy = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.timeoutClientMs = reader.uint32();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.endpointTimeouts.push(EndpointTimeout.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            const entry11 = Registration_InstanceWeightsEntry.decode(reader, reader.uint32());
+            if (entry11.value !== undefined) {
+              message.instanceWeights[entry11.key] = entry11.value;
+            }
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -682,6 +901,48 @@ export const Registration: MessageFns<Registration> = {
         ? globalThis.Number(object.timeout_server_ms)
         : 0,
       retries: isSet(object.retries) ? globalThis.Number(object.retries) : 0,
+      lbPolicy: isSet(object.lbPolicy)
+        ? globalThis.String(object.lbPolicy)
+        : isSet(object.lb_policy)
+        ? globalThis.String(object.lb_policy)
+        : "",
+      timeoutClientMs: isSet(object.timeoutClientMs)
+        ? globalThis.Number(object.timeoutClientMs)
+        : isSet(object.timeout_client_ms)
+        ? globalThis.Number(object.timeout_client_ms)
+        : 0,
+      endpointTimeouts: globalThis.Array.isArray(object?.endpointTimeouts)
+        ? object.endpointTimeouts.map((e: any) => EndpointTimeout.fromJSON(e))
+        : globalThis.Array.isArray(object?.endpoint_timeouts)
+        ? object.endpoint_timeouts.map((e: any) => EndpointTimeout.fromJSON(e))
+        : [],
+      instanceWeights: isObject(object.instanceWeights)
+        ? (globalThis.Object.entries(object.instanceWeights) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.instance_weights)
+        ? (globalThis.Object.entries(object.instance_weights) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
     };
   },
 
@@ -708,6 +969,24 @@ export const Registration: MessageFns<Registration> = {
     if (message.retries !== 0) {
       obj.retries = Math.round(message.retries);
     }
+    if (message.lbPolicy !== "") {
+      obj.lbPolicy = message.lbPolicy;
+    }
+    if (message.timeoutClientMs !== 0) {
+      obj.timeoutClientMs = Math.round(message.timeoutClientMs);
+    }
+    if (message.endpointTimeouts?.length) {
+      obj.endpointTimeouts = message.endpointTimeouts.map((e) => EndpointTimeout.toJSON(e));
+    }
+    if (message.instanceWeights) {
+      const entries = globalThis.Object.entries(message.instanceWeights) as [string, number][];
+      if (entries.length > 0) {
+        obj.instanceWeights = {};
+        entries.forEach(([k, v]) => {
+          obj.instanceWeights[k] = Math.round(v);
+        });
+      }
+    }
     return obj;
   },
 
@@ -723,6 +1002,192 @@ export const Registration: MessageFns<Registration> = {
     message.timeoutConnectMs = object.timeoutConnectMs ?? 0;
     message.timeoutServerMs = object.timeoutServerMs ?? 0;
     message.retries = object.retries ?? 0;
+    message.lbPolicy = object.lbPolicy ?? "";
+    message.timeoutClientMs = object.timeoutClientMs ?? 0;
+    message.endpointTimeouts = object.endpointTimeouts?.map((e) => EndpointTimeout.fromPartial(e)) || [];
+    message.instanceWeights = (globalThis.Object.entries(object.instanceWeights ?? {}) as [string, number][]).reduce(
+      (acc: { [key: string]: number }, [key, value]: [string, number]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.Number(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseRegistration_InstanceWeightsEntry(): Registration_InstanceWeightsEntry {
+  return { key: "", value: 0 };
+}
+
+export const Registration_InstanceWeightsEntry: MessageFns<Registration_InstanceWeightsEntry> = {
+  encode(message: Registration_InstanceWeightsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0) {
+      writer.uint32(16).uint32(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Registration_InstanceWeightsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRegistration_InstanceWeightsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.value = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Registration_InstanceWeightsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+    };
+  },
+
+  toJSON(message: Registration_InstanceWeightsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== 0) {
+      obj.value = Math.round(message.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Registration_InstanceWeightsEntry>): Registration_InstanceWeightsEntry {
+    return Registration_InstanceWeightsEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Registration_InstanceWeightsEntry>): Registration_InstanceWeightsEntry {
+    const message = createBaseRegistration_InstanceWeightsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? 0;
+    return message;
+  },
+};
+
+function createBaseEndpointTimeout(): EndpointTimeout {
+  return { path: "", timeoutMs: 0 };
+}
+
+export const EndpointTimeout: MessageFns<EndpointTimeout> = {
+  encode(message: EndpointTimeout, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.path !== "") {
+      writer.uint32(10).string(message.path);
+    }
+    if (message.timeoutMs !== 0) {
+      writer.uint32(16).uint32(message.timeoutMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EndpointTimeout {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEndpointTimeout();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.path = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.timeoutMs = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EndpointTimeout {
+    return {
+      path: isSet(object.path) ? globalThis.String(object.path) : "",
+      timeoutMs: isSet(object.timeoutMs)
+        ? globalThis.Number(object.timeoutMs)
+        : isSet(object.timeout_ms)
+        ? globalThis.Number(object.timeout_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: EndpointTimeout): unknown {
+    const obj: any = {};
+    if (message.path !== "") {
+      obj.path = message.path;
+    }
+    if (message.timeoutMs !== 0) {
+      obj.timeoutMs = Math.round(message.timeoutMs);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<EndpointTimeout>): EndpointTimeout {
+    return EndpointTimeout.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<EndpointTimeout>): EndpointTimeout {
+    const message = createBaseEndpointTimeout();
+    message.path = object.path ?? "";
+    message.timeoutMs = object.timeoutMs ?? 0;
     return message;
   },
 };
