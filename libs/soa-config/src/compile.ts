@@ -68,6 +68,25 @@ export interface CompiledBounce {
   drainDelaySeconds: number;
   terminationGracePeriodSeconds: number;
   minTaskUptimeSeconds: number;
+  /** bounce_health_params.check_haproxy: false (set only then, so trees without it keep their config hash). */
+  skipHaproxyCheck?: true;
+  /** lifecycle.pre_stop_command as argv (a string runs under /bin/sh -c), when set. */
+  preStopCommand?: string[];
+  /** lifecycle.pre_stop_drain_seconds, when set. */
+  preStopDrainSeconds?: number;
+  /** drain_method http: drain_method_params.drain and .is_safe_to_kill, when set. */
+  httpDrain?: { drain?: CompiledDrainRequest; isSafeToKill?: CompiledDrainRequest };
+}
+
+export interface CompiledDrainRequest {
+  urlFormat: string;
+  method: string;
+  successCodes: string;
+}
+
+function drainRequest(v: unknown): CompiledDrainRequest | undefined {
+  if (!isMapping(v) || typeof v.url_format !== 'string') return undefined;
+  return { urlFormat: v.url_format, method: text(v.method) ?? 'GET', successCodes: v.success_codes === undefined ? '200-299' : String(v.success_codes) };
 }
 
 /** One (service, cluster, instance), fully resolved: what a scheduler needs to run it. */
@@ -298,6 +317,16 @@ export function compileInstance(
       drainDelaySeconds: num(drainParams.delay, inMesh ? 60 : 0),
       terminationGracePeriodSeconds: num(lifecycle.termination_grace_period_seconds, 30),
       minTaskUptimeSeconds: num(healthParams.min_task_uptime, 0),
+      ...(healthParams.check_haproxy === false ? { skipHaproxyCheck: true as const } : {}),
+      ...(typeof lifecycle.pre_stop_command === 'string'
+        ? { preStopCommand: ['/bin/sh', '-c', lifecycle.pre_stop_command] }
+        : Array.isArray(lifecycle.pre_stop_command)
+          ? { preStopCommand: strings(lifecycle.pre_stop_command) }
+          : {}),
+      ...(typeof lifecycle.pre_stop_drain_seconds === 'number' ? { preStopDrainSeconds: lifecycle.pre_stop_drain_seconds } : {}),
+      ...(text(raw.drain_method) === 'http'
+        ? { httpDrain: { drain: drainRequest(drainParams.drain), isSafeToKill: drainRequest(drainParams.is_safe_to_kill) } }
+        : {}),
     },
     registrations,
     weight: num(raw.weight, 10),

@@ -1,3 +1,4 @@
+import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import { registryOfImage } from '@orzo/contracts';
 import { followDockerStream } from '@orzo/platform';
@@ -29,11 +30,39 @@ export { demuxLogs } from './engine/engine';
 
 /**
  * The Docker Engine behind scheduler-bridge: runs, finds, stops and removes the replicas of
- * Orzo instances. Every container carries Orzo's labels, resource limits (cpus -> NanoCpus,
+ * Orzo instances. Every container carries Orzo's labels, resource limits (cpus + cpu_burst_add -> NanoCpus,
  * mem -> Memory), the instance env, and a host port on 127.0.0.1 for its container port.
  */
 export class DockerEngine implements Engine {
+  private cpusOfHost?: number;
+
   constructor(readonly docker: Docker = new Docker()) {}
+
+  /**
+   * The CPU limit of a replica: cpus + cpu_burst_add (PaaSTA's limit; its request is cpus), at
+   * most the host's CPUs (Docker refuses a NanoCpus above them).
+   */
+  private async cpuLimit(req: ReplicaRequest): Promise<number> {
+    this.cpusOfHost ??= Number((await this.docker.info().catch(() => ({}))).NCPU) || Infinity;
+    return Math.min(req.cpus + (req.cpuBurstAdd ?? 0), this.cpusOfHost);
+  }
+
+  async runIn(id: string, argv: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }> {
+    const exec = await this.docker.getContainer(id).exec({ Cmd: argv, AttachStdout: true, AttachStderr: true });
+    const stream = await exec.start({ hijack: true, stdin: false });
+    const out = new PassThrough();
+    let output = '';
+    out.on('data', (d: Buffer) => (output = (output + d.toString('utf8')).slice(-4000)));
+    this.docker.modem.demuxStream(stream, out, out);
+    const ended = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => (stream.destroy(), resolve(false)), timeoutMs);
+      stream.on('end', () => (clearTimeout(timer), resolve(true)));
+      stream.on('error', () => (clearTimeout(timer), resolve(true)));
+    });
+    if (!ended) return { exitCode: -1, output: `${output}(still running after ${timeoutMs} ms)` };
+    const info = await exec.inspect();
+    return { exitCode: info.ExitCode ?? -1, output };
+  }
 
   /** Whether the image is on this engine (nothing can be pulled: no registry is reachable). */
   hasImage(image: string): Promise<boolean> {
@@ -74,7 +103,7 @@ export class DockerEngine implements Engine {
       ...(req.cmd ? { Cmd: ['/bin/sh', '-c', req.cmd] } : req.args?.length ? { Cmd: req.args } : {}),
       ExposedPorts: { [port]: {} },
       HostConfig: {
-        NanoCpus: Math.round(req.cpus * 1e9),
+        NanoCpus: Math.round((await this.cpuLimit(req)) * 1e9),
         Memory: Math.round(req.memMb * 1024 * 1024),
         PortBindings: { [port]: [{ HostIp: '127.0.0.1', HostPort: '' }] },
         RestartPolicy: { Name: 'no' },

@@ -41,13 +41,26 @@ export const SERVICE_KEYS: KeyTable = {
 };
 
 const HEALTH_PARAMS: KeyTable = {
-  min_task_uptime: num('Seconds a new replica must be up before it counts as happy.', { min: 0 }),
-  check_haproxy: bool('Require the replica to be UP in HAProxy to count as happy.', { default: true }),
+  min_task_uptime: num(
+    'Seconds a new replica must have run before it counts as happy (the bounce drains no old replica for it and the deploy does not complete before).',
+    { min: 0 },
+  ),
+  check_haproxy: bool(
+    'Require the replica to be UP in discovery (what HAProxy routes to) for each registration with a proxy_port to count as happy; false: its health check is enough.',
+    { default: true },
+  ),
 };
 
 const LIFECYCLE: KeyTable = {
-  pre_stop_command: { type: { t: 'string-or-list' }, description: 'Command run before SIGTERM.' },
-  pre_stop_drain_seconds: num('Seconds to sleep before SIGTERM (30 in the mesh).', { min: 0 }),
+  pre_stop_command: {
+    type: { t: 'string-or-list' },
+    description:
+      'Command run in the replica (docker exec; a string under /bin/sh -c) after the drain, before SIGTERM, for at most the grace period; a failure is logged and the stop goes on. Not run on swarm clusters.',
+  },
+  pre_stop_drain_seconds: num(
+    "Seconds to sleep after the pre-stop command, before SIGTERM (unset: 0 here; PaaSTA sleeps 30 in the mesh, Orzo's drain delay covers that).",
+    { min: 0 },
+  ),
   pre_stop_wait_for_connections_to_complete: bool('Wait until no connection is open on the container port.'),
   termination_grace_period_seconds: num('Seconds between SIGTERM and SIGKILL.', { min: 0, default: 30 }),
 };
@@ -55,9 +68,15 @@ const LIFECYCLE: KeyTable = {
 /** Keys an instance of a long-running (kubernetes-, marathon-, eks-<cluster>.yaml) file takes. */
 export const LONG_RUNNING_KEYS: KeyTable = {
   cpus: num('CPUs reserved and limited (Docker NanoCpus).', { min: 0, exclusiveMin: true, default: 1 }),
-  cpu_burst_add: num('CPUs a replica may burst above `cpus`.', { min: 0, default: 1 }),
+  cpu_burst_add: num("CPUs a replica may burst above `cpus`: its Docker CPU limit is cpus + cpu_burst_add, at most the host's CPUs (swarm clusters: cpus).", {
+    min: 0,
+    default: 1,
+  }),
   mem: num('Memory limit in MB; exceeding it is an OOM kill.', { min: 0, exclusiveMin: true, default: 4096 }),
-  disk: num('Disk in MB.', { min: 0, exclusiveMin: true, default: 1024 }),
+  disk: num(
+    "Disk in MB: given to the replica as PAASTA_RESOURCE_DISK / ORZO_RESOURCE_DISK, not enforced (Docker's --storage-opt size needs overlay2 on xfs with pquota).",
+    { min: 0, exclusiveMin: true, default: 1024 },
+  ),
   gpus: int('GPUs.', { min: 0 }),
   env: strMap('Environment variables (values are strings: quote numbers). ORZO_* and PAASTA_* are injected beside them.'),
   instances: int('Replicas to run (ignored when max_instances turns autoscaling on).', { min: 0, default: 1 }),
@@ -78,12 +97,34 @@ export const LONG_RUNNING_KEYS: KeyTable = {
   ),
   bounce_method: str('How a new version replaces the old.', { enum: ['crossover', 'brutal', 'downthenup', 'upthendown'], default: 'crossover' }),
   bounce_margin_factor: num('Fraction of replicas that must stay up during a bounce.', { min: 0, max: 1, exclusiveMin: true, default: 0.95 }),
-  bounce_overprovision_factor: num('Extra replicas (fraction) started ahead during a crossover.', { min: 0, max: 1, exclusiveMin: true, default: 1 }),
+  bounce_overprovision_factor: num(
+    'During a crossover, at most ceil(instances × factor) replicas run beyond instances (Kubernetes maxSurge, as PaaSTA sets it); 1: every new replica at once.',
+    {
+      min: 0,
+      max: 1,
+      exclusiveMin: true,
+      default: 1,
+    },
+  ),
   bounce_health_params: map('When a new replica counts as happy.', HEALTH_PARAMS),
-  bounce_start_deadline: num('Seconds a bounce may take before it is reported stuck.', { min: 0 }),
+  bounce_start_deadline: num(
+    "PaaSTA deployd's queue priority (seconds added to the deadline of a changed instance). Validated only: Orzo reconciles each instance in its own queue, with nothing to order.",
+    { min: 0 },
+  ),
   bounce_priority: int('Order of bounces (higher first).'),
-  drain_method: str('How an old replica is taken out of rotation.', { enum: ['noop', 'hacheck', 'http', 'test'], default: 'hacheck in the mesh, else noop' }),
-  drain_method_params: map('Drain parameters, e.g. {delay: 60}.', { delay: num('Seconds between out of rotation and SIGTERM.', { min: 0, default: 60 }) }),
+  drain_method: str(
+    'How an old replica is drained after it leaves rotation: noop (stopped at once), hacheck (the drain delay), http (drain_method_params.drain called, is_safe_to_kill polled each second for at most the delay). test: as hacheck.',
+    { enum: ['noop', 'hacheck', 'http', 'test'], default: 'hacheck in the mesh, else noop' },
+  ),
+  drain_method_params: map('Drain parameters, e.g. {delay: 60}.', {
+    delay: num('Seconds between out of rotation and SIGTERM (hacheck; the most http waits for is_safe_to_kill).', { min: 0, default: 60 }),
+    drain: map(
+      'http: the request made when the replica leaves rotation: url_format ({host}, {port}, {service}, {instance}, {nerve_ns}), method (GET), success_codes ("200-299").',
+    ),
+    is_safe_to_kill: map('http: the request polled until it answers one of its success_codes.'),
+    stop_draining: map('http: PaaSTA calls it to undo a drain; Orzo never undoes one (validated only).'),
+    is_draining: map('http: PaaSTA asks it whether a replica drains; validated only.'),
+  }),
   healthcheck_mode: str('Health check: none unless set or in the mesh.', { enum: ['cmd', 'tcp', 'http', 'https'] }),
   healthcheck_cmd: str('Command for healthcheck_mode cmd (exit 0 = healthy).'),
   healthcheck_uri: str('Path for http(s) checks.', { default: '/status' }),

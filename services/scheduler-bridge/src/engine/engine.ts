@@ -24,6 +24,12 @@ export interface Engine {
   watch(onEvent: (e: EngineEvent) => void, hooks?: WatchHooks): () => void;
   /** A replica's recent output, oldest first: the last `tail` lines, since `since` (unix seconds, fractional) when given. */
   logs(id: string, opts: LogOptions): Promise<LogLine[]>;
+  /**
+   * Runs a command in a running replica (lifecycle.pre_stop_command) and resolves with its exit
+   * code and output when it ends or after `timeoutMs` (exitCode -1 then). Absent: the engine
+   * cannot (a swarm replica may run on another node).
+   */
+  runIn?(id: string, argv: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }>;
 }
 
 export interface LogOptions {
@@ -105,7 +111,7 @@ export type ReplicaRequest = Pick<
   InstanceSpec,
   'service' | 'instance' | 'cluster' | 'image' | 'gitSha' | 'configHash' | 'cpus' | 'memMb' | 'env' | 'containerPort'
 > &
-  Partial<Pick<InstanceSpec, 'cmd' | 'args' | 'bounce' | 'pool' | 'forceBounce'>>;
+  Partial<Pick<InstanceSpec, 'cmd' | 'args' | 'bounce' | 'pool' | 'forceBounce' | 'cpuBurstAdd'>>;
 
 /** The labels of a replica of `req`. */
 export function replicaLabels(req: ReplicaRequest): Record<string, string> {

@@ -34,6 +34,37 @@ export interface BounceSpec {
   drainMethod: string;
   drainDelaySeconds: number;
   terminationGracePeriodSeconds: number;
+  /** bounce_health_params.min_task_uptime: a new replica counts as happy only after running this long. */
+  minTaskUptimeSeconds: number;
+  /** bounce_health_params.check_haproxy: false: a new replica need not be UP in discovery to count as happy. */
+  skipHaproxyCheck: boolean;
+  /**
+   * lifecycle.pre_stop_command: run in the replica (docker exec) after the drain, before SIGTERM;
+   * a single string runs under /bin/sh -c.
+   */
+  preStopCommand: string[];
+  /** lifecycle.pre_stop_drain_seconds: sleep after the pre-stop command, before SIGTERM. */
+  preStopDrainSeconds: number;
+  /** drain_method http: the requests of drain_method_params (hacheck-style URLs). */
+  httpDrain: HttpDrain | undefined;
+}
+
+/**
+ * drain_method: http (PaaSTA's drain_lib HTTPDrainMethod): drain_method_params.drain is called
+ * once when the replica leaves rotation, is_safe_to_kill polled until it answers a success code.
+ */
+export interface HttpDrain {
+  drain: DrainRequest | undefined;
+  isSafeToKill: DrainRequest | undefined;
+}
+
+/** One request of an http drain: url_format with {host}, {port}, {service}, {instance}, {nerve_ns}. */
+export interface DrainRequest {
+  urlFormat: string;
+  /** GET when empty. */
+  method: string;
+  /** "200-399,407" style; empty: 200-299. */
+  successCodes: string;
 }
 
 /** A discovery registration (service.namespace) with its smartstack.yaml settings. */
@@ -106,6 +137,8 @@ export interface InstanceSpec {
     | undefined;
   /** Pool of hosts to run on: on a swarm cluster, the placement constraint node.labels.pool==<pool>. */
   pool: string;
+  /** cpu_burst_add: the replica's CPU limit is cpus + cpu_burst_add (PaaSTA's, default 1). */
+  cpuBurstAdd: number;
 }
 
 export interface InstanceSpec_EnvEntry {
@@ -538,6 +571,11 @@ function createBaseBounceSpec(): BounceSpec {
     drainMethod: "",
     drainDelaySeconds: 0,
     terminationGracePeriodSeconds: 0,
+    minTaskUptimeSeconds: 0,
+    skipHaproxyCheck: false,
+    preStopCommand: [],
+    preStopDrainSeconds: 0,
+    httpDrain: undefined,
   };
 }
 
@@ -560,6 +598,21 @@ export const BounceSpec: MessageFns<BounceSpec> = {
     }
     if (message.terminationGracePeriodSeconds !== 0) {
       writer.uint32(49).double(message.terminationGracePeriodSeconds);
+    }
+    if (message.minTaskUptimeSeconds !== 0) {
+      writer.uint32(57).double(message.minTaskUptimeSeconds);
+    }
+    if (message.skipHaproxyCheck !== false) {
+      writer.uint32(64).bool(message.skipHaproxyCheck);
+    }
+    for (const v of message.preStopCommand) {
+      writer.uint32(74).string(v!);
+    }
+    if (message.preStopDrainSeconds !== 0) {
+      writer.uint32(81).double(message.preStopDrainSeconds);
+    }
+    if (message.httpDrain !== undefined) {
+      HttpDrain.encode(message.httpDrain, writer.uint32(90).fork()).join();
     }
     return writer;
   },
@@ -625,6 +678,46 @@ export const BounceSpec: MessageFns<BounceSpec> = {
             message.terminationGracePeriodSeconds = reader.double();
             continue;
           }
+          case 7: {
+            if (tag !== 57) {
+              break;
+            }
+
+            message.minTaskUptimeSeconds = reader.double();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.skipHaproxyCheck = reader.bool();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.preStopCommand.push(reader.string());
+            continue;
+          }
+          case 10: {
+            if (tag !== 81) {
+              break;
+            }
+
+            message.preStopDrainSeconds = reader.double();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.httpDrain = HttpDrain.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -665,6 +758,31 @@ export const BounceSpec: MessageFns<BounceSpec> = {
         : isSet(object.termination_grace_period_seconds)
         ? globalThis.Number(object.termination_grace_period_seconds)
         : 0,
+      minTaskUptimeSeconds: isSet(object.minTaskUptimeSeconds)
+        ? globalThis.Number(object.minTaskUptimeSeconds)
+        : isSet(object.min_task_uptime_seconds)
+        ? globalThis.Number(object.min_task_uptime_seconds)
+        : 0,
+      skipHaproxyCheck: isSet(object.skipHaproxyCheck)
+        ? globalThis.Boolean(object.skipHaproxyCheck)
+        : isSet(object.skip_haproxy_check)
+        ? globalThis.Boolean(object.skip_haproxy_check)
+        : false,
+      preStopCommand: globalThis.Array.isArray(object?.preStopCommand)
+        ? object.preStopCommand.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.pre_stop_command)
+        ? object.pre_stop_command.map((e: any) => globalThis.String(e))
+        : [],
+      preStopDrainSeconds: isSet(object.preStopDrainSeconds)
+        ? globalThis.Number(object.preStopDrainSeconds)
+        : isSet(object.pre_stop_drain_seconds)
+        ? globalThis.Number(object.pre_stop_drain_seconds)
+        : 0,
+      httpDrain: isSet(object.httpDrain)
+        ? HttpDrain.fromJSON(object.httpDrain)
+        : isSet(object.http_drain)
+        ? HttpDrain.fromJSON(object.http_drain)
+        : undefined,
     };
   },
 
@@ -688,6 +806,21 @@ export const BounceSpec: MessageFns<BounceSpec> = {
     if (message.terminationGracePeriodSeconds !== 0) {
       obj.terminationGracePeriodSeconds = floatToJson(message.terminationGracePeriodSeconds);
     }
+    if (message.minTaskUptimeSeconds !== 0) {
+      obj.minTaskUptimeSeconds = floatToJson(message.minTaskUptimeSeconds);
+    }
+    if (message.skipHaproxyCheck !== false) {
+      obj.skipHaproxyCheck = message.skipHaproxyCheck;
+    }
+    if (message.preStopCommand?.length) {
+      obj.preStopCommand = message.preStopCommand;
+    }
+    if (message.preStopDrainSeconds !== 0) {
+      obj.preStopDrainSeconds = floatToJson(message.preStopDrainSeconds);
+    }
+    if (message.httpDrain !== undefined) {
+      obj.httpDrain = HttpDrain.toJSON(message.httpDrain);
+    }
     return obj;
   },
 
@@ -702,6 +835,215 @@ export const BounceSpec: MessageFns<BounceSpec> = {
     message.drainMethod = object.drainMethod ?? "";
     message.drainDelaySeconds = object.drainDelaySeconds ?? 0;
     message.terminationGracePeriodSeconds = object.terminationGracePeriodSeconds ?? 0;
+    message.minTaskUptimeSeconds = object.minTaskUptimeSeconds ?? 0;
+    message.skipHaproxyCheck = object.skipHaproxyCheck ?? false;
+    message.preStopCommand = object.preStopCommand?.map((e) => e) || [];
+    message.preStopDrainSeconds = object.preStopDrainSeconds ?? 0;
+    message.httpDrain = (object.httpDrain !== undefined && object.httpDrain !== null)
+      ? HttpDrain.fromPartial(object.httpDrain)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseHttpDrain(): HttpDrain {
+  return { drain: undefined, isSafeToKill: undefined };
+}
+
+export const HttpDrain: MessageFns<HttpDrain> = {
+  encode(message: HttpDrain, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.drain !== undefined) {
+      DrainRequest.encode(message.drain, writer.uint32(10).fork()).join();
+    }
+    if (message.isSafeToKill !== undefined) {
+      DrainRequest.encode(message.isSafeToKill, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HttpDrain {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHttpDrain();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.drain = DrainRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.isSafeToKill = DrainRequest.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HttpDrain {
+    return {
+      drain: isSet(object.drain) ? DrainRequest.fromJSON(object.drain) : undefined,
+      isSafeToKill: isSet(object.isSafeToKill)
+        ? DrainRequest.fromJSON(object.isSafeToKill)
+        : isSet(object.is_safe_to_kill)
+        ? DrainRequest.fromJSON(object.is_safe_to_kill)
+        : undefined,
+    };
+  },
+
+  toJSON(message: HttpDrain): unknown {
+    const obj: any = {};
+    if (message.drain !== undefined) {
+      obj.drain = DrainRequest.toJSON(message.drain);
+    }
+    if (message.isSafeToKill !== undefined) {
+      obj.isSafeToKill = DrainRequest.toJSON(message.isSafeToKill);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<HttpDrain>): HttpDrain {
+    return HttpDrain.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<HttpDrain>): HttpDrain {
+    const message = createBaseHttpDrain();
+    message.drain = (object.drain !== undefined && object.drain !== null)
+      ? DrainRequest.fromPartial(object.drain)
+      : undefined;
+    message.isSafeToKill = (object.isSafeToKill !== undefined && object.isSafeToKill !== null)
+      ? DrainRequest.fromPartial(object.isSafeToKill)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseDrainRequest(): DrainRequest {
+  return { urlFormat: "", method: "", successCodes: "" };
+}
+
+export const DrainRequest: MessageFns<DrainRequest> = {
+  encode(message: DrainRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.urlFormat !== "") {
+      writer.uint32(10).string(message.urlFormat);
+    }
+    if (message.method !== "") {
+      writer.uint32(18).string(message.method);
+    }
+    if (message.successCodes !== "") {
+      writer.uint32(26).string(message.successCodes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DrainRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDrainRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.urlFormat = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.method = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.successCodes = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DrainRequest {
+    return {
+      urlFormat: isSet(object.urlFormat)
+        ? globalThis.String(object.urlFormat)
+        : isSet(object.url_format)
+        ? globalThis.String(object.url_format)
+        : "",
+      method: isSet(object.method) ? globalThis.String(object.method) : "",
+      successCodes: isSet(object.successCodes)
+        ? globalThis.String(object.successCodes)
+        : isSet(object.success_codes)
+        ? globalThis.String(object.success_codes)
+        : "",
+    };
+  },
+
+  toJSON(message: DrainRequest): unknown {
+    const obj: any = {};
+    if (message.urlFormat !== "") {
+      obj.urlFormat = message.urlFormat;
+    }
+    if (message.method !== "") {
+      obj.method = message.method;
+    }
+    if (message.successCodes !== "") {
+      obj.successCodes = message.successCodes;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DrainRequest>): DrainRequest {
+    return DrainRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DrainRequest>): DrainRequest {
+    const message = createBaseDrainRequest();
+    message.urlFormat = object.urlFormat ?? "";
+    message.method = object.method ?? "";
+    message.successCodes = object.successCodes ?? "";
     return message;
   },
 };
@@ -1218,6 +1560,7 @@ function createBaseInstanceSpec(): InstanceSpec {
     weight: 0,
     monitoring: undefined,
     pool: "",
+    cpuBurstAdd: 0,
   };
 }
 
@@ -1294,6 +1637,9 @@ export const InstanceSpec: MessageFns<InstanceSpec> = {
     }
     if (message.pool !== "") {
       writer.uint32(194).string(message.pool);
+    }
+    if (message.cpuBurstAdd !== 0) {
+      writer.uint32(201).double(message.cpuBurstAdd);
     }
     return writer;
   },
@@ -1506,6 +1852,14 @@ export const InstanceSpec: MessageFns<InstanceSpec> = {
             message.pool = reader.string();
             continue;
           }
+          case 25: {
+            if (tag !== 201) {
+              break;
+            }
+
+            message.cpuBurstAdd = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1597,6 +1951,11 @@ export const InstanceSpec: MessageFns<InstanceSpec> = {
       weight: isSet(object.weight) ? globalThis.Number(object.weight) : 0,
       monitoring: isSet(object.monitoring) ? MonitoringSpec.fromJSON(object.monitoring) : undefined,
       pool: isSet(object.pool) ? globalThis.String(object.pool) : "",
+      cpuBurstAdd: isSet(object.cpuBurstAdd)
+        ? globalThis.Number(object.cpuBurstAdd)
+        : isSet(object.cpu_burst_add)
+        ? globalThis.Number(object.cpu_burst_add)
+        : 0,
     };
   },
 
@@ -1680,6 +2039,9 @@ export const InstanceSpec: MessageFns<InstanceSpec> = {
     if (message.pool !== "") {
       obj.pool = message.pool;
     }
+    if (message.cpuBurstAdd !== 0) {
+      obj.cpuBurstAdd = floatToJson(message.cpuBurstAdd);
+    }
     return obj;
   },
 
@@ -1726,6 +2088,7 @@ export const InstanceSpec: MessageFns<InstanceSpec> = {
       ? MonitoringSpec.fromPartial(object.monitoring)
       : undefined;
     message.pool = object.pool ?? "";
+    message.cpuBurstAdd = object.cpuBurstAdd ?? 0;
     return message;
   },
 };
