@@ -24,6 +24,8 @@ export interface PipelineStep {
   waitForDeployment: boolean;
   /** timeout: seconds the deploy of this group may take before the pipeline fails. */
   timeoutSeconds?: number;
+  /** ignore_failure: a non-deploy step that fails does not stop the pipeline. */
+  ignoreFailure: boolean;
 }
 
 export interface CompiledService {
@@ -175,6 +177,7 @@ export function pipelineOf(data: unknown): PipelineStep[] {
       parallelGroup,
       disabled: opt('disabled') === true,
       waitForDeployment: opt('wait_for_deployment') !== false,
+      ignoreFailure: opt('ignore_failure') === true,
       ...(timeout !== null && timeout > 0 ? { timeoutSeconds: timeout } : {}),
     });
   };

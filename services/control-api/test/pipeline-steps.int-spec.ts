@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { INestApplication } from '@nestjs/common';
 import { BusService } from '@orzo/bus';
-import { DeployRequested, Subjects, api, decodeEvent } from '@orzo/contracts';
+import { DeployRequested, PipelineStepRequested, Subjects, api, decodeEvent } from '@orzo/contracts';
 import { NatsServerHandle, SoaCopy, copySoaConfigs, readStream, startNatsServer, waitFor } from '@orzo/testing';
 import { callUnary, startControlApi } from './control-api-rig';
 
@@ -154,5 +154,61 @@ describe('deploy.yaml step semantics (disabled, parallel, wait_for_deployment, t
     await settle();
     assert.deepEqual(await groups(S2), ['local.main']);
     assert.equal((await history()).filter((e) => e.kind === 'failed' && e.gitSha === S2).length, 1, 'timed out once');
+  });
+
+  it('runs a non-deploy step after a deploy group on a builder and goes on when it passes; stops when it fails, unless ignore_failure', async () => {
+    // Every deploy group of the instances stays in deploy.yaml (a group without a step is a config error).
+    const OTHERS = ['skipped', 'east', 'west', 'canary'].map((g) => `  - step: local.${g}\n    disabled: true\n`).join('');
+    const S3 = 'c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3';
+    const S4 = 'd4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4';
+    writeFileSync(
+      join(soa.dir, service, 'deploy.yaml'),
+      `pipeline:\n  - step: local.main\n  - step: performance-check\n    command: ./perf.sh\n  - step: local.last\n${OTHERS}`,
+    );
+    const stepRequests = async () =>
+      (await readStream(bus().connection, 'ORZO_BUILD', Subjects.BuildStepRequested))
+        .map((m) => decodeEvent(Subjects.BuildStepRequested, m.data))
+        .flatMap((d) => (d.ok ? [d.event.payload as PipelineStepRequested] : []));
+    const finish = (r: PipelineStepRequested, ok: boolean) =>
+      bus().publish(Subjects.BuildStepFinished, { ...r, ok, detail: `./perf.sh exited with ${ok ? 0 : 1}` });
+
+    await built(S3);
+    await waitFor(async () => ((await groups(S3)).length ? true : undefined));
+    await complete(S3, 'local.main');
+    const asked = await waitFor(async () => (await stepRequests()).find((r) => r.commitSha === S3));
+    assert.deepEqual([asked.step, asked.command, asked.stepIndex, asked.image], ['performance-check', './perf.sh', 1, `services-${service}:orzo-${S3}`]);
+    await settle();
+    assert.deepEqual(await groups(S3), ['local.main'], 'the next group waits for the step');
+    await finish(asked, true);
+    await finish(asked, true);
+    await waitFor(async () => ((await groups(S3)).includes('local.last') ? true : undefined));
+    await settle();
+    assert.deepEqual(await groups(S3), ['local.main', 'local.last'], 'a redelivered step-finished promotes once');
+
+    await built(S4);
+    await waitFor(async () => ((await groups(S4)).length ? true : undefined));
+    await complete(S4, 'local.main');
+    const asked4 = await waitFor(async () => (await stepRequests()).find((r) => r.commitSha === S4));
+    await finish(asked4, false);
+    const failed = await waitFor(async () => (await history()).find((e) => e.kind === 'failed' && e.gitSha === S4));
+    assert.equal(failed.detail, 'performance-check failed: ./perf.sh exited with 1; the pipeline does not go on');
+    await settle();
+    assert.deepEqual(await groups(S4), ['local.main']);
+
+    writeFileSync(
+      join(soa.dir, service, 'deploy.yaml'),
+      `pipeline:\n  - step: local.main\n  - step: performance-check\n    command: ./perf.sh\n    ignore_failure: true\n  - step: local.last\n${OTHERS}`,
+    );
+    const S5 = 'e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5';
+    await built(S5);
+    await waitFor(async () => ((await groups(S5)).length ? true : undefined));
+    await complete(S5, 'local.main');
+    const asked5 = await waitFor(async () => (await stepRequests()).find((r) => r.commitSha === S5));
+    await finish(asked5, false);
+    await waitFor(async () => ((await groups(S5)).includes('local.last') ? true : undefined));
+    assert.match(
+      (await history()).find((e) => e.kind === 'step' && e.gitSha === S5 && /ignore_failure/.test(e.detail))?.detail ?? '',
+      /failed \(ignore_failure: the pipeline goes on\)/,
+    );
   });
 });

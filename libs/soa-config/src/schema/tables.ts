@@ -312,14 +312,16 @@ const DEPLOY_STEP: KeyTable = {
   auto_rollback_delay: duration('Roll back after this long.'),
   confirmation_required: bool('Ask before deploying.'),
   disabled: bool('Skip the step: a deploy group is not deployed, a command not run (history: skip).', { default: false }),
-  ignore_failure: bool('Go on when the step fails.', { default: false }),
+  ignore_failure: bool('A non-deploy step run after a deploy group that fails does not stop the pipeline (history: step failed, goes on).', { default: false }),
   enable_automated_redeploys: bool('Redeploy automatically.'),
   alertmanager_rollback: bool('Roll back on Alertmanager alerts.'),
   enable_crashloop_auto_rollback: bool('Roll back on crash loops.'),
   min_restarts_for_crashloop_rollback: int('Restarts that count as a crash loop.', { min: 1, default: 2 }),
   crashloop_rollback_percentage_threshold: num('Share of crash-looping replicas that rolls back.', { min: 0, max: 1, default: 1 }),
   slack_notify: paastaOnly('Slack notifications.'),
-  command: str('Command run for a non-deploy step (itest, security-check, ...); without one the step is recorded as skipped.'),
+  command: str(
+    'Command (sh -c, in a checkout of the commit, DOCKER_TAG/ORZO_IMAGE and GIT_SHA set) of a non-deploy step: before the first deploy group the builder runs it with the build; after one, a builder runs it when the groups before it are deployed and the pipeline waits for it (in a parallel block: not waited for). Without one the step is recorded as skipped.',
+  ),
 };
 
 export const DEPLOY_STEP_KEYS = DEPLOY_STEP;

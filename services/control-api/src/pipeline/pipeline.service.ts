@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { BuildImageBuilt, DeployCompleted, DeployFailed } from '@orzo/contracts';
+import { randomUUID } from 'node:crypto';
+import { BuildImageBuilt, DeployCompleted, DeployFailed, PipelineStepFinished, Subjects, createEnvelope } from '@orzo/contracts';
 import { DatabaseHolder, EntityManager } from '@orzo/persistence';
 import { SERVICE_CONFIG, isDomainError } from '@orzo/platform';
 import type { ControlApiConfig } from '../config';
@@ -29,7 +30,8 @@ export type PipelineResult =
   | 'unknown-deploy'
   | 'rolled-back'
   | 'not-waited'
-  | 'parallel-open';
+  | 'parallel-open'
+  | 'step-requested';
 
 /** Marks older than this are not looked at for a timeout any more. */
 const TIMEOUT_LOOKBACK_MS = 7 * 86_400_000;
@@ -262,6 +264,12 @@ export class PipelineService implements OnModuleInit, OnModuleDestroy {
       let marked = false;
       for (let j = first; j <= last; j++) {
         const step = svc.pipeline[j]!;
+        // A non-deploy step after the first deploy group with a command: a builder runs it, the pipeline waits for it.
+        if (!step.disabled && !step.deployGroup && step.command && step.step !== 'push-to-registry' && !builtWithTheImage.includes(step)) {
+          await this.requestStep(em, svc, j, v);
+          if (last === first) return 'step-requested';
+          continue;
+        }
         if (step.disabled || !step.deployGroup) {
           await this.history.record(em, {
             service: svc.name,
@@ -294,6 +302,69 @@ export class PipelineService implements OnModuleInit, OnModuleDestroy {
       detail: 'every step of deploy.yaml is done',
     });
     return 'done';
+  }
+
+  /** Asks a builder to run non-deploy step `index` (build.step-requested through the outbox), in the history. */
+  private async requestStep(em: EntityManager, svc: CompiledService, index: number, v: Version): Promise<void> {
+    const step = svc.pipeline[index]!;
+    const runId = randomUUID();
+    await this.outbox.enqueue(em, createEnvelope(Subjects.BuildStepRequested, { source: 'control-api', correlationId: v.correlationId }), {
+      runId,
+      service: svc.name,
+      commitSha: v.gitSha,
+      image: v.image,
+      step: step.step,
+      stepIndex: index,
+      command: step.command!,
+    });
+    await this.history.record(em, {
+      service: svc.name,
+      kind: 'step',
+      deployGroup: step.step,
+      gitSha: v.gitSha,
+      actor: 'pipeline',
+      detail: `${step.step}: asked a builder to run ${step.command} (run ${runId})`,
+    });
+  }
+
+  /**
+   * A non-deploy step finished on a builder: the pipeline goes on when it passed (or says
+   * ignore_failure), else stops with the step's reason. Once per run, however often delivered.
+   */
+  async stepFinished(em: EntityManager, p: PipelineStepFinished, correlationId: string): Promise<PipelineResult> {
+    if (!(await em.getRepository(DeployInstanceSchema).claimAdvance(p.runId))) return 'deploy-open';
+    const svc = this.lookup(p.service);
+    if (typeof svc === 'string') {
+      await this.history.record(em, { service: p.service, kind: 'blocked', deployGroup: p.step, gitSha: p.commitSha, actor: 'pipeline', detail: svc });
+      return 'blocked';
+    }
+    const step = svc.pipeline[p.stepIndex];
+    if (step?.step !== p.step) return 'unknown-deploy';
+    const v = { image: p.image, gitSha: p.commitSha, correlationId };
+    if (!p.ok && !step.ignoreFailure) {
+      await this.history.record(em, {
+        service: svc.name,
+        kind: 'failed',
+        deployGroup: p.step,
+        gitSha: p.commitSha,
+        actor: 'pipeline',
+        detail: `${p.step} failed: ${p.detail}; the pipeline does not go on`,
+      });
+      return 'failed';
+    }
+    await this.history.record(em, {
+      service: svc.name,
+      kind: 'step',
+      deployGroup: p.step,
+      gitSha: p.commitSha,
+      actor: 'pipeline',
+      detail: `${p.step} ${p.ok ? 'passed' : 'failed (ignore_failure: the pipeline goes on)'}: ${p.detail}`,
+    });
+    // A step of a parallel block is not waited for: its block went on when it was requested.
+    if (step.parallelGroup !== undefined) return 'not-waited';
+    const result = await this.after(em, svc, p.stepIndex, v);
+    this.flushSoon();
+    return result;
   }
 
   /** Marks one deploy group of the pipeline; resolves to how many instances its deploy waits for, or why the pipeline stops. */
