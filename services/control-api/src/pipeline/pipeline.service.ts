@@ -174,11 +174,21 @@ export class PipelineService implements OnModuleInit, OnModuleDestroy {
       const since = new Date(now - TIMEOUT_LOOKBACK_MS).toISOString();
       const read = this.db.database.em();
       const recent = await read.getRepository(DeployMarkSchema).find({ reason: { $in: PIPELINE_REASONS }, createdAt: { $gte: since } });
-      for (const mark of recent) {
-        const step = this.stepOf(mark.service, mark.deployGroup);
+      // Only deploys still open (instance rows, no claim) are looked up in soa-configs.
+      const rows: Array<{ deployId: string; instanceKey: string }> = [];
+      for (let i = 0; i < recent.length; i += 500) {
+        const ids = recent.slice(i, i + 500).map((m) => m.id);
+        rows.push(...(await read.getRepository(DeployInstanceSchema).find({ deployId: { $in: ids } }, { fields: ['deployId', 'instanceKey'] })));
+      }
+      const claimed = new Set(rows.filter((r) => r.instanceKey === '*').map((r) => r.deployId));
+      const waited = new Set(rows.map((r) => r.deployId));
+      const steps = new Map<string, PipelineStep | undefined>();
+      for (const mark of recent.filter((m) => waited.has(m.id) && !claimed.has(m.id))) {
+        const groupKey = `${mark.service}\n${mark.deployGroup}`;
+        if (!steps.has(groupKey)) steps.set(groupKey, this.stepOf(mark.service, mark.deployGroup));
+        const step = steps.get(groupKey);
         if (!step?.timeoutSeconds || !step.waitForDeployment) continue;
         if (now - Date.parse(mark.createdAt) < step.timeoutSeconds * 1000) continue;
-        if (!(await read.getRepository(DeployInstanceSchema).waiting(mark.id))) continue;
         const [latest] = await read.getRepository(DeployMarkSchema).recentOf(mark.service, mark.deployGroup, 1);
         if (latest?.id !== mark.id) continue;
         const reason = `not deployed within the deploy.yaml timeout of ${step.timeoutSeconds}s`;
