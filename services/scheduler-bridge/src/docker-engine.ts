@@ -35,6 +35,8 @@ export { demuxLogs } from './engine/engine';
  */
 export class DockerEngine implements Engine {
   private cpusOfHost?: number;
+  /** Whether this engine limits a container's disk (--storage-opt size); undefined until tried. */
+  diskLimits?: boolean;
 
   constructor(readonly docker: Docker = new Docker()) {}
 
@@ -95,7 +97,12 @@ export class DockerEngine implements Engine {
     const available = await this.ensureImage(req.image);
     if (!available.ok) throw new ImageNotFoundError(req.image, available.why);
     const port = `${req.containerPort}/tcp`;
-    const container = await this.docker.createContainer({
+    const create = (disk: boolean) =>
+      this.docker.createContainer({
+        ...options,
+        HostConfig: { ...options.HostConfig, ...(disk ? { StorageOpt: { size: `${Math.ceil(req.diskMb!)}M` } } : {}) },
+      });
+    const options: Docker.ContainerCreateOptions = {
       name: replicaName(req),
       Image: req.image,
       Env: Object.entries(req.env).map(([k, v]) => `${k}=${v}`),
@@ -110,7 +117,20 @@ export class DockerEngine implements Engine {
         // An init (tini) as PID 1 forwards SIGTERM: most servers run as PID 1 ignore it.
         Init: true,
       },
-    });
+    };
+    // disk: the container's writable layer is limited to it where the storage driver can
+    // (overlay2 on xfs with pquota); elsewhere Docker refuses --storage-opt, which is learnt
+    // once and the replica runs without the limit (disk stays in its RESOURCE_DISK env).
+    const disk = (req.diskMb ?? 0) > 0 && this.diskLimits !== false;
+    let container: Docker.Container;
+    try {
+      container = await create(disk);
+      if (disk) this.diskLimits = true;
+    } catch (err) {
+      if (!disk || !/storage-opt/i.test((err as Error).message)) throw err;
+      this.diskLimits = false;
+      container = await create(false);
+    }
     await container.start();
     return this.inspect(container.id);
   }

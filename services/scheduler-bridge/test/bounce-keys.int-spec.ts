@@ -23,7 +23,7 @@ interface DockerEvent {
   timeNano: number;
 }
 
-describe('bounce and resource keys on a real Docker Engine: cpu_burst_add, min_task_uptime, check_haproxy, overprovision, http drain, pre_stop', () => {
+describe('bounce and resource keys on a real Docker Engine: cpu_burst_add, disk, min_task_uptime, check_haproxy, overprovision, http drain, pre_stop', () => {
   const docker = new Docker();
   const engine = new DockerEngine(docker);
   const dataDir = mkdtempSync(join(tmpdir(), 'orzo-bk-'));
@@ -91,11 +91,18 @@ describe('bounce and resource keys on a real Docker Engine: cpu_burst_add, min_t
     await nats?.dispose();
   });
 
-  it('cpu_burst_add: the CPU limit is cpus + cpu_burst_add, at most the host’s CPUs', async () => {
-    await requestDeploy(app, 'c1', spec(V1, { replicas: 1, cpus: 0.1, cpuBurstAdd: 0.5 }));
+  it('cpu_burst_add: the CPU limit is cpus + cpu_burst_add, at most the host’s CPUs; disk where the storage driver can', async () => {
+    await requestDeploy(app, 'c1', spec(V1, { replicas: 1, cpus: 0.1, cpuBurstAdd: 0.5, diskMb: 64 }));
     await waitFor(() => completed('c1'), { timeoutMs: 60_000, what: 'deploy c1 completed' });
     const [r] = await running();
-    assert.equal((await docker.getContainer(r!.id).inspect()).HostConfig.NanoCpus, 600_000_000);
+    const info = await docker.getContainer(r!.id).inspect();
+    assert.equal(info.HostConfig.NanoCpus, 600_000_000);
+    // disk: limited where the storage driver can (overlay2 on xfs with pquota), else the replica runs without.
+    const probe = await docker.createContainer({ Image: 'orzo-test/hello:1111', HostConfig: { StorageOpt: { size: '64M' } } }).then(
+      async (c) => (await c.remove({ force: true }), true),
+      () => false,
+    );
+    assert.deepEqual((info.HostConfig as { StorageOpt?: Record<string, string> | null }).StorageOpt ?? null, probe ? { size: '64M' } : null);
     await requestDeploy(app, 'c2', spec(V2, { replicas: 1, cpus: 0.1, cpuBurstAdd: 500 }));
     await waitFor(() => completed('c2'), { timeoutMs: 60_000, what: 'deploy c2 completed' });
     const [r2] = await running();
