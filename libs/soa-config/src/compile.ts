@@ -58,6 +58,8 @@ export interface CompiledHealthcheck {
   maxConsecutiveFailures: number;
   /** extra_healthcheck_headers of the mesh namespace, when set. */
   headers?: Record<string, string>;
+  /** healthcheck_port of the mesh namespace, when set and not the service port: the container port checked. */
+  port?: number;
 }
 
 export interface CompiledBounce {
@@ -308,6 +310,7 @@ export function compileInstance(
       timeoutSeconds: num(raw.healthcheck_timeout_seconds, 10),
       maxConsecutiveFailures: num(raw.healthcheck_max_consecutive_failures, 30),
       ...(isMapping(mesh?.extra_healthcheck_headers) ? { headers: stringMap(mesh.extra_healthcheck_headers) } : {}),
+      ...(typeof mesh?.healthcheck_port === 'number' && mesh.healthcheck_port !== containerPort ? { port: mesh.healthcheck_port } : {}),
     },
     bounce: {
       method: (text(raw.bounce_method) ?? 'crossover') as CompiledBounce['method'],

@@ -97,6 +97,8 @@ export class DockerEngine implements Engine {
     const available = await this.ensureImage(req.image);
     if (!available.ok) throw new ImageNotFoundError(req.image, available.why);
     const port = `${req.containerPort}/tcp`;
+    // healthcheck_port: published too, so checks reach it from the host.
+    const checkPort = req.healthcheck?.port && req.healthcheck.port !== req.containerPort ? `${req.healthcheck.port}/tcp` : undefined;
     const create = (disk: boolean) =>
       this.docker.createContainer({
         ...options,
@@ -106,13 +108,13 @@ export class DockerEngine implements Engine {
       name: replicaName(req),
       Image: req.image,
       Env: Object.entries(req.env).map(([k, v]) => `${k}=${v}`),
-      Labels: replicaLabels(req),
+      Labels: { ...replicaLabels(req), ...(checkPort ? { [Labels.checkPort]: String(req.healthcheck!.port) } : {}) },
       ...(req.cmd ? { Cmd: ['/bin/sh', '-c', req.cmd] } : req.args?.length ? { Cmd: req.args } : {}),
-      ExposedPorts: { [port]: {} },
+      ExposedPorts: { [port]: {}, ...(checkPort ? { [checkPort]: {} } : {}) },
       HostConfig: {
         NanoCpus: Math.round((await this.cpuLimit(req)) * 1e9),
         Memory: Math.round(req.memMb * 1024 * 1024),
-        PortBindings: { [port]: [{ HostIp: '127.0.0.1', HostPort: '' }] },
+        PortBindings: { [port]: [{ HostIp: '127.0.0.1', HostPort: '' }], ...(checkPort ? { [checkPort]: [{ HostIp: '127.0.0.1', HostPort: '' }] } : {}) },
         RestartPolicy: { Name: 'no' },
         // An init (tini) as PID 1 forwards SIGTERM: most servers run as PID 1 ignore it.
         Init: true,
@@ -138,7 +140,11 @@ export class DockerEngine implements Engine {
   async inspect(id: string): Promise<Replica> {
     const info = await this.docker.getContainer(id).inspect();
     const labels = info.Config.Labels ?? {};
-    const binding = Object.values(info.NetworkSettings.Ports ?? {}).find((b) => b && b.length)?.[0];
+    // With a healthcheck_port the container publishes two ports: the service's is the other one.
+    const checkKey = labels[Labels.checkPort] ? `${labels[Labels.checkPort]}/tcp` : undefined;
+    const ports = Object.entries(info.NetworkSettings.Ports ?? {});
+    const binding = ports.find(([k, b]) => k !== checkKey && b && b.length)?.[1]?.[0];
+    const checkBinding = ports.find(([k, b]) => k === checkKey && b && b.length)?.[1]?.[0];
     return {
       id: info.Id,
       name: info.Name.replace(/^\//, ''),
@@ -153,6 +159,7 @@ export class DockerEngine implements Engine {
       running: info.State.Running,
       host: '127.0.0.1',
       hostPort: binding ? Number(binding.HostPort) : undefined,
+      ...(checkBinding ? { checkPort: Number(checkBinding.HostPort) } : {}),
       startedAt: info.State.StartedAt,
       exitCode: info.State.Running ? undefined : info.State.ExitCode,
       oomKilled: info.State.OOMKilled,

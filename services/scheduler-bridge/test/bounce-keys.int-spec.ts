@@ -23,7 +23,7 @@ interface DockerEvent {
   timeNano: number;
 }
 
-describe('bounce and resource keys on a real Docker Engine: cpu_burst_add, disk, min_task_uptime, check_haproxy, overprovision, http drain, pre_stop', () => {
+describe('bounce and resource keys on a real Docker Engine: cpu_burst_add, disk, healthcheck_port, min_task_uptime, check_haproxy, overprovision, http drain, pre_stop', () => {
   const docker = new Docker();
   const engine = new DockerEngine(docker);
   const dataDir = mkdtempSync(join(tmpdir(), 'orzo-bk-'));
@@ -132,6 +132,20 @@ describe('bounce and resource keys on a real Docker Engine: cpu_burst_add, disk,
       spec(V1, { replicas: 1, registrations: ['hello.main'], registrationDetails: details as never, bounce: { ...spec(V1).bounce!, skipHaproxyCheck: true } }),
     );
     await waitFor(() => completed('h2'), { timeoutMs: 30_000, what: 'deploy h2 completed without discovery' });
+    await clear();
+  });
+
+  it('healthcheck_port: the check goes to that container port, published beside the service port', async () => {
+    // /check-only exists only behind the check port: a check on the service port would never pass.
+    const cmd = 'mkdir -p /chk && echo ok > /chk/check-only && httpd -p 9090 -h /chk && exec httpd -f -p 8080 -h /www';
+    const hc = { ...spec(V1).healthcheck!, uri: '/check-only', port: 9090 };
+    // Another command and check are another config (a replica of an earlier test's config is not current).
+    await requestDeploy(app, 'p1', spec(V1, { replicas: 1, cmd, healthcheck: hc, configHash: 'configport' }));
+    await waitFor(() => completed('p1'), { timeoutMs: 60_000, what: 'deploy p1 completed through the check port' });
+    const [r] = await running();
+    assert.ok(r!.checkPort && r!.checkPort !== r!.hostPort, `two host ports: ${r!.hostPort} and ${r!.checkPort}`);
+    const started = await lastEventOf<{ replica: { checkPort?: number; port: number } }>(app, Subjects.InstanceStarted);
+    assert.deepEqual([started?.replica.port, started?.replica.checkPort], [r!.hostPort, r!.checkPort], 'monitor-bridge gets the check port');
     await clear();
   });
 

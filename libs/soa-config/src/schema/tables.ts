@@ -262,7 +262,10 @@ export const SMARTSTACK_KEYS: KeyTable = {
   mode: str('Proxy mode.', { enum: ['http', 'tcp', 'https'], default: 'http' }),
   healthcheck_uri: str('Path HAProxy and Orzo check.', { default: '/status' }),
   healthcheck_mode: str('Check mode (default: the proxy mode).', { enum: ['http', 'tcp', 'https'] }),
-  healthcheck_port: int('Port checked, when not the service port.', { min: 1, max: 65535 }),
+  healthcheck_port: int(
+    'Container port the health checks of the instances registered in this namespace go to, when not the service port: published beside it (Docker engine; swarm replicas are checked on the service port).',
+    { min: 1, max: 65535 },
+  ),
   healthcheck_timeout_s: num('Check timeout in seconds.', { min: 0, exclusiveMin: true, default: 1 }),
   extra_healthcheck_headers: strMap(
     'Headers sent with the http(s) health checks of the instances registered in this namespace (the first registration of an instance decides).',

@@ -29,6 +29,7 @@ export function toInstanceSpec(i: CompiledInstance, image: string, gitSha: strin
       timeoutSeconds: i.healthcheck.timeoutSeconds,
       maxConsecutiveFailures: i.healthcheck.maxConsecutiveFailures,
       headers: i.healthcheck.headers ?? {},
+      port: i.healthcheck.port,
     },
     bounce: {
       method: i.bounce.method,

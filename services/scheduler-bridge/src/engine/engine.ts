@@ -101,6 +101,8 @@ export const Labels = {
   configHash: 'orzo.config_hash',
   /** The restart token of the spec it was started from (`orzo restart`); absent: none. */
   forceBounce: 'orzo.force_bounce',
+  /** The container port health checks go to, when not the service port (healthcheck_port). */
+  checkPort: 'orzo.check_port',
 } as const;
 
 /**
@@ -111,7 +113,7 @@ export type ReplicaRequest = Pick<
   InstanceSpec,
   'service' | 'instance' | 'cluster' | 'image' | 'gitSha' | 'configHash' | 'cpus' | 'memMb' | 'env' | 'containerPort'
 > &
-  Partial<Pick<InstanceSpec, 'cmd' | 'args' | 'bounce' | 'pool' | 'forceBounce' | 'cpuBurstAdd' | 'diskMb'>>;
+  Partial<Pick<InstanceSpec, 'cmd' | 'args' | 'bounce' | 'pool' | 'forceBounce' | 'cpuBurstAdd' | 'diskMb' | 'healthcheck'>>;
 
 /** The labels of a replica of `req`. */
 export function replicaLabels(req: ReplicaRequest): Record<string, string> {
@@ -158,6 +160,8 @@ export interface Replica {
   host: string;
   /** The port on `host` that reaches the container port. */
   hostPort?: number;
+  /** The port on `host` that reaches the healthcheck_port, when the instance checks another port. */
+  checkPort?: number;
   startedAt?: string;
   exitCode?: number;
   oomKilled?: boolean;

@@ -569,6 +569,7 @@ function ref(r: Replica, spec: InstanceSpec): ReplicaRef {
     gitSha: r.gitSha,
     configHash: r.configHash,
     forceBounce: r.forceBounce,
+    ...(r.checkPort ? { checkPort: r.checkPort } : {}),
   };
 }
 

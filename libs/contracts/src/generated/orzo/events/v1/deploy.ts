@@ -18,6 +18,8 @@ export interface HealthcheckSpec {
   maxConsecutiveFailures: number;
   /** extra_healthcheck_headers of the mesh namespace: sent with http(s) checks. */
   headers: { [key: string]: string };
+  /** smartstack.yaml healthcheck_port: the container port checked, when not the service port. */
+  port?: number | undefined;
 }
 
 export interface HealthcheckSpec_HeadersEntry {
@@ -252,6 +254,7 @@ function createBaseHealthcheckSpec(): HealthcheckSpec {
     timeoutSeconds: 0,
     maxConsecutiveFailures: 0,
     headers: {},
+    port: undefined,
   };
 }
 
@@ -281,6 +284,9 @@ export const HealthcheckSpec: MessageFns<HealthcheckSpec> = {
     globalThis.Object.entries(message.headers).forEach(([key, value]: [string, string]) => {
       HealthcheckSpec_HeadersEntry.encode({ key: key as any, value }, writer.uint32(66).fork()).join();
     });
+    if (message.port !== undefined) {
+      writer.uint32(72).uint32(message.port);
+    }
     return writer;
   },
 
@@ -364,6 +370,14 @@ export const HealthcheckSpec: MessageFns<HealthcheckSpec> = {
             }
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.port = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -415,6 +429,7 @@ export const HealthcheckSpec: MessageFns<HealthcheckSpec> = {
           {},
         )
         : {},
+      port: isSet(object.port) ? globalThis.Number(object.port) : undefined,
     };
   },
 
@@ -450,6 +465,9 @@ export const HealthcheckSpec: MessageFns<HealthcheckSpec> = {
         });
       }
     }
+    if (message.port !== undefined) {
+      obj.port = Math.round(message.port);
+    }
     return obj;
   },
 
@@ -474,6 +492,7 @@ export const HealthcheckSpec: MessageFns<HealthcheckSpec> = {
       },
       {},
     );
+    message.port = object.port ?? undefined;
     return message;
   },
 };
