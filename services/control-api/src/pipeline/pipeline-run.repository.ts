@@ -23,7 +23,9 @@ export class PipelineRunRepository extends EntityRepository<PipelineRun> {
    * the same time then see each other, and exactly one of them goes on.
    */
   async lock(service: string, gitSha: string, image: string, rowLock: boolean): Promise<void> {
+    if (!rowLock) return;
+    // The row exists once image-built started the pipeline; a commit marked by hand gets it here.
     await this.claim(service, gitSha, image);
-    if (rowLock) await this.createQueryBuilder().select('*').where({ service, gitSha }).setLockMode(LockMode.PESSIMISTIC_WRITE).execute('all');
+    await this.createQueryBuilder().select('*').where({ service, gitSha }).setLockMode(LockMode.PESSIMISTIC_WRITE).execute('all');
   }
 }
