@@ -74,7 +74,7 @@ export const LONG_RUNNING_KEYS: KeyTable = {
   }),
   mem: num('Memory limit in MB; exceeding it is an OOM kill.', { min: 0, exclusiveMin: true, default: 4096 }),
   disk: num(
-    "Disk in MB: the replica's writable layer is limited to it where Docker's storage driver can (--storage-opt size: overlay2 on xfs with pquota; learnt at the first start), else only given as PAASTA_RESOURCE_DISK / ORZO_RESOURCE_DISK.",
+    "Disk in MB. Long-running instances: a replica's writable layer is limited to it where Docker's storage driver can (--storage-opt size: overlay2 on xfs with pquota; learnt at the first start), else it is only given as PAASTA_RESOURCE_DISK / ORZO_RESOURCE_DISK.",
     { min: 0, exclusiveMin: true, default: 1024 },
   ),
   gpus: int('GPUs.', { min: 0 }),
