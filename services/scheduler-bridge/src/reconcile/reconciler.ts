@@ -536,7 +536,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
         }
       } else await sleep(b.drainDelaySeconds ?? 0);
     } else if (b?.drainMethod !== 'noop') await sleep(b?.drainDelaySeconds ?? 0);
-    if (b?.preStopCommand.length) {
+    if (b?.preStopCommand?.length) {
       if (!engine.runIn) log('lifecycle.pre_stop_command is not run on this engine (a swarm replica may run on another node)');
       else {
         const res = await engine
