@@ -350,6 +350,7 @@ async function simulateHealthcheck(i: CompiledInstance, id: string, hostPort: nu
               intervalSeconds: hc.intervalSeconds,
               timeoutSeconds: hc.timeoutSeconds,
               maxConsecutiveFailures: hc.maxConsecutiveFailures,
+              headers: hc.headers ?? {},
             },
             '127.0.0.1',
             hostPort,

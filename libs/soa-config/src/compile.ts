@@ -18,6 +18,11 @@ export interface CompiledRegistration {
   timeoutConnectMs: number;
   timeoutServerMs: number;
   retries: number;
+  /** lb_policy, when set (absent: ROUND_ROBIN, and the config hash of trees without it unchanged). */
+  lbPolicy?: string;
+  timeoutClientMs?: number;
+  /** endpoint_timeouts, when set: path (prefix, or regex from ^) -> server timeout in ms. */
+  endpointTimeouts?: Array<{ path: string; timeoutMs: number }>;
 }
 
 export interface CompiledMonitoring {
@@ -51,6 +56,10 @@ export interface CompiledHealthcheck {
   intervalSeconds: number;
   timeoutSeconds: number;
   maxConsecutiveFailures: number;
+  /** extra_healthcheck_headers of the mesh namespace, when set. */
+  headers?: Record<string, string>;
+  /** healthcheck_port of the mesh namespace, when set and not the service port: the container port checked. */
+  port?: number;
 }
 
 export interface CompiledBounce {
@@ -61,6 +70,25 @@ export interface CompiledBounce {
   drainDelaySeconds: number;
   terminationGracePeriodSeconds: number;
   minTaskUptimeSeconds: number;
+  /** bounce_health_params.check_haproxy: false (set only then, so trees without it keep their config hash). */
+  skipHaproxyCheck?: true;
+  /** lifecycle.pre_stop_command as argv (a string runs under /bin/sh -c), when set. */
+  preStopCommand?: string[];
+  /** lifecycle.pre_stop_drain_seconds, when set. */
+  preStopDrainSeconds?: number;
+  /** drain_method http: drain_method_params.drain and .is_safe_to_kill, when set. */
+  httpDrain?: { drain?: CompiledDrainRequest; isSafeToKill?: CompiledDrainRequest };
+}
+
+export interface CompiledDrainRequest {
+  urlFormat: string;
+  method: string;
+  successCodes: string;
+}
+
+function drainRequest(v: unknown): CompiledDrainRequest | undefined {
+  if (!isMapping(v) || typeof v.url_format !== 'string') return undefined;
+  return { urlFormat: v.url_format, method: text(v.method) ?? 'GET', successCodes: v.success_codes === undefined ? '200-299' : String(v.success_codes) };
 }
 
 /** One (service, cluster, instance), fully resolved: what a scheduler needs to run it. */
@@ -146,6 +174,8 @@ function injectedEnv(injected: Record<string, string>, own: Record<string, strin
 const num = (v: unknown, d: number): number => (typeof v === 'number' && Number.isFinite(v) ? v : d);
 const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const bool = (v: unknown, d: boolean): boolean => (typeof v === 'boolean' ? v : d);
+const stringMap = (v: Record<string, unknown>): Record<string, string> =>
+  Object.fromEntries(Object.entries(v).filter((e): e is [string, string] => typeof e[1] === 'string'));
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 
 /** Monitoring: instance `monitoring:` > monitoring.yaml > service.yaml `monitoring:` > defaults. */
@@ -260,6 +290,15 @@ export function compileInstance(
       timeoutConnectMs: num(ns.timeout_connect_ms, 200),
       timeoutServerMs: num(ns.timeout_server_ms, 1000),
       retries: num(ns.retries, 1),
+      ...(text(ns.lb_policy) ? { lbPolicy: text(ns.lb_policy) } : {}),
+      ...(typeof ns.timeout_client_ms === 'number' ? { timeoutClientMs: ns.timeout_client_ms } : {}),
+      ...(isMapping(ns.endpoint_timeouts)
+        ? {
+            endpointTimeouts: Object.entries(ns.endpoint_timeouts)
+              .filter((e): e is [string, number] => typeof e[1] === 'number')
+              .map(([path, timeoutMs]) => ({ path, timeoutMs })),
+          }
+        : {}),
     });
   }
   const inMesh = registrations.length > 0;
@@ -320,6 +359,8 @@ export function compileInstance(
       intervalSeconds: num(raw.healthcheck_interval_seconds, 10),
       timeoutSeconds: num(raw.healthcheck_timeout_seconds, 10),
       maxConsecutiveFailures: num(raw.healthcheck_max_consecutive_failures, 30),
+      ...(isMapping(mesh?.extra_healthcheck_headers) ? { headers: stringMap(mesh.extra_healthcheck_headers) } : {}),
+      ...(typeof mesh?.healthcheck_port === 'number' && mesh.healthcheck_port !== containerPort ? { port: mesh.healthcheck_port } : {}),
     },
     bounce: {
       method: (text(raw.bounce_method) ?? 'crossover') as CompiledBounce['method'],
@@ -329,6 +370,16 @@ export function compileInstance(
       drainDelaySeconds: num(drainParams.delay, inMesh ? 60 : 0),
       terminationGracePeriodSeconds: num(lifecycle.termination_grace_period_seconds, 30),
       minTaskUptimeSeconds: num(healthParams.min_task_uptime, 0),
+      ...(healthParams.check_haproxy === false ? { skipHaproxyCheck: true as const } : {}),
+      ...(typeof lifecycle.pre_stop_command === 'string'
+        ? { preStopCommand: ['/bin/sh', '-c', lifecycle.pre_stop_command] }
+        : Array.isArray(lifecycle.pre_stop_command)
+          ? { preStopCommand: strings(lifecycle.pre_stop_command) }
+          : {}),
+      ...(typeof lifecycle.pre_stop_drain_seconds === 'number' ? { preStopDrainSeconds: lifecycle.pre_stop_drain_seconds } : {}),
+      ...(text(raw.drain_method) === 'http'
+        ? { httpDrain: { drain: drainRequest(drainParams.drain), isSafeToKill: drainRequest(drainParams.is_safe_to_kill) } }
+        : {}),
     },
     registrations,
     weight: num(raw.weight, 10),

@@ -32,6 +32,8 @@ export const controlApiConfigShape = {
   ORZO_JOBS_REFRESH_SECONDS: z.coerce.number().min(0).default(30),
   /** Listen in plaintext on an address that is not loopback (refused unless this is true). */
   ORZO_GRPC_ALLOW_PLAINTEXT: flag,
+  /** How often deploys are checked against their deploy.yaml step `timeout` (ms). */
+  ORZO_PIPELINE_TICK_MS: z.coerce.number().int().min(50).default(5_000),
 };
 
 /** What SERVICE_CONFIG holds for control-api: the base variables and its own. */

@@ -134,14 +134,28 @@ export const SERVICE_KEYS: KeyTable = {
 };
 
 const HEALTH_PARAMS: KeyTable = {
-  min_task_uptime: num('Seconds a new replica must be up before it counts as happy.'),
-  check_haproxy: bool('Require the replica to be UP in HAProxy to count as happy.', { default: true }),
+  min_task_uptime: num(
+    'Seconds a new replica must have run before it counts as happy (the bounce drains no old replica for it and the deploy does not complete before).',
+    { min: 0, ...acts('minTaskUptimeSeconds', RECONCILER) },
+  ),
+  check_haproxy: bool(
+    'Require the replica to be UP in discovery (what HAProxy routes to) for each registration with a proxy_port to count as happy; false: its health check is enough.',
+    { default: true, ...acts('skipHaproxyCheck', RECONCILER) },
+  ),
   haproxy_min_fraction_up: num('Fraction of HAProxies that must see the replica UP.', { min: 0, max: 1, exclusiveMin: true }),
 };
 
 const LIFECYCLE: KeyTable = {
-  pre_stop_command: { type: STRING_OR_STRINGS, description: 'Command run before SIGTERM.' },
-  pre_stop_drain_seconds: int('Seconds to sleep before SIGTERM (30 in the mesh).', { min: 0 }),
+  pre_stop_command: {
+    type: STRING_OR_STRINGS,
+    description:
+      'Command run in the replica (docker exec; a string under /bin/sh -c) after the drain, before SIGTERM, for at most the grace period; a failure is logged and the stop goes on. Not run on swarm clusters.',
+    ...acts('preStopCommand', RECONCILER),
+  },
+  pre_stop_drain_seconds: int(
+    "Seconds to sleep after the pre-stop command, before SIGTERM (unset: 0 here; PaaSTA sleeps 30 in the mesh, Orzo's drain delay covers that).",
+    { min: 0, ...acts('preStopDrainSeconds', RECONCILER) },
+  ),
   pre_stop_wait_for_connections_to_complete: bool('Wait until no connection is open on the container port.'),
   termination_grace_period_seconds: int('Seconds between SIGTERM and SIGKILL.', { min: 0, default: 30, ...acts('terminationGracePeriodSeconds', RECONCILER) }),
 };
@@ -181,9 +195,16 @@ export const AUTOSCALING_KEYS: KeyTable = {
 /** Keys an instance of a long-running (kubernetes-, eks-, marathon-<cluster>.yaml) file takes. */
 export const LONG_RUNNING_KEYS: KeyTable = {
   cpus: num('CPUs reserved and limited (Docker NanoCpus).', { min: 0, exclusiveMin: true, default: 1, ...acts('cpus', DOCKER) }),
-  cpu_burst_add: num('CPUs a replica may burst above `cpus`.', { min: 0, default: 1 }),
+  cpu_burst_add: num("CPUs a replica may burst above `cpus`: its Docker CPU limit is cpus + cpu_burst_add, at most the host's CPUs (swarm clusters: cpus).", {
+    min: 0,
+    default: 1,
+    ...acts('cpuBurstAdd', DOCKER),
+  }),
   mem: num('Memory limit in MB; exceeding it is an OOM kill.', { min: 32, default: 4096, ...acts('memMb', DOCKER) }),
-  disk: num('Disk in MB.', { min: 0, exclusiveMin: true, default: 1024 }),
+  disk: num(
+    "Disk in MB. Long-running instances: a replica's writable layer is limited to it where Docker's storage driver can (--storage-opt size: overlay2 on xfs with pquota; learnt at the first start), else it is only given as PAASTA_RESOURCE_DISK / ORZO_RESOURCE_DISK.",
+    { min: 0, exclusiveMin: true, default: 1024, ...acts('diskMb', DOCKER) },
+  ),
   gpus: unsupported('GPUs.', { t: 'integer', min: 0 }),
   env: envKey(acts('env', DOCKER)),
   instances: int('Replicas to run (clamped to min_instances..max_instances when max_instances is set).', {
@@ -215,26 +236,42 @@ export const LONG_RUNNING_KEYS: KeyTable = {
     ...acts('registrations', DISCOVERY),
   },
   nerve_ns: str('Old alias: registrations = [<service>.<nerve_ns>].', { orzoOnly: true, ...acts('registrations', DISCOVERY) }),
-  weight: int('Share of traffic per replica in its registrations.', { min: 1, default: 10 }),
+  weight: int(
+    'Share of traffic per replica in its registrations: the HAProxy server weight of its replicas (relative to the other instances of the namespace).',
+    { min: 1, default: 10, ...acts('weight', 'services/discovery-publisher/src/haproxy/slot-plan.ts') },
+  ),
   bounce_method: str('How a new version replaces the old (upthendown: an Orzo extension).', {
     enum: ['crossover', 'brutal', 'downthenup', 'upthendown'],
     default: 'crossover',
     ...acts('method', RECONCILER),
   }),
   bounce_margin_factor: num('Fraction of replicas that must stay up during a bounce.', { min: 0, max: 1, default: 0.95, ...acts('marginFactor', BOUNCE) }),
-  bounce_overprovision_factor: num('Extra replicas (fraction) started ahead during a crossover (eks- files in PaaSTA).', { min: 0.25, max: 1, default: 1 }),
+  bounce_overprovision_factor: num(
+    'During a crossover, at most ceil(instances × factor) replicas run beyond instances (Kubernetes maxSurge, as PaaSTA sets it); 1: every new replica at once (eks- files in PaaSTA).',
+    { min: 0.25, max: 1, default: 1, ...acts('overprovisionFactor', BOUNCE) },
+  ),
   bounce_health_params: map('When a new replica counts as happy.', HEALTH_PARAMS, { unknown: 'allow' }),
-  bounce_start_deadline: num('Seconds a bounce may take before it is reported stuck.', { min: 0, orzoOnly: true }),
+  bounce_start_deadline: num(
+    "PaaSTA deployd's queue priority (seconds added to the deadline of a changed instance). Validated only: Orzo reconciles each instance in its own queue, with nothing to order.",
+    { min: 0, orzoOnly: true },
+  ),
   bounce_priority: int('Order of bounces (higher first).'),
-  drain_method: str('How an old replica is taken out of rotation.', { enum: ['noop', 'hacheck', 'http', 'test'], default: 'hacheck in the mesh, else noop' }),
+  drain_method: str(
+    'How an old replica is drained after it leaves rotation: noop (stopped at once), hacheck (the drain delay), http (drain_method_params.drain called, is_safe_to_kill polled each second for at most the delay). test: as hacheck.',
+    { enum: ['noop', 'hacheck', 'http', 'test'], default: 'hacheck in the mesh, else noop', ...acts('drainMethod', RECONCILER) },
+  ),
   drain_method_params: map(
     'Drain parameters: {delay: seconds} for hacheck; drain, stop_draining, is_draining, is_safe_to_kill for http.',
     {
       delay: num('Seconds between out of rotation and SIGTERM.', { min: 0, default: 60, ...acts('drainDelaySeconds', RECONCILER) }),
-      drain: map('(http) request that starts draining.'),
-      stop_draining: map('(http) request that stops draining.'),
-      is_draining: map('(http) request that asks whether it drains.'),
-      is_safe_to_kill: map('(http) request that asks whether it may be killed.'),
+      drain: map(
+        'http: the request made when the replica leaves rotation: url_format ({host}, {port}, {service}, {instance}, {nerve_ns}), method (GET), success_codes ("200-299").',
+        undefined,
+        acts('httpDrain', RECONCILER),
+      ),
+      stop_draining: map('http: PaaSTA calls it to undo a drain; Orzo never undoes one (validated only).'),
+      is_draining: map('http: PaaSTA asks it whether a replica drains; validated only.'),
+      is_safe_to_kill: map('http: the request polled until it answers one of its success_codes.', undefined, acts('httpDrain', RECONCILER)),
     },
     { unknown: 'allow', ...acts('drainDelaySeconds', RECONCILER) },
   ),
@@ -489,20 +526,38 @@ export const SMARTSTACK_KEYS: KeyTable = {
     ...acts('uri', PROBE),
   }),
   healthcheck_mode: str('Check mode (default: the proxy mode).', { enum: ['http', 'https', 'http2', 'tcp'], ...acts('mode', PROBE) }),
-  healthcheck_port: int('Port checked, when not the service port.', { min: 0, max: 65535 }),
+  healthcheck_port: int(
+    'Container port the health checks of the instances registered in this namespace go to, when not the service port: published beside it (Docker engine; swarm replicas are checked on the service port).',
+    { min: 0, max: 65535, ...acts('port', 'services/scheduler-bridge/src/docker-engine.ts') },
+  ),
   healthcheck_timeout_s: num('Check timeout in seconds.', { min: 0, max: 10, default: 1 }),
   healthcheck_body_expect: unsupported('Body a check expects.', { t: 'string' }),
-  extra_healthcheck_headers: strMap('Headers sent with checks.'),
+  extra_healthcheck_headers: strMap(
+    'Headers sent with the http(s) health checks of the instances registered in this namespace (the first registration of an instance decides).',
+    acts('headers', PROBE),
+  ),
   retries: int('Retries on connection failure.', { min: 0, max: 10, default: 1, ...acts('retries', HAPROXY) }),
   allredisp: unsupported('HAProxy allredisp.', { t: 'boolean' }),
   timeout_connect_ms: int('Connect timeout.', { min: 0, max: 60000, default: 200, ...acts('timeoutConnectMs', HAPROXY) }),
   timeout_server_ms: int('Server timeout.', { min: 0, max: 86400000, default: 1000, ...acts('timeoutServerMs', HAPROXY) }),
-  timeout_client_ms: int('Client timeout.', { min: 0, max: 86400000, default: 1000 }),
+  timeout_client_ms: int('Client inactivity timeout of the HAProxy frontend (unset: 30 s here; synapse used 1000).', {
+    min: 0,
+    max: 86400000,
+    ...acts('timeoutClientMs', HAPROXY),
+  }),
   idle_timeout: unsupported('Idle timeout (ms).', { t: 'integer', min: 0, max: 86400000 }),
   balance: unsupported('HAProxy balance (leastconn or roundrobin).', { t: 'string', enum: ['leastconn', 'roundrobin'] }),
-  lb_policy: str('Load-balancing policy (Envoy names).', { enum: ['ROUND_ROBIN', 'LEAST_REQUEST', 'RING_HASH', 'RANDOM', 'MAGLEV', 'CLUSTER_PROVIDED'] }),
+  lb_policy: str(
+    "Load-balancing policy (PaaSTA's Envoy names) as HAProxy balance: ROUND_ROBIN roundrobin, LEAST_REQUEST leastconn, RANDOM random, RING_HASH and MAGLEV source with consistent hashing, CLUSTER_PROVIDED roundrobin.",
+    { enum: ['ROUND_ROBIN', 'LEAST_REQUEST', 'RING_HASH', 'RANDOM', 'MAGLEV', 'CLUSTER_PROVIDED'], default: 'ROUND_ROBIN', ...acts('lbPolicy', HAPROXY) },
+  ),
   choice_count: unsupported('Envoy least-request choice count.', { t: 'integer', min: 1 }),
-  endpoint_timeouts: { type: { t: 'map', open: true }, description: 'Per-path server timeouts in ms ({"/path": ms}).' },
+  endpoint_timeouts: {
+    type: { t: 'map', open: true },
+    description:
+      'Per-path server timeouts in ms ({"/path": ms}): each path (a prefix, or a regex when it starts with ^) gets its own HAProxy backend with that timeout; HTTP mode only.',
+    ...acts('endpointTimeouts', HAPROXY),
+  },
   advertise: strList('Location types the namespace is advertised in (Orzo has one level for now: every host routes every namespace).', { default: ['region'] }),
   discover: str('Location type clients discover it in; must be one of advertise (one level in Orzo for now).', { default: 'region' }),
   extra_advertise: { type: { t: 'map', open: true }, description: 'Extra advertisements: {"<type>:<location>": ["<type>:<location>", ...]}.' },
@@ -522,10 +577,21 @@ export const SMARTSTACK_KEYS: KeyTable = {
 
 const DEPLOY_STEP: KeyTable = {
   step: str('A deploy group (e.g. prod.main) or a build step (itest, security-check, push-to-registry, performance-check).', acts('pipeline', PIPELINE)),
-  parallel: { type: { t: 'list' }, description: 'Steps run together.' },
+  parallel: {
+    type: { t: 'list' },
+    description:
+      'Steps marked together; the next step waits until every one of them is deployed. Options of the block (trigger_next_step_manually, wait_for_deployment, timeout, disabled, auto_rollback) apply to its steps that do not set them.',
+    ...acts('parallelGroup', PIPELINE),
+  },
   trigger_next_step_manually: bool('Stop after this step until promoted by hand.', { default: false, ...acts('triggerNextStepManually', PIPELINE) }),
-  wait_for_deployment: bool('Wait for the deploy to complete before the next step.', { default: true }),
-  timeout: int('Seconds to wait for the deploy.'),
+  wait_for_deployment: bool('Wait for the deploy to complete before the next step; false: the next step is marked right after this one.', {
+    default: true,
+    ...acts('waitForDeployment', PIPELINE),
+  }),
+  timeout: int(
+    'Seconds the deploy of this group may take: past it the pipeline fails (history: failed, timed out) and, with auto_rollback, the group goes back to its previous version.',
+    acts('timeoutSeconds', PIPELINE),
+  ),
   warn: int('Seconds after which waiting warns.'),
   auto_rollback: bool(
     'When a deploy of this group fails (not converged within the deploy timeout, replicas that never pass their health check, or a crash loop), mark the previous version again and mark the failed sha bad; history says why. Also per mark: mark-for-deployment --auto-rollback.',
@@ -536,8 +602,11 @@ const DEPLOY_STEP: KeyTable = {
   auto_rollback_delay: int('Seconds before rolling back.'),
   confirmation_required: bool('Ask before deploying.'),
   display_step_for_confirmation: bool('Show the step when asking.'),
-  disabled: bool('Skip the step.', { default: false }),
-  ignore_failure: bool('Go on when the step fails.', { default: false }),
+  disabled: bool('Skip the step: a deploy group is not deployed, a command not run (history: skip).', { default: false, ...acts('disabled', PIPELINE) }),
+  ignore_failure: bool('A non-deploy step run after a deploy group that fails does not stop the pipeline (history: step failed, goes on).', {
+    default: false,
+    ...acts('ignoreFailure', PIPELINE),
+  }),
   notify_after_mark: unsupported('Slack notification.', { t: 'boolean' }),
   notify_after_good_deploy: unsupported('Slack notification.', { t: 'boolean' }),
   notify_after_auto_rollback: unsupported('Slack notification.', { t: 'boolean' }),
@@ -556,9 +625,10 @@ const DEPLOY_STEP: KeyTable = {
   crashloop_rollback_percentage_threshold: num('Share of crash-looping replicas that rolls back.', { min: 0, max: 1, default: 1 }),
   service_account: unsupported('Service account of the step.', { t: 'string' }),
   slack_notify: unsupported('Slack notifications.', { t: 'boolean' }),
-  command: str('Command run for a non-deploy step (itest, security-check, ...); without one the step is recorded as skipped.', {
-    ...acts('command', 'services/builder/src/build-queue.ts'),
-  }),
+  command: str(
+    'Command (sh -c, in a checkout of the commit, DOCKER_TAG/ORZO_IMAGE and GIT_SHA set) of a non-deploy step: before the first deploy group the builder runs it with the build; after one, a builder runs it when the groups before it are deployed and the pipeline waits for it (in a parallel block: not waited for). Without one the step is recorded as skipped.',
+    acts('command', 'services/builder/src/build-queue.ts'),
+  ),
 };
 
 export const DEPLOY_STEP_KEYS = DEPLOY_STEP;

@@ -25,6 +25,12 @@ export interface Engine extends OneOffRunner {
   watch(onEvent: (e: EngineEvent) => void, hooks?: WatchHooks): () => void;
   /** A replica's recent output, oldest first: the last `tail` lines, since `since` (unix seconds, fractional) when given. */
   logs(id: string, opts: LogOptions): Promise<LogLine[]>;
+  /**
+   * Runs a command in a running replica (lifecycle.pre_stop_command) and resolves with its exit
+   * code and output when it ends or after `timeoutMs` (exitCode -1 then). Absent: the engine
+   * cannot (a swarm replica may run on another node).
+   */
+  runIn?(id: string, argv: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }>;
 }
 
 export interface LogOptions {
@@ -96,6 +102,8 @@ export const Labels = {
   configHash: 'orzo.config_hash',
   /** The restart token of the spec it was started from (`orzo restart`); absent: none. */
   forceBounce: 'orzo.force_bounce',
+  /** The container port health checks go to, when not the service port (healthcheck_port). */
+  checkPort: 'orzo.check_port',
 } as const;
 
 /**
@@ -106,7 +114,7 @@ export type ReplicaRequest = Pick<
   InstanceSpec,
   'service' | 'instance' | 'cluster' | 'image' | 'gitSha' | 'configHash' | 'cpus' | 'memMb' | 'env' | 'containerPort'
 > &
-  Partial<Pick<InstanceSpec, 'cmd' | 'args' | 'bounce' | 'pool' | 'forceBounce'>>;
+  Partial<Pick<InstanceSpec, 'cmd' | 'args' | 'bounce' | 'pool' | 'forceBounce' | 'cpuBurstAdd' | 'diskMb' | 'healthcheck'>>;
 
 /** The labels of a replica of `req`. */
 export function replicaLabels(req: ReplicaRequest): Record<string, string> {
@@ -153,6 +161,8 @@ export interface Replica {
   host: string;
   /** The port on `host` that reaches the container port. */
   hostPort?: number;
+  /** The port on `host` that reaches the healthcheck_port, when the instance checks another port. */
+  checkPort?: number;
   startedAt?: string;
   exitCode?: number;
   oomKilled?: boolean;

@@ -16,6 +16,6 @@ export async function probe(spec: InstanceSpec, replica: Replica): Promise<Probe
   return checkOnce(
     spec.healthcheck ? { ...spec.healthcheck, timeoutSeconds: Math.min(2, spec.healthcheck.timeoutSeconds || 1) } : undefined,
     replica.host,
-    replica.hostPort,
+    replica.checkPort ?? replica.hostPort,
   );
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { BusService, DiscoveryRegistryStore } from '@orzo/bus';
-import { InstanceSpec, ReplicaProblem, ReplicaRef, Subjects } from '@orzo/contracts';
+import { DrainRequest, InstanceSpec, ReplicaProblem, ReplicaRef, Subjects } from '@orzo/contracts';
 import { LOGGER, Logger, SERVICE_CONFIG, settleWithin } from '@orzo/platform';
 import type { SchedulerBridgeConfig } from '../config';
 import { Engine, ImageNotFoundError, Labels, Replica, Survey } from '../engine/engine';
@@ -143,7 +143,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     // Observe, ask planBounce, act, ask again: starts first; no replica is drained before every
     // replica whose happiness could change that decision has been probed in this pass.
     for (;;) {
-      const plan = planBounce({ n, marginFactor, method, old: happyOf(old), new: happyOf(current) });
+      const plan = planBounce({ n, marginFactor, method, overprovisionFactor: spec.bounce?.overprovisionFactor, old: happyOf(old), new: happyOf(current) });
       if (plan.start > 0 && !startTried) {
         startTried = true;
         if (this.problems.due(key, '', 'start')) {
@@ -431,6 +431,12 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   private async happy(spec: InstanceSpec, r: Replica, up: Map<string, Set<string>>): Promise<{ ok: boolean; output: string }> {
     const checked = await probe(spec, r);
     if (!checked.ok) return checked;
+    // bounce_health_params.min_task_uptime: healthy is not enough until it has run that long.
+    const minUptime = spec.bounce?.minTaskUptimeSeconds ?? 0;
+    const upFor = r.startedAt ? (Date.now() - Date.parse(r.startedAt)) / 1000 : Infinity;
+    if (minUptime > 0 && upFor < minUptime) return { ok: false, output: `${checked.output}; up ${upFor.toFixed(1)}s of min_task_uptime ${minUptime}s` };
+    // bounce_health_params.check_haproxy: false: discovery is not waited for.
+    if (spec.bounce?.skipHaproxyCheck) return checked;
     for (const [registration, ids] of up) {
       if (!ids.has(r.id)) return { ok: false, output: `${checked.output}; not yet UP in discovery for ${registration}` };
     }
@@ -496,13 +502,50 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
         { id: `${r.id}:draining` },
       );
     }
-    const delay = Math.min(spec.bounce?.drainDelaySeconds ?? 0, 120);
-    if (delay > 0) await new Promise((res) => setTimeout(res, delay * 1000));
     const engine = this.engines.of(spec.cluster);
+    if (r.running) await this.beforeStop(key, r, spec, engine);
     if (!(await this.attempt(key, r, 'stop', () => engine.stop(r.id, spec.bounce?.terminationGracePeriodSeconds ?? 30)))) return;
     // Stopped, it serves nothing: announced even when the removal must be retried.
     await this.publishStopped(r, spec, reason);
     await this.attempt(key, r, 'remove', () => engine.remove(r.id));
+  }
+
+  /**
+   * What happens between out of rotation and SIGTERM: the drain method (noop: nothing to wait
+   * for; hacheck: the drain delay; http: drain_method_params.drain called, then is_safe_to_kill
+   * polled each second for at most the drain delay, or 120 s), then lifecycle.pre_stop_command
+   * run in the replica (bounded by the grace period), then pre_stop_drain_seconds. Each wait is
+   * capped at 120 s; a drain request or pre-stop command that fails is logged and the stop goes on.
+   */
+  private async beforeStop(key: string, r: Replica, spec: InstanceSpec, engine: Engine): Promise<void> {
+    const b = spec.bounce;
+    const sleep = (seconds: number) => new Promise((res) => setTimeout(res, Math.min(seconds, 120) * 1000));
+    const log = (msg: string, extra: object = {}) => this.logger.warn({ instance: key, replica: r.id, ...extra }, msg);
+    if (b?.drainMethod === 'http' && b.httpDrain) {
+      const calls = drainUrls(b.httpDrain.drain, spec, r);
+      for (const c of calls) {
+        const res = await drainRequest(c);
+        if (!res.ok) log(`drain_method http: drain request failed; stopping it anyway`, { url: c.url, result: res.output });
+      }
+      const safe = drainUrls(b.httpDrain.isSafeToKill, spec, r);
+      const deadline = Date.now() + Math.min(b.drainDelaySeconds || 120, 120) * 1000;
+      if (safe.length) {
+        while (!this.stopping && Date.now() < deadline) {
+          if ((await Promise.all(safe.map(drainRequest))).every((x) => x.ok)) break;
+          await sleep(1);
+        }
+      } else await sleep(b.drainDelaySeconds ?? 0);
+    } else if (b?.drainMethod !== 'noop') await sleep(b?.drainDelaySeconds ?? 0);
+    if (b?.preStopCommand?.length) {
+      if (!engine.runIn) log('lifecycle.pre_stop_command is not run on this engine (a swarm replica may run on another node)');
+      else {
+        const res = await engine
+          .runIn(r.id, b.preStopCommand, Math.max((b.terminationGracePeriodSeconds || 30) * 1000, 1000))
+          .catch((err: Error) => ({ exitCode: -1, output: err.message }));
+        if (res.exitCode !== 0) log(`lifecycle.pre_stop_command exited with ${res.exitCode}; stopping it anyway`, { output: res.output.slice(-500) });
+      }
+    }
+    if (b?.preStopDrainSeconds) await sleep(b.preStopDrainSeconds);
   }
 
   private async publishStopped(r: Replica, spec: InstanceSpec, reason: string): Promise<void> {
@@ -526,5 +569,33 @@ function ref(r: Replica, spec: InstanceSpec): ReplicaRef {
     gitSha: r.gitSha,
     configHash: r.configHash,
     forceBounce: r.forceBounce,
+    ...(r.checkPort ? { checkPort: r.checkPort } : {}),
   };
+}
+
+/** The requests of one http drain step: one per registration (PaaSTA's {nerve_ns}), or one without. */
+function drainUrls(req: DrainRequest | undefined, spec: InstanceSpec, r: Replica): Array<{ url: string; method: string; successCodes: string }> {
+  if (!req?.urlFormat) return [];
+  const namespaces = spec.registrations.length ? spec.registrations.map((reg) => reg.split('.')[1] ?? '') : [''];
+  const params: Record<string, string> = { host: r.host, port: String(r.hostPort ?? 0), service: spec.service, instance: spec.instance };
+  return [...new Set(namespaces)].map((ns) => ({
+    url: req.urlFormat.replace(/\{(\w+)\}/g, (all, name: string) => (name === 'nerve_ns' ? ns : (params[name] ?? all))),
+    method: (req.method || 'GET').toUpperCase(),
+    successCodes: req.successCodes || '200-299',
+  }));
+}
+
+/** One drain request; ok when its status is in the success codes ("200-399,407"). */
+async function drainRequest(c: { url: string; method: string; successCodes: string }): Promise<{ ok: boolean; output: string }> {
+  try {
+    const res = await fetch(c.url, { method: c.method, signal: AbortSignal.timeout(15_000), headers: { 'User-Agent': 'orzo-scheduler-bridge' } });
+    await res.arrayBuffer().catch(() => undefined);
+    const ok = c.successCodes.split(',').some((part) => {
+      const [lo, hi = lo] = part.trim().split('-').map(Number);
+      return res.status >= lo! && res.status <= hi!;
+    });
+    return { ok, output: `${c.method} ${c.url}: HTTP ${res.status}` };
+  } catch (err) {
+    return { ok: false, output: `${c.method} ${c.url}: ${(err as Error).message}` };
+  }
 }
