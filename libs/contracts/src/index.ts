@@ -15,3 +15,4 @@ export * from './rpc';
 export * from './discovery-registry';
 export * from './proto-dir';
 export * from './bearer';
+export * from './secret-ref';

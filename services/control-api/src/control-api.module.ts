@@ -27,6 +27,10 @@ import { InstanceOverrides } from './scaling/instance-overrides.service';
 import { InstanceRespec } from './scaling/instance-respec.service';
 import { OverrideExpiry } from './scaling/override-expiry';
 import { RestartService } from './scaling/restart.service';
+import { SecretKeyring } from './secrets/secret-keyring';
+import { SecretStore } from './secrets/secret-store';
+import { SecretValuesResponder } from './secrets/secret-values.responder';
+import { SecretsService } from './secrets/secrets.service';
 import { SoaConfigSource } from './soa/soa-config.source';
 import { ProgressViewHandlers } from './status/progress-view.handlers';
 import { ProgressViewService } from './status/progress-view.service';
@@ -69,6 +73,10 @@ import { StatusService } from './status/status.service';
     TokenAdminService,
     AdminTokenBootstrap,
     EventWatchService,
+    SecretKeyring,
+    SecretStore,
+    SecretsService,
+    SecretValuesResponder,
     GrpcServer,
   ],
 })

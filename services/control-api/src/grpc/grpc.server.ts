@@ -20,6 +20,7 @@ import { InstanceLogsService } from '../logs/instance-logs.service';
 import { RemoteRunService } from '../remote-run/remote-run.service';
 import { AutoscaleService } from '../scaling/autoscale.service';
 import { RestartService } from '../scaling/restart.service';
+import { SecretsService } from '../secrets/secrets.service';
 import { SoaConfigSource } from '../soa/soa-config.source';
 import { StatusService } from '../status/status.service';
 import { listenerSecurity } from './grpc-credentials';
@@ -74,6 +75,7 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
     private readonly events: EventWatchService,
     private readonly soa: SoaConfigSource,
     private readonly remoteRuns: RemoteRunService,
+    private readonly secrets: SecretsService,
   ) {}
 
   get port(): number {
@@ -135,6 +137,10 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
           write: (o) => (call.write(o) ? Promise.resolve() : new Promise<void>((resolve) => call.once('drain', () => resolve()))),
         }),
       ),
+      addSecret: this.unary('AddSecret', operate, (req: api.PutSecretRequest) => this.secrets.put(req, 'add')),
+      updateSecret: this.unary('UpdateSecret', operate, (req: api.PutSecretRequest) => this.secrets.put(req, 'update')),
+      listSecrets: this.unary('ListSecrets', read, (req: api.ListSecretsRequest) => this.secrets.list(req)),
+      removeSecret: this.unary('RemoveSecret', operate, (req: api.RemoveSecretRequest) => this.secrets.remove(req)),
     };
     server.addService(decodingLeniently(api.ControlApiService), impl);
     this.healthService = new GrpcHealth(server, this.health, this.logger);
