@@ -11,6 +11,7 @@ import { registerOneOffCommands } from './one-off-commands';
 import { registerEventCommands } from './event-commands';
 import { registerPlatformCommands } from './platform-commands';
 import { registerReplicaCommands } from './replica-commands';
+import { registerSecretCommands } from './secret-commands';
 import { cliVersion } from './repo';
 import { registerSoaCommands } from './soa-commands';
 
@@ -73,6 +74,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerOneOffCommands(program, ctx);
   registerEventCommands(program, ctx);
   registerAccessCommands(program, ctx);
+  registerSecretCommands(program, ctx);
   registerCompletionCommand(program, ctx);
   // `orzo version`, as before commander: kept working, not listed.
   program.command('version', { hidden: true }).action(() => ctx.io.out(`orzo ${cliVersion()}`));
