@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AlertsModule } from './alerts/alerts.module';
+import { ConfigApplyService } from './config-apply/config-apply.service';
 import { AccessGate } from './access/access-gate';
 import { AdminTokenBootstrap } from './access/admin-token.file';
 import { TokenAdminService } from './access/token-admin.service';
@@ -77,6 +78,7 @@ import { StatusService } from './status/status.service';
     SecretStore,
     SecretsService,
     SecretValuesResponder,
+    ConfigApplyService,
     GrpcServer,
   ],
 })

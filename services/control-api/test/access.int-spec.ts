@@ -88,6 +88,7 @@ const TABLE: Record<Method, { req: object; needs: 'read' | 'deploy' | 'build' | 
   },
   listSecrets: { req: { service: 'hello' }, needs: 'read' },
   removeSecret: { req: { service: 'hello', name: 'table_secret', requestedBy: 'mallory' }, needs: 'operate', service: true, maySayNo: true },
+  applyConfig: { req: { service: 'hello', dryRun: false, requestedBy: 'mallory' }, needs: 'operate', service: true },
 };
 
 interface Reply {

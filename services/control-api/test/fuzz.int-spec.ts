@@ -124,6 +124,7 @@ const METHODS: Method[] = [
   { name: 'updateSecret', fields: [s(1, 'service'), s(2, 'name'), s(3, 'value'), s(4, 'requested_by')] },
   { name: 'listSecrets', fields: [s(1, 'service')] },
   { name: 'removeSecret', fields: [s(1, 'service'), s(2, 'name'), s(3, 'requested_by')] },
+  { name: 'applyConfig', fields: [s(1, 'service'), { no: 2, name: 'dry_run', kind: 'bool' }, s(3, 'requested_by')] },
 ];
 
 /** Whether a streaming request asks to follow (it then ends only at the client's deadline). */

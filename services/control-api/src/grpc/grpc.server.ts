@@ -9,6 +9,7 @@ import type { Caller } from '../access/token.service';
 import { TokenAdminService } from '../access/token-admin.service';
 import { BuildService } from '../builds/build.service';
 import type { ControlApiConfig } from '../config';
+import { ConfigApplyService } from '../config-apply/config-apply.service';
 import { DeadLettersService } from '../dead-letters/dead-letters.service';
 import { MarkService } from '../deploys/mark.service';
 import { EventWatchService } from '../events/event-watch.service';
@@ -76,6 +77,7 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
     private readonly soa: SoaConfigSource,
     private readonly remoteRuns: RemoteRunService,
     private readonly secrets: SecretsService,
+    private readonly configApply: ConfigApplyService,
   ) {}
 
   get port(): number {
@@ -141,6 +143,12 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
       updateSecret: this.unary('UpdateSecret', operate, (req: api.PutSecretRequest) => this.secrets.put(req, 'update')),
       listSecrets: this.unary('ListSecrets', read, (req: api.ListSecretsRequest) => this.secrets.list(req)),
       removeSecret: this.unary('RemoveSecret', operate, (req: api.RemoveSecretRequest) => this.secrets.remove(req)),
+      // A dry run only reads; applying to every service (no service named) needs operate on all.
+      applyConfig: this.unary(
+        'ApplyConfig',
+        (req: api.ApplyConfigRequest): Need => (req.dryRun ? { verb: 'read' } : { verb: 'operate', service: req.service || undefined }),
+        (req: api.ApplyConfigRequest) => this.configApply.apply(req),
+      ),
     };
     server.addService(decodingLeniently(api.ControlApiService), impl);
     this.healthService = new GrpcHealth(server, this.health, this.logger);

@@ -610,6 +610,33 @@ export interface RemoveSecretResponse {
   detail: string;
 }
 
+export interface ApplyConfigRequest {
+  /** One service; empty: every service (needs operate on all). */
+  service: string;
+  /** Only say what would change. */
+  dryRun: boolean;
+  /** Ignored: the caller's token is recorded. */
+  requestedBy: string;
+}
+
+export interface InstanceConfigChange {
+  service: string;
+  cluster: string;
+  instance: string;
+  /** The config hash(es) its replicas of the marked version run, comma-separated. */
+  runningConfigHash: string;
+  /** The config hash of its soa-configs now. */
+  configHash: string;
+  /** False on a dry run. */
+  applied: boolean;
+}
+
+export interface ApplyConfigResponse {
+  changes: InstanceConfigChange[];
+  /** "<service>.<cluster>.<instance>" of running instances whose replicas already run their soa-configs. */
+  unchanged: string[];
+}
+
 function createBaseRestartInstanceRequest(): RestartInstanceRequest {
   return { service: "", cluster: "", instance: "", replicaId: "", requestedBy: "" };
 }
@@ -9326,6 +9353,361 @@ export const RemoveSecretResponse: MessageFns<RemoveSecretResponse> = {
   },
 };
 
+function createBaseApplyConfigRequest(): ApplyConfigRequest {
+  return { service: "", dryRun: false, requestedBy: "" };
+}
+
+export const ApplyConfigRequest: MessageFns<ApplyConfigRequest> = {
+  encode(message: ApplyConfigRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.service !== "") {
+      writer.uint32(10).string(message.service);
+    }
+    if (message.dryRun !== false) {
+      writer.uint32(16).bool(message.dryRun);
+    }
+    if (message.requestedBy !== "") {
+      writer.uint32(26).string(message.requestedBy);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ApplyConfigRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseApplyConfigRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.dryRun = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.requestedBy = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ApplyConfigRequest {
+    return {
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      dryRun: isSet(object.dryRun)
+        ? globalThis.Boolean(object.dryRun)
+        : isSet(object.dry_run)
+        ? globalThis.Boolean(object.dry_run)
+        : false,
+      requestedBy: isSet(object.requestedBy)
+        ? globalThis.String(object.requestedBy)
+        : isSet(object.requested_by)
+        ? globalThis.String(object.requested_by)
+        : "",
+    };
+  },
+
+  toJSON(message: ApplyConfigRequest): unknown {
+    const obj: any = {};
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.dryRun !== false) {
+      obj.dryRun = message.dryRun;
+    }
+    if (message.requestedBy !== "") {
+      obj.requestedBy = message.requestedBy;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ApplyConfigRequest>): ApplyConfigRequest {
+    return ApplyConfigRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ApplyConfigRequest>): ApplyConfigRequest {
+    const message = createBaseApplyConfigRequest();
+    message.service = object.service ?? "";
+    message.dryRun = object.dryRun ?? false;
+    message.requestedBy = object.requestedBy ?? "";
+    return message;
+  },
+};
+
+function createBaseInstanceConfigChange(): InstanceConfigChange {
+  return { service: "", cluster: "", instance: "", runningConfigHash: "", configHash: "", applied: false };
+}
+
+export const InstanceConfigChange: MessageFns<InstanceConfigChange> = {
+  encode(message: InstanceConfigChange, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.service !== "") {
+      writer.uint32(10).string(message.service);
+    }
+    if (message.cluster !== "") {
+      writer.uint32(18).string(message.cluster);
+    }
+    if (message.instance !== "") {
+      writer.uint32(26).string(message.instance);
+    }
+    if (message.runningConfigHash !== "") {
+      writer.uint32(34).string(message.runningConfigHash);
+    }
+    if (message.configHash !== "") {
+      writer.uint32(42).string(message.configHash);
+    }
+    if (message.applied !== false) {
+      writer.uint32(48).bool(message.applied);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): InstanceConfigChange {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseInstanceConfigChange();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.cluster = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.instance = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.runningConfigHash = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.configHash = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.applied = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): InstanceConfigChange {
+    return {
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      cluster: isSet(object.cluster) ? globalThis.String(object.cluster) : "",
+      instance: isSet(object.instance) ? globalThis.String(object.instance) : "",
+      runningConfigHash: isSet(object.runningConfigHash)
+        ? globalThis.String(object.runningConfigHash)
+        : isSet(object.running_config_hash)
+        ? globalThis.String(object.running_config_hash)
+        : "",
+      configHash: isSet(object.configHash)
+        ? globalThis.String(object.configHash)
+        : isSet(object.config_hash)
+        ? globalThis.String(object.config_hash)
+        : "",
+      applied: isSet(object.applied) ? globalThis.Boolean(object.applied) : false,
+    };
+  },
+
+  toJSON(message: InstanceConfigChange): unknown {
+    const obj: any = {};
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.cluster !== "") {
+      obj.cluster = message.cluster;
+    }
+    if (message.instance !== "") {
+      obj.instance = message.instance;
+    }
+    if (message.runningConfigHash !== "") {
+      obj.runningConfigHash = message.runningConfigHash;
+    }
+    if (message.configHash !== "") {
+      obj.configHash = message.configHash;
+    }
+    if (message.applied !== false) {
+      obj.applied = message.applied;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<InstanceConfigChange>): InstanceConfigChange {
+    return InstanceConfigChange.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<InstanceConfigChange>): InstanceConfigChange {
+    const message = createBaseInstanceConfigChange();
+    message.service = object.service ?? "";
+    message.cluster = object.cluster ?? "";
+    message.instance = object.instance ?? "";
+    message.runningConfigHash = object.runningConfigHash ?? "";
+    message.configHash = object.configHash ?? "";
+    message.applied = object.applied ?? false;
+    return message;
+  },
+};
+
+function createBaseApplyConfigResponse(): ApplyConfigResponse {
+  return { changes: [], unchanged: [] };
+}
+
+export const ApplyConfigResponse: MessageFns<ApplyConfigResponse> = {
+  encode(message: ApplyConfigResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.changes) {
+      InstanceConfigChange.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.unchanged) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ApplyConfigResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseApplyConfigResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.changes.push(InstanceConfigChange.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.unchanged.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ApplyConfigResponse {
+    return {
+      changes: globalThis.Array.isArray(object?.changes)
+        ? object.changes.map((e: any) => InstanceConfigChange.fromJSON(e))
+        : [],
+      unchanged: globalThis.Array.isArray(object?.unchanged)
+        ? object.unchanged.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ApplyConfigResponse): unknown {
+    const obj: any = {};
+    if (message.changes?.length) {
+      obj.changes = message.changes.map((e) => InstanceConfigChange.toJSON(e));
+    }
+    if (message.unchanged?.length) {
+      obj.unchanged = message.unchanged;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ApplyConfigResponse>): ApplyConfigResponse {
+    return ApplyConfigResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ApplyConfigResponse>): ApplyConfigResponse {
+    const message = createBaseApplyConfigResponse();
+    message.changes = object.changes?.map((e) => InstanceConfigChange.fromPartial(e)) || [];
+    message.unchanged = object.unchanged?.map((e) => e) || [];
+    return message;
+  },
+};
+
 /** The control-api: desired state, history and status of every service. */
 export type ControlApiService = typeof ControlApiService;
 export const ControlApiService = {
@@ -9631,6 +10013,20 @@ export const ControlApiService = {
       Buffer.from(RemoveSecretResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RemoveSecretResponse => RemoveSecretResponse.decode(value),
   },
+  /**
+   * orzo config apply: the soa-configs of running instances as they are now (env, resources,
+   * command, health check...), rolled out without a new mark through each instance's bounce
+   * method where its replicas run another config; recorded in history, published as config.changed.
+   */
+  applyConfig: {
+    path: "/orzo.api.v1.ControlApi/ApplyConfig" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ApplyConfigRequest): Buffer => Buffer.from(ApplyConfigRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ApplyConfigRequest => ApplyConfigRequest.decode(value),
+    responseSerialize: (value: ApplyConfigResponse): Buffer => Buffer.from(ApplyConfigResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ApplyConfigResponse => ApplyConfigResponse.decode(value),
+  },
 } as const;
 
 export interface ControlApiServer extends UntypedServiceImplementation {
@@ -9694,6 +10090,12 @@ export interface ControlApiServer extends UntypedServiceImplementation {
   /** Names, when and by whom each secret was written, and which instances reference it: never values. */
   listSecrets: handleUnaryCall<ListSecretsRequest, ListSecretsResponse>;
   removeSecret: handleUnaryCall<RemoveSecretRequest, RemoveSecretResponse>;
+  /**
+   * orzo config apply: the soa-configs of running instances as they are now (env, resources,
+   * command, health check...), rolled out without a new mark through each instance's bounce
+   * method where its replicas run another config; recorded in history, published as config.changed.
+   */
+  applyConfig: handleUnaryCall<ApplyConfigRequest, ApplyConfigResponse>;
 }
 
 export interface ControlApiClient extends Client {
@@ -10115,6 +10517,26 @@ export interface ControlApiClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RemoveSecretResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * orzo config apply: the soa-configs of running instances as they are now (env, resources,
+   * command, health check...), rolled out without a new mark through each instance's bounce
+   * method where its replicas run another config; recorded in history, published as config.changed.
+   */
+  applyConfig(
+    request: ApplyConfigRequest,
+    callback: (error: ServiceError | null, response: ApplyConfigResponse) => void,
+  ): ClientUnaryCall;
+  applyConfig(
+    request: ApplyConfigRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ApplyConfigResponse) => void,
+  ): ClientUnaryCall;
+  applyConfig(
+    request: ApplyConfigRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ApplyConfigResponse) => void,
   ): ClientUnaryCall;
 }
 
