@@ -71,7 +71,15 @@ describe('secrets on the real platform: SECRET(name) reaches the container, a ne
   before(async () => {
     const proxyPort = await freePort();
     service = `secret-${Math.random().toString(36).slice(2, 8)}`;
-    const soa = await copySoaConfigs({ service, proxyPort, files: { 'kubernetes-local.yaml': instanceConfig(service) } });
+    const soa = await copySoaConfigs({
+      service,
+      proxyPort,
+      files: {
+        'kubernetes-local.yaml': instanceConfig(service),
+        'adhoc-local.yaml':
+          'report:\n  cpus: 0.1\n  mem: 32\n  deploy_group: local.main\n  env:\n    DB_PASSWORD: SECRET(db_password)\n  cmd: \'echo "pw=$DB_PASSWORD"\'\n',
+      },
+    });
     await ensureBusyboxBase(docker);
     await buildImage(docker, {
       context: join(REPO_ROOT, 'examples', 'services', 'hello'),
@@ -103,7 +111,10 @@ describe('secrets on the real platform: SECRET(name) reaches the container, a ne
     // Asked again later, the deploy still says why it failed.
     const waited = await cli(['wait-for-deployment', '-s', service, '-l', 'local.main', '-c', V1, '-t', '5']);
     assert.equal(waited.status, 1);
-    assert.match(waited.stdout + waited.stderr, /SECRET\(db_password\) of secret-\w+, not in Orzo's secret store: add it with orzo secret add -s secret-\w+ -n db_password/);
+    assert.match(
+      waited.stdout + waited.stderr,
+      /SECRET\(db_password\) of secret-\w+, not in Orzo's secret store: add it with orzo secret add -s secret-\w+ -n db_password/,
+    );
   });
 
   it('adding it deploys the instance with the value in its containers; updating it replaces every replica through the bounce with the new value', async () => {
@@ -135,5 +146,11 @@ describe('secrets on the real platform: SECRET(name) reaches the container, a ne
     for (const o of outputs) assert.deepEqual(leaks(o.stdout + o.stderr), [], o.stdout);
     assert.match(outputs[2]!.stdout, /secret db_password updated/);
     assert.deepEqual(leaks(platform.output()), [], 'no service logged a value');
+  });
+
+  it('orzo remote-run of an adhoc instance gets the value too (resolved by control-api, sent in the one-off request only)', async () => {
+    const r = await cli(['remote-run', '-s', service, '-c', 'local', '-i', 'report']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`pw=${P2}`));
   });
 });

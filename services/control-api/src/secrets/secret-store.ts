@@ -43,6 +43,19 @@ export class SecretStore {
   }
 
   /**
+   * `env` with each SECRET(name) / SHARED_SECRET(name) replaced by its value (a one-off run of
+   * an adhoc instance: its env goes to the bridge in a request, never in an event).
+   */
+  async resolveEnv(env: Record<string, string>, at: { service: string; instance: string; cluster: string }): Promise<Record<string, string>> {
+    const refs = secretRefsOf(env, at.service);
+    if (!refs.size) return env;
+    const { values } = await this.values({ ...at, refs: [...refs.values()].map((r) => ({ service: r.service, name: r.name })) });
+    const out = { ...env };
+    for (const v of values) for (const name of refs.get(secretKeyOf(v.service, v.name))?.vars ?? []) out[name] = v.value;
+    return out;
+  }
+
+  /**
    * The plaintext of the secrets an instance of `service` asks for: its own service's and the
    * shared ones, nothing else. NotFoundError names every one the store lacks.
    */
