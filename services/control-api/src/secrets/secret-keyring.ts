@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { FailedPreconditionError, LOGGER, Logger, SERVICE_CONFIG } from '@orzo/platform';
 import type { ControlApiConfig } from '../config';
 import { SoaConfigSource } from '../soa/soa-config.source';
@@ -11,7 +11,7 @@ import { SecretKey, parseSecretKey } from './secret-cipher';
  * with none configured, every secret operation is refused before anything is written.
  */
 @Injectable()
-export class SecretKeyring {
+export class SecretKeyring implements OnApplicationBootstrap {
   private cached?: SecretKey;
 
   constructor(
@@ -19,6 +19,17 @@ export class SecretKeyring {
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly soa: SoaConfigSource,
   ) {}
+
+  /** Says at start-up whether secrets work, and why not: a bad key shows now, not at the first deploy. */
+  onApplicationBootstrap(): void {
+    try {
+      this.logger.info({ keyId: this.key().id }, 'secret store key loaded');
+    } catch (err) {
+      const configured = this.config.ORZO_SECRET_KEY || this.config.ORZO_SECRET_KEY_FILE || this.soa.system.secretKeyFile;
+      if (configured) this.logger.error({ reason: (err as Error).message }, 'secret store key unusable: secret operations are refused');
+      else this.logger.info('no secret key configured: secret operations are refused (docs/operations.md, Secrets)');
+    }
+  }
 
   key(): SecretKey {
     if (this.cached) return this.cached;
