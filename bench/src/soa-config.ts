@@ -26,7 +26,7 @@ function generate(root: string): number {
       `pipeline:\n- step: itest\n- step: push-to-registry\n${CLUSTERS.map((c) => `- step: ${c}.main\n- step: ${c}.canary\n  trigger_next_step_manually: true\n- step: ${c}.batch\n`).join('')}`,
     );
     write('monitoring.yaml', `team: team-${s % 50}\npage: ${s % 2 === 0}\nrunbook: http://runbooks/${name}\n`);
-    write('smartstack.yaml', `main:\n  proxy_port: ${20000 + s}\n  mode: http\n  healthcheck_uri: /status\n  timeout_server_ms: 2000\n`);
+    write('smartstack.yaml', `main:\n  proxy_port: ${19000 + s}\n  mode: http\n  healthcheck_uri: /status\n  timeout_server_ms: 2000\n`);
     for (const c of CLUSTERS) {
       write(
         `kubernetes-${c}.yaml`,

@@ -10,6 +10,7 @@ import { registerDeadLetterCommands } from './dead-letter-commands';
 import { registerOperatorDeployCommands } from './deploy-commands';
 import { registerOneOffCommands } from './one-off-commands';
 import { registerEventCommands } from './event-commands';
+import { registerJobCommands } from './job-commands';
 import { registerPlatformCommands } from './platform-commands';
 import { registerReplicaCommands } from './replica-commands';
 import { registerSecretCommands } from './secret-commands';
@@ -72,6 +73,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerDeadLetterCommands(program, ctx);
   registerAlertCommands(program, ctx);
   registerReplicaCommands(program, ctx);
+  registerJobCommands(program, ctx);
   registerOneOffCommands(program, ctx);
   registerEventCommands(program, ctx);
   registerAccessCommands(program, ctx);

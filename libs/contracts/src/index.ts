@@ -9,6 +9,7 @@ export * from './generated/orzo/events/v1/deploy';
 export * from './generated/orzo/events/v1/discovery';
 export * from './generated/orzo/events/v1/envelope';
 export * from './generated/orzo/events/v1/instance';
+export * from './generated/orzo/events/v1/job';
 export * as api from './generated/orzo/api/v1/control';
 export * from './services';
 export * from './rpc';

@@ -16,7 +16,7 @@ describe('adhoc-<cluster>.yaml compiled (orzo remote-run, local-run)', () => {
       writeFileSync(join(dir, 'svc', 'monitoring.yaml'), 'team: ops\n');
       writeFileSync(
         join(dir, 'svc', 'adhoc-local.yaml'),
-        'report:\n  cpus: 0.2\n  mem: 32\n  deploy_group: local.main\n  cmd: echo hi\n  env:\n    A: b\nlisted:\n  cmd: [echo, one]\n  deploy_group: local.main\n',
+        'report:\n  cpus: 0.2\n  mem: 64\n  deploy_group: local.main\n  cmd: echo hi\n  env:\n    A: b\nlisted:\n  cmd: [echo, one]\n  deploy_group: local.main\n',
       );
       const r = loadSoaConfigs({ soaDir: dir, system: loadSystemConfig({ env: {}, cwd: dir }).config });
       assert.equal(r.errors, 0, JSON.stringify(r.problems));
@@ -26,7 +26,7 @@ describe('adhoc-<cluster>.yaml compiled (orzo remote-run, local-run)', () => {
       assert.equal(report!.cluster, 'local');
       assert.equal(report!.cmd, 'echo hi');
       assert.equal(report!.cpus, 0.2);
-      assert.equal(report!.memMb, 32);
+      assert.equal(report!.memMb, 64);
       assert.equal(report!.deployGroup, 'local.main');
       assert.equal(report!.env.A, 'b');
       assert.equal(report!.env.PAASTA_INSTANCE, 'report');

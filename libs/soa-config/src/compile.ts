@@ -99,7 +99,15 @@ export interface CompiledAction {
   requires: string[];
   cpus: number;
   memMb: number;
+  /** The action's own `env`, plus PAASTA_/ORZO_ INSTANCE (`<job>.<action>`) and RESOURCE_CPUS/MEM; wins over the job's env. */
   env: Record<string, string>;
+  /** Extra attempts after a failure (Tron `retries`; Chronos `retries`). */
+  retries: number;
+  retriesDelaySeconds: number;
+  /** The action's `max_runtime`, else the job's; 0: no limit. */
+  maxRuntimeSeconds: number;
+  /** The action's `expected_runtime`, else the job's; 0: no expectation. */
+  expectedRuntimeSeconds: number;
 }
 
 export interface CompiledJob {
@@ -110,9 +118,29 @@ export interface CompiledJob {
   flavor: 'tron' | 'chronos';
   deployGroup: string;
   schedule: string;
+  /** IANA zone of cron and daily schedules (Tron `time_zone`, Chronos `schedule_time_zone`); '': UTC. */
+  timeZone: string;
   enabled: boolean;
   actions: CompiledAction[];
   monitoring: CompiledMonitoring;
+  allowOverlap: boolean;
+  queueing: boolean;
+  /** Runs kept in history (Tron `run_limit`, default 50). */
+  runLimit: number;
+  /** monitoring.check_that_every_day_has_a_successful_run. */
+  checkEveryDay: boolean;
+  /** PAASTA_/ORZO_ SERVICE, INSTANCE (the job), CLUSTER, DEPLOY_GROUP, MONITORING_TEAM: as service instances get them. */
+  env: Record<string, string>;
+}
+
+/** Runs of a job kept in history when its file says no `run_limit` (Tron's default). */
+export const DEFAULT_RUN_LIMIT = 50;
+
+/** PAASTA_<k> and ORZO_<k> of each entry, sorted by name. */
+function injectedEnv(injected: Record<string, string>, own: Record<string, string> = {}): Record<string, string> {
+  const pairs: Array<[string, string]> = Object.entries(own);
+  for (const [k, v] of Object.entries(injected)) pairs.push([`PAASTA_${k}`, v], [`ORZO_${k}`, v]);
+  return Object.fromEntries(pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
 }
 
 const num = (v: unknown, d: number): number => (typeof v === 'number' && Number.isFinite(v) ? v : d);
@@ -329,24 +357,40 @@ export function configHash(spec: Omit<CompiledInstance, 'configHash'>, forceBoun
 /** Compiles the jobs of tron- and chronos-<cluster>.yaml to a schedule plus actions. */
 export function compileJobs(svc: LoadedService, system: SystemConfig): CompiledJob[] {
   const out: CompiledJob[] = [];
+  const seconds = (v: unknown, d: number): number => parseDuration(v) ?? d;
   for (const f of svc.jobs) {
     if (f.src.problems.length || !isMapping(f.src.data)) continue;
     for (const job of instanceNames(f.src.data)) {
       const own = f.src.data[job];
       if (!isMapping(own)) continue;
       const raw = { ...own };
-      const base = { cpus: num(raw.cpus ?? system.defaults.cpus, 1), memMb: num(raw.mem ?? system.defaults.mem, 4096) };
-      const actionOf = (name: string, a: Record<string, unknown>): CompiledAction => ({
-        name,
-        command: text(a.command) ?? text(a.cmd) ?? '',
-        executor: text(a.executor) ?? 'paasta',
-        requires: strings(a.requires),
-        cpus: num(a.cpus, base.cpus),
-        memMb: num(a.mem, base.memMb),
-        env: isMapping(a.env) ? (Object.fromEntries(Object.entries(a.env).filter(([, v]) => typeof v === 'string')) as Record<string, string>) : {},
-      });
+      const chronos = f.flavor === 'chronos';
+      const base = {
+        cpus: num(raw.cpus ?? system.defaults.cpus, 1),
+        memMb: num(raw.mem ?? system.defaults.mem, 4096),
+        maxRuntime: seconds(raw.max_runtime, 0),
+        expectedRuntime: seconds(raw.expected_runtime, 0),
+      };
+      const actionOf = (name: string, a: Record<string, unknown>): CompiledAction => {
+        const cpus = num(a.cpus, base.cpus);
+        const memMb = num(a.mem, base.memMb);
+        const ownEnv = isMapping(a.env) ? (Object.fromEntries(Object.entries(a.env).filter(([, v]) => typeof v === 'string')) as Record<string, string>) : {};
+        return {
+          name,
+          command: text(a.command) ?? text(a.cmd) ?? '',
+          executor: text(a.executor) ?? 'paasta',
+          requires: strings(a.requires),
+          cpus,
+          memMb,
+          env: injectedEnv({ INSTANCE: chronos ? job : `${job}.${name}`, RESOURCE_CPUS: String(cpus), RESOURCE_MEM: String(memMb) }, ownEnv),
+          retries: Math.max(0, Math.floor(num(a.retries, 0))),
+          retriesDelaySeconds: seconds(a.retries_delay, 0),
+          maxRuntimeSeconds: seconds(a.max_runtime, base.maxRuntime),
+          expectedRuntimeSeconds: seconds(a.expected_runtime, base.expectedRuntime),
+        };
+      };
       let actions: CompiledAction[];
-      if (f.flavor === 'chronos') actions = [actionOf(job, { ...raw, command: raw.cmd })];
+      if (chronos) actions = [actionOf(job, { ...raw, command: raw.cmd })];
       else if (Array.isArray(raw.actions)) actions = raw.actions.filter(isMapping).map((a, i) => actionOf(text(a.name) ?? `action${i + 1}`, a));
       else
         actions = isMapping(raw.actions)
@@ -357,17 +401,32 @@ export function compileJobs(svc: LoadedService, system: SystemConfig): CompiledJ
       const schedule = isMapping(raw.schedule)
         ? `${text(raw.schedule.type) ?? ''} ${text(raw.schedule.value) ?? ''}`.trim()
         : (text(raw.schedule) ?? (Array.isArray(raw.parents) ? `after ${strings(raw.parents).join(',')}` : ''));
+      const deployGroup = deployGroupOf(svc.name, f.cluster!, job, raw);
+      const monitoring = compileMonitoring(svc, raw.monitoring);
+      const ownMonitoring = isMapping(raw.monitoring) ? raw.monitoring : {};
       out.push({
         service: svc.name,
         cluster: f.cluster!,
         job,
         file: f.path,
-        flavor: f.flavor === 'chronos' ? 'chronos' : 'tron',
-        deployGroup: deployGroupOf(svc.name, f.cluster!, job, raw),
+        flavor: chronos ? 'chronos' : 'tron',
+        deployGroup,
         schedule,
-        enabled: f.flavor === 'chronos' ? !bool(raw.disabled, false) : bool(raw.enabled, true),
+        timeZone: text(chronos ? raw.schedule_time_zone : raw.time_zone) ?? '',
+        enabled: chronos ? !bool(raw.disabled, false) : bool(raw.enabled, true),
         actions,
-        monitoring: compileMonitoring(svc, raw.monitoring),
+        monitoring,
+        allowOverlap: bool(raw.allow_overlap, false),
+        queueing: bool(raw.queueing, true),
+        runLimit: Math.max(1, Math.floor(num(raw.run_limit, DEFAULT_RUN_LIMIT))),
+        checkEveryDay: bool(ownMonitoring.check_that_every_day_has_a_successful_run, false),
+        env: injectedEnv({
+          SERVICE: svc.name,
+          INSTANCE: job,
+          CLUSTER: f.cluster!,
+          DEPLOY_GROUP: deployGroup,
+          ...(monitoring.team ? { MONITORING_TEAM: monitoring.team } : {}),
+        }),
       });
     }
   }

@@ -36,6 +36,8 @@ export const controlApiConfigShape = {
   ORZO_SECRET_KEY: z.string().min(1).optional(),
   /** A file holding that key (mode 0600); ORZO_SECRET_KEY wins when both are set. */
   ORZO_SECRET_KEY_FILE: z.string().min(1).optional(),
+  /** How often (seconds) the soa-configs tree is read again for changed jobs, republished as job.desired (0: only at start, marks and enable/disable). */
+  ORZO_JOBS_REFRESH_SECONDS: z.coerce.number().min(0).default(30),
   /** Listen in plaintext on an address that is not loopback (refused unless this is true). */
   ORZO_GRPC_ALLOW_PLAINTEXT: flag,
 };

@@ -15,6 +15,9 @@ import { OutboxRelay } from './deploys/outbox.relay';
 import { GrpcServer } from './grpc/grpc.server';
 import { HistoryService } from './history/history.service';
 import { InstanceStateService } from './instance-state/instance-state.service';
+import { JobHistoryHandlers } from './jobs/job-history.handlers';
+import { JobHistoryService } from './jobs/job-history.service';
+import { JobsService } from './jobs/jobs.service';
 import { PipelineHandlers } from './pipeline/pipeline.handlers';
 import { PipelineService } from './pipeline/pipeline.service';
 import { AutoRollbackHandlers } from './rollback/auto-rollback.handlers';
@@ -79,6 +82,9 @@ import { StatusService } from './status/status.service';
     SecretsService,
     SecretValuesResponder,
     ConfigApplyService,
+    JobsService,
+    JobHistoryService,
+    JobHistoryHandlers,
     GrpcServer,
   ],
 })

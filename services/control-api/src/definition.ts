@@ -8,6 +8,7 @@ import { OutboxMessageSchema } from './deploys/outbox-message.entity';
 import { DeployMarkSchema } from './history/deploy-mark.entity';
 import { HistoryEntrySchema } from './history/history-entry.entity';
 import { InstanceStateSchema } from './instance-state/instance-state.entity';
+import { JobActionRunSchema, JobOverrideSchema, JobRunSchema } from './jobs/job-run.entity';
 import { M20261124ControlApi } from './persistence/m20261124-control-api';
 import { M20261125Pipeline } from './persistence/m20261125-pipeline';
 import { DIALECT_MIGRATIONS } from './persistence/migrations';
@@ -35,6 +36,9 @@ export const CONTROL_API_ENTITIES = [
   ReplicaExitSchema,
   ApiTokenSchema,
   SecretSchema,
+  JobRunSchema,
+  JobActionRunSchema,
+  JobOverrideSchema,
 ];
 
 export const CONTROL_API_MIGRATIONS = [

@@ -109,6 +109,11 @@ const METHODS: Method[] = [
     ],
     alsoAllowed: [status.UNAVAILABLE],
   },
+  { name: 'listJobs', fields: [s(1, 'service'), s(2, 'cluster')] },
+  { name: 'runJob', fields: [s(1, 'service'), s(2, 'cluster'), s(3, 'job'), s(4, 'action'), s(5, 'requested_by')] },
+  { name: 'jobHistory', fields: [s(1, 'service'), s(2, 'job'), { no: 3, name: 'limit', kind: 'uint32' }, s(4, 'cluster')] },
+  { name: 'getJobRun', fields: [s(1, 'run_id'), s(2, 'service'), s(3, 'job')] },
+  { name: 'setJobEnabled', fields: [s(1, 'service'), s(2, 'job'), s(3, 'cluster'), { no: 4, name: 'enabled', kind: 'bool' }, s(5, 'requested_by')] },
   {
     name: 'remoteRun',
     fields: [s(1, 'service'), s(2, 'cluster'), s(3, 'instance'), s(4, 'cmd'), { no: 5, name: 'max_duration_seconds', kind: 'uint32' }, s(6, 'requested_by')],

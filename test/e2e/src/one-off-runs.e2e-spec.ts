@@ -52,7 +52,7 @@ describe('orzo remote-run: an adhoc instance run once on the cluster, its output
 `,
         'adhoc-local.yaml': `report:
   cpus: 0.1
-  mem: 32
+  mem: 64
   deploy_group: local.main
   env:
     GREETING: hello there

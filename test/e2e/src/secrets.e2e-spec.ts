@@ -77,7 +77,7 @@ describe('secrets on the real platform: SECRET(name) reaches the container, a ne
       files: {
         'kubernetes-local.yaml': instanceConfig(service),
         'adhoc-local.yaml':
-          'report:\n  cpus: 0.1\n  mem: 32\n  deploy_group: local.main\n  env:\n    DB_PASSWORD: SECRET(db_password)\n  cmd: \'echo "pw=$DB_PASSWORD"\'\n',
+          'report:\n  cpus: 0.1\n  mem: 64\n  deploy_group: local.main\n  env:\n    DB_PASSWORD: SECRET(db_password)\n  cmd: \'echo "pw=$DB_PASSWORD"\'\n',
       },
     });
     await ensureBusyboxBase(docker);

@@ -13,6 +13,7 @@ import { missingFields } from '../required-fields';
 import { InstanceOverrides } from '../scaling/instance-overrides.service';
 import { SecretStore } from '../secrets/secret-store';
 import { SoaConfigSource } from '../soa/soa-config.source';
+import { JobsService } from '../jobs/jobs.service';
 import { DeployInstanceSchema } from './deploy-instance.entity';
 import { toInstanceSpec } from './instance-spec';
 import { OutboxRelay } from './outbox.relay';
@@ -36,6 +37,7 @@ export class MarkService {
     private readonly bus: BusService,
     private readonly overrides: InstanceOverrides,
     private readonly secrets: SecretStore,
+    private readonly jobs: JobsService,
   ) {}
 
   /**
@@ -158,6 +160,8 @@ export class MarkService {
     // A scale override and the restart token outlive marks (orzo autoscale, orzo restart); read
     // in the caller's transaction (SQLite has one connection: a fresh one would wait for it).
     await this.outbox.enqueue(em, envelope, { ...payload, specs: await this.overrides.apply(payload.specs, em) });
+    // Jobs run their deploy group's current version: the schedulers get it with the mark.
+    await this.jobs.markRecorded(em, this.soa.service(m.service), m.deployGroup, `${kind} of ${m.deployGroup} to ${m.gitSha || m.image}`);
   }
 
   /**

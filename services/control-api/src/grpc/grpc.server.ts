@@ -14,6 +14,7 @@ import { DeadLettersService } from '../dead-letters/dead-letters.service';
 import { MarkService } from '../deploys/mark.service';
 import { EventWatchService } from '../events/event-watch.service';
 import { HistoryService } from '../history/history.service';
+import { JobsService } from '../jobs/jobs.service';
 import { InstanceStateService } from '../instance-state/instance-state.service';
 import { DeploymentsService } from '../rollback/deployments.service';
 import { RollbackService } from '../rollback/rollback.service';
@@ -75,6 +76,7 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
     private readonly tokenAdmin: TokenAdminService,
     private readonly events: EventWatchService,
     private readonly soa: SoaConfigSource,
+    private readonly jobs: JobsService,
     private readonly remoteRuns: RemoteRunService,
     private readonly secrets: SecretsService,
     private readonly configApply: ConfigApplyService,
@@ -133,6 +135,11 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
           write: (l) => (call.write(l) ? Promise.resolve() : new Promise<void>((resolve) => call.once('drain', () => resolve()))),
         }),
       ),
+      listJobs: this.unary('ListJobs', read, (req: api.ListJobsRequest) => this.jobs.list(req)),
+      runJob: this.unary('RunJob', operate, (req: api.RunJobRequest) => this.jobs.run(req)),
+      jobHistory: this.unary('JobHistory', read, (req: api.JobHistoryRequest) => this.jobs.history(req)),
+      getJobRun: this.unary('GetJobRun', read, (req: api.GetJobRunRequest) => this.jobs.getRun(req)),
+      setJobEnabled: this.unary('SetJobEnabled', operate, (req: api.SetJobEnabledRequest) => this.jobs.setEnabled(req)),
       remoteRun: this.stream('RemoteRun', operate, (call: ServerWritableStream<api.RemoteRunRequest, api.RemoteRunOutput>, req, gone) =>
         this.remoteRuns.run(req, {
           cancelled: gone,

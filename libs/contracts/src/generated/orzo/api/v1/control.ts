@@ -554,6 +554,124 @@ export interface ListAlertsResponse {
   alerts: FiringAlert[];
 }
 
+export interface ListJobsRequest {
+  service: string;
+  /** Empty: every cluster. */
+  cluster: string;
+}
+
+export interface JobRunSummary {
+  runId: string;
+  cluster: string;
+  job: string;
+  /** "requested", "running", "succeeded", "failed". */
+  state: string;
+  /** "schedule", "manual" or "catch-up". */
+  trigger: string;
+  scheduledAt: string;
+  startedAt: string;
+  finishedAt: string;
+  reason: string;
+  gitSha: string;
+  requestedBy: string;
+  /** Empty: the whole job; else the one action run. */
+  action: string;
+}
+
+export interface JobActionRun {
+  name: string;
+  /** "running", "succeeded", "failed", "killed", "skipped", "cancelled". */
+  state: string;
+  attempts: number;
+  startedAt: string;
+  finishedAt: string;
+  exitCode: number;
+  reason: string;
+  log: string;
+}
+
+export interface JobInfo {
+  service: string;
+  cluster: string;
+  job: string;
+  flavor: string;
+  schedule: string;
+  timeZone: string;
+  /** The effective switch (the file's, unless overridden). */
+  enabled: boolean;
+  /** An operator set `enabled` with orzo job enable/disable. */
+  enabledOverridden: boolean;
+  /** RFC 3339; empty when disabled or the schedule has no next time. */
+  nextRun: string;
+  deployGroup: string;
+  actions: string[];
+  /** Newest first (at most 5). */
+  lastRuns: JobRunSummary[];
+  runLimit: number;
+  /** The deploy group's current version (empty: none yet, the job does not run). */
+  gitSha: string;
+}
+
+export interface ListJobsResponse {
+  jobs: JobInfo[];
+}
+
+export interface RunJobRequest {
+  service: string;
+  /** Empty: the job's only cluster (an error when it is on several). */
+  cluster: string;
+  job: string;
+  /** Empty: the whole job. */
+  action: string;
+  /** Ignored: control-api records the caller's API token as who asked. */
+  requestedBy: string;
+}
+
+export interface RunJobResponse {
+  runId: string;
+  cluster: string;
+}
+
+export interface JobHistoryRequest {
+  service: string;
+  job: string;
+  /** 0: 20. */
+  limit: number;
+  /** Empty: every cluster. */
+  cluster: string;
+}
+
+export interface JobHistoryResponse {
+  runs: JobRunSummary[];
+}
+
+export interface GetJobRunRequest {
+  runId: string;
+  /** With run_id empty: the latest run of this service's job. */
+  service: string;
+  job: string;
+}
+
+export interface GetJobRunResponse {
+  run: JobRunSummary | undefined;
+  actions: JobActionRun[];
+}
+
+export interface SetJobEnabledRequest {
+  service: string;
+  job: string;
+  /** Empty: every cluster the job is on. */
+  cluster: string;
+  enabled: boolean;
+  /** Ignored: control-api records the caller's API token as who asked. */
+  requestedBy: string;
+}
+
+export interface SetJobEnabledResponse {
+  /** "<cluster>.<job>" of each job changed. */
+  jobs: string[];
+}
+
 export interface PutSecretRequest {
   /** The service, or "_shared" for a secret every service reads with SHARED_SECRET(name). */
   service: string;
@@ -8596,6 +8714,1763 @@ export const ListAlertsResponse: MessageFns<ListAlertsResponse> = {
   },
 };
 
+function createBaseListJobsRequest(): ListJobsRequest {
+  return { service: "", cluster: "" };
+}
+
+export const ListJobsRequest: MessageFns<ListJobsRequest> = {
+  encode(message: ListJobsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.service !== "") {
+      writer.uint32(10).string(message.service);
+    }
+    if (message.cluster !== "") {
+      writer.uint32(18).string(message.cluster);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListJobsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListJobsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.cluster = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListJobsRequest {
+    return {
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      cluster: isSet(object.cluster) ? globalThis.String(object.cluster) : "",
+    };
+  },
+
+  toJSON(message: ListJobsRequest): unknown {
+    const obj: any = {};
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.cluster !== "") {
+      obj.cluster = message.cluster;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListJobsRequest>): ListJobsRequest {
+    return ListJobsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListJobsRequest>): ListJobsRequest {
+    const message = createBaseListJobsRequest();
+    message.service = object.service ?? "";
+    message.cluster = object.cluster ?? "";
+    return message;
+  },
+};
+
+function createBaseJobRunSummary(): JobRunSummary {
+  return {
+    runId: "",
+    cluster: "",
+    job: "",
+    state: "",
+    trigger: "",
+    scheduledAt: "",
+    startedAt: "",
+    finishedAt: "",
+    reason: "",
+    gitSha: "",
+    requestedBy: "",
+    action: "",
+  };
+}
+
+export const JobRunSummary: MessageFns<JobRunSummary> = {
+  encode(message: JobRunSummary, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.runId !== "") {
+      writer.uint32(10).string(message.runId);
+    }
+    if (message.cluster !== "") {
+      writer.uint32(18).string(message.cluster);
+    }
+    if (message.job !== "") {
+      writer.uint32(26).string(message.job);
+    }
+    if (message.state !== "") {
+      writer.uint32(34).string(message.state);
+    }
+    if (message.trigger !== "") {
+      writer.uint32(42).string(message.trigger);
+    }
+    if (message.scheduledAt !== "") {
+      writer.uint32(50).string(message.scheduledAt);
+    }
+    if (message.startedAt !== "") {
+      writer.uint32(58).string(message.startedAt);
+    }
+    if (message.finishedAt !== "") {
+      writer.uint32(66).string(message.finishedAt);
+    }
+    if (message.reason !== "") {
+      writer.uint32(74).string(message.reason);
+    }
+    if (message.gitSha !== "") {
+      writer.uint32(82).string(message.gitSha);
+    }
+    if (message.requestedBy !== "") {
+      writer.uint32(90).string(message.requestedBy);
+    }
+    if (message.action !== "") {
+      writer.uint32(98).string(message.action);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): JobRunSummary {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseJobRunSummary();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.runId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.cluster = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.job = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.trigger = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.scheduledAt = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.startedAt = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.finishedAt = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.gitSha = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.requestedBy = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.action = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): JobRunSummary {
+    return {
+      runId: isSet(object.runId)
+        ? globalThis.String(object.runId)
+        : isSet(object.run_id)
+        ? globalThis.String(object.run_id)
+        : "",
+      cluster: isSet(object.cluster) ? globalThis.String(object.cluster) : "",
+      job: isSet(object.job) ? globalThis.String(object.job) : "",
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
+      trigger: isSet(object.trigger) ? globalThis.String(object.trigger) : "",
+      scheduledAt: isSet(object.scheduledAt)
+        ? globalThis.String(object.scheduledAt)
+        : isSet(object.scheduled_at)
+        ? globalThis.String(object.scheduled_at)
+        : "",
+      startedAt: isSet(object.startedAt)
+        ? globalThis.String(object.startedAt)
+        : isSet(object.started_at)
+        ? globalThis.String(object.started_at)
+        : "",
+      finishedAt: isSet(object.finishedAt)
+        ? globalThis.String(object.finishedAt)
+        : isSet(object.finished_at)
+        ? globalThis.String(object.finished_at)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      gitSha: isSet(object.gitSha)
+        ? globalThis.String(object.gitSha)
+        : isSet(object.git_sha)
+        ? globalThis.String(object.git_sha)
+        : "",
+      requestedBy: isSet(object.requestedBy)
+        ? globalThis.String(object.requestedBy)
+        : isSet(object.requested_by)
+        ? globalThis.String(object.requested_by)
+        : "",
+      action: isSet(object.action) ? globalThis.String(object.action) : "",
+    };
+  },
+
+  toJSON(message: JobRunSummary): unknown {
+    const obj: any = {};
+    if (message.runId !== "") {
+      obj.runId = message.runId;
+    }
+    if (message.cluster !== "") {
+      obj.cluster = message.cluster;
+    }
+    if (message.job !== "") {
+      obj.job = message.job;
+    }
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
+    if (message.trigger !== "") {
+      obj.trigger = message.trigger;
+    }
+    if (message.scheduledAt !== "") {
+      obj.scheduledAt = message.scheduledAt;
+    }
+    if (message.startedAt !== "") {
+      obj.startedAt = message.startedAt;
+    }
+    if (message.finishedAt !== "") {
+      obj.finishedAt = message.finishedAt;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.gitSha !== "") {
+      obj.gitSha = message.gitSha;
+    }
+    if (message.requestedBy !== "") {
+      obj.requestedBy = message.requestedBy;
+    }
+    if (message.action !== "") {
+      obj.action = message.action;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<JobRunSummary>): JobRunSummary {
+    return JobRunSummary.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<JobRunSummary>): JobRunSummary {
+    const message = createBaseJobRunSummary();
+    message.runId = object.runId ?? "";
+    message.cluster = object.cluster ?? "";
+    message.job = object.job ?? "";
+    message.state = object.state ?? "";
+    message.trigger = object.trigger ?? "";
+    message.scheduledAt = object.scheduledAt ?? "";
+    message.startedAt = object.startedAt ?? "";
+    message.finishedAt = object.finishedAt ?? "";
+    message.reason = object.reason ?? "";
+    message.gitSha = object.gitSha ?? "";
+    message.requestedBy = object.requestedBy ?? "";
+    message.action = object.action ?? "";
+    return message;
+  },
+};
+
+function createBaseJobActionRun(): JobActionRun {
+  return { name: "", state: "", attempts: 0, startedAt: "", finishedAt: "", exitCode: 0, reason: "", log: "" };
+}
+
+export const JobActionRun: MessageFns<JobActionRun> = {
+  encode(message: JobActionRun, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.state !== "") {
+      writer.uint32(18).string(message.state);
+    }
+    if (message.attempts !== 0) {
+      writer.uint32(24).uint32(message.attempts);
+    }
+    if (message.startedAt !== "") {
+      writer.uint32(34).string(message.startedAt);
+    }
+    if (message.finishedAt !== "") {
+      writer.uint32(42).string(message.finishedAt);
+    }
+    if (message.exitCode !== 0) {
+      writer.uint32(48).int32(message.exitCode);
+    }
+    if (message.reason !== "") {
+      writer.uint32(58).string(message.reason);
+    }
+    if (message.log !== "") {
+      writer.uint32(66).string(message.log);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): JobActionRun {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseJobActionRun();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.attempts = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.startedAt = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.finishedAt = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.exitCode = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.log = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): JobActionRun {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
+      attempts: isSet(object.attempts) ? globalThis.Number(object.attempts) : 0,
+      startedAt: isSet(object.startedAt)
+        ? globalThis.String(object.startedAt)
+        : isSet(object.started_at)
+        ? globalThis.String(object.started_at)
+        : "",
+      finishedAt: isSet(object.finishedAt)
+        ? globalThis.String(object.finishedAt)
+        : isSet(object.finished_at)
+        ? globalThis.String(object.finished_at)
+        : "",
+      exitCode: isSet(object.exitCode)
+        ? globalThis.Number(object.exitCode)
+        : isSet(object.exit_code)
+        ? globalThis.Number(object.exit_code)
+        : 0,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      log: isSet(object.log) ? globalThis.String(object.log) : "",
+    };
+  },
+
+  toJSON(message: JobActionRun): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
+    if (message.attempts !== 0) {
+      obj.attempts = Math.round(message.attempts);
+    }
+    if (message.startedAt !== "") {
+      obj.startedAt = message.startedAt;
+    }
+    if (message.finishedAt !== "") {
+      obj.finishedAt = message.finishedAt;
+    }
+    if (message.exitCode !== 0) {
+      obj.exitCode = Math.round(message.exitCode);
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.log !== "") {
+      obj.log = message.log;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<JobActionRun>): JobActionRun {
+    return JobActionRun.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<JobActionRun>): JobActionRun {
+    const message = createBaseJobActionRun();
+    message.name = object.name ?? "";
+    message.state = object.state ?? "";
+    message.attempts = object.attempts ?? 0;
+    message.startedAt = object.startedAt ?? "";
+    message.finishedAt = object.finishedAt ?? "";
+    message.exitCode = object.exitCode ?? 0;
+    message.reason = object.reason ?? "";
+    message.log = object.log ?? "";
+    return message;
+  },
+};
+
+function createBaseJobInfo(): JobInfo {
+  return {
+    service: "",
+    cluster: "",
+    job: "",
+    flavor: "",
+    schedule: "",
+    timeZone: "",
+    enabled: false,
+    enabledOverridden: false,
+    nextRun: "",
+    deployGroup: "",
+    actions: [],
+    lastRuns: [],
+    runLimit: 0,
+    gitSha: "",
+  };
+}
+
+export const JobInfo: MessageFns<JobInfo> = {
+  encode(message: JobInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.service !== "") {
+      writer.uint32(10).string(message.service);
+    }
+    if (message.cluster !== "") {
+      writer.uint32(18).string(message.cluster);
+    }
+    if (message.job !== "") {
+      writer.uint32(26).string(message.job);
+    }
+    if (message.flavor !== "") {
+      writer.uint32(34).string(message.flavor);
+    }
+    if (message.schedule !== "") {
+      writer.uint32(42).string(message.schedule);
+    }
+    if (message.timeZone !== "") {
+      writer.uint32(50).string(message.timeZone);
+    }
+    if (message.enabled !== false) {
+      writer.uint32(56).bool(message.enabled);
+    }
+    if (message.enabledOverridden !== false) {
+      writer.uint32(64).bool(message.enabledOverridden);
+    }
+    if (message.nextRun !== "") {
+      writer.uint32(74).string(message.nextRun);
+    }
+    if (message.deployGroup !== "") {
+      writer.uint32(82).string(message.deployGroup);
+    }
+    for (const v of message.actions) {
+      writer.uint32(90).string(v!);
+    }
+    for (const v of message.lastRuns) {
+      JobRunSummary.encode(v!, writer.uint32(98).fork()).join();
+    }
+    if (message.runLimit !== 0) {
+      writer.uint32(104).uint32(message.runLimit);
+    }
+    if (message.gitSha !== "") {
+      writer.uint32(114).string(message.gitSha);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): JobInfo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseJobInfo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.cluster = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.job = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.flavor = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.schedule = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.timeZone = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.enabled = reader.bool();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.enabledOverridden = reader.bool();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.nextRun = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.deployGroup = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.actions.push(reader.string());
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.lastRuns.push(JobRunSummary.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.runLimit = reader.uint32();
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.gitSha = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): JobInfo {
+    return {
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      cluster: isSet(object.cluster) ? globalThis.String(object.cluster) : "",
+      job: isSet(object.job) ? globalThis.String(object.job) : "",
+      flavor: isSet(object.flavor) ? globalThis.String(object.flavor) : "",
+      schedule: isSet(object.schedule) ? globalThis.String(object.schedule) : "",
+      timeZone: isSet(object.timeZone)
+        ? globalThis.String(object.timeZone)
+        : isSet(object.time_zone)
+        ? globalThis.String(object.time_zone)
+        : "",
+      enabled: isSet(object.enabled) ? globalThis.Boolean(object.enabled) : false,
+      enabledOverridden: isSet(object.enabledOverridden)
+        ? globalThis.Boolean(object.enabledOverridden)
+        : isSet(object.enabled_overridden)
+        ? globalThis.Boolean(object.enabled_overridden)
+        : false,
+      nextRun: isSet(object.nextRun)
+        ? globalThis.String(object.nextRun)
+        : isSet(object.next_run)
+        ? globalThis.String(object.next_run)
+        : "",
+      deployGroup: isSet(object.deployGroup)
+        ? globalThis.String(object.deployGroup)
+        : isSet(object.deploy_group)
+        ? globalThis.String(object.deploy_group)
+        : "",
+      actions: globalThis.Array.isArray(object?.actions)
+        ? object.actions.map((e: any) => globalThis.String(e))
+        : [],
+      lastRuns: globalThis.Array.isArray(object?.lastRuns)
+        ? object.lastRuns.map((e: any) => JobRunSummary.fromJSON(e))
+        : globalThis.Array.isArray(object?.last_runs)
+        ? object.last_runs.map((e: any) => JobRunSummary.fromJSON(e))
+        : [],
+      runLimit: isSet(object.runLimit)
+        ? globalThis.Number(object.runLimit)
+        : isSet(object.run_limit)
+        ? globalThis.Number(object.run_limit)
+        : 0,
+      gitSha: isSet(object.gitSha)
+        ? globalThis.String(object.gitSha)
+        : isSet(object.git_sha)
+        ? globalThis.String(object.git_sha)
+        : "",
+    };
+  },
+
+  toJSON(message: JobInfo): unknown {
+    const obj: any = {};
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.cluster !== "") {
+      obj.cluster = message.cluster;
+    }
+    if (message.job !== "") {
+      obj.job = message.job;
+    }
+    if (message.flavor !== "") {
+      obj.flavor = message.flavor;
+    }
+    if (message.schedule !== "") {
+      obj.schedule = message.schedule;
+    }
+    if (message.timeZone !== "") {
+      obj.timeZone = message.timeZone;
+    }
+    if (message.enabled !== false) {
+      obj.enabled = message.enabled;
+    }
+    if (message.enabledOverridden !== false) {
+      obj.enabledOverridden = message.enabledOverridden;
+    }
+    if (message.nextRun !== "") {
+      obj.nextRun = message.nextRun;
+    }
+    if (message.deployGroup !== "") {
+      obj.deployGroup = message.deployGroup;
+    }
+    if (message.actions?.length) {
+      obj.actions = message.actions;
+    }
+    if (message.lastRuns?.length) {
+      obj.lastRuns = message.lastRuns.map((e) => JobRunSummary.toJSON(e));
+    }
+    if (message.runLimit !== 0) {
+      obj.runLimit = Math.round(message.runLimit);
+    }
+    if (message.gitSha !== "") {
+      obj.gitSha = message.gitSha;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<JobInfo>): JobInfo {
+    return JobInfo.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<JobInfo>): JobInfo {
+    const message = createBaseJobInfo();
+    message.service = object.service ?? "";
+    message.cluster = object.cluster ?? "";
+    message.job = object.job ?? "";
+    message.flavor = object.flavor ?? "";
+    message.schedule = object.schedule ?? "";
+    message.timeZone = object.timeZone ?? "";
+    message.enabled = object.enabled ?? false;
+    message.enabledOverridden = object.enabledOverridden ?? false;
+    message.nextRun = object.nextRun ?? "";
+    message.deployGroup = object.deployGroup ?? "";
+    message.actions = object.actions?.map((e) => e) || [];
+    message.lastRuns = object.lastRuns?.map((e) => JobRunSummary.fromPartial(e)) || [];
+    message.runLimit = object.runLimit ?? 0;
+    message.gitSha = object.gitSha ?? "";
+    return message;
+  },
+};
+
+function createBaseListJobsResponse(): ListJobsResponse {
+  return { jobs: [] };
+}
+
+export const ListJobsResponse: MessageFns<ListJobsResponse> = {
+  encode(message: ListJobsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.jobs) {
+      JobInfo.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListJobsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListJobsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.jobs.push(JobInfo.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListJobsResponse {
+    return { jobs: globalThis.Array.isArray(object?.jobs) ? object.jobs.map((e: any) => JobInfo.fromJSON(e)) : [] };
+  },
+
+  toJSON(message: ListJobsResponse): unknown {
+    const obj: any = {};
+    if (message.jobs?.length) {
+      obj.jobs = message.jobs.map((e) => JobInfo.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListJobsResponse>): ListJobsResponse {
+    return ListJobsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListJobsResponse>): ListJobsResponse {
+    const message = createBaseListJobsResponse();
+    message.jobs = object.jobs?.map((e) => JobInfo.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseRunJobRequest(): RunJobRequest {
+  return { service: "", cluster: "", job: "", action: "", requestedBy: "" };
+}
+
+export const RunJobRequest: MessageFns<RunJobRequest> = {
+  encode(message: RunJobRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.service !== "") {
+      writer.uint32(10).string(message.service);
+    }
+    if (message.cluster !== "") {
+      writer.uint32(18).string(message.cluster);
+    }
+    if (message.job !== "") {
+      writer.uint32(26).string(message.job);
+    }
+    if (message.action !== "") {
+      writer.uint32(34).string(message.action);
+    }
+    if (message.requestedBy !== "") {
+      writer.uint32(42).string(message.requestedBy);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RunJobRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRunJobRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.cluster = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.job = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.action = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.requestedBy = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RunJobRequest {
+    return {
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      cluster: isSet(object.cluster) ? globalThis.String(object.cluster) : "",
+      job: isSet(object.job) ? globalThis.String(object.job) : "",
+      action: isSet(object.action) ? globalThis.String(object.action) : "",
+      requestedBy: isSet(object.requestedBy)
+        ? globalThis.String(object.requestedBy)
+        : isSet(object.requested_by)
+        ? globalThis.String(object.requested_by)
+        : "",
+    };
+  },
+
+  toJSON(message: RunJobRequest): unknown {
+    const obj: any = {};
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.cluster !== "") {
+      obj.cluster = message.cluster;
+    }
+    if (message.job !== "") {
+      obj.job = message.job;
+    }
+    if (message.action !== "") {
+      obj.action = message.action;
+    }
+    if (message.requestedBy !== "") {
+      obj.requestedBy = message.requestedBy;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RunJobRequest>): RunJobRequest {
+    return RunJobRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RunJobRequest>): RunJobRequest {
+    const message = createBaseRunJobRequest();
+    message.service = object.service ?? "";
+    message.cluster = object.cluster ?? "";
+    message.job = object.job ?? "";
+    message.action = object.action ?? "";
+    message.requestedBy = object.requestedBy ?? "";
+    return message;
+  },
+};
+
+function createBaseRunJobResponse(): RunJobResponse {
+  return { runId: "", cluster: "" };
+}
+
+export const RunJobResponse: MessageFns<RunJobResponse> = {
+  encode(message: RunJobResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.runId !== "") {
+      writer.uint32(10).string(message.runId);
+    }
+    if (message.cluster !== "") {
+      writer.uint32(18).string(message.cluster);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RunJobResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRunJobResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.runId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.cluster = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RunJobResponse {
+    return {
+      runId: isSet(object.runId)
+        ? globalThis.String(object.runId)
+        : isSet(object.run_id)
+        ? globalThis.String(object.run_id)
+        : "",
+      cluster: isSet(object.cluster) ? globalThis.String(object.cluster) : "",
+    };
+  },
+
+  toJSON(message: RunJobResponse): unknown {
+    const obj: any = {};
+    if (message.runId !== "") {
+      obj.runId = message.runId;
+    }
+    if (message.cluster !== "") {
+      obj.cluster = message.cluster;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RunJobResponse>): RunJobResponse {
+    return RunJobResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RunJobResponse>): RunJobResponse {
+    const message = createBaseRunJobResponse();
+    message.runId = object.runId ?? "";
+    message.cluster = object.cluster ?? "";
+    return message;
+  },
+};
+
+function createBaseJobHistoryRequest(): JobHistoryRequest {
+  return { service: "", job: "", limit: 0, cluster: "" };
+}
+
+export const JobHistoryRequest: MessageFns<JobHistoryRequest> = {
+  encode(message: JobHistoryRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.service !== "") {
+      writer.uint32(10).string(message.service);
+    }
+    if (message.job !== "") {
+      writer.uint32(18).string(message.job);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(24).uint32(message.limit);
+    }
+    if (message.cluster !== "") {
+      writer.uint32(34).string(message.cluster);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): JobHistoryRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseJobHistoryRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.job = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.limit = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.cluster = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): JobHistoryRequest {
+    return {
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      job: isSet(object.job) ? globalThis.String(object.job) : "",
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+      cluster: isSet(object.cluster) ? globalThis.String(object.cluster) : "",
+    };
+  },
+
+  toJSON(message: JobHistoryRequest): unknown {
+    const obj: any = {};
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.job !== "") {
+      obj.job = message.job;
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    if (message.cluster !== "") {
+      obj.cluster = message.cluster;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<JobHistoryRequest>): JobHistoryRequest {
+    return JobHistoryRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<JobHistoryRequest>): JobHistoryRequest {
+    const message = createBaseJobHistoryRequest();
+    message.service = object.service ?? "";
+    message.job = object.job ?? "";
+    message.limit = object.limit ?? 0;
+    message.cluster = object.cluster ?? "";
+    return message;
+  },
+};
+
+function createBaseJobHistoryResponse(): JobHistoryResponse {
+  return { runs: [] };
+}
+
+export const JobHistoryResponse: MessageFns<JobHistoryResponse> = {
+  encode(message: JobHistoryResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.runs) {
+      JobRunSummary.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): JobHistoryResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseJobHistoryResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.runs.push(JobRunSummary.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): JobHistoryResponse {
+    return {
+      runs: globalThis.Array.isArray(object?.runs) ? object.runs.map((e: any) => JobRunSummary.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: JobHistoryResponse): unknown {
+    const obj: any = {};
+    if (message.runs?.length) {
+      obj.runs = message.runs.map((e) => JobRunSummary.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<JobHistoryResponse>): JobHistoryResponse {
+    return JobHistoryResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<JobHistoryResponse>): JobHistoryResponse {
+    const message = createBaseJobHistoryResponse();
+    message.runs = object.runs?.map((e) => JobRunSummary.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseGetJobRunRequest(): GetJobRunRequest {
+  return { runId: "", service: "", job: "" };
+}
+
+export const GetJobRunRequest: MessageFns<GetJobRunRequest> = {
+  encode(message: GetJobRunRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.runId !== "") {
+      writer.uint32(10).string(message.runId);
+    }
+    if (message.service !== "") {
+      writer.uint32(18).string(message.service);
+    }
+    if (message.job !== "") {
+      writer.uint32(26).string(message.job);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetJobRunRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetJobRunRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.runId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.job = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetJobRunRequest {
+    return {
+      runId: isSet(object.runId)
+        ? globalThis.String(object.runId)
+        : isSet(object.run_id)
+        ? globalThis.String(object.run_id)
+        : "",
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      job: isSet(object.job) ? globalThis.String(object.job) : "",
+    };
+  },
+
+  toJSON(message: GetJobRunRequest): unknown {
+    const obj: any = {};
+    if (message.runId !== "") {
+      obj.runId = message.runId;
+    }
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.job !== "") {
+      obj.job = message.job;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetJobRunRequest>): GetJobRunRequest {
+    return GetJobRunRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetJobRunRequest>): GetJobRunRequest {
+    const message = createBaseGetJobRunRequest();
+    message.runId = object.runId ?? "";
+    message.service = object.service ?? "";
+    message.job = object.job ?? "";
+    return message;
+  },
+};
+
+function createBaseGetJobRunResponse(): GetJobRunResponse {
+  return { run: undefined, actions: [] };
+}
+
+export const GetJobRunResponse: MessageFns<GetJobRunResponse> = {
+  encode(message: GetJobRunResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.run !== undefined) {
+      JobRunSummary.encode(message.run, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.actions) {
+      JobActionRun.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetJobRunResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetJobRunResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.run = JobRunSummary.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.actions.push(JobActionRun.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetJobRunResponse {
+    return {
+      run: isSet(object.run) ? JobRunSummary.fromJSON(object.run) : undefined,
+      actions: globalThis.Array.isArray(object?.actions)
+        ? object.actions.map((e: any) => JobActionRun.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: GetJobRunResponse): unknown {
+    const obj: any = {};
+    if (message.run !== undefined) {
+      obj.run = JobRunSummary.toJSON(message.run);
+    }
+    if (message.actions?.length) {
+      obj.actions = message.actions.map((e) => JobActionRun.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetJobRunResponse>): GetJobRunResponse {
+    return GetJobRunResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetJobRunResponse>): GetJobRunResponse {
+    const message = createBaseGetJobRunResponse();
+    message.run = (object.run !== undefined && object.run !== null) ? JobRunSummary.fromPartial(object.run) : undefined;
+    message.actions = object.actions?.map((e) => JobActionRun.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseSetJobEnabledRequest(): SetJobEnabledRequest {
+  return { service: "", job: "", cluster: "", enabled: false, requestedBy: "" };
+}
+
+export const SetJobEnabledRequest: MessageFns<SetJobEnabledRequest> = {
+  encode(message: SetJobEnabledRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.service !== "") {
+      writer.uint32(10).string(message.service);
+    }
+    if (message.job !== "") {
+      writer.uint32(18).string(message.job);
+    }
+    if (message.cluster !== "") {
+      writer.uint32(26).string(message.cluster);
+    }
+    if (message.enabled !== false) {
+      writer.uint32(32).bool(message.enabled);
+    }
+    if (message.requestedBy !== "") {
+      writer.uint32(42).string(message.requestedBy);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetJobEnabledRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetJobEnabledRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.job = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.cluster = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.enabled = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.requestedBy = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetJobEnabledRequest {
+    return {
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      job: isSet(object.job) ? globalThis.String(object.job) : "",
+      cluster: isSet(object.cluster) ? globalThis.String(object.cluster) : "",
+      enabled: isSet(object.enabled) ? globalThis.Boolean(object.enabled) : false,
+      requestedBy: isSet(object.requestedBy)
+        ? globalThis.String(object.requestedBy)
+        : isSet(object.requested_by)
+        ? globalThis.String(object.requested_by)
+        : "",
+    };
+  },
+
+  toJSON(message: SetJobEnabledRequest): unknown {
+    const obj: any = {};
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.job !== "") {
+      obj.job = message.job;
+    }
+    if (message.cluster !== "") {
+      obj.cluster = message.cluster;
+    }
+    if (message.enabled !== false) {
+      obj.enabled = message.enabled;
+    }
+    if (message.requestedBy !== "") {
+      obj.requestedBy = message.requestedBy;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SetJobEnabledRequest>): SetJobEnabledRequest {
+    return SetJobEnabledRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SetJobEnabledRequest>): SetJobEnabledRequest {
+    const message = createBaseSetJobEnabledRequest();
+    message.service = object.service ?? "";
+    message.job = object.job ?? "";
+    message.cluster = object.cluster ?? "";
+    message.enabled = object.enabled ?? false;
+    message.requestedBy = object.requestedBy ?? "";
+    return message;
+  },
+};
+
+function createBaseSetJobEnabledResponse(): SetJobEnabledResponse {
+  return { jobs: [] };
+}
+
+export const SetJobEnabledResponse: MessageFns<SetJobEnabledResponse> = {
+  encode(message: SetJobEnabledResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.jobs) {
+      writer.uint32(10).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetJobEnabledResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetJobEnabledResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.jobs.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetJobEnabledResponse {
+    return { jobs: globalThis.Array.isArray(object?.jobs) ? object.jobs.map((e: any) => globalThis.String(e)) : [] };
+  },
+
+  toJSON(message: SetJobEnabledResponse): unknown {
+    const obj: any = {};
+    if (message.jobs?.length) {
+      obj.jobs = message.jobs;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SetJobEnabledResponse>): SetJobEnabledResponse {
+    return SetJobEnabledResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SetJobEnabledResponse>): SetJobEnabledResponse {
+    const message = createBaseSetJobEnabledResponse();
+    message.jobs = object.jobs?.map((e) => e) || [];
+    return message;
+  },
+};
+
 function createBasePutSecretRequest(): PutSecretRequest {
   return { service: "", name: "", value: Buffer.alloc(0), requestedBy: "" };
 }
@@ -9919,6 +11794,57 @@ export const ControlApiService = {
     responseSerialize: (value: RemoteRunOutput): Buffer => Buffer.from(RemoteRunOutput.encode(value).finish()),
     responseDeserialize: (value: Buffer): RemoteRunOutput => RemoteRunOutput.decode(value),
   },
+  /** Timed jobs (tron-/chronos-<cluster>.yaml): their schedule, next run and last results. */
+  listJobs: {
+    path: "/orzo.api.v1.ControlApi/ListJobs" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListJobsRequest): Buffer => Buffer.from(ListJobsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListJobsRequest => ListJobsRequest.decode(value),
+    responseSerialize: (value: ListJobsResponse): Buffer => Buffer.from(ListJobsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListJobsResponse => ListJobsResponse.decode(value),
+  },
+  /** Run a job (or one action of it) now; answers the new run's id. */
+  runJob: {
+    path: "/orzo.api.v1.ControlApi/RunJob" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RunJobRequest): Buffer => Buffer.from(RunJobRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RunJobRequest => RunJobRequest.decode(value),
+    responseSerialize: (value: RunJobResponse): Buffer => Buffer.from(RunJobResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RunJobResponse => RunJobResponse.decode(value),
+  },
+  /** A job's runs, newest first (at most its run_limit are kept). */
+  jobHistory: {
+    path: "/orzo.api.v1.ControlApi/JobHistory" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: JobHistoryRequest): Buffer => Buffer.from(JobHistoryRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): JobHistoryRequest => JobHistoryRequest.decode(value),
+    responseSerialize: (value: JobHistoryResponse): Buffer => Buffer.from(JobHistoryResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): JobHistoryResponse => JobHistoryResponse.decode(value),
+  },
+  /** One run with every action's result and log. */
+  getJobRun: {
+    path: "/orzo.api.v1.ControlApi/GetJobRun" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetJobRunRequest): Buffer => Buffer.from(GetJobRunRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetJobRunRequest => GetJobRunRequest.decode(value),
+    responseSerialize: (value: GetJobRunResponse): Buffer => Buffer.from(GetJobRunResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetJobRunResponse => GetJobRunResponse.decode(value),
+  },
+  /** Operator override of a job's enabled switch (outlives marks and config changes until set back). */
+  setJobEnabled: {
+    path: "/orzo.api.v1.ControlApi/SetJobEnabled" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetJobEnabledRequest): Buffer => Buffer.from(SetJobEnabledRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetJobEnabledRequest => SetJobEnabledRequest.decode(value),
+    responseSerialize: (value: SetJobEnabledResponse): Buffer =>
+      Buffer.from(SetJobEnabledResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SetJobEnabledResponse => SetJobEnabledResponse.decode(value),
+  },
   /** API tokens (admin scope). The secret is in CreateToken's answer and nowhere else, ever. */
   createToken: {
     path: "/orzo.api.v1.ControlApi/CreateToken" as const,
@@ -10069,6 +11995,16 @@ export interface ControlApiServer extends UntypedServiceImplementation {
    * output lines as they come, then one message with `ended` and the container's exit code.
    */
   remoteRun: handleServerStreamingCall<RemoteRunRequest, RemoteRunOutput>;
+  /** Timed jobs (tron-/chronos-<cluster>.yaml): their schedule, next run and last results. */
+  listJobs: handleUnaryCall<ListJobsRequest, ListJobsResponse>;
+  /** Run a job (or one action of it) now; answers the new run's id. */
+  runJob: handleUnaryCall<RunJobRequest, RunJobResponse>;
+  /** A job's runs, newest first (at most its run_limit are kept). */
+  jobHistory: handleUnaryCall<JobHistoryRequest, JobHistoryResponse>;
+  /** One run with every action's result and log. */
+  getJobRun: handleUnaryCall<GetJobRunRequest, GetJobRunResponse>;
+  /** Operator override of a job's enabled switch (outlives marks and config changes until set back). */
+  setJobEnabled: handleUnaryCall<SetJobEnabledRequest, SetJobEnabledResponse>;
   /** API tokens (admin scope). The secret is in CreateToken's answer and nowhere else, ever. */
   createToken: handleUnaryCall<CreateTokenRequest, CreateTokenResponse>;
   listTokens: handleUnaryCall<ListTokensRequest, ListTokensResponse>;
@@ -10380,6 +12316,86 @@ export interface ControlApiClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<RemoteRunOutput>;
+  /** Timed jobs (tron-/chronos-<cluster>.yaml): their schedule, next run and last results. */
+  listJobs(
+    request: ListJobsRequest,
+    callback: (error: ServiceError | null, response: ListJobsResponse) => void,
+  ): ClientUnaryCall;
+  listJobs(
+    request: ListJobsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListJobsResponse) => void,
+  ): ClientUnaryCall;
+  listJobs(
+    request: ListJobsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListJobsResponse) => void,
+  ): ClientUnaryCall;
+  /** Run a job (or one action of it) now; answers the new run's id. */
+  runJob(
+    request: RunJobRequest,
+    callback: (error: ServiceError | null, response: RunJobResponse) => void,
+  ): ClientUnaryCall;
+  runJob(
+    request: RunJobRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RunJobResponse) => void,
+  ): ClientUnaryCall;
+  runJob(
+    request: RunJobRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RunJobResponse) => void,
+  ): ClientUnaryCall;
+  /** A job's runs, newest first (at most its run_limit are kept). */
+  jobHistory(
+    request: JobHistoryRequest,
+    callback: (error: ServiceError | null, response: JobHistoryResponse) => void,
+  ): ClientUnaryCall;
+  jobHistory(
+    request: JobHistoryRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: JobHistoryResponse) => void,
+  ): ClientUnaryCall;
+  jobHistory(
+    request: JobHistoryRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: JobHistoryResponse) => void,
+  ): ClientUnaryCall;
+  /** One run with every action's result and log. */
+  getJobRun(
+    request: GetJobRunRequest,
+    callback: (error: ServiceError | null, response: GetJobRunResponse) => void,
+  ): ClientUnaryCall;
+  getJobRun(
+    request: GetJobRunRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetJobRunResponse) => void,
+  ): ClientUnaryCall;
+  getJobRun(
+    request: GetJobRunRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetJobRunResponse) => void,
+  ): ClientUnaryCall;
+  /** Operator override of a job's enabled switch (outlives marks and config changes until set back). */
+  setJobEnabled(
+    request: SetJobEnabledRequest,
+    callback: (error: ServiceError | null, response: SetJobEnabledResponse) => void,
+  ): ClientUnaryCall;
+  setJobEnabled(
+    request: SetJobEnabledRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SetJobEnabledResponse) => void,
+  ): ClientUnaryCall;
+  setJobEnabled(
+    request: SetJobEnabledRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SetJobEnabledResponse) => void,
+  ): ClientUnaryCall;
   /** API tokens (admin scope). The secret is in CreateToken's answer and nowhere else, ever. */
   createToken(
     request: CreateTokenRequest,
