@@ -357,7 +357,7 @@ export function configHash(spec: Omit<CompiledInstance, 'configHash'>, forceBoun
 /** Compiles the jobs of tron- and chronos-<cluster>.yaml to a schedule plus actions. */
 export function compileJobs(svc: LoadedService, system: SystemConfig): CompiledJob[] {
   const out: CompiledJob[] = [];
-  const seconds = (v: unknown, d: number): number => parseDuration(v) ?? d;
+  const seconds = (v: unknown, d: number): number => parseDuration(v, true) ?? d;
   for (const f of svc.jobs) {
     if (f.src.problems.length || !isMapping(f.src.data)) continue;
     for (const job of instanceNames(f.src.data)) {

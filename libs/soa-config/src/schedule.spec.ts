@@ -71,6 +71,7 @@ describe('durations', () => {
       ['10 parsecs', null],
       ['soon', null],
     ];
-    for (const [text, seconds] of cases) assert.equal(parseDuration(text), seconds, text);
+    for (const [text, seconds] of cases) assert.equal(parseDuration(text, true), seconds, text);
+    assert.equal(parseDuration('10 minutes'), null, 'words only where Tron takes them');
   });
 });

@@ -360,7 +360,10 @@ export const ADHOC_KEYS: KeyTable = {
 /** PaaSTA's Tron durations ("<n> <unit>") and Orzo's (30s, 10m). */
 const TIME_DELTA: ValueType = {
   t: 'oneof',
-  of: [{ t: 'string', pattern: /^\d+\s*[a-z]+$/, patternHint: 'a duration like "30s" or "10 minutes"' }, { t: 'duration' }],
+  of: [
+    { t: 'string', pattern: /^\d+\s*(secs?|seconds?|mins?|minutes?|hrs?|hours?|days?|weeks?)$/, patternHint: 'a duration like "30s" or "10 minutes"' },
+    { t: 'duration' },
+  ],
 };
 const TRON_NAME: ValueType = { t: 'string', pattern: /^[A-Za-z_][\w-]{0,254}$/, patternHint: 'a Tron name (letters, digits, _ and -)' };
 const td = (description: string): KeyDef => ({ type: TIME_DELTA, description });
