@@ -53,7 +53,7 @@ for (const target of databaseMatrix()) {
         const child = execFile(
           process.execPath,
           [ORZO_CLI, ...args],
-          { env: { ...process.env, ORZO_CONTROL_API: rig.address, ORZO_TOKEN: rig.adminToken, ORZO_SOA_DIR: soaDir }, timeout: 30_000 },
+          { env: { ...process.env, ORZO_CONTROL_API: rig.address, ORZO_TOKEN: rig.adminToken, ORZO_SOA_DIR: soaDir }, timeout: 60_000 },
           (err, stdout, stderr) => resolve({ status: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
         );
         child.stdin!.end(stdin);
@@ -200,7 +200,7 @@ describe('secrets without a key: refused with a clear error, nothing written', (
         const child = execFile(
           process.execPath,
           [ORZO_CLI, ...args],
-          { env: { ...process.env, ORZO_CONTROL_API: rig.address, ORZO_TOKEN: rig.adminToken }, timeout: 30_000 },
+          { env: { ...process.env, ORZO_CONTROL_API: rig.address, ORZO_TOKEN: rig.adminToken }, timeout: 60_000 },
           (err, stdout, stderr) => resolve({ status: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
         );
         child.stdin!.end('s3cret-value');
