@@ -16,3 +16,4 @@ export * from './rpc';
 export * from './discovery-registry';
 export * from './proto-dir';
 export * from './bearer';
+export * from './secret-ref';

@@ -39,6 +39,8 @@ export interface SystemConfig {
   alerts: AlertSinksConfig;
   /** control-api's gRPC listener: TLS files (absolute paths) and the plaintext escape hatch. */
   api: ApiListenerConfig;
+  /** secrets.key_file: the key of control-api's secret store (resolved path). */
+  secretKeyFile?: string;
 }
 
 export interface ApiListenerConfig {
@@ -86,6 +88,11 @@ export const SYSTEM_KEYS: KeyTable = {
     tls_key: str('Private key of tls_cert (PEM file).'),
     client_ca: str('CA (PEM file) that signs client certificates: set, every client must present one (mutual TLS).'),
     allow_plaintext: bool('Listen without TLS on an address that is not loopback (refused otherwise).', { default: false }),
+  }),
+  secrets: map("control-api's secret store (SECRET(name) in env).", {
+    key_file: str(
+      'File (relative to orzo.yaml) holding the 256-bit key secrets are encrypted with, base64 or hex; ORZO_SECRET_KEY / ORZO_SECRET_KEY_FILE override it.',
+    ),
   }),
 };
 
@@ -192,6 +199,7 @@ export function loadSystemConfig(options: { file?: string; env?: NodeJS.ProcessE
     defaults: isMapping(raw.defaults) ? raw.defaults : {},
     alerts: alertSinksOf(raw.alerts),
     api: apiListener(isMapping(raw.api) ? raw.api : {}, file ? resolve(file, '..') : cwd),
+    secretKeyFile: secretKeyFile(isMapping(raw.secrets) ? raw.secrets : {}, file ? resolve(file, '..') : cwd),
   };
   return { config, problems };
 }
@@ -213,6 +221,11 @@ function alertSinksOf(raw: unknown): AlertSinksConfig {
   const hook = isMapping(raw.webhook) ? raw.webhook : undefined;
   if (hook && text(hook, 'url')) out.webhook = { url: text(hook, 'url')!, secret: text(hook, 'secret') };
   return out;
+}
+
+/** secrets.key_file of orzo.yaml, resolved against its directory. */
+function secretKeyFile(raw: Record<string, unknown>, dir: string): string | undefined {
+  return typeof raw.key_file === 'string' && raw.key_file ? resolve(dir, raw.key_file) : undefined;
 }
 
 /** api: of orzo.yaml, its files resolved against the directory of orzo.yaml. */

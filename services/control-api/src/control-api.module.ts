@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AlertsModule } from './alerts/alerts.module';
+import { ConfigApplyService } from './config-apply/config-apply.service';
 import { AccessGate } from './access/access-gate';
 import { AdminTokenBootstrap } from './access/admin-token.file';
 import { TokenAdminService } from './access/token-admin.service';
@@ -30,6 +31,10 @@ import { InstanceOverrides } from './scaling/instance-overrides.service';
 import { InstanceRespec } from './scaling/instance-respec.service';
 import { OverrideExpiry } from './scaling/override-expiry';
 import { RestartService } from './scaling/restart.service';
+import { SecretKeyring } from './secrets/secret-keyring';
+import { SecretStore } from './secrets/secret-store';
+import { SecretValuesResponder } from './secrets/secret-values.responder';
+import { SecretsService } from './secrets/secrets.service';
 import { SoaConfigSource } from './soa/soa-config.source';
 import { ProgressViewHandlers } from './status/progress-view.handlers';
 import { ProgressViewService } from './status/progress-view.service';
@@ -72,6 +77,11 @@ import { StatusService } from './status/status.service';
     TokenAdminService,
     AdminTokenBootstrap,
     EventWatchService,
+    SecretKeyring,
+    SecretStore,
+    SecretsService,
+    SecretValuesResponder,
+    ConfigApplyService,
     JobsService,
     JobHistoryService,
     JobHistoryHandlers,

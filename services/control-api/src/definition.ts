@@ -16,6 +16,7 @@ import { PipelineRunSchema } from './pipeline/pipeline-run.entity';
 import { RollbackSchema } from './rollback/rollback.entity';
 import { InstanceProgressSchema } from './status/instance-progress.entity';
 import { InstanceOverrideSchema } from './scaling/instance-override.entity';
+import { SecretSchema } from './secrets/secret.entity';
 import { ReplicaExitSchema } from './status/replica-exit.entity';
 import { ReplicaSchema } from './status/replica.entity';
 
@@ -34,6 +35,7 @@ export const CONTROL_API_ENTITIES = [
   InstanceOverrideSchema,
   ReplicaExitSchema,
   ApiTokenSchema,
+  SecretSchema,
   JobRunSchema,
   JobActionRunSchema,
   JobOverrideSchema,

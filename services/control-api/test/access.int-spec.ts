@@ -84,6 +84,22 @@ const TABLE: Record<Method, { req: object; needs: 'read' | 'deploy' | 'build' | 
     service: true,
     maySayNo: true,
   },
+  // An add after the first says it exists, an update before it or a remove after it not-found: for what is asked.
+  addSecret: {
+    req: { service: 'hello', name: 'table_secret', value: Buffer.from('v1'), requestedBy: 'mallory' },
+    needs: 'operate',
+    service: true,
+    maySayNo: true,
+  },
+  updateSecret: {
+    req: { service: 'hello', name: 'table_secret', value: Buffer.from('v2'), requestedBy: 'mallory' },
+    needs: 'operate',
+    service: true,
+    maySayNo: true,
+  },
+  listSecrets: { req: { service: 'hello' }, needs: 'read' },
+  removeSecret: { req: { service: 'hello', name: 'table_secret', requestedBy: 'mallory' }, needs: 'operate', service: true, maySayNo: true },
+  applyConfig: { req: { service: 'hello', dryRun: false, requestedBy: 'mallory' }, needs: 'operate', service: true },
 };
 
 interface Reply {

@@ -124,6 +124,12 @@ const METHODS: Method[] = [
   { name: 'revokeToken', fields: [s(1, 'name')] },
   { name: 'whoAmI', fields: [] },
   { name: 'watchEvents', fields: [s(1, 'services'), s(2, 'kinds'), s(3, 'since'), s(4, 'position'), { no: 5, name: 'no_follow', kind: 'bool' }] },
+  // value is bytes: on the wire a length-delimited field like a string. No secret key here: a well-formed write is FAILED_PRECONDITION.
+  { name: 'addSecret', fields: [s(1, 'service'), s(2, 'name'), s(3, 'value'), s(4, 'requested_by')] },
+  { name: 'updateSecret', fields: [s(1, 'service'), s(2, 'name'), s(3, 'value'), s(4, 'requested_by')] },
+  { name: 'listSecrets', fields: [s(1, 'service')] },
+  { name: 'removeSecret', fields: [s(1, 'service'), s(2, 'name'), s(3, 'requested_by')] },
+  { name: 'applyConfig', fields: [s(1, 'service'), { no: 2, name: 'dry_run', kind: 'bool' }, s(3, 'requested_by')] },
 ];
 
 /** Whether a streaming request asks to follow (it then ends only at the client's deadline). */

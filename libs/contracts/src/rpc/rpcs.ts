@@ -98,6 +98,18 @@ export type ReplicaLogsCall = z.output<typeof replicaLogsRequest>;
 export type ReplicaLogsAnswer = z.output<typeof replicaLogsReply>;
 export type CancelBuildCall = z.output<typeof cancelBuildRequest>;
 export type CancelBuildAnswer = z.output<typeof cancelBuildReply>;
+const secretRef = z.object({ service: z.string().min(1), name: z.string().min(1) });
+const secretValuesRequest = z.object({
+  /** The instance that will receive them: it may read its service's secrets and the shared ones. */
+  service: z.string().min(1, 'service is required'),
+  instance: z.string(),
+  cluster: z.string(),
+  refs: z.array(secretRef).min(1, 'refs is required'),
+});
+const secretValuesReply = z.object({ values: z.array(secretRef.extend({ value: z.string() })) });
+
+export type SecretValuesCall = z.output<typeof secretValuesRequest>;
+export type SecretValuesAnswer = z.output<typeof secretValuesReply>;
 export type ImageExistsCall = z.output<typeof imageExistsRequest>;
 export type ImageExistsAnswer = z.output<typeof imageExistsReply>;
 
@@ -196,4 +208,18 @@ export const Rpcs = {
       request: oneOffOutputRequest,
       reply: oneOffOutputReply,
     }),
+  /**
+   * The plaintext of secrets an instance's env references (SECRET(name), SHARED_SECRET(name)),
+   * asked by scheduler-bridge just before it starts a replica: values travel only in this
+   * reply, never in an event or a stream. not-found names every secret the store lacks;
+   * failed-precondition when control-api has no secret key. Queue group: any control-api answers.
+   */
+  secretValues: defineRpc({
+    name: 'control.secret-values',
+    servedBy: 'control-api',
+    subject: 'orzo.rpc.control.secret-values.v1',
+    queue: 'control-api',
+    request: secretValuesRequest,
+    reply: secretValuesReply,
+  }),
 } as const;

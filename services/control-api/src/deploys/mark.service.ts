@@ -11,6 +11,7 @@ import { InstanceStateSchema } from '../instance-state/instance-state.entity';
 import { HistoryService } from '../history/history.service';
 import { missingFields } from '../required-fields';
 import { InstanceOverrides } from '../scaling/instance-overrides.service';
+import { SecretStore } from '../secrets/secret-store';
 import { SoaConfigSource } from '../soa/soa-config.source';
 import { JobsService } from '../jobs/jobs.service';
 import { DeployInstanceSchema } from './deploy-instance.entity';
@@ -35,6 +36,7 @@ export class MarkService {
     private readonly history: HistoryService,
     private readonly bus: BusService,
     private readonly overrides: InstanceOverrides,
+    private readonly secrets: SecretStore,
     private readonly jobs: JobsService,
   ) {}
 
@@ -108,7 +110,11 @@ export class MarkService {
         deployId,
         service: m.service,
         deployGroup: m.deployGroup,
-        specs: affected.map((i) => toInstanceSpec(i, m.image, m.gitSha, stoppedNow.has(key(i)) ? 'stop' : 'start')),
+        // SECRET(name) stays a reference in the event; the secrets' versions go into the config hash.
+        specs: await this.secrets.stamp(
+          affected.map((i) => toInstanceSpec(i, m.image, m.gitSha, stoppedNow.has(key(i)) ? 'stop' : 'start')),
+          em,
+        ),
         requestedBy: m.requestedBy,
         reason: m.reason,
       },

@@ -6,6 +6,7 @@ import { versionEnv } from '@orzo/soa-config';
 import { HistoryService } from '../history/history.service';
 import { requireFields } from '../required-fields';
 import { shown } from '../shown';
+import { SecretStore } from '../secrets/secret-store';
 import { SoaConfigSource } from '../soa/soa-config.source';
 
 /** How often the run's output is asked for while it says nothing new. */
@@ -31,6 +32,7 @@ export class RemoteRunService {
     private readonly soa: SoaConfigSource,
     private readonly bus: BusService,
     private readonly history: HistoryService,
+    private readonly secrets: SecretStore,
   ) {}
 
   async run(req: api.RemoteRunRequest, sink: RemoteRunSink): Promise<void> {
@@ -59,7 +61,11 @@ export class RemoteRunService {
         gitSha: version.gitSha,
         cmd: req.cmd || ownCmd,
         args: req.cmd ? [] : Array.isArray(adhoc.cmd) ? adhoc.cmd : adhoc.args,
-        env: { ...adhoc.env, ...versionEnv(version.image, version.gitSha) },
+        // SECRET(name) resolved here: a request, never an event, carries the values.
+        env: await this.secrets.resolveEnv(
+          { ...adhoc.env, ...versionEnv(version.image, version.gitSha) },
+          { service: req.service, instance: req.instance, cluster: req.cluster },
+        ),
         cpus: adhoc.cpus,
         memMb: adhoc.memMb,
         by: req.requestedBy,

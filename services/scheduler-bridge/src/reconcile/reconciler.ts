@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { BusService, DiscoveryRegistryStore } from '@orzo/bus';
-import { DrainRequest, InstanceSpec, ReplicaProblem, ReplicaRef, Subjects } from '@orzo/contracts';
-import { LOGGER, Logger, SERVICE_CONFIG, settleWithin } from '@orzo/platform';
+import { DrainRequest, InstanceSpec, ReplicaProblem, ReplicaRef, Rpcs, Subjects, secretRefsOf } from '@orzo/contracts';
+import { FailedPreconditionError, InvalidArgumentError, LOGGER, Logger, NotFoundError, SERVICE_CONFIG, settleWithin } from '@orzo/platform';
 import type { SchedulerBridgeConfig } from '../config';
 import { Engine, ImageNotFoundError, Labels, Replica, Survey } from '../engine/engine';
 import { ENGINES, Engines } from '../engine/engines';
@@ -356,7 +356,9 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
    * stays).
    */
   private async start(desired: DesiredInstance, count: number): Promise<Replica[] | undefined> {
-    const spec = desired.spec;
+    const spec = await this.withSecrets(desired);
+    if (spec === 'failed') return undefined;
+    if (!spec) return [];
     const engine = this.engines.of(spec.cluster);
     const results = await Promise.allSettled(Array.from({ length: count }, () => engine.run(spec)));
     const started: Replica[] = [];
@@ -382,6 +384,36 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     if (refused === undefined) this.problems.succeed(desired.key, '', 'start');
     else this.retryLater(desired.key, undefined, 'start', refused);
     return started;
+  }
+
+  /**
+   * The spec with each SECRET(name) / SHARED_SECRET(name) of its env replaced by the value,
+   * asked of control-api just before the start (values are in no event and nowhere durable
+   * here; only the engine's container config holds them). A secret the store lacks, or a
+   * control-api without a key, fails the deploy naming it ('failed'); control-api not answering
+   * is retried with backoff (undefined). The resolved spec is never logged.
+   */
+  private async withSecrets(desired: DesiredInstance): Promise<InstanceSpec | 'failed' | undefined> {
+    const spec = desired.spec;
+    const refs = secretRefsOf(spec.env ?? {}, spec.service);
+    if (!refs.size) return spec;
+    try {
+      const answer = await this.bus.request(
+        Rpcs.secretValues,
+        { service: spec.service, instance: spec.instance, cluster: spec.cluster, refs: [...refs.values()].map((r) => ({ service: r.service, name: r.name })) },
+        { timeout: 5_000 },
+      );
+      const env = { ...spec.env };
+      for (const v of answer.values) for (const name of refs.get(`${v.service}/${v.name}`)?.vars ?? []) env[name] = v.value;
+      return { ...spec, env };
+    } catch (err) {
+      if (err instanceof NotFoundError || err instanceof FailedPreconditionError || err instanceof InvalidArgumentError) {
+        await this.fail(desired, `secrets: ${err.message}`, 'no replica can start');
+        return 'failed';
+      }
+      this.retryLater(desired.key, undefined, 'start', err);
+      return undefined;
+    }
   }
 
   /**

@@ -672,6 +672,89 @@ export interface SetJobEnabledResponse {
   jobs: string[];
 }
 
+export interface PutSecretRequest {
+  /** The service, or "_shared" for a secret every service reads with SHARED_SECRET(name). */
+  service: string;
+  /** [A-Za-z0-9_-]{1,100}, as PaaSTA's SECRET(name). */
+  name: string;
+  /** The plaintext (at most 64 KiB): stored encrypted (AES-256-GCM), never answered, logged or published. */
+  value: Buffer;
+  /** Ignored: control-api records the caller's API token as who wrote it. */
+  requestedBy: string;
+}
+
+/** A secret without its value. */
+export interface SecretInfo {
+  service: string;
+  name: string;
+  /** RFC 3339, and the token that wrote it. */
+  createdAt: string;
+  createdBy: string;
+  updatedAt: string;
+  updatedBy: string;
+  /** "<cluster>.<instance>" of the instances whose env references it (for "_shared": "<service>.<cluster>.<instance>"). */
+  usedBy: string[];
+}
+
+export interface PutSecretResponse {
+  secret:
+    | SecretInfo
+    | undefined;
+  /** The instances sent again with the new secret version (those running a marked version). */
+  redeployed: string[];
+  detail: string;
+}
+
+export interface ListSecretsRequest {
+  service: string;
+}
+
+export interface ListSecretsResponse {
+  secrets: SecretInfo[];
+  /** SECRET(name) references of the service's instances that name no stored secret: their deploys fail until it is added. */
+  missing: string[];
+}
+
+export interface RemoveSecretRequest {
+  service: string;
+  name: string;
+  /** Ignored: the caller's token is recorded. */
+  requestedBy: string;
+}
+
+export interface RemoveSecretResponse {
+  /** Instances that still reference it: a replica they start from now on fails its deploy naming the secret. */
+  stillUsedBy: string[];
+  detail: string;
+}
+
+export interface ApplyConfigRequest {
+  /** One service; empty: every service (needs operate on all). */
+  service: string;
+  /** Only say what would change. */
+  dryRun: boolean;
+  /** Ignored: the caller's token is recorded. */
+  requestedBy: string;
+}
+
+export interface InstanceConfigChange {
+  service: string;
+  cluster: string;
+  instance: string;
+  /** The config hash(es) its replicas of the marked version run, comma-separated. */
+  runningConfigHash: string;
+  /** The config hash of its soa-configs now. */
+  configHash: string;
+  /** False on a dry run. */
+  applied: boolean;
+}
+
+export interface ApplyConfigResponse {
+  changes: InstanceConfigChange[];
+  /** "<service>.<cluster>.<instance>" of running instances whose replicas already run their soa-configs. */
+  unchanged: string[];
+}
+
 function createBaseRestartInstanceRequest(): RestartInstanceRequest {
   return { service: "", cluster: "", instance: "", replicaId: "", requestedBy: "" };
 }
@@ -10388,6 +10471,1118 @@ export const SetJobEnabledResponse: MessageFns<SetJobEnabledResponse> = {
   },
 };
 
+function createBasePutSecretRequest(): PutSecretRequest {
+  return { service: "", name: "", value: Buffer.alloc(0), requestedBy: "" };
+}
+
+export const PutSecretRequest: MessageFns<PutSecretRequest> = {
+  encode(message: PutSecretRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.service !== "") {
+      writer.uint32(10).string(message.service);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.value.length !== 0) {
+      writer.uint32(26).bytes(message.value);
+    }
+    if (message.requestedBy !== "") {
+      writer.uint32(34).string(message.requestedBy);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PutSecretRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePutSecretRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.value = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.requestedBy = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PutSecretRequest {
+    return {
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      value: isSet(object.value) ? Buffer.from(bytesFromBase64(object.value)) : Buffer.alloc(0),
+      requestedBy: isSet(object.requestedBy)
+        ? globalThis.String(object.requestedBy)
+        : isSet(object.requested_by)
+        ? globalThis.String(object.requested_by)
+        : "",
+    };
+  },
+
+  toJSON(message: PutSecretRequest): unknown {
+    const obj: any = {};
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.value.length !== 0) {
+      obj.value = base64FromBytes(message.value);
+    }
+    if (message.requestedBy !== "") {
+      obj.requestedBy = message.requestedBy;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PutSecretRequest>): PutSecretRequest {
+    return PutSecretRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PutSecretRequest>): PutSecretRequest {
+    const message = createBasePutSecretRequest();
+    message.service = object.service ?? "";
+    message.name = object.name ?? "";
+    message.value = object.value ?? Buffer.alloc(0);
+    message.requestedBy = object.requestedBy ?? "";
+    return message;
+  },
+};
+
+function createBaseSecretInfo(): SecretInfo {
+  return { service: "", name: "", createdAt: "", createdBy: "", updatedAt: "", updatedBy: "", usedBy: [] };
+}
+
+export const SecretInfo: MessageFns<SecretInfo> = {
+  encode(message: SecretInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.service !== "") {
+      writer.uint32(10).string(message.service);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.createdAt !== "") {
+      writer.uint32(26).string(message.createdAt);
+    }
+    if (message.createdBy !== "") {
+      writer.uint32(34).string(message.createdBy);
+    }
+    if (message.updatedAt !== "") {
+      writer.uint32(42).string(message.updatedAt);
+    }
+    if (message.updatedBy !== "") {
+      writer.uint32(50).string(message.updatedBy);
+    }
+    for (const v of message.usedBy) {
+      writer.uint32(58).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SecretInfo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSecretInfo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.createdAt = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.createdBy = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.updatedAt = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.updatedBy = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.usedBy.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SecretInfo {
+    return {
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      createdAt: isSet(object.createdAt)
+        ? globalThis.String(object.createdAt)
+        : isSet(object.created_at)
+        ? globalThis.String(object.created_at)
+        : "",
+      createdBy: isSet(object.createdBy)
+        ? globalThis.String(object.createdBy)
+        : isSet(object.created_by)
+        ? globalThis.String(object.created_by)
+        : "",
+      updatedAt: isSet(object.updatedAt)
+        ? globalThis.String(object.updatedAt)
+        : isSet(object.updated_at)
+        ? globalThis.String(object.updated_at)
+        : "",
+      updatedBy: isSet(object.updatedBy)
+        ? globalThis.String(object.updatedBy)
+        : isSet(object.updated_by)
+        ? globalThis.String(object.updated_by)
+        : "",
+      usedBy: globalThis.Array.isArray(object?.usedBy)
+        ? object.usedBy.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.used_by)
+        ? object.used_by.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: SecretInfo): unknown {
+    const obj: any = {};
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.createdAt !== "") {
+      obj.createdAt = message.createdAt;
+    }
+    if (message.createdBy !== "") {
+      obj.createdBy = message.createdBy;
+    }
+    if (message.updatedAt !== "") {
+      obj.updatedAt = message.updatedAt;
+    }
+    if (message.updatedBy !== "") {
+      obj.updatedBy = message.updatedBy;
+    }
+    if (message.usedBy?.length) {
+      obj.usedBy = message.usedBy;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SecretInfo>): SecretInfo {
+    return SecretInfo.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SecretInfo>): SecretInfo {
+    const message = createBaseSecretInfo();
+    message.service = object.service ?? "";
+    message.name = object.name ?? "";
+    message.createdAt = object.createdAt ?? "";
+    message.createdBy = object.createdBy ?? "";
+    message.updatedAt = object.updatedAt ?? "";
+    message.updatedBy = object.updatedBy ?? "";
+    message.usedBy = object.usedBy?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBasePutSecretResponse(): PutSecretResponse {
+  return { secret: undefined, redeployed: [], detail: "" };
+}
+
+export const PutSecretResponse: MessageFns<PutSecretResponse> = {
+  encode(message: PutSecretResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.secret !== undefined) {
+      SecretInfo.encode(message.secret, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.redeployed) {
+      writer.uint32(18).string(v!);
+    }
+    if (message.detail !== "") {
+      writer.uint32(26).string(message.detail);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PutSecretResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePutSecretResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.secret = SecretInfo.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.redeployed.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.detail = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PutSecretResponse {
+    return {
+      secret: isSet(object.secret) ? SecretInfo.fromJSON(object.secret) : undefined,
+      redeployed: globalThis.Array.isArray(object?.redeployed)
+        ? object.redeployed.map((e: any) => globalThis.String(e))
+        : [],
+      detail: isSet(object.detail) ? globalThis.String(object.detail) : "",
+    };
+  },
+
+  toJSON(message: PutSecretResponse): unknown {
+    const obj: any = {};
+    if (message.secret !== undefined) {
+      obj.secret = SecretInfo.toJSON(message.secret);
+    }
+    if (message.redeployed?.length) {
+      obj.redeployed = message.redeployed;
+    }
+    if (message.detail !== "") {
+      obj.detail = message.detail;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PutSecretResponse>): PutSecretResponse {
+    return PutSecretResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PutSecretResponse>): PutSecretResponse {
+    const message = createBasePutSecretResponse();
+    message.secret = (object.secret !== undefined && object.secret !== null)
+      ? SecretInfo.fromPartial(object.secret)
+      : undefined;
+    message.redeployed = object.redeployed?.map((e) => e) || [];
+    message.detail = object.detail ?? "";
+    return message;
+  },
+};
+
+function createBaseListSecretsRequest(): ListSecretsRequest {
+  return { service: "" };
+}
+
+export const ListSecretsRequest: MessageFns<ListSecretsRequest> = {
+  encode(message: ListSecretsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.service !== "") {
+      writer.uint32(10).string(message.service);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListSecretsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListSecretsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListSecretsRequest {
+    return { service: isSet(object.service) ? globalThis.String(object.service) : "" };
+  },
+
+  toJSON(message: ListSecretsRequest): unknown {
+    const obj: any = {};
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListSecretsRequest>): ListSecretsRequest {
+    return ListSecretsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListSecretsRequest>): ListSecretsRequest {
+    const message = createBaseListSecretsRequest();
+    message.service = object.service ?? "";
+    return message;
+  },
+};
+
+function createBaseListSecretsResponse(): ListSecretsResponse {
+  return { secrets: [], missing: [] };
+}
+
+export const ListSecretsResponse: MessageFns<ListSecretsResponse> = {
+  encode(message: ListSecretsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.secrets) {
+      SecretInfo.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.missing) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListSecretsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListSecretsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.secrets.push(SecretInfo.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.missing.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListSecretsResponse {
+    return {
+      secrets: globalThis.Array.isArray(object?.secrets) ? object.secrets.map((e: any) => SecretInfo.fromJSON(e)) : [],
+      missing: globalThis.Array.isArray(object?.missing) ? object.missing.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: ListSecretsResponse): unknown {
+    const obj: any = {};
+    if (message.secrets?.length) {
+      obj.secrets = message.secrets.map((e) => SecretInfo.toJSON(e));
+    }
+    if (message.missing?.length) {
+      obj.missing = message.missing;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListSecretsResponse>): ListSecretsResponse {
+    return ListSecretsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListSecretsResponse>): ListSecretsResponse {
+    const message = createBaseListSecretsResponse();
+    message.secrets = object.secrets?.map((e) => SecretInfo.fromPartial(e)) || [];
+    message.missing = object.missing?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseRemoveSecretRequest(): RemoveSecretRequest {
+  return { service: "", name: "", requestedBy: "" };
+}
+
+export const RemoveSecretRequest: MessageFns<RemoveSecretRequest> = {
+  encode(message: RemoveSecretRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.service !== "") {
+      writer.uint32(10).string(message.service);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.requestedBy !== "") {
+      writer.uint32(26).string(message.requestedBy);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RemoveSecretRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRemoveSecretRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.requestedBy = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RemoveSecretRequest {
+    return {
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      requestedBy: isSet(object.requestedBy)
+        ? globalThis.String(object.requestedBy)
+        : isSet(object.requested_by)
+        ? globalThis.String(object.requested_by)
+        : "",
+    };
+  },
+
+  toJSON(message: RemoveSecretRequest): unknown {
+    const obj: any = {};
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.requestedBy !== "") {
+      obj.requestedBy = message.requestedBy;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RemoveSecretRequest>): RemoveSecretRequest {
+    return RemoveSecretRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RemoveSecretRequest>): RemoveSecretRequest {
+    const message = createBaseRemoveSecretRequest();
+    message.service = object.service ?? "";
+    message.name = object.name ?? "";
+    message.requestedBy = object.requestedBy ?? "";
+    return message;
+  },
+};
+
+function createBaseRemoveSecretResponse(): RemoveSecretResponse {
+  return { stillUsedBy: [], detail: "" };
+}
+
+export const RemoveSecretResponse: MessageFns<RemoveSecretResponse> = {
+  encode(message: RemoveSecretResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.stillUsedBy) {
+      writer.uint32(10).string(v!);
+    }
+    if (message.detail !== "") {
+      writer.uint32(18).string(message.detail);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RemoveSecretResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRemoveSecretResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.stillUsedBy.push(reader.string());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.detail = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RemoveSecretResponse {
+    return {
+      stillUsedBy: globalThis.Array.isArray(object?.stillUsedBy)
+        ? object.stillUsedBy.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.still_used_by)
+        ? object.still_used_by.map((e: any) => globalThis.String(e))
+        : [],
+      detail: isSet(object.detail) ? globalThis.String(object.detail) : "",
+    };
+  },
+
+  toJSON(message: RemoveSecretResponse): unknown {
+    const obj: any = {};
+    if (message.stillUsedBy?.length) {
+      obj.stillUsedBy = message.stillUsedBy;
+    }
+    if (message.detail !== "") {
+      obj.detail = message.detail;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RemoveSecretResponse>): RemoveSecretResponse {
+    return RemoveSecretResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RemoveSecretResponse>): RemoveSecretResponse {
+    const message = createBaseRemoveSecretResponse();
+    message.stillUsedBy = object.stillUsedBy?.map((e) => e) || [];
+    message.detail = object.detail ?? "";
+    return message;
+  },
+};
+
+function createBaseApplyConfigRequest(): ApplyConfigRequest {
+  return { service: "", dryRun: false, requestedBy: "" };
+}
+
+export const ApplyConfigRequest: MessageFns<ApplyConfigRequest> = {
+  encode(message: ApplyConfigRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.service !== "") {
+      writer.uint32(10).string(message.service);
+    }
+    if (message.dryRun !== false) {
+      writer.uint32(16).bool(message.dryRun);
+    }
+    if (message.requestedBy !== "") {
+      writer.uint32(26).string(message.requestedBy);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ApplyConfigRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseApplyConfigRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.dryRun = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.requestedBy = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ApplyConfigRequest {
+    return {
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      dryRun: isSet(object.dryRun)
+        ? globalThis.Boolean(object.dryRun)
+        : isSet(object.dry_run)
+        ? globalThis.Boolean(object.dry_run)
+        : false,
+      requestedBy: isSet(object.requestedBy)
+        ? globalThis.String(object.requestedBy)
+        : isSet(object.requested_by)
+        ? globalThis.String(object.requested_by)
+        : "",
+    };
+  },
+
+  toJSON(message: ApplyConfigRequest): unknown {
+    const obj: any = {};
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.dryRun !== false) {
+      obj.dryRun = message.dryRun;
+    }
+    if (message.requestedBy !== "") {
+      obj.requestedBy = message.requestedBy;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ApplyConfigRequest>): ApplyConfigRequest {
+    return ApplyConfigRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ApplyConfigRequest>): ApplyConfigRequest {
+    const message = createBaseApplyConfigRequest();
+    message.service = object.service ?? "";
+    message.dryRun = object.dryRun ?? false;
+    message.requestedBy = object.requestedBy ?? "";
+    return message;
+  },
+};
+
+function createBaseInstanceConfigChange(): InstanceConfigChange {
+  return { service: "", cluster: "", instance: "", runningConfigHash: "", configHash: "", applied: false };
+}
+
+export const InstanceConfigChange: MessageFns<InstanceConfigChange> = {
+  encode(message: InstanceConfigChange, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.service !== "") {
+      writer.uint32(10).string(message.service);
+    }
+    if (message.cluster !== "") {
+      writer.uint32(18).string(message.cluster);
+    }
+    if (message.instance !== "") {
+      writer.uint32(26).string(message.instance);
+    }
+    if (message.runningConfigHash !== "") {
+      writer.uint32(34).string(message.runningConfigHash);
+    }
+    if (message.configHash !== "") {
+      writer.uint32(42).string(message.configHash);
+    }
+    if (message.applied !== false) {
+      writer.uint32(48).bool(message.applied);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): InstanceConfigChange {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseInstanceConfigChange();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.cluster = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.instance = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.runningConfigHash = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.configHash = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.applied = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): InstanceConfigChange {
+    return {
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      cluster: isSet(object.cluster) ? globalThis.String(object.cluster) : "",
+      instance: isSet(object.instance) ? globalThis.String(object.instance) : "",
+      runningConfigHash: isSet(object.runningConfigHash)
+        ? globalThis.String(object.runningConfigHash)
+        : isSet(object.running_config_hash)
+        ? globalThis.String(object.running_config_hash)
+        : "",
+      configHash: isSet(object.configHash)
+        ? globalThis.String(object.configHash)
+        : isSet(object.config_hash)
+        ? globalThis.String(object.config_hash)
+        : "",
+      applied: isSet(object.applied) ? globalThis.Boolean(object.applied) : false,
+    };
+  },
+
+  toJSON(message: InstanceConfigChange): unknown {
+    const obj: any = {};
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.cluster !== "") {
+      obj.cluster = message.cluster;
+    }
+    if (message.instance !== "") {
+      obj.instance = message.instance;
+    }
+    if (message.runningConfigHash !== "") {
+      obj.runningConfigHash = message.runningConfigHash;
+    }
+    if (message.configHash !== "") {
+      obj.configHash = message.configHash;
+    }
+    if (message.applied !== false) {
+      obj.applied = message.applied;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<InstanceConfigChange>): InstanceConfigChange {
+    return InstanceConfigChange.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<InstanceConfigChange>): InstanceConfigChange {
+    const message = createBaseInstanceConfigChange();
+    message.service = object.service ?? "";
+    message.cluster = object.cluster ?? "";
+    message.instance = object.instance ?? "";
+    message.runningConfigHash = object.runningConfigHash ?? "";
+    message.configHash = object.configHash ?? "";
+    message.applied = object.applied ?? false;
+    return message;
+  },
+};
+
+function createBaseApplyConfigResponse(): ApplyConfigResponse {
+  return { changes: [], unchanged: [] };
+}
+
+export const ApplyConfigResponse: MessageFns<ApplyConfigResponse> = {
+  encode(message: ApplyConfigResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.changes) {
+      InstanceConfigChange.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.unchanged) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ApplyConfigResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseApplyConfigResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.changes.push(InstanceConfigChange.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.unchanged.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ApplyConfigResponse {
+    return {
+      changes: globalThis.Array.isArray(object?.changes)
+        ? object.changes.map((e: any) => InstanceConfigChange.fromJSON(e))
+        : [],
+      unchanged: globalThis.Array.isArray(object?.unchanged)
+        ? object.unchanged.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ApplyConfigResponse): unknown {
+    const obj: any = {};
+    if (message.changes?.length) {
+      obj.changes = message.changes.map((e) => InstanceConfigChange.toJSON(e));
+    }
+    if (message.unchanged?.length) {
+      obj.unchanged = message.unchanged;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ApplyConfigResponse>): ApplyConfigResponse {
+    return ApplyConfigResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ApplyConfigResponse>): ApplyConfigResponse {
+    const message = createBaseApplyConfigResponse();
+    message.changes = object.changes?.map((e) => InstanceConfigChange.fromPartial(e)) || [];
+    message.unchanged = object.unchanged?.map((e) => e) || [];
+    return message;
+  },
+};
+
 /** The control-api: desired state, history and status of every service. */
 export type ControlApiService = typeof ControlApiService;
 export const ControlApiService = {
@@ -10701,6 +11896,63 @@ export const ControlApiService = {
     responseSerialize: (value: WatchedEvent): Buffer => Buffer.from(WatchedEvent.encode(value).finish()),
     responseDeserialize: (value: Buffer): WatchedEvent => WatchedEvent.decode(value),
   },
+  /**
+   * Secrets of a service, for SECRET(name) in its env (service "_shared": SHARED_SECRET(name) of
+   * every service). The value is stored encrypted and no RPC ever answers it; adding or updating
+   * one re-deploys, through their bounce method, the instances whose env references it.
+   */
+  addSecret: {
+    path: "/orzo.api.v1.ControlApi/AddSecret" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PutSecretRequest): Buffer => Buffer.from(PutSecretRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PutSecretRequest => PutSecretRequest.decode(value),
+    responseSerialize: (value: PutSecretResponse): Buffer => Buffer.from(PutSecretResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PutSecretResponse => PutSecretResponse.decode(value),
+  },
+  updateSecret: {
+    path: "/orzo.api.v1.ControlApi/UpdateSecret" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PutSecretRequest): Buffer => Buffer.from(PutSecretRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PutSecretRequest => PutSecretRequest.decode(value),
+    responseSerialize: (value: PutSecretResponse): Buffer => Buffer.from(PutSecretResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PutSecretResponse => PutSecretResponse.decode(value),
+  },
+  /** Names, when and by whom each secret was written, and which instances reference it: never values. */
+  listSecrets: {
+    path: "/orzo.api.v1.ControlApi/ListSecrets" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListSecretsRequest): Buffer => Buffer.from(ListSecretsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListSecretsRequest => ListSecretsRequest.decode(value),
+    responseSerialize: (value: ListSecretsResponse): Buffer => Buffer.from(ListSecretsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListSecretsResponse => ListSecretsResponse.decode(value),
+  },
+  removeSecret: {
+    path: "/orzo.api.v1.ControlApi/RemoveSecret" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RemoveSecretRequest): Buffer => Buffer.from(RemoveSecretRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RemoveSecretRequest => RemoveSecretRequest.decode(value),
+    responseSerialize: (value: RemoveSecretResponse): Buffer =>
+      Buffer.from(RemoveSecretResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RemoveSecretResponse => RemoveSecretResponse.decode(value),
+  },
+  /**
+   * orzo config apply: the soa-configs of running instances as they are now (env, resources,
+   * command, health check...), rolled out without a new mark through each instance's bounce
+   * method where its replicas run another config; recorded in history, published as config.changed.
+   */
+  applyConfig: {
+    path: "/orzo.api.v1.ControlApi/ApplyConfig" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ApplyConfigRequest): Buffer => Buffer.from(ApplyConfigRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ApplyConfigRequest => ApplyConfigRequest.decode(value),
+    responseSerialize: (value: ApplyConfigResponse): Buffer => Buffer.from(ApplyConfigResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ApplyConfigResponse => ApplyConfigResponse.decode(value),
+  },
 } as const;
 
 export interface ControlApiServer extends UntypedServiceImplementation {
@@ -10764,6 +12016,22 @@ export interface ControlApiServer extends UntypedServiceImplementation {
    * it happens, from a position on: the audit trail, and how a program follows Orzo.
    */
   watchEvents: handleServerStreamingCall<WatchEventsRequest, WatchedEvent>;
+  /**
+   * Secrets of a service, for SECRET(name) in its env (service "_shared": SHARED_SECRET(name) of
+   * every service). The value is stored encrypted and no RPC ever answers it; adding or updating
+   * one re-deploys, through their bounce method, the instances whose env references it.
+   */
+  addSecret: handleUnaryCall<PutSecretRequest, PutSecretResponse>;
+  updateSecret: handleUnaryCall<PutSecretRequest, PutSecretResponse>;
+  /** Names, when and by whom each secret was written, and which instances reference it: never values. */
+  listSecrets: handleUnaryCall<ListSecretsRequest, ListSecretsResponse>;
+  removeSecret: handleUnaryCall<RemoveSecretRequest, RemoveSecretResponse>;
+  /**
+   * orzo config apply: the soa-configs of running instances as they are now (env, resources,
+   * command, health check...), rolled out without a new mark through each instance's bounce
+   * method where its replicas run another config; recorded in history, published as config.changed.
+   */
+  applyConfig: handleUnaryCall<ApplyConfigRequest, ApplyConfigResponse>;
 }
 
 export interface ControlApiClient extends Client {
@@ -11200,6 +12468,92 @@ export interface ControlApiClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<WatchedEvent>;
+  /**
+   * Secrets of a service, for SECRET(name) in its env (service "_shared": SHARED_SECRET(name) of
+   * every service). The value is stored encrypted and no RPC ever answers it; adding or updating
+   * one re-deploys, through their bounce method, the instances whose env references it.
+   */
+  addSecret(
+    request: PutSecretRequest,
+    callback: (error: ServiceError | null, response: PutSecretResponse) => void,
+  ): ClientUnaryCall;
+  addSecret(
+    request: PutSecretRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PutSecretResponse) => void,
+  ): ClientUnaryCall;
+  addSecret(
+    request: PutSecretRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PutSecretResponse) => void,
+  ): ClientUnaryCall;
+  updateSecret(
+    request: PutSecretRequest,
+    callback: (error: ServiceError | null, response: PutSecretResponse) => void,
+  ): ClientUnaryCall;
+  updateSecret(
+    request: PutSecretRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PutSecretResponse) => void,
+  ): ClientUnaryCall;
+  updateSecret(
+    request: PutSecretRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PutSecretResponse) => void,
+  ): ClientUnaryCall;
+  /** Names, when and by whom each secret was written, and which instances reference it: never values. */
+  listSecrets(
+    request: ListSecretsRequest,
+    callback: (error: ServiceError | null, response: ListSecretsResponse) => void,
+  ): ClientUnaryCall;
+  listSecrets(
+    request: ListSecretsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListSecretsResponse) => void,
+  ): ClientUnaryCall;
+  listSecrets(
+    request: ListSecretsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListSecretsResponse) => void,
+  ): ClientUnaryCall;
+  removeSecret(
+    request: RemoveSecretRequest,
+    callback: (error: ServiceError | null, response: RemoveSecretResponse) => void,
+  ): ClientUnaryCall;
+  removeSecret(
+    request: RemoveSecretRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RemoveSecretResponse) => void,
+  ): ClientUnaryCall;
+  removeSecret(
+    request: RemoveSecretRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RemoveSecretResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * orzo config apply: the soa-configs of running instances as they are now (env, resources,
+   * command, health check...), rolled out without a new mark through each instance's bounce
+   * method where its replicas run another config; recorded in history, published as config.changed.
+   */
+  applyConfig(
+    request: ApplyConfigRequest,
+    callback: (error: ServiceError | null, response: ApplyConfigResponse) => void,
+  ): ClientUnaryCall;
+  applyConfig(
+    request: ApplyConfigRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ApplyConfigResponse) => void,
+  ): ClientUnaryCall;
+  applyConfig(
+    request: ApplyConfigRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ApplyConfigResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const ControlApiClient = makeGenericClientConstructor(
@@ -11210,6 +12564,14 @@ export const ControlApiClient = makeGenericClientConstructor(
   service: typeof ControlApiService;
   serviceName: string;
 };
+
+function bytesFromBase64(b64: string): Uint8Array {
+  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  return globalThis.Buffer.from(arr).toString("base64");
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
