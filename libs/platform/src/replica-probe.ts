@@ -22,11 +22,11 @@ export async function checkOnce(hc: HealthcheckSpec | undefined, host: string, p
   const mode = hc?.mode || 'none';
   const timeoutMs = Math.max(100, (hc?.timeoutSeconds || 1) * 1000);
   if (mode === 'cmd') return cmdCheck(hc?.cmd ?? '', timeoutMs, exec);
-  if (mode === 'https') return httpsCheck(host, port, hc?.uri || '/status', timeoutMs);
+  if (mode === 'https') return httpsCheck(host, port, hc?.uri || '/status', timeoutMs, hc?.headers ?? {});
   if (mode === 'http') {
     const url = `http://${host}:${port}${hc?.uri || '/status'}`;
     try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
+      const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'manual', headers: hc?.headers ?? {} });
       const body = (await res.text().catch(() => '')).slice(0, 200).trim();
       return { ok: res.status >= 200 && res.status < 400, output: `GET ${url}: HTTP ${res.status}${body ? ` ${body}` : ''}` };
     } catch (err) {
@@ -65,10 +65,10 @@ async function cmdCheck(cmd: string, timeoutMs: number, exec: ReplicaExec | unde
  * GET over TLS without verifying the certificate, as PaaSTA's hacheck does: a replica's
  * certificate is for its clients' names, not for the address the check dials.
  */
-function httpsCheck(host: string, port: number, path: string, timeoutMs: number): Promise<CheckResult> {
+function httpsCheck(host: string, port: number, path: string, timeoutMs: number, headers: Record<string, string>): Promise<CheckResult> {
   const url = `https://${host}:${port}${path}`;
   return new Promise((resolve) => {
-    const req = httpsRequest({ host, port, path, method: 'GET', rejectUnauthorized: false, timeout: timeoutMs }, (res) => {
+    const req = httpsRequest({ host, port, path, method: 'GET', headers, rejectUnauthorized: false, timeout: timeoutMs }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body.length < 200 ? (body += chunk) : undefined));

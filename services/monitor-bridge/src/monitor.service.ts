@@ -130,7 +130,7 @@ export class MonitorService implements OnApplicationBootstrap, OnApplicationShut
       return;
     }
     const started = performance.now();
-    const result = await checkOnce(hc, w.replica.host, w.replica.port, this.execIn(w.replica));
+    const result = await checkOnce(hc, w.replica.host, w.replica.checkPort || w.replica.port, this.execIn(w.replica));
     if (!this.watched.has(w.replica.replicaId)) return;
     const { service, instance, cluster } = w.replica;
     this.metrics.checkLatency.set({ service, instance, cluster }, (performance.now() - started) / 1000);

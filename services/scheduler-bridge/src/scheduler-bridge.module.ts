@@ -5,6 +5,7 @@ import { type SchedulerBridgeConfig, schedulerClusters } from './config';
 import { ENGINES, Engines } from './engine/engines';
 import { ImageExistsResponder } from './image-exists.responder';
 import { ReplicaLogsResponder } from './logs/replica-logs.responder';
+import { OneOffResponder } from './one-off/one-off.responder';
 import { DeployRequestedHandler } from './reconcile/deploy-requested.handler';
 import { DesiredStateRepository } from './reconcile/desired-state.repository';
 import { Reconciler } from './reconcile/reconciler';
@@ -28,6 +29,7 @@ import { UnhealthyReplicaHandler } from './replicas/unhealthy-replica.handler';
     ReplicaLogsResponder,
     ExecInReplicaResponder,
     UnhealthyReplicaHandler,
+    OneOffResponder,
   ],
 })
 export class SchedulerBridgeModule {}

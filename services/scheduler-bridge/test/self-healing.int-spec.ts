@@ -86,7 +86,16 @@ describe('scheduler-bridge self-healing: unhealthy replicas replaced, crash back
       'heal-1',
       spec('web', {
         replicas: 2,
-        healthcheck: { mode: 'http', uri: '/status', cmd: '', gracePeriodSeconds: 0, intervalSeconds: 0.3, timeoutSeconds: 1, maxConsecutiveFailures: 3 },
+        healthcheck: {
+          mode: 'http',
+          uri: '/status',
+          cmd: '',
+          gracePeriodSeconds: 0,
+          intervalSeconds: 0.3,
+          timeoutSeconds: 1,
+          maxConsecutiveFailures: 3,
+          headers: {},
+        },
       }),
     );
     await waitFor(async () => (await running('web')).length === 2, { timeoutMs: 60_000, what: '2 replicas of web' });
@@ -158,6 +167,7 @@ describe('scheduler-bridge self-healing: unhealthy replicas replaced, crash back
           intervalSeconds: 0.3,
           timeoutSeconds: 1,
           maxConsecutiveFailures: 2,
+          headers: {},
         },
       }),
     );

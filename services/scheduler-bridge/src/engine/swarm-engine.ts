@@ -19,6 +19,7 @@ import {
   replicaLabels,
   replicaName,
 } from './engine';
+import { NoOneOffs, OneOffLogs, OneOffRequest, OneOffState } from './one-off';
 import { DockerEngine } from '../docker-engine';
 import { followEngineEvents } from './event-stream';
 import { imageInRegistry } from './registry-lookup';
@@ -75,10 +76,25 @@ const FINISHED = new Set(['complete', 'shutdown', 'failed', 'rejected', 'orphane
  * exits is seen by the reconciler's timer, a node that goes down by its node event.
  */
 export class SwarmEngine implements Engine {
+  /** One-off runs (orzo remote-run) would be a Swarm job service (mode replicated-job): not yet. */
+  private readonly oneOffs = new NoOneOffs('one-off runs (orzo remote-run) are not supported on a swarm cluster yet; run them on a docker cluster');
+
   constructor(
     readonly docker: Docker,
     private readonly options: { startTimeoutMs?: number; pollMs?: number } = {},
   ) {}
+
+  runOneOff(req: OneOffRequest): Promise<OneOffState> {
+    return this.oneOffs.runOneOff(req);
+  }
+
+  oneOffState(id: string): Promise<OneOffState | undefined> {
+    return this.oneOffs.oneOffState(id);
+  }
+
+  oneOffLogs(id: string): Promise<OneOffLogs> {
+    return this.oneOffs.oneOffLogs(id);
+  }
 
   /** Whether the image is on the manager (the other nodes pull, or are given it by hand). */
   hasImage(image: string): Promise<boolean> {

@@ -17,7 +17,7 @@ export async function probe(spec: InstanceSpec, replica: Replica, engine?: Pick<
   return checkOnce(
     spec.healthcheck ? { ...spec.healthcheck, timeoutSeconds: Math.min(2, spec.healthcheck.timeoutSeconds || 1) } : undefined,
     replica.host,
-    replica.hostPort ?? 0,
+    replica.checkPort ?? replica.hostPort ?? 0,
     engine ? (cmd, timeoutMs) => engine.exec(replica.id, cmd, timeoutMs) : undefined,
   );
 }

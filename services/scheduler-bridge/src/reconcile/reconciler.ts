@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { BusService, DiscoveryRegistryStore } from '@orzo/bus';
-import { InstanceSpec, ReplicaProblem, ReplicaRef, Subjects } from '@orzo/contracts';
-import { LOGGER, Logger, SERVICE_CONFIG, settleWithin } from '@orzo/platform';
+import { DrainRequest, InstanceSpec, ReplicaProblem, ReplicaRef, Rpcs, Subjects, secretRefsOf } from '@orzo/contracts';
+import { FailedPreconditionError, InvalidArgumentError, LOGGER, Logger, NotFoundError, SERVICE_CONFIG, settleWithin } from '@orzo/platform';
 import type { SchedulerBridgeConfig } from '../config';
 import { Engine, ImageNotFoundError, Labels, Replica, Survey } from '../engine/engine';
 import { ENGINES, Engines } from '../engine/engines';
@@ -151,7 +151,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     // Observe, ask planBounce, act, ask again: starts first; no replica is drained before every
     // replica whose happiness could change that decision has been probed in this pass.
     for (;;) {
-      const plan = planBounce({ n, marginFactor, method, old: happyOf(old), new: happyOf(current) });
+      const plan = planBounce({ n, marginFactor, method, overprovisionFactor: spec.bounce?.overprovisionFactor, old: happyOf(old), new: happyOf(current) });
       if (plan.start > 0 && !startTried) {
         startTried = true;
         // A crash loop waits out its backoff; the pass goes on with what runs.
@@ -442,7 +442,9 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
    * stays).
    */
   private async start(desired: DesiredInstance, count: number): Promise<Replica[] | undefined> {
-    const spec = desired.spec;
+    const spec = await this.withSecrets(desired);
+    if (spec === 'failed') return undefined;
+    if (!spec) return [];
     const engine = this.engines.of(spec.cluster);
     const results = await Promise.allSettled(Array.from({ length: count }, () => engine.run(spec)));
     const started: Replica[] = [];
@@ -468,6 +470,36 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     if (refused === undefined) this.problems.succeed(desired.key, '', 'start');
     else this.retryLater(desired.key, undefined, 'start', refused);
     return started;
+  }
+
+  /**
+   * The spec with each SECRET(name) / SHARED_SECRET(name) of its env replaced by the value,
+   * asked of control-api just before the start (values are in no event and nowhere durable
+   * here; only the engine's container config holds them). A secret the store lacks, or a
+   * control-api without a key, fails the deploy naming it ('failed'); control-api not answering
+   * is retried with backoff (undefined). The resolved spec is never logged.
+   */
+  private async withSecrets(desired: DesiredInstance): Promise<InstanceSpec | 'failed' | undefined> {
+    const spec = desired.spec;
+    const refs = secretRefsOf(spec.env ?? {}, spec.service);
+    if (!refs.size) return spec;
+    try {
+      const answer = await this.bus.request(
+        Rpcs.secretValues,
+        { service: spec.service, instance: spec.instance, cluster: spec.cluster, refs: [...refs.values()].map((r) => ({ service: r.service, name: r.name })) },
+        { timeout: 5_000 },
+      );
+      const env = { ...spec.env };
+      for (const v of answer.values) for (const name of refs.get(`${v.service}/${v.name}`)?.vars ?? []) env[name] = v.value;
+      return { ...spec, env };
+    } catch (err) {
+      if (err instanceof NotFoundError || err instanceof FailedPreconditionError || err instanceof InvalidArgumentError) {
+        await this.fail(desired, `secrets: ${err.message}`, 'no replica can start');
+        return 'failed';
+      }
+      this.retryLater(desired.key, undefined, 'start', err);
+      return undefined;
+    }
   }
 
   /**
@@ -517,6 +549,12 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   private async happy(spec: InstanceSpec, r: Replica, up: Map<string, Set<string>>): Promise<{ ok: boolean; output: string }> {
     const checked = await probe(spec, r, this.engines.of(spec.cluster));
     if (!checked.ok) return checked;
+    // bounce_health_params.min_task_uptime: healthy is not enough until it has run that long.
+    const minUptime = spec.bounce?.minTaskUptimeSeconds ?? 0;
+    const upFor = r.startedAt ? (Date.now() - Date.parse(r.startedAt)) / 1000 : Infinity;
+    if (minUptime > 0 && upFor < minUptime) return { ok: false, output: `${checked.output}; up ${upFor.toFixed(1)}s of min_task_uptime ${minUptime}s` };
+    // bounce_health_params.check_haproxy: false: discovery is not waited for.
+    if (spec.bounce?.skipHaproxyCheck) return checked;
     for (const [registration, ids] of up) {
       if (!ids.has(r.id)) return { ok: false, output: `${checked.output}; not yet UP in discovery for ${registration}` };
     }
@@ -582,14 +620,51 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
         { id: `${r.id}:draining` },
       );
     }
-    const delay = Math.min(spec.bounce?.drainDelaySeconds ?? 0, 120);
-    if (delay > 0) await new Promise((res) => setTimeout(res, delay * 1000));
     const engine = this.engines.of(spec.cluster);
     this.drained.add(r.id);
+    if (r.running) await this.beforeStop(key, r, spec, engine);
     if (!(await this.attempt(key, r, 'stop', () => engine.stop(r.id, spec.bounce?.terminationGracePeriodSeconds ?? 30)))) return;
     // Stopped, it serves nothing: announced even when the removal must be retried.
     await this.publishStopped(r, spec, reason);
     if (await this.attempt(key, r, 'remove', () => engine.remove(r.id))) this.drained.delete(r.id);
+  }
+
+  /**
+   * What happens between out of rotation and SIGTERM: the drain method (noop: nothing to wait
+   * for; hacheck: the drain delay; http: drain_method_params.drain called, then is_safe_to_kill
+   * polled each second for at most the drain delay, or 120 s), then lifecycle.pre_stop_command
+   * run in the replica (bounded by the grace period), then pre_stop_drain_seconds. Each wait is
+   * capped at 120 s; a drain request or pre-stop command that fails is logged and the stop goes on.
+   */
+  private async beforeStop(key: string, r: Replica, spec: InstanceSpec, engine: Engine): Promise<void> {
+    const b = spec.bounce;
+    const sleep = (seconds: number) => new Promise((res) => setTimeout(res, Math.min(seconds, 120) * 1000));
+    const log = (msg: string, extra: object = {}) => this.logger.warn({ instance: key, replica: r.id, ...extra }, msg);
+    if (b?.drainMethod === 'http' && b.httpDrain) {
+      const calls = drainUrls(b.httpDrain.drain, spec, r);
+      for (const c of calls) {
+        const res = await drainRequest(c);
+        if (!res.ok) log(`drain_method http: drain request failed; stopping it anyway`, { url: c.url, result: res.output });
+      }
+      const safe = drainUrls(b.httpDrain.isSafeToKill, spec, r);
+      const deadline = Date.now() + Math.min(b.drainDelaySeconds || 120, 120) * 1000;
+      if (safe.length) {
+        while (!this.stopping && Date.now() < deadline) {
+          if ((await Promise.all(safe.map(drainRequest))).every((x) => x.ok)) break;
+          await sleep(1);
+        }
+      } else await sleep(b.drainDelaySeconds ?? 0);
+    } else if (b?.drainMethod !== 'noop') await sleep(b?.drainDelaySeconds ?? 0);
+    if (b?.preStopCommand?.length) {
+      if (!engine.runIn) log('lifecycle.pre_stop_command is not run on this engine (a swarm replica may run on another node)');
+      else {
+        const res = await engine
+          .runIn(r.id, b.preStopCommand, Math.max((b.terminationGracePeriodSeconds || 30) * 1000, 1000))
+          .catch((err: Error) => ({ exitCode: -1, output: err.message }));
+        if (res.exitCode !== 0) log(`lifecycle.pre_stop_command exited with ${res.exitCode}; stopping it anyway`, { output: res.output.slice(-500) });
+      }
+    }
+    if (b?.preStopDrainSeconds) await sleep(b.preStopDrainSeconds);
   }
 
   private async publishStopped(r: Replica, spec: InstanceSpec, reason: string): Promise<void> {
@@ -613,5 +688,33 @@ function ref(r: Replica, spec: InstanceSpec): ReplicaRef {
     gitSha: r.gitSha,
     configHash: r.configHash,
     forceBounce: r.forceBounce,
+    ...(r.checkPort ? { checkPort: r.checkPort } : {}),
   };
+}
+
+/** The requests of one http drain step: one per registration (PaaSTA's {nerve_ns}), or one without. */
+function drainUrls(req: DrainRequest | undefined, spec: InstanceSpec, r: Replica): Array<{ url: string; method: string; successCodes: string }> {
+  if (!req?.urlFormat) return [];
+  const namespaces = spec.registrations.length ? spec.registrations.map((reg) => reg.split('.')[1] ?? '') : [''];
+  const params: Record<string, string> = { host: r.host, port: String(r.hostPort ?? 0), service: spec.service, instance: spec.instance };
+  return [...new Set(namespaces)].map((ns) => ({
+    url: req.urlFormat.replace(/\{(\w+)\}/g, (all, name: string) => (name === 'nerve_ns' ? ns : (params[name] ?? all))),
+    method: (req.method || 'GET').toUpperCase(),
+    successCodes: req.successCodes || '200-299',
+  }));
+}
+
+/** One drain request; ok when its status is in the success codes ("200-399,407"). */
+async function drainRequest(c: { url: string; method: string; successCodes: string }): Promise<{ ok: boolean; output: string }> {
+  try {
+    const res = await fetch(c.url, { method: c.method, signal: AbortSignal.timeout(15_000), headers: { 'User-Agent': 'orzo-scheduler-bridge' } });
+    await res.arrayBuffer().catch(() => undefined);
+    const ok = c.successCodes.split(',').some((part) => {
+      const [lo, hi = lo] = part.trim().split('-').map(Number);
+      return res.status >= lo! && res.status <= hi!;
+    });
+    return { ok, output: `${c.method} ${c.url}: HTTP ${res.status}` };
+  } catch (err) {
+    return { ok: false, output: `${c.method} ${c.url}: ${(err as Error).message}` };
+  }
 }
