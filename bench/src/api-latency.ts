@@ -12,6 +12,7 @@ import { jetstream } from '@nats-io/jetstream';
 import { connectNats } from '@orzo/bus';
 import { Rpcs, Subjects, api, bearer, createEnvelope, encodeEvent } from '@orzo/contracts';
 import { ORZO_CLI, copySoaConfigs, makeTestCertificates, platformEnv, startNatsServer, waitFor } from '@orzo/testing';
+import { recordFigure } from './figures';
 
 const REPLICAS = 100;
 const CALLS = 300;
@@ -121,6 +122,25 @@ async function main(): Promise<void> {
     log(
       `  orzo status -s hello (wall, median of 10)   ${pct(orzoStatus, 50).toFixed(0)} ms   next to node -e 0: ${pct(nodeAlone, 50).toFixed(0)} ms   ratio ${(pct(orzoStatus, 50) / pct(nodeAlone, 50)).toFixed(1)}   goal < 200 ms (issue #16)`,
     );
+    const status99 = pct(getStatus, 99);
+    recordFigure({
+      bench: 'api',
+      measure: `GetStatus p99, ${REPLICAS} replicas (server + TLS)`,
+      value: status99,
+      unit: 'ms',
+      floor: { label: 'WhoAmI p99', value: pct(empty, 99) },
+      goal: 'p99 < 50 ms',
+      met: status99 < 50,
+    });
+    recordFigure({
+      bench: 'api',
+      measure: 'orzo status -s hello, wall (median of 10)',
+      value: pct(orzoStatus, 50),
+      unit: 'ms',
+      floor: { label: 'node -e 0', value: pct(nodeAlone, 50) },
+      goal: '< 200 ms',
+      met: pct(orzoStatus, 50) < 200,
+    });
   } finally {
     await nc.close();
     up.kill('SIGINT');

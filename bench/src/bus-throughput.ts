@@ -8,6 +8,7 @@ import { DurableConsumer, EventPublisher, Outcome, connectNats, ensureStreams } 
 import { Database, ProcessedEventStore } from '@orzo/persistence';
 import { createLogger } from '@orzo/platform';
 import { startNatsServer, tempSqliteUrl, testPostgresUrl, uniqueSchema, waitFor } from '@orzo/testing';
+import { recordFigure } from './figures';
 
 const N = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 20_000);
 const WINDOW = 512;
@@ -121,6 +122,15 @@ async function main(): Promise<void> {
     const seconds = median(busRuns.get(t.name)!);
     rows.push([`libs/bus consume: decode + dedup (${t.name}) + ack`, seconds]);
     consumeRatios.push(`${t.name} ${(rawCon / seconds).toFixed(2)}`);
+    recordFigure({
+      bench: 'bus',
+      measure: `consume: decode + dedup (${t.name}) + ack`,
+      value: rate(seconds),
+      unit: 'events/s',
+      floor: { label: 'raw JetStream consume + ack', value: rate(rawCon) },
+      goal: 'ratio > 0.5',
+      met: rawCon / seconds > 0.5,
+    });
     const db = await Database.open({ url: t.url, schema: t.schema });
     if (t.name === 'postgresql') await db.em().execute(`drop schema if exists "${t.schema}" cascade`);
     await db.close();

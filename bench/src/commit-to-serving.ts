@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { GitRepo, REPO_ROOT, createGitRepo, ensureBusyboxBase, httpGet, loadTestcontainers, startHttpContainer, startPlatform, waitFor } from '@orzo/testing';
+import { recordFigure } from './figures';
 
 const PROXY = 20021;
 const TOKEN = 'bench-jenkins-token';
@@ -89,6 +90,16 @@ async function main(): Promise<void> {
   log(
     `  Orzo: Jenkins notification -> new version through HAProxy (median of ${viaOrzo.length})   ${median(viaOrzo).toFixed(2)} s   [${viaOrzo.map((d) => d.toFixed(2)).join(', ')}]`,
   );
+  const ratio = median(viaOrzo) / median(byHand);
+  recordFigure({
+    bench: 'commit',
+    measure: 'Jenkins notification -> new version serving (median)',
+    value: median(viaOrzo),
+    unit: 's',
+    floor: { label: 'git archive | docker build + run by hand', value: median(byHand) },
+    goal: 'ratio <= 1.2',
+    met: ratio <= 1.2,
+  });
   log(`  ratio Orzo / by hand: ${(median(viaOrzo) / median(byHand)).toFixed(2)}`);
 }
 

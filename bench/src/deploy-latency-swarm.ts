@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import Docker from 'dockerode';
 import { REPO_ROOT, buildImage, copySoaConfigs, ensureBusyboxBase, freePort, httpGet, startPlatform, startSwarm, waitFor } from '@orzo/testing';
+import { recordFigure } from './figures';
 
 const REPLICAS = 6;
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -103,6 +104,16 @@ export async function swarmDeployLatency(): Promise<void> {
       log(
         `  mark-for-deployment -> ${REPLICAS} new serving through HAProxy, old gone (median of ${deploys.length})   ${median(deploys).toFixed(2)} s   [${deploys.map((d) => d.toFixed(2)).join(', ')}]`,
       );
+      const ratio = median(deploys) / median(byHand);
+      recordFigure({
+        bench: 'deploy-swarm',
+        measure: `mark -> ${REPLICAS} new serving on a 3-node swarm, old gone (median)`,
+        value: median(deploys),
+        unit: 's',
+        floor: { label: `${REPLICAS} services created by hand`, value: median(byHand) },
+        goal: 'ratio <= 1.5',
+        met: ratio <= 1.5,
+      });
       log(`  ratio deploy / by hand: ${(median(deploys) / median(byHand)).toFixed(2)}   goal <= 1.5 (issue #16)`);
     } finally {
       await platform.stop();

@@ -10,6 +10,7 @@ import { connectNats } from '@orzo/bus';
 import { Subjects, decodeEvent } from '@orzo/contracts';
 import { swarmDeployLatency } from './deploy-latency-swarm';
 import { REPO_ROOT, buildImage, ensureBusyboxBase, httpGet, loadTestcontainers, readStream, startHttpContainer, startPlatform, waitFor } from '@orzo/testing';
+import { recordFigure } from './figures';
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const sha = (n: number) => String(n).repeat(40).slice(0, 40);
@@ -108,6 +109,25 @@ async function main(): Promise<void> {
     log(
       `  mark-for-deployment -> 3 new UP in HAProxy, old gone (median of ${deploys.length})   ${median(deploys).toFixed(2)} s   [${deploys.map((d) => d.toFixed(2)).join(', ')}]`,
     );
+    const ratio = median(deploys) / median(bare);
+    recordFigure({
+      bench: 'deploy',
+      measure: 'mark -> 3 new replicas UP in HAProxy, old gone (median)',
+      value: median(deploys),
+      unit: 's',
+      floor: { label: 'one bare container until it answers', value: median(bare) },
+      goal: 'ratio <= 1.5',
+      met: ratio <= 1.5,
+    });
+    if (routing.length)
+      recordFigure({
+        bench: 'deploy',
+        measure: `health check passed -> routed by HAProxy, max of ${routing.length}`,
+        value: routing[routing.length - 1]!,
+        unit: 'ms',
+        goal: 'p99 < 10 ms',
+        met: routing[routing.length - 1]! < 10,
+      });
     log(`  ratio deploy / bare run: ${(median(deploys) / median(bare)).toFixed(2)}   goal <= 1.5`);
     log(
       `  last deploy, ms after deploy.requested: started ${started.join('/')}; healthy ${healthyNew.join('/')}; old stopped ${stopped.join('/')}; completed ${completed.join('/')}`,

@@ -287,8 +287,13 @@ export async function status(v: StatusOptions, io: Output): Promise<number> {
           );
       }
       if (i.endpoints.length) io.out(`    Endpoints:  ${i.endpoints.join(', ')}`);
-      if (i.problems.length) io.out(`    Problems:   ${i.problems.length} engine error(s), retried in the background while the rest converges`);
-      for (const p of i.problems) io.out(`      ${problemLine(p)}`);
+      const backoff = i.problems.find((p) => p.action === 'backoff');
+      if (backoff) io.out(`    Backoff:    ${backoffLine(backoff)}`);
+      const problems = i.problems.filter((p) => p.action !== 'backoff');
+      if (problems.length) io.out(`    Problems:   ${problems.length} engine error(s), retried in the background while the rest converges`);
+      for (const p of problems) io.out(`      ${problemLine(p)}`);
+      if (i.alerts.length) io.out(`    Alerts:     ${i.alerts.length} firing (orzo alerts -s ${res.service} for where they went)`);
+      for (const a of i.alerts) io.out(`      ${firingLine(a)}`);
     }
     return 0;
   });
@@ -316,6 +321,18 @@ export function replicaStates(replicas: Array<{ state: string }>): string {
   const counts = new Map<string, number>();
   for (const r of replicas) counts.set(r.state, (counts.get(r.state) ?? 0) + 1);
   return counts.size ? `: ${[...counts].map(([s, n]) => `${n} ${s}`).join(', ')}` : '';
+}
+
+/** A crash-looping instance's restart backoff: "crash loop, next start in 40s (3 crashes in a row: exited with code 1)". */
+export function backoffLine(p: api.InstanceProblem, now = Date.now()): string {
+  const next = Date.parse(p.nextRetryAt);
+  const wait = Number.isFinite(next) ? Math.round((next - now) / 1000) : 0;
+  return `crash loop, ${wait > 0 ? `next start in ${wait}s` : 'starting again now'} (${p.attempts} crash(es) in a row; last: ${p.error})`;
+}
+
+/** One firing alert of an instance: severity, check, since when, team, output. */
+export function firingLine(a: api.FiringAlert): string {
+  return `${a.severity.toUpperCase()} ${a.check} since ${a.raisedAt}${a.team ? ` (team ${a.team}${a.page ? ', pages' : ''})` : ''}: ${a.output.replace(/\s+/g, ' ').slice(0, 200)}`;
 }
 
 /** One engine error of a replica: what failed, how often, when it is tried again, the engine's words. */

@@ -3,6 +3,7 @@ import { relative } from 'node:path';
 import { Command } from 'commander';
 import { api } from '@orzo/contracts';
 import { ControlApiOptions, requestedBy, unary, withControlApi } from './api-commands';
+import { jobLogs } from './job-commands';
 import { InstanceLogsOptions, instanceLogsUntilInterrupted } from './replica-commands';
 import { CliContext, EXIT, Output, UsageError, action, controlApiOption, jsonOption, serviceOption } from './command-kit';
 
@@ -36,6 +37,8 @@ export function registerBuildCommands(program: Command, ctx: CliContext): void {
     .option('-n, --lines <n>', 'the last this many lines of each replica (default 100)')
     .option('--since <when>', 'only lines since then: a duration back (10m, 2h) or an RFC 3339 time')
     .option('--stream <stream>', 'only stdout or stderr')
+    .option('-j, --job <job>', "a timed job's run instead: each action's output (default the job's last run)")
+    .option('--run <id>', 'with -j: this run (ids in orzo job history)')
     .option('--build', "a build's log instead (default the latest build)")
     .option('--build-id <id>', 'this build instead of the latest (implies --build)')
     .option('-f, --follow', 'follow: new lines (and replicas) until Ctrl-C, or a running build until it ends')
@@ -186,6 +189,8 @@ export async function cookImage(v: CookOptions, io: Output): Promise<number> {
 /** orzo logs -s <service> --build [--build-id id] [-f]: a build's log (default: the latest build). */
 interface LogsOptions extends InstanceLogsOptions {
   service?: string;
+  job?: string;
+  run?: string;
   build?: boolean;
   buildId?: string;
   follow?: boolean;
@@ -194,7 +199,8 @@ interface LogsOptions extends InstanceLogsOptions {
 
 export async function logs(v: LogsOptions, io: Output): Promise<number> {
   if (!v.service && !v.buildId) throw new UsageError('logs needs -s <service> (or --build-id)');
-  // Build logs with --build or --build-id; otherwise the replicas' output.
+  // A job run's action logs with -j (or --run); build logs with --build or --build-id; otherwise the replicas' output.
+  if (v.job || v.run) return jobLogs(v, io);
   if (!v.build && !v.buildId) return instanceLogsUntilInterrupted(v, io);
   return withControlApi(v, io, async (c) => {
     const { end, summary } = await followLog(c, { service: v.service ?? '', buildId: v.buildId ?? '', follow: !!v.follow }, logLinePrinter(io, v.json));

@@ -137,7 +137,7 @@ describe('orzo CLI', () => {
     const bash = bashCompletion(program);
     assert.match(
       bash,
-      /compgen -W "up migrate wait-ready services validate list info mark-for-deployment status rollback stop start wait-for-deployment cook-image logs builds get-latest-deployment history dead-letters alerts restart autoscale events token whoami completion rotate-keys help /,
+      /compgen -W "up migrate wait-ready services validate list info mark-for-deployment status rollback stop start wait-for-deployment cook-image logs builds get-latest-deployment history dead-letters alerts restart autoscale jobs job local-run remote-run events token whoami secret config completion rotate-keys help /,
     );
     assert.match(bash, /\n {4}rotate-keys\) words="--json --soa-dir -h --help" ;;/);
     assert.match(bash, /"rotate-keys --soa-dir"\) COMPREPLY=\(\$\(compgen -d -- "\$cur"\)\); return ;;/);

@@ -4,12 +4,16 @@ import { registerDeployCommands } from './api-commands';
 import { registerBuildCommands } from './build-commands';
 import { CliContext, EXIT, Output, UsageError } from './command-kit';
 import { registerCompletionCommand } from './completion';
+import { registerConfigCommands } from './config-commands';
 import { registerAlertCommands } from './alert-commands';
 import { registerDeadLetterCommands } from './dead-letter-commands';
 import { registerOperatorDeployCommands } from './deploy-commands';
+import { registerOneOffCommands } from './one-off-commands';
 import { registerEventCommands } from './event-commands';
+import { registerJobCommands } from './job-commands';
 import { registerPlatformCommands } from './platform-commands';
 import { registerReplicaCommands } from './replica-commands';
+import { registerSecretCommands } from './secret-commands';
 import { cliVersion } from './repo';
 import { registerSoaCommands } from './soa-commands';
 
@@ -69,8 +73,12 @@ export function buildProgram(ctx: CliContext): Command {
   registerDeadLetterCommands(program, ctx);
   registerAlertCommands(program, ctx);
   registerReplicaCommands(program, ctx);
+  registerJobCommands(program, ctx);
+  registerOneOffCommands(program, ctx);
   registerEventCommands(program, ctx);
   registerAccessCommands(program, ctx);
+  registerSecretCommands(program, ctx);
+  registerConfigCommands(program, ctx);
   registerCompletionCommand(program, ctx);
   // `orzo version`, as before commander: kept working, not listed.
   program.command('version', { hidden: true }).action(() => ctx.io.out(`orzo ${cliVersion()}`));

@@ -33,7 +33,8 @@ export function registerSoaCommands(program: Command, ctx: CliContext): void {
 }
 
 function load(values: SoaOptions): SoaConfigsResult {
-  const system = loadSystemConfig();
+  // -y <tree>: an orzo.yaml at the root of the tree describes it (its clusters, defaults).
+  const system = loadSystemConfig({ tree: values.soaDir });
   const result = loadSoaConfigs({ soaDir: values.soaDir, service: values.service, system: system.config });
   if (system.problems.length) {
     result.problems.unshift(...system.problems);
@@ -52,9 +53,13 @@ export function validate(values: SoaOptions, io: Output): number {
     return r.errors ? 1 : 0;
   }
   for (const p of r.problems) (p.severity === 'error' ? io.err : io.out)(formatProblem(p));
+  const notes = r.problems.filter((p) => p.severity === 'info').length;
   const instances = r.services.reduce((n, s) => n + s.instances.length + s.jobs.length, 0);
   if (r.errors) io.err(`${r.errors} error(s), ${r.warnings} warning(s)`);
-  else io.out(`valid: ${r.services.length} service(s), ${instances} instance(s) and job(s)${r.warnings ? `, ${r.warnings} warning(s)` : ''}`);
+  else
+    io.out(
+      `valid: ${r.services.length} service(s), ${instances} instance(s) and job(s)${r.warnings ? `, ${r.warnings} warning(s)` : ''}${notes ? `, ${notes} note(s)` : ''}`,
+    );
   return r.errors ? 1 : 0;
 }
 

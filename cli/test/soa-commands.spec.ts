@@ -55,6 +55,29 @@ describe('orzo validate / list / info', () => {
     );
   });
 
+  it('uses the orzo.yaml at the root of the tree, and notes (never fails) a cluster it does not run', async () => {
+    const paastaValid = {
+      'svc/deploy.yaml': 'pipeline:\n  - step: fake_deploy_group\n',
+      'svc/kubernetes-test-cluster.yaml': 'main2:\n  cpus: .1\n  mem: 100\n  disk: 200.0\n  deploy_group: fake_deploy_group\n  monitoring: {team: t}\n',
+    };
+    const saved = process.env.ORZO_CLUSTERS;
+    delete process.env.ORZO_CLUSTERS;
+    try {
+      const bare = await run('validate', '-y', tree(paastaValid));
+      assert.equal(bare.code, 0, bare.err);
+      assert.match(bare.out, /kubernetes-test-cluster.yaml: info: cluster test-cluster is not one this Orzo runs \(local\)/);
+      assert.match(bare.out, /valid: 1 service\(s\), 1 instance\(s\) and job\(s\), 1 note\(s\)/);
+      const withConfig = await run('validate', '-y', tree({ ...paastaValid, 'orzo.yaml': 'clusters:\n  test-cluster: {engine: docker}\n' }));
+      assert.equal(withConfig.code, 0, withConfig.err);
+      assert.doesNotMatch(withConfig.out, /info:/);
+      const bad = await run('validate', '-y', tree({ ...paastaValid, 'orzo.yaml': 'clusters:\n  test-cluster: {engine: nomad}\n' }));
+      assert.equal(bad.code, 1);
+      assert.match(bad.err, /orzo.yaml.*clusters.test-cluster.engine: unknown engine/);
+    } finally {
+      process.env.ORZO_CLUSTERS = saved;
+    }
+  });
+
   it('exits 2 on bad usage', async () => {
     assert.equal((await run('validate', '--frobnicate')).code, 2);
     assert.equal((await run('info', '-y', examples)).code, 2);

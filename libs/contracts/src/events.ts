@@ -1,5 +1,5 @@
 import { AlertRaised, AlertResolved } from './generated/orzo/events/v1/alert';
-import { BuildFailed, BuildImageBuilt, BuildRequested, BuildStarted } from './generated/orzo/events/v1/build';
+import { BuildFailed, BuildImageBuilt, BuildRequested, BuildStarted, PipelineStepFinished, PipelineStepRequested } from './generated/orzo/events/v1/build';
 import { ConfigChanged } from './generated/orzo/events/v1/config';
 import { DeployCompleted, DeployFailed, DeployProgressed, DeployRequested } from './generated/orzo/events/v1/deploy';
 import { EndpointsChanged } from './generated/orzo/events/v1/discovery';
@@ -13,6 +13,8 @@ export interface EventMap {
   'orzo.build.started.v1': BuildStarted;
   'orzo.build.image-built.v1': BuildImageBuilt;
   'orzo.build.failed.v1': BuildFailed;
+  'orzo.build.step-requested.v1': PipelineStepRequested;
+  'orzo.build.step-finished.v1': PipelineStepFinished;
   'orzo.deploy.requested.v1': DeployRequested;
   'orzo.deploy.progressed.v1': DeployProgressed;
   'orzo.deploy.completed.v1': DeployCompleted;
@@ -63,6 +65,14 @@ export const EVENT_DEFINITIONS: Registry = {
   [Subjects.BuildStarted]: def(Subjects.BuildStarted, 'BuildStarted', BuildStarted, ['buildId', 'service', 'commitSha']),
   [Subjects.BuildImageBuilt]: def(Subjects.BuildImageBuilt, 'BuildImageBuilt', BuildImageBuilt, ['buildId', 'service', 'commitSha', 'image']),
   [Subjects.BuildFailed]: def(Subjects.BuildFailed, 'BuildFailed', BuildFailed, ['buildId', 'service', 'commitSha', 'error']),
+  [Subjects.BuildStepRequested]: def(Subjects.BuildStepRequested, 'PipelineStepRequested', PipelineStepRequested, [
+    'runId',
+    'service',
+    'commitSha',
+    'step',
+    'command',
+  ]),
+  [Subjects.BuildStepFinished]: def(Subjects.BuildStepFinished, 'PipelineStepFinished', PipelineStepFinished, ['runId', 'service', 'commitSha', 'step']),
   [Subjects.DeployRequested]: def(Subjects.DeployRequested, 'DeployRequested', DeployRequested, ['deployId', 'service', 'specs']),
   [Subjects.DeployProgressed]: def(Subjects.DeployProgressed, 'DeployProgressed', DeployProgressed, ['deployId', 'service', 'instance', 'cluster']),
   [Subjects.DeployCompleted]: def(Subjects.DeployCompleted, 'DeployCompleted', DeployCompleted, ['deployId', 'service', 'instance', 'cluster']),

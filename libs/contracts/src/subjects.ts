@@ -7,6 +7,8 @@ export const Subjects = {
   BuildStarted: 'orzo.build.started.v1',
   BuildImageBuilt: 'orzo.build.image-built.v1',
   BuildFailed: 'orzo.build.failed.v1',
+  BuildStepRequested: 'orzo.build.step-requested.v1',
+  BuildStepFinished: 'orzo.build.step-finished.v1',
   DeployRequested: 'orzo.deploy.requested.v1',
   DeployProgressed: 'orzo.deploy.progressed.v1',
   DeployCompleted: 'orzo.deploy.completed.v1',

@@ -10,15 +10,23 @@ export interface CheckResult {
   output: string;
 }
 
-/** One health check of a replica at host:port, as the instance's spec says (http, https, tcp, none). */
-export async function checkOnce(hc: HealthcheckSpec | undefined, host: string, port: number): Promise<CheckResult> {
+/** Runs a command inside the replica (Docker exec, through whoever owns the engine). */
+export type ReplicaExec = (cmd: string, timeoutMs: number) => Promise<{ exitCode: number; output: string; timedOut: boolean }>;
+
+/**
+ * One health check of a replica at host:port, as the instance's spec says (http, https, tcp,
+ * cmd, none). A cmd check runs healthcheck_cmd inside the replica through `exec` (exit 0 =
+ * healthy); without an exec it fails, saying so, rather than pass unchecked.
+ */
+export async function checkOnce(hc: HealthcheckSpec | undefined, host: string, port: number, exec?: ReplicaExec): Promise<CheckResult> {
   const mode = hc?.mode || 'none';
   const timeoutMs = Math.max(100, (hc?.timeoutSeconds || 1) * 1000);
-  if (mode === 'https') return httpsCheck(host, port, hc?.uri || '/status', timeoutMs);
+  if (mode === 'cmd') return cmdCheck(hc?.cmd ?? '', timeoutMs, exec);
+  if (mode === 'https') return httpsCheck(host, port, hc?.uri || '/status', timeoutMs, hc?.headers ?? {});
   if (mode === 'http') {
     const url = `http://${host}:${port}${hc?.uri || '/status'}`;
     try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
+      const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'manual', headers: hc?.headers ?? {} });
       const body = (await res.text().catch(() => '')).slice(0, 200).trim();
       return { ok: res.status >= 200 && res.status < 400, output: `GET ${url}: HTTP ${res.status}${body ? ` ${body}` : ''}` };
     } catch (err) {
@@ -36,18 +44,31 @@ export async function checkOnce(hc: HealthcheckSpec | undefined, host: string, p
     });
     return { ok, output: `tcp ${host}:${port}: ${ok ? 'connected' : 'refused or timed out'}` };
   }
-  // none: "healthy until it exits" (PaaSTA); cmd checks need an exec in the container (to come).
-  return { ok: true, output: mode === 'cmd' ? 'cmd checks are not run yet: healthy while running' : 'no health check: healthy while running' };
+  // none: "healthy until it exits" (PaaSTA).
+  return { ok: true, output: 'no health check: healthy while running' };
+}
+
+async function cmdCheck(cmd: string, timeoutMs: number, exec: ReplicaExec | undefined): Promise<CheckResult> {
+  if (!cmd) return { ok: false, output: 'healthcheck_mode cmd without a healthcheck_cmd' };
+  if (!exec) return { ok: false, output: `cmd ${cmd}: no way to exec in this replica here` };
+  try {
+    const r = await exec(cmd, timeoutMs);
+    const out = r.output.replace(/\s+/g, ' ').trim().slice(0, 200);
+    if (r.timedOut) return { ok: false, output: `cmd ${cmd}: timed out after ${timeoutMs} ms` };
+    return { ok: r.exitCode === 0, output: `cmd ${cmd}: exit ${r.exitCode}${out ? ` ${out}` : ''}` };
+  } catch (err) {
+    return { ok: false, output: `cmd ${cmd}: ${(err as Error).message}` };
+  }
 }
 
 /**
  * GET over TLS without verifying the certificate, as PaaSTA's hacheck does: a replica's
  * certificate is for its clients' names, not for the address the check dials.
  */
-function httpsCheck(host: string, port: number, path: string, timeoutMs: number): Promise<CheckResult> {
+function httpsCheck(host: string, port: number, path: string, timeoutMs: number, headers: Record<string, string>): Promise<CheckResult> {
   const url = `https://${host}:${port}${path}`;
   return new Promise((resolve) => {
-    const req = httpsRequest({ host, port, path, method: 'GET', rejectUnauthorized: false, timeout: timeoutMs }, (res) => {
+    const req = httpsRequest({ host, port, path, method: 'GET', headers, rejectUnauthorized: false, timeout: timeoutMs }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body.length < 200 ? (body += chunk) : undefined));

@@ -18,6 +18,11 @@ export interface CompiledRegistration {
   timeoutConnectMs: number;
   timeoutServerMs: number;
   retries: number;
+  /** lb_policy, when set (absent: ROUND_ROBIN, and the config hash of trees without it unchanged). */
+  lbPolicy?: string;
+  timeoutClientMs?: number;
+  /** endpoint_timeouts, when set: path (prefix, or regex from ^) -> server timeout in ms. */
+  endpointTimeouts?: Array<{ path: string; timeoutMs: number }>;
 }
 
 export interface CompiledMonitoring {
@@ -51,6 +56,10 @@ export interface CompiledHealthcheck {
   intervalSeconds: number;
   timeoutSeconds: number;
   maxConsecutiveFailures: number;
+  /** extra_healthcheck_headers of the mesh namespace, when set. */
+  headers?: Record<string, string>;
+  /** healthcheck_port of the mesh namespace, when set and not the service port: the container port checked. */
+  port?: number;
 }
 
 export interface CompiledBounce {
@@ -61,6 +70,25 @@ export interface CompiledBounce {
   drainDelaySeconds: number;
   terminationGracePeriodSeconds: number;
   minTaskUptimeSeconds: number;
+  /** bounce_health_params.check_haproxy: false (set only then, so trees without it keep their config hash). */
+  skipHaproxyCheck?: true;
+  /** lifecycle.pre_stop_command as argv (a string runs under /bin/sh -c), when set. */
+  preStopCommand?: string[];
+  /** lifecycle.pre_stop_drain_seconds, when set. */
+  preStopDrainSeconds?: number;
+  /** drain_method http: drain_method_params.drain and .is_safe_to_kill, when set. */
+  httpDrain?: { drain?: CompiledDrainRequest; isSafeToKill?: CompiledDrainRequest };
+}
+
+export interface CompiledDrainRequest {
+  urlFormat: string;
+  method: string;
+  successCodes: string;
+}
+
+function drainRequest(v: unknown): CompiledDrainRequest | undefined {
+  if (!isMapping(v) || typeof v.url_format !== 'string') return undefined;
+  return { urlFormat: v.url_format, method: text(v.method) ?? 'GET', successCodes: v.success_codes === undefined ? '200-299' : String(v.success_codes) };
 }
 
 /** One (service, cluster, instance), fully resolved: what a scheduler needs to run it. */
@@ -88,6 +116,8 @@ export interface CompiledInstance {
   /** Percent of replicas UP below which the replication check is CRITICAL. */
   replicationThreshold: number;
   pool: string;
+  /** First delay before a crashed replica starts again (doubling per crash in a row, at most 300 s). */
+  backoffSeconds: number;
   /** "config" + 8 hex: changes exactly when a bounce is needed (not for replica counts). */
   configHash: string;
 }
@@ -99,7 +129,15 @@ export interface CompiledAction {
   requires: string[];
   cpus: number;
   memMb: number;
+  /** The action's own `env`, plus PAASTA_/ORZO_ INSTANCE (`<job>.<action>`) and RESOURCE_CPUS/MEM; wins over the job's env. */
   env: Record<string, string>;
+  /** Extra attempts after a failure (Tron `retries`; Chronos `retries`). */
+  retries: number;
+  retriesDelaySeconds: number;
+  /** The action's `max_runtime`, else the job's; 0: no limit. */
+  maxRuntimeSeconds: number;
+  /** The action's `expected_runtime`, else the job's; 0: no expectation. */
+  expectedRuntimeSeconds: number;
 }
 
 export interface CompiledJob {
@@ -110,14 +148,36 @@ export interface CompiledJob {
   flavor: 'tron' | 'chronos';
   deployGroup: string;
   schedule: string;
+  /** IANA zone of cron and daily schedules (Tron `time_zone`, Chronos `schedule_time_zone`); '': UTC. */
+  timeZone: string;
   enabled: boolean;
   actions: CompiledAction[];
   monitoring: CompiledMonitoring;
+  allowOverlap: boolean;
+  queueing: boolean;
+  /** Runs kept in history (Tron `run_limit`, default 50). */
+  runLimit: number;
+  /** monitoring.check_that_every_day_has_a_successful_run. */
+  checkEveryDay: boolean;
+  /** PAASTA_/ORZO_ SERVICE, INSTANCE (the job), CLUSTER, DEPLOY_GROUP, MONITORING_TEAM: as service instances get them. */
+  env: Record<string, string>;
+}
+
+/** Runs of a job kept in history when its file says no `run_limit` (Tron's default). */
+export const DEFAULT_RUN_LIMIT = 50;
+
+/** PAASTA_<k> and ORZO_<k> of each entry, sorted by name. */
+function injectedEnv(injected: Record<string, string>, own: Record<string, string> = {}): Record<string, string> {
+  const pairs: Array<[string, string]> = Object.entries(own);
+  for (const [k, v] of Object.entries(injected)) pairs.push([`PAASTA_${k}`, v], [`ORZO_${k}`, v]);
+  return Object.fromEntries(pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
 }
 
 const num = (v: unknown, d: number): number => (typeof v === 'number' && Number.isFinite(v) ? v : d);
 const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const bool = (v: unknown, d: boolean): boolean => (typeof v === 'boolean' ? v : d);
+const stringMap = (v: Record<string, unknown>): Record<string, string> =>
+  Object.fromEntries(Object.entries(v).filter((e): e is [string, string] => typeof e[1] === 'string'));
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 
 /** Monitoring: instance `monitoring:` > monitoring.yaml > service.yaml `monitoring:` > defaults. */
@@ -183,6 +243,28 @@ export function compileInstances(svc: LoadedService, all: ReadonlyMap<string, Lo
   return out;
 }
 
+/**
+ * Compiles every instance of adhoc-<cluster>.yaml (one-off runs: `orzo remote-run`,
+ * `orzo local-run`) like a long-running one: same env, resources and command rules; keys
+ * adhoc files do not have (instances, health checks, bounce) keep their defaults.
+ */
+export function compileAdhoc(svc: LoadedService, all: ReadonlyMap<string, LoadedService>, system: SystemConfig): CompiledInstance[] {
+  const out: CompiledInstance[] = [];
+  for (const f of svc.adhoc) {
+    if (f.src.problems.length || !isMapping(f.src.data)) continue;
+    for (const name of instanceNames(f.src.data)) {
+      const raw = f.src.data[name];
+      if (isMapping(raw)) out.push(compileInstance(svc, f, name, raw, all, system));
+    }
+  }
+  return out;
+}
+
+/** The env a container gets from the version it runs, beside the compiled instance env. */
+export function versionEnv(image: string, gitSha: string): Record<string, string> {
+  return { ORZO_DOCKER_IMAGE: image, PAASTA_DOCKER_IMAGE: image, ORZO_GIT_SHA: gitSha, PAASTA_GIT_SHA: gitSha };
+}
+
 export function compileInstance(
   svc: LoadedService,
   f: LoadedFile,
@@ -210,6 +292,15 @@ export function compileInstance(
       timeoutConnectMs: num(ns.timeout_connect_ms, 200),
       timeoutServerMs: num(ns.timeout_server_ms, 1000),
       retries: num(ns.retries, 1),
+      ...(text(ns.lb_policy) ? { lbPolicy: text(ns.lb_policy) } : {}),
+      ...(typeof ns.timeout_client_ms === 'number' ? { timeoutClientMs: ns.timeout_client_ms } : {}),
+      ...(isMapping(ns.endpoint_timeouts)
+        ? {
+            endpointTimeouts: Object.entries(ns.endpoint_timeouts)
+              .filter((e): e is [string, number] => typeof e[1] === 'number')
+              .map(([path, timeoutMs]) => ({ path, timeoutMs })),
+          }
+        : {}),
     });
   }
   const inMesh = registrations.length > 0;
@@ -270,6 +361,8 @@ export function compileInstance(
       intervalSeconds: num(raw.healthcheck_interval_seconds, 10),
       timeoutSeconds: num(raw.healthcheck_timeout_seconds, 10),
       maxConsecutiveFailures: num(raw.healthcheck_max_consecutive_failures, 30),
+      ...(isMapping(mesh?.extra_healthcheck_headers) ? { headers: stringMap(mesh.extra_healthcheck_headers) } : {}),
+      ...(typeof mesh?.healthcheck_port === 'number' && mesh.healthcheck_port !== containerPort ? { port: mesh.healthcheck_port } : {}),
     },
     bounce: {
       method: (text(raw.bounce_method) ?? 'crossover') as CompiledBounce['method'],
@@ -279,25 +372,37 @@ export function compileInstance(
       drainDelaySeconds: num(drainParams.delay, inMesh ? 60 : 0),
       terminationGracePeriodSeconds: num(lifecycle.termination_grace_period_seconds, 30),
       minTaskUptimeSeconds: num(healthParams.min_task_uptime, 0),
+      ...(healthParams.check_haproxy === false ? { skipHaproxyCheck: true as const } : {}),
+      ...(typeof lifecycle.pre_stop_command === 'string'
+        ? { preStopCommand: ['/bin/sh', '-c', lifecycle.pre_stop_command] }
+        : Array.isArray(lifecycle.pre_stop_command)
+          ? { preStopCommand: strings(lifecycle.pre_stop_command) }
+          : {}),
+      ...(typeof lifecycle.pre_stop_drain_seconds === 'number' ? { preStopDrainSeconds: lifecycle.pre_stop_drain_seconds } : {}),
+      ...(text(raw.drain_method) === 'http'
+        ? { httpDrain: { drain: drainRequest(drainParams.drain), isSafeToKill: drainRequest(drainParams.is_safe_to_kill) } }
+        : {}),
     },
     registrations,
     weight: num(raw.weight, 10),
     monitoring,
     replicationThreshold: num(raw.replication_threshold, 50),
     pool: text(raw.pool) ?? 'default',
+    backoffSeconds: num(raw.backoff_seconds, 10),
   };
   return { ...spec, configHash: configHash(spec) };
 }
 
 /**
  * "config" + 8 hex of sha256 over the JSON of everything that needs a bounce: replica counts,
- * the source file and the alerting config (monitoring, replication threshold: monitor-bridge
- * reads them, the containers do not; the team still bounces through its env variable) are left
- * out, so scaling or re-routing alerts never bounces. The spec is built in a fixed key order
+ * the source file, the alerting config (monitoring, replication threshold: monitor-bridge
+ * reads them, the containers do not; the team still bounces through its env variable) and the
+ * crash restart backoff (PaaSTA: backoff_seconds never bounces) are left out, so scaling,
+ * re-routing alerts or tuning the backoff never bounces. The spec is built in a fixed key order
  * (env sorted), so its JSON is canonical without a sorting pass.
  */
 export function configHash(spec: Omit<CompiledInstance, 'configHash'>, forceBounce = ''): string {
-  const { replicas: _r, file: _f, monitoring: _m, replicationThreshold: _t, ...bounceRelevant } = spec;
+  const { replicas: _r, file: _f, monitoring: _m, replicationThreshold: _t, backoffSeconds: _b, ...bounceRelevant } = spec;
   return `config${createHash('sha256')
     .update(JSON.stringify(bounceRelevant) + forceBounce)
     .digest('hex')
@@ -307,24 +412,40 @@ export function configHash(spec: Omit<CompiledInstance, 'configHash'>, forceBoun
 /** Compiles the jobs of tron- and chronos-<cluster>.yaml to a schedule plus actions. */
 export function compileJobs(svc: LoadedService, system: SystemConfig): CompiledJob[] {
   const out: CompiledJob[] = [];
+  const seconds = (v: unknown, d: number): number => parseDuration(v, true) ?? d;
   for (const f of svc.jobs) {
     if (f.src.problems.length || !isMapping(f.src.data)) continue;
     for (const job of instanceNames(f.src.data)) {
       const own = f.src.data[job];
       if (!isMapping(own)) continue;
       const raw = { ...own };
-      const base = { cpus: num(raw.cpus ?? system.defaults.cpus, 1), memMb: num(raw.mem ?? system.defaults.mem, 4096) };
-      const actionOf = (name: string, a: Record<string, unknown>): CompiledAction => ({
-        name,
-        command: text(a.command) ?? text(a.cmd) ?? '',
-        executor: text(a.executor) ?? 'paasta',
-        requires: strings(a.requires),
-        cpus: num(a.cpus, base.cpus),
-        memMb: num(a.mem, base.memMb),
-        env: isMapping(a.env) ? (Object.fromEntries(Object.entries(a.env).filter(([, v]) => typeof v === 'string')) as Record<string, string>) : {},
-      });
+      const chronos = f.flavor === 'chronos';
+      const base = {
+        cpus: num(raw.cpus ?? system.defaults.cpus, 1),
+        memMb: num(raw.mem ?? system.defaults.mem, 4096),
+        maxRuntime: seconds(raw.max_runtime, 0),
+        expectedRuntime: seconds(raw.expected_runtime, 0),
+      };
+      const actionOf = (name: string, a: Record<string, unknown>): CompiledAction => {
+        const cpus = num(a.cpus, base.cpus);
+        const memMb = num(a.mem, base.memMb);
+        const ownEnv = isMapping(a.env) ? (Object.fromEntries(Object.entries(a.env).filter(([, v]) => typeof v === 'string')) as Record<string, string>) : {};
+        return {
+          name,
+          command: text(a.command) ?? text(a.cmd) ?? '',
+          executor: text(a.executor) ?? 'paasta',
+          requires: strings(a.requires),
+          cpus,
+          memMb,
+          env: injectedEnv({ INSTANCE: chronos ? job : `${job}.${name}`, RESOURCE_CPUS: String(cpus), RESOURCE_MEM: String(memMb) }, ownEnv),
+          retries: Math.max(0, Math.floor(num(a.retries, 0))),
+          retriesDelaySeconds: seconds(a.retries_delay, 0),
+          maxRuntimeSeconds: seconds(a.max_runtime, base.maxRuntime),
+          expectedRuntimeSeconds: seconds(a.expected_runtime, base.expectedRuntime),
+        };
+      };
       let actions: CompiledAction[];
-      if (f.flavor === 'chronos') actions = [actionOf(job, { ...raw, command: raw.cmd })];
+      if (chronos) actions = [actionOf(job, { ...raw, command: raw.cmd })];
       else if (Array.isArray(raw.actions)) actions = raw.actions.filter(isMapping).map((a, i) => actionOf(text(a.name) ?? `action${i + 1}`, a));
       else
         actions = isMapping(raw.actions)
@@ -335,17 +456,32 @@ export function compileJobs(svc: LoadedService, system: SystemConfig): CompiledJ
       const schedule = isMapping(raw.schedule)
         ? `${text(raw.schedule.type) ?? ''} ${text(raw.schedule.value) ?? ''}`.trim()
         : (text(raw.schedule) ?? (Array.isArray(raw.parents) ? `after ${strings(raw.parents).join(',')}` : ''));
+      const deployGroup = deployGroupOf(svc.name, f.cluster!, job, raw);
+      const monitoring = compileMonitoring(svc, raw.monitoring);
+      const ownMonitoring = isMapping(raw.monitoring) ? raw.monitoring : {};
       out.push({
         service: svc.name,
         cluster: f.cluster!,
         job,
         file: f.path,
-        flavor: f.flavor === 'chronos' ? 'chronos' : 'tron',
-        deployGroup: deployGroupOf(svc.name, f.cluster!, job, raw),
+        flavor: chronos ? 'chronos' : 'tron',
+        deployGroup,
         schedule,
-        enabled: f.flavor === 'chronos' ? !bool(raw.disabled, false) : bool(raw.enabled, true),
+        timeZone: text(chronos ? raw.schedule_time_zone : raw.time_zone) ?? '',
+        enabled: chronos ? !bool(raw.disabled, false) : bool(raw.enabled, true),
         actions,
-        monitoring: compileMonitoring(svc, raw.monitoring),
+        monitoring,
+        allowOverlap: bool(raw.allow_overlap, false),
+        queueing: bool(raw.queueing, true),
+        runLimit: Math.max(1, Math.floor(num(raw.run_limit, DEFAULT_RUN_LIMIT))),
+        checkEveryDay: bool(ownMonitoring.check_that_every_day_has_a_successful_run, false),
+        env: injectedEnv({
+          SERVICE: svc.name,
+          INSTANCE: job,
+          CLUSTER: f.cluster!,
+          DEPLOY_GROUP: deployGroup,
+          ...(monitoring.team ? { MONITORING_TEAM: monitoring.team } : {}),
+        }),
       });
     }
   }

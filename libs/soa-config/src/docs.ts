@@ -1,11 +1,16 @@
-import { KeyTable, ValueType } from './schema/key';
+import { KeyDef, KeyTable, ValueType, supportOf } from './schema/key';
 import {
   ADHOC_KEYS,
+  AUTOSCALING_KEYS,
   CHRONOS_JOB_KEYS,
   DEPLOY_KEYS,
   DEPLOY_STEP_KEYS,
   LONG_RUNNING_KEYS,
+  LOCATION_TYPES,
+  METRICS_PROVIDER_KEYS,
   MONITORING_KEYS,
+  PAASTA_PROXY_PORTS,
+  ROLLBACK_KEYS,
   SERVICE_KEYS,
   SMARTSTACK_KEYS,
   TRON_ACTION_KEYS,
@@ -27,11 +32,17 @@ function typeText(t: ValueType): string {
     case 'map':
       return 'mapping';
     case 'list':
-      return 'list';
+      return t.of ? `list of ${typeText(t.of)}` : 'list';
+    case 'oneof':
+      return t.of.map(typeText).join(' or ');
+    case 'string':
+      return t.enum ? `one of ${t.enum.join(', ')}` : `string${t.maxLength !== undefined ? ` (at most ${t.maxLength})` : ''}`;
     case 'any':
       return 'any';
+    case 'null':
+      return 'null';
     case 'number':
-      return `number${t.min !== undefined ? ` ${t.exclusiveMin ? '>' : '>='} ${t.min}` : ''}${t.max !== undefined ? `, <= ${t.max}` : ''}`;
+      return `number${t.min !== undefined ? ` ${t.exclusiveMin ? '>' : '>='} ${t.min}` : ''}${t.max !== undefined ? `, ${t.exclusiveMax ? '<' : '<='} ${t.max}` : ''}`;
     case 'integer':
       return `integer${t.min !== undefined ? ` >= ${t.min}` : ''}${t.max !== undefined ? `, <= ${t.max}` : ''}`;
     default:
@@ -39,12 +50,40 @@ function typeText(t: ValueType): string {
   }
 }
 
-function table(keys: KeyTable): string {
-  const rows = Object.entries(keys).map(([k, d]) => {
+const SUPPORT_TEXT = { acted: 'acted on by Orzo', validated: 'validated only (PaaSTA compatibility)', unsupported: 'not supported' };
+
+/** The support column: what Orzo does with the key, and whether PaaSTA knows it. */
+function supportText(d: KeyDef): string {
+  return `${SUPPORT_TEXT[supportOf(d)]}${d.orzoOnly ? "; Orzo extension (not in PaaSTA's schema)" : ''}`;
+}
+
+/** Rows of a key table; mappings with their own keys get a row per nested key (`parent.key`). */
+function rows(keys: KeyTable, support: boolean, prefix = ''): string[] {
+  return Object.entries(keys).flatMap(([k, d]) => {
     const def = d.default === undefined ? '' : `\`${typeof d.default === 'string' ? d.default : JSON.stringify(d.default)}\``;
-    return `| \`${k}\`${d.required ? ' (required)' : ''} | ${typeText(d.type).replace(/\|/g, '\\|')} | ${def} | ${d.ignored ? '*accepted for PaaSTA compatibility, not used by Orzo.* ' : ''}${d.description.replace(/\|/g, '\\|')} |`;
+    const cells = [
+      `\`${prefix}${k}\`${d.required ? ' (required)' : ''}`,
+      typeText(d.type).replace(/\|/g, '\\|'),
+      def,
+      ...(support ? [supportText(d)] : []),
+      d.description.replace(/\|/g, '\\|'),
+    ];
+    const nested =
+      d.type.t === 'map' && d.type.keys && !SHARED_TABLES.has(d.type.keys) && prefix.split('.').length < 3 ? rows(d.type.keys, support, `${prefix}${k}.`) : [];
+    return [`| ${cells.join(' | ')} |`, ...nested];
   });
-  return ['| key | type | default | meaning |', '|---|---|---|---|', ...rows].join('\n');
+}
+
+/** Tables documented in their own section rather than nested. */
+const SHARED_TABLES = new Set<KeyTable>([MONITORING_KEYS, AUTOSCALING_KEYS, LONG_RUNNING_KEYS, TRON_ACTION_KEYS]);
+
+function table(keys: KeyTable): string {
+  return ['| key | type | default | support | meaning |', '|---|---|---|---|---|', ...rows(keys, true)].join('\n');
+}
+
+/** orzo.yaml is Orzo's own: every key is acted on, so no support column. */
+function systemTable(keys: KeyTable): string {
+  return ['| key | type | default | meaning |', '|---|---|---|---|', ...rows(keys, false)].join('\n');
 }
 
 /** docs/soa-configs.md, generated from the same key tables the validator uses. */
@@ -63,7 +102,7 @@ Editors can use the JSON Schemas under \`schemas/\`.
 | \`deploy.yaml\` | the deploy pipeline: build steps and deploy groups, in order |
 | \`kubernetes-<cluster>.yaml\` (also \`marathon-\`, \`eks-\`) | long-running instances on that cluster |
 | \`tron-<cluster>.yaml\`, \`chronos-<cluster>.yaml\` | scheduled jobs |
-| \`adhoc-<cluster>.yaml\` | one-off instances |
+| \`adhoc-<cluster>.yaml\` | one-off instances (\`orzo remote-run\`, \`orzo local-run\`) |
 | \`smartstack.yaml\` | discovery namespaces and their local proxy ports |
 | \`monitoring.yaml\` | who is alerted, and how |
 
@@ -141,29 +180,115 @@ nightly-report:
 
 Every instance compiles to one resolved spec (\`orzo info -s <service> --json\`) with a config
 hash (\`config\` + 8 hex) that changes exactly when a bounce is needed: any key but
-\`instances\`, \`min_instances\` and \`max_instances\`. The environment holds the declared \`env\`
+\`instances\`, \`min_instances\`, \`max_instances\`, \`backoff_seconds\` (PaaSTA's list) and the
+alerting config (\`monitoring:\` blocks, monitoring.yaml, \`replication_threshold\`: monitor-bridge
+reads them, the containers do not; a changed team still bounces, through \`MONITORING_TEAM\`). The environment holds the declared \`env\`
 plus \`ORZO_\`/\`PAASTA_\` \`SERVICE\`, \`INSTANCE\`, \`CLUSTER\`, \`DEPLOY_GROUP\`, \`PORT\`,
 \`RESOURCE_CPUS\`, \`RESOURCE_MEM\`, \`RESOURCE_DISK\`, \`MONITORING_TEAM\`, and \`MESH_REGISTRATIONS\`.
 \`ORZO_DOCKER_IMAGE\`/\`ORZO_GIT_SHA\` are added at deploy time (they are the version, not the config).
 
+## What Orzo does with each key
+
+The keys, types, enums and bounds are PaaSTA's (its JSON schemas, \`paasta_tools/cli/schemas/\`),
+so a tree PaaSTA accepts loads here and a tree PaaSTA rejects is rejected. The **support** column
+of each table says what Orzo does with a key:
+
+- **acted on by Orzo**: it changes what runs, how it is routed, deployed or alerted;
+- **validated only (PaaSTA compatibility)**: checked exactly as PaaSTA checks it, but nothing in
+  Orzo acts on it yet: it is accepted so PaaSTA trees load, and it does nothing;
+- **not supported**: PaaSTA's, for infrastructure Orzo does not have (AWS, Kubernetes scheduling,
+  Marathon, Sensu Classic...): accepted and type-checked, never acted on.
+
+"Orzo extension" marks keys PaaSTA's schema for that file does not have (PaaSTA would reject them).
+A test (libs/soa-config/test/key-support.spec.ts) fails when a key documented as acted on has no
+reader outside libs/soa-config.
+
 ## Rules beyond each file
 
-- every deploy group used by an instance or job is a step of the \`deploy.yaml\` pipeline;
+PaaSTA's \`paasta validate\` checks, as errors unless said:
+
+- every deploy group used by an instance or job is a step of the \`deploy.yaml\` pipeline (no
+  \`deploy.yaml\` at all is an error too); a tron action running an image (executor \`paasta\` or
+  \`spark\`) needs a \`deploy_group\`, on the action or its job; a \`spark\` action sets no \`cpus\`/\`mem\`;
+- an instance name is used once per cluster, across kubernetes-, eks-, marathon- and adhoc- files;
+- \`min_instances\` <= \`max_instances\`;
+- autoscaling: each metrics provider type once; \`bespoke\` alone; \`desired_active_requests_per_replica\`
+  only for \`active-requests\`, \`metrics_query\`/\`series_query\`/\`target_type\`/\`resources\` only for
+  \`arbitrary-promql\` (which needs \`metrics_query\` and a setpoint above 0); \`active-requests\` takes no
+  \`setpoint\` and one registration;
+- \`drain_method: http\` needs \`drain_method_params\` \`drain\`, \`stop_draining\`, \`is_draining\`,
+  \`is_safe_to_kill\`; \`healthcheck_mode: cmd\` needs \`healthcheck_cmd\`; not both \`service_account_name\`
+  and \`iam_role\`; \`fs_group_change_policy\` needs \`fs_group\`;
+- an env value starting with \`SECRET\` or \`SHARED_SECRET\` is a well-formed \`SECRET(name)\` /
+  \`SHARED_SECRET(name)\` (name of letters, digits, \`_\`, \`-\`);
+- smartstack.yaml is not empty; \`discover\` is one of \`advertise\`; location types are ${LOCATION_TYPES.map((t) => '`' + t + '`').join(', ')};
+  \`extra_advertise\` maps \`"<type>:<location>"\` to a list of them, each no less general than \`discover\`;
+  \`proxied_through\` and \`clb_proxy\` name a namespace that exists (\`service.namespace\`); service and
+  namespace together are at most 118 characters (55 with a \`proxy_port\`);
+- a service with a \`service.yaml\` has a \`monitoring.yaml\`;
+- each \`rollback*.yaml\` condition has an \`upper_bound\` or a \`lower_bound\`;
+- service, instance, job and namespace names use a-z, 0-9, \`-\`, \`_\`; at most 63 characters once \`_\`
+  becomes \`--\`.
+
+Orzo's own:
+
 - every explicit registration names a namespace in the target service's \`smartstack.yaml\`;
 - \`proxy_port\` is unique across all services;
-- every cluster is known to the system config (\`clusters:\` in \`orzo.yaml\`, or \`ORZO_CLUSTERS\`);
-- service, instance, job and namespace names use a-z, 0-9, \`-\`, \`_\`; no \`--\` (it is how \`_\`
-  is written in Kubernetes names); at most 63 characters once \`_\` becomes \`--\`;
+- no name contains \`--\` (it is how \`_\` is written in Kubernetes names);
 - schedules and durations parse; \`cmd\` and \`args\` are not both set;
 - a service without a monitoring team is a warning (its alerts would be dropped).
 
+Clusters: the clusters of a tree are the ones its file names mention (PaaSTA's \`list_clusters\`).
+A file for a cluster this Orzo does not run (not under \`clusters:\` in \`orzo.yaml\`, or not \`local\`
+when none is configured) is valid: \`orzo validate\` notes it (an \`info\` line) and Orzo deploys
+nothing there. \`orzo validate -y <tree>\` uses the \`orzo.yaml\` at the root of the tree when there is
+one (\`ORZO_CONFIG\` still wins).
+
 Every problem is reported at once, as \`file:line:column: error: key.path: what (expected …, found …); hint\`,
-with \`did you mean …?\` for a near-miss key or value. Unknown keys that are not near-misses are
-warnings, so trees written for newer PaaSTA versions still load.
+with \`did you mean …?\` for a near-miss key or value. Unknown keys are errors, as in PaaSTA, except
+where PaaSTA's schema leaves a mapping open (service.yaml, monitoring.yaml, an instance's
+\`monitoring:\`): there they are warnings.
+
+## Differences from PaaSTA
+
+Stricter (errors in Orzo, accepted by PaaSTA):
+
+- a registration must name a namespace that exists in the tree; \`proxy_port\` is unique across the tree;
+- \`monitoring.yaml\` must name a \`team\` (PaaSTA only requires the file);
+- names with \`--\`; \`cmd\` with \`args\`; schedules that do not parse; a duplicate pipeline step;
+- tron job names follow the instance-name rules (PaaSTA takes any name not starting with \`_\`);
+- deploy.yaml is checked against PaaSTA's deploy schema (unknown keys are errors), which \`paasta validate\`
+  itself does not do; a \`parallel:\` block needs no \`step\` of its own, and \`step\` names follow Orzo's rule;
+- bounds PaaSTA leaves open where a bad value would hurt what Orzo runs: \`container_port\` 1-65535,
+  \`healthcheck_interval_seconds\` and \`healthcheck_timeout_seconds\` above 0,
+  \`healthcheck_grace_period_seconds\` at least 0, \`healthcheck_max_consecutive_failures\` at least 1.
+
+More lenient:
+
+- \`proxy_port\` outside PaaSTA's ${PAASTA_PROXY_PORTS.min}-${PAASTA_PROXY_PORTS.max} is a warning (tests and small
+  platforms use free ports);
+- \`service.yaml\` needs neither \`description\` nor \`external_link\` (PaaSTA's schema requires both);
+  Yelp's \`git_url\` pattern (\`git@github.yelpcorp.com:...\`) is not enforced: any URL or local path;
+- Orzo extensions are accepted: \`upthendown\` bounces, \`nerve_ns\`, \`bounce_start_deadline\`,
+  \`backoff_seconds\`, \`docker_registry\`, an adhoc \`cmd\` as a list, marathon-/chronos- files; the eks-only keys
+  (\`bounce_overprovision_factor\`, \`cost_owner\`, \`ssm_secrets\`) are accepted in kubernetes- files too;
+- tron durations and \`alert_after\` may also be written as Orzo durations (\`30s\`, \`1h30m\`);
+
+Not checked (they need Yelp's infrastructure): pool limits, secrets existing in Vault (a
+\`SECRET()\` reference is only checked for its form), \`/etc/services\` port ownership, CPU autotune and \`cpu_burst_add\`
+override comments, Sensu team names, Tron's own config validation.
 
 ## kubernetes-<cluster>.yaml (marathon-, eks-): long-running instances
 
 ${table(LONG_RUNNING_KEYS)}
+
+### autoscaling
+
+${table(AUTOSCALING_KEYS)}
+
+Each of \`metrics_providers\`:
+
+${table(METRICS_PROVIDER_KEYS)}
 
 ## smartstack.yaml: one entry per namespace
 
@@ -175,8 +300,11 @@ monitor-bridge acts on these for the replication, OOM, crash-loop and failed-dep
 long-running instances (docs/operations.md, Alerts): an instance's \`monitoring:\` wins over
 monitoring.yaml, which wins over service.yaml's \`monitoring:\` (PaaSTA's lookup order). The
 replication check's \`alert_after\` defaults to 10m; \`realert_every\` counts check runs (every
-\`check_every\`), or is a duration. \`error_threshold_ratio\`, \`minimum_error_rps\` and the
-jobs' monitoring are not acted on yet.
+\`check_every\`), or is a duration. A timed job's \`monitoring:\` routes its alerts the same way:
+a failed run (\`tron.<service>.<job>\`, at once, resolved by its next succeeded run), a run past
+\`expected_runtime\` (\`tron.<service>.<job>.expected_runtime\`, WARNING) and, with
+\`check_that_every_day_has_a_successful_run\`, no succeeded run in 24 h (CRITICAL).
+\`error_threshold_ratio\`, \`minimum_error_rps\` and \`page_for_expected_runtime\` are not acted on yet.
 
 ${table(MONITORING_KEYS)}
 
@@ -194,6 +322,12 @@ ${table(DEPLOY_STEP_KEYS)}
 
 ## tron-<cluster>.yaml: one entry per job
 
+Each job runs its actions as containers of the image of its \`deploy_group\`'s current version
+(nothing runs before the group's first mark). \`time_zone\` applies to cron and daily schedules
+(default UTC); \`max_runtime\` and \`expected_runtime\` of the job are the default of each action;
+\`run_limit\` runs are kept in control-api's history. \`orzo jobs\`, \`orzo job run|history|enable|disable\`
+and \`orzo logs -j\` operate them (docs/operations.md).
+
 ${table(TRON_JOB_KEYS)}
 
 Each action (under \`actions:\`, by name):
@@ -206,14 +340,24 @@ ${table(CHRONOS_JOB_KEYS)}
 
 ## adhoc-<cluster>.yaml
 
+One-off instances: \`orzo remote-run -s <service> -c <cluster> -i <instance>\` runs one once on
+the cluster's engine at the version its deploy group is marked with, and \`orzo local-run\` on
+this machine. They are compiled like long-running instances (\`cmd\` or \`args\`, \`env\` with the
+\`PAASTA_*\`/\`ORZO_*\` variables, \`cpus\`, \`mem\`, \`deploy_group\`); the other keys are
+validated and not acted on yet.
+
 ${table(ADHOC_KEYS)}
+
+## rollback*.yaml
+
+${table(ROLLBACK_KEYS)}
 
 ## orzo.yaml: the system config
 
-One file (path from \`ORZO_CONFIG\`, else \`./orzo.yaml\` when present; with no file Orzo runs
+One file (path from \`ORZO_CONFIG\`, else for \`orzo validate -y <tree>\` the tree's own \`orzo.yaml\`, else \`./orzo.yaml\` when present; with no file Orzo runs
 cluster \`local\` on the Docker engine with no registry). \`ORZO_SOA_DIR\`, \`ORZO_CLUSTERS\`
 (\`local,prod=kubernetes\`), \`ORZO_REGISTRY\`, \`ORZO_NATS_URL\` and \`ORZO_DB_URL\` override it.
 
-${table(SYSTEM_KEYS)}
+${systemTable(SYSTEM_KEYS)}
 `;
 }

@@ -19,16 +19,19 @@ export interface LoadedService {
   /** tron-/chronos-<cluster>.yaml */
   jobs: LoadedFile[];
   adhoc: LoadedFile[];
+  /** rollback*.yaml (validated, not acted on). */
+  rollback: LoadedFile[];
 }
 
 export function loadService(soaDir: string, name: string): LoadedService {
   const dir = join(soaDir, name);
-  const loaded: LoadedService = { name, dir, longRunning: [], jobs: [], adhoc: [] };
+  const loaded: LoadedService = { name, dir, longRunning: [], jobs: [], adhoc: [], rollback: [] };
   for (const file of listServiceFiles(dir)) {
     const f: LoadedFile = { ...file, src: readYaml(file.path) };
     if (f.kind === 'long-running') loaded.longRunning.push(f);
     else if (f.kind === 'job') loaded.jobs.push(f);
     else if (f.kind === 'adhoc') loaded.adhoc.push(f);
+    else if (f.kind === 'rollback') loaded.rollback.push(f);
     else loaded[f.kind] = f;
   }
   return loaded;

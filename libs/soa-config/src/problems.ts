@@ -10,7 +10,8 @@ export interface ConfigProblem {
   expected?: string;
   found?: string;
   hint?: string;
-  severity: 'error' | 'warning';
+  /** info: a note (e.g. a file for a cluster this Orzo does not run), never a failure. */
+  severity: 'error' | 'warning' | 'info';
 }
 
 export function formatProblem(p: ConfigProblem): string {

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
+import { parseDuration } from './parse';
 import { chronosScheduleProblem, parseSchedule, tronScheduleProblem } from './schedule';
 
 const nextOf = (text: string, after: string, tz = ''): string | null => {
@@ -53,5 +54,24 @@ describe('job schedules', () => {
     assert.match(tronScheduleProblem(42)!, /schedule string/);
     assert.equal(chronosScheduleProblem('0 4 * * *'), null);
     assert.equal(chronosScheduleProblem('R5/2026-01-01T00:00:00Z/PT10M'), null);
+  });
+});
+
+describe('durations', () => {
+  it("reads PaaSTA's short forms and Tron's spelled-out units", () => {
+    const cases: Array<[string, number | null]> = [
+      ['30s', 30],
+      ['1h30m', 5400],
+      ['1M', 2_592_000],
+      ['90', 90],
+      ['10 minutes', 600],
+      ['1 hour', 3600],
+      ['30 secs', 30],
+      ['2 days, 3 hours', 183_600],
+      ['10 parsecs', null],
+      ['soon', null],
+    ];
+    for (const [text, seconds] of cases) assert.equal(parseDuration(text, true), seconds, text);
+    assert.equal(parseDuration('10 minutes'), null, 'words only where Tron takes them');
   });
 });

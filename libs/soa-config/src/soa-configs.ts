@@ -1,7 +1,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { CompiledInstance, CompiledJob, compileInstances, compileJobs, serviceMonitoring } from './compile';
+import { CompiledInstance, CompiledJob, compileAdhoc, compileInstances, compileJobs, serviceMonitoring } from './compile';
 import { LoadedService, loadServices } from './load';
+import { parseDuration } from './parse';
 import { ConfigProblem, didYouMean } from './problems';
 import { isMapping } from './schema/validate';
 import { SystemConfig, loadSystemConfig } from './system-config';
@@ -17,6 +18,14 @@ export interface PipelineStep {
   command?: string;
   /** Steps that run together with this one (a `parallel:` block). */
   parallelGroup?: number;
+  /** disabled: true: the step is skipped (a deploy group is not deployed, a command not run). */
+  disabled: boolean;
+  /** wait_for_deployment (default true): false goes on to the next step as soon as the group is marked. */
+  waitForDeployment: boolean;
+  /** timeout: seconds the deploy of this group may take before the pipeline fails. */
+  timeoutSeconds?: number;
+  /** ignore_failure: a non-deploy step that fails does not stop the pipeline. */
+  ignoreFailure: boolean;
 }
 
 export interface CompiledService {
@@ -30,6 +39,8 @@ export interface CompiledService {
   pipeline: PipelineStep[];
   instances: CompiledInstance[];
   jobs: CompiledJob[];
+  /** adhoc-<cluster>.yaml instances: one-off runs (orzo remote-run / local-run). */
+  adhoc: CompiledInstance[];
 }
 
 export interface SoaConfigsResult {
@@ -121,6 +132,7 @@ export function compileService(svc: LoadedService, all: ReadonlyMap<string, Load
     pipeline: pipelineOf(svc.deploy?.src.data),
     instances,
     jobs: compileJobs(svc, system),
+    adhoc: compileAdhoc(svc, all, system),
   };
 }
 
@@ -135,30 +147,48 @@ function teamOf(svc: LoadedService): string | undefined {
  * security-check, push-to-registry), which run with the build, before any deploy.
  */
 export function buildSteps(pipeline: readonly PipelineStep[]): PipelineStep[] {
-  const first = pipeline.findIndex((s) => s.deployGroup);
-  return pipeline.slice(0, first < 0 ? undefined : first);
+  const first = pipeline.findIndex((s) => s.deployGroup && !s.disabled);
+  return pipeline.slice(0, first < 0 ? undefined : first).filter((s) => !s.disabled);
+}
+
+/** The steps of the parallel block `index` is in (itself alone when it is not in one), as [first, last] indexes. */
+export function blockOf(pipeline: readonly PipelineStep[], index: number): [number, number] {
+  const group = pipeline[index]?.parallelGroup;
+  if (group === undefined) return [index, index];
+  let first = index;
+  let last = index;
+  while (first > 0 && pipeline[first - 1]!.parallelGroup === group) first--;
+  while (last < pipeline.length - 1 && pipeline[last + 1]!.parallelGroup === group) last++;
+  return [first, last];
 }
 
 export function pipelineOf(data: unknown): PipelineStep[] {
   const out: PipelineStep[] = [];
   if (!isMapping(data) || !Array.isArray(data.pipeline)) return out;
   let group = 0;
-  const add = (s: Record<string, unknown>, parallelGroup?: number) => {
+  // A step of a parallel block takes the block's options it does not set itself.
+  const add = (s: Record<string, unknown>, parallelGroup?: number, block: Record<string, unknown> = {}) => {
     if (typeof s.step !== 'string') return;
+    const opt = (key: string): unknown => (s[key] !== undefined ? s[key] : block[key]);
+    const timeout = parseDuration(opt('timeout'));
     out.push({
       step: s.step,
       deployGroup: !BUILD_STEPS.includes(s.step),
-      triggerNextStepManually: s.trigger_next_step_manually === true,
-      autoRollback: s.auto_rollback === true,
+      triggerNextStepManually: opt('trigger_next_step_manually') === true,
+      autoRollback: opt('auto_rollback') === true,
       command: typeof s.command === 'string' ? s.command : undefined,
       parallelGroup,
+      disabled: opt('disabled') === true,
+      waitForDeployment: opt('wait_for_deployment') !== false,
+      ignoreFailure: opt('ignore_failure') === true,
+      ...(timeout !== null && timeout > 0 ? { timeoutSeconds: timeout } : {}),
     });
   };
   for (const s of data.pipeline) {
     if (!isMapping(s)) continue;
     if (Array.isArray(s.parallel)) {
       group++;
-      for (const p of s.parallel) if (isMapping(p)) add(p, group);
+      for (const p of s.parallel) if (isMapping(p)) add(p, group, s);
     } else add(s);
   }
   return out;

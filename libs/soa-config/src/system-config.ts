@@ -23,6 +23,12 @@ export interface SystemConfig {
   file?: string;
   soaDir: string;
   clusters: Record<string, ClusterConfig>;
+  /**
+   * Whether the clusters were configured (orzo.yaml `clusters:` or ORZO_CLUSTERS). When not,
+   * the clusters of a soa-configs tree are the ones its file names mention (PaaSTA's
+   * list_clusters) and `clusters` holds only the default `local`.
+   */
+  clustersConfigured?: boolean;
   /** Image registry host[:port][/path]; empty = images stay local (no push). */
   registry: string;
   natsUrl: string;
@@ -33,6 +39,8 @@ export interface SystemConfig {
   alerts: AlertSinksConfig;
   /** control-api's gRPC listener: TLS files (absolute paths) and the plaintext escape hatch. */
   api: ApiListenerConfig;
+  /** secrets.key_file: the key of control-api's secret store (resolved path). */
+  secretKeyFile?: string;
 }
 
 export interface ApiListenerConfig {
@@ -81,6 +89,11 @@ export const SYSTEM_KEYS: KeyTable = {
     client_ca: str('CA (PEM file) that signs client certificates: set, every client must present one (mutual TLS).'),
     allow_plaintext: bool('Listen without TLS on an address that is not loopback (refused otherwise).', { default: false }),
   }),
+  secrets: map("control-api's secret store (SECRET(name) in env).", {
+    key_file: str(
+      'File (relative to orzo.yaml) holding the 256-bit key secrets are encrypted with, base64 or hex; ORZO_SECRET_KEY / ORZO_SECRET_KEY_FILE override it.',
+    ),
+  }),
 };
 
 const ENGINES: readonly Engine[] = ['docker', 'swarm', 'kubernetes'];
@@ -92,16 +105,19 @@ export interface SystemConfigResult {
 }
 
 /**
- * The system config: `orzo.yaml` (path from ORZO_CONFIG, else ./orzo.yaml if present), then
+ * The system config: `orzo.yaml` (path from ORZO_CONFIG, else `<tree>/orzo.yaml` for a tree
+ * given on the command line, else ./orzo.yaml if present), then
  * environment overrides ORZO_SOA_DIR, ORZO_CLUSTERS ("local,prod=kubernetes"), ORZO_REGISTRY,
  * ORZO_NATS_URL, ORZO_DB_URL. With no file at all it is a working local default: cluster
  * `local` on the Docker engine, no registry.
  */
-export function loadSystemConfig(options: { file?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}): SystemConfigResult {
+export function loadSystemConfig(options: { file?: string; env?: NodeJS.ProcessEnv; cwd?: string; tree?: string } = {}): SystemConfigResult {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
   const explicit = options.file ?? env.ORZO_CONFIG;
-  const file = explicit ? resolve(cwd, explicit) : existsSync(resolve(cwd, 'orzo.yaml')) ? resolve(cwd, 'orzo.yaml') : undefined;
+  // `tree`: a soa-configs tree given on the command line; an orzo.yaml at its root describes it.
+  const ofTree = !explicit && options.tree && existsSync(resolve(cwd, options.tree, 'orzo.yaml')) ? resolve(cwd, options.tree, 'orzo.yaml') : undefined;
+  const file = explicit ? resolve(cwd, explicit) : (ofTree ?? (existsSync(resolve(cwd, 'orzo.yaml')) ? resolve(cwd, 'orzo.yaml') : undefined));
   const src: YamlSource = file ? readYaml(file) : parseYaml('(defaults)', '{}');
   const problems = [...src.problems];
   const ctx: ValidationContext = { src, problems };
@@ -171,14 +187,19 @@ export function loadSystemConfig(options: { file?: string; env?: NodeJS.ProcessE
   const text = (key: string) => (typeof raw[key] === 'string' ? (raw[key] as string) : undefined);
   const config: SystemConfig = {
     file,
-    soaDir: resolve(file ? resolve(file, '..') : cwd, env.ORZO_SOA_DIR ?? text('soa_dir') ?? './soa-configs'),
+    soaDir:
+      ofTree && !env.ORZO_SOA_DIR
+        ? resolve(cwd, options.tree!)
+        : resolve(file ? resolve(file, '..') : cwd, env.ORZO_SOA_DIR ?? text('soa_dir') ?? './soa-configs'),
     clusters,
+    clustersConfigured: isMapping(raw.clusters) || !!env.ORZO_CLUSTERS,
     registry: env.ORZO_REGISTRY ?? text('registry') ?? '',
     natsUrl: env.ORZO_NATS_URL ?? text('nats_url') ?? 'nats://127.0.0.1:4222',
     databaseUrl: env.ORZO_DB_URL ?? text('database_url'),
     defaults: isMapping(raw.defaults) ? raw.defaults : {},
     alerts: alertSinksOf(raw.alerts),
     api: apiListener(isMapping(raw.api) ? raw.api : {}, file ? resolve(file, '..') : cwd),
+    secretKeyFile: secretKeyFile(isMapping(raw.secrets) ? raw.secrets : {}, file ? resolve(file, '..') : cwd),
   };
   return { config, problems };
 }
@@ -200,6 +221,11 @@ function alertSinksOf(raw: unknown): AlertSinksConfig {
   const hook = isMapping(raw.webhook) ? raw.webhook : undefined;
   if (hook && text(hook, 'url')) out.webhook = { url: text(hook, 'url')!, secret: text(hook, 'secret') };
   return out;
+}
+
+/** secrets.key_file of orzo.yaml, resolved against its directory. */
+function secretKeyFile(raw: Record<string, unknown>, dir: string): string | undefined {
+  return typeof raw.key_file === 'string' && raw.key_file ? resolve(dir, raw.key_file) : undefined;
 }
 
 /** api: of orzo.yaml, its files resolved against the directory of orzo.yaml. */

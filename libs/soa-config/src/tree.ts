@@ -2,7 +2,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** What a file in a service's soa-configs directory declares. */
-export type SoaFileKind = 'service' | 'deploy' | 'smartstack' | 'monitoring' | 'long-running' | 'job' | 'adhoc';
+export type SoaFileKind = 'service' | 'deploy' | 'smartstack' | 'monitoring' | 'long-running' | 'job' | 'adhoc' | 'rollback';
 
 export interface SoaFile {
   kind: SoaFileKind;
@@ -33,6 +33,8 @@ const PER_CLUSTER: Record<string, SoaFileKind> = {
 export function classifyFile(name: string): Omit<SoaFile, 'path'> | null {
   const fixed = FIXED[name];
   if (fixed) return { kind: fixed };
+  // PaaSTA validates every rollback*.yaml against its rollback schema.
+  if (name.startsWith('rollback') && name.endsWith('.yaml')) return { kind: 'rollback' };
   const m = /^([a-z]+)-(.+)\.yaml$/.exec(name);
   if (!m) return null;
   const kind = PER_CLUSTER[m[1]!];

@@ -9,13 +9,18 @@ import { MINIMAL, describe, errors, load, system, writeTree } from './tree-helpe
 const repoRoot = join(__dirname, '..', '..', '..', '..');
 
 suite('loading soa-configs', () => {
-  it("loads the seed's own example", () => {
-    const r = load({ 'demo/kubernetes-local.yaml': 'demo:\n  cpus: 1\n  mem: 500\n  instances: 10\n  monitoring:\n    team: operations\n' });
-    assert.equal(r.errors, 0, describe(r));
+  it("loads the seed's own example, once it has the deploy.yaml PaaSTA requires", () => {
+    const instance = { 'demo/kubernetes-local.yaml': 'demo:\n  cpus: 1\n  mem: 500\n  instances: 10\n  monitoring:\n    team: operations\n' };
+    const bare = load(instance);
+    assert.deepEqual(
+      errors(bare).map((e) => e.message),
+      ['no deploy.yaml: deploy group local.demo can never get a version (PaaSTA fails this too)'],
+    );
+    const r = load({ ...instance, 'demo/deploy.yaml': 'pipeline:\n- step: local.demo\n' });
+    assert.equal(r.problems.length, 0, describe(r));
     const [i] = r.services[0]!.instances;
     assert.equal(i!.instance, 'demo');
     assert.deepEqual([i!.cpus, i!.memMb, i!.replicas.instances, i!.monitoring.team], [1, 500, 10, 'operations']);
-    assert.equal(r.warnings, 1, 'only: no deploy.yaml, so its deploy group never gets a version');
   });
 
   it('loads the example service of examples/ without a problem', () => {
@@ -132,7 +137,7 @@ suite('validation', () => {
       describe(r),
     );
     assert.equal(byPath['main.cpus']!.found, '"two"');
-    assert.match(byPath['main.mem']!.expected!, /> 0/);
+    assert.match(byPath['main.mem']!.expected!, />= 32/);
     assert.equal(byPath['main.bounce_method']!.hint, 'did you mean crossover?');
     assert.equal(byPath['main.env.WORKERS']!.hint, 'quote it');
     assert.equal(byPath['main.healthcheck_grace_period_seconds']!.hint, 'remove the quotes');
@@ -164,11 +169,18 @@ suite('validation', () => {
     assert.equal(clashes.length, 2, describe(r));
   });
 
-  it('knows clusters from the system config', () => {
-    const r = load({ ...MINIMAL, 'web/kubernetes-norcal.yaml': 'main:\n  instances: 1\n' });
-    const [e] = errors(r);
-    assert.match(e!.message, /unknown cluster norcal/);
-    assert.match(e!.hint!, /orzo.yaml/);
+  it('notes, never fails, a file for a cluster this Orzo does not run', () => {
+    const r = load({
+      ...MINIMAL,
+      'web/deploy.yaml': 'pipeline:\n  - step: local.main\n  - step: norcal.main\n',
+      'web/kubernetes-norcal.yaml': 'main:\n  instances: 1\n',
+    });
+    assert.equal(r.errors, 0, describe(r));
+    const notes = r.problems.filter((p) => p.severity === 'info');
+    assert.equal(notes.length, 1, describe(r));
+    assert.match(notes[0]!.message, /cluster norcal is not one this Orzo runs \(local\)/);
+    assert.match(notes[0]!.hint!, /orzo.yaml/);
+    assert.deepEqual(r.services[0]!.instances.map((i) => i.cluster).sort(), ['local', 'norcal']);
   });
 
   it("validates service and instance names, PaaSTA's _ rules included", () => {
@@ -190,7 +202,7 @@ suite('validation', () => {
       ...MINIMAL,
       'web/deploy.yaml': 'pipeline:\n  - step: local.main\n  - step: local.nightly\n  - step: local.hourly\n  - step: local.bad\n  - step: local.old\n',
       'web/tron-local.yaml':
-        'nightly:\n  schedule: "daily 04:00:00"\n  actions:\n    run:\n      command: ./nightly\nhourly:\n  schedule: "cron 0 * * * *"\n  actions:\n    run: {command: ./hourly}\nbad:\n  schedule: "cron 61 * * *"\n  actions:\n    run: {command: ./bad}\n',
+        'nightly:\n  schedule: "daily 04:00:00"\n  deploy_group: local.nightly\n  actions:\n    run:\n      command: ./nightly\nhourly:\n  schedule: "cron 0 * * * *"\n  deploy_group: local.hourly\n  actions:\n    run: {command: ./hourly}\nbad:\n  schedule: "cron 61 * * *"\n  deploy_group: local.bad\n  actions:\n    run: {command: ./bad}\n',
       'web/chronos-local.yaml': 'old:\n  schedule: R/2014-10-10T18:32:00Z/PT60M\n  cmd: ./old\n',
       'web/monitoring.yaml': 'team: infra\nalert_after: 5 minutes\n',
     });
@@ -210,7 +222,7 @@ suite('validation', () => {
       ...MINIMAL,
       'web/deploy.yaml': 'pipeline:\n  - step: local.main\n  - step: local.nightly\n',
       'web/tron-local.yaml':
-        'nightly:\n  schedule: "daily 04:00:00"\n  actions:\n    extract: {command: ./extract, cpus: 0.5}\n    load: {command: ./load, requires: [extract]}\n',
+        'nightly:\n  schedule: "daily 04:00:00"\n  deploy_group: local.nightly\n  actions:\n    extract: {command: ./extract, cpus: 0.5}\n    load: {command: ./load, requires: [extract]}\n',
     });
     assert.equal(r.errors, 0, describe(r));
     const [job] = r.services[0]!.jobs;
@@ -223,6 +235,59 @@ suite('validation', () => {
           ['load', './load', ['extract'], 1],
         ],
       ],
+    );
+  });
+
+  it('compiles the run keys of a Tron job (durations in seconds, job defaults for actions) and of a Chronos job', () => {
+    const r = load({
+      ...MINIMAL,
+      'web/deploy.yaml': 'pipeline:\n  - step: local.main\n  - step: local.nightly\n  - step: local.hourly\n',
+      'web/tron-local.yaml': [
+        'nightly:',
+        '  schedule: cron 0 4 * * *',
+        '  deploy_group: local.nightly',
+        '  time_zone: America/New_York',
+        '  max_runtime: 2h',
+        '  expected_runtime: 30m',
+        '  allow_overlap: true',
+        '  queueing: false',
+        '  run_limit: 7',
+        '  monitoring: {team: batch, check_that_every_day_has_a_successful_run: true}',
+        '  actions:',
+        '    extract: {command: ./extract, retries: 2, retries_delay: 1m, max_runtime: 10m, env: {A: b}}',
+        '    load: {command: ./load, requires: [extract], expected_runtime: 5m}',
+        '',
+      ].join('\n'),
+      'web/chronos-local.yaml':
+        'hourly:\n  schedule: R/2026-01-01T00:00:00Z/PT1H\n  schedule_time_zone: Europe/Paris\n  cmd: ./hourly\n  retries: 3\n  disabled: true\n',
+    });
+    assert.equal(r.errors, 0, describe(r));
+    const jobs = r.services[0]!.jobs;
+    const tron = jobs.find((j) => j.job === 'nightly')!;
+    assert.deepEqual(
+      [
+        tron.timeZone,
+        tron.allowOverlap,
+        tron.queueing,
+        tron.runLimit,
+        tron.checkEveryDay,
+        tron.monitoring.team,
+        tron.env.PAASTA_INSTANCE,
+        tron.env.ORZO_MONITORING_TEAM,
+      ],
+      ['America/New_York', true, false, 7, true, 'batch', 'nightly', 'batch'],
+    );
+    assert.deepEqual(
+      tron.actions.map((a) => [a.name, a.retries, a.retriesDelaySeconds, a.maxRuntimeSeconds, a.expectedRuntimeSeconds, a.env.A, a.env.PAASTA_INSTANCE]),
+      [
+        ['extract', 2, 60, 600, 1800, 'b', 'nightly.extract'],
+        ['load', 0, 0, 7200, 300, undefined, 'nightly.load'],
+      ],
+    );
+    const chronos = jobs.find((j) => j.job === 'hourly')!;
+    assert.deepEqual(
+      [chronos.flavor, chronos.timeZone, chronos.enabled, chronos.runLimit, chronos.actions.map((a) => [a.name, a.command, a.retries])],
+      ['chronos', 'Europe/Paris', false, 50, [['hourly', './hourly', 3]]],
     );
   });
 
@@ -250,6 +315,18 @@ suite('compiled specs', () => {
     assert.notEqual(hashOf('main:\n  instances: 2\n  cpus: 2\n'), base, 'cpus');
     assert.notEqual(hashOf('main:\n  instances: 2\n  cpus: 1\n  env: {A: "1"}\n'), base, 'env');
     assert.equal(hashOf('main:\n  cpus: 1\n  instances: 2\n'), base, 'key order');
+  });
+
+  it('leaves the alerting config and backoff_seconds out of the config hash, and bounces on health check keys', () => {
+    const base = hashOf('main:\n  instances: 2\n  cpus: 1\n');
+    assert.equal(hashOf('main:\n  instances: 2\n  cpus: 1\n  backoff_seconds: 30\n'), base, 'backoff_seconds (PaaSTA: never bounces)');
+    assert.equal(hashOf('main:\n  instances: 2\n  cpus: 1\n  replication_threshold: 80\n'), base, 'replication_threshold');
+    assert.equal(hashOf('main:\n  instances: 2\n  cpus: 1\n  monitoring: {page: true, alert_after: 1m, runbook: http://rb}\n'), base, 'monitoring');
+    assert.notEqual(hashOf('main:\n  instances: 2\n  cpus: 1\n  healthcheck_max_consecutive_failures: 3\n'), base, 'max failures');
+    assert.notEqual(hashOf('main:\n  instances: 2\n  cpus: 1\n  healthcheck_mode: cmd\n  healthcheck_cmd: "test -f /tmp/ok"\n'), base, 'cmd');
+    const backoffOf = (yaml: string) => load({ ...MINIMAL, 'web/kubernetes-local.yaml': yaml }).services[0]!.instances[0]!.backoffSeconds;
+    assert.equal(backoffOf('main:\n  backoff_seconds: 30\n'), 30);
+    assert.equal(backoffOf('main:\n  instances: 1\n'), 10, 'the default');
   });
 
   it('injects ORZO_* and PAASTA_* beside the declared env', () => {

@@ -18,3 +18,4 @@ export * from './chaos-row';
 export * from './alertmanager';
 export * from './swarm';
 export * from './tls';
+export * from './load-loop';

@@ -28,8 +28,20 @@ export const controlApiConfigShape = {
   ORZO_GRPC_TLS_CLIENT_CA: z.string().min(1).optional(),
   /** Failed authentications a peer gets per minute before each further failure is answered late (100 ms, doubling to 5 s). */
   ORZO_AUTH_FREE_FAILURES: z.coerce.number().int().min(0).default(5),
+  /**
+   * The key secrets are encrypted with (AES-256-GCM): 32 bytes, base64 or hex (openssl rand
+   * -base64 32). Without it (or ORZO_SECRET_KEY_FILE, or secrets.key_file of orzo.yaml) every
+   * secret operation is refused.
+   */
+  ORZO_SECRET_KEY: z.string().min(1).optional(),
+  /** A file holding that key (mode 0600); ORZO_SECRET_KEY wins when both are set. */
+  ORZO_SECRET_KEY_FILE: z.string().min(1).optional(),
+  /** How often (seconds) the soa-configs tree is read again for changed jobs, republished as job.desired (0: only at start, marks and enable/disable). */
+  ORZO_JOBS_REFRESH_SECONDS: z.coerce.number().min(0).default(30),
   /** Listen in plaintext on an address that is not loopback (refused unless this is true). */
   ORZO_GRPC_ALLOW_PLAINTEXT: flag,
+  /** How often deploys are checked against their deploy.yaml step `timeout` (ms). */
+  ORZO_PIPELINE_TICK_MS: z.coerce.number().int().min(50).default(5_000),
 };
 
 /** What SERVICE_CONFIG holds for control-api: the base variables and its own. */

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AlertsModule } from './alerts/alerts.module';
+import { ConfigApplyService } from './config-apply/config-apply.service';
 import { AccessGate } from './access/access-gate';
 import { AdminTokenBootstrap } from './access/admin-token.file';
 import { TokenAdminService } from './access/token-admin.service';
@@ -14,6 +15,9 @@ import { OutboxRelay } from './deploys/outbox.relay';
 import { GrpcServer } from './grpc/grpc.server';
 import { HistoryService } from './history/history.service';
 import { InstanceStateService } from './instance-state/instance-state.service';
+import { JobHistoryHandlers } from './jobs/job-history.handlers';
+import { JobHistoryService } from './jobs/job-history.service';
+import { JobsService } from './jobs/jobs.service';
 import { PipelineHandlers } from './pipeline/pipeline.handlers';
 import { PipelineService } from './pipeline/pipeline.service';
 import { AutoRollbackHandlers } from './rollback/auto-rollback.handlers';
@@ -21,11 +25,16 @@ import { AutoRollbackService } from './rollback/auto-rollback.service';
 import { DeploymentsService } from './rollback/deployments.service';
 import { RollbackService } from './rollback/rollback.service';
 import { InstanceLogsService } from './logs/instance-logs.service';
+import { RemoteRunService } from './remote-run/remote-run.service';
 import { AutoscaleService } from './scaling/autoscale.service';
 import { InstanceOverrides } from './scaling/instance-overrides.service';
 import { InstanceRespec } from './scaling/instance-respec.service';
 import { OverrideExpiry } from './scaling/override-expiry';
 import { RestartService } from './scaling/restart.service';
+import { SecretKeyring } from './secrets/secret-keyring';
+import { SecretStore } from './secrets/secret-store';
+import { SecretValuesResponder } from './secrets/secret-values.responder';
+import { SecretsService } from './secrets/secrets.service';
 import { SoaConfigSource } from './soa/soa-config.source';
 import { ProgressViewHandlers } from './status/progress-view.handlers';
 import { ProgressViewService } from './status/progress-view.service';
@@ -62,11 +71,20 @@ import { StatusService } from './status/status.service';
     RestartService,
     OverrideExpiry,
     InstanceLogsService,
+    RemoteRunService,
     TokenService,
     AccessGate,
     TokenAdminService,
     AdminTokenBootstrap,
     EventWatchService,
+    SecretKeyring,
+    SecretStore,
+    SecretsService,
+    SecretValuesResponder,
+    ConfigApplyService,
+    JobsService,
+    JobHistoryService,
+    JobHistoryHandlers,
     GrpcServer,
   ],
 })

@@ -8,6 +8,7 @@ import { OutboxMessageSchema } from './deploys/outbox-message.entity';
 import { DeployMarkSchema } from './history/deploy-mark.entity';
 import { HistoryEntrySchema } from './history/history-entry.entity';
 import { InstanceStateSchema } from './instance-state/instance-state.entity';
+import { JobActionRunSchema, JobOverrideSchema, JobRunSchema } from './jobs/job-run.entity';
 import { M20261124ControlApi } from './persistence/m20261124-control-api';
 import { M20261125Pipeline } from './persistence/m20261125-pipeline';
 import { DIALECT_MIGRATIONS } from './persistence/migrations';
@@ -15,6 +16,7 @@ import { PipelineRunSchema } from './pipeline/pipeline-run.entity';
 import { RollbackSchema } from './rollback/rollback.entity';
 import { InstanceProgressSchema } from './status/instance-progress.entity';
 import { InstanceOverrideSchema } from './scaling/instance-override.entity';
+import { SecretSchema } from './secrets/secret.entity';
 import { ReplicaExitSchema } from './status/replica-exit.entity';
 import { ReplicaSchema } from './status/replica.entity';
 
@@ -33,6 +35,10 @@ export const CONTROL_API_ENTITIES = [
   InstanceOverrideSchema,
   ReplicaExitSchema,
   ApiTokenSchema,
+  SecretSchema,
+  JobRunSchema,
+  JobActionRunSchema,
+  JobOverrideSchema,
 ];
 
 export const CONTROL_API_MIGRATIONS = [

@@ -66,6 +66,40 @@ const TABLE: Record<Method, { req: object; needs: 'read' | 'deploy' | 'build' | 
     needs: 'read',
     maySayNo: true,
   },
+  // hello has no timed jobs: past the door, the ones that name a job are refused as NOT_FOUND.
+  listJobs: { req: { service: 'hello', cluster: '' }, needs: 'read' },
+  runJob: { req: { service: 'hello', cluster: '', job: 'nightly', action: '', requestedBy: 'mallory' }, needs: 'operate', service: true, maySayNo: true },
+  jobHistory: { req: { service: 'hello', job: 'nightly', limit: 5, cluster: '' }, needs: 'read', maySayNo: true },
+  getJobRun: { req: { runId: 'hello.nightly.local.1', service: '', job: '' }, needs: 'read', maySayNo: true },
+  setJobEnabled: {
+    req: { service: 'hello', job: 'nightly', cluster: '', enabled: false, requestedBy: 'mallory' },
+    needs: 'operate',
+    service: true,
+    maySayNo: true,
+  },
+  // hello has no adhoc instance: past the door, not-found, and nothing runs.
+  remoteRun: {
+    req: { service: 'hello', cluster: 'local', instance: 'main', cmd: 'echo hi', maxDurationSeconds: 0, requestedBy: 'mallory' },
+    needs: 'operate',
+    service: true,
+    maySayNo: true,
+  },
+  // An add after the first says it exists, an update before it or a remove after it not-found: for what is asked.
+  addSecret: {
+    req: { service: 'hello', name: 'table_secret', value: Buffer.from('v1'), requestedBy: 'mallory' },
+    needs: 'operate',
+    service: true,
+    maySayNo: true,
+  },
+  updateSecret: {
+    req: { service: 'hello', name: 'table_secret', value: Buffer.from('v2'), requestedBy: 'mallory' },
+    needs: 'operate',
+    service: true,
+    maySayNo: true,
+  },
+  listSecrets: { req: { service: 'hello' }, needs: 'read' },
+  removeSecret: { req: { service: 'hello', name: 'table_secret', requestedBy: 'mallory' }, needs: 'operate', service: true, maySayNo: true },
+  applyConfig: { req: { service: 'hello', dryRun: false, requestedBy: 'mallory' }, needs: 'operate', service: true },
 };
 
 interface Reply {

@@ -109,11 +109,27 @@ const METHODS: Method[] = [
     ],
     alsoAllowed: [status.UNAVAILABLE],
   },
+  { name: 'listJobs', fields: [s(1, 'service'), s(2, 'cluster')] },
+  { name: 'runJob', fields: [s(1, 'service'), s(2, 'cluster'), s(3, 'job'), s(4, 'action'), s(5, 'requested_by')] },
+  { name: 'jobHistory', fields: [s(1, 'service'), s(2, 'job'), { no: 3, name: 'limit', kind: 'uint32' }, s(4, 'cluster')] },
+  { name: 'getJobRun', fields: [s(1, 'run_id'), s(2, 'service'), s(3, 'job')] },
+  { name: 'setJobEnabled', fields: [s(1, 'service'), s(2, 'job'), s(3, 'cluster'), { no: 4, name: 'enabled', kind: 'bool' }, s(5, 'requested_by')] },
+  {
+    name: 'remoteRun',
+    fields: [s(1, 'service'), s(2, 'cluster'), s(3, 'instance'), s(4, 'cmd'), { no: 5, name: 'max_duration_seconds', kind: 'uint32' }, s(6, 'requested_by')],
+    alsoAllowed: [status.UNAVAILABLE],
+  },
   { name: 'createToken', fields: [s(1, 'name'), s(2, 'scopes'), s(3, 'expires')] },
   { name: 'listTokens', fields: [{ no: 1, name: 'include_revoked', kind: 'bool' }] },
   { name: 'revokeToken', fields: [s(1, 'name')] },
   { name: 'whoAmI', fields: [] },
   { name: 'watchEvents', fields: [s(1, 'services'), s(2, 'kinds'), s(3, 'since'), s(4, 'position'), { no: 5, name: 'no_follow', kind: 'bool' }] },
+  // value is bytes: on the wire a length-delimited field like a string. No secret key here: a well-formed write is FAILED_PRECONDITION.
+  { name: 'addSecret', fields: [s(1, 'service'), s(2, 'name'), s(3, 'value'), s(4, 'requested_by')] },
+  { name: 'updateSecret', fields: [s(1, 'service'), s(2, 'name'), s(3, 'value'), s(4, 'requested_by')] },
+  { name: 'listSecrets', fields: [s(1, 'service')] },
+  { name: 'removeSecret', fields: [s(1, 'service'), s(2, 'name'), s(3, 'requested_by')] },
+  { name: 'applyConfig', fields: [s(1, 'service'), { no: 2, name: 'dry_run', kind: 'bool' }, s(3, 'requested_by')] },
 ];
 
 /** Whether a streaming request asks to follow (it then ends only at the client's deadline). */

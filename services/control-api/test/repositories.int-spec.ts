@@ -78,6 +78,47 @@ for (const target of databaseMatrix()) {
       assert.deepEqual([await progress.claimAdvance('d1'), await progress.claimAdvance('d1')], [true, false]);
     });
 
+    it('times a deploy out once and never after its advance; a timed-out deploy never advances', async () => {
+      const progress = db.em().getRepository(DeployInstanceSchema);
+      await progress.requested('t1', ['local.main', 'local.canary']);
+      await progress.complete('t1', 'local.main');
+      assert.equal(await progress.waiting('t1'), true);
+      assert.deepEqual([await progress.claimTimeout('t1', 'too slow'), await progress.claimTimeout('t1', 'too slow')], [true, false]);
+      assert.equal(await progress.waiting('t1'), false);
+      assert.equal(await progress.complete('t1', 'local.canary'), 1, 'the failed claim keeps it open');
+      assert.equal(await progress.claimAdvance('t1'), false);
+      assert.deepEqual((await progress.ofDeploys(['t1'])).map((r) => [r.instanceKey, r.state]).sort(), [
+        ['local.canary', 'completed'],
+        ['local.main', 'completed'],
+      ]);
+      await progress.requested('t2', ['local.main']);
+      await progress.complete('t2', 'local.main');
+      assert.equal(await progress.claimAdvance('t2'), true);
+      assert.equal(await progress.claimTimeout('t2', 'too slow'), false, 'an advanced deploy does not time out');
+    });
+
+    it('serialises the parallel steps of one commit: the second locker waits for the first to commit', async () => {
+      const order: string[] = [];
+      const rowLock = target.name === 'postgresql';
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      const first = db.em().transactional(async (em) => {
+        await em.getRepository(PipelineRunSchema).lock('hello', 'fff0000', 'img', rowLock);
+        order.push('first locked');
+        await held;
+        order.push('first commits');
+      });
+      await delay(100);
+      const second = db.em().transactional(async (em) => {
+        await em.getRepository(PipelineRunSchema).lock('hello', 'fff0000', 'img', rowLock);
+        order.push('second locked');
+      });
+      await delay(300);
+      release();
+      await Promise.all([first, second]);
+      assert.deepEqual(order, ['first locked', 'first commits', 'second locked']);
+    });
+
     it('never lets an older instance event overwrite a newer one', async () => {
       const replicas = db.em().getRepository(ReplicaSchema);
       await replicas.putUnlessNewer(replica('2026-11-25T10:00:02.000Z', 'Healthy'));

@@ -4,7 +4,7 @@ import { BusService, DiscoveryRegistryStore, RegistryChange, RegistryWatch } fro
 import { Registration, RegistryEndpoint } from '@orzo/contracts';
 import { HealthRegistry, LOGGER, Logger, SERVICE_CONFIG, settleWithin } from '@orzo/platform';
 import type { DiscoveryPublisherConfig } from './config';
-import { SLOTS } from './haproxy/haproxy-config';
+import { SLOTS, backendsOf } from './haproxy/haproxy-config';
 import { HaproxyProcess } from './haproxy/haproxy-process';
 import { HaproxyWatchdog } from './haproxy/haproxy-watchdog';
 import { SlotAssignment, planSlots } from './haproxy/slot-plan';
@@ -154,12 +154,15 @@ export class HostProxyService implements OnApplicationBootstrap, OnApplicationSh
       this.slots.clear();
       full = true;
     }
-    for (const { name } of frontends) {
-      const plan = planSlots(name, this.slots.get(name) ?? new Map(), this.endpoints.get(name) ?? [], SLOTS, full);
-      if (plan.overflow.length)
-        this.logger.error({ registration: name, notRouted: plan.overflow }, `all ${SLOTS} server slots are in use; endpoints not routed`);
-      if (plan.commands.length) await this.haproxy.runtime.command(plan.commands.join('; '));
-      this.slots.set(name, plan.next);
+    for (const f of frontends) {
+      // endpoint_timeouts backends route to the same servers as the registration's own.
+      for (const backend of backendsOf(f)) {
+        const plan = planSlots(backend, this.slots.get(backend) ?? new Map(), this.endpoints.get(f.name) ?? [], SLOTS, full);
+        if (plan.overflow.length && backend === f.name)
+          this.logger.error({ registration: f.name, notRouted: plan.overflow }, `all ${SLOTS} server slots are in use; endpoints not routed`);
+        if (plan.commands.length) await this.haproxy.runtime.command(plan.commands.join('; '));
+        this.slots.set(backend, plan.next);
+      }
     }
   }
 }

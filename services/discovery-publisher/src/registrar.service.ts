@@ -59,7 +59,15 @@ export class RegistrarService implements OnApplicationBootstrap, OnApplicationSh
     return this.serial(async () => {
       if (!(await this.registry!.isNewer(replica.replicaId, at))) return;
       for (const registration of registrations) {
-        if (await this.registry!.put(registration, { host: replica.host, port: replica.port, replicaId: replica.replicaId, weight: 10, since: at })) {
+        if (
+          await this.registry!.put(registration, {
+            host: replica.host,
+            port: replica.port,
+            replicaId: replica.replicaId,
+            weight: this.registry!.weightOf(registration, replica.cluster, replica.instance),
+            since: at,
+          })
+        ) {
           await this.announce(registration);
         }
       }

@@ -33,8 +33,10 @@ export class Registry {
   }
 
   /** Records a frontend; true when it is new or changed. */
-  async setFrontend(reg: Registration): Promise<boolean> {
-    const before = this.frontends.get(reg.name);
+  async setFrontend(given: Registration): Promise<boolean> {
+    const before = this.frontends.get(given.name);
+    // Each deploy carries its own instances' weights: keep the other instances' ones.
+    const reg = { ...given, instanceWeights: { ...before?.instanceWeights, ...given.instanceWeights } };
     if (before && JSON.stringify(Registration.toJSON(before)) === JSON.stringify(Registration.toJSON(reg))) return false;
     this.frontends.set(reg.name, reg);
     await this.store.putFrontend(reg);
@@ -63,11 +65,16 @@ export class Registry {
     await this.store.putSeen(replicaId, RETIRED);
   }
 
+  /** The weight of an instance's replicas in a registration (soa-configs `weight`, default 10). */
+  weightOf(registration: string, cluster: string, instance: string): number {
+    return this.frontends.get(registration)?.instanceWeights[`${cluster}.${instance}`] ?? 10;
+  }
+
   /** Adds or removes a replica under a registration; the registrations whose endpoints changed. */
   async put(registration: string, entry: RegistryEndpoint): Promise<boolean> {
     const map = this.endpoints.get(registration) ?? new Map<string, RegistryEndpoint>();
     const had = map.get(entry.replicaId);
-    if (had && had.host === entry.host && had.port === entry.port) return false;
+    if (had && had.host === entry.host && had.port === entry.port && had.weight === entry.weight) return false;
     map.set(entry.replicaId, entry);
     this.endpoints.set(registration, map);
     await this.persist(registration);

@@ -173,7 +173,15 @@ describe('discovery on every host: two publishers, two HAProxies, replicas at th
     const all = [master, ...workers];
     try {
       for (const pid of all) process.kill(pid, 'SIGSTOP');
-      const { status, body } = await hostB.health();
+      // A frozen HAProxy answers no runtime command: /healthz turns 503 within its 2 s check
+      // timeout (asked again while a request already in flight finishes on a loaded machine).
+      const { status, body } = await waitFor(
+        async () => {
+          const h = await hostB.health();
+          return h.status === 503 ? h : undefined;
+        },
+        { timeoutMs: 10_000, intervalMs: 200, what: 'host-b /healthz to say its HAProxy does not answer' },
+      );
       assert.equal(status, 503);
       assert.equal(body.checks!.haproxy!.ok, false);
       assert.equal((await hostA.health()).status, 200, 'host-a’s HAProxy is its own');

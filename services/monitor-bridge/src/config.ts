@@ -30,6 +30,10 @@ export const monitorBridgeConfigShape = {
   /** Crash loop: this many crashes of an instance's replicas within the window is CRITICAL. */
   ORZO_CRASHLOOP_RESTARTS: z.coerce.number().int().min(1).default(3),
   ORZO_CRASHLOOP_WINDOW_S: z.coerce.number().min(1).default(300),
+  /** check_that_every_day_has_a_successful_run: CRITICAL when a job's last success is older than this. */
+  ORZO_JOB_SUCCESS_WINDOW_S: z.coerce.number().min(1).default(86_400),
+  /** How often that check runs. */
+  ORZO_JOB_CHECK_EVERY_S: z.coerce.number().min(0.1).default(60),
 };
 
 export type MonitorBridgeConfig = ServiceConfig<typeof monitorBridgeConfigShape>;

@@ -3,6 +3,8 @@ import { SERVICE_CONFIG } from '@orzo/platform';
 import { AlertOutboxHandlers } from './alerts/alert-outbox.handlers';
 import { AlertService } from './alerts/alert.service';
 import { AlertsResponder } from './alerts/alerts.responder';
+import { JobCheckHandlers } from './checks/job-checks.handlers';
+import { JobChecks } from './checks/job-checks.service';
 import { InstanceChecks } from './checks/instance-checks.service';
 import type { MonitorBridgeConfig } from './config';
 import { MonitorHandlers } from './monitor.handlers';
@@ -16,7 +18,7 @@ import { SinkRelay } from './sinks/sink-relay';
 
 /**
  * monitor-bridge: health-checks replicas, runs PaaSTA's checks per instance (replication, OOM,
- * crash loop, failed deploys), raises and resolves alerts routed by monitoring.yaml, and
+ * crash loop, failed deploys) and of timed jobs (failed, late, no success in a day), raises and resolves alerts routed by monitoring.yaml, and
  * delivers them durably to Alertmanager, Sensu Go and a signed webhook.
  */
 @Module({
@@ -28,6 +30,8 @@ import { SinkRelay } from './sinks/sink-relay';
     MonitorService,
     AlertService,
     InstanceChecks,
+    JobChecks,
+    JobCheckHandlers,
     { provide: ALERT_SINKS, useFactory: (config: MonitorBridgeConfig) => configuredSinks(config), inject: [SERVICE_CONFIG] },
     SinkRelay,
     MonitorHandlers,

@@ -1,8 +1,8 @@
 import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { BusService } from '@orzo/bus';
 import type { EntityManager } from '@orzo/persistence';
-import { HealthcheckSpec, InstanceSpec, ReplicaRef, Subjects } from '@orzo/contracts';
-import { checkOnce } from '@orzo/platform';
+import { HealthcheckSpec, InstanceSpec, ReplicaRef, Rpcs, Subjects } from '@orzo/contracts';
+import { ReplicaExec, checkOnce } from '@orzo/platform';
 import { MonitorMetrics } from './monitor.metrics';
 import { MonitorRepository } from './persistence/monitor.repository';
 
@@ -130,7 +130,7 @@ export class MonitorService implements OnApplicationBootstrap, OnApplicationShut
       return;
     }
     const started = performance.now();
-    const result = await checkOnce(hc, w.replica.host, w.replica.port);
+    const result = await checkOnce(hc, w.replica.host, w.replica.checkPort || w.replica.port, this.execIn(w.replica));
     if (!this.watched.has(w.replica.replicaId)) return;
     const { service, instance, cluster } = w.replica;
     this.metrics.checkLatency.set({ service, instance, cluster }, (performance.now() - started) / 1000);
@@ -156,6 +156,16 @@ export class MonitorService implements OnApplicationBootstrap, OnApplicationShut
     }
     // Until the first success, check fast (every 200 ms at most), so a new replica joins quickly.
     this.schedule(w, w.healthy === undefined ? Math.min(interval, 200) : interval);
+  }
+
+  /** A command inside the replica through its cluster's scheduler-bridge (which owns the engine). */
+  private execIn(replica: ReplicaRef): ReplicaExec {
+    return (cmd, timeoutMs) =>
+      this.bus.request(
+        Rpcs.execInReplica(replica.cluster),
+        { replicaId: replica.replicaId, cmd, timeoutMs: Math.round(timeoutMs) },
+        { timeout: timeoutMs + 5_000 },
+      );
   }
 }
 

@@ -106,4 +106,30 @@ describe('monitor-bridge health-checking real HTTP replicas', () => {
     await app.get(BusService).publish(Subjects.InstanceStopped, { replica: replica('bad'), reason: 'bounce', exitCode: 0, oomKilled: false });
     await waitFor(() => monitor.watchedCount === 1, { what: 'the stopped replica to be forgotten' });
   });
+
+  it('checks a replica on its check_port (healthcheck_port) when it has one, not on its service port', async () => {
+    const bus = app.get(BusService);
+    status.good = 200;
+    const spec = {
+      service: 'web2',
+      instance: 'main',
+      cluster: 'local',
+      replicas: 1,
+      healthcheck: { mode: 'http', uri: '/status', cmd: '', gracePeriodSeconds: 0, intervalSeconds: 0.2, timeoutSeconds: 1, maxConsecutiveFailures: 1 },
+    } as Partial<InstanceSpec>;
+    await bus.publish(Subjects.DeployRequested, {
+      deployId: 'd2',
+      service: 'web2',
+      deployGroup: 'local.main',
+      specs: [spec as InstanceSpec],
+      requestedBy: 't',
+      reason: 't',
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    const before = (await counts()).healthy;
+    // Its service port answers 500 on /status; its check port is the good server.
+    const r = { ...replica('bad'), service: 'web2', replicaId: 'checked-elsewhere', checkPort: servers.good!.port };
+    await bus.publish(Subjects.InstanceStarted, { replica: r, image: 'x', registrations: [] });
+    await waitFor(async () => (await counts()).healthy === before + 1, { what: 'healthy through its check port' });
+  });
 });

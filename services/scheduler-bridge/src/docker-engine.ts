@@ -1,3 +1,4 @@
+import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import { registryOfImage } from '@orzo/contracts';
 import { followDockerStream } from '@orzo/platform';
@@ -29,6 +30,8 @@ import {
   replicaName,
 } from './engine/engine';
 import { followEngineEvents } from './engine/event-stream';
+import { ExecResult, dockerExec } from './engine/docker-exec';
+import { DockerOneOffs, OneOffLogs, OneOffRequest, OneOffState } from './engine/one-off';
 
 // The engine's types were declared here first; importers keep finding them here.
 export { ImageNotFoundError, Labels } from './engine/engine';
@@ -37,11 +40,57 @@ export { demuxLogs } from './engine/engine';
 
 /**
  * The Docker Engine behind scheduler-bridge: runs, finds, stops and removes the replicas of
- * Orzo instances. Every container carries Orzo's labels, resource limits (cpus -> NanoCpus,
+ * Orzo instances. Every container carries Orzo's labels, resource limits (cpus + cpu_burst_add -> NanoCpus,
  * mem -> Memory), the instance env, and a host port on 127.0.0.1 for its container port.
  */
 export class DockerEngine implements Engine {
-  constructor(readonly docker: Docker = new Docker()) {}
+  private readonly oneOffs: DockerOneOffs;
+  private cpusOfHost?: number;
+  /** Whether this engine limits a container's disk (--storage-opt size); undefined until tried. */
+  diskLimits?: boolean;
+
+  constructor(readonly docker: Docker = new Docker()) {
+    this.oneOffs = new DockerOneOffs(docker, (image) => this.ensureImage(image));
+  }
+
+  /** One-off runs (orzo remote-run): engine/one-off.ts. */
+  runOneOff(req: OneOffRequest): Promise<OneOffState> {
+    return this.oneOffs.runOneOff(req);
+  }
+
+  oneOffState(id: string): Promise<OneOffState | undefined> {
+    return this.oneOffs.oneOffState(id);
+  }
+
+  oneOffLogs(id: string): Promise<OneOffLogs> {
+    return this.oneOffs.oneOffLogs(id);
+  }
+
+  /**
+   * The CPU limit of a replica: cpus + cpu_burst_add (PaaSTA's limit; its request is cpus), at
+   * most the host's CPUs (Docker refuses a NanoCpus above them).
+   */
+  private async cpuLimit(req: ReplicaRequest): Promise<number> {
+    this.cpusOfHost ??= Number((await this.docker.info().catch(() => ({}))).NCPU) || Infinity;
+    return Math.min(req.cpus + (req.cpuBurstAdd ?? 0), this.cpusOfHost);
+  }
+
+  async runIn(id: string, argv: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }> {
+    const exec = await this.docker.getContainer(id).exec({ Cmd: argv, AttachStdout: true, AttachStderr: true });
+    const stream = await exec.start({ hijack: true, stdin: false });
+    const out = new PassThrough();
+    let output = '';
+    out.on('data', (d: Buffer) => (output = (output + d.toString('utf8')).slice(-4000)));
+    this.docker.modem.demuxStream(stream, out, out);
+    const ended = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => (stream.destroy(), resolve(false)), timeoutMs);
+      stream.on('end', () => (clearTimeout(timer), resolve(true)));
+      stream.on('error', () => (clearTimeout(timer), resolve(true)));
+    });
+    if (!ended) return { exitCode: -1, output: `${output}(still running after ${timeoutMs} ms)` };
+    const info = await exec.inspect();
+    return { exitCode: info.ExitCode ?? -1, output };
+  }
 
   /** Whether the image is on this engine (nothing can be pulled: no registry is reachable). */
   hasImage(image: string): Promise<boolean> {
@@ -74,22 +123,42 @@ export class DockerEngine implements Engine {
     const available = await this.ensureImage(req.image);
     if (!available.ok) throw new ImageNotFoundError(req.image, available.why);
     const port = `${req.containerPort}/tcp`;
-    const container = await this.docker.createContainer({
+    // healthcheck_port: published too, so checks reach it from the host.
+    const checkPort = req.healthcheck?.port && req.healthcheck.port !== req.containerPort ? `${req.healthcheck.port}/tcp` : undefined;
+    const create = (disk: boolean) =>
+      this.docker.createContainer({
+        ...options,
+        HostConfig: { ...options.HostConfig, ...(disk ? { StorageOpt: { size: `${Math.ceil(req.diskMb!)}M` } } : {}) },
+      });
+    const options: Docker.ContainerCreateOptions = {
       name: replicaName(req),
       Image: req.image,
       Env: Object.entries(req.env).map(([k, v]) => `${k}=${v}`),
-      Labels: replicaLabels(req),
+      Labels: { ...replicaLabels(req), ...(checkPort ? { [Labels.checkPort]: String(req.healthcheck!.port) } : {}) },
       ...(req.cmd ? { Cmd: ['/bin/sh', '-c', req.cmd] } : req.args?.length ? { Cmd: req.args } : {}),
-      ExposedPorts: { [port]: {} },
+      ExposedPorts: { [port]: {}, ...(checkPort ? { [checkPort]: {} } : {}) },
       HostConfig: {
-        NanoCpus: Math.round(req.cpus * 1e9),
+        NanoCpus: Math.round((await this.cpuLimit(req)) * 1e9),
         Memory: Math.round(req.memMb * 1024 * 1024),
-        PortBindings: { [port]: [{ HostIp: '127.0.0.1', HostPort: '' }] },
+        PortBindings: { [port]: [{ HostIp: '127.0.0.1', HostPort: '' }], ...(checkPort ? { [checkPort]: [{ HostIp: '127.0.0.1', HostPort: '' }] } : {}) },
         RestartPolicy: { Name: 'no' },
         // An init (tini) as PID 1 forwards SIGTERM: most servers run as PID 1 ignore it.
         Init: true,
       },
-    });
+    };
+    // disk: the container's writable layer is limited to it where the storage driver can
+    // (overlay2 on xfs with pquota); elsewhere Docker refuses --storage-opt, which is learnt
+    // once and the replica runs without the limit (disk stays in its RESOURCE_DISK env).
+    const disk = (req.diskMb ?? 0) > 0 && this.diskLimits !== false;
+    let container: Docker.Container;
+    try {
+      container = await create(disk);
+      if (disk) this.diskLimits = true;
+    } catch (err) {
+      if (!disk || !/storage-opt/i.test((err as Error).message)) throw err;
+      this.diskLimits = false;
+      container = await create(false);
+    }
     await container.start();
     return this.inspect(container.id);
   }
@@ -97,7 +166,11 @@ export class DockerEngine implements Engine {
   async inspect(id: string): Promise<Replica> {
     const info = await this.docker.getContainer(id).inspect();
     const labels = info.Config.Labels ?? {};
-    const binding = Object.values(info.NetworkSettings.Ports ?? {}).find((b) => b && b.length)?.[0];
+    // With a healthcheck_port the container publishes two ports: the service's is the other one.
+    const checkKey = labels[Labels.checkPort] ? `${labels[Labels.checkPort]}/tcp` : undefined;
+    const ports = Object.entries(info.NetworkSettings.Ports ?? {});
+    const binding = ports.find(([k, b]) => k !== checkKey && b && b.length)?.[1]?.[0];
+    const checkBinding = ports.find(([k, b]) => k === checkKey && b && b.length)?.[1]?.[0];
     return {
       id: info.Id,
       name: info.Name.replace(/^\//, ''),
@@ -112,6 +185,7 @@ export class DockerEngine implements Engine {
       running: info.State.Running,
       host: '127.0.0.1',
       hostPort: binding ? Number(binding.HostPort) : undefined,
+      ...(checkBinding ? { checkPort: Number(checkBinding.HostPort) } : {}),
       startedAt: info.State.StartedAt,
       exitCode: info.State.Running ? undefined : info.State.ExitCode,
       oomKilled: info.State.OOMKilled,
@@ -165,6 +239,11 @@ export class DockerEngine implements Engine {
    */
   async logs(id: string, opts: LogOptions): Promise<LogLine[]> {
     return readLogs(this.docker.getContainer(id) as unknown as { logs(options: object): Promise<unknown> }, opts);
+  }
+
+  /** healthcheck_cmd: `cmd` inside the container, with its timeout. */
+  exec(id: string, cmd: string, timeoutMs: number): Promise<ExecResult> {
+    return dockerExec(this.docker, id, cmd, timeoutMs);
   }
 
   /**

@@ -7,10 +7,13 @@ import { ImageExistsResponder } from './image-exists.responder';
 import { JobScheduler } from './jobs/job-scheduler';
 import { JobsHandler } from './jobs/jobs.handler';
 import { ReplicaLogsResponder } from './logs/replica-logs.responder';
+import { OneOffResponder } from './one-off/one-off.responder';
 import { DeployRequestedHandler } from './reconcile/deploy-requested.handler';
 import { DesiredStateRepository } from './reconcile/desired-state.repository';
 import { Reconciler } from './reconcile/reconciler';
+import { ExecInReplicaResponder } from './replicas/exec-in-replica.responder';
 import { RestartReplicaResponder } from './replicas/restart-replica.responder';
+import { UnhealthyReplicaHandler } from './replicas/unhealthy-replica.handler';
 
 /** scheduler-bridge: reconciles desired instances with each cluster's engine (Docker or Swarm, from orzo.yaml). */
 @Module({
@@ -26,6 +29,9 @@ import { RestartReplicaResponder } from './replicas/restart-replica.responder';
     ImageExistsResponder,
     RestartReplicaResponder,
     ReplicaLogsResponder,
+    ExecInReplicaResponder,
+    UnhealthyReplicaHandler,
+    OneOffResponder,
     JobScheduler,
     JobsHandler,
   ],

@@ -34,6 +34,14 @@ describe('alerts on the real platform: replication, OOM kill and crash loop in A
       (c) => c.Id,
     );
   const amAlert = async (alertname: string) => (await am.alerts()).find((a) => a.labels.alertname === alertname);
+  /** scheduler-bridge's process among `orzo up`'s children. */
+  const schedulerPid = (): number => {
+    const line = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(platform.pid)], { encoding: 'utf8' })
+      .split('\n')
+      .find((l) => l.includes(join('scheduler-bridge', 'dist')));
+    assert.ok(line, 'scheduler-bridge runs under orzo up');
+    return Number(line.trim().split(/\s+/)[0]);
+  };
 
   before(async () => {
     const svc = `hello-${Math.random().toString(36).slice(2, 8)}`;
@@ -100,7 +108,7 @@ describe('alerts on the real platform: replication, OOM kill and crash loop in A
     if (soa) rmSync(soa.dir, { recursive: true, force: true });
   });
 
-  it('2 of 3 replicas fail their health check: after alert_after Alertmanager holds the replication alert; healthy again, resolved', async () => {
+  it('2 of 3 replicas fail their health check: after alert_after Alertmanager and orzo status hold the replication alert; healthy again, resolved', async (t) => {
     const svc = soa.service;
     const mark = platform.cli(['mark-for-deployment', '-s', svc, '-l', 'local.main', '-c', SHA]);
     assert.equal(mark.status, 0, mark.stderr + mark.stdout);
@@ -112,6 +120,12 @@ describe('alerts on the real platform: replication, OOM kill and crash loop in A
       { timeoutMs: 90_000, what: `3 of 3 UP in discovery\n${platform.output().slice(-3000)}` },
     );
     const [a, b] = await containers('main');
+    // scheduler-bridge would replace the failing replicas (max_consecutive_failures) before
+    // alert_after: it is paused, so they "stay failed", as the scenario needs. Its pending
+    // instance.unhealthy events reach it after SIGCONT, once they pass again: nothing is replaced.
+    const scheduler = schedulerPid();
+    process.kill(scheduler, 'SIGSTOP');
+    t.after(() => process.kill(scheduler, 'SIGCONT'));
     for (const id of [a!, b!]) execFileSync('docker', ['exec', id, 'rm', '/www/status']);
     const broken = Date.now();
     const alertname = `check_paasta_services_replication.${svc}.main`;
@@ -127,8 +141,21 @@ describe('alerts on the real platform: replication, OOM kill and crash loop in A
     const listed = platform.cli(['alerts', '-s', svc]);
     assert.equal(listed.status, 0, listed.stderr);
     assert.match(listed.stdout, new RegExp(`${alertname.replace(/\./g, '\\.')}\\s+local\\s+critical, page\\s+e2e-team\\s+alertmanager`));
+    const status = platform.cli(['status', '-s', svc, '-i', 'main']);
+    assert.equal(status.status, 0, status.stderr);
+    assert.match(status.stdout, /Alerts: {5}1 firing/);
+    assert.match(status.stdout, new RegExp(`CRITICAL ${alertname.replace(/\./g, '\\.')} since \\S+ \\(team e2e-team, pages\\): .*1 out of 3`));
     for (const id of [a!, b!]) execFileSync('docker', ['exec', id, 'sh', '-c', 'echo ok > /www/status']);
     await waitFor(async () => !(await amAlert(alertname)), { timeoutMs: 60_000, what: 'the replication alert resolved' });
+    await waitFor(() => !platform.cli(['status', '-s', svc, '-i', 'main']).stdout.includes('Alerts:'), {
+      timeoutMs: 30_000,
+      what: 'orzo status without the resolved alert',
+    });
+    process.kill(scheduler, 'SIGCONT');
+    // The late unhealthy reports find the replicas passing again: none is replaced.
+    await new Promise((r) => setTimeout(r, 5_000));
+    const now = await containers('main');
+    assert.ok(a && b && now.includes(a) && now.includes(b), 'replicas that recovered are kept');
   });
 
   it('a container allocating beyond its mem limit is OOM-killed: the oom alert fires with page false', async () => {
@@ -146,6 +173,15 @@ describe('alerts on the real platform: replication, OOM kill and crash loop in A
       what: `the crash-loop alert\n${platform.output().slice(-3000)}`,
     });
     assert.match(alert.annotations.summary!, /replica crash\(es\) in the last 60s/);
+    // It is restarted with a growing backoff (backoff_seconds 10 by default), which orzo status tells.
+    const status = await waitFor(
+      () => {
+        const r = platform.cli(['status', '-s', soa.service, '-i', 'crash']);
+        return /Backoff: {4}crash loop/.test(r.stdout) ? r.stdout : undefined;
+      },
+      { timeoutMs: 60_000, what: 'orzo status telling the crash loop backoff' },
+    );
+    assert.match(status, /Backoff: {4}crash loop, (next start in \d+s|starting again now) \(\d+ crash\(es\) in a row; last: exited with code 3\)/);
     assert.equal(alert.labels.team, 'e2e-team');
   });
 });

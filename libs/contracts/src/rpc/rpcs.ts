@@ -58,12 +58,75 @@ const replicaLogsReply = z.object({
   truncated: z.boolean(),
 });
 
+const execInReplicaRequest = z.object({
+  replicaId: z.string().min(1, 'replicaId is required'),
+  /** Run under /bin/sh -c inside the replica. */
+  cmd: z.string().min(1, 'cmd is required'),
+  timeoutMs: z.number().int().min(1).max(600_000),
+});
+const execInReplicaReply = z.object({
+  /** The command's exit code; -1 when it did not finish within timeoutMs (it is then left to the engine). */
+  exitCode: z.number().int(),
+  /** stdout and stderr, at most the last 4 KiB. */
+  output: z.string(),
+  timedOut: z.boolean(),
+});
+
+export type ExecInReplicaCall = z.output<typeof execInReplicaRequest>;
+export type ExecInReplicaAnswer = z.output<typeof execInReplicaReply>;
+
+const oneOffRunRequest = z.object({
+  service: z.string().min(1, 'service is required'),
+  instance: z.string().min(1, 'instance is required'),
+  image: z.string().min(1, 'image is required'),
+  gitSha: z.string(),
+  /** Runs under /bin/sh -c; empty: the image's CMD (or `args`). */
+  cmd: z.string(),
+  args: z.array(z.string()),
+  env: z.record(z.string(), z.string()),
+  cpus: z.number().positive(),
+  memMb: z.number().positive(),
+  /** Who asked (a token name), kept as a label. */
+  by: z.string(),
+});
+const oneOffRunReply = z.object({ runId: z.string(), name: z.string() });
+const oneOffOutputRequest = z.object({
+  runId: z.string().min(1, 'runId is required'),
+  /** Lines already received: the reply starts after them. */
+  after: z.number().int().min(0),
+  /** Kill the run now (the caller left, or its time is up); the reply then ends it. */
+  kill: z.boolean(),
+});
+const oneOffOutputReply = z.object({
+  lines: z.array(z.object({ at: z.string(), stream: z.enum(['stdout', 'stderr']), line: z.string() })),
+  /** True once the container exited and every line was given: it is removed. */
+  ended: z.boolean(),
+  exitCode: z.number().int(),
+  oomKilled: z.boolean(),
+});
+
+export type OneOffRunCall = z.output<typeof oneOffRunRequest>;
+export type OneOffRunAnswer = z.output<typeof oneOffRunReply>;
+export type OneOffOutputCall = z.output<typeof oneOffOutputRequest>;
+export type OneOffOutputAnswer = z.output<typeof oneOffOutputReply>;
 export type RestartReplicaCall = z.output<typeof restartReplicaRequest>;
 export type RestartReplicaAnswer = z.output<typeof restartReplicaReply>;
 export type ReplicaLogsCall = z.output<typeof replicaLogsRequest>;
 export type ReplicaLogsAnswer = z.output<typeof replicaLogsReply>;
 export type CancelBuildCall = z.output<typeof cancelBuildRequest>;
 export type CancelBuildAnswer = z.output<typeof cancelBuildReply>;
+const secretRef = z.object({ service: z.string().min(1), name: z.string().min(1) });
+const secretValuesRequest = z.object({
+  /** The instance that will receive them: it may read its service's secrets and the shared ones. */
+  service: z.string().min(1, 'service is required'),
+  instance: z.string(),
+  cluster: z.string(),
+  refs: z.array(secretRef).min(1, 'refs is required'),
+});
+const secretValuesReply = z.object({ values: z.array(secretRef.extend({ value: z.string() })) });
+
+export type SecretValuesCall = z.output<typeof secretValuesRequest>;
+export type SecretValuesAnswer = z.output<typeof secretValuesReply>;
 export type ImageExistsCall = z.output<typeof imageExistsRequest>;
 export type ImageExistsAnswer = z.output<typeof imageExistsReply>;
 
@@ -135,4 +198,58 @@ export const Rpcs = {
       request: replicaLogsRequest,
       reply: replicaLogsReply,
     }),
+  /**
+   * Runs a command inside a running replica on `cluster` (healthcheck_cmd: monitor-bridge does
+   * not own the engine). not-found when the engine has no such running replica.
+   */
+  execInReplica: (cluster: string): RpcContract<ExecInReplicaCall, ExecInReplicaAnswer> =>
+    defineRpc({
+      name: `scheduler.${cluster}.exec`,
+      servedBy: 'scheduler-bridge',
+      subject: `orzo.rpc.scheduler.${cluster}.exec.v1`,
+      queue: 'scheduler-bridge',
+      request: execInReplicaRequest,
+      reply: execInReplicaReply,
+    }),
+  /**
+   * Start a one-off container (orzo remote-run) on `cluster`: not a replica (the reconciler
+   * never sees it), removed once its output was read to the end (oneOffOutput).
+   */
+  oneOffRun: (cluster: string): RpcContract<OneOffRunCall, OneOffRunAnswer> =>
+    defineRpc({
+      name: `scheduler.${cluster}.one-off-run`,
+      servedBy: 'scheduler-bridge',
+      subject: `orzo.rpc.scheduler.${cluster}.one-off-run.v1`,
+      queue: 'scheduler-bridge',
+      request: oneOffRunRequest,
+      reply: oneOffRunReply,
+    }),
+  /**
+   * The output of a one-off run after the lines already read (a pull, like replicaLogs); the
+   * reply that says `ended` carries the exit code, and the container is removed then.
+   * not-found when no such run exists (any more).
+   */
+  oneOffOutput: (cluster: string): RpcContract<OneOffOutputCall, OneOffOutputAnswer> =>
+    defineRpc({
+      name: `scheduler.${cluster}.one-off-output`,
+      servedBy: 'scheduler-bridge',
+      subject: `orzo.rpc.scheduler.${cluster}.one-off-output.v1`,
+      queue: 'scheduler-bridge',
+      request: oneOffOutputRequest,
+      reply: oneOffOutputReply,
+    }),
+  /**
+   * The plaintext of secrets an instance's env references (SECRET(name), SHARED_SECRET(name)),
+   * asked by scheduler-bridge just before it starts a replica: values travel only in this
+   * reply, never in an event or a stream. not-found names every secret the store lacks;
+   * failed-precondition when control-api has no secret key. Queue group: any control-api answers.
+   */
+  secretValues: defineRpc({
+    name: 'control.secret-values',
+    servedBy: 'control-api',
+    subject: 'orzo.rpc.control.secret-values.v1',
+    queue: 'control-api',
+    request: secretValuesRequest,
+    reply: secretValuesReply,
+  }),
 } as const;

@@ -1,5 +1,15 @@
-import { KeyTable, ValueType } from './key';
-import { CHRONOS_JOB_KEYS, DEPLOY_KEYS, LONG_RUNNING_KEYS, MONITORING_KEYS, SERVICE_KEYS, SMARTSTACK_KEYS, TRON_JOB_KEYS, ADHOC_KEYS } from './tables';
+import { KeyDef, KeyTable, UnknownKeys, ValueType, supportOf } from './key';
+import {
+  CHRONOS_JOB_KEYS,
+  DEPLOY_KEYS,
+  LONG_RUNNING_KEYS,
+  MONITORING_KEYS,
+  ROLLBACK_KEYS,
+  SERVICE_KEYS,
+  SMARTSTACK_KEYS,
+  TRON_JOB_KEYS,
+  ADHOC_KEYS,
+} from './tables';
 import { SYSTEM_KEYS } from '../system-config';
 
 type Json = Record<string, unknown>;
@@ -7,12 +17,17 @@ type Json = Record<string, unknown>;
 function typeSchema(type: ValueType): Json {
   switch (type.t) {
     case 'string':
-      return { type: 'string', ...(type.enum ? { enum: [...type.enum] } : {}), ...(type.pattern ? { pattern: type.pattern.source } : {}) };
+      return {
+        type: 'string',
+        ...(type.enum ? { enum: [...type.enum] } : {}),
+        ...(type.pattern ? { pattern: type.pattern.source } : {}),
+        ...(type.maxLength !== undefined ? { maxLength: type.maxLength } : {}),
+      };
     case 'number':
       return {
         type: 'number',
         ...(type.min !== undefined ? (type.exclusiveMin ? { exclusiveMinimum: type.min } : { minimum: type.min }) : {}),
-        ...(type.max !== undefined ? { maximum: type.max } : {}),
+        ...(type.max !== undefined ? (type.exclusiveMax ? { exclusiveMaximum: type.max } : { maximum: type.max }) : {}),
       };
     case 'integer':
       return { type: 'integer', ...(type.min !== undefined ? { minimum: type.min } : {}), ...(type.max !== undefined ? { maximum: type.max } : {}) };
@@ -26,15 +41,23 @@ function typeSchema(type: ValueType): Json {
         ],
       };
     case 'string-list':
-      return { type: 'array', items: { type: 'string', ...(type.pattern ? { pattern: type.pattern.source } : {}) } };
+      return {
+        type: 'array',
+        items: { type: 'string', ...(type.pattern ? { pattern: type.pattern.source } : {}) },
+        ...(type.unique ? { uniqueItems: true } : {}),
+      };
     case 'string-map':
-      return { type: 'object', additionalProperties: { type: 'string' } };
+      return type.keyPattern
+        ? { type: 'object', patternProperties: { [type.keyPattern.source]: { type: 'string' } }, additionalProperties: false }
+        : { type: 'object', additionalProperties: { type: 'string' } };
     case 'string-or-list':
       return { oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] };
     case 'map':
-      return type.keys ? objectSchema(type.keys) : { type: 'object' };
+      return type.keys ? objectSchema(type.keys, type.unknown) : { type: 'object' };
     case 'list':
-      return { type: 'array', ...(type.items ? { items: objectSchema(type.items) } : {}) };
+      return { type: 'array', ...(type.items ? { items: objectSchema(type.items) } : type.of ? { items: typeSchema(type.of) } : {}) };
+    case 'null':
+      return { type: 'null' };
     case 'port-or-null':
       return { oneOf: [{ type: 'integer', minimum: 1, maximum: 65535 }, { type: 'null' }] };
     case 'oneof':
@@ -44,11 +67,19 @@ function typeSchema(type: ValueType): Json {
   }
 }
 
-export function objectSchema(table: KeyTable): Json {
+const SUPPORT_NOTE = {
+  acted: '',
+  validated: ' (validated only, for PaaSTA compatibility: Orzo does not act on it)',
+  unsupported: ' (not supported by Orzo: accepted for PaaSTA compatibility, never acted on)',
+};
+
+export const supportNote = (def: KeyDef): string => SUPPORT_NOTE[supportOf(def)];
+
+export function objectSchema(table: KeyTable, unknown: UnknownKeys = 'error'): Json {
   const properties: Json = {};
   for (const [key, def] of Object.entries(table)) {
     properties[key] = {
-      description: def.ignored ? `${def.description} (accepted for PaaSTA compatibility; not used by Orzo)` : def.description,
+      description: `${def.description}${supportNote(def)}`,
       ...typeSchema(def.type),
       ...(def.default !== undefined ? { default: def.default } : {}),
     };
@@ -56,7 +87,7 @@ export function objectSchema(table: KeyTable): Json {
   const required = Object.entries(table)
     .filter(([, d]) => d.required)
     .map(([k]) => k);
-  return { type: 'object', properties, ...(required.length ? { required } : {}), additionalProperties: false };
+  return { type: 'object', properties, ...(required.length ? { required } : {}), additionalProperties: unknown !== 'error' };
 }
 
 /** A file whose top-level keys are instance (or job, or namespace) names; `_` keys are templates. */
@@ -70,9 +101,10 @@ const SCHEMA_ID = 'https://orzo.dev/schemas';
 export function jsonSchemas(): Record<string, Json> {
   const wrap = (name: string, schema: Json): Json => ({ $schema: 'http://json-schema.org/draft-07/schema#', $id: `${SCHEMA_ID}/${name}`, ...schema });
   const files: Record<string, Json> = {
-    'service.schema.json': { title: 'service.yaml', ...objectSchema(SERVICE_KEYS) },
+    'service.schema.json': { title: 'service.yaml', ...objectSchema(SERVICE_KEYS, 'warning') },
+    'rollback.schema.json': { title: 'rollback-<...>.yaml', ...objectSchema(ROLLBACK_KEYS) },
     'deploy.schema.json': { title: 'deploy.yaml', ...objectSchema(DEPLOY_KEYS) },
-    'monitoring.schema.json': { title: 'monitoring.yaml', ...objectSchema(MONITORING_KEYS), required: ['team'] },
+    'monitoring.schema.json': { title: 'monitoring.yaml', ...objectSchema(MONITORING_KEYS, 'warning'), required: ['team'] },
     'smartstack.schema.json': instancesFile('smartstack.yaml', SMARTSTACK_KEYS),
     'kubernetes.schema.json': instancesFile('kubernetes-<cluster>.yaml, marathon-<cluster>.yaml, eks-<cluster>.yaml', LONG_RUNNING_KEYS),
     'adhoc.schema.json': instancesFile('adhoc-<cluster>.yaml', ADHOC_KEYS),

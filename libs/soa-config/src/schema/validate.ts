@@ -1,7 +1,7 @@
 import { ConfigProblem, didYouMean } from '../problems';
 import { parseDuration } from '../parse';
 import { KeyPath, YamlSource } from '../yaml-source';
-import { KeyTable, ValueType } from './key';
+import { KeyTable, UnknownKeys, ValueType } from './key';
 
 export interface ValidationContext {
   src: YamlSource;
@@ -39,8 +39,12 @@ function requiredKeys(table: KeyTable): string[] {
   return keys;
 }
 
-/** Validates a mapping against a key table: unknown keys (with a suggestion), required keys, types. */
-export function validateMapping(ctx: ValidationContext, value: unknown, table: KeyTable, path: KeyPath, what: string): void {
+/**
+ * Validates a mapping against a key table: required keys, types, and unknown keys (an error with
+ * a near-miss suggestion, as PaaSTA's additionalProperties: false; a warning or nothing where
+ * PaaSTA's schema leaves the mapping open).
+ */
+export function validateMapping(ctx: ValidationContext, value: unknown, table: KeyTable, path: KeyPath, what: string, unknown: UnknownKeys = 'error'): void {
   if (!isMapping(value)) {
     problemAt(ctx, path, `${what} must be a mapping`, { expected: 'a mapping of keys', found: describeValue(value) });
     return;
@@ -48,16 +52,49 @@ export function validateMapping(ctx: ValidationContext, value: unknown, table: K
   for (const key of requiredKeys(table)) {
     if (value[key] === undefined) problemAt(ctx, path, `missing required key ${key}`, { hint: table[key]!.description });
   }
-  for (const [key, v] of Object.entries(value)) {
+  for (const key in value) {
     const def = table[key];
     if (!def) {
-      const suggestion = didYouMean(key, Object.keys(table));
-      if (suggestion) problemAt(ctx, [...path, key], `unknown key ${key}`, { found: key, hint: `did you mean ${suggestion}?` });
-      else problemAt(ctx, [...path, key], `unknown key ${key}: not a PaaSTA or Orzo key, ignored`, { severity: 'warning' });
+      if (unknown !== 'allow') unknownKey(ctx, key, table, path, unknown);
       continue;
     }
-    validateValue(ctx, v, def.type, [...path, key]);
+    const v = value[key];
+    if (!plainValid(v, def.type)) validateValue(ctx, v, def.type, [...path, key]);
   }
+}
+
+/** The common valid scalars, checked without building a key path (the validator's hot path). */
+function plainValid(v: unknown, type: ValueType): boolean {
+  switch (type.t) {
+    case 'any':
+      return true;
+    case 'boolean':
+      return typeof v === 'boolean';
+    case 'string':
+      return typeof v === 'string' && !type.pattern && type.maxLength === undefined && (!type.enum || type.enum.includes(v));
+    case 'number':
+      return (
+        typeof v === 'number' &&
+        Number.isFinite(v) &&
+        (type.min === undefined || (type.exclusiveMin ? v > type.min : v >= type.min)) &&
+        (type.max === undefined || (type.exclusiveMax ? v < type.max : v <= type.max))
+      );
+    case 'integer':
+      return Number.isInteger(v) && (type.min === undefined || (v as number) >= type.min) && (type.max === undefined || (v as number) <= type.max);
+    default:
+      return false;
+  }
+}
+
+function unknownKey(ctx: ValidationContext, key: string, table: KeyTable, path: KeyPath, severity: 'error' | 'warning'): void {
+  const suggestion = didYouMean(key, Object.keys(table));
+  const open = severity === 'warning' ? ' (PaaSTA accepts unknown keys here)' : '';
+  problemAt(ctx, [...path, key], `unknown key ${key}${open}`, {
+    found: key,
+    expected: suggestion ? undefined : 'a PaaSTA or Orzo key (docs/soa-configs.md)',
+    hint: suggestion ? `did you mean ${suggestion}?` : undefined,
+    severity,
+  });
 }
 
 export function validateValue(ctx: ValidationContext, value: unknown, type: ValueType, path: KeyPath): void {
@@ -72,6 +109,7 @@ export function validateValue(ctx: ValidationContext, value: unknown, type: Valu
         return wrong(`one of ${type.enum.join(', ')}`, s ? `did you mean ${s}?` : undefined);
       }
       if (type.pattern && !type.pattern.test(value)) return wrong(type.patternHint ?? `text matching ${type.pattern}`);
+      if (type.maxLength !== undefined && value.length > type.maxLength) return wrong(`at most ${type.maxLength} characters`);
       return;
     case 'number':
     case 'integer': {
@@ -82,9 +120,10 @@ export function validateValue(ctx: ValidationContext, value: unknown, type: Valu
         );
       if (type.t === 'integer' && !Number.isInteger(value)) return wrong('a whole number');
       const exclusive = type.t === 'number' && type.exclusiveMin;
-      if (type.min !== undefined && (exclusive ? value <= type.min : value < type.min))
-        return wrong(`a number ${exclusive ? '>' : '>='} ${type.min}${type.max !== undefined ? ` and <= ${type.max}` : ''}`);
-      if (type.max !== undefined && value > type.max) return wrong(`a number <= ${type.max}`);
+      const exclusiveMax = type.t === 'number' && type.exclusiveMax;
+      const range = `a number ${type.min !== undefined ? `${exclusive ? '>' : '>='} ${type.min}` : ''}${type.min !== undefined && type.max !== undefined ? ' and ' : ''}${type.max !== undefined ? `${exclusiveMax ? '<' : '<='} ${type.max}` : ''}`;
+      if (type.min !== undefined && (exclusive ? value <= type.min : value < type.min)) return wrong(range);
+      if (type.max !== undefined && (exclusiveMax ? value >= type.max : value > type.max)) return wrong(range);
       return;
     }
     case 'boolean':
@@ -94,31 +133,41 @@ export function validateValue(ctx: ValidationContext, value: unknown, type: Valu
     case 'duration':
       if (parseDuration(value) === null) return wrong('a duration like 30s, 10m, 1h or 1D');
       return;
+    case 'null':
+      if (value !== null && value !== undefined) return wrong('nothing (null)');
+      return;
     case 'port-or-null':
       if (value === null) return;
       if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65535) return wrong('a port 1-65535, or null for discovery only');
       return;
-    case 'string-list':
+    case 'string-list': {
       if (!Array.isArray(value)) return wrong('a list of strings');
-      value.forEach((item, i) => validateValue(ctx, item, { t: 'string', pattern: type.pattern, patternHint: type.patternHint }, [...path, i]));
+      const item: ValueType = { t: 'string', pattern: type.pattern, patternHint: type.patternHint };
+      for (let i = 0; i < value.length; i++) validateValue(ctx, value[i], item, [...path, i]);
+      if (type.unique && new Set(value).size !== value.length) return wrong('a list without repeats');
       return;
+    }
     case 'string-or-list':
       if (typeof value === 'string') return;
       if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) return wrong('a string or a list of strings');
       return;
     case 'string-map':
       if (!isMapping(value)) return wrong('a mapping of names to strings');
-      for (const [k, v] of Object.entries(value)) {
+      for (const k in value) {
+        const v = value[k];
+        if (type.keyPattern && !type.keyPattern.test(k))
+          problemAt(ctx, [...path, k], `bad name ${k}`, { expected: type.keyHint ?? `a name matching ${type.keyPattern}` });
         if (typeof v !== 'string') problemAt(ctx, [...path, k], 'wrong type or value', { expected: 'a string', found: describeValue(v), hint: 'quote it' });
       }
       return;
     case 'map':
       if (!isMapping(value)) return wrong('a mapping');
-      if (type.keys) validateMapping(ctx, value, type.keys, path, path.join('.'));
+      if (type.keys) validateMapping(ctx, value, type.keys, path, path.join('.'), type.unknown);
       return;
     case 'list':
       if (!Array.isArray(value)) return wrong('a list');
       if (type.items) value.forEach((item, i) => validateMapping(ctx, item, type.items!, [...path, i], `item ${i + 1}`));
+      else if (type.of) value.forEach((item, i) => validateValue(ctx, item, type.of!, [...path, i]));
       return;
     case 'oneof': {
       const trial: ValidationContext = { src: ctx.src, problems: [] };
@@ -142,6 +191,8 @@ export function describeType(type: ValueType): string {
       return type.of.map(describeType).join(' or ');
     case 'port-or-null':
       return 'a port or null';
+    case 'null':
+      return 'nothing (null)';
     default:
       return `a ${type.t.replace('-', ' ')}`;
   }

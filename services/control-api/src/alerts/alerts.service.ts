@@ -19,4 +19,16 @@ export class AlertsService {
     const answer = await this.bus.request(Rpcs.listAlerts, { service: req.service }, { timeout: 5_000 });
     return { alerts: answer.alerts };
   }
+
+  /**
+   * The alerts firing now for one service, for `orzo status`: a monitor-bridge that does not
+   * answer within `timeoutMs` leaves them out (the status still answers; `orzo alerts` says why).
+   */
+  async firingOf(service: string, timeoutMs = 2_000): Promise<api.FiringAlert[]> {
+    try {
+      return (await this.bus.request(Rpcs.listAlerts, { service }, { timeout: timeoutMs })).alerts;
+    } catch {
+      return [];
+    }
+  }
 }

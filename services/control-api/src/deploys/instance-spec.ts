@@ -1,5 +1,5 @@
 import { InstanceSpec, MonitoringSpec } from '@orzo/contracts';
-import { CompiledInstance, CompiledMonitoring } from '@orzo/soa-config';
+import { CompiledInstance, CompiledMonitoring, versionEnv } from '@orzo/soa-config';
 
 /** The complete desired spec of one instance at one version, as deploy.requested carries it. */
 export function toInstanceSpec(i: CompiledInstance, image: string, gitSha: string, desiredState: 'start' | 'stop' = 'start'): InstanceSpec {
@@ -15,9 +15,10 @@ export function toInstanceSpec(i: CompiledInstance, image: string, gitSha: strin
     cpus: i.cpus,
     memMb: i.memMb,
     diskMb: i.diskMb,
+    cpuBurstAdd: i.cpuBurstAdd,
     cmd: typeof i.cmd === 'string' ? i.cmd : '',
     args: Array.isArray(i.cmd) ? i.cmd : i.args,
-    env: { ...i.env, ORZO_DOCKER_IMAGE: image, PAASTA_DOCKER_IMAGE: image, ORZO_GIT_SHA: gitSha, PAASTA_GIT_SHA: gitSha },
+    env: { ...i.env, ...versionEnv(image, gitSha) },
     containerPort: i.containerPort,
     healthcheck: {
       mode: i.healthcheck.mode,
@@ -27,6 +28,8 @@ export function toInstanceSpec(i: CompiledInstance, image: string, gitSha: strin
       intervalSeconds: i.healthcheck.intervalSeconds,
       timeoutSeconds: i.healthcheck.timeoutSeconds,
       maxConsecutiveFailures: i.healthcheck.maxConsecutiveFailures,
+      headers: i.healthcheck.headers ?? {},
+      port: i.healthcheck.port,
     },
     bounce: {
       method: i.bounce.method,
@@ -35,9 +38,15 @@ export function toInstanceSpec(i: CompiledInstance, image: string, gitSha: strin
       drainMethod: i.bounce.drainMethod,
       drainDelaySeconds: i.bounce.drainDelaySeconds,
       terminationGracePeriodSeconds: i.bounce.terminationGracePeriodSeconds,
+      minTaskUptimeSeconds: i.bounce.minTaskUptimeSeconds,
+      skipHaproxyCheck: i.bounce.skipHaproxyCheck ?? false,
+      preStopCommand: i.bounce.preStopCommand ?? [],
+      preStopDrainSeconds: i.bounce.preStopDrainSeconds ?? 0,
+      httpDrain: i.bounce.httpDrain ? { drain: i.bounce.httpDrain.drain, isSafeToKill: i.bounce.httpDrain.isSafeToKill } : undefined,
     },
     registrations: i.registrations.map((r) => r.name),
     desiredState,
+    backoffSeconds: i.backoffSeconds,
     forceBounce: '',
     registrationDetails: i.registrations.map((r) => ({
       name: r.name,
@@ -47,6 +56,10 @@ export function toInstanceSpec(i: CompiledInstance, image: string, gitSha: strin
       timeoutConnectMs: r.timeoutConnectMs,
       timeoutServerMs: r.timeoutServerMs,
       retries: r.retries,
+      lbPolicy: r.lbPolicy ?? '',
+      timeoutClientMs: r.timeoutClientMs ?? 0,
+      endpointTimeouts: r.endpointTimeouts ?? [],
+      instanceWeights: { [`${i.cluster}.${i.instance}`]: i.weight },
     })),
     weight: i.weight,
     pool: i.pool,

@@ -11,7 +11,9 @@ import { InstanceStateSchema } from '../instance-state/instance-state.entity';
 import { HistoryService } from '../history/history.service';
 import { missingFields } from '../required-fields';
 import { InstanceOverrides } from '../scaling/instance-overrides.service';
+import { SecretStore } from '../secrets/secret-store';
 import { SoaConfigSource } from '../soa/soa-config.source';
+import { JobsService } from '../jobs/jobs.service';
 import { DeployInstanceSchema } from './deploy-instance.entity';
 import { toInstanceSpec } from './instance-spec';
 import { OutboxRelay } from './outbox.relay';
@@ -34,6 +36,8 @@ export class MarkService {
     private readonly history: HistoryService,
     private readonly bus: BusService,
     private readonly overrides: InstanceOverrides,
+    private readonly secrets: SecretStore,
+    private readonly jobs: JobsService,
   ) {}
 
   /**
@@ -106,7 +110,11 @@ export class MarkService {
         deployId,
         service: m.service,
         deployGroup: m.deployGroup,
-        specs: affected.map((i) => toInstanceSpec(i, m.image, m.gitSha, stoppedNow.has(key(i)) ? 'stop' : 'start')),
+        // SECRET(name) stays a reference in the event; the secrets' versions go into the config hash.
+        specs: await this.secrets.stamp(
+          affected.map((i) => toInstanceSpec(i, m.image, m.gitSha, stoppedNow.has(key(i)) ? 'stop' : 'start')),
+          em,
+        ),
         requestedBy: m.requestedBy,
         reason: m.reason,
       },
@@ -152,6 +160,8 @@ export class MarkService {
     // A scale override and the restart token outlive marks (orzo autoscale, orzo restart); read
     // in the caller's transaction (SQLite has one connection: a fresh one would wait for it).
     await this.outbox.enqueue(em, envelope, { ...payload, specs: await this.overrides.apply(payload.specs, em) });
+    // Jobs run their deploy group's current version: the schedulers get it with the mark.
+    await this.jobs.markRecorded(em, this.soa.service(m.service), m.deployGroup, `${kind} of ${m.deployGroup} to ${m.gitSha || m.image}`);
   }
 
   /**

@@ -9,16 +9,20 @@ import type { Caller } from '../access/token.service';
 import { TokenAdminService } from '../access/token-admin.service';
 import { BuildService } from '../builds/build.service';
 import type { ControlApiConfig } from '../config';
+import { ConfigApplyService } from '../config-apply/config-apply.service';
 import { DeadLettersService } from '../dead-letters/dead-letters.service';
 import { MarkService } from '../deploys/mark.service';
 import { EventWatchService } from '../events/event-watch.service';
 import { HistoryService } from '../history/history.service';
+import { JobsService } from '../jobs/jobs.service';
 import { InstanceStateService } from '../instance-state/instance-state.service';
 import { DeploymentsService } from '../rollback/deployments.service';
 import { RollbackService } from '../rollback/rollback.service';
 import { InstanceLogsService } from '../logs/instance-logs.service';
+import { RemoteRunService } from '../remote-run/remote-run.service';
 import { AutoscaleService } from '../scaling/autoscale.service';
 import { RestartService } from '../scaling/restart.service';
+import { SecretsService } from '../secrets/secrets.service';
 import { SoaConfigSource } from '../soa/soa-config.source';
 import { StatusService } from '../status/status.service';
 import { listenerSecurity } from './grpc-credentials';
@@ -72,6 +76,10 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
     private readonly tokenAdmin: TokenAdminService,
     private readonly events: EventWatchService,
     private readonly soa: SoaConfigSource,
+    private readonly jobs: JobsService,
+    private readonly remoteRuns: RemoteRunService,
+    private readonly secrets: SecretsService,
+    private readonly configApply: ConfigApplyService,
   ) {}
 
   get port(): number {
@@ -126,6 +134,27 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
           // write() says false when the client is behind: wait for it before the next line.
           write: (l) => (call.write(l) ? Promise.resolve() : new Promise<void>((resolve) => call.once('drain', () => resolve()))),
         }),
+      ),
+      listJobs: this.unary('ListJobs', read, (req: api.ListJobsRequest) => this.jobs.list(req)),
+      runJob: this.unary('RunJob', operate, (req: api.RunJobRequest) => this.jobs.run(req)),
+      jobHistory: this.unary('JobHistory', read, (req: api.JobHistoryRequest) => this.jobs.history(req)),
+      getJobRun: this.unary('GetJobRun', read, (req: api.GetJobRunRequest) => this.jobs.getRun(req)),
+      setJobEnabled: this.unary('SetJobEnabled', operate, (req: api.SetJobEnabledRequest) => this.jobs.setEnabled(req)),
+      remoteRun: this.stream('RemoteRun', operate, (call: ServerWritableStream<api.RemoteRunRequest, api.RemoteRunOutput>, req, gone) =>
+        this.remoteRuns.run(req, {
+          cancelled: gone,
+          write: (o) => (call.write(o) ? Promise.resolve() : new Promise<void>((resolve) => call.once('drain', () => resolve()))),
+        }),
+      ),
+      addSecret: this.unary('AddSecret', operate, (req: api.PutSecretRequest) => this.secrets.put(req, 'add')),
+      updateSecret: this.unary('UpdateSecret', operate, (req: api.PutSecretRequest) => this.secrets.put(req, 'update')),
+      listSecrets: this.unary('ListSecrets', read, (req: api.ListSecretsRequest) => this.secrets.list(req)),
+      removeSecret: this.unary('RemoveSecret', operate, (req: api.RemoveSecretRequest) => this.secrets.remove(req)),
+      // A dry run only reads; applying to every service (no service named) needs operate on all.
+      applyConfig: this.unary(
+        'ApplyConfig',
+        (req: api.ApplyConfigRequest): Need => (req.dryRun ? { verb: 'read' } : { verb: 'operate', service: req.service || undefined }),
+        (req: api.ApplyConfigRequest) => this.configApply.apply(req),
       ),
     };
     server.addService(decodingLeniently(api.ControlApiService), impl);

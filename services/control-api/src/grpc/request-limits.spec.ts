@@ -9,6 +9,10 @@ describe('request limits: no request field holds more than a row or an event can
     assert.equal(refuseOverLimits(req), req);
   });
 
+  it('leaves bytes (a secret value, bounded by its method) alone rather than counting them as map entries', () => {
+    assert.deepEqual(fieldLimitProblems({ service: 'hello', value: Buffer.alloc(10_000, 0) }), []);
+  });
+
   it('names each field that is too long or holds a NUL, in .proto spelling, and a map with too many or bad entries', () => {
     const problems = fieldLimitProblems({
       service: 'hello',

@@ -1,7 +1,23 @@
 import { EntityRepositoryType, EntitySchema } from '@mikro-orm/core';
 import { HistoryRepository } from './history.repository';
 
-export type HistoryKind = 'mark' | 'promote' | 'skip' | 'wait' | 'build' | 'blocked' | 'failed' | 'done' | 'rollback' | 'stop' | 'start' | 'scale' | 'restart';
+export type HistoryKind =
+  | 'mark'
+  | 'promote'
+  | 'skip'
+  | 'step'
+  | 'wait'
+  | 'build'
+  | 'blocked'
+  | 'failed'
+  | 'done'
+  | 'rollback'
+  | 'stop'
+  | 'start'
+  | 'scale'
+  | 'restart'
+  | 'secret'
+  | 'config';
 
 /** One line of a service's append-only history (control_history): marks, promotions, skips, waits. */
 export interface HistoryEntry {

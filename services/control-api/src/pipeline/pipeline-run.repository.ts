@@ -1,3 +1,4 @@
+import { LockMode } from '@mikro-orm/core';
 import { EntityRepository } from '@mikro-orm/knex';
 import type { PipelineRun } from './pipeline-run.entity';
 
@@ -14,5 +15,17 @@ export class PipelineRunRepository extends EntityRepository<PipelineRun> {
       .ignore()
       .execute('run');
     return res.affectedRows > 0;
+  }
+
+  /**
+   * Serialises the steps of one commit's pipeline (PostgreSQL: a row lock held to the end of the
+   * caller's transaction; SQLite has one writer anyway): two parallel deploys that complete at
+   * the same time then see each other, and exactly one of them goes on.
+   */
+  async lock(service: string, gitSha: string, image: string, rowLock: boolean): Promise<void> {
+    if (!rowLock) return;
+    // The row exists once image-built started the pipeline; a commit marked by hand gets it here.
+    await this.claim(service, gitSha, image);
+    await this.createQueryBuilder().select('*').where({ service, gitSha }).setLockMode(LockMode.PESSIMISTIC_WRITE).execute('all');
   }
 }

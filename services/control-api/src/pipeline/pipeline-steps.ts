@@ -6,5 +6,5 @@ export function nonDeployStep(step: PipelineStep, beforeFirstDeploy: boolean, re
     return registry ? `done by the builder (pushed to ${registry})` : 'skipped: no registry configured, images stay on the engine';
   if (beforeFirstDeploy)
     return step.command ? `run by the builder before the image was announced: ${step.command}` : 'skipped: no command configured in deploy.yaml';
-  return 'skipped: Orzo runs non-deploy steps only before the first deploy group';
+  return step.command ? `run by a builder: ${step.command}` : 'skipped: no command configured in deploy.yaml';
 }

@@ -28,6 +28,14 @@ export class PipelineHandlers {
     });
   }
 
+  @Subscribe(Subjects.BuildStepFinished)
+  onStepFinished(e: OrzoEvent<typeof Subjects.BuildStepFinished>, ctx: EventContext): Promise<HandlerOutcome> {
+    return outcomeOf(ctx, async () => {
+      const result = await this.pipeline.stepFinished(transactionOf(ctx), e.payload, e.envelope.correlationId);
+      if (result === 'unknown-deploy') ctx.log.info({ runId: e.payload.runId }, 'pipeline step finished: no such step to continue from');
+    });
+  }
+
   @Subscribe(Subjects.DeployFailed)
   onDeployFailed(e: OrzoEvent<typeof Subjects.DeployFailed>, ctx: EventContext): Promise<HandlerOutcome> {
     return outcomeOf(ctx, () => this.pipeline.deployFailed(transactionOf(ctx), e.payload));

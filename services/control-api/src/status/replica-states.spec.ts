@@ -63,6 +63,16 @@ describe('orzo status: why an instance has not converged', () => {
       'remove of orzo-hello-main-x failed 2x: device or resource busy',
     ]);
   });
+
+  it('tells a crash loop waiting out its restart backoff', () => {
+    const reasons = stuckReasons({
+      replicas: [],
+      exits: [],
+      problems: [{ replicaName: '', action: 'backoff', attempts: 4, error: 'exited with code 1', nextRetryAt: new Date(now + 40_000).toISOString() }],
+      now,
+    });
+    assert.deepEqual(reasons, ['crash loop, next start in 40s (4 crash(es) in a row; last: exited with code 1)']);
+  });
 });
 
 describe('orzo status: a check output as a reason', () => {

@@ -25,7 +25,7 @@ export function stuckReasons(input: {
   replicas: Array<Replica & { shownState: string }>;
   exits: ReplicaExit[];
   progress?: string;
-  problems: Array<{ replicaName: string; action: string; attempts: number; error: string }>;
+  problems: Array<{ replicaName: string; action: string; attempts: number; error: string; nextRetryAt?: string }>;
   now?: number;
 }): string[] {
   const now = input.now ?? Date.now();
@@ -40,7 +40,13 @@ export function stuckReasons(input: {
     reasons.push(`${recent.length} replica(s) exited on their own in the last ${RECENT_EXIT_MS / 60_000}m (restarts); last: ${last.reason} at ${last.at}`);
   }
   if (input.progress) reasons.push(input.progress);
-  for (const p of input.problems) reasons.push(`${p.action} of ${p.replicaName || 'the instance'} failed ${p.attempts}x: ${p.error}`);
+  for (const p of input.problems) {
+    if (p.action === 'backoff') {
+      const next = p.nextRetryAt ? Date.parse(p.nextRetryAt) : NaN;
+      const wait = Number.isFinite(next) ? Math.round((next - now) / 1000) : 0;
+      reasons.push(`crash loop, ${wait > 0 ? `next start in ${wait}s` : 'starting again now'} (${p.attempts} crash(es) in a row; last: ${p.error})`);
+    } else reasons.push(`${p.action} of ${p.replicaName || 'the instance'} failed ${p.attempts}x: ${p.error}`);
+  }
   return reasons;
 }
 

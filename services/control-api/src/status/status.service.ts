@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { api } from '@orzo/contracts';
 import { DatabaseHolder } from '@orzo/persistence';
 import { NotFoundError } from '@orzo/platform';
+import { AlertsService } from '../alerts/alerts.service';
 import { HistoryService } from '../history/history.service';
 import { InstanceStateSchema } from '../instance-state/instance-state.entity';
 import { requireFields } from '../required-fields';
@@ -27,6 +28,7 @@ export class StatusService {
     private readonly db: DatabaseHolder,
     private readonly history: HistoryService,
     private readonly overrides: InstanceOverrides,
+    private readonly alerts: AlertsService,
   ) {}
 
   async status(req: api.GetStatusRequest): Promise<api.GetStatusResponse> {
@@ -42,6 +44,7 @@ export class StatusService {
     const stopped = await em.getRepository(InstanceStateSchema).stoppedOf(req.service);
     const exits = await em.getRepository(ReplicaExitSchema).find({ service: req.service }, { orderBy: { at: 'asc' } });
     const overrides = await this.overrides.ofService(req.service);
+    const firing = await this.alerts.firingOf(req.service);
     const instances = svc.instances
       .filter((i) => (!req.cluster || i.cluster === req.cluster) && (!req.instance || i.instance === req.instance))
       .map((i): api.InstanceStatus => {
@@ -117,6 +120,7 @@ export class StatusService {
             old: false,
           })),
           lastExit: lastExit ? `${lastExit.reason} at ${lastExit.at}` : '',
+          alerts: firing.filter((a) => a.instance === i.instance && a.cluster === i.cluster),
         };
       });
     if ((req.cluster || req.instance) && instances.length === 0)

@@ -3,12 +3,15 @@ export interface SlotAssignment {
   slot: number;
   host: string;
   port: number;
+  weight?: number;
 }
 
 export interface SlotTarget {
   replicaId: string;
   host: string;
   port: number;
+  /** The instance's weight (soa-configs `weight`, 0-256 in HAProxy); absent: HAProxy's own (1). */
+  weight?: number;
 }
 
 export interface SlotPlan {
@@ -23,7 +26,7 @@ export interface SlotPlan {
 /**
  * What to tell HAProxy so backend `backend` routes to exactly `desired`: slots of replicas no
  * longer desired go to maintenance, new replicas take the lowest free slot, a moved replica
- * gets its new address. With `full` (after a start, reload or adoption, when HAProxy's slots
+ * gets its new address, a replica whose weight changed its new weight. With `full` (after a start, reload or adoption, when HAProxy's slots
  * may not be what we last set) every desired slot is set again and every other one is put in
  * maintenance, so an adopted HAProxy never keeps routing to a replica that left meanwhile.
  */
@@ -46,7 +49,8 @@ export function planSlots(
   const used = new Set([...next.values()].map((a) => a.slot));
   for (const d of [...wanted.values()].sort((a, b) => a.replicaId.localeCompare(b.replicaId))) {
     const had = next.get(d.replicaId);
-    if (had && had.host === d.host && had.port === d.port && !full) continue;
+    const weight = d.weight === undefined ? undefined : Math.min(256, Math.max(0, Math.round(d.weight)));
+    if (had && had.host === d.host && had.port === d.port && had.weight === weight && !full) continue;
     let slot = had?.slot;
     if (slot === undefined) {
       slot = Array.from({ length: slots }, (_, i) => i + 1).find((i) => !used.has(i));
@@ -56,8 +60,10 @@ export function planSlots(
       }
       used.add(slot);
     }
-    next.set(d.replicaId, { slot, host: d.host, port: d.port });
-    commands.push(`set server ${server(slot)} addr ${d.host} port ${d.port}`, `set server ${server(slot)} state ready`);
+    next.set(d.replicaId, { slot, host: d.host, port: d.port, ...(weight === undefined ? {} : { weight }) });
+    commands.push(`set server ${server(slot)} addr ${d.host} port ${d.port}`);
+    if (weight !== undefined) commands.push(`set server ${server(slot)} weight ${weight}`);
+    commands.push(`set server ${server(slot)} state ready`);
   }
   if (full) {
     for (let i = 1; i <= slots; i++) if (!used.has(i)) commands.unshift(`set server ${server(i)} state maint`);

@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { BusService } from '@orzo/bus';
-import { AlertRaised, InstanceSpec, MonitoringSpec, Subjects } from '@orzo/contracts';
+import { AlertRaised, MonitoringSpec, Subjects } from '@orzo/contracts';
 import { LOGGER, Logger } from '@orzo/platform';
 import { CheckResult, CheckStatus, alertIdOf } from '../checks/check-result';
 import { MonitorMetrics } from '../monitor.metrics';
@@ -60,7 +60,7 @@ export class AlertService implements OnApplicationBootstrap {
   }
 
   /** Applies one check result; resolves once the alert's event (if any) is published. */
-  evaluate(result: CheckResult, spec: InstanceSpec | undefined): Promise<void> {
+  evaluate(result: CheckResult, spec: { monitoring?: MonitoringSpec } | undefined): Promise<void> {
     const id = alertIdOf(result);
     const run = (this.queues.get(id) ?? this.load()).then(() => this.apply(id, result, spec));
     const settled = run.catch((err: unknown) => this.logger.error({ alertId: id, err }, 'alert evaluation failed'));
@@ -69,7 +69,7 @@ export class AlertService implements OnApplicationBootstrap {
     return settled;
   }
 
-  private async apply(alertId: string, r: CheckResult, spec: InstanceSpec | undefined): Promise<void> {
+  private async apply(alertId: string, r: CheckResult, spec: { monitoring?: MonitoringSpec } | undefined): Promise<void> {
     const m = spec?.monitoring?.set ? spec.monitoring : DEFAULT_MONITORING;
     const prev = this.alerts.get(alertId) ?? { alertId, service: r.service, state: INITIAL_STATE };
     if (prev.state.status === CheckStatus.OK && r.status === CheckStatus.OK && prev.raised === undefined && this.alerts.has(alertId)) return;

@@ -29,6 +29,12 @@ export const CheckNames = {
   oom: (i: InstanceRef) => `oom-killer.${i.service}.${i.instance}`,
   crashLoop: (i: InstanceRef) => `crash-loop.${i.service}.${i.instance}`,
   deployFailed: (i: InstanceRef) => `deploy-failed.${i.service}.${i.instance}`,
+  /** A timed job's last run failed (after its retries); `instance` is the job. Resolved by its next succeeded run. */
+  jobFailed: (i: InstanceRef) => `tron.${i.service}.${i.instance}`,
+  /** A run of the job is past its expected_runtime (WARNING); resolved when the run ends. */
+  jobLate: (i: InstanceRef) => `tron.${i.service}.${i.instance}.expected_runtime`,
+  /** check_that_every_day_has_a_successful_run: no succeeded run in the last 24 h (CRITICAL). */
+  jobDaily: (i: InstanceRef) => `tron.${i.service}.${i.instance}.check_that_every_day_has_a_successful_run`,
 } as const;
 
 /** The stable key of an alert: the same check on the same instance of a cluster keeps it. */

@@ -98,3 +98,33 @@ export const MonitorReplicaSchema = new EntitySchema<MonitorReplica>({
     registrations: { type: 'text' },
   },
 });
+
+/**
+ * One timed job as its latest job.desired said (JobSpec as proto JSON), and when it last
+ * succeeded: what check_that_every_day_has_a_successful_run needs across restarts.
+ */
+export interface MonitorJob {
+  /** "<cluster>/<service>.<job>" */
+  jobKey: string;
+  service: string;
+  cluster: string;
+  spec: string;
+  /** When its last run succeeded (RFC 3339); '' never seen one. */
+  lastSuccessAt: string;
+  /** Since when monitor-bridge knows the job: the 24 h of a job that never succeeded count from here. */
+  trackedSince: string;
+}
+
+export const MonitorJobSchema = new EntitySchema<MonitorJob>({
+  name: 'MonitorJob',
+  tableName: 'monitor_job',
+  properties: {
+    jobKey: { type: 'string', primary: true, fieldName: 'job_key', length: 300 },
+    service: { type: 'string', length: 100 },
+    cluster: { type: 'string', length: 100 },
+    spec: { type: 'text' },
+    lastSuccessAt: { type: 'string', fieldName: 'last_success_at', length: 40 },
+    trackedSince: { type: 'string', fieldName: 'tracked_since', length: 40 },
+  },
+  indexes: [{ name: 'monitor_job_service', properties: ['service', 'cluster'] }],
+});

@@ -1,4 +1,6 @@
 import type { InstanceSpec } from '@orzo/contracts';
+import type { ExecResult } from './docker-exec';
+import type { OneOffRunner } from './one-off';
 
 /**
  * What scheduler-bridge needs from a cluster engine, whatever runs the containers: one Docker
@@ -6,7 +8,7 @@ import type { InstanceSpec } from '@orzo/contracts';
  * gating and adoption after a restart are written against this interface only; a replica is
  * one running copy of an instance, wherever the engine placed it (`host`, `hostPort`).
  */
-export interface Engine {
+export interface Engine extends OneOffRunner {
   /** Whether the image is available to this engine without a pull. */
   hasImage(image: string): Promise<boolean>;
   /** Whether the engine can run the image (pulling it or finding it in its registry); why not. */
@@ -24,6 +26,14 @@ export interface Engine {
   watch(onEvent: (e: EngineEvent) => void, hooks?: WatchHooks): () => void;
   /** A replica's recent output, oldest first: the last `tail` lines, since `since` (unix seconds, fractional) when given. */
   logs(id: string, opts: LogOptions): Promise<LogLine[]>;
+  /** Runs `cmd` under /bin/sh -c inside a running replica (healthcheck_cmd); ReplicaNotRunningError when it does not run. */
+  exec(id: string, cmd: string, timeoutMs: number): Promise<ExecResult>;
+  /**
+   * Runs a command in a running replica (lifecycle.pre_stop_command) and resolves with its exit
+   * code and output when it ends or after `timeoutMs` (exitCode -1 then). Absent: the engine
+   * cannot (a swarm replica may run on another node).
+   */
+  runIn?(id: string, argv: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }>;
   /**
    * Runs one container of a timed job's action to its end: starts it, waits for its exit
    * (killing it past `maxRuntimeMs`), reads the tail of its output, removes it. ImageNotFoundError
@@ -126,6 +136,8 @@ export function oneShotName(req: OneShotRequest): string {
   return `orzo-job-${clean(req.service)}-${clean(req.job)}-${clean(req.action)}-${Math.random().toString(36).slice(2, 8)}`;
 }
 
+export type { ExecResult } from './docker-exec';
+
 export interface LogOptions {
   tail: number;
   since?: string;
@@ -195,6 +207,8 @@ export const Labels = {
   configHash: 'orzo.config_hash',
   /** The restart token of the spec it was started from (`orzo restart`); absent: none. */
   forceBounce: 'orzo.force_bounce',
+  /** The container port health checks go to, when not the service port (healthcheck_port). */
+  checkPort: 'orzo.check_port',
 } as const;
 
 /**
@@ -205,7 +219,7 @@ export type ReplicaRequest = Pick<
   InstanceSpec,
   'service' | 'instance' | 'cluster' | 'image' | 'gitSha' | 'configHash' | 'cpus' | 'memMb' | 'env' | 'containerPort'
 > &
-  Partial<Pick<InstanceSpec, 'cmd' | 'args' | 'bounce' | 'pool' | 'forceBounce'>>;
+  Partial<Pick<InstanceSpec, 'cmd' | 'args' | 'bounce' | 'pool' | 'forceBounce' | 'cpuBurstAdd' | 'diskMb' | 'healthcheck'>>;
 
 /** The labels of a replica of `req`. */
 export function replicaLabels(req: ReplicaRequest): Record<string, string> {
@@ -252,6 +266,8 @@ export interface Replica {
   host: string;
   /** The port on `host` that reaches the container port. */
   hostPort?: number;
+  /** The port on `host` that reaches the healthcheck_port, when the instance checks another port. */
+  checkPort?: number;
   startedAt?: string;
   exitCode?: number;
   oomKilled?: boolean;

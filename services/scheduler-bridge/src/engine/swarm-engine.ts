@@ -22,9 +22,11 @@ import {
   replicaLabels,
   replicaName,
 } from './engine';
+import { NoOneOffs, OneOffLogs, OneOffRequest, OneOffState } from './one-off';
 import { DockerEngine } from '../docker-engine';
 import { followEngineEvents } from './event-stream';
 import { imageInRegistry } from './registry-lookup';
+import type { ExecResult } from './docker-exec';
 
 /** What the Engine API says of a task (the fields read here). */
 interface Task {
@@ -77,10 +79,25 @@ const FINISHED = new Set(['complete', 'shutdown', 'failed', 'rejected', 'orphane
  * exits is seen by the reconciler's timer, a node that goes down by its node event.
  */
 export class SwarmEngine implements Engine {
+  /** One-off runs (orzo remote-run) would be a Swarm job service (mode replicated-job): not yet. */
+  private readonly oneOffs = new NoOneOffs('one-off runs (orzo remote-run) are not supported on a swarm cluster yet; run them on a docker cluster');
+
   constructor(
     readonly docker: Docker,
     private readonly options: { startTimeoutMs?: number; pollMs?: number } = {},
   ) {}
+
+  runOneOff(req: OneOffRequest): Promise<OneOffState> {
+    return this.oneOffs.runOneOff(req);
+  }
+
+  oneOffState(id: string): Promise<OneOffState | undefined> {
+    return this.oneOffs.oneOffState(id);
+  }
+
+  oneOffLogs(id: string): Promise<OneOffLogs> {
+    return this.oneOffs.oneOffLogs(id);
+  }
 
   /** Whether the image is on the manager (the other nodes pull, or are given it by hand). */
   hasImage(image: string): Promise<boolean> {
@@ -223,6 +240,16 @@ export class SwarmEngine implements Engine {
     } catch (err) {
       if (!isStatus(err, 404)) throw err;
     }
+  }
+
+  /**
+   * Not on a swarm yet: the manager's API has no exec, and the task's container lives on a node
+   * this bridge holds no Docker address for. A cmd check on a swarm cluster fails saying so.
+   */
+  exec(id: string): Promise<ExecResult> {
+    return Promise.reject(
+      new Error(`healthcheck_cmd cannot run on a swarm cluster yet (replica ${id}): the manager has no exec; use healthcheck_mode http, https or tcp`),
+    );
   }
 
   /** The service's output through the manager (`docker service logs`), whichever node its task ran on. */

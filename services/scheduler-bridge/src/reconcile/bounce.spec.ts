@@ -137,4 +137,17 @@ describe('planBounce: properties over any state', () => {
       }),
     );
   });
+
+  it('bounce_overprovision_factor caps the replicas a crossover runs beyond n (maxSurge), and the bounce still advances', () => {
+    const r = (id: string, happy: boolean) => ({ replica: id, happy });
+    const old = ['o1', 'o2', 'o3', 'o4'].map((id) => r(id, true));
+    const first = planBounce({ n: 4, marginFactor: 1, method: 'crossover', overprovisionFactor: 0.25, old, new: [] });
+    assert.deepEqual([first.start, first.drain], [1, []], 'ceil(4 × 0.25) = 1 extra replica');
+    const second = planBounce({ n: 4, marginFactor: 1, method: 'crossover', overprovisionFactor: 0.25, old, new: [r('n1', true)] });
+    assert.deepEqual([second.start, second.drain], [0, ['o4']], 'the happy new one lets one old go');
+    const third = planBounce({ n: 4, marginFactor: 1, method: 'crossover', overprovisionFactor: 0.25, old: old.slice(0, 3), new: [r('n1', true)] });
+    assert.equal(third.start, 1);
+    const all = planBounce({ n: 4, marginFactor: 1, method: 'crossover', overprovisionFactor: 1, old, new: [] });
+    assert.equal(all.start, 4, 'the default (1): every new replica at once');
+  });
 });

@@ -18,6 +18,11 @@ export interface BounceState<R> {
   n: number;
   /** Share of n that must stay happy during a crossover, in (0, 1]. */
   marginFactor: number;
+  /**
+   * bounce_overprovision_factor: during a crossover, at most ceil(n × factor) replicas beyond n
+   * run (Kubernetes' maxSurge, as PaaSTA sets it); absent or >= 1: every new replica at once.
+   */
+  overprovisionFactor?: number;
   method: BounceMethod;
   /** Running replicas of another version (git sha or config hash). */
   old: ReadonlyArray<BounceReplica<R>>;
@@ -62,8 +67,12 @@ export function planBounce<R>(state: BounceState<R>): BouncePlan<R> {
       return old.length ? { start: 0, drain: old, surplus } : { start: missing, drain: [], surplus };
     case 'upthendown':
       return { start: missing, drain: happyNew >= n ? old : [], surplus };
-    case 'crossover':
-      return { start: missing, drain: old.slice(Math.max(happyFloor(n, state.marginFactor) - happyNew, 0)), surplus };
+    case 'crossover': {
+      const factor = state.overprovisionFactor ?? 1;
+      const surge = Math.max(Math.ceil(n * factor - 1e-9), 1);
+      const start = factor >= 1 ? missing : Math.min(missing, Math.max(n + surge - state.old.length - state.new.length, 0));
+      return { start, drain: old.slice(Math.max(happyFloor(n, state.marginFactor) - happyNew, 0)), surplus };
+    }
   }
 }
 

@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { BusService, DiscoveryRegistryStore } from '@orzo/bus';
-import { InstanceSpec, ReplicaProblem, ReplicaRef, Subjects } from '@orzo/contracts';
-import { LOGGER, Logger, SERVICE_CONFIG, settleWithin } from '@orzo/platform';
+import { DrainRequest, InstanceSpec, ReplicaProblem, ReplicaRef, Rpcs, Subjects, secretRefsOf } from '@orzo/contracts';
+import { FailedPreconditionError, InvalidArgumentError, LOGGER, Logger, NotFoundError, SERVICE_CONFIG, settleWithin } from '@orzo/platform';
 import type { SchedulerBridgeConfig } from '../config';
 import { Engine, ImageNotFoundError, Labels, Replica, Survey } from '../engine/engine';
 import { ENGINES, Engines } from '../engine/engines';
@@ -10,6 +10,7 @@ import { bounceMethod, happyFloor, planBounce } from './bounce';
 import { isCurrentReplica } from './generation';
 import { ProbeResult, probe } from './probe';
 import { EngineAction, ReplicaProblems } from './replica-problems';
+import { RestartBackoff } from './restart-backoff';
 
 /**
  * Converges each cluster's engine (one Docker host, or a swarm) to the desired specs,
@@ -33,6 +34,12 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   private stopping = false;
   private registry?: DiscoveryRegistryStore;
   private readonly problems = new ReplicaProblems();
+  /** Crash restart backoff per instance (backoff_seconds, doubling). */
+  private readonly backoff = new RestartBackoff();
+  /** Replicas this process stopped (a drain): found dead later, they are no crash. */
+  private readonly drained = new Set<string>();
+  /** Replicas being replaced for failing their health check (one replacement each). */
+  private readonly replacing = new Set<string>();
   /** Per instance, the problems deploy.progressed last reported (published again only on a change). */
   private readonly reported = new Map<string, string>();
   /** Replicas this process has announced (instance.started), started by it or adopted, by id. */
@@ -116,6 +123,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     const spec = desired.spec;
     const all = await this.survey(key, spec);
     await Promise.all(all.filter((r) => !r.running).map((dead) => this.removeDead(key, dead, spec)));
+    this.recordCrashes(desired, all);
     await this.checkCrashLoop(
       desired,
       all.filter((r) => !r.running),
@@ -143,10 +151,14 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     // Observe, ask planBounce, act, ask again: starts first; no replica is drained before every
     // replica whose happiness could change that decision has been probed in this pass.
     for (;;) {
-      const plan = planBounce({ n, marginFactor, method, old: happyOf(old), new: happyOf(current) });
+      const plan = planBounce({ n, marginFactor, method, overprovisionFactor: spec.bounce?.overprovisionFactor, old: happyOf(old), new: happyOf(current) });
       if (plan.start > 0 && !startTried) {
         startTried = true;
-        if (this.problems.due(key, '', 'start')) {
+        // A crash loop waits out its backoff; the pass goes on with what runs.
+        const waitMs = this.backoff.waitMs(key, desired.deployId);
+        if (waitMs > 0) {
+          if (!this.stopping) setTimeout(() => void this.request(key), waitMs + 10).unref();
+        } else if (this.problems.due(key, '', 'start')) {
           const started = await this.start(desired, plan.start);
           if (!started) return undefined;
           current = [...current, ...started];
@@ -237,7 +249,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     if (!this.problems.has(key, dead.id, 'remove'))
       await this.publishStopped(dead, spec, dead.lost ?? (dead.oomKilled ? 'oom-killed' : `exited with code ${dead.exitCode ?? '?'}`));
     if (!this.problems.due(key, dead.id, 'remove')) return;
-    await this.attempt(key, dead, 'remove', () => this.engines.of(spec.cluster).remove(dead.id));
+    if (await this.attempt(key, dead, 'remove', () => this.engines.of(spec.cluster).remove(dead.id))) this.drained.delete(dead.id);
   }
 
   /** Runs one engine call on one replica: a failure is recorded and retried later, never thrown. */
@@ -261,8 +273,29 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
 
   /** Marks the current problems as reported and returns them. */
   private noteReported(key: string): ReplicaProblem[] {
-    this.reported.set(key, this.problems.signature(key));
-    return this.problems.list(key);
+    this.reported.set(key, this.problemSignature(key));
+    const backoff = this.backoff.problem(key);
+    return backoff ? [backoff, ...this.problems.list(key)] : this.problems.list(key);
+  }
+
+  /** Engine errors and the crash backoff of an instance, in a form that changes when they do. */
+  private problemSignature(key: string): string {
+    return [this.backoff.signature(key), this.problems.signature(key)].filter(Boolean).join(',');
+  }
+
+  /**
+   * Replicas of the desired generation found dead that this process did not stop, and that
+   * did not go with their node, are crashes: they feed the instance's restart backoff.
+   */
+  private recordCrashes(desired: DesiredInstance, all: Replica[]): void {
+    const crashed = all.filter((r) => !r.running && !r.lost && !this.drained.has(r.id) && isCurrentReplica(r, desired.spec));
+    if (!crashed.length) return;
+    this.backoff.record(
+      desired.key,
+      desired.deployId,
+      crashed.map((r) => ({ id: r.id, reason: r.oomKilled ? 'oom-killed' : `exited with code ${r.exitCode ?? '?'}` })),
+      desired.spec.backoffSeconds,
+    );
   }
 
   /**
@@ -271,15 +304,17 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
    */
   private async reportProblems(desired: DesiredInstance, ready: number | undefined): Promise<void> {
     const key = desired.key;
-    if (this.problems.signature(key) === (this.reported.get(key) ?? '')) return;
+    if (this.problemSignature(key) === (this.reported.get(key) ?? '')) return;
     const problems = this.noteReported(key);
     const [first] = problems;
     await this.publishProgress(
       desired,
       first ? 'degraded' : 'recovered',
-      first
-        ? `${problems.length} engine error(s), retried in the background: ${first.action} of ${first.replicaName || 'the instance'} failed ${first.attempts}x: ${first.error}`
-        : 'engine errors resolved',
+      first?.action === 'backoff'
+        ? `crash loop: ${first.attempts} crash(es) in a row (last: ${first.error}), next start at ${first.nextRetryAt}`
+        : first
+          ? `${problems.length} engine error(s), retried in the background: ${first.action} of ${first.replicaName || 'the instance'} failed ${first.attempts}x: ${first.error}`
+          : 'engine errors resolved',
       ready ?? 0,
       desired.spec.replicas,
       problems,
@@ -336,6 +371,57 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     return target;
   }
 
+  /**
+   * A replica past its grace period that failed `healthcheck_max_consecutive_failures` checks in
+   * a row (monitor-bridge's instance.unhealthy) is replaced, as Marathon does, in the instance's
+   * reconcile queue: a replacement is started first and given until it is happy, then the
+   * unhealthy one is drained (reason "replaced: failed N health checks"). The unhealthy replica
+   * serves nothing (discovery took it out), so draining it never takes the instance below its
+   * bounce margin; one that passes its check again by then is kept. Replicas of another
+   * generation, and every replica while the instance's deploy has not completed, are the
+   * bounce's (a version that never passes fails its deploy instead); a replica already being
+   * replaced is left alone.
+   */
+  replaceUnhealthy(key: string, replicaId: string, failures: number): Promise<void> {
+    if (this.replacing.has(replicaId)) return Promise.resolve();
+    this.replacing.add(replicaId);
+    const previous = this.chains.get(key) ?? Promise.resolve();
+    const next = previous
+      .then(async () => {
+        const desired = await this.desired.get(key);
+        if (this.stopping || !desired || desired.spec.desiredState === 'stop') return;
+        const spec = desired.spec;
+        if (failures < (spec.healthcheck?.maxConsecutiveFailures || 1)) return;
+        // A deploy in progress is the bounce's: its new replicas that never pass fail it (timeout,
+        // auto_rollback), and a replacement waiting here would hold the instance's queue.
+        if (desired.completedDeployId !== desired.deployId) {
+          this.logger.info({ instance: key, replica: replicaId }, 'an unhealthy replica of a deploy still in progress is left to the bounce');
+          return;
+        }
+        const engine = this.engines.of(spec.cluster);
+        const target = (await engine.list({ service: spec.service, instance: spec.instance, cluster: spec.cluster })).find(
+          (r) => r.id === replicaId && r.running,
+        );
+        if (!target || !isCurrentReplica(target, spec)) return;
+        // A redelivered or late event: the replica may pass again by now.
+        if ((await probe(spec, target, engine)).ok) {
+          this.logger.info({ instance: key, replica: target.id }, 'a replica reported unhealthy passes its check again; not replaced');
+          return;
+        }
+        const reason = `replaced: failed ${failures} health checks`;
+        this.logger.warn({ instance: key, replica: target.id, failures }, 'replacing a replica that keeps failing its health check');
+        const [replacement] = (await this.start(desired, 1)) ?? [];
+        const replacementHappy = replacement ? await this.untilHappy(spec, replacement, ((spec.healthcheck?.gracePeriodSeconds ?? 0) + 60) * 1000) : false;
+        if (!replacementHappy && (await probe(spec, target, engine)).ok) return;
+        await this.drain(key, target, spec, reason);
+      })
+      .catch((err: unknown) => this.logger.error({ err, instance: key, replica: replicaId }, 'replacing an unhealthy replica failed; the next report retries'))
+      .finally(() => this.replacing.delete(replicaId));
+    this.chains.set(key, next);
+    void next.finally(() => this.chains.get(key) === next && this.chains.delete(key));
+    return next;
+  }
+
   /** Probes a new replica until it is happy or `withinMs` passed; whether it became happy. */
   private async untilHappy(spec: InstanceSpec, r: Replica, withinMs: number): Promise<boolean> {
     const deadline = Date.now() + withinMs;
@@ -356,7 +442,9 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
    * stays).
    */
   private async start(desired: DesiredInstance, count: number): Promise<Replica[] | undefined> {
-    const spec = desired.spec;
+    const spec = await this.withSecrets(desired);
+    if (spec === 'failed') return undefined;
+    if (!spec) return [];
     const engine = this.engines.of(spec.cluster);
     const results = await Promise.allSettled(Array.from({ length: count }, () => engine.run(spec)));
     const started: Replica[] = [];
@@ -382,6 +470,36 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     if (refused === undefined) this.problems.succeed(desired.key, '', 'start');
     else this.retryLater(desired.key, undefined, 'start', refused);
     return started;
+  }
+
+  /**
+   * The spec with each SECRET(name) / SHARED_SECRET(name) of its env replaced by the value,
+   * asked of control-api just before the start (values are in no event and nowhere durable
+   * here; only the engine's container config holds them). A secret the store lacks, or a
+   * control-api without a key, fails the deploy naming it ('failed'); control-api not answering
+   * is retried with backoff (undefined). The resolved spec is never logged.
+   */
+  private async withSecrets(desired: DesiredInstance): Promise<InstanceSpec | 'failed' | undefined> {
+    const spec = desired.spec;
+    const refs = secretRefsOf(spec.env ?? {}, spec.service);
+    if (!refs.size) return spec;
+    try {
+      const answer = await this.bus.request(
+        Rpcs.secretValues,
+        { service: spec.service, instance: spec.instance, cluster: spec.cluster, refs: [...refs.values()].map((r) => ({ service: r.service, name: r.name })) },
+        { timeout: 5_000 },
+      );
+      const env = { ...spec.env };
+      for (const v of answer.values) for (const name of refs.get(`${v.service}/${v.name}`)?.vars ?? []) env[name] = v.value;
+      return { ...spec, env };
+    } catch (err) {
+      if (err instanceof NotFoundError || err instanceof FailedPreconditionError || err instanceof InvalidArgumentError) {
+        await this.fail(desired, `secrets: ${err.message}`, 'no replica can start');
+        return 'failed';
+      }
+      this.retryLater(desired.key, undefined, 'start', err);
+      return undefined;
+    }
   }
 
   /**
@@ -429,8 +547,14 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
    * HAProxy routes to): only then may an old replica be drained.
    */
   private async happy(spec: InstanceSpec, r: Replica, up: Map<string, Set<string>>): Promise<{ ok: boolean; output: string }> {
-    const checked = await probe(spec, r);
+    const checked = await probe(spec, r, this.engines.of(spec.cluster));
     if (!checked.ok) return checked;
+    // bounce_health_params.min_task_uptime: healthy is not enough until it has run that long.
+    const minUptime = spec.bounce?.minTaskUptimeSeconds ?? 0;
+    const upFor = r.startedAt ? (Date.now() - Date.parse(r.startedAt)) / 1000 : Infinity;
+    if (minUptime > 0 && upFor < minUptime) return { ok: false, output: `${checked.output}; up ${upFor.toFixed(1)}s of min_task_uptime ${minUptime}s` };
+    // bounce_health_params.check_haproxy: false: discovery is not waited for.
+    if (spec.bounce?.skipHaproxyCheck) return checked;
     for (const [registration, ids] of up) {
       if (!ids.has(r.id)) return { ok: false, output: `${checked.output}; not yet UP in discovery for ${registration}` };
     }
@@ -496,13 +620,51 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
         { id: `${r.id}:draining` },
       );
     }
-    const delay = Math.min(spec.bounce?.drainDelaySeconds ?? 0, 120);
-    if (delay > 0) await new Promise((res) => setTimeout(res, delay * 1000));
     const engine = this.engines.of(spec.cluster);
+    this.drained.add(r.id);
+    if (r.running) await this.beforeStop(key, r, spec, engine);
     if (!(await this.attempt(key, r, 'stop', () => engine.stop(r.id, spec.bounce?.terminationGracePeriodSeconds ?? 30)))) return;
     // Stopped, it serves nothing: announced even when the removal must be retried.
     await this.publishStopped(r, spec, reason);
-    await this.attempt(key, r, 'remove', () => engine.remove(r.id));
+    if (await this.attempt(key, r, 'remove', () => engine.remove(r.id))) this.drained.delete(r.id);
+  }
+
+  /**
+   * What happens between out of rotation and SIGTERM: the drain method (noop: nothing to wait
+   * for; hacheck: the drain delay; http: drain_method_params.drain called, then is_safe_to_kill
+   * polled each second for at most the drain delay, or 120 s), then lifecycle.pre_stop_command
+   * run in the replica (bounded by the grace period), then pre_stop_drain_seconds. Each wait is
+   * capped at 120 s; a drain request or pre-stop command that fails is logged and the stop goes on.
+   */
+  private async beforeStop(key: string, r: Replica, spec: InstanceSpec, engine: Engine): Promise<void> {
+    const b = spec.bounce;
+    const sleep = (seconds: number) => new Promise((res) => setTimeout(res, Math.min(seconds, 120) * 1000));
+    const log = (msg: string, extra: object = {}) => this.logger.warn({ instance: key, replica: r.id, ...extra }, msg);
+    if (b?.drainMethod === 'http' && b.httpDrain) {
+      const calls = drainUrls(b.httpDrain.drain, spec, r);
+      for (const c of calls) {
+        const res = await drainRequest(c);
+        if (!res.ok) log(`drain_method http: drain request failed; stopping it anyway`, { url: c.url, result: res.output });
+      }
+      const safe = drainUrls(b.httpDrain.isSafeToKill, spec, r);
+      const deadline = Date.now() + Math.min(b.drainDelaySeconds || 120, 120) * 1000;
+      if (safe.length) {
+        while (!this.stopping && Date.now() < deadline) {
+          if ((await Promise.all(safe.map(drainRequest))).every((x) => x.ok)) break;
+          await sleep(1);
+        }
+      } else await sleep(b.drainDelaySeconds ?? 0);
+    } else if (b?.drainMethod !== 'noop') await sleep(b?.drainDelaySeconds ?? 0);
+    if (b?.preStopCommand?.length) {
+      if (!engine.runIn) log('lifecycle.pre_stop_command is not run on this engine (a swarm replica may run on another node)');
+      else {
+        const res = await engine
+          .runIn(r.id, b.preStopCommand, Math.max((b.terminationGracePeriodSeconds || 30) * 1000, 1000))
+          .catch((err: Error) => ({ exitCode: -1, output: err.message }));
+        if (res.exitCode !== 0) log(`lifecycle.pre_stop_command exited with ${res.exitCode}; stopping it anyway`, { output: res.output.slice(-500) });
+      }
+    }
+    if (b?.preStopDrainSeconds) await sleep(b.preStopDrainSeconds);
   }
 
   private async publishStopped(r: Replica, spec: InstanceSpec, reason: string): Promise<void> {
@@ -526,5 +688,33 @@ function ref(r: Replica, spec: InstanceSpec): ReplicaRef {
     gitSha: r.gitSha,
     configHash: r.configHash,
     forceBounce: r.forceBounce,
+    ...(r.checkPort ? { checkPort: r.checkPort } : {}),
   };
+}
+
+/** The requests of one http drain step: one per registration (PaaSTA's {nerve_ns}), or one without. */
+function drainUrls(req: DrainRequest | undefined, spec: InstanceSpec, r: Replica): Array<{ url: string; method: string; successCodes: string }> {
+  if (!req?.urlFormat) return [];
+  const namespaces = spec.registrations.length ? spec.registrations.map((reg) => reg.split('.')[1] ?? '') : [''];
+  const params: Record<string, string> = { host: r.host, port: String(r.hostPort ?? 0), service: spec.service, instance: spec.instance };
+  return [...new Set(namespaces)].map((ns) => ({
+    url: req.urlFormat.replace(/\{(\w+)\}/g, (all, name: string) => (name === 'nerve_ns' ? ns : (params[name] ?? all))),
+    method: (req.method || 'GET').toUpperCase(),
+    successCodes: req.successCodes || '200-299',
+  }));
+}
+
+/** One drain request; ok when its status is in the success codes ("200-399,407"). */
+async function drainRequest(c: { url: string; method: string; successCodes: string }): Promise<{ ok: boolean; output: string }> {
+  try {
+    const res = await fetch(c.url, { method: c.method, signal: AbortSignal.timeout(15_000), headers: { 'User-Agent': 'orzo-scheduler-bridge' } });
+    await res.arrayBuffer().catch(() => undefined);
+    const ok = c.successCodes.split(',').some((part) => {
+      const [lo, hi = lo] = part.trim().split('-').map(Number);
+      return res.status >= lo! && res.status <= hi!;
+    });
+    return { ok, output: `${c.method} ${c.url}: HTTP ${res.status}` };
+  } catch (err) {
+    return { ok: false, output: `${c.method} ${c.url}: ${(err as Error).message}` };
+  }
 }

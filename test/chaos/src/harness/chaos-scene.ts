@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Docker from 'dockerode';
 import {
   ChaosRow,
+  LoadLoop,
   NatsServerHandle,
   ORZO_CLI,
   REPO_ROOT,
@@ -17,7 +18,6 @@ import {
   waitFor,
 } from '@orzo/testing';
 import { auditEvents } from './event-audit';
-import { LoadLoop } from './load-loop';
 import { reportRow } from './report';
 
 export const V1 = 'aaaaaaaa11111111111111111111111111111111';

@@ -4,10 +4,14 @@ import { M20261130035010InstanceProgress } from './m20261130035010-instance-prog
 import { M20261130061544DeployControls } from './m20261130061544-deploy-controls';
 import { M20261130061817ControlApi } from './m20261130061817-control-api';
 import { M20261130063200OperatorControls } from './m20261130063200-operator-controls';
+import { M20261130092405Jobs } from './m20261130092405-jobs';
+import { M20261130100000Secrets } from './m20261130100000-secrets';
 
 export const MIGRATIONS: MigrationObject[] = [
   { name: 'M20261130035010InstanceProgress', class: M20261130035010InstanceProgress },
   { name: 'M20261130061544DeployControls', class: M20261130061544DeployControls },
   { name: 'M20261130061817ControlApi', class: M20261130061817ControlApi },
   { name: 'M20261130063200OperatorControls', class: M20261130063200OperatorControls },
+  { name: 'M20261130092405Jobs', class: M20261130092405Jobs },
+  { name: 'M20261130100000Secrets', class: M20261130100000Secrets },
 ];

@@ -97,6 +97,36 @@ export interface InstanceLogLine {
   line: string;
 }
 
+export interface RemoteRunRequest {
+  service: string;
+  cluster: string;
+  /** An instance of adhoc-<cluster>.yaml. */
+  instance: string;
+  /** Replaces the instance's cmd (run under /bin/sh -c); empty: the instance's cmd, else the image's. */
+  cmd: string;
+  /** Stopped past this many seconds (SIGTERM, SIGKILL 2 s later: exit code 143 or 137); 0: no limit. */
+  maxDurationSeconds: number;
+  /** Set by control-api to the token's name. */
+  requestedBy: string;
+}
+
+export interface RemoteRunOutput {
+  /** The run: the container's name on the engine. */
+  runId: string;
+  /** RFC 3339 with nanoseconds, as the engine stamped it. */
+  at: string;
+  /** stdout | stderr ('' on the first message, which names the run and its image, and on the last). */
+  stream: string;
+  line: string;
+  /** The last message: the run is over and its container removed. */
+  ended: boolean;
+  exitCode: number;
+  /** Why it ended, when not by itself: "killed after max_duration_seconds", "out of memory". */
+  reason: string;
+  /** The image run (first message). */
+  image: string;
+}
+
 export interface CreateTokenRequest {
   name: string;
   /** read, deploy[:service], operate[:service], build[:service], admin */
@@ -424,12 +454,14 @@ export interface InstanceStatus {
   lastExit: string;
   /** The latest replicas (at most 5, of the last 10 minutes) that exited on their own: state Failed, detail why. */
   exited: ReplicaStatus[];
+  /** The instance's alerts firing now (monitor-bridge's ListAlerts); empty when none or when it did not answer. */
+  alerts: FiringAlert[];
 }
 
 export interface InstanceProblem {
   replicaId: string;
   replicaName: string;
-  /** remove | stop | start | inspect | list */
+  /** remove | stop | start | inspect | list; backoff: a crash loop waiting next_retry_at to start again (attempts = crashes in a row) */
   action: string;
   error: string;
   attempts: number;
@@ -522,6 +554,207 @@ export interface FiringAlert {
 
 export interface ListAlertsResponse {
   alerts: FiringAlert[];
+}
+
+export interface ListJobsRequest {
+  service: string;
+  /** Empty: every cluster. */
+  cluster: string;
+}
+
+export interface JobRunSummary {
+  runId: string;
+  cluster: string;
+  job: string;
+  /** "requested", "running", "succeeded", "failed". */
+  state: string;
+  /** "schedule", "manual" or "catch-up". */
+  trigger: string;
+  scheduledAt: string;
+  startedAt: string;
+  finishedAt: string;
+  reason: string;
+  gitSha: string;
+  requestedBy: string;
+  /** Empty: the whole job; else the one action run. */
+  action: string;
+}
+
+export interface JobActionRun {
+  name: string;
+  /** "running", "succeeded", "failed", "killed", "skipped", "cancelled". */
+  state: string;
+  attempts: number;
+  startedAt: string;
+  finishedAt: string;
+  exitCode: number;
+  reason: string;
+  log: string;
+}
+
+export interface JobInfo {
+  service: string;
+  cluster: string;
+  job: string;
+  flavor: string;
+  schedule: string;
+  timeZone: string;
+  /** The effective switch (the file's, unless overridden). */
+  enabled: boolean;
+  /** An operator set `enabled` with orzo job enable/disable. */
+  enabledOverridden: boolean;
+  /** RFC 3339; empty when disabled or the schedule has no next time. */
+  nextRun: string;
+  deployGroup: string;
+  actions: string[];
+  /** Newest first (at most 5). */
+  lastRuns: JobRunSummary[];
+  runLimit: number;
+  /** The deploy group's current version (empty: none yet, the job does not run). */
+  gitSha: string;
+}
+
+export interface ListJobsResponse {
+  jobs: JobInfo[];
+}
+
+export interface RunJobRequest {
+  service: string;
+  /** Empty: the job's only cluster (an error when it is on several). */
+  cluster: string;
+  job: string;
+  /** Empty: the whole job. */
+  action: string;
+  /** Ignored: control-api records the caller's API token as who asked. */
+  requestedBy: string;
+}
+
+export interface RunJobResponse {
+  runId: string;
+  cluster: string;
+}
+
+export interface JobHistoryRequest {
+  service: string;
+  job: string;
+  /** 0: 20. */
+  limit: number;
+  /** Empty: every cluster. */
+  cluster: string;
+}
+
+export interface JobHistoryResponse {
+  runs: JobRunSummary[];
+}
+
+export interface GetJobRunRequest {
+  runId: string;
+  /** With run_id empty: the latest run of this service's job. */
+  service: string;
+  job: string;
+}
+
+export interface GetJobRunResponse {
+  run: JobRunSummary | undefined;
+  actions: JobActionRun[];
+}
+
+export interface SetJobEnabledRequest {
+  service: string;
+  job: string;
+  /** Empty: every cluster the job is on. */
+  cluster: string;
+  enabled: boolean;
+  /** Ignored: control-api records the caller's API token as who asked. */
+  requestedBy: string;
+}
+
+export interface SetJobEnabledResponse {
+  /** "<cluster>.<job>" of each job changed. */
+  jobs: string[];
+}
+
+export interface PutSecretRequest {
+  /** The service, or "_shared" for a secret every service reads with SHARED_SECRET(name). */
+  service: string;
+  /** [A-Za-z0-9_-]{1,100}, as PaaSTA's SECRET(name). */
+  name: string;
+  /** The plaintext (at most 64 KiB): stored encrypted (AES-256-GCM), never answered, logged or published. */
+  value: Buffer;
+  /** Ignored: control-api records the caller's API token as who wrote it. */
+  requestedBy: string;
+}
+
+/** A secret without its value. */
+export interface SecretInfo {
+  service: string;
+  name: string;
+  /** RFC 3339, and the token that wrote it. */
+  createdAt: string;
+  createdBy: string;
+  updatedAt: string;
+  updatedBy: string;
+  /** "<cluster>.<instance>" of the instances whose env references it (for "_shared": "<service>.<cluster>.<instance>"). */
+  usedBy: string[];
+}
+
+export interface PutSecretResponse {
+  secret:
+    | SecretInfo
+    | undefined;
+  /** The instances sent again with the new secret version (those running a marked version). */
+  redeployed: string[];
+  detail: string;
+}
+
+export interface ListSecretsRequest {
+  service: string;
+}
+
+export interface ListSecretsResponse {
+  secrets: SecretInfo[];
+  /** SECRET(name) references of the service's instances that name no stored secret: their deploys fail until it is added. */
+  missing: string[];
+}
+
+export interface RemoveSecretRequest {
+  service: string;
+  name: string;
+  /** Ignored: the caller's token is recorded. */
+  requestedBy: string;
+}
+
+export interface RemoveSecretResponse {
+  /** Instances that still reference it: a replica they start from now on fails its deploy naming the secret. */
+  stillUsedBy: string[];
+  detail: string;
+}
+
+export interface ApplyConfigRequest {
+  /** One service; empty: every service (needs operate on all). */
+  service: string;
+  /** Only say what would change. */
+  dryRun: boolean;
+  /** Ignored: the caller's token is recorded. */
+  requestedBy: string;
+}
+
+export interface InstanceConfigChange {
+  service: string;
+  cluster: string;
+  instance: string;
+  /** The config hash(es) its replicas of the marked version run, comma-separated. */
+  runningConfigHash: string;
+  /** The config hash of its soa-configs now. */
+  configHash: string;
+  /** False on a dry run. */
+  applied: boolean;
+}
+
+export interface ApplyConfigResponse {
+  changes: InstanceConfigChange[];
+  /** "<service>.<cluster>.<instance>" of running instances whose replicas already run their soa-configs. */
+  unchanged: string[];
 }
 
 function createBaseRestartInstanceRequest(): RestartInstanceRequest {
@@ -1574,6 +1807,352 @@ export const InstanceLogLine: MessageFns<InstanceLogLine> = {
     message.replicaName = object.replicaName ?? "";
     message.stream = object.stream ?? "";
     message.line = object.line ?? "";
+    return message;
+  },
+};
+
+function createBaseRemoteRunRequest(): RemoteRunRequest {
+  return { service: "", cluster: "", instance: "", cmd: "", maxDurationSeconds: 0, requestedBy: "" };
+}
+
+export const RemoteRunRequest: MessageFns<RemoteRunRequest> = {
+  encode(message: RemoteRunRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.service !== "") {
+      writer.uint32(10).string(message.service);
+    }
+    if (message.cluster !== "") {
+      writer.uint32(18).string(message.cluster);
+    }
+    if (message.instance !== "") {
+      writer.uint32(26).string(message.instance);
+    }
+    if (message.cmd !== "") {
+      writer.uint32(34).string(message.cmd);
+    }
+    if (message.maxDurationSeconds !== 0) {
+      writer.uint32(40).uint32(message.maxDurationSeconds);
+    }
+    if (message.requestedBy !== "") {
+      writer.uint32(50).string(message.requestedBy);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RemoteRunRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRemoteRunRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.cluster = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.instance = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.cmd = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.maxDurationSeconds = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.requestedBy = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RemoteRunRequest {
+    return {
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      cluster: isSet(object.cluster) ? globalThis.String(object.cluster) : "",
+      instance: isSet(object.instance) ? globalThis.String(object.instance) : "",
+      cmd: isSet(object.cmd) ? globalThis.String(object.cmd) : "",
+      maxDurationSeconds: isSet(object.maxDurationSeconds)
+        ? globalThis.Number(object.maxDurationSeconds)
+        : isSet(object.max_duration_seconds)
+        ? globalThis.Number(object.max_duration_seconds)
+        : 0,
+      requestedBy: isSet(object.requestedBy)
+        ? globalThis.String(object.requestedBy)
+        : isSet(object.requested_by)
+        ? globalThis.String(object.requested_by)
+        : "",
+    };
+  },
+
+  toJSON(message: RemoteRunRequest): unknown {
+    const obj: any = {};
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.cluster !== "") {
+      obj.cluster = message.cluster;
+    }
+    if (message.instance !== "") {
+      obj.instance = message.instance;
+    }
+    if (message.cmd !== "") {
+      obj.cmd = message.cmd;
+    }
+    if (message.maxDurationSeconds !== 0) {
+      obj.maxDurationSeconds = Math.round(message.maxDurationSeconds);
+    }
+    if (message.requestedBy !== "") {
+      obj.requestedBy = message.requestedBy;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RemoteRunRequest>): RemoteRunRequest {
+    return RemoteRunRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RemoteRunRequest>): RemoteRunRequest {
+    const message = createBaseRemoteRunRequest();
+    message.service = object.service ?? "";
+    message.cluster = object.cluster ?? "";
+    message.instance = object.instance ?? "";
+    message.cmd = object.cmd ?? "";
+    message.maxDurationSeconds = object.maxDurationSeconds ?? 0;
+    message.requestedBy = object.requestedBy ?? "";
+    return message;
+  },
+};
+
+function createBaseRemoteRunOutput(): RemoteRunOutput {
+  return { runId: "", at: "", stream: "", line: "", ended: false, exitCode: 0, reason: "", image: "" };
+}
+
+export const RemoteRunOutput: MessageFns<RemoteRunOutput> = {
+  encode(message: RemoteRunOutput, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.runId !== "") {
+      writer.uint32(10).string(message.runId);
+    }
+    if (message.at !== "") {
+      writer.uint32(18).string(message.at);
+    }
+    if (message.stream !== "") {
+      writer.uint32(26).string(message.stream);
+    }
+    if (message.line !== "") {
+      writer.uint32(34).string(message.line);
+    }
+    if (message.ended !== false) {
+      writer.uint32(40).bool(message.ended);
+    }
+    if (message.exitCode !== 0) {
+      writer.uint32(48).int32(message.exitCode);
+    }
+    if (message.reason !== "") {
+      writer.uint32(58).string(message.reason);
+    }
+    if (message.image !== "") {
+      writer.uint32(66).string(message.image);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RemoteRunOutput {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRemoteRunOutput();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.runId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.at = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.stream = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.line = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.ended = reader.bool();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.exitCode = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.image = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RemoteRunOutput {
+    return {
+      runId: isSet(object.runId)
+        ? globalThis.String(object.runId)
+        : isSet(object.run_id)
+        ? globalThis.String(object.run_id)
+        : "",
+      at: isSet(object.at) ? globalThis.String(object.at) : "",
+      stream: isSet(object.stream) ? globalThis.String(object.stream) : "",
+      line: isSet(object.line) ? globalThis.String(object.line) : "",
+      ended: isSet(object.ended) ? globalThis.Boolean(object.ended) : false,
+      exitCode: isSet(object.exitCode)
+        ? globalThis.Number(object.exitCode)
+        : isSet(object.exit_code)
+        ? globalThis.Number(object.exit_code)
+        : 0,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      image: isSet(object.image) ? globalThis.String(object.image) : "",
+    };
+  },
+
+  toJSON(message: RemoteRunOutput): unknown {
+    const obj: any = {};
+    if (message.runId !== "") {
+      obj.runId = message.runId;
+    }
+    if (message.at !== "") {
+      obj.at = message.at;
+    }
+    if (message.stream !== "") {
+      obj.stream = message.stream;
+    }
+    if (message.line !== "") {
+      obj.line = message.line;
+    }
+    if (message.ended !== false) {
+      obj.ended = message.ended;
+    }
+    if (message.exitCode !== 0) {
+      obj.exitCode = Math.round(message.exitCode);
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.image !== "") {
+      obj.image = message.image;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RemoteRunOutput>): RemoteRunOutput {
+    return RemoteRunOutput.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RemoteRunOutput>): RemoteRunOutput {
+    const message = createBaseRemoteRunOutput();
+    message.runId = object.runId ?? "";
+    message.at = object.at ?? "";
+    message.stream = object.stream ?? "";
+    message.line = object.line ?? "";
+    message.ended = object.ended ?? false;
+    message.exitCode = object.exitCode ?? 0;
+    message.reason = object.reason ?? "";
+    message.image = object.image ?? "";
     return message;
   },
 };
@@ -6331,6 +6910,7 @@ function createBaseInstanceStatus(): InstanceStatus {
     recentExits: 0,
     lastExit: "",
     exited: [],
+    alerts: [],
   };
 }
 
@@ -6383,6 +6963,9 @@ export const InstanceStatus: MessageFns<InstanceStatus> = {
     }
     for (const v of message.exited) {
       ReplicaStatus.encode(v!, writer.uint32(130).fork()).join();
+    }
+    for (const v of message.alerts) {
+      FiringAlert.encode(v!, writer.uint32(138).fork()).join();
     }
     return writer;
   },
@@ -6528,6 +7111,14 @@ export const InstanceStatus: MessageFns<InstanceStatus> = {
             message.exited.push(ReplicaStatus.decode(reader, reader.uint32()));
             continue;
           }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.alerts.push(FiringAlert.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -6594,6 +7185,9 @@ export const InstanceStatus: MessageFns<InstanceStatus> = {
       exited: globalThis.Array.isArray(object?.exited)
         ? object.exited.map((e: any) => ReplicaStatus.fromJSON(e))
         : [],
+      alerts: globalThis.Array.isArray(object?.alerts)
+        ? object.alerts.map((e: any) => FiringAlert.fromJSON(e))
+        : [],
     };
   },
 
@@ -6647,6 +7241,9 @@ export const InstanceStatus: MessageFns<InstanceStatus> = {
     if (message.exited?.length) {
       obj.exited = message.exited.map((e) => ReplicaStatus.toJSON(e));
     }
+    if (message.alerts?.length) {
+      obj.alerts = message.alerts.map((e) => FiringAlert.toJSON(e));
+    }
     return obj;
   },
 
@@ -6671,6 +7268,7 @@ export const InstanceStatus: MessageFns<InstanceStatus> = {
     message.recentExits = object.recentExits ?? 0;
     message.lastExit = object.lastExit ?? "";
     message.exited = object.exited?.map((e) => ReplicaStatus.fromPartial(e)) || [];
+    message.alerts = object.alerts?.map((e) => FiringAlert.fromPartial(e)) || [];
     return message;
   },
 };
@@ -8137,6 +8735,2875 @@ export const ListAlertsResponse: MessageFns<ListAlertsResponse> = {
   },
 };
 
+function createBaseListJobsRequest(): ListJobsRequest {
+  return { service: "", cluster: "" };
+}
+
+export const ListJobsRequest: MessageFns<ListJobsRequest> = {
+  encode(message: ListJobsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.service !== "") {
+      writer.uint32(10).string(message.service);
+    }
+    if (message.cluster !== "") {
+      writer.uint32(18).string(message.cluster);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListJobsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListJobsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.cluster = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListJobsRequest {
+    return {
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      cluster: isSet(object.cluster) ? globalThis.String(object.cluster) : "",
+    };
+  },
+
+  toJSON(message: ListJobsRequest): unknown {
+    const obj: any = {};
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.cluster !== "") {
+      obj.cluster = message.cluster;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListJobsRequest>): ListJobsRequest {
+    return ListJobsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListJobsRequest>): ListJobsRequest {
+    const message = createBaseListJobsRequest();
+    message.service = object.service ?? "";
+    message.cluster = object.cluster ?? "";
+    return message;
+  },
+};
+
+function createBaseJobRunSummary(): JobRunSummary {
+  return {
+    runId: "",
+    cluster: "",
+    job: "",
+    state: "",
+    trigger: "",
+    scheduledAt: "",
+    startedAt: "",
+    finishedAt: "",
+    reason: "",
+    gitSha: "",
+    requestedBy: "",
+    action: "",
+  };
+}
+
+export const JobRunSummary: MessageFns<JobRunSummary> = {
+  encode(message: JobRunSummary, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.runId !== "") {
+      writer.uint32(10).string(message.runId);
+    }
+    if (message.cluster !== "") {
+      writer.uint32(18).string(message.cluster);
+    }
+    if (message.job !== "") {
+      writer.uint32(26).string(message.job);
+    }
+    if (message.state !== "") {
+      writer.uint32(34).string(message.state);
+    }
+    if (message.trigger !== "") {
+      writer.uint32(42).string(message.trigger);
+    }
+    if (message.scheduledAt !== "") {
+      writer.uint32(50).string(message.scheduledAt);
+    }
+    if (message.startedAt !== "") {
+      writer.uint32(58).string(message.startedAt);
+    }
+    if (message.finishedAt !== "") {
+      writer.uint32(66).string(message.finishedAt);
+    }
+    if (message.reason !== "") {
+      writer.uint32(74).string(message.reason);
+    }
+    if (message.gitSha !== "") {
+      writer.uint32(82).string(message.gitSha);
+    }
+    if (message.requestedBy !== "") {
+      writer.uint32(90).string(message.requestedBy);
+    }
+    if (message.action !== "") {
+      writer.uint32(98).string(message.action);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): JobRunSummary {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseJobRunSummary();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.runId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.cluster = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.job = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.trigger = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.scheduledAt = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.startedAt = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.finishedAt = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.gitSha = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.requestedBy = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.action = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): JobRunSummary {
+    return {
+      runId: isSet(object.runId)
+        ? globalThis.String(object.runId)
+        : isSet(object.run_id)
+        ? globalThis.String(object.run_id)
+        : "",
+      cluster: isSet(object.cluster) ? globalThis.String(object.cluster) : "",
+      job: isSet(object.job) ? globalThis.String(object.job) : "",
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
+      trigger: isSet(object.trigger) ? globalThis.String(object.trigger) : "",
+      scheduledAt: isSet(object.scheduledAt)
+        ? globalThis.String(object.scheduledAt)
+        : isSet(object.scheduled_at)
+        ? globalThis.String(object.scheduled_at)
+        : "",
+      startedAt: isSet(object.startedAt)
+        ? globalThis.String(object.startedAt)
+        : isSet(object.started_at)
+        ? globalThis.String(object.started_at)
+        : "",
+      finishedAt: isSet(object.finishedAt)
+        ? globalThis.String(object.finishedAt)
+        : isSet(object.finished_at)
+        ? globalThis.String(object.finished_at)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      gitSha: isSet(object.gitSha)
+        ? globalThis.String(object.gitSha)
+        : isSet(object.git_sha)
+        ? globalThis.String(object.git_sha)
+        : "",
+      requestedBy: isSet(object.requestedBy)
+        ? globalThis.String(object.requestedBy)
+        : isSet(object.requested_by)
+        ? globalThis.String(object.requested_by)
+        : "",
+      action: isSet(object.action) ? globalThis.String(object.action) : "",
+    };
+  },
+
+  toJSON(message: JobRunSummary): unknown {
+    const obj: any = {};
+    if (message.runId !== "") {
+      obj.runId = message.runId;
+    }
+    if (message.cluster !== "") {
+      obj.cluster = message.cluster;
+    }
+    if (message.job !== "") {
+      obj.job = message.job;
+    }
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
+    if (message.trigger !== "") {
+      obj.trigger = message.trigger;
+    }
+    if (message.scheduledAt !== "") {
+      obj.scheduledAt = message.scheduledAt;
+    }
+    if (message.startedAt !== "") {
+      obj.startedAt = message.startedAt;
+    }
+    if (message.finishedAt !== "") {
+      obj.finishedAt = message.finishedAt;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.gitSha !== "") {
+      obj.gitSha = message.gitSha;
+    }
+    if (message.requestedBy !== "") {
+      obj.requestedBy = message.requestedBy;
+    }
+    if (message.action !== "") {
+      obj.action = message.action;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<JobRunSummary>): JobRunSummary {
+    return JobRunSummary.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<JobRunSummary>): JobRunSummary {
+    const message = createBaseJobRunSummary();
+    message.runId = object.runId ?? "";
+    message.cluster = object.cluster ?? "";
+    message.job = object.job ?? "";
+    message.state = object.state ?? "";
+    message.trigger = object.trigger ?? "";
+    message.scheduledAt = object.scheduledAt ?? "";
+    message.startedAt = object.startedAt ?? "";
+    message.finishedAt = object.finishedAt ?? "";
+    message.reason = object.reason ?? "";
+    message.gitSha = object.gitSha ?? "";
+    message.requestedBy = object.requestedBy ?? "";
+    message.action = object.action ?? "";
+    return message;
+  },
+};
+
+function createBaseJobActionRun(): JobActionRun {
+  return { name: "", state: "", attempts: 0, startedAt: "", finishedAt: "", exitCode: 0, reason: "", log: "" };
+}
+
+export const JobActionRun: MessageFns<JobActionRun> = {
+  encode(message: JobActionRun, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.state !== "") {
+      writer.uint32(18).string(message.state);
+    }
+    if (message.attempts !== 0) {
+      writer.uint32(24).uint32(message.attempts);
+    }
+    if (message.startedAt !== "") {
+      writer.uint32(34).string(message.startedAt);
+    }
+    if (message.finishedAt !== "") {
+      writer.uint32(42).string(message.finishedAt);
+    }
+    if (message.exitCode !== 0) {
+      writer.uint32(48).int32(message.exitCode);
+    }
+    if (message.reason !== "") {
+      writer.uint32(58).string(message.reason);
+    }
+    if (message.log !== "") {
+      writer.uint32(66).string(message.log);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): JobActionRun {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseJobActionRun();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.attempts = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.startedAt = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.finishedAt = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.exitCode = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.log = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): JobActionRun {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
+      attempts: isSet(object.attempts) ? globalThis.Number(object.attempts) : 0,
+      startedAt: isSet(object.startedAt)
+        ? globalThis.String(object.startedAt)
+        : isSet(object.started_at)
+        ? globalThis.String(object.started_at)
+        : "",
+      finishedAt: isSet(object.finishedAt)
+        ? globalThis.String(object.finishedAt)
+        : isSet(object.finished_at)
+        ? globalThis.String(object.finished_at)
+        : "",
+      exitCode: isSet(object.exitCode)
+        ? globalThis.Number(object.exitCode)
+        : isSet(object.exit_code)
+        ? globalThis.Number(object.exit_code)
+        : 0,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      log: isSet(object.log) ? globalThis.String(object.log) : "",
+    };
+  },
+
+  toJSON(message: JobActionRun): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
+    if (message.attempts !== 0) {
+      obj.attempts = Math.round(message.attempts);
+    }
+    if (message.startedAt !== "") {
+      obj.startedAt = message.startedAt;
+    }
+    if (message.finishedAt !== "") {
+      obj.finishedAt = message.finishedAt;
+    }
+    if (message.exitCode !== 0) {
+      obj.exitCode = Math.round(message.exitCode);
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.log !== "") {
+      obj.log = message.log;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<JobActionRun>): JobActionRun {
+    return JobActionRun.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<JobActionRun>): JobActionRun {
+    const message = createBaseJobActionRun();
+    message.name = object.name ?? "";
+    message.state = object.state ?? "";
+    message.attempts = object.attempts ?? 0;
+    message.startedAt = object.startedAt ?? "";
+    message.finishedAt = object.finishedAt ?? "";
+    message.exitCode = object.exitCode ?? 0;
+    message.reason = object.reason ?? "";
+    message.log = object.log ?? "";
+    return message;
+  },
+};
+
+function createBaseJobInfo(): JobInfo {
+  return {
+    service: "",
+    cluster: "",
+    job: "",
+    flavor: "",
+    schedule: "",
+    timeZone: "",
+    enabled: false,
+    enabledOverridden: false,
+    nextRun: "",
+    deployGroup: "",
+    actions: [],
+    lastRuns: [],
+    runLimit: 0,
+    gitSha: "",
+  };
+}
+
+export const JobInfo: MessageFns<JobInfo> = {
+  encode(message: JobInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.service !== "") {
+      writer.uint32(10).string(message.service);
+    }
+    if (message.cluster !== "") {
+      writer.uint32(18).string(message.cluster);
+    }
+    if (message.job !== "") {
+      writer.uint32(26).string(message.job);
+    }
+    if (message.flavor !== "") {
+      writer.uint32(34).string(message.flavor);
+    }
+    if (message.schedule !== "") {
+      writer.uint32(42).string(message.schedule);
+    }
+    if (message.timeZone !== "") {
+      writer.uint32(50).string(message.timeZone);
+    }
+    if (message.enabled !== false) {
+      writer.uint32(56).bool(message.enabled);
+    }
+    if (message.enabledOverridden !== false) {
+      writer.uint32(64).bool(message.enabledOverridden);
+    }
+    if (message.nextRun !== "") {
+      writer.uint32(74).string(message.nextRun);
+    }
+    if (message.deployGroup !== "") {
+      writer.uint32(82).string(message.deployGroup);
+    }
+    for (const v of message.actions) {
+      writer.uint32(90).string(v!);
+    }
+    for (const v of message.lastRuns) {
+      JobRunSummary.encode(v!, writer.uint32(98).fork()).join();
+    }
+    if (message.runLimit !== 0) {
+      writer.uint32(104).uint32(message.runLimit);
+    }
+    if (message.gitSha !== "") {
+      writer.uint32(114).string(message.gitSha);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): JobInfo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseJobInfo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.cluster = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.job = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.flavor = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.schedule = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.timeZone = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.enabled = reader.bool();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.enabledOverridden = reader.bool();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.nextRun = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.deployGroup = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.actions.push(reader.string());
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.lastRuns.push(JobRunSummary.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.runLimit = reader.uint32();
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.gitSha = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): JobInfo {
+    return {
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      cluster: isSet(object.cluster) ? globalThis.String(object.cluster) : "",
+      job: isSet(object.job) ? globalThis.String(object.job) : "",
+      flavor: isSet(object.flavor) ? globalThis.String(object.flavor) : "",
+      schedule: isSet(object.schedule) ? globalThis.String(object.schedule) : "",
+      timeZone: isSet(object.timeZone)
+        ? globalThis.String(object.timeZone)
+        : isSet(object.time_zone)
+        ? globalThis.String(object.time_zone)
+        : "",
+      enabled: isSet(object.enabled) ? globalThis.Boolean(object.enabled) : false,
+      enabledOverridden: isSet(object.enabledOverridden)
+        ? globalThis.Boolean(object.enabledOverridden)
+        : isSet(object.enabled_overridden)
+        ? globalThis.Boolean(object.enabled_overridden)
+        : false,
+      nextRun: isSet(object.nextRun)
+        ? globalThis.String(object.nextRun)
+        : isSet(object.next_run)
+        ? globalThis.String(object.next_run)
+        : "",
+      deployGroup: isSet(object.deployGroup)
+        ? globalThis.String(object.deployGroup)
+        : isSet(object.deploy_group)
+        ? globalThis.String(object.deploy_group)
+        : "",
+      actions: globalThis.Array.isArray(object?.actions)
+        ? object.actions.map((e: any) => globalThis.String(e))
+        : [],
+      lastRuns: globalThis.Array.isArray(object?.lastRuns)
+        ? object.lastRuns.map((e: any) => JobRunSummary.fromJSON(e))
+        : globalThis.Array.isArray(object?.last_runs)
+        ? object.last_runs.map((e: any) => JobRunSummary.fromJSON(e))
+        : [],
+      runLimit: isSet(object.runLimit)
+        ? globalThis.Number(object.runLimit)
+        : isSet(object.run_limit)
+        ? globalThis.Number(object.run_limit)
+        : 0,
+      gitSha: isSet(object.gitSha)
+        ? globalThis.String(object.gitSha)
+        : isSet(object.git_sha)
+        ? globalThis.String(object.git_sha)
+        : "",
+    };
+  },
+
+  toJSON(message: JobInfo): unknown {
+    const obj: any = {};
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.cluster !== "") {
+      obj.cluster = message.cluster;
+    }
+    if (message.job !== "") {
+      obj.job = message.job;
+    }
+    if (message.flavor !== "") {
+      obj.flavor = message.flavor;
+    }
+    if (message.schedule !== "") {
+      obj.schedule = message.schedule;
+    }
+    if (message.timeZone !== "") {
+      obj.timeZone = message.timeZone;
+    }
+    if (message.enabled !== false) {
+      obj.enabled = message.enabled;
+    }
+    if (message.enabledOverridden !== false) {
+      obj.enabledOverridden = message.enabledOverridden;
+    }
+    if (message.nextRun !== "") {
+      obj.nextRun = message.nextRun;
+    }
+    if (message.deployGroup !== "") {
+      obj.deployGroup = message.deployGroup;
+    }
+    if (message.actions?.length) {
+      obj.actions = message.actions;
+    }
+    if (message.lastRuns?.length) {
+      obj.lastRuns = message.lastRuns.map((e) => JobRunSummary.toJSON(e));
+    }
+    if (message.runLimit !== 0) {
+      obj.runLimit = Math.round(message.runLimit);
+    }
+    if (message.gitSha !== "") {
+      obj.gitSha = message.gitSha;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<JobInfo>): JobInfo {
+    return JobInfo.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<JobInfo>): JobInfo {
+    const message = createBaseJobInfo();
+    message.service = object.service ?? "";
+    message.cluster = object.cluster ?? "";
+    message.job = object.job ?? "";
+    message.flavor = object.flavor ?? "";
+    message.schedule = object.schedule ?? "";
+    message.timeZone = object.timeZone ?? "";
+    message.enabled = object.enabled ?? false;
+    message.enabledOverridden = object.enabledOverridden ?? false;
+    message.nextRun = object.nextRun ?? "";
+    message.deployGroup = object.deployGroup ?? "";
+    message.actions = object.actions?.map((e) => e) || [];
+    message.lastRuns = object.lastRuns?.map((e) => JobRunSummary.fromPartial(e)) || [];
+    message.runLimit = object.runLimit ?? 0;
+    message.gitSha = object.gitSha ?? "";
+    return message;
+  },
+};
+
+function createBaseListJobsResponse(): ListJobsResponse {
+  return { jobs: [] };
+}
+
+export const ListJobsResponse: MessageFns<ListJobsResponse> = {
+  encode(message: ListJobsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.jobs) {
+      JobInfo.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListJobsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListJobsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.jobs.push(JobInfo.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListJobsResponse {
+    return { jobs: globalThis.Array.isArray(object?.jobs) ? object.jobs.map((e: any) => JobInfo.fromJSON(e)) : [] };
+  },
+
+  toJSON(message: ListJobsResponse): unknown {
+    const obj: any = {};
+    if (message.jobs?.length) {
+      obj.jobs = message.jobs.map((e) => JobInfo.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListJobsResponse>): ListJobsResponse {
+    return ListJobsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListJobsResponse>): ListJobsResponse {
+    const message = createBaseListJobsResponse();
+    message.jobs = object.jobs?.map((e) => JobInfo.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseRunJobRequest(): RunJobRequest {
+  return { service: "", cluster: "", job: "", action: "", requestedBy: "" };
+}
+
+export const RunJobRequest: MessageFns<RunJobRequest> = {
+  encode(message: RunJobRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.service !== "") {
+      writer.uint32(10).string(message.service);
+    }
+    if (message.cluster !== "") {
+      writer.uint32(18).string(message.cluster);
+    }
+    if (message.job !== "") {
+      writer.uint32(26).string(message.job);
+    }
+    if (message.action !== "") {
+      writer.uint32(34).string(message.action);
+    }
+    if (message.requestedBy !== "") {
+      writer.uint32(42).string(message.requestedBy);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RunJobRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRunJobRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.cluster = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.job = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.action = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.requestedBy = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RunJobRequest {
+    return {
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      cluster: isSet(object.cluster) ? globalThis.String(object.cluster) : "",
+      job: isSet(object.job) ? globalThis.String(object.job) : "",
+      action: isSet(object.action) ? globalThis.String(object.action) : "",
+      requestedBy: isSet(object.requestedBy)
+        ? globalThis.String(object.requestedBy)
+        : isSet(object.requested_by)
+        ? globalThis.String(object.requested_by)
+        : "",
+    };
+  },
+
+  toJSON(message: RunJobRequest): unknown {
+    const obj: any = {};
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.cluster !== "") {
+      obj.cluster = message.cluster;
+    }
+    if (message.job !== "") {
+      obj.job = message.job;
+    }
+    if (message.action !== "") {
+      obj.action = message.action;
+    }
+    if (message.requestedBy !== "") {
+      obj.requestedBy = message.requestedBy;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RunJobRequest>): RunJobRequest {
+    return RunJobRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RunJobRequest>): RunJobRequest {
+    const message = createBaseRunJobRequest();
+    message.service = object.service ?? "";
+    message.cluster = object.cluster ?? "";
+    message.job = object.job ?? "";
+    message.action = object.action ?? "";
+    message.requestedBy = object.requestedBy ?? "";
+    return message;
+  },
+};
+
+function createBaseRunJobResponse(): RunJobResponse {
+  return { runId: "", cluster: "" };
+}
+
+export const RunJobResponse: MessageFns<RunJobResponse> = {
+  encode(message: RunJobResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.runId !== "") {
+      writer.uint32(10).string(message.runId);
+    }
+    if (message.cluster !== "") {
+      writer.uint32(18).string(message.cluster);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RunJobResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRunJobResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.runId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.cluster = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RunJobResponse {
+    return {
+      runId: isSet(object.runId)
+        ? globalThis.String(object.runId)
+        : isSet(object.run_id)
+        ? globalThis.String(object.run_id)
+        : "",
+      cluster: isSet(object.cluster) ? globalThis.String(object.cluster) : "",
+    };
+  },
+
+  toJSON(message: RunJobResponse): unknown {
+    const obj: any = {};
+    if (message.runId !== "") {
+      obj.runId = message.runId;
+    }
+    if (message.cluster !== "") {
+      obj.cluster = message.cluster;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RunJobResponse>): RunJobResponse {
+    return RunJobResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RunJobResponse>): RunJobResponse {
+    const message = createBaseRunJobResponse();
+    message.runId = object.runId ?? "";
+    message.cluster = object.cluster ?? "";
+    return message;
+  },
+};
+
+function createBaseJobHistoryRequest(): JobHistoryRequest {
+  return { service: "", job: "", limit: 0, cluster: "" };
+}
+
+export const JobHistoryRequest: MessageFns<JobHistoryRequest> = {
+  encode(message: JobHistoryRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.service !== "") {
+      writer.uint32(10).string(message.service);
+    }
+    if (message.job !== "") {
+      writer.uint32(18).string(message.job);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(24).uint32(message.limit);
+    }
+    if (message.cluster !== "") {
+      writer.uint32(34).string(message.cluster);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): JobHistoryRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseJobHistoryRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.job = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.limit = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.cluster = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): JobHistoryRequest {
+    return {
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      job: isSet(object.job) ? globalThis.String(object.job) : "",
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+      cluster: isSet(object.cluster) ? globalThis.String(object.cluster) : "",
+    };
+  },
+
+  toJSON(message: JobHistoryRequest): unknown {
+    const obj: any = {};
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.job !== "") {
+      obj.job = message.job;
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    if (message.cluster !== "") {
+      obj.cluster = message.cluster;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<JobHistoryRequest>): JobHistoryRequest {
+    return JobHistoryRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<JobHistoryRequest>): JobHistoryRequest {
+    const message = createBaseJobHistoryRequest();
+    message.service = object.service ?? "";
+    message.job = object.job ?? "";
+    message.limit = object.limit ?? 0;
+    message.cluster = object.cluster ?? "";
+    return message;
+  },
+};
+
+function createBaseJobHistoryResponse(): JobHistoryResponse {
+  return { runs: [] };
+}
+
+export const JobHistoryResponse: MessageFns<JobHistoryResponse> = {
+  encode(message: JobHistoryResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.runs) {
+      JobRunSummary.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): JobHistoryResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseJobHistoryResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.runs.push(JobRunSummary.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): JobHistoryResponse {
+    return {
+      runs: globalThis.Array.isArray(object?.runs) ? object.runs.map((e: any) => JobRunSummary.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: JobHistoryResponse): unknown {
+    const obj: any = {};
+    if (message.runs?.length) {
+      obj.runs = message.runs.map((e) => JobRunSummary.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<JobHistoryResponse>): JobHistoryResponse {
+    return JobHistoryResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<JobHistoryResponse>): JobHistoryResponse {
+    const message = createBaseJobHistoryResponse();
+    message.runs = object.runs?.map((e) => JobRunSummary.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseGetJobRunRequest(): GetJobRunRequest {
+  return { runId: "", service: "", job: "" };
+}
+
+export const GetJobRunRequest: MessageFns<GetJobRunRequest> = {
+  encode(message: GetJobRunRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.runId !== "") {
+      writer.uint32(10).string(message.runId);
+    }
+    if (message.service !== "") {
+      writer.uint32(18).string(message.service);
+    }
+    if (message.job !== "") {
+      writer.uint32(26).string(message.job);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetJobRunRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetJobRunRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.runId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.job = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetJobRunRequest {
+    return {
+      runId: isSet(object.runId)
+        ? globalThis.String(object.runId)
+        : isSet(object.run_id)
+        ? globalThis.String(object.run_id)
+        : "",
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      job: isSet(object.job) ? globalThis.String(object.job) : "",
+    };
+  },
+
+  toJSON(message: GetJobRunRequest): unknown {
+    const obj: any = {};
+    if (message.runId !== "") {
+      obj.runId = message.runId;
+    }
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.job !== "") {
+      obj.job = message.job;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetJobRunRequest>): GetJobRunRequest {
+    return GetJobRunRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetJobRunRequest>): GetJobRunRequest {
+    const message = createBaseGetJobRunRequest();
+    message.runId = object.runId ?? "";
+    message.service = object.service ?? "";
+    message.job = object.job ?? "";
+    return message;
+  },
+};
+
+function createBaseGetJobRunResponse(): GetJobRunResponse {
+  return { run: undefined, actions: [] };
+}
+
+export const GetJobRunResponse: MessageFns<GetJobRunResponse> = {
+  encode(message: GetJobRunResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.run !== undefined) {
+      JobRunSummary.encode(message.run, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.actions) {
+      JobActionRun.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetJobRunResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetJobRunResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.run = JobRunSummary.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.actions.push(JobActionRun.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetJobRunResponse {
+    return {
+      run: isSet(object.run) ? JobRunSummary.fromJSON(object.run) : undefined,
+      actions: globalThis.Array.isArray(object?.actions)
+        ? object.actions.map((e: any) => JobActionRun.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: GetJobRunResponse): unknown {
+    const obj: any = {};
+    if (message.run !== undefined) {
+      obj.run = JobRunSummary.toJSON(message.run);
+    }
+    if (message.actions?.length) {
+      obj.actions = message.actions.map((e) => JobActionRun.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetJobRunResponse>): GetJobRunResponse {
+    return GetJobRunResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetJobRunResponse>): GetJobRunResponse {
+    const message = createBaseGetJobRunResponse();
+    message.run = (object.run !== undefined && object.run !== null) ? JobRunSummary.fromPartial(object.run) : undefined;
+    message.actions = object.actions?.map((e) => JobActionRun.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseSetJobEnabledRequest(): SetJobEnabledRequest {
+  return { service: "", job: "", cluster: "", enabled: false, requestedBy: "" };
+}
+
+export const SetJobEnabledRequest: MessageFns<SetJobEnabledRequest> = {
+  encode(message: SetJobEnabledRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.service !== "") {
+      writer.uint32(10).string(message.service);
+    }
+    if (message.job !== "") {
+      writer.uint32(18).string(message.job);
+    }
+    if (message.cluster !== "") {
+      writer.uint32(26).string(message.cluster);
+    }
+    if (message.enabled !== false) {
+      writer.uint32(32).bool(message.enabled);
+    }
+    if (message.requestedBy !== "") {
+      writer.uint32(42).string(message.requestedBy);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetJobEnabledRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetJobEnabledRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.job = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.cluster = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.enabled = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.requestedBy = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetJobEnabledRequest {
+    return {
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      job: isSet(object.job) ? globalThis.String(object.job) : "",
+      cluster: isSet(object.cluster) ? globalThis.String(object.cluster) : "",
+      enabled: isSet(object.enabled) ? globalThis.Boolean(object.enabled) : false,
+      requestedBy: isSet(object.requestedBy)
+        ? globalThis.String(object.requestedBy)
+        : isSet(object.requested_by)
+        ? globalThis.String(object.requested_by)
+        : "",
+    };
+  },
+
+  toJSON(message: SetJobEnabledRequest): unknown {
+    const obj: any = {};
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.job !== "") {
+      obj.job = message.job;
+    }
+    if (message.cluster !== "") {
+      obj.cluster = message.cluster;
+    }
+    if (message.enabled !== false) {
+      obj.enabled = message.enabled;
+    }
+    if (message.requestedBy !== "") {
+      obj.requestedBy = message.requestedBy;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SetJobEnabledRequest>): SetJobEnabledRequest {
+    return SetJobEnabledRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SetJobEnabledRequest>): SetJobEnabledRequest {
+    const message = createBaseSetJobEnabledRequest();
+    message.service = object.service ?? "";
+    message.job = object.job ?? "";
+    message.cluster = object.cluster ?? "";
+    message.enabled = object.enabled ?? false;
+    message.requestedBy = object.requestedBy ?? "";
+    return message;
+  },
+};
+
+function createBaseSetJobEnabledResponse(): SetJobEnabledResponse {
+  return { jobs: [] };
+}
+
+export const SetJobEnabledResponse: MessageFns<SetJobEnabledResponse> = {
+  encode(message: SetJobEnabledResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.jobs) {
+      writer.uint32(10).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetJobEnabledResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetJobEnabledResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.jobs.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetJobEnabledResponse {
+    return { jobs: globalThis.Array.isArray(object?.jobs) ? object.jobs.map((e: any) => globalThis.String(e)) : [] };
+  },
+
+  toJSON(message: SetJobEnabledResponse): unknown {
+    const obj: any = {};
+    if (message.jobs?.length) {
+      obj.jobs = message.jobs;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SetJobEnabledResponse>): SetJobEnabledResponse {
+    return SetJobEnabledResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SetJobEnabledResponse>): SetJobEnabledResponse {
+    const message = createBaseSetJobEnabledResponse();
+    message.jobs = object.jobs?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBasePutSecretRequest(): PutSecretRequest {
+  return { service: "", name: "", value: Buffer.alloc(0), requestedBy: "" };
+}
+
+export const PutSecretRequest: MessageFns<PutSecretRequest> = {
+  encode(message: PutSecretRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.service !== "") {
+      writer.uint32(10).string(message.service);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.value.length !== 0) {
+      writer.uint32(26).bytes(message.value);
+    }
+    if (message.requestedBy !== "") {
+      writer.uint32(34).string(message.requestedBy);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PutSecretRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePutSecretRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.value = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.requestedBy = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PutSecretRequest {
+    return {
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      value: isSet(object.value) ? Buffer.from(bytesFromBase64(object.value)) : Buffer.alloc(0),
+      requestedBy: isSet(object.requestedBy)
+        ? globalThis.String(object.requestedBy)
+        : isSet(object.requested_by)
+        ? globalThis.String(object.requested_by)
+        : "",
+    };
+  },
+
+  toJSON(message: PutSecretRequest): unknown {
+    const obj: any = {};
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.value.length !== 0) {
+      obj.value = base64FromBytes(message.value);
+    }
+    if (message.requestedBy !== "") {
+      obj.requestedBy = message.requestedBy;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PutSecretRequest>): PutSecretRequest {
+    return PutSecretRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PutSecretRequest>): PutSecretRequest {
+    const message = createBasePutSecretRequest();
+    message.service = object.service ?? "";
+    message.name = object.name ?? "";
+    message.value = object.value ?? Buffer.alloc(0);
+    message.requestedBy = object.requestedBy ?? "";
+    return message;
+  },
+};
+
+function createBaseSecretInfo(): SecretInfo {
+  return { service: "", name: "", createdAt: "", createdBy: "", updatedAt: "", updatedBy: "", usedBy: [] };
+}
+
+export const SecretInfo: MessageFns<SecretInfo> = {
+  encode(message: SecretInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.service !== "") {
+      writer.uint32(10).string(message.service);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.createdAt !== "") {
+      writer.uint32(26).string(message.createdAt);
+    }
+    if (message.createdBy !== "") {
+      writer.uint32(34).string(message.createdBy);
+    }
+    if (message.updatedAt !== "") {
+      writer.uint32(42).string(message.updatedAt);
+    }
+    if (message.updatedBy !== "") {
+      writer.uint32(50).string(message.updatedBy);
+    }
+    for (const v of message.usedBy) {
+      writer.uint32(58).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SecretInfo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSecretInfo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.createdAt = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.createdBy = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.updatedAt = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.updatedBy = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.usedBy.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SecretInfo {
+    return {
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      createdAt: isSet(object.createdAt)
+        ? globalThis.String(object.createdAt)
+        : isSet(object.created_at)
+        ? globalThis.String(object.created_at)
+        : "",
+      createdBy: isSet(object.createdBy)
+        ? globalThis.String(object.createdBy)
+        : isSet(object.created_by)
+        ? globalThis.String(object.created_by)
+        : "",
+      updatedAt: isSet(object.updatedAt)
+        ? globalThis.String(object.updatedAt)
+        : isSet(object.updated_at)
+        ? globalThis.String(object.updated_at)
+        : "",
+      updatedBy: isSet(object.updatedBy)
+        ? globalThis.String(object.updatedBy)
+        : isSet(object.updated_by)
+        ? globalThis.String(object.updated_by)
+        : "",
+      usedBy: globalThis.Array.isArray(object?.usedBy)
+        ? object.usedBy.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.used_by)
+        ? object.used_by.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: SecretInfo): unknown {
+    const obj: any = {};
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.createdAt !== "") {
+      obj.createdAt = message.createdAt;
+    }
+    if (message.createdBy !== "") {
+      obj.createdBy = message.createdBy;
+    }
+    if (message.updatedAt !== "") {
+      obj.updatedAt = message.updatedAt;
+    }
+    if (message.updatedBy !== "") {
+      obj.updatedBy = message.updatedBy;
+    }
+    if (message.usedBy?.length) {
+      obj.usedBy = message.usedBy;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SecretInfo>): SecretInfo {
+    return SecretInfo.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SecretInfo>): SecretInfo {
+    const message = createBaseSecretInfo();
+    message.service = object.service ?? "";
+    message.name = object.name ?? "";
+    message.createdAt = object.createdAt ?? "";
+    message.createdBy = object.createdBy ?? "";
+    message.updatedAt = object.updatedAt ?? "";
+    message.updatedBy = object.updatedBy ?? "";
+    message.usedBy = object.usedBy?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBasePutSecretResponse(): PutSecretResponse {
+  return { secret: undefined, redeployed: [], detail: "" };
+}
+
+export const PutSecretResponse: MessageFns<PutSecretResponse> = {
+  encode(message: PutSecretResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.secret !== undefined) {
+      SecretInfo.encode(message.secret, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.redeployed) {
+      writer.uint32(18).string(v!);
+    }
+    if (message.detail !== "") {
+      writer.uint32(26).string(message.detail);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PutSecretResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePutSecretResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.secret = SecretInfo.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.redeployed.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.detail = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PutSecretResponse {
+    return {
+      secret: isSet(object.secret) ? SecretInfo.fromJSON(object.secret) : undefined,
+      redeployed: globalThis.Array.isArray(object?.redeployed)
+        ? object.redeployed.map((e: any) => globalThis.String(e))
+        : [],
+      detail: isSet(object.detail) ? globalThis.String(object.detail) : "",
+    };
+  },
+
+  toJSON(message: PutSecretResponse): unknown {
+    const obj: any = {};
+    if (message.secret !== undefined) {
+      obj.secret = SecretInfo.toJSON(message.secret);
+    }
+    if (message.redeployed?.length) {
+      obj.redeployed = message.redeployed;
+    }
+    if (message.detail !== "") {
+      obj.detail = message.detail;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PutSecretResponse>): PutSecretResponse {
+    return PutSecretResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PutSecretResponse>): PutSecretResponse {
+    const message = createBasePutSecretResponse();
+    message.secret = (object.secret !== undefined && object.secret !== null)
+      ? SecretInfo.fromPartial(object.secret)
+      : undefined;
+    message.redeployed = object.redeployed?.map((e) => e) || [];
+    message.detail = object.detail ?? "";
+    return message;
+  },
+};
+
+function createBaseListSecretsRequest(): ListSecretsRequest {
+  return { service: "" };
+}
+
+export const ListSecretsRequest: MessageFns<ListSecretsRequest> = {
+  encode(message: ListSecretsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.service !== "") {
+      writer.uint32(10).string(message.service);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListSecretsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListSecretsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListSecretsRequest {
+    return { service: isSet(object.service) ? globalThis.String(object.service) : "" };
+  },
+
+  toJSON(message: ListSecretsRequest): unknown {
+    const obj: any = {};
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListSecretsRequest>): ListSecretsRequest {
+    return ListSecretsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListSecretsRequest>): ListSecretsRequest {
+    const message = createBaseListSecretsRequest();
+    message.service = object.service ?? "";
+    return message;
+  },
+};
+
+function createBaseListSecretsResponse(): ListSecretsResponse {
+  return { secrets: [], missing: [] };
+}
+
+export const ListSecretsResponse: MessageFns<ListSecretsResponse> = {
+  encode(message: ListSecretsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.secrets) {
+      SecretInfo.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.missing) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListSecretsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListSecretsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.secrets.push(SecretInfo.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.missing.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListSecretsResponse {
+    return {
+      secrets: globalThis.Array.isArray(object?.secrets) ? object.secrets.map((e: any) => SecretInfo.fromJSON(e)) : [],
+      missing: globalThis.Array.isArray(object?.missing) ? object.missing.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: ListSecretsResponse): unknown {
+    const obj: any = {};
+    if (message.secrets?.length) {
+      obj.secrets = message.secrets.map((e) => SecretInfo.toJSON(e));
+    }
+    if (message.missing?.length) {
+      obj.missing = message.missing;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListSecretsResponse>): ListSecretsResponse {
+    return ListSecretsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListSecretsResponse>): ListSecretsResponse {
+    const message = createBaseListSecretsResponse();
+    message.secrets = object.secrets?.map((e) => SecretInfo.fromPartial(e)) || [];
+    message.missing = object.missing?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseRemoveSecretRequest(): RemoveSecretRequest {
+  return { service: "", name: "", requestedBy: "" };
+}
+
+export const RemoveSecretRequest: MessageFns<RemoveSecretRequest> = {
+  encode(message: RemoveSecretRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.service !== "") {
+      writer.uint32(10).string(message.service);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.requestedBy !== "") {
+      writer.uint32(26).string(message.requestedBy);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RemoveSecretRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRemoveSecretRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.requestedBy = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RemoveSecretRequest {
+    return {
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      requestedBy: isSet(object.requestedBy)
+        ? globalThis.String(object.requestedBy)
+        : isSet(object.requested_by)
+        ? globalThis.String(object.requested_by)
+        : "",
+    };
+  },
+
+  toJSON(message: RemoveSecretRequest): unknown {
+    const obj: any = {};
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.requestedBy !== "") {
+      obj.requestedBy = message.requestedBy;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RemoveSecretRequest>): RemoveSecretRequest {
+    return RemoveSecretRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RemoveSecretRequest>): RemoveSecretRequest {
+    const message = createBaseRemoveSecretRequest();
+    message.service = object.service ?? "";
+    message.name = object.name ?? "";
+    message.requestedBy = object.requestedBy ?? "";
+    return message;
+  },
+};
+
+function createBaseRemoveSecretResponse(): RemoveSecretResponse {
+  return { stillUsedBy: [], detail: "" };
+}
+
+export const RemoveSecretResponse: MessageFns<RemoveSecretResponse> = {
+  encode(message: RemoveSecretResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.stillUsedBy) {
+      writer.uint32(10).string(v!);
+    }
+    if (message.detail !== "") {
+      writer.uint32(18).string(message.detail);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RemoveSecretResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRemoveSecretResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.stillUsedBy.push(reader.string());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.detail = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RemoveSecretResponse {
+    return {
+      stillUsedBy: globalThis.Array.isArray(object?.stillUsedBy)
+        ? object.stillUsedBy.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.still_used_by)
+        ? object.still_used_by.map((e: any) => globalThis.String(e))
+        : [],
+      detail: isSet(object.detail) ? globalThis.String(object.detail) : "",
+    };
+  },
+
+  toJSON(message: RemoveSecretResponse): unknown {
+    const obj: any = {};
+    if (message.stillUsedBy?.length) {
+      obj.stillUsedBy = message.stillUsedBy;
+    }
+    if (message.detail !== "") {
+      obj.detail = message.detail;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RemoveSecretResponse>): RemoveSecretResponse {
+    return RemoveSecretResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RemoveSecretResponse>): RemoveSecretResponse {
+    const message = createBaseRemoveSecretResponse();
+    message.stillUsedBy = object.stillUsedBy?.map((e) => e) || [];
+    message.detail = object.detail ?? "";
+    return message;
+  },
+};
+
+function createBaseApplyConfigRequest(): ApplyConfigRequest {
+  return { service: "", dryRun: false, requestedBy: "" };
+}
+
+export const ApplyConfigRequest: MessageFns<ApplyConfigRequest> = {
+  encode(message: ApplyConfigRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.service !== "") {
+      writer.uint32(10).string(message.service);
+    }
+    if (message.dryRun !== false) {
+      writer.uint32(16).bool(message.dryRun);
+    }
+    if (message.requestedBy !== "") {
+      writer.uint32(26).string(message.requestedBy);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ApplyConfigRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseApplyConfigRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.dryRun = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.requestedBy = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ApplyConfigRequest {
+    return {
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      dryRun: isSet(object.dryRun)
+        ? globalThis.Boolean(object.dryRun)
+        : isSet(object.dry_run)
+        ? globalThis.Boolean(object.dry_run)
+        : false,
+      requestedBy: isSet(object.requestedBy)
+        ? globalThis.String(object.requestedBy)
+        : isSet(object.requested_by)
+        ? globalThis.String(object.requested_by)
+        : "",
+    };
+  },
+
+  toJSON(message: ApplyConfigRequest): unknown {
+    const obj: any = {};
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.dryRun !== false) {
+      obj.dryRun = message.dryRun;
+    }
+    if (message.requestedBy !== "") {
+      obj.requestedBy = message.requestedBy;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ApplyConfigRequest>): ApplyConfigRequest {
+    return ApplyConfigRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ApplyConfigRequest>): ApplyConfigRequest {
+    const message = createBaseApplyConfigRequest();
+    message.service = object.service ?? "";
+    message.dryRun = object.dryRun ?? false;
+    message.requestedBy = object.requestedBy ?? "";
+    return message;
+  },
+};
+
+function createBaseInstanceConfigChange(): InstanceConfigChange {
+  return { service: "", cluster: "", instance: "", runningConfigHash: "", configHash: "", applied: false };
+}
+
+export const InstanceConfigChange: MessageFns<InstanceConfigChange> = {
+  encode(message: InstanceConfigChange, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.service !== "") {
+      writer.uint32(10).string(message.service);
+    }
+    if (message.cluster !== "") {
+      writer.uint32(18).string(message.cluster);
+    }
+    if (message.instance !== "") {
+      writer.uint32(26).string(message.instance);
+    }
+    if (message.runningConfigHash !== "") {
+      writer.uint32(34).string(message.runningConfigHash);
+    }
+    if (message.configHash !== "") {
+      writer.uint32(42).string(message.configHash);
+    }
+    if (message.applied !== false) {
+      writer.uint32(48).bool(message.applied);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): InstanceConfigChange {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseInstanceConfigChange();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.cluster = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.instance = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.runningConfigHash = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.configHash = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.applied = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): InstanceConfigChange {
+    return {
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      cluster: isSet(object.cluster) ? globalThis.String(object.cluster) : "",
+      instance: isSet(object.instance) ? globalThis.String(object.instance) : "",
+      runningConfigHash: isSet(object.runningConfigHash)
+        ? globalThis.String(object.runningConfigHash)
+        : isSet(object.running_config_hash)
+        ? globalThis.String(object.running_config_hash)
+        : "",
+      configHash: isSet(object.configHash)
+        ? globalThis.String(object.configHash)
+        : isSet(object.config_hash)
+        ? globalThis.String(object.config_hash)
+        : "",
+      applied: isSet(object.applied) ? globalThis.Boolean(object.applied) : false,
+    };
+  },
+
+  toJSON(message: InstanceConfigChange): unknown {
+    const obj: any = {};
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.cluster !== "") {
+      obj.cluster = message.cluster;
+    }
+    if (message.instance !== "") {
+      obj.instance = message.instance;
+    }
+    if (message.runningConfigHash !== "") {
+      obj.runningConfigHash = message.runningConfigHash;
+    }
+    if (message.configHash !== "") {
+      obj.configHash = message.configHash;
+    }
+    if (message.applied !== false) {
+      obj.applied = message.applied;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<InstanceConfigChange>): InstanceConfigChange {
+    return InstanceConfigChange.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<InstanceConfigChange>): InstanceConfigChange {
+    const message = createBaseInstanceConfigChange();
+    message.service = object.service ?? "";
+    message.cluster = object.cluster ?? "";
+    message.instance = object.instance ?? "";
+    message.runningConfigHash = object.runningConfigHash ?? "";
+    message.configHash = object.configHash ?? "";
+    message.applied = object.applied ?? false;
+    return message;
+  },
+};
+
+function createBaseApplyConfigResponse(): ApplyConfigResponse {
+  return { changes: [], unchanged: [] };
+}
+
+export const ApplyConfigResponse: MessageFns<ApplyConfigResponse> = {
+  encode(message: ApplyConfigResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.changes) {
+      InstanceConfigChange.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.unchanged) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ApplyConfigResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseApplyConfigResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.changes.push(InstanceConfigChange.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.unchanged.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ApplyConfigResponse {
+    return {
+      changes: globalThis.Array.isArray(object?.changes)
+        ? object.changes.map((e: any) => InstanceConfigChange.fromJSON(e))
+        : [],
+      unchanged: globalThis.Array.isArray(object?.unchanged)
+        ? object.unchanged.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ApplyConfigResponse): unknown {
+    const obj: any = {};
+    if (message.changes?.length) {
+      obj.changes = message.changes.map((e) => InstanceConfigChange.toJSON(e));
+    }
+    if (message.unchanged?.length) {
+      obj.unchanged = message.unchanged;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ApplyConfigResponse>): ApplyConfigResponse {
+    return ApplyConfigResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ApplyConfigResponse>): ApplyConfigResponse {
+    const message = createBaseApplyConfigResponse();
+    message.changes = object.changes?.map((e) => InstanceConfigChange.fromPartial(e)) || [];
+    message.unchanged = object.unchanged?.map((e) => e) || [];
+    return message;
+  },
+};
+
 /** The control-api: desired state, history and status of every service. */
 export type ControlApiService = typeof ControlApiService;
 export const ControlApiService = {
@@ -8335,6 +11802,70 @@ export const ControlApiService = {
     responseSerialize: (value: InstanceLogLine): Buffer => Buffer.from(InstanceLogLine.encode(value).finish()),
     responseDeserialize: (value: Buffer): InstanceLogLine => InstanceLogLine.decode(value),
   },
+  /**
+   * Runs an instance of adhoc-<cluster>.yaml once on the cluster's engine (orzo remote-run): its
+   * output lines as they come, then one message with `ended` and the container's exit code.
+   */
+  remoteRun: {
+    path: "/orzo.api.v1.ControlApi/RemoteRun" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: RemoteRunRequest): Buffer => Buffer.from(RemoteRunRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RemoteRunRequest => RemoteRunRequest.decode(value),
+    responseSerialize: (value: RemoteRunOutput): Buffer => Buffer.from(RemoteRunOutput.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RemoteRunOutput => RemoteRunOutput.decode(value),
+  },
+  /** Timed jobs (tron-/chronos-<cluster>.yaml): their schedule, next run and last results. */
+  listJobs: {
+    path: "/orzo.api.v1.ControlApi/ListJobs" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListJobsRequest): Buffer => Buffer.from(ListJobsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListJobsRequest => ListJobsRequest.decode(value),
+    responseSerialize: (value: ListJobsResponse): Buffer => Buffer.from(ListJobsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListJobsResponse => ListJobsResponse.decode(value),
+  },
+  /** Run a job (or one action of it) now; answers the new run's id. */
+  runJob: {
+    path: "/orzo.api.v1.ControlApi/RunJob" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RunJobRequest): Buffer => Buffer.from(RunJobRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RunJobRequest => RunJobRequest.decode(value),
+    responseSerialize: (value: RunJobResponse): Buffer => Buffer.from(RunJobResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RunJobResponse => RunJobResponse.decode(value),
+  },
+  /** A job's runs, newest first (at most its run_limit are kept). */
+  jobHistory: {
+    path: "/orzo.api.v1.ControlApi/JobHistory" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: JobHistoryRequest): Buffer => Buffer.from(JobHistoryRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): JobHistoryRequest => JobHistoryRequest.decode(value),
+    responseSerialize: (value: JobHistoryResponse): Buffer => Buffer.from(JobHistoryResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): JobHistoryResponse => JobHistoryResponse.decode(value),
+  },
+  /** One run with every action's result and log. */
+  getJobRun: {
+    path: "/orzo.api.v1.ControlApi/GetJobRun" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetJobRunRequest): Buffer => Buffer.from(GetJobRunRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetJobRunRequest => GetJobRunRequest.decode(value),
+    responseSerialize: (value: GetJobRunResponse): Buffer => Buffer.from(GetJobRunResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetJobRunResponse => GetJobRunResponse.decode(value),
+  },
+  /** Operator override of a job's enabled switch (outlives marks and config changes until set back). */
+  setJobEnabled: {
+    path: "/orzo.api.v1.ControlApi/SetJobEnabled" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetJobEnabledRequest): Buffer => Buffer.from(SetJobEnabledRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetJobEnabledRequest => SetJobEnabledRequest.decode(value),
+    responseSerialize: (value: SetJobEnabledResponse): Buffer =>
+      Buffer.from(SetJobEnabledResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SetJobEnabledResponse => SetJobEnabledResponse.decode(value),
+  },
   /** API tokens (admin scope). The secret is in CreateToken's answer and nowhere else, ever. */
   createToken: {
     path: "/orzo.api.v1.ControlApi/CreateToken" as const,
@@ -8386,6 +11917,63 @@ export const ControlApiService = {
     responseSerialize: (value: WatchedEvent): Buffer => Buffer.from(WatchedEvent.encode(value).finish()),
     responseDeserialize: (value: Buffer): WatchedEvent => WatchedEvent.decode(value),
   },
+  /**
+   * Secrets of a service, for SECRET(name) in its env (service "_shared": SHARED_SECRET(name) of
+   * every service). The value is stored encrypted and no RPC ever answers it; adding or updating
+   * one re-deploys, through their bounce method, the instances whose env references it.
+   */
+  addSecret: {
+    path: "/orzo.api.v1.ControlApi/AddSecret" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PutSecretRequest): Buffer => Buffer.from(PutSecretRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PutSecretRequest => PutSecretRequest.decode(value),
+    responseSerialize: (value: PutSecretResponse): Buffer => Buffer.from(PutSecretResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PutSecretResponse => PutSecretResponse.decode(value),
+  },
+  updateSecret: {
+    path: "/orzo.api.v1.ControlApi/UpdateSecret" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PutSecretRequest): Buffer => Buffer.from(PutSecretRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PutSecretRequest => PutSecretRequest.decode(value),
+    responseSerialize: (value: PutSecretResponse): Buffer => Buffer.from(PutSecretResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PutSecretResponse => PutSecretResponse.decode(value),
+  },
+  /** Names, when and by whom each secret was written, and which instances reference it: never values. */
+  listSecrets: {
+    path: "/orzo.api.v1.ControlApi/ListSecrets" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListSecretsRequest): Buffer => Buffer.from(ListSecretsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListSecretsRequest => ListSecretsRequest.decode(value),
+    responseSerialize: (value: ListSecretsResponse): Buffer => Buffer.from(ListSecretsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListSecretsResponse => ListSecretsResponse.decode(value),
+  },
+  removeSecret: {
+    path: "/orzo.api.v1.ControlApi/RemoveSecret" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RemoveSecretRequest): Buffer => Buffer.from(RemoveSecretRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RemoveSecretRequest => RemoveSecretRequest.decode(value),
+    responseSerialize: (value: RemoveSecretResponse): Buffer =>
+      Buffer.from(RemoveSecretResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RemoveSecretResponse => RemoveSecretResponse.decode(value),
+  },
+  /**
+   * orzo config apply: the soa-configs of running instances as they are now (env, resources,
+   * command, health check...), rolled out without a new mark through each instance's bounce
+   * method where its replicas run another config; recorded in history, published as config.changed.
+   */
+  applyConfig: {
+    path: "/orzo.api.v1.ControlApi/ApplyConfig" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ApplyConfigRequest): Buffer => Buffer.from(ApplyConfigRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ApplyConfigRequest => ApplyConfigRequest.decode(value),
+    responseSerialize: (value: ApplyConfigResponse): Buffer => Buffer.from(ApplyConfigResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ApplyConfigResponse => ApplyConfigResponse.decode(value),
+  },
 } as const;
 
 export interface ControlApiServer extends UntypedServiceImplementation {
@@ -8423,6 +12011,21 @@ export interface ControlApiServer extends UntypedServiceImplementation {
   autoscale: handleUnaryCall<AutoscaleRequest, AutoscaleResponse>;
   /** The output of an instance's replicas, interleaved by time; with follow, live (new replicas too) until cancelled. */
   getInstanceLogs: handleServerStreamingCall<GetInstanceLogsRequest, InstanceLogLine>;
+  /**
+   * Runs an instance of adhoc-<cluster>.yaml once on the cluster's engine (orzo remote-run): its
+   * output lines as they come, then one message with `ended` and the container's exit code.
+   */
+  remoteRun: handleServerStreamingCall<RemoteRunRequest, RemoteRunOutput>;
+  /** Timed jobs (tron-/chronos-<cluster>.yaml): their schedule, next run and last results. */
+  listJobs: handleUnaryCall<ListJobsRequest, ListJobsResponse>;
+  /** Run a job (or one action of it) now; answers the new run's id. */
+  runJob: handleUnaryCall<RunJobRequest, RunJobResponse>;
+  /** A job's runs, newest first (at most its run_limit are kept). */
+  jobHistory: handleUnaryCall<JobHistoryRequest, JobHistoryResponse>;
+  /** One run with every action's result and log. */
+  getJobRun: handleUnaryCall<GetJobRunRequest, GetJobRunResponse>;
+  /** Operator override of a job's enabled switch (outlives marks and config changes until set back). */
+  setJobEnabled: handleUnaryCall<SetJobEnabledRequest, SetJobEnabledResponse>;
   /** API tokens (admin scope). The secret is in CreateToken's answer and nowhere else, ever. */
   createToken: handleUnaryCall<CreateTokenRequest, CreateTokenResponse>;
   listTokens: handleUnaryCall<ListTokensRequest, ListTokensResponse>;
@@ -8434,6 +12037,22 @@ export interface ControlApiServer extends UntypedServiceImplementation {
    * it happens, from a position on: the audit trail, and how a program follows Orzo.
    */
   watchEvents: handleServerStreamingCall<WatchEventsRequest, WatchedEvent>;
+  /**
+   * Secrets of a service, for SECRET(name) in its env (service "_shared": SHARED_SECRET(name) of
+   * every service). The value is stored encrypted and no RPC ever answers it; adding or updating
+   * one re-deploys, through their bounce method, the instances whose env references it.
+   */
+  addSecret: handleUnaryCall<PutSecretRequest, PutSecretResponse>;
+  updateSecret: handleUnaryCall<PutSecretRequest, PutSecretResponse>;
+  /** Names, when and by whom each secret was written, and which instances reference it: never values. */
+  listSecrets: handleUnaryCall<ListSecretsRequest, ListSecretsResponse>;
+  removeSecret: handleUnaryCall<RemoveSecretRequest, RemoveSecretResponse>;
+  /**
+   * orzo config apply: the soa-configs of running instances as they are now (env, resources,
+   * command, health check...), rolled out without a new mark through each instance's bounce
+   * method where its replicas run another config; recorded in history, published as config.changed.
+   */
+  applyConfig: handleUnaryCall<ApplyConfigRequest, ApplyConfigResponse>;
 }
 
 export interface ControlApiClient extends Client {
@@ -8708,6 +12327,96 @@ export interface ControlApiClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<InstanceLogLine>;
+  /**
+   * Runs an instance of adhoc-<cluster>.yaml once on the cluster's engine (orzo remote-run): its
+   * output lines as they come, then one message with `ended` and the container's exit code.
+   */
+  remoteRun(request: RemoteRunRequest, options?: Partial<CallOptions>): ClientReadableStream<RemoteRunOutput>;
+  remoteRun(
+    request: RemoteRunRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<RemoteRunOutput>;
+  /** Timed jobs (tron-/chronos-<cluster>.yaml): their schedule, next run and last results. */
+  listJobs(
+    request: ListJobsRequest,
+    callback: (error: ServiceError | null, response: ListJobsResponse) => void,
+  ): ClientUnaryCall;
+  listJobs(
+    request: ListJobsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListJobsResponse) => void,
+  ): ClientUnaryCall;
+  listJobs(
+    request: ListJobsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListJobsResponse) => void,
+  ): ClientUnaryCall;
+  /** Run a job (or one action of it) now; answers the new run's id. */
+  runJob(
+    request: RunJobRequest,
+    callback: (error: ServiceError | null, response: RunJobResponse) => void,
+  ): ClientUnaryCall;
+  runJob(
+    request: RunJobRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RunJobResponse) => void,
+  ): ClientUnaryCall;
+  runJob(
+    request: RunJobRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RunJobResponse) => void,
+  ): ClientUnaryCall;
+  /** A job's runs, newest first (at most its run_limit are kept). */
+  jobHistory(
+    request: JobHistoryRequest,
+    callback: (error: ServiceError | null, response: JobHistoryResponse) => void,
+  ): ClientUnaryCall;
+  jobHistory(
+    request: JobHistoryRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: JobHistoryResponse) => void,
+  ): ClientUnaryCall;
+  jobHistory(
+    request: JobHistoryRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: JobHistoryResponse) => void,
+  ): ClientUnaryCall;
+  /** One run with every action's result and log. */
+  getJobRun(
+    request: GetJobRunRequest,
+    callback: (error: ServiceError | null, response: GetJobRunResponse) => void,
+  ): ClientUnaryCall;
+  getJobRun(
+    request: GetJobRunRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetJobRunResponse) => void,
+  ): ClientUnaryCall;
+  getJobRun(
+    request: GetJobRunRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetJobRunResponse) => void,
+  ): ClientUnaryCall;
+  /** Operator override of a job's enabled switch (outlives marks and config changes until set back). */
+  setJobEnabled(
+    request: SetJobEnabledRequest,
+    callback: (error: ServiceError | null, response: SetJobEnabledResponse) => void,
+  ): ClientUnaryCall;
+  setJobEnabled(
+    request: SetJobEnabledRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SetJobEnabledResponse) => void,
+  ): ClientUnaryCall;
+  setJobEnabled(
+    request: SetJobEnabledRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SetJobEnabledResponse) => void,
+  ): ClientUnaryCall;
   /** API tokens (admin scope). The secret is in CreateToken's answer and nowhere else, ever. */
   createToken(
     request: CreateTokenRequest,
@@ -8780,6 +12489,92 @@ export interface ControlApiClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<WatchedEvent>;
+  /**
+   * Secrets of a service, for SECRET(name) in its env (service "_shared": SHARED_SECRET(name) of
+   * every service). The value is stored encrypted and no RPC ever answers it; adding or updating
+   * one re-deploys, through their bounce method, the instances whose env references it.
+   */
+  addSecret(
+    request: PutSecretRequest,
+    callback: (error: ServiceError | null, response: PutSecretResponse) => void,
+  ): ClientUnaryCall;
+  addSecret(
+    request: PutSecretRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PutSecretResponse) => void,
+  ): ClientUnaryCall;
+  addSecret(
+    request: PutSecretRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PutSecretResponse) => void,
+  ): ClientUnaryCall;
+  updateSecret(
+    request: PutSecretRequest,
+    callback: (error: ServiceError | null, response: PutSecretResponse) => void,
+  ): ClientUnaryCall;
+  updateSecret(
+    request: PutSecretRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PutSecretResponse) => void,
+  ): ClientUnaryCall;
+  updateSecret(
+    request: PutSecretRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PutSecretResponse) => void,
+  ): ClientUnaryCall;
+  /** Names, when and by whom each secret was written, and which instances reference it: never values. */
+  listSecrets(
+    request: ListSecretsRequest,
+    callback: (error: ServiceError | null, response: ListSecretsResponse) => void,
+  ): ClientUnaryCall;
+  listSecrets(
+    request: ListSecretsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListSecretsResponse) => void,
+  ): ClientUnaryCall;
+  listSecrets(
+    request: ListSecretsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListSecretsResponse) => void,
+  ): ClientUnaryCall;
+  removeSecret(
+    request: RemoveSecretRequest,
+    callback: (error: ServiceError | null, response: RemoveSecretResponse) => void,
+  ): ClientUnaryCall;
+  removeSecret(
+    request: RemoveSecretRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RemoveSecretResponse) => void,
+  ): ClientUnaryCall;
+  removeSecret(
+    request: RemoveSecretRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RemoveSecretResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * orzo config apply: the soa-configs of running instances as they are now (env, resources,
+   * command, health check...), rolled out without a new mark through each instance's bounce
+   * method where its replicas run another config; recorded in history, published as config.changed.
+   */
+  applyConfig(
+    request: ApplyConfigRequest,
+    callback: (error: ServiceError | null, response: ApplyConfigResponse) => void,
+  ): ClientUnaryCall;
+  applyConfig(
+    request: ApplyConfigRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ApplyConfigResponse) => void,
+  ): ClientUnaryCall;
+  applyConfig(
+    request: ApplyConfigRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ApplyConfigResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const ControlApiClient = makeGenericClientConstructor(
@@ -8790,6 +12585,14 @@ export const ControlApiClient = makeGenericClientConstructor(
   service: typeof ControlApiService;
   serviceName: string;
 };
+
+function bytesFromBase64(b64: string): Uint8Array {
+  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  return globalThis.Buffer.from(arr).toString("base64");
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 

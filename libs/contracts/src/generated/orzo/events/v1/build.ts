@@ -68,6 +68,34 @@ export interface BuildFailed {
   logTail: string[];
 }
 
+/**
+ * orzo.build.step-requested.v1: control-api's pipeline asks a builder to run a non-deploy
+ * deploy.yaml step that comes after a deploy group (its `command`, in a checkout of the commit).
+ */
+export interface PipelineStepRequested {
+  runId: string;
+  service: string;
+  commitSha: string;
+  image: string;
+  step: string;
+  /** Index of the step in the flattened pipeline (parallel blocks expanded). */
+  stepIndex: number;
+  command: string;
+}
+
+/** orzo.build.step-finished.v1: how a requested step ended. */
+export interface PipelineStepFinished {
+  runId: string;
+  service: string;
+  commitSha: string;
+  image: string;
+  step: string;
+  stepIndex: number;
+  ok: boolean;
+  /** The exit code and the last line of output, or why it could not run. */
+  detail: string;
+}
+
 function createBaseBuildRequested(): BuildRequested {
   return {
     buildId: "",
@@ -928,6 +956,376 @@ export const BuildFailed: MessageFns<BuildFailed> = {
     message.step = object.step ?? "";
     message.error = object.error ?? "";
     message.logTail = object.logTail?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBasePipelineStepRequested(): PipelineStepRequested {
+  return { runId: "", service: "", commitSha: "", image: "", step: "", stepIndex: 0, command: "" };
+}
+
+export const PipelineStepRequested: MessageFns<PipelineStepRequested> = {
+  encode(message: PipelineStepRequested, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.runId !== "") {
+      writer.uint32(10).string(message.runId);
+    }
+    if (message.service !== "") {
+      writer.uint32(18).string(message.service);
+    }
+    if (message.commitSha !== "") {
+      writer.uint32(26).string(message.commitSha);
+    }
+    if (message.image !== "") {
+      writer.uint32(34).string(message.image);
+    }
+    if (message.step !== "") {
+      writer.uint32(42).string(message.step);
+    }
+    if (message.stepIndex !== 0) {
+      writer.uint32(48).uint32(message.stepIndex);
+    }
+    if (message.command !== "") {
+      writer.uint32(58).string(message.command);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PipelineStepRequested {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePipelineStepRequested();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.runId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.commitSha = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.image = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.step = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.stepIndex = reader.uint32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.command = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PipelineStepRequested {
+    return {
+      runId: isSet(object.runId)
+        ? globalThis.String(object.runId)
+        : isSet(object.run_id)
+        ? globalThis.String(object.run_id)
+        : "",
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      commitSha: isSet(object.commitSha)
+        ? globalThis.String(object.commitSha)
+        : isSet(object.commit_sha)
+        ? globalThis.String(object.commit_sha)
+        : "",
+      image: isSet(object.image) ? globalThis.String(object.image) : "",
+      step: isSet(object.step) ? globalThis.String(object.step) : "",
+      stepIndex: isSet(object.stepIndex)
+        ? globalThis.Number(object.stepIndex)
+        : isSet(object.step_index)
+        ? globalThis.Number(object.step_index)
+        : 0,
+      command: isSet(object.command) ? globalThis.String(object.command) : "",
+    };
+  },
+
+  toJSON(message: PipelineStepRequested): unknown {
+    const obj: any = {};
+    if (message.runId !== "") {
+      obj.runId = message.runId;
+    }
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.commitSha !== "") {
+      obj.commitSha = message.commitSha;
+    }
+    if (message.image !== "") {
+      obj.image = message.image;
+    }
+    if (message.step !== "") {
+      obj.step = message.step;
+    }
+    if (message.stepIndex !== 0) {
+      obj.stepIndex = Math.round(message.stepIndex);
+    }
+    if (message.command !== "") {
+      obj.command = message.command;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PipelineStepRequested>): PipelineStepRequested {
+    return PipelineStepRequested.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PipelineStepRequested>): PipelineStepRequested {
+    const message = createBasePipelineStepRequested();
+    message.runId = object.runId ?? "";
+    message.service = object.service ?? "";
+    message.commitSha = object.commitSha ?? "";
+    message.image = object.image ?? "";
+    message.step = object.step ?? "";
+    message.stepIndex = object.stepIndex ?? 0;
+    message.command = object.command ?? "";
+    return message;
+  },
+};
+
+function createBasePipelineStepFinished(): PipelineStepFinished {
+  return { runId: "", service: "", commitSha: "", image: "", step: "", stepIndex: 0, ok: false, detail: "" };
+}
+
+export const PipelineStepFinished: MessageFns<PipelineStepFinished> = {
+  encode(message: PipelineStepFinished, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.runId !== "") {
+      writer.uint32(10).string(message.runId);
+    }
+    if (message.service !== "") {
+      writer.uint32(18).string(message.service);
+    }
+    if (message.commitSha !== "") {
+      writer.uint32(26).string(message.commitSha);
+    }
+    if (message.image !== "") {
+      writer.uint32(34).string(message.image);
+    }
+    if (message.step !== "") {
+      writer.uint32(42).string(message.step);
+    }
+    if (message.stepIndex !== 0) {
+      writer.uint32(48).uint32(message.stepIndex);
+    }
+    if (message.ok !== false) {
+      writer.uint32(56).bool(message.ok);
+    }
+    if (message.detail !== "") {
+      writer.uint32(66).string(message.detail);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PipelineStepFinished {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePipelineStepFinished();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.runId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.commitSha = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.image = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.step = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.stepIndex = reader.uint32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.ok = reader.bool();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.detail = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PipelineStepFinished {
+    return {
+      runId: isSet(object.runId)
+        ? globalThis.String(object.runId)
+        : isSet(object.run_id)
+        ? globalThis.String(object.run_id)
+        : "",
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      commitSha: isSet(object.commitSha)
+        ? globalThis.String(object.commitSha)
+        : isSet(object.commit_sha)
+        ? globalThis.String(object.commit_sha)
+        : "",
+      image: isSet(object.image) ? globalThis.String(object.image) : "",
+      step: isSet(object.step) ? globalThis.String(object.step) : "",
+      stepIndex: isSet(object.stepIndex)
+        ? globalThis.Number(object.stepIndex)
+        : isSet(object.step_index)
+        ? globalThis.Number(object.step_index)
+        : 0,
+      ok: isSet(object.ok) ? globalThis.Boolean(object.ok) : false,
+      detail: isSet(object.detail) ? globalThis.String(object.detail) : "",
+    };
+  },
+
+  toJSON(message: PipelineStepFinished): unknown {
+    const obj: any = {};
+    if (message.runId !== "") {
+      obj.runId = message.runId;
+    }
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.commitSha !== "") {
+      obj.commitSha = message.commitSha;
+    }
+    if (message.image !== "") {
+      obj.image = message.image;
+    }
+    if (message.step !== "") {
+      obj.step = message.step;
+    }
+    if (message.stepIndex !== 0) {
+      obj.stepIndex = Math.round(message.stepIndex);
+    }
+    if (message.ok !== false) {
+      obj.ok = message.ok;
+    }
+    if (message.detail !== "") {
+      obj.detail = message.detail;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PipelineStepFinished>): PipelineStepFinished {
+    return PipelineStepFinished.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PipelineStepFinished>): PipelineStepFinished {
+    const message = createBasePipelineStepFinished();
+    message.runId = object.runId ?? "";
+    message.service = object.service ?? "";
+    message.commitSha = object.commitSha ?? "";
+    message.image = object.image ?? "";
+    message.step = object.step ?? "";
+    message.stepIndex = object.stepIndex ?? 0;
+    message.ok = object.ok ?? false;
+    message.detail = object.detail ?? "";
     return message;
   },
 };

@@ -16,6 +16,15 @@ export interface HealthcheckSpec {
   intervalSeconds: number;
   timeoutSeconds: number;
   maxConsecutiveFailures: number;
+  /** extra_healthcheck_headers of the mesh namespace: sent with http(s) checks. */
+  headers: { [key: string]: string };
+  /** smartstack.yaml healthcheck_port: the container port checked, when not the service port. */
+  port?: number | undefined;
+}
+
+export interface HealthcheckSpec_HeadersEntry {
+  key: string;
+  value: string;
 }
 
 export interface BounceSpec {
@@ -27,6 +36,37 @@ export interface BounceSpec {
   drainMethod: string;
   drainDelaySeconds: number;
   terminationGracePeriodSeconds: number;
+  /** bounce_health_params.min_task_uptime: a new replica counts as happy only after running this long. */
+  minTaskUptimeSeconds: number;
+  /** bounce_health_params.check_haproxy: false: a new replica need not be UP in discovery to count as happy. */
+  skipHaproxyCheck: boolean;
+  /**
+   * lifecycle.pre_stop_command: run in the replica (docker exec) after the drain, before SIGTERM;
+   * a single string runs under /bin/sh -c.
+   */
+  preStopCommand: string[];
+  /** lifecycle.pre_stop_drain_seconds: sleep after the pre-stop command, before SIGTERM. */
+  preStopDrainSeconds: number;
+  /** drain_method http: the requests of drain_method_params (hacheck-style URLs). */
+  httpDrain: HttpDrain | undefined;
+}
+
+/**
+ * drain_method: http (PaaSTA's drain_lib HTTPDrainMethod): drain_method_params.drain is called
+ * once when the replica leaves rotation, is_safe_to_kill polled until it answers a success code.
+ */
+export interface HttpDrain {
+  drain: DrainRequest | undefined;
+  isSafeToKill: DrainRequest | undefined;
+}
+
+/** One request of an http drain: url_format with {host}, {port}, {service}, {instance}, {nerve_ns}. */
+export interface DrainRequest {
+  urlFormat: string;
+  /** GET when empty. */
+  method: string;
+  /** "200-399,407" style; empty: 200-299. */
+  successCodes: string;
 }
 
 /** A discovery registration (service.namespace) with its smartstack.yaml settings. */
@@ -40,6 +80,27 @@ export interface Registration {
   timeoutConnectMs: number;
   timeoutServerMs: number;
   retries: number;
+  /**
+   * smartstack.yaml lb_policy (PaaSTA's Envoy names: ROUND_ROBIN, LEAST_REQUEST, RING_HASH,
+   * RANDOM, MAGLEV, CLUSTER_PROVIDED); empty: ROUND_ROBIN.
+   */
+  lbPolicy: string;
+  /** Client inactivity timeout of the frontend; 0: HAProxy's default here (30 s). */
+  timeoutClientMs: number;
+  /** endpoint_timeouts: a backend per path (prefix, or a regex when it starts with ^) with its own server timeout. */
+  endpointTimeouts: EndpointTimeout[];
+  /** "<cluster>.<instance>" -> weight (0-256) of that instance's replicas in this registration's backend. */
+  instanceWeights: { [key: string]: number };
+}
+
+export interface Registration_InstanceWeightsEntry {
+  key: string;
+  value: number;
+}
+
+export interface EndpointTimeout {
+  path: string;
+  timeoutMs: number;
 }
 
 /** The complete, compiled desired state of one (service, cluster, instance). */
@@ -78,6 +139,13 @@ export interface InstanceSpec {
     | undefined;
   /** Pool of hosts to run on: on a swarm cluster, the placement constraint node.labels.pool==<pool>. */
   pool: string;
+  /** cpu_burst_add: the replica's CPU limit is cpus + cpu_burst_add (PaaSTA's, default 1). */
+  cpuBurstAdd: number;
+  /**
+   * backoff_seconds: the wait before a crash-looping replica is started again (from its second
+   * crash in a row), doubling per crash up to 300 s; 0 = not set (10 s). Outside the config hash.
+   */
+  backoffSeconds: number;
 }
 
 export interface InstanceSpec_EnvEntry {
@@ -150,7 +218,7 @@ export interface DeployProgressed {
 export interface ReplicaProblem {
   replicaId: string;
   replicaName: string;
-  /** remove | stop | start | inspect | list */
+  /** remove | stop | start | inspect | list; backoff: a crash loop waiting next_retry_at to start again (attempts = crashes in a row) */
   action: string;
   error: string;
   attempts: number;
@@ -190,6 +258,8 @@ function createBaseHealthcheckSpec(): HealthcheckSpec {
     intervalSeconds: 0,
     timeoutSeconds: 0,
     maxConsecutiveFailures: 0,
+    headers: {},
+    port: undefined,
   };
 }
 
@@ -215,6 +285,12 @@ export const HealthcheckSpec: MessageFns<HealthcheckSpec> = {
     }
     if (message.maxConsecutiveFailures !== 0) {
       writer.uint32(56).uint32(message.maxConsecutiveFailures);
+    }
+    globalThis.Object.entries(message.headers).forEach(([key, value]: [string, string]) => {
+      HealthcheckSpec_HeadersEntry.encode({ key: key as any, value }, writer.uint32(66).fork()).join();
+    });
+    if (message.port !== undefined) {
+      writer.uint32(72).uint32(message.port);
     }
     return writer;
   },
@@ -288,6 +364,25 @@ export const HealthcheckSpec: MessageFns<HealthcheckSpec> = {
             message.maxConsecutiveFailures = reader.uint32();
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            const entry8 = HealthcheckSpec_HeadersEntry.decode(reader, reader.uint32());
+            if (entry8.value !== undefined) {
+              message.headers[entry8.key] = entry8.value;
+            }
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.port = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -325,6 +420,21 @@ export const HealthcheckSpec: MessageFns<HealthcheckSpec> = {
         : isSet(object.max_consecutive_failures)
         ? globalThis.Number(object.max_consecutive_failures)
         : 0,
+      headers: isObject(object.headers)
+        ? (globalThis.Object.entries(object.headers) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      port: isSet(object.port) ? globalThis.Number(object.port) : undefined,
     };
   },
 
@@ -351,6 +461,18 @@ export const HealthcheckSpec: MessageFns<HealthcheckSpec> = {
     if (message.maxConsecutiveFailures !== 0) {
       obj.maxConsecutiveFailures = Math.round(message.maxConsecutiveFailures);
     }
+    if (message.headers) {
+      const entries = globalThis.Object.entries(message.headers) as [string, string][];
+      if (entries.length > 0) {
+        obj.headers = {};
+        entries.forEach(([k, v]) => {
+          obj.headers[k] = v;
+        });
+      }
+    }
+    if (message.port !== undefined) {
+      obj.port = Math.round(message.port);
+    }
     return obj;
   },
 
@@ -366,6 +488,101 @@ export const HealthcheckSpec: MessageFns<HealthcheckSpec> = {
     message.intervalSeconds = object.intervalSeconds ?? 0;
     message.timeoutSeconds = object.timeoutSeconds ?? 0;
     message.maxConsecutiveFailures = object.maxConsecutiveFailures ?? 0;
+    message.headers = (globalThis.Object.entries(object.headers ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.port = object.port ?? undefined;
+    return message;
+  },
+};
+
+function createBaseHealthcheckSpec_HeadersEntry(): HealthcheckSpec_HeadersEntry {
+  return { key: "", value: "" };
+}
+
+export const HealthcheckSpec_HeadersEntry: MessageFns<HealthcheckSpec_HeadersEntry> = {
+  encode(message: HealthcheckSpec_HeadersEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HealthcheckSpec_HeadersEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHealthcheckSpec_HeadersEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HealthcheckSpec_HeadersEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: HealthcheckSpec_HeadersEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<HealthcheckSpec_HeadersEntry>): HealthcheckSpec_HeadersEntry {
+    return HealthcheckSpec_HeadersEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<HealthcheckSpec_HeadersEntry>): HealthcheckSpec_HeadersEntry {
+    const message = createBaseHealthcheckSpec_HeadersEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
     return message;
   },
 };
@@ -378,6 +595,11 @@ function createBaseBounceSpec(): BounceSpec {
     drainMethod: "",
     drainDelaySeconds: 0,
     terminationGracePeriodSeconds: 0,
+    minTaskUptimeSeconds: 0,
+    skipHaproxyCheck: false,
+    preStopCommand: [],
+    preStopDrainSeconds: 0,
+    httpDrain: undefined,
   };
 }
 
@@ -400,6 +622,21 @@ export const BounceSpec: MessageFns<BounceSpec> = {
     }
     if (message.terminationGracePeriodSeconds !== 0) {
       writer.uint32(49).double(message.terminationGracePeriodSeconds);
+    }
+    if (message.minTaskUptimeSeconds !== 0) {
+      writer.uint32(57).double(message.minTaskUptimeSeconds);
+    }
+    if (message.skipHaproxyCheck !== false) {
+      writer.uint32(64).bool(message.skipHaproxyCheck);
+    }
+    for (const v of message.preStopCommand) {
+      writer.uint32(74).string(v!);
+    }
+    if (message.preStopDrainSeconds !== 0) {
+      writer.uint32(81).double(message.preStopDrainSeconds);
+    }
+    if (message.httpDrain !== undefined) {
+      HttpDrain.encode(message.httpDrain, writer.uint32(90).fork()).join();
     }
     return writer;
   },
@@ -465,6 +702,46 @@ export const BounceSpec: MessageFns<BounceSpec> = {
             message.terminationGracePeriodSeconds = reader.double();
             continue;
           }
+          case 7: {
+            if (tag !== 57) {
+              break;
+            }
+
+            message.minTaskUptimeSeconds = reader.double();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.skipHaproxyCheck = reader.bool();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.preStopCommand.push(reader.string());
+            continue;
+          }
+          case 10: {
+            if (tag !== 81) {
+              break;
+            }
+
+            message.preStopDrainSeconds = reader.double();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.httpDrain = HttpDrain.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -505,6 +782,31 @@ export const BounceSpec: MessageFns<BounceSpec> = {
         : isSet(object.termination_grace_period_seconds)
         ? globalThis.Number(object.termination_grace_period_seconds)
         : 0,
+      minTaskUptimeSeconds: isSet(object.minTaskUptimeSeconds)
+        ? globalThis.Number(object.minTaskUptimeSeconds)
+        : isSet(object.min_task_uptime_seconds)
+        ? globalThis.Number(object.min_task_uptime_seconds)
+        : 0,
+      skipHaproxyCheck: isSet(object.skipHaproxyCheck)
+        ? globalThis.Boolean(object.skipHaproxyCheck)
+        : isSet(object.skip_haproxy_check)
+        ? globalThis.Boolean(object.skip_haproxy_check)
+        : false,
+      preStopCommand: globalThis.Array.isArray(object?.preStopCommand)
+        ? object.preStopCommand.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.pre_stop_command)
+        ? object.pre_stop_command.map((e: any) => globalThis.String(e))
+        : [],
+      preStopDrainSeconds: isSet(object.preStopDrainSeconds)
+        ? globalThis.Number(object.preStopDrainSeconds)
+        : isSet(object.pre_stop_drain_seconds)
+        ? globalThis.Number(object.pre_stop_drain_seconds)
+        : 0,
+      httpDrain: isSet(object.httpDrain)
+        ? HttpDrain.fromJSON(object.httpDrain)
+        : isSet(object.http_drain)
+        ? HttpDrain.fromJSON(object.http_drain)
+        : undefined,
     };
   },
 
@@ -528,6 +830,21 @@ export const BounceSpec: MessageFns<BounceSpec> = {
     if (message.terminationGracePeriodSeconds !== 0) {
       obj.terminationGracePeriodSeconds = floatToJson(message.terminationGracePeriodSeconds);
     }
+    if (message.minTaskUptimeSeconds !== 0) {
+      obj.minTaskUptimeSeconds = floatToJson(message.minTaskUptimeSeconds);
+    }
+    if (message.skipHaproxyCheck !== false) {
+      obj.skipHaproxyCheck = message.skipHaproxyCheck;
+    }
+    if (message.preStopCommand?.length) {
+      obj.preStopCommand = message.preStopCommand;
+    }
+    if (message.preStopDrainSeconds !== 0) {
+      obj.preStopDrainSeconds = floatToJson(message.preStopDrainSeconds);
+    }
+    if (message.httpDrain !== undefined) {
+      obj.httpDrain = HttpDrain.toJSON(message.httpDrain);
+    }
     return obj;
   },
 
@@ -542,12 +859,233 @@ export const BounceSpec: MessageFns<BounceSpec> = {
     message.drainMethod = object.drainMethod ?? "";
     message.drainDelaySeconds = object.drainDelaySeconds ?? 0;
     message.terminationGracePeriodSeconds = object.terminationGracePeriodSeconds ?? 0;
+    message.minTaskUptimeSeconds = object.minTaskUptimeSeconds ?? 0;
+    message.skipHaproxyCheck = object.skipHaproxyCheck ?? false;
+    message.preStopCommand = object.preStopCommand?.map((e) => e) || [];
+    message.preStopDrainSeconds = object.preStopDrainSeconds ?? 0;
+    message.httpDrain = (object.httpDrain !== undefined && object.httpDrain !== null)
+      ? HttpDrain.fromPartial(object.httpDrain)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseHttpDrain(): HttpDrain {
+  return { drain: undefined, isSafeToKill: undefined };
+}
+
+export const HttpDrain: MessageFns<HttpDrain> = {
+  encode(message: HttpDrain, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.drain !== undefined) {
+      DrainRequest.encode(message.drain, writer.uint32(10).fork()).join();
+    }
+    if (message.isSafeToKill !== undefined) {
+      DrainRequest.encode(message.isSafeToKill, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HttpDrain {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHttpDrain();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.drain = DrainRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.isSafeToKill = DrainRequest.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HttpDrain {
+    return {
+      drain: isSet(object.drain) ? DrainRequest.fromJSON(object.drain) : undefined,
+      isSafeToKill: isSet(object.isSafeToKill)
+        ? DrainRequest.fromJSON(object.isSafeToKill)
+        : isSet(object.is_safe_to_kill)
+        ? DrainRequest.fromJSON(object.is_safe_to_kill)
+        : undefined,
+    };
+  },
+
+  toJSON(message: HttpDrain): unknown {
+    const obj: any = {};
+    if (message.drain !== undefined) {
+      obj.drain = DrainRequest.toJSON(message.drain);
+    }
+    if (message.isSafeToKill !== undefined) {
+      obj.isSafeToKill = DrainRequest.toJSON(message.isSafeToKill);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<HttpDrain>): HttpDrain {
+    return HttpDrain.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<HttpDrain>): HttpDrain {
+    const message = createBaseHttpDrain();
+    message.drain = (object.drain !== undefined && object.drain !== null)
+      ? DrainRequest.fromPartial(object.drain)
+      : undefined;
+    message.isSafeToKill = (object.isSafeToKill !== undefined && object.isSafeToKill !== null)
+      ? DrainRequest.fromPartial(object.isSafeToKill)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseDrainRequest(): DrainRequest {
+  return { urlFormat: "", method: "", successCodes: "" };
+}
+
+export const DrainRequest: MessageFns<DrainRequest> = {
+  encode(message: DrainRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.urlFormat !== "") {
+      writer.uint32(10).string(message.urlFormat);
+    }
+    if (message.method !== "") {
+      writer.uint32(18).string(message.method);
+    }
+    if (message.successCodes !== "") {
+      writer.uint32(26).string(message.successCodes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DrainRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDrainRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.urlFormat = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.method = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.successCodes = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DrainRequest {
+    return {
+      urlFormat: isSet(object.urlFormat)
+        ? globalThis.String(object.urlFormat)
+        : isSet(object.url_format)
+        ? globalThis.String(object.url_format)
+        : "",
+      method: isSet(object.method) ? globalThis.String(object.method) : "",
+      successCodes: isSet(object.successCodes)
+        ? globalThis.String(object.successCodes)
+        : isSet(object.success_codes)
+        ? globalThis.String(object.success_codes)
+        : "",
+    };
+  },
+
+  toJSON(message: DrainRequest): unknown {
+    const obj: any = {};
+    if (message.urlFormat !== "") {
+      obj.urlFormat = message.urlFormat;
+    }
+    if (message.method !== "") {
+      obj.method = message.method;
+    }
+    if (message.successCodes !== "") {
+      obj.successCodes = message.successCodes;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DrainRequest>): DrainRequest {
+    return DrainRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DrainRequest>): DrainRequest {
+    const message = createBaseDrainRequest();
+    message.urlFormat = object.urlFormat ?? "";
+    message.method = object.method ?? "";
+    message.successCodes = object.successCodes ?? "";
     return message;
   },
 };
 
 function createBaseRegistration(): Registration {
-  return { name: "", proxyPort: 0, mode: "", healthcheckUri: "", timeoutConnectMs: 0, timeoutServerMs: 0, retries: 0 };
+  return {
+    name: "",
+    proxyPort: 0,
+    mode: "",
+    healthcheckUri: "",
+    timeoutConnectMs: 0,
+    timeoutServerMs: 0,
+    retries: 0,
+    lbPolicy: "",
+    timeoutClientMs: 0,
+    endpointTimeouts: [],
+    instanceWeights: {},
+  };
 }
 
 export const Registration: MessageFns<Registration> = {
@@ -573,6 +1111,18 @@ export const Registration: MessageFns<Registration> = {
     if (message.retries !== 0) {
       writer.uint32(56).uint32(message.retries);
     }
+    if (message.lbPolicy !== "") {
+      writer.uint32(66).string(message.lbPolicy);
+    }
+    if (message.timeoutClientMs !== 0) {
+      writer.uint32(72).uint32(message.timeoutClientMs);
+    }
+    for (const v of message.endpointTimeouts) {
+      EndpointTimeout.encode(v!, writer.uint32(82).fork()).join();
+    }
+    globalThis.Object.entries(message.instanceWeights).forEach(([key, value]: [string, number]) => {
+      Registration_InstanceWeightsEntry.encode({ key: key as any, value }, writer.uint32(90).fork()).join();
+    });
     return writer;
   },
 
@@ -645,6 +1195,41 @@ export const Registration: MessageFns<Registration> = {
             message.retries = reader.uint32();
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.lbPolicy = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.timeoutClientMs = reader.uint32();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.endpointTimeouts.push(EndpointTimeout.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            const entry11 = Registration_InstanceWeightsEntry.decode(reader, reader.uint32());
+            if (entry11.value !== undefined) {
+              message.instanceWeights[entry11.key] = entry11.value;
+            }
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -682,6 +1267,48 @@ export const Registration: MessageFns<Registration> = {
         ? globalThis.Number(object.timeout_server_ms)
         : 0,
       retries: isSet(object.retries) ? globalThis.Number(object.retries) : 0,
+      lbPolicy: isSet(object.lbPolicy)
+        ? globalThis.String(object.lbPolicy)
+        : isSet(object.lb_policy)
+        ? globalThis.String(object.lb_policy)
+        : "",
+      timeoutClientMs: isSet(object.timeoutClientMs)
+        ? globalThis.Number(object.timeoutClientMs)
+        : isSet(object.timeout_client_ms)
+        ? globalThis.Number(object.timeout_client_ms)
+        : 0,
+      endpointTimeouts: globalThis.Array.isArray(object?.endpointTimeouts)
+        ? object.endpointTimeouts.map((e: any) => EndpointTimeout.fromJSON(e))
+        : globalThis.Array.isArray(object?.endpoint_timeouts)
+        ? object.endpoint_timeouts.map((e: any) => EndpointTimeout.fromJSON(e))
+        : [],
+      instanceWeights: isObject(object.instanceWeights)
+        ? (globalThis.Object.entries(object.instanceWeights) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.instance_weights)
+        ? (globalThis.Object.entries(object.instance_weights) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
     };
   },
 
@@ -708,6 +1335,24 @@ export const Registration: MessageFns<Registration> = {
     if (message.retries !== 0) {
       obj.retries = Math.round(message.retries);
     }
+    if (message.lbPolicy !== "") {
+      obj.lbPolicy = message.lbPolicy;
+    }
+    if (message.timeoutClientMs !== 0) {
+      obj.timeoutClientMs = Math.round(message.timeoutClientMs);
+    }
+    if (message.endpointTimeouts?.length) {
+      obj.endpointTimeouts = message.endpointTimeouts.map((e) => EndpointTimeout.toJSON(e));
+    }
+    if (message.instanceWeights) {
+      const entries = globalThis.Object.entries(message.instanceWeights) as [string, number][];
+      if (entries.length > 0) {
+        obj.instanceWeights = {};
+        entries.forEach(([k, v]) => {
+          obj.instanceWeights[k] = Math.round(v);
+        });
+      }
+    }
     return obj;
   },
 
@@ -723,6 +1368,192 @@ export const Registration: MessageFns<Registration> = {
     message.timeoutConnectMs = object.timeoutConnectMs ?? 0;
     message.timeoutServerMs = object.timeoutServerMs ?? 0;
     message.retries = object.retries ?? 0;
+    message.lbPolicy = object.lbPolicy ?? "";
+    message.timeoutClientMs = object.timeoutClientMs ?? 0;
+    message.endpointTimeouts = object.endpointTimeouts?.map((e) => EndpointTimeout.fromPartial(e)) || [];
+    message.instanceWeights = (globalThis.Object.entries(object.instanceWeights ?? {}) as [string, number][]).reduce(
+      (acc: { [key: string]: number }, [key, value]: [string, number]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.Number(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseRegistration_InstanceWeightsEntry(): Registration_InstanceWeightsEntry {
+  return { key: "", value: 0 };
+}
+
+export const Registration_InstanceWeightsEntry: MessageFns<Registration_InstanceWeightsEntry> = {
+  encode(message: Registration_InstanceWeightsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0) {
+      writer.uint32(16).uint32(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Registration_InstanceWeightsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRegistration_InstanceWeightsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.value = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Registration_InstanceWeightsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+    };
+  },
+
+  toJSON(message: Registration_InstanceWeightsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== 0) {
+      obj.value = Math.round(message.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Registration_InstanceWeightsEntry>): Registration_InstanceWeightsEntry {
+    return Registration_InstanceWeightsEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Registration_InstanceWeightsEntry>): Registration_InstanceWeightsEntry {
+    const message = createBaseRegistration_InstanceWeightsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? 0;
+    return message;
+  },
+};
+
+function createBaseEndpointTimeout(): EndpointTimeout {
+  return { path: "", timeoutMs: 0 };
+}
+
+export const EndpointTimeout: MessageFns<EndpointTimeout> = {
+  encode(message: EndpointTimeout, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.path !== "") {
+      writer.uint32(10).string(message.path);
+    }
+    if (message.timeoutMs !== 0) {
+      writer.uint32(16).uint32(message.timeoutMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EndpointTimeout {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEndpointTimeout();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.path = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.timeoutMs = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EndpointTimeout {
+    return {
+      path: isSet(object.path) ? globalThis.String(object.path) : "",
+      timeoutMs: isSet(object.timeoutMs)
+        ? globalThis.Number(object.timeoutMs)
+        : isSet(object.timeout_ms)
+        ? globalThis.Number(object.timeout_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: EndpointTimeout): unknown {
+    const obj: any = {};
+    if (message.path !== "") {
+      obj.path = message.path;
+    }
+    if (message.timeoutMs !== 0) {
+      obj.timeoutMs = Math.round(message.timeoutMs);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<EndpointTimeout>): EndpointTimeout {
+    return EndpointTimeout.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<EndpointTimeout>): EndpointTimeout {
+    const message = createBaseEndpointTimeout();
+    message.path = object.path ?? "";
+    message.timeoutMs = object.timeoutMs ?? 0;
     return message;
   },
 };
@@ -753,6 +1584,8 @@ function createBaseInstanceSpec(): InstanceSpec {
     weight: 0,
     monitoring: undefined,
     pool: "",
+    cpuBurstAdd: 0,
+    backoffSeconds: 0,
   };
 }
 
@@ -829,6 +1662,12 @@ export const InstanceSpec: MessageFns<InstanceSpec> = {
     }
     if (message.pool !== "") {
       writer.uint32(194).string(message.pool);
+    }
+    if (message.cpuBurstAdd !== 0) {
+      writer.uint32(201).double(message.cpuBurstAdd);
+    }
+    if (message.backoffSeconds !== 0) {
+      writer.uint32(209).double(message.backoffSeconds);
     }
     return writer;
   },
@@ -1041,6 +1880,22 @@ export const InstanceSpec: MessageFns<InstanceSpec> = {
             message.pool = reader.string();
             continue;
           }
+          case 25: {
+            if (tag !== 201) {
+              break;
+            }
+
+            message.cpuBurstAdd = reader.double();
+            continue;
+          }
+          case 26: {
+            if (tag !== 209) {
+              break;
+            }
+
+            message.backoffSeconds = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1132,6 +1987,16 @@ export const InstanceSpec: MessageFns<InstanceSpec> = {
       weight: isSet(object.weight) ? globalThis.Number(object.weight) : 0,
       monitoring: isSet(object.monitoring) ? MonitoringSpec.fromJSON(object.monitoring) : undefined,
       pool: isSet(object.pool) ? globalThis.String(object.pool) : "",
+      cpuBurstAdd: isSet(object.cpuBurstAdd)
+        ? globalThis.Number(object.cpuBurstAdd)
+        : isSet(object.cpu_burst_add)
+        ? globalThis.Number(object.cpu_burst_add)
+        : 0,
+      backoffSeconds: isSet(object.backoffSeconds)
+        ? globalThis.Number(object.backoffSeconds)
+        : isSet(object.backoff_seconds)
+        ? globalThis.Number(object.backoff_seconds)
+        : 0,
     };
   },
 
@@ -1215,6 +2080,12 @@ export const InstanceSpec: MessageFns<InstanceSpec> = {
     if (message.pool !== "") {
       obj.pool = message.pool;
     }
+    if (message.cpuBurstAdd !== 0) {
+      obj.cpuBurstAdd = floatToJson(message.cpuBurstAdd);
+    }
+    if (message.backoffSeconds !== 0) {
+      obj.backoffSeconds = floatToJson(message.backoffSeconds);
+    }
     return obj;
   },
 
@@ -1261,6 +2132,8 @@ export const InstanceSpec: MessageFns<InstanceSpec> = {
       ? MonitoringSpec.fromPartial(object.monitoring)
       : undefined;
     message.pool = object.pool ?? "";
+    message.cpuBurstAdd = object.cpuBurstAdd ?? 0;
+    message.backoffSeconds = object.backoffSeconds ?? 0;
     return message;
   },
 };

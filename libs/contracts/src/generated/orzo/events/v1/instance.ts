@@ -22,6 +22,11 @@ export interface ReplicaRef {
    * instance.started (other events may carry the ref without it).
    */
   forceBounce: string;
+  /**
+   * The port on `host` reaching the instance's healthcheck_port, when it checks another port
+   * than its service port; absent: checks go to `port`.
+   */
+  checkPort?: number | undefined;
 }
 
 /** orzo.instance.started.v1 */
@@ -65,6 +70,7 @@ function createBaseReplicaRef(): ReplicaRef {
     gitSha: "",
     configHash: "",
     forceBounce: "",
+    checkPort: undefined,
   };
 }
 
@@ -96,6 +102,9 @@ export const ReplicaRef: MessageFns<ReplicaRef> = {
     }
     if (message.forceBounce !== "") {
       writer.uint32(74).string(message.forceBounce);
+    }
+    if (message.checkPort !== undefined) {
+      writer.uint32(80).uint32(message.checkPort);
     }
     return writer;
   },
@@ -185,6 +194,14 @@ export const ReplicaRef: MessageFns<ReplicaRef> = {
             message.forceBounce = reader.string();
             continue;
           }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.checkPort = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -224,6 +241,11 @@ export const ReplicaRef: MessageFns<ReplicaRef> = {
         : isSet(object.force_bounce)
         ? globalThis.String(object.force_bounce)
         : "",
+      checkPort: isSet(object.checkPort)
+        ? globalThis.Number(object.checkPort)
+        : isSet(object.check_port)
+        ? globalThis.Number(object.check_port)
+        : undefined,
     };
   },
 
@@ -256,6 +278,9 @@ export const ReplicaRef: MessageFns<ReplicaRef> = {
     if (message.forceBounce !== "") {
       obj.forceBounce = message.forceBounce;
     }
+    if (message.checkPort !== undefined) {
+      obj.checkPort = Math.round(message.checkPort);
+    }
     return obj;
   },
 
@@ -273,6 +298,7 @@ export const ReplicaRef: MessageFns<ReplicaRef> = {
     message.gitSha = object.gitSha ?? "";
     message.configHash = object.configHash ?? "";
     message.forceBounce = object.forceBounce ?? "";
+    message.checkPort = object.checkPort ?? undefined;
     return message;
   },
 };

@@ -1,0 +1,79 @@
+import type Docker from 'dockerode';
+
+export interface ExecResult {
+  /** The command's exit code; -1 when it timed out. */
+  exitCode: number;
+  /** stdout and stderr interleaved, at most 4 KiB of it. */
+  output: string;
+  timedOut: boolean;
+}
+
+/** Thrown when the replica does not exist or does not run (nothing to exec in). */
+export class ReplicaNotRunningError extends Error {
+  constructor(readonly replicaId: string) {
+    super(`replica ${replicaId} does not run`);
+    this.name = 'ReplicaNotRunningError';
+  }
+}
+
+const MAX_OUTPUT = 4096;
+
+/**
+ * Runs `cmd` under /bin/sh -c inside a running container (Docker exec), as PaaSTA's cmd health
+ * check does: its exit code and output, or timedOut after `timeoutMs`. A timed-out command is
+ * not killed (the Engine API cannot kill an exec's process); the check counts it failed, and
+ * the container's own end takes it down.
+ */
+export async function dockerExec(docker: Docker, containerId: string, cmd: string, timeoutMs: number): Promise<ExecResult> {
+  const container = docker.getContainer(containerId);
+  let exec: Docker.Exec;
+  try {
+    exec = await container.exec({ Cmd: ['/bin/sh', '-c', cmd], AttachStdout: true, AttachStderr: true, Tty: false });
+  } catch (err) {
+    // 404: no such container; 409: it is not running.
+    const code = (err as { statusCode?: number }).statusCode;
+    if (code === 404 || code === 409) throw new ReplicaNotRunningError(containerId);
+    throw err;
+  }
+  const stream = (await exec.start({ hijack: true, stdin: false })) as NodeJS.ReadableStream & { destroy(): void };
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const finished = new Promise<'done'>((resolve, reject) => {
+    stream.on('data', (c: Buffer) => {
+      // A chatty command must not grow memory: what comes after 64 KiB is dropped (frames stay whole).
+      if (size >= 65_536) return;
+      chunks.push(c);
+      size += c.length;
+    });
+    stream.on('end', () => resolve('done'));
+    stream.on('close', () => resolve('done'));
+    stream.on('error', reject);
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
+  const outcome = await Promise.race([finished, timedOut]).finally(() => clearTimeout(timer));
+  const output = framesText(Buffer.concat(chunks)).trim().slice(-MAX_OUTPUT);
+  if (outcome === 'timeout') {
+    stream.destroy();
+    return { exitCode: -1, output: `timed out after ${timeoutMs} ms${output ? `: ${output}` : ''}`, timedOut: true };
+  }
+  // The stream ends a moment before the engine records the exit code.
+  for (let i = 0; i < 20; i++) {
+    const info = await exec.inspect();
+    if (!info.Running && info.ExitCode !== null) return { exitCode: info.ExitCode, output, timedOut: false };
+    await new Promise((res) => setTimeout(res, 25));
+  }
+  return { exitCode: -1, output: `the engine did not report the exit code${output ? `: ${output}` : ''}`, timedOut: false };
+}
+
+/** The payloads of Docker's multiplexed stream (8-byte headers: stream type, 3 zero bytes, big-endian length), joined. */
+function framesText(raw: Buffer): string {
+  const parts: Buffer[] = [];
+  let offset = 0;
+  while (offset + 8 <= raw.length) {
+    const length = raw.readUInt32BE(offset + 4);
+    parts.push(raw.subarray(offset + 8, offset + 8 + length));
+    offset += 8 + length;
+  }
+  return Buffer.concat(parts).toString('utf8');
+}
