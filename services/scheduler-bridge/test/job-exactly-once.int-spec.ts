@@ -74,6 +74,8 @@ describe('timed jobs fire exactly once: two scheduler-bridges, kill -9, restart,
 
   after(async () => {
     for (const b of bridges) await b.kill9();
+    // A bridge killed while dockerd was creating a container leaves it: created a moment later.
+    await sleep(2_000);
     for (const c of clusters) await removeJobContainers(docker, c);
     await nc.close();
     await nats.dispose();
