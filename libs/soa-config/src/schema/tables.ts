@@ -20,8 +20,9 @@ const DISCOVERY = 'services/discovery-publisher/src/discovery.handlers.ts';
 const PIPELINE = 'services/control-api/src/pipeline/pipeline.service.ts';
 const AUTOSCALE = 'services/control-api/src/scaling/autoscale.service.ts';
 const REMOTE_RUN = 'services/control-api/src/remote-run/remote-run.service.ts';
-/** What control-api hands to the job runner (JobSpec) from a compiled job. */
-const JOBS = 'services/control-api/src/jobs/job-desired.ts';
+/** scheduler-bridge's job scheduler (when a run is due, overlap) and runner (actions, retries, runtimes). */
+const JOB_SCHEDULER = 'services/scheduler-bridge/src/jobs/job-scheduler.ts';
+const JOB_RUNNER = 'services/scheduler-bridge/src/jobs/job-runner.ts';
 
 /** PaaSTA's names for environment variables. */
 const ENV_NAME = /^[a-zA-Z_]+[a-zA-Z0-9_]*$/;
@@ -69,7 +70,7 @@ export const MONITORING_KEYS: KeyTable = {
   issuetype: unsupported('Ticket issue type.', { t: 'string' }),
   check_that_every_day_has_a_successful_run: bool('(jobs) CRITICAL when the job had no succeeded run in the last 24 hours.', {
     default: false,
-    ...acts('checkEveryDay', JOBS),
+    ...acts('checkEveryDay', 'services/monitor-bridge/src/checks/job-checks.service.ts'),
   }),
   page_for_expected_runtime: bool('(jobs) Page when a run passes its expected_runtime (Orzo raises a WARNING that never pages).', { default: false }),
   error_threshold_ratio: num('(smartstack monitoring) error ratio that alerts.', { min: 0, max: 1, default: 0.01 }),
@@ -416,11 +417,14 @@ const td = (description: string): KeyDef => ({ type: TIME_DELTA, description });
 
 const TRON_ACTION: KeyTable = {
   name: { type: TRON_NAME, description: 'Action name (old list form).' },
-  command: str('What the action runs.', { required: true, ...acts('command', JOBS) }),
+  command: str('What the action runs.', { required: true, ...acts('command', JOB_RUNNER) }),
   node: { type: TRON_NAME, description: 'Tron node.', support: 'unsupported' },
-  requires: strList('Actions that must succeed first (independent ones run in parallel).', acts('requires', JOBS)),
-  retries: int('Retries on failure.', { min: 0, ...acts('retries', JOBS) }),
-  retries_delay: { ...td('Delay between retries.'), ...acts('retriesDelaySeconds', JOBS) },
+  requires: strList(
+    'Actions that must succeed first (independent ones run in parallel).',
+    acts('requires', 'services/scheduler-bridge/src/jobs/action-plan.ts'),
+  ),
+  retries: int('Retries on failure.', { min: 0, ...acts('retries', JOB_RUNNER) }),
+  retries_delay: { ...td('Delay between retries.'), ...acts('retriesDelaySeconds', JOB_RUNNER) },
   executor: str('How the action runs.', { enum: ['ssh', 'paasta', 'spark'], default: 'paasta' }),
   cpus: num('CPUs.', { min: 0, exclusiveMin: true }),
   cap_add: L.cap_add!,
@@ -446,13 +450,13 @@ const TRON_ACTION: KeyTable = {
   secret_volumes: L.secret_volumes!,
   projected_sa_volumes: L.projected_sa_volumes!,
   cluster: str('Cluster (default: the file name).'),
-  expected_runtime: { ...td("Alert when the action takes longer (default: the job's)."), ...acts('expectedRuntimeSeconds', JOBS) },
+  expected_runtime: { ...td("Alert when the action takes longer (default: the job's)."), ...acts('expectedRuntimeSeconds', JOB_RUNNER) },
   triggered_by: strList('Triggers that start it.', { unique: true }),
   trigger_downstreams: { type: { t: 'oneof', of: [{ t: 'string-map' }, { t: 'boolean' }] }, description: 'Triggers it emits.' },
   on_upstream_rerun: str('What to do when an upstream reruns.'),
   trigger_timeout: td('How long to wait for triggers.'),
   aws_credentials: unsupported('AWS credentials file.', { t: 'string' }),
-  max_runtime: { ...td("Kill the action after this long (default: the job's)."), ...acts('maxRuntimeSeconds', JOBS) },
+  max_runtime: { ...td("Kill the action after this long (default: the job's)."), ...acts('maxRuntimeSeconds', JOB_RUNNER) },
   force_spark_resource_configs: unsupported('Spark resource override.', { t: 'boolean' }),
   mrjob: unsupported('mrjob action.', { t: 'boolean' }),
   spark_args: unsupported('Spark arguments.', { t: 'map', open: true }),
@@ -466,27 +470,27 @@ export const TRON_JOB_KEYS: KeyTable = {
     type: { t: 'oneof', of: [{ t: 'string' }, { t: 'map', open: true }] },
     description: 'When the job runs: "cron <5 fields>", "daily HH:MM[:SS] [weekday letters]" or "interval <duration>".',
     required: true,
-    ...acts('schedule', JOBS),
+    ...acts('schedule', JOB_SCHEDULER),
   },
   actions: {
     type: { t: 'oneof', of: [{ t: 'list' }, { t: 'map', open: true }] },
     description: 'Actions by name (or an old list with name keys).',
     required: true,
-    ...acts('actions', JOBS),
+    ...acts('actions', JOB_RUNNER),
   },
   cluster: str('Cluster (default: the file name).'),
   monitoring: map('Alerting of the job.', TRON_MONITORING),
-  queueing: bool('Queue runs that would overlap (false: skip them).', { default: true, ...acts('queueing', JOBS) }),
-  allow_overlap: bool('Let runs overlap.', { default: false, ...acts('allowOverlap', JOBS) }),
-  run_limit: int('Runs kept in history.', { min: 1, default: 50, ...acts('runLimit', JOBS) }),
+  queueing: bool('Queue runs that would overlap (false: skip them).', { default: true, ...acts('queueing', JOB_SCHEDULER) }),
+  allow_overlap: bool('Let runs overlap.', { default: false, ...acts('allowOverlap', JOB_SCHEDULER) }),
+  run_limit: int('Runs kept in history.', { min: 1, default: 50, ...acts('runLimit', 'services/control-api/src/jobs/job-history.service.ts') }),
   all_nodes: unsupported('Run on all nodes.', { t: 'boolean' }),
   cleanup_action: map('Action run after every run.', TRON_ACTION),
-  enabled: bool('Whether the job is scheduled (`orzo job enable|disable` overrides it).', { default: true, ...acts('enabled', JOBS) }),
-  max_runtime: { ...td('Kill a run after this long.'), ...acts('maxRuntimeSeconds', JOBS) },
-  expected_runtime: { ...td('Alert when a run takes longer.'), ...acts('expectedRuntimeSeconds', JOBS) },
-  time_zone: str('IANA time zone of cron and daily schedules (default UTC).', acts('timeZone', JOBS)),
+  enabled: bool('Whether the job is scheduled (`orzo job enable|disable` overrides it).', { default: true, ...acts('enabled', JOB_SCHEDULER) }),
+  max_runtime: { ...td('Kill a run after this long.'), ...acts('maxRuntimeSeconds', JOB_RUNNER) },
+  expected_runtime: { ...td('Alert when a run takes longer.'), ...acts('expectedRuntimeSeconds', JOB_RUNNER) },
+  time_zone: str('IANA time zone of cron and daily schedules (default UTC).', acts('timeZone', JOB_SCHEDULER)),
   service: str('Service whose image the job runs (default: this one).'),
-  deploy_group: str('Deploy group whose version the job runs (PaaSTA: it must be in deploy.yaml).', acts('deployGroup', JOBS)),
+  deploy_group: str('Deploy group whose version the job runs (PaaSTA: it must be in deploy.yaml).', acts('deployGroup', JOB_RUNNER)),
   cost_owner: L.cost_owner!,
 };
 
