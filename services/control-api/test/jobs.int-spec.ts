@@ -11,6 +11,7 @@ import { parseSchedule } from '@orzo/soa-config';
 import { NatsServerHandle, ORZO_CLI, SoaCopy, copySoaConfigs, databaseMatrix, readStream, startNatsServer, waitFor } from '@orzo/testing';
 import { JobsService } from '../src/jobs/jobs.service';
 import { ControlApiRig, callUnary, startControlApi } from './control-api-rig';
+import { DatabaseHolder } from '@orzo/persistence';
 
 const V1 = '1111111111111111111111111111111111111111';
 const run = promisify(execFile);
@@ -57,7 +58,6 @@ for (const target of databaseMatrix()) {
     });
     after(async () => {
       if (target.name === 'postgresql' && rig) {
-        const { DatabaseHolder } = await import('@orzo/persistence');
         await rig.app
           .get(DatabaseHolder)
           .database.em()
