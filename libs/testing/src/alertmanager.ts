@@ -55,7 +55,7 @@ export async function startAlertmanager(binary = process.env.ORZO_ALERTMANAGER_B
   const stop = async (): Promise<void> => {
     const c = child;
     child = undefined;
-    if (!c || c.exitCode !== null) return;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
     const gone = new Promise((r) => c.once('exit', r));
     c.kill('SIGKILL');
     await gone;

@@ -36,7 +36,7 @@ export async function startNatsServer(binary = process.env.ORZO_NATS_SERVER_BIN 
   const stop = async (hard = false): Promise<void> => {
     const c = child;
     child = undefined;
-    if (!c || c.exitCode !== null) return;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
     const gone = new Promise((r) => c.once('exit', r));
     c.kill(hard ? 'SIGKILL' : 'SIGTERM');
     await gone;

@@ -44,7 +44,9 @@ class Bridge {
 
   async kill9(): Promise<void> {
     const c = this.child;
-    if (!c || c.exitCode !== null) return;
+    this.child = undefined;
+    // Killed by a signal, a child has a signalCode and no exitCode: its 'exit' has already fired.
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
     const gone = new Promise((r) => c.once('exit', r));
     c.kill('SIGKILL');
     await gone;
