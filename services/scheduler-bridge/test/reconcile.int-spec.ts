@@ -129,7 +129,10 @@ describe('scheduler-bridge reconciling a real Docker Engine', () => {
       },
       { timeoutMs: 40_000, what: 'deploy.failed for d4 (the deploy timeout is 60s)' },
     );
-    assert.match(failed.reason, /^crash loop: 3 replicas of 44444444 exited before the deploy completed$/);
+    // At least ORZO_CRASHLOOP_EXITS (3): the first crash restarts at once (no backoff yet), so a
+    // replacement may die too before the pass that counts the third.
+    const exited = /^crash loop: (\d+) replicas of 44444444 exited before the deploy completed$/.exec(failed.reason);
+    assert.ok(exited && Number(exited[1]) >= 3, failed.reason);
     assert.match(failed.detail, /exited with code 3/);
     // New replicas keep being tried (and crash) after the failure: only the old ones must stay.
     const old = (await running()).filter((r) => r.gitSha !== '4444444444444444444444444444444444444444');
