@@ -4,27 +4,19 @@
 // health check to HAProxy routing to it (instance.healthy -> discovery.endpoints-changed).
 // Usage: node bench/dist/src/deploy-latency.js   (needs Docker, HAProxy; port 20001 free)
 // With --swarm: the same on a 3-node Docker Swarm (deploy-latency-swarm.ts).
-import { join } from 'node:path';
 import Docker from 'dockerode';
 import { connectNats } from '@orzo/bus';
 import { Subjects, decodeEvent } from '@orzo/contracts';
 import { swarmDeployLatency } from './deploy-latency-swarm';
-import { REPO_ROOT, buildImage, ensureBusyboxBase, httpGet, loadTestcontainers, readStream, startHttpContainer, startPlatform, waitFor } from '@orzo/testing';
+import { httpGet, loadTestcontainers, readStream, startHttpContainer, startPlatform, waitFor } from '@orzo/testing';
 import { recordFigure } from './figures';
+import { buildExampleVersions } from './example-versions';
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
-const sha = (n: number) => String(n).repeat(40).slice(0, 40);
 
 async function main(): Promise<void> {
   const docker = new Docker();
-  await ensureBusyboxBase(docker);
-  const versions = [1, 2, 3].map(sha);
-  for (const [i, v] of versions.entries())
-    await buildImage(docker, {
-      context: join(REPO_ROOT, 'examples', 'services', 'hello'),
-      tag: `services-hello:orzo-${v}`,
-      buildargs: { VERSION: `v${i + 1}` },
-    });
+  const versions = await buildExampleVersions(docker, 3);
   const image = `services-hello:orzo-${versions[0]}`;
 
   // The physical floor: one bare container from the same image until it answers HTTP, started

@@ -6,13 +6,12 @@
 //   to the same load for the same time with no deploy.
 // Usage: npm run bench:heal-bounce   (needs Docker, HAProxy; port 20001 free)
 import { get } from 'node:http';
-import { join } from 'node:path';
 import Docker from 'dockerode';
-import { LoadLoop, REPO_ROOT, buildImage, ensureBusyboxBase, httpGet, loadTestcontainers, startHttpContainer, startPlatform, waitFor } from '@orzo/testing';
+import { LoadLoop, httpGet, loadTestcontainers, startHttpContainer, startPlatform, waitFor } from '@orzo/testing';
 import { percentile, recordFigure } from './figures';
+import { buildExampleVersions } from './example-versions';
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
-const sha = (n: number) => String(n).repeat(40).slice(0, 40);
 const PROXY = 'http://127.0.0.1:20001';
 const median = (xs: number[]) => percentile(xs, 50);
 
@@ -43,14 +42,7 @@ async function saturation(url: string, workers: number, seconds: number): Promis
 
 async function main(): Promise<void> {
   const docker = new Docker();
-  await ensureBusyboxBase(docker);
-  const versions = [1, 2, 3].map(sha);
-  for (const [i, v] of versions.entries())
-    await buildImage(docker, {
-      context: join(REPO_ROOT, 'examples', 'services', 'hello'),
-      tag: `services-hello:orzo-${v}`,
-      buildargs: { VERSION: `v${i + 1}` },
-    });
+  const versions = await buildExampleVersions(docker, 3);
 
   await loadTestcontainers();
   const bare: number[] = [];
