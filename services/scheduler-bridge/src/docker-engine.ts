@@ -1,4 +1,3 @@
-import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import { registryOfImage } from '@orzo/contracts';
 import { followDockerStream } from '@orzo/platform';
@@ -75,21 +74,10 @@ export class DockerEngine implements Engine {
     return Math.min(req.cpus + (req.cpuBurstAdd ?? 0), this.cpusOfHost);
   }
 
+  /** lifecycle.pre_stop_command: the same Docker exec as a cmd health check, with argv as written. */
   async runIn(id: string, argv: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }> {
-    const exec = await this.docker.getContainer(id).exec({ Cmd: argv, AttachStdout: true, AttachStderr: true });
-    const stream = await exec.start({ hijack: true, stdin: false });
-    const out = new PassThrough();
-    let output = '';
-    out.on('data', (d: Buffer) => (output = (output + d.toString('utf8')).slice(-4000)));
-    this.docker.modem.demuxStream(stream, out, out);
-    const ended = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => (stream.destroy(), resolve(false)), timeoutMs);
-      stream.on('end', () => (clearTimeout(timer), resolve(true)));
-      stream.on('error', () => (clearTimeout(timer), resolve(true)));
-    });
-    if (!ended) return { exitCode: -1, output: `${output}(still running after ${timeoutMs} ms)` };
-    const info = await exec.inspect();
-    return { exitCode: info.ExitCode ?? -1, output };
+    const { exitCode, output } = await dockerExec(this.docker, id, argv, timeoutMs);
+    return { exitCode, output };
   }
 
   /** Whether the image is on this engine (nothing can be pulled: no registry is reachable). */
@@ -243,7 +231,7 @@ export class DockerEngine implements Engine {
 
   /** healthcheck_cmd: `cmd` inside the container, with its timeout. */
   exec(id: string, cmd: string, timeoutMs: number): Promise<ExecResult> {
-    return dockerExec(this.docker, id, cmd, timeoutMs);
+    return dockerExec(this.docker, id, ['/bin/sh', '-c', cmd], timeoutMs);
   }
 
   /**

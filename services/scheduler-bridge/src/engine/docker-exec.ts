@@ -19,16 +19,16 @@ export class ReplicaNotRunningError extends Error {
 const MAX_OUTPUT = 4096;
 
 /**
- * Runs `cmd` under /bin/sh -c inside a running container (Docker exec), as PaaSTA's cmd health
- * check does: its exit code and output, or timedOut after `timeoutMs`. A timed-out command is
+ * Runs `argv` inside a running container (Docker exec): a cmd health check (`/bin/sh -c cmd`, as
+ * PaaSTA's) or a pre-stop command. Its exit code and output, or timedOut after `timeoutMs`. A timed-out command is
  * not killed (the Engine API cannot kill an exec's process); the check counts it failed, and
  * the container's own end takes it down.
  */
-export async function dockerExec(docker: Docker, containerId: string, cmd: string, timeoutMs: number): Promise<ExecResult> {
+export async function dockerExec(docker: Docker, containerId: string, argv: string[], timeoutMs: number): Promise<ExecResult> {
   const container = docker.getContainer(containerId);
   let exec: Docker.Exec;
   try {
-    exec = await container.exec({ Cmd: ['/bin/sh', '-c', cmd], AttachStdout: true, AttachStderr: true, Tty: false });
+    exec = await container.exec({ Cmd: argv, AttachStdout: true, AttachStderr: true, Tty: false });
   } catch (err) {
     // 404: no such container; 409: it is not running.
     const code = (err as { statusCode?: number }).statusCode;
