@@ -1,4 +1,5 @@
 import type Docker from 'dockerode';
+import { dockerFrames } from './engine';
 
 export interface ExecResult {
   /** The command's exit code; -1 when it timed out. */
@@ -52,7 +53,10 @@ export async function dockerExec(docker: Docker, containerId: string, argv: stri
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
   const outcome = await Promise.race([finished, timedOut]).finally(() => clearTimeout(timer));
-  const output = framesText(Buffer.concat(chunks)).trim().slice(-MAX_OUTPUT);
+  const output = Buffer.concat([...dockerFrames(Buffer.concat(chunks))].map((f) => f.payload))
+    .toString('utf8')
+    .trim()
+    .slice(-MAX_OUTPUT);
   if (outcome === 'timeout') {
     stream.destroy();
     return { exitCode: -1, output: `timed out after ${timeoutMs} ms${output ? `: ${output}` : ''}`, timedOut: true };
@@ -64,16 +68,4 @@ export async function dockerExec(docker: Docker, containerId: string, argv: stri
     await new Promise((res) => setTimeout(res, 25));
   }
   return { exitCode: -1, output: `the engine did not report the exit code${output ? `: ${output}` : ''}`, timedOut: false };
-}
-
-/** The payloads of Docker's multiplexed stream (8-byte headers: stream type, 3 zero bytes, big-endian length), joined. */
-function framesText(raw: Buffer): string {
-  const parts: Buffer[] = [];
-  let offset = 0;
-  while (offset + 8 <= raw.length) {
-    const length = raw.readUInt32BE(offset + 4);
-    parts.push(raw.subarray(offset + 8, offset + 8 + length));
-    offset += 8 + length;
-  }
-  return Buffer.concat(parts).toString('utf8');
 }

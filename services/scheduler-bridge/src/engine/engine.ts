@@ -152,6 +152,16 @@ export interface LogLine {
   line: string;
 }
 
+/** The frames of Docker's multiplexed stream (8-byte headers: stream type, 3 zero bytes, big-endian length), in order. */
+export function* dockerFrames(raw: Buffer): Generator<{ stream: 'stdout' | 'stderr'; payload: Buffer }> {
+  let offset = 0;
+  while (offset + 8 <= raw.length) {
+    const length = raw.readUInt32BE(offset + 4);
+    yield { stream: raw[offset] === 2 ? 'stderr' : 'stdout', payload: raw.subarray(offset + 8, offset + 8 + length) };
+    offset += 8 + length;
+  }
+}
+
 /**
  * Splits Docker's multiplexed log stream (frames of an 8-byte header: stream type, 3 zero
  * bytes, a big-endian length) into lines, each starting with the timestamp Docker added.
@@ -160,13 +170,8 @@ export interface LogLine {
 export function demuxLogs(raw: Buffer): LogLine[] {
   const lines: LogLine[] = [];
   const partial: Record<'stdout' | 'stderr', string> = { stdout: '', stderr: '' };
-  let offset = 0;
-  while (offset + 8 <= raw.length) {
-    const type = raw[offset];
-    const length = raw.readUInt32BE(offset + 4);
-    const stream = type === 2 ? 'stderr' : 'stdout';
-    const text = partial[stream] + raw.subarray(offset + 8, offset + 8 + length).toString('utf8');
-    offset += 8 + length;
+  for (const { stream, payload } of dockerFrames(raw)) {
+    const text = partial[stream] + payload.toString('utf8');
     const parts = text.split('\n');
     partial[stream] = parts.pop() ?? '';
     for (const part of parts) lines.push(stampedLine(part, stream));

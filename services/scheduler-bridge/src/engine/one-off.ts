@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import { ImageNotFoundError, LogLine, demuxLogs, isStatus } from './engine';
+import { ImageNotFoundError, LogLine, demuxLogs, dockerFrames, isStatus } from './engine';
 
 /**
  * One-off containers (orzo remote-run): an adhoc instance run once to its exit. They carry
@@ -131,14 +131,8 @@ export class DockerOneOffs implements OneOffRunner {
 
 /** How many streams (stdout, stderr) of a multiplexed log end without a newline: demuxLogs puts those lines last. */
 export function unfinishedStreams(raw: Buffer): number {
-  const endsLine: Record<number, boolean> = {};
-  let offset = 0;
-  while (offset + 8 <= raw.length) {
-    const type = raw[offset] === 2 ? 2 : 1;
-    const length = raw.readUInt32BE(offset + 4);
-    if (length) endsLine[type] = raw[Math.min(offset + 8 + length, raw.length) - 1] === 0x0a;
-    offset += 8 + length;
-  }
+  const endsLine: Record<string, boolean> = {};
+  for (const { stream, payload } of dockerFrames(raw)) if (payload.length) endsLine[stream] = payload[payload.length - 1] === 0x0a;
   return Object.values(endsLine).filter((ended) => !ended).length;
 }
 
