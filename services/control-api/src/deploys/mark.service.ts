@@ -46,20 +46,24 @@ export class MarkService {
    * fails that deploy with its reason).
    */
   private async assertImageExists(image: string, clusters: string[]): Promise<void> {
-    for (const cluster of clusters) {
-      let answer: { exists: boolean };
-      try {
-        answer = await this.bus.request(Rpcs.imageExists(cluster), { image }, { timeout: 3_000 });
-      } catch (err) {
-        // No bridge of that cluster answered (or its engine did not): the deploy will say.
-        if (err instanceof UnavailableError || err instanceof RpcFailedError) continue;
-        throw err;
-      }
-      if (!answer.exists) {
-        throw new InvalidArgumentError(
-          `image ${image} does not exist on cluster ${cluster}'s engine: build it first (docker build -t ${image} ...) or mark an image that exists`,
-        );
-      }
+    // Every cluster asked at once; the first one without the image (in the given order) is the error.
+    const answers = await Promise.all(
+      clusters.map((cluster) =>
+        this.bus.request(Rpcs.imageExists(cluster), { image }, { timeout: 3_000 }).then(
+          (a) => a.exists,
+          (err: unknown) => {
+            // No bridge of that cluster answered (or its engine did not): the deploy will say.
+            if (err instanceof UnavailableError || err instanceof RpcFailedError) return true;
+            throw err;
+          },
+        ),
+      ),
+    );
+    const missing = clusters.find((_, i) => !answers[i]);
+    if (missing !== undefined) {
+      throw new InvalidArgumentError(
+        `image ${image} does not exist on cluster ${missing}'s engine: build it first (docker build -t ${image} ...) or mark an image that exists`,
+      );
     }
   }
 
@@ -99,10 +103,13 @@ export class MarkService {
       throw new NotFoundError(`unknown deploy group ${shown(m.deployGroup)} of ${m.service}; its deploy.yaml pipeline has: ${groups.join(', ') || '(none)'}`);
     }
     const affected = svc.instances.filter((i) => i.deployGroup === m.deployGroup);
-    await this.assertImageExists(m.image, [...new Set(affected.map((i) => i.cluster))]);
+    // The engines' answer and the database's, at once (the image check is a round trip to each cluster's bridge).
+    const [, stoppedNow] = await Promise.all([
+      this.assertImageExists(m.image, [...new Set(affected.map((i) => i.cluster))]),
+      // A stopped instance gets the new version but stays stopped until orzo start.
+      em.getRepository(InstanceStateSchema).stoppedOf(m.service),
+    ]);
     const deployId = randomUUID();
-    // A stopped instance gets the new version but stays stopped until orzo start.
-    const stoppedNow = await em.getRepository(InstanceStateSchema).stoppedOf(m.service);
     const key = (i: { cluster: string; instance: string }) => `${i.cluster}.${i.instance}`;
     return {
       request: m,

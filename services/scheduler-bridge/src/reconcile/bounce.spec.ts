@@ -147,6 +147,16 @@ describe('planBounce: properties over any state', () => {
     assert.deepEqual([second.start, second.drain], [0, ['o4']], 'the happy new one lets one old go');
     const third = planBounce({ n: 4, marginFactor: 1, method: 'crossover', overprovisionFactor: 0.25, old: old.slice(0, 3), new: [r('n1', true)] });
     assert.equal(third.start, 1);
+    const stillDraining = planBounce({
+      n: 4,
+      marginFactor: 1,
+      method: 'crossover',
+      overprovisionFactor: 0.25,
+      old: old.slice(0, 3),
+      new: [r('n1', true)],
+      draining: 1,
+    });
+    assert.equal(stillDraining.start, 0, 'an old replica drained beside the passes runs until stopped: no start beyond the surge meanwhile');
     const all = planBounce({ n: 4, marginFactor: 1, method: 'crossover', overprovisionFactor: 1, old, new: [] });
     assert.equal(all.start, 4, 'the default (1): every new replica at once');
   });

@@ -28,6 +28,8 @@ export interface BounceState<R> {
   old: ReadonlyArray<BounceReplica<R>>;
   /** Running replicas of the desired version. */
   new: ReadonlyArray<BounceReplica<R>>;
+  /** Replicas still draining (out of rotation, not yet stopped): they run, so they count against the surge. */
+  draining?: number;
 }
 
 export interface BouncePlan<R> {
@@ -70,7 +72,8 @@ export function planBounce<R>(state: BounceState<R>): BouncePlan<R> {
     case 'crossover': {
       const factor = state.overprovisionFactor ?? 1;
       const surge = Math.max(Math.ceil(n * factor - 1e-9), 1);
-      const start = factor >= 1 ? missing : Math.min(missing, Math.max(n + surge - state.old.length - state.new.length, 0));
+      const runs = state.old.length + state.new.length + (state.draining ?? 0);
+      const start = factor >= 1 ? missing : Math.min(missing, Math.max(n + surge - runs, 0));
       return { start, drain: old.slice(Math.max(happyFloor(n, state.marginFactor) - happyNew, 0)), surplus };
     }
   }

@@ -25,8 +25,21 @@ export class DeployRequestedHandler {
     const mine = e.payload.specs.filter((s) => this.clusters.has(s.cluster));
     for (const spec of mine) await this.desired.save(transactionOf(ctx), e.payload.deployId, spec, e.envelope.occurredAt);
     ctx.log.info({ instances: mine.map(instanceKey), deployId: e.payload.deployId }, 'desired state recorded');
-    // After the transaction commits (level-triggered: the timer would catch it anyway).
-    setTimeout(() => mine.forEach((s) => void this.reconciler.request(instanceKey(s))), 50).unref();
+    // Reconciled once the transaction committed (level-triggered: the timer would catch it anyway).
+    for (const s of mine) void this.whenStored(instanceKey(s), e.payload.deployId);
     return Outcome.ack();
+  }
+
+  /**
+   * Requests a pass of the instance as soon as its desired state of this deploy can be read
+   * outside the handler's transaction (on SQLite the read waits for the commit; on PostgreSQL
+   * it sees the commit), looking every 5 ms for at most a second.
+   */
+  private async whenStored(key: string, deployId: string): Promise<void> {
+    for (let tries = 0; tries < 200; tries++) {
+      await new Promise((r) => setTimeout(r, tries ? 5 : 0));
+      if ((await this.desired.get(key).catch(() => undefined))?.deployId === deployId) break;
+    }
+    await this.reconciler.request(key);
   }
 }

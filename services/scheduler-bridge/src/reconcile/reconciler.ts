@@ -8,6 +8,7 @@ import { ENGINES, Engines } from '../engine/engines';
 import { DesiredInstance, DesiredStateRepository, instanceKey } from './desired-state.repository';
 import { bounceMethod, happyFloor, planBounce } from './bounce';
 import { isCurrentReplica } from './generation';
+import { DiscoveryFollower } from './discovery-follower';
 import { ProbeResult, probe } from './probe';
 import { EngineAction, ReplicaProblems } from './replica-problems';
 import { RestartBackoff } from './restart-backoff';
@@ -44,6 +45,13 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   private readonly reported = new Map<string, string>();
   /** Replicas this process has announced (instance.started), started by it or adopted, by id. */
   private readonly announced = new Map<string, { key: string; replica: Replica }>();
+  /** Drains going on beside the passes (a bounce's, a scale-down's), by replica id: which instance, and their end. */
+  private readonly inDrain = new Map<string, { key: string; done: Promise<void> }>();
+  /** Per registration, the instances whose bounce waits for a replica to be UP in discovery. */
+  private readonly awaitingDiscovery = new Map<string, Set<string>>();
+  /** Instances with a pass queued that has not begun (a trigger adds none beside it). */
+  private readonly queued = new Set<string>();
+  private follower?: DiscoveryFollower;
 
   constructor(
     @Inject(ENGINES) private readonly engines: Engines,
@@ -58,7 +66,37 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     this.unwatch = () => unwatch.forEach((stop) => stop());
     this.timer = setInterval(() => void this.requestAll(), this.config.ORZO_RECONCILE_INTERVAL_MS);
     this.timer.unref();
+    this.follower = new DiscoveryFollower(
+      () => this.discoveryRegistry(),
+      (registration) => this.onDiscoveryChange(registration),
+      this.logger,
+    );
+    this.follower.start();
     void this.requestAll();
+  }
+
+  /** A registration's endpoints changed: the bounces waiting on it look again now. */
+  private onDiscoveryChange(registration: string): void {
+    for (const key of this.awaitingDiscovery.get(registration) ?? []) {
+      if (this.queued.has(key) || this.stopping) continue;
+      this.queued.add(key);
+      void this.request(key);
+    }
+  }
+
+  /** Whether the instance's bounce waits for discovery (its next pass is also triggered by a registry change). */
+  private awaitDiscovery(spec: InstanceSpec, waiting: boolean): void {
+    const key = instanceKey(spec);
+    for (const reg of spec.registrationDetails.filter((d) => d.proxyPort > 0)) {
+      const keys = this.awaitingDiscovery.get(reg.name) ?? new Set<string>();
+      if (waiting) this.awaitingDiscovery.set(reg.name, keys.add(key));
+      else if (keys.delete(key) && !keys.size) this.awaitingDiscovery.delete(reg.name);
+    }
+  }
+
+  private async discoveryRegistry(): Promise<DiscoveryRegistryStore> {
+    this.registry ??= await DiscoveryRegistryStore.open(this.bus.connection);
+    return this.registry;
   }
 
   /** Follows one engine's events: a replica that died or went, or a change that may touch any (a swarm node down). */
@@ -87,9 +125,10 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     this.stopping = true;
     clearInterval(this.timer);
     this.unwatch?.();
+    this.follower?.stop();
     // A pass in hand may be draining a replica (drain delay, grace period): it gets a few
     // seconds, then is left; the next start re-reads desired and actual state and finishes it.
-    await settleWithin(Promise.all([...this.chains.values()]), 4_000);
+    await settleWithin(Promise.all([...this.chains.values(), ...[...this.inDrain.values()].map((d) => d.done)]), 4_000);
   }
 
   async requestAll(): Promise<void> {
@@ -108,6 +147,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   private async reconcile(key: string): Promise<void> {
+    this.queued.delete(key);
     const desired = await this.desired.get(key);
     if (!desired) return;
     let ready: number | undefined;
@@ -121,7 +161,11 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   /** One pass; resolves to the happy replicas of the desired version when they were probed. */
   private async converge(key: string, desired: DesiredInstance): Promise<number | undefined> {
     const spec = desired.spec;
-    const all = await this.survey(key, spec);
+    const listed = await this.survey(key, spec);
+    // A replica being drained beside the passes is its drain's: neither counted nor touched here.
+    const all = listed.filter((r) => !this.inDrain.has(r.id));
+    /** The instance's replicas draining beside the passes now (drains this pass starts included). */
+    const draining = () => listed.filter((r) => this.inDrain.has(r.id)).length;
     await Promise.all(all.filter((r) => !r.running).map((dead) => this.removeDead(key, dead, spec)));
     this.recordCrashes(desired, all);
     await this.checkCrashLoop(
@@ -130,8 +174,9 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     );
     const running = all.filter((r) => r.running);
     await this.announceAdopted(running, desired);
-    await this.announceVanished(all, desired);
+    await this.announceVanished(listed, desired);
     if (spec.desiredState === 'stop') {
+      this.awaitDiscovery(spec, false);
       await Promise.all(running.map((r) => this.drain(key, r, spec, 'stopped')));
       return 0;
     }
@@ -151,7 +196,15 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     // Observe, ask planBounce, act, ask again: starts first; no replica is drained before every
     // replica whose happiness could change that decision has been probed in this pass.
     for (;;) {
-      const plan = planBounce({ n, marginFactor, method, overprovisionFactor: spec.bounce?.overprovisionFactor, old: happyOf(old), new: happyOf(current) });
+      const plan = planBounce({
+        n,
+        marginFactor,
+        method,
+        overprovisionFactor: spec.bounce?.overprovisionFactor,
+        old: happyOf(old),
+        new: happyOf(current),
+        draining: draining(),
+      });
       if (plan.start > 0 && !startTried) {
         startTried = true;
         // A crash loop waits out its backoff; the pass goes on with what runs.
@@ -174,7 +227,15 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
       }
       if (plan.drain.length === 0 && plan.surplus.length === 0) break;
       const reason = method === 'downthenup' ? 'bounce (downthenup)' : `bounce to ${spec.gitSha.slice(0, 8)}`;
-      await Promise.all([...plan.drain.map((r) => this.drain(key, r, spec, reason)), ...plan.surplus.map((r) => this.drain(key, r, spec, 'scaled down'))]);
+      const drains: Array<[Replica, string]> = [
+        ...plan.drain.map((r): [Replica, string] => [r, reason]),
+        ...plan.surplus.map((r): [Replica, string] => [r, 'scaled down']),
+      ];
+      // downthenup starts nothing before every old replica is gone: its pass waits for the
+      // drains. The others drain beside the passes, so a replica becoming UP in discovery
+      // meanwhile lets the next old one go at once, not after this one's drain delay.
+      if (method === 'downthenup') await Promise.all(drains.map(([r, why]) => this.drain(key, r, spec, why)));
+      else for (const [r, why] of drains) this.drainBeside(key, r, spec, why);
       old = old.filter((r) => !plan.drain.includes(r));
       current = current.filter((r) => !plan.surplus.includes(r));
     }
@@ -183,6 +244,9 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     if (bouncing) {
       await this.publishProgress(desired, 'bouncing', `${happy}/${n} new replicas happy, ${old.length} old left`, happy, n, this.noteReported(key));
     }
+    this.awaitDiscovery(spec, !(old.length === 0 && happy >= floor));
+    // The deploy completes once the drains it started are over too (their end brings a pass).
+    if (old.length === 0 && happy >= floor && draining() > 0) return happy;
     if (old.length === 0 && happy >= floor) {
       if (await this.desired.markCompleted(key, desired.deployId)) {
         this.deployStarted.delete(desired.deployId);
@@ -446,26 +510,35 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     if (spec === 'failed') return undefined;
     if (!spec) return [];
     const engine = this.engines.of(spec.cluster);
-    const results = await Promise.allSettled(Array.from({ length: count }, () => engine.run(spec)));
     const started: Replica[] = [];
+    // Each replica is announced as soon as it runs (its health checks begin then), not once all have.
+    const results = await Promise.allSettled(
+      Array.from({ length: count }, async () => {
+        const r = await engine.run(spec);
+        started.push(r);
+        this.announced.set(r.id, { key: desired.key, replica: r });
+        await this.bus
+          .publish(
+            Subjects.InstanceStarted,
+            { replica: ref(r, spec), image: spec.image, registrations: spec.registrations },
+            { id: `${r.id}:started`, correlationId: desired.deployId },
+          )
+          .catch((err: unknown) => {
+            // Announced by the next pass instead (announceAdopted, same event id).
+            this.announced.delete(r.id);
+            this.logger.warn({ err, instance: desired.key, replica: r.id }, 'could not announce a started replica; the next pass does');
+          });
+      }),
+    );
     let refused: unknown;
     for (const result of results) {
-      if (result.status === 'rejected') {
-        if (!(result.reason instanceof ImageNotFoundError)) {
-          refused = result.reason;
-          continue;
-        }
-        await this.fail(desired, result.reason.message, 'no replica can start');
-        return undefined;
+      if (result.status === 'fulfilled') continue;
+      if (!(result.reason instanceof ImageNotFoundError)) {
+        refused = result.reason;
+        continue;
       }
-      const r = result.value;
-      started.push(r);
-      this.announced.set(r.id, { key: desired.key, replica: r });
-      await this.bus.publish(
-        Subjects.InstanceStarted,
-        { replica: ref(r, spec), image: spec.image, registrations: spec.registrations },
-        { id: `${r.id}:started`, correlationId: desired.deployId },
-      );
+      await this.fail(desired, result.reason.message, 'no replica can start');
+      return undefined;
     }
     if (refused === undefined) this.problems.succeed(desired.key, '', 'start');
     else this.retryLater(desired.key, undefined, 'start', refused);
@@ -535,8 +608,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   private async upInDiscovery(spec: InstanceSpec): Promise<Map<string, Set<string>>> {
     const up = new Map<string, Set<string>>();
     for (const reg of spec.registrationDetails.filter((d) => d.proxyPort > 0)) {
-      this.registry ??= await DiscoveryRegistryStore.open(this.bus.connection);
-      up.set(reg.name, new Set((await this.registry.endpoints(reg.name)).map((e) => e.replicaId)));
+      up.set(reg.name, new Set((await (await this.discoveryRegistry()).endpoints(reg.name)).map((e) => e.replicaId)));
     }
     return up;
   }
@@ -607,12 +679,31 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   /**
+   * A drain beside the passes: the next pass leaves the replica to it, and its end (stopped,
+   * or an engine error retried with backoff) brings the instance's next pass.
+   */
+  private drainBeside(key: string, r: Replica, spec: InstanceSpec, reason: string): void {
+    if (this.inDrain.has(r.id)) return;
+    const done = this.drain(key, r, spec, reason)
+      .catch((err: unknown) => {
+        this.logger.error({ err, instance: key, replica: r.id }, 'drain failed; the next pass retries');
+        return false;
+      })
+      .then((stopped) => {
+        this.inDrain.delete(r.id);
+        if (stopped && !this.stopping) void this.request(key);
+      });
+    this.inDrain.set(r.id, { key, done });
+  }
+
+  /**
    * Out of rotation first (announced as unhealthy "draining", which discovery turns into
    * maintenance in HAProxy), then the drain delay, SIGTERM with the grace period, remove.
+   * Whether the replica was stopped (false: an engine error, retried with backoff).
    */
-  private async drain(key: string, r: Replica, spec: InstanceSpec, reason: string): Promise<void> {
+  private async drain(key: string, r: Replica, spec: InstanceSpec, reason: string): Promise<boolean> {
     // A replica whose stop or removal failed waits for its backoff; the pass goes on.
-    if (!this.problems.due(key, r.id, 'stop') || !this.problems.due(key, r.id, 'remove')) return;
+    if (!this.problems.due(key, r.id, 'stop') || !this.problems.due(key, r.id, 'remove')) return false;
     if (r.running && spec.registrations.length) {
       await this.bus.publish(
         Subjects.InstanceUnhealthy,
@@ -623,10 +714,11 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     const engine = this.engines.of(spec.cluster);
     this.drained.add(r.id);
     if (r.running) await this.beforeStop(key, r, spec, engine);
-    if (!(await this.attempt(key, r, 'stop', () => engine.stop(r.id, spec.bounce?.terminationGracePeriodSeconds ?? 30)))) return;
+    if (!(await this.attempt(key, r, 'stop', () => engine.stop(r.id, spec.bounce?.terminationGracePeriodSeconds ?? 30)))) return false;
     // Stopped, it serves nothing: announced even when the removal must be retried.
     await this.publishStopped(r, spec, reason);
     if (await this.attempt(key, r, 'remove', () => engine.remove(r.id))) this.drained.delete(r.id);
+    return true;
   }
 
   /**
