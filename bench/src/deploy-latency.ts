@@ -220,6 +220,12 @@ function report(rounds: Round[], phases: Array<Record<string, number[]>>, drainD
   log(`  (a) mark -> ${CONSECUTIVE} requests in a row answer the new version: median ${median(serving).toFixed(2)} s`);
   log(`      ${REPLICAS} containers by hand, in parallel, until each answers: median ${median(floor).toFixed(2)} s`);
   log(`      ratio median ${median(ratios).toFixed(2)} (spread ${spread(ratios)})   goal <= 1.5`);
+  // The platform's own part: from deploy.requested (after the CLI started and control-api recorded the mark).
+  const fromRequested = rounds.flatMap((r, i) =>
+    phases[i]!.requested!.length ? [(r.serving * 1000 - phases[i]!.requested![0]!) / 1000 / r.floor.serving] : [],
+  );
+  if (fromRequested.length)
+    log(`      from deploy.requested instead of the CLI's spawn: ratio median ${median(fromRequested).toFixed(2)} (spread ${spread(fromRequested)})`);
   log(`  (b) mark -> no old container left: median ${median(gone).toFixed(2)} s`);
   log(`      (a) + drain delay ${drainDelay} s + SIGTERM stop by hand: median ${median(goneFloor).toFixed(2)} s`);
   log(`      ratio median ${median(goneRatios).toFixed(2)} (spread ${spread(goneRatios)})`);

@@ -53,11 +53,26 @@ export class DiscoveryRegistryStore {
     await this.kv.put(DiscoveryRegistry.seenKey(replicaId), at);
   }
 
+  /** Records a host whose HAProxy follows the registry (each publisher at its start), with since when. */
+  async putHost(hostId: string, since: string): Promise<void> {
+    await this.kv.put(DiscoveryRegistry.hostKey(hostId), since);
+  }
+
+  /** The hosts whose HAProxy follows the registry (their host tokens): the ones that confirm a drain. */
+  async hosts(): Promise<string[]> {
+    const hosts: string[] = [];
+    for await (const key of await this.kv.keys('host.*')) {
+      const parsed = DiscoveryRegistry.parseKey(key);
+      if (parsed?.kind === 'host') hosts.push(parsed.host);
+    }
+    return hosts.sort();
+  }
+
   /** Every live entry of the registry, decoded (keys this version does not know are skipped). */
   async *entries(): AsyncGenerator<RegistryEntryValue> {
     for await (const key of await this.kv.keys()) {
       const parsed: RegistryKey | undefined = DiscoveryRegistry.parseKey(key);
-      if (!parsed) continue;
+      if (!parsed || parsed.kind === 'host') continue;
       const entry = await this.kv.get(key);
       if (!entry || entry.operation !== 'PUT') continue;
       if (parsed.kind === 'endpoints') yield { ...parsed, endpoints: this.decodeEndpoints(key, entry.json()) };
@@ -86,7 +101,7 @@ export class DiscoveryRegistryStore {
 
   private decodeChange(key: string, operation: string, revision: number, json: () => unknown): RegistryChange | undefined {
     const parsed = DiscoveryRegistry.parseKey(key);
-    if (!parsed || parsed.kind === 'seen') return undefined;
+    if (!parsed || parsed.kind === 'seen' || parsed.kind === 'host') return undefined;
     const deleted = operation !== 'PUT';
     try {
       if (parsed.kind === 'endpoints') return { ...parsed, endpoints: deleted ? [] : this.decodeEndpoints(key, json()), revision };

@@ -7,6 +7,7 @@ describe('the discovery registry contract', () => {
     assert.deepEqual(DiscoveryRegistry.parseKey(DiscoveryRegistry.endpointsKey('web.main')), { kind: 'endpoints', registration: 'web.main' });
     assert.deepEqual(DiscoveryRegistry.parseKey(DiscoveryRegistry.frontendKey('web.main')), { kind: 'frontend', registration: 'web.main' });
     assert.deepEqual(DiscoveryRegistry.parseKey(DiscoveryRegistry.seenKey('r1')), { kind: 'seen', replicaId: 'r1' });
+    assert.deepEqual(DiscoveryRegistry.parseKey(DiscoveryRegistry.hostKey('node-1.example.com')), { kind: 'host', host: 'node-1_example_com' });
     assert.equal(DiscoveryRegistry.parseKey('weights.web.main'), undefined);
     assert.equal(DiscoveryRegistry.parseKey('endpoints'), undefined);
   });

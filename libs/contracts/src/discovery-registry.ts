@@ -10,7 +10,14 @@ export interface RegistryEndpoint extends Endpoint {
 }
 
 /** What a key of the registry holds. */
-export type RegistryKey = { kind: 'endpoints'; registration: string } | { kind: 'frontend'; registration: string } | { kind: 'seen'; replicaId: string };
+export type RegistryKey =
+  | { kind: 'endpoints'; registration: string }
+  | { kind: 'frontend'; registration: string }
+  | { kind: 'seen'; replicaId: string }
+  | { kind: 'host'; host: string };
+
+/** A host id as one token of a KV key or NATS subject (a host name's dots and anything unusual become '_'). */
+export const hostToken = (hostId: string): string => hostId.replace(/[^A-Za-z0-9_-]/g, '_');
 
 const endpointList = z.array(
   z.object({
@@ -29,6 +36,8 @@ const endpointList = z.array(
  *   endpoints.<service.namespace>  JSON list of RegistryEndpoint, sorted by replicaId
  *   frontend.<service.namespace>   JSON of Registration (proto3 JSON)
  *   seen.<replicaId>               the time of the last event seen about a replica
+ *   host.<host token>              a host whose HAProxy follows the registry (hostToken of its
+ *                                  ORZO_HOST_ID), and since when: who must confirm a drain
  */
 export const DiscoveryRegistry = {
   bucket: 'orzo_discovery',
@@ -36,6 +45,7 @@ export const DiscoveryRegistry = {
   endpointsKey: (registration: string) => `endpoints.${registration}`,
   frontendKey: (registration: string) => `frontend.${registration}`,
   seenKey: (replicaId: string) => `seen.${replicaId}`,
+  hostKey: (hostId: string) => `host.${hostToken(hostId)}`,
 
   /** What a key holds, or undefined for a key this version does not know. */
   parseKey(key: string): RegistryKey | undefined {
@@ -45,6 +55,7 @@ export const DiscoveryRegistry = {
     if (dot <= 0 || !name) return undefined;
     if (kind === 'endpoints' || kind === 'frontend') return { kind, registration: name };
     if (kind === 'seen') return { kind, replicaId: name };
+    if (kind === 'host') return { kind, host: name };
     return undefined;
   },
 

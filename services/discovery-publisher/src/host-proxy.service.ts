@@ -1,16 +1,19 @@
 import { join } from 'node:path';
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { BusService, DiscoveryRegistryStore, RegistryChange, RegistryWatch } from '@orzo/bus';
-import { Registration, RegistryEndpoint } from '@orzo/contracts';
+import { BusService, DiscoveryRegistryStore, RegistryChange, RegistryWatch, Respond } from '@orzo/bus';
+import { ProxyDrainedAnswer, ProxyDrainedCall, Registration, RegistryEndpoint, Rpcs } from '@orzo/contracts';
 import { HealthRegistry, LOGGER, Logger, SERVICE_CONFIG, settleWithin } from '@orzo/platform';
 import type { DiscoveryPublisherConfig } from './config';
 import { SLOTS, backendsOf } from './haproxy/haproxy-config';
 import { HaproxyProcess } from './haproxy/haproxy-process';
 import { HaproxyWatchdog } from './haproxy/haproxy-watchdog';
+import { sessionsTo } from './haproxy/drain-state';
 import { SlotAssignment, planSlots } from './haproxy/slot-plan';
 
 /** How long a broken registry watch waits before it is opened again. */
 const REWATCH_MS = 1_000;
+/** How often a drain's state is read from HAProxy while a scheduler-bridge waits for it. */
+const DRAIN_POLL_MS = 20;
 
 /**
  * This host's HAProxy, following the shared registry (NATS KV `orzo_discovery`) by a watch, as
@@ -41,6 +44,8 @@ export class HostProxyService implements OnApplicationBootstrap, OnApplicationSh
   private following?: Promise<void>;
   private queue: Promise<unknown> = Promise.resolve();
   private pending = false;
+  /** HAProxy was programmed from the whole registry (before that, no drain is confirmed). */
+  private synced = false;
 
   constructor(
     @Inject(SERVICE_CONFIG) private readonly config: DiscoveryPublisherConfig,
@@ -69,7 +74,10 @@ export class HostProxyService implements OnApplicationBootstrap, OnApplicationSh
       if (entry.kind === 'endpoints') this.endpoints.set(entry.registration, entry.endpoints);
     }
     await this.serial(() => this.sync());
+    this.synced = true;
     this.watch = await this.store.watch();
+    // Listed as a host whose HAProxy follows the registry: a scheduler-bridge asks it to confirm each drain.
+    await this.store.putHost(this.config.ORZO_HOST_ID, new Date().toISOString());
     this.watching = true;
     this.following = this.follow(this.watch);
     this.watchdog.start();
@@ -83,6 +91,39 @@ export class HostProxyService implements OnApplicationBootstrap, OnApplicationSh
       return { ok: true, detail: `${where}: ${new Set(servers.map((s) => s.backend)).size} backends, ${up} servers routed` };
     });
     this.logger.info({ hostId: this.config.ORZO_HOST_ID, bind: this.config.ORZO_PROXY_BIND }, 'following the discovery registry into this host’s haproxy');
+  }
+
+  /** This host's ORZO_HOST_ID (the proxyDrained requests it answers are addressed to it). */
+  get hostId(): string {
+    return this.config.ORZO_HOST_ID;
+  }
+
+  /**
+   * The acknowledged drain, this host's part: answers once the replica is drained from this
+   * host's HAProxy (no longer in the registry this host follows, every slot of its address
+   * in maintenance, no session open to it), or with drained: false once `withinMs` passed.
+   */
+  @Respond(Rpcs.proxyDrained, { params: (p: HostProxyService) => [p.hostId] })
+  async proxyDrained(req: ProxyDrainedCall): Promise<ProxyDrainedAnswer> {
+    const deadline = Date.now() + Math.min(req.withinMs, 120_000);
+    for (;;) {
+      const detail = await this.drainBlocker(req).catch((err: Error) => `haproxy runtime API: ${err.message}`);
+      if (!detail) return { drained: true, detail: `host ${this.config.ORZO_HOST_ID}: out of rotation, no session open` };
+      if (this.stopped || Date.now() >= deadline) return { drained: false, detail: `host ${this.config.ORZO_HOST_ID}: ${detail}` };
+      await new Promise((r) => setTimeout(r, DRAIN_POLL_MS));
+    }
+  }
+
+  /** What still keeps a replica from being drained here; undefined when nothing does. */
+  private async drainBlocker(req: ProxyDrainedCall): Promise<string | undefined> {
+    if (!this.synced) return 'not yet following the registry';
+    if ([...this.endpoints.values()].some((list) => list.some((e) => e.replicaId === req.replicaId))) return 'still listed in the registry';
+    if ([...this.slots.values()].some((slots) => slots.has(req.replicaId))) return 'not yet in maintenance in haproxy';
+    // No frontend: this host's HAProxy routes nothing (it may not even run).
+    if (this.frontends.size === 0) return undefined;
+    const { routed, sessions } = await sessionsTo(this.haproxy.runtime, req.host, req.port);
+    if (routed) return 'a slot of its address still takes requests';
+    return sessions > 0 ? `${sessions} session(s) still open` : undefined;
   }
 
   /** HAProxy keeps serving while the publisher is away; the next one adopts it. */

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Docker from 'dockerode';
 import { jetstream } from '@nats-io/jetstream';
-import { DiscoveryRegistryStore, EventPublisher, NatsConnection, connectNats } from '@orzo/bus';
-import { ReplicaRef, Subjects } from '@orzo/contracts';
+import { DiscoveryRegistryStore, EventPublisher, NatsConnection, callRpc, connectNats } from '@orzo/bus';
+import { ReplicaRef, Rpcs, Subjects } from '@orzo/contracts';
 import { BUSYBOX_BASE, HttpContainer, NatsServerHandle, ensureBusyboxBase, freePort, startHttpContainer, startNatsServer, waitFor } from '@orzo/testing';
 import { HostPublisher } from './host-publisher';
 
@@ -192,10 +192,11 @@ describe('discovery on every host: two publishers, two HAProxies, replicas at th
     await routesTo(hostB, ['r3']);
   });
 
-  it('a crossover gated on "UP in discovery" (listed in the registry) loses no request through either host', async (t) => {
+  it('a crossover gated on "UP in discovery" with acknowledged drains loses no request through either host', async (t) => {
     // The bounce as scheduler-bridge runs it: new replicas healthy, UP = listed in the shared
-    // registry (what its reconciler reads), then each old one announced draining, the drain
-    // delay (1 s, the example's), stopped, announced stopped. Both hosts' HAProxies under load.
+    // registry (what its reconciler reads), then each old one announced draining, every host
+    // listed in the registry asked to confirm the drain (bounded by the example's 1 s delay),
+    // stopped, announced stopped. Both hosts' HAProxies under load.
     await healthy(replicas[1]!);
     await routesTo(hostA, ['r1', 'r3']);
     await routesTo(hostB, ['r1', 'r3']);
@@ -217,6 +218,12 @@ describe('discovery on every host: two publishers, two HAProxies, replicas at th
       await waitFor(async () => (await registry.endpoints(registration)).filter((e) => e.replicaId === 'r4' || e.replicaId === 'r5').length === 2, {
         what: 'r4 and r5 UP in discovery',
       });
+      assert.deepEqual(await registry.hosts(), ['host-a', 'host-b'], 'each publisher lists its host');
+      const drained = (host: string, r: Replica, withinMs: number) =>
+        callRpc(nc, Rpcs.proxyDrained(host), { replicaId: r.ref.replicaId, host: r.ref.host, port: r.ref.port, withinMs }, { timeout: withinMs + 2_000 });
+      const early = await drained('host-b', old[0]!, 100);
+      assert.equal(early.drained, false, 'a replica still listed is not drained');
+      assert.match(early.detail, /host-b: still listed in the registry/);
       for (const r of old) {
         await events.publish(Subjects.InstanceUnhealthy, {
           replica: r.ref,
@@ -224,7 +231,13 @@ describe('discovery on every host: two publishers, two HAProxies, replicas at th
           consecutiveFailures: 0,
           registrations: [registration],
         });
-        await new Promise((res) => setTimeout(res, 1_000));
+        // Asked at once (before the registrar even handled the event): each host answers when it is drained there.
+        const answers = await Promise.all(['host-a', 'host-b'].map((host) => drained(host, r, 1_000)));
+        assert.deepEqual(
+          answers.map((a) => a.drained),
+          [true, true],
+          `both hosts confirm ${r.name} drained: ${answers.map((a) => a.detail).join('; ')}`,
+        );
         await r.container.stop();
         await stopped(r);
       }

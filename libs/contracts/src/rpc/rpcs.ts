@@ -1,10 +1,20 @@
 import { z } from 'zod';
 import { RpcContract, defineRpc } from './rpc-contract';
+import { hostToken } from '../discovery-registry';
 
 const cancelBuildRequest = z.object({ buildId: z.string().min(1, 'buildId is required'), by: z.string() });
 const cancelBuildReply = z.object({ cancelled: z.boolean(), state: z.string() });
 const imageExistsRequest = z.object({ image: z.string().min(1, 'image is required') });
 const imageExistsReply = z.object({ exists: z.boolean() });
+const proxyDrainedRequest = z.object({
+  replicaId: z.string().min(1, 'replicaId is required'),
+  /** Where HAProxy reaches it (ReplicaRef.host and port). */
+  host: z.string().min(1, 'host is required'),
+  port: z.number().int().min(1).max(65535),
+  /** How long the host may wait for it to be drained before answering (the drain delay). */
+  withinMs: z.number().int().min(0),
+});
+const proxyDrainedReply = z.object({ drained: z.boolean(), detail: z.string() });
 
 const listAlertsRequest = z.object({ service: z.string() });
 const alertDelivery = z.object({
@@ -127,6 +137,8 @@ const secretValuesReply = z.object({ values: z.array(secretRef.extend({ value: z
 
 export type SecretValuesCall = z.output<typeof secretValuesRequest>;
 export type SecretValuesAnswer = z.output<typeof secretValuesReply>;
+export type ProxyDrainedCall = z.output<typeof proxyDrainedRequest>;
+export type ProxyDrainedAnswer = z.output<typeof proxyDrainedReply>;
 export type ImageExistsCall = z.output<typeof imageExistsRequest>;
 export type ImageExistsAnswer = z.output<typeof imageExistsReply>;
 
@@ -158,6 +170,21 @@ export const Rpcs = {
       queue: 'scheduler-bridge',
       request: imageExistsRequest,
       reply: imageExistsReply,
+    }),
+  /**
+   * Is a replica drained from the HAProxy of `host` (hostToken of its ORZO_HOST_ID): no longer
+   * listed in the registry that host follows, its slot in maintenance, no session open to it?
+   * The host answers as soon as it is, or with drained: false once `withinMs` passed.
+   * scheduler-bridge asks every host of the registry before it stops a drained replica.
+   */
+  proxyDrained: (host: string): RpcContract<ProxyDrainedCall, ProxyDrainedAnswer> =>
+    defineRpc({
+      name: `discovery.${hostToken(host)}.proxy-drained`,
+      servedBy: 'discovery-publisher',
+      subject: `orzo.rpc.discovery.${hostToken(host)}.proxy-drained.v1`,
+      queue: 'discovery-publisher',
+      request: proxyDrainedRequest,
+      reply: proxyDrainedReply,
     }),
   /**
    * The alerts firing now (service '' = all), with where each was delivered. Queue group: any

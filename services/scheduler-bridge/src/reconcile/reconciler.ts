@@ -9,6 +9,7 @@ import { DesiredInstance, DesiredStateRepository, instanceKey } from './desired-
 import { bounceMethod, happyFloor, planBounce } from './bounce';
 import { isCurrentReplica } from './generation';
 import { DiscoveryFollower } from './discovery-follower';
+import { drainedEverywhere, routedByHostProxies } from './acknowledged-drain';
 import { ProbeResult, probe } from './probe';
 import { EngineAction, ReplicaProblems } from './replica-problems';
 import { RestartBackoff } from './restart-backoff';
@@ -746,7 +747,21 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
           await sleep(1);
         }
       } else await sleep(b.drainDelaySeconds ?? 0);
-    } else if (b?.drainMethod !== 'noop') await sleep(b?.drainDelaySeconds ?? 0);
+    } else if (b?.drainMethod !== 'noop') {
+      // hacheck: the drain delay, unless every host's HAProxy confirms sooner that the replica
+      // is out of rotation with no session open (the acknowledged drain; the delay stays the bound).
+      const delayMs = Math.min(b?.drainDelaySeconds ?? 0, 120) * 1000;
+      const until = Date.now() + delayMs;
+      const ack =
+        delayMs > 0 && routedByHostProxies(spec)
+          ? await this.discoveryRegistry()
+              .then((registry) => drainedEverywhere(this.bus, registry, r, delayMs))
+              .catch((err: Error) => ({ drained: false, detail: err.message }))
+          : undefined;
+      if (ack && !ack.drained)
+        this.logger.info({ instance: key, replica: r.id, detail: ack.detail }, 'drain not confirmed by every host; waiting out the drain delay');
+      if (!ack?.drained) await sleep(Math.max(until - Date.now(), 0) / 1000);
+    }
     if (b?.preStopCommand?.length) {
       if (!engine.runIn) log('lifecycle.pre_stop_command is not run on this engine (a swarm replica may run on another node)');
       else {
