@@ -50,8 +50,8 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   private readonly inDrain = new Map<string, { key: string; done: Promise<void> }>();
   /** Per registration, the instances whose bounce waits for a replica to be UP in discovery. */
   private readonly awaitingDiscovery = new Map<string, Set<string>>();
-  /** Instances with a pass queued that has not begun (a trigger adds none beside it). */
-  private readonly queued = new Set<string>();
+  /** Per instance, its pass queued that has not begun: a request meanwhile is that pass (it reads everything afresh). */
+  private readonly queued = new Map<string, Promise<void>>();
   private follower?: DiscoveryFollower;
 
   constructor(
@@ -79,9 +79,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   /** A registration's endpoints changed: the bounces waiting on it look again now. */
   private onDiscoveryChange(registration: string): void {
     for (const key of this.awaitingDiscovery.get(registration) ?? []) {
-      if (this.queued.has(key) || this.stopping) continue;
-      this.queued.add(key);
-      void this.request(key);
+      if (!this.stopping) void this.request(key);
     }
   }
 
@@ -138,10 +136,13 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
 
   /** Queues a reconcile of one instance (coalesced with a pending one); resolves when it ran. */
   request(key: string): Promise<void> {
+    const waiting = this.queued.get(key);
+    if (waiting) return waiting;
     const previous = this.chains.get(key) ?? Promise.resolve();
     const next = previous
       .then(() => (this.stopping ? undefined : this.reconcile(key)))
       .catch((err: unknown) => this.logger.error({ err, instance: key }, 'reconcile failed; the next pass retries'));
+    this.queued.set(key, next);
     this.chains.set(key, next);
     void next.finally(() => this.chains.get(key) === next && this.chains.delete(key));
     return next;
@@ -432,6 +433,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
       })
       .catch((err: unknown) => this.logger.error({ err, instance: key, replica: target.id }, 'restart of a replica failed; the next pass converges'));
     this.chains.set(key, next);
+    this.queued.delete(key); // a pass asked for from now on comes after this replacement
     void next.finally(() => this.chains.get(key) === next && this.chains.delete(key));
     return target;
   }
@@ -483,6 +485,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
       .catch((err: unknown) => this.logger.error({ err, instance: key, replica: replicaId }, 'replacing an unhealthy replica failed; the next report retries'))
       .finally(() => this.replacing.delete(replicaId));
     this.chains.set(key, next);
+    this.queued.delete(key); // a pass asked for from now on comes after this replacement
     void next.finally(() => this.chains.get(key) === next && this.chains.delete(key));
     return next;
   }
