@@ -339,7 +339,7 @@ export class DockerEngine implements Engine {
       this.docker,
       { type: ['container'], label: [`${Labels.managed}=true`] },
       (e) => {
-        this.inspected.changed(e.Actor.ID);
+        this.inspected.changed(e.Actor.ID, e.Action);
         const { exitCode, ...labels } = e.Actor.Attributes;
         onEvent({ action: e.Action, containerId: e.Actor.ID, labels, exitCode: exitCode !== undefined ? Number(exitCode) : undefined, time: e.time });
       },

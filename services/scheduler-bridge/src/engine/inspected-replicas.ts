@@ -15,8 +15,11 @@ export class InspectedReplicas {
   private readonly byId = new Map<string, Replica>();
   /** Connected event streams: without one, nothing is remembered (a change would go unseen). */
   private streams = 0;
-  /** Counts what may have changed: an inspect that began before a change is not remembered. */
+  /** A clock of changes: an inspect that began before a change of its container is not remembered. */
   private changes = 0;
+  /** When each container last changed (an event of it), and when everything last did (a break). */
+  private readonly changedAt = new Map<string, number>();
+  private resetAt = 0;
 
   streamUp(): void {
     this.streams++;
@@ -24,14 +27,16 @@ export class InspectedReplicas {
 
   streamDown(): void {
     this.streams = Math.max(0, this.streams - 1);
-    this.changes++;
+    this.resetAt = ++this.changes;
     this.byId.clear();
+    this.changedAt.clear();
   }
 
-  /** An event of this container: what was read of it may be stale. */
-  changed(id: string): void {
-    this.changes++;
+  /** An event of this container: what was read of it may be stale (destroyed: it is gone). */
+  changed(id: string, action: string): void {
     this.byId.delete(id);
+    if (action === 'destroy') this.changedAt.delete(id);
+    else this.changedAt.set(id, ++this.changes);
   }
 
   /** Taken before an inspect, handed to remember() with its result. */
@@ -40,7 +45,7 @@ export class InspectedReplicas {
   }
 
   remember(r: Replica, mark: number): void {
-    if (this.streams > 0 && r.running && mark === this.changes) this.byId.set(r.id, r);
+    if (this.streams > 0 && r.running && mark >= this.resetAt && mark >= (this.changedAt.get(r.id) ?? 0)) this.byId.set(r.id, r);
   }
 
   /** The replica of a listed running container as last inspected, with the listing's state; undefined: inspect it. */
@@ -63,7 +68,10 @@ export class InspectedReplicas {
         (!filter.service || r.service === filter.service) &&
         (!filter.instance || r.instance === filter.instance) &&
         (!filter.cluster || r.cluster === filter.cluster);
-      if (matches && !listed.has(id)) this.byId.delete(id);
+      if (matches && !listed.has(id)) {
+        this.byId.delete(id);
+        this.changedAt.delete(id);
+      }
     }
   }
 }

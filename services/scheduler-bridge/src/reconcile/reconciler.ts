@@ -50,6 +50,11 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   /** Per instance, when its queue last began a step (a pass, a replacement), on the `steps` clock. */
   private readonly touched = new Map<string, number>();
   private steps = 0;
+  /** Per instance, the pass queued and not begun yet, which later asks join. */
+  private readonly queued = new Map<string, QueuedPass>();
+  /** The pass over every instance in hand, and the one asked for meanwhile (one at a time). */
+  private allRunning?: Promise<void>;
+  private allAgain?: Promise<void>;
 
   constructor(
     @Inject(ENGINES) private readonly engines: Engines,
@@ -107,7 +112,20 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
    * the full pass, which reads its desired state and surveys its replicas afresh, as a pass
    * asked for that instance alone does. Resolves when every instance's pass ran.
    */
-  async requestAll(): Promise<void> {
+  requestAll(): Promise<void> {
+    if (!this.allRunning) {
+      this.allRunning = this.reconcileAll().finally(() => (this.allRunning = undefined));
+      return this.allRunning;
+    }
+    // Asked while one runs (the timer, an event): one more after it, shared by every such ask.
+    this.allAgain ??= this.allRunning.then(() => {
+      this.allAgain = undefined;
+      return this.requestAll();
+    });
+    return this.allAgain;
+  }
+
+  private async reconcileAll(): Promise<void> {
     const done = this.metrics.start();
     const all = await this.desired.all().catch(() => []);
     // Only instances with nothing in their queue now may trust the listing asked for below.
@@ -161,14 +179,28 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
    * when it is not settled.
    */
   request(key: string, seen?: Seen, onFullPass?: () => void): Promise<void> {
+    // A pass queued behind a running one, and last in the queue, takes this ask too: an
+    // instance never has more than one pass waiting, however often passes are asked for
+    // (a timer faster than a pass over 10,000 instances would otherwise pile them up).
+    const waiting = this.queued.get(key);
+    if (waiting && this.chains.get(key) === waiting.done) {
+      // An ask without a listing (an event, a deploy) makes it a full pass; else the newer listing counts.
+      if (!seen || waiting.seen) waiting.seen = seen;
+      if (onFullPass) waiting.onFullPass.push(onFullPass);
+      return waiting.done;
+    }
+    const step: QueuedPass = { seen, onFullPass: onFullPass ? [onFullPass] : [], done: Promise.resolve() };
+    this.queued.set(key, step);
     const previous = this.chains.get(key) ?? Promise.resolve();
     const next = previous
       .then(() => {
-        if (this.stopping || (seen && this.settled(key, seen))) return undefined;
-        onFullPass?.();
+        if (this.queued.get(key) === step) this.queued.delete(key);
+        if (this.stopping || (step.seen && this.settled(key, step.seen))) return undefined;
+        step.onFullPass.forEach((counted) => counted());
         return this.reconcile(key);
       })
       .catch((err: unknown) => this.logger.error({ err, instance: key }, 'reconcile failed; the next pass retries'));
+    step.done = next;
     this.chains.set(key, next);
     void next.finally(() => this.chains.get(key) === next && this.chains.delete(key));
     return next;
@@ -780,6 +812,13 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
       { id: `${r.id}:stopped` },
     );
   }
+}
+
+/** A pass of one instance waiting in its queue: what it may use to find it settled, who counts full passes. */
+interface QueuedPass {
+  seen?: Seen;
+  onFullPass: Array<() => void>;
+  done: Promise<void>;
 }
 
 /** What a pass over every instance listed of one: when it asked (the `steps` clock), its desired row, its replicas. */
