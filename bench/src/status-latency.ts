@@ -46,7 +46,7 @@ async function main(): Promise<void> {
     join(soa.dir, soa.service, 'kubernetes-local.yaml'),
     `main:\n  cpus: 0.1\n  mem: 32\n  container_port: 8080\n  instances: ${REPLICAS}\n  registrations: ['${soa.service}.main']\n  deploy_group: local.main\n  healthcheck_grace_period_seconds: 5\n  healthcheck_interval_seconds: 10\n`,
   );
-  const platform = await startPlatform({ ORZO_SOA_DIR: soa.dir, ORZO_LOG_LEVEL: 'warn' });
+  const platform = await startPlatform({ ORZO_SOA_DIR: soa.dir });
   try {
     const mark = platform.cli(['mark-for-deployment', '-s', soa.service, '-l', 'local.main', '--image', image], 60_000);
     if (mark.status !== 0) throw new Error(`mark-for-deployment failed: ${mark.stderr}`);

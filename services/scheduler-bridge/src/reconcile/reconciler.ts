@@ -55,6 +55,8 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   /** The pass over every instance in hand, and the one asked for meanwhile (one at a time). */
   private allRunning?: Promise<void>;
   private allAgain?: Promise<void>;
+  /** How many full passes a pass over every instance runs at once. */
+  private readonly fullPasses = new Limit(16);
 
   constructor(
     @Inject(ENGINES) private readonly engines: Engines,
@@ -196,7 +198,12 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
       .then(() => {
         if (this.queued.get(key) === step) this.queued.delete(key);
         if (this.stopping || (step.seen && this.settled(key, step.seen))) return undefined;
-        step.onFullPass.forEach((counted) => counted());
+        // Asked by a pass over every instance: a few at a time, so 10,000 instances needing a
+        // full pass (the first pass after a start) are not 10,000 passes at once.
+        if (step.onFullPass.length) {
+          step.onFullPass.forEach((counted) => counted());
+          return this.fullPasses.run(() => this.reconcile(key));
+        }
         return this.reconcile(key);
       })
       .catch((err: unknown) => this.logger.error({ err, instance: key }, 'reconcile failed; the next pass retries'));
@@ -811,6 +818,26 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
       { replica: ref(r, spec), reason, exitCode: r.exitCode ?? 0, oomKilled: r.oomKilled ?? false },
       { id: `${r.id}:stopped` },
     );
+  }
+}
+
+/** Runs at most `n` of the functions given at once, the others in turn. */
+class Limit {
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly n: number) {}
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.running >= this.n) await new Promise<void>((go) => this.waiting.push(go));
+    else this.running++;
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running--;
+    }
   }
 }
 
