@@ -29,5 +29,8 @@ describe('serving web/dist', () => {
     assert.equal(contentTypeOf('/x/a.unknown'), 'application/octet-stream');
     assert.equal(isAppRoute('/services/hello/deploys'), true);
     assert.equal(isAppRoute('/assets/gone-12345678.js'), false);
+    assert.equal(isAppRoute('/robots.txt'), false);
+    assert.equal(isAppRoute('/deploys/hello/local.main', 'text/html,application/xhtml+xml'), true);
+    assert.equal(isAppRoute('/assets/gone-12345678.js', 'text/html'), false);
   });
 });
