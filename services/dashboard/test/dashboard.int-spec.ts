@@ -71,6 +71,10 @@ describe('dashboard gateway: the browser reaches control-api with its own token,
     assert.equal(bad.headers.get('set-cookie'), null);
     const who = await fetch(`${base}/api/whoami`);
     assert.equal(who.status, 401);
+    // Another site's form posting a token (login CSRF) is refused before control-api is asked.
+    const crossSite = await post('/api/login', { token: readToken }, { 'Sec-Fetch-Site': 'cross-site' });
+    assert.equal(crossSite.status, 403);
+    assert.equal(crossSite.headers.get('set-cookie'), null);
   });
 
   it("a read-only token's forged MarkForDeployment is refused 403 by control-api, while its reads pass", async () => {
