@@ -206,6 +206,12 @@ describe('dashboard gateway: the browser reaches control-api with its own token,
     assert.equal(anonymous.status, 401);
   });
 
+  it("/healthz reports control-api's own gRPC health", async () => {
+    const health = await fetch(`${base}/healthz`);
+    assert.equal(health.status, 200);
+    assert.deepEqual(((await health.json()) as { checks: unknown }).checks, { 'control-api': { ok: true } });
+  });
+
   it('without web/dist every page is a 503 saying to run npm run build, under a strict CSP', async () => {
     const page = await fetch(`${base}/deploys/hello`);
     assert.equal(page.status, 503);

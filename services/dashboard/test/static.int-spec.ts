@@ -70,8 +70,12 @@ describe('dashboard: the built web app, as a browser loads it', () => {
       assert.match(csp, /frame-ancestors 'none'/, path);
       assert.equal(res.headers.get('x-content-type-options'), 'nosniff', path);
     }
+    // Nothing listens where this dashboard looks for control-api: its health says so.
     const health = await fetch(`${base}/healthz`);
-    assert.equal(health.status, 200);
-    assert.equal(((await health.json()) as { service: string }).service, 'dashboard');
+    assert.equal(health.status, 503);
+    const body = (await health.json()) as { service: string; checks: Record<string, { ok: boolean; detail: string }> };
+    assert.equal(body.service, 'dashboard');
+    assert.equal(body.checks['control-api']!.ok, false);
+    assert.match(body.checks['control-api']!.detail, /^127\.0\.0\.1:9: UNAVAILABLE/);
   });
 });
