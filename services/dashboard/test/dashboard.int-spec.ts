@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { INestApplication } from '@nestjs/common';
-import { jetstream } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { BuildLogs, api } from '@orzo/contracts';
 import { prepareService } from '@orzo/platform';
@@ -197,6 +197,31 @@ describe('dashboard gateway: the browser reaches control-api with its own token,
       ['Step 1/2 : FROM busybox', 'Step 2/2 : CMD ["true"]', 'built'],
     );
     assert.equal(log.events.at(-1)?.event, 'end');
+  });
+
+  it("a browser leaving a followed log cancels control-api's call: its reader stops pulling the log", async () => {
+    const nc = await connect({ servers: nats.url });
+    try {
+      const jsm = await jetstreamManager(nc);
+      const req = { service: 'hello', buildId: '7a6b5c4d-3e2f-4a1b-8c9d-0e1f2a3b4c5d', follow: true };
+      const subject = BuildLogs.subject(req.service, req.buildId);
+      // control-api's reader of this build's log (a build id no other test uses): an ordered consumer that pulls while the call lives.
+      const reader = async () =>
+        (await jsm.consumers.list(BuildLogs.stream).next()).find((c) => c.config.filter_subject === subject || c.config.filter_subjects?.includes(subject));
+      const log = await openSse(`${base}/api/stream/GetBuildLog?req=${encodeURIComponent(JSON.stringify(req))}`, admin());
+      await jetstream(nc).publish(subject, JSON.stringify({ at: new Date().toISOString(), line: 'compiling' }));
+      await waitFor(() => log.events.some((e) => e.data.includes('compiling')), { what: 'the first line in the browser' });
+      await waitFor(async () => ((await reader())?.num_waiting ?? 0) >= 1, { what: 'control-api waiting for more lines' });
+      log.close();
+      await log.done;
+      await waitFor(async () => (await reader())?.num_waiting === 0, { what: 'control-api to stop pulling once the browser left' });
+      // A line written now stays unread: nobody follows the log any more.
+      await jetstream(nc).publish(subject, JSON.stringify({ at: new Date().toISOString(), line: 'linking' }));
+      await waitFor(async () => (await reader())?.num_pending === 1, { what: 'the new line to stay pending' });
+      assert.equal((await reader())?.delivered.stream_seq, (await jsm.streams.getMessage(BuildLogs.stream, { last_by_subj: subject }))!.seq - 1);
+    } finally {
+      await nc.close();
+    }
   });
 
   it('RemoteRun is not served as a stream, and a stream without a token is 401', async () => {
