@@ -15,7 +15,7 @@ export interface ControlApiProcess {
 const MAIN = join(REPO_ROOT, 'services', 'control-api', 'dist', 'src', 'main.js');
 
 /** control-api as `orzo up` runs it (migrate, then the service) on its own SQLite data dir, the example soa-configs and free ports. */
-export async function startControlApiProcess(nats: NatsServerHandle): Promise<ControlApiProcess> {
+export async function startControlApiProcess(nats: NatsServerHandle, extraEnv: NodeJS.ProcessEnv = {}): Promise<ControlApiProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), 'orzo-dashboard-control-'));
   const grpcPort = await freePort();
   const env = {
@@ -26,6 +26,7 @@ export async function startControlApiProcess(nats: NatsServerHandle): Promise<Co
     ORZO_GRPC_PORT: String(grpcPort),
     ORZO_HTTP_PORT: String(await freePort()),
     ORZO_LOG_LEVEL: 'info',
+    ...extraEnv,
   };
   let output = '';
   const run = (args: string[]): ChildProcess => {
