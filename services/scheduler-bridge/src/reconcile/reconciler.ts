@@ -128,6 +128,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   private async reconcileAll(): Promise<void> {
+    if (this.stopping) return;
     const done = this.metrics.start();
     const all = await this.desired.all().catch(() => []);
     // Only instances with nothing in their queue now may trust the listing asked for below.
