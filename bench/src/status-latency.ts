@@ -114,24 +114,25 @@ async function main(): Promise<void> {
     log(
       `  GetStatus (${CALLS} calls, one connection)  p50 ${percentile(getStatus, 50).toFixed(1)} ms, p99 ${percentile(getStatus, 99).toFixed(1)} ms; WhoAmI p50 ${percentile(empty, 50).toFixed(1)} ms, p99 ${percentile(empty, 99).toFixed(1)} ms`,
     );
-    recordFigure({
-      bench: 'status',
-      measure: `orzo status, ${REPLICAS} real replicas, wall (median of ${RUNS})`,
-      value: med(status, 'wallMs'),
-      unit: 'ms',
-      floor: { label: 'node -e 0', value: med(bare, 'wallMs') },
-      goal: '< 200 ms',
-      met: med(status, 'wallMs') < 200,
-    });
-    recordFigure({
-      bench: 'status',
-      measure: `GetStatus p99, ${REPLICAS} real replicas`,
-      value: percentile(getStatus, 99),
-      unit: 'ms',
-      floor: { label: 'WhoAmI p99', value: percentile(empty, 99) },
-      goal: 'p99 < 50 ms',
-      met: percentile(getStatus, 99) < 50,
-    });
+    const wall = med(status, 'wallMs');
+    const p99 = percentile(getStatus, 99);
+    for (const figure of [
+      {
+        measure: `orzo status, ${REPLICAS} real replicas, wall (median of ${RUNS})`,
+        value: wall,
+        floor: { label: 'node -e 0', value: med(bare, 'wallMs') },
+        goal: '< 200 ms',
+        met: wall < 200,
+      },
+      {
+        measure: `GetStatus p99, ${REPLICAS} real replicas`,
+        value: p99,
+        floor: { label: 'WhoAmI p99', value: percentile(empty, 99) },
+        goal: 'p99 < 50 ms',
+        met: p99 < 50,
+      },
+    ])
+      recordFigure({ bench: 'status', unit: 'ms', ...figure });
   } finally {
     await platform.stop();
     // What the platform left of the instance (its stop drains; a killed bridge would not).
