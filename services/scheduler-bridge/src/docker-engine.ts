@@ -175,6 +175,7 @@ export class DockerEngine implements Engine {
       hostPort: binding ? Number(binding.HostPort) : undefined,
       ...(checkBinding ? { checkPort: Number(checkBinding.HostPort) } : {}),
       startedAt: info.State.StartedAt,
+      ...(info.State.Running ? {} : { finishedAt: info.State.FinishedAt }),
       exitCode: info.State.Running ? undefined : info.State.ExitCode,
       oomKilled: info.State.OOMKilled,
     };

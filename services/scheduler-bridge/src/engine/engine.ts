@@ -274,6 +274,8 @@ export interface Replica {
   /** The port on `host` that reaches the healthcheck_port, when the instance checks another port. */
   checkPort?: number;
   startedAt?: string;
+  /** When a replica that no longer runs stopped (with startedAt, how long it ran). */
+  finishedAt?: string;
   exitCode?: number;
   oomKilled?: boolean;
   /** Why a replica that did not exit is gone all the same (a swarm node that went down). */

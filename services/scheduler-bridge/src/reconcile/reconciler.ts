@@ -10,7 +10,7 @@ import { bounceMethod, happyFloor, planBounce } from './bounce';
 import { isCurrentReplica } from './generation';
 import { ProbeResult, probe } from './probe';
 import { EngineAction, ReplicaProblems } from './replica-problems';
-import { RestartBackoff } from './restart-backoff';
+import { RestartBackoff, diedInCrashLoop } from './restart-backoff';
 
 /**
  * Converges each cluster's engine (one Docker host, or a swarm) to the desired specs,
@@ -38,6 +38,8 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   private readonly backoff = new RestartBackoff();
   /** Replicas this process stopped (a drain): found dead later, they are no crash. */
   private readonly drained = new Set<string>();
+  /** Replicas seen happy at least once (passed their check, UP in discovery): their death is no crash loop. */
+  private readonly served = new Set<string>();
   /** Replicas being replaced for failing their health check (one replacement each). */
   private readonly replacing = new Set<string>();
   /** Per instance, the problems deploy.progressed last reported (published again only on a change). */
@@ -111,23 +113,30 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     const desired = await this.desired.get(key);
     if (!desired) return;
     let ready: number | undefined;
+    const background: Array<Promise<unknown>> = [];
     try {
-      ready = await this.converge(key, desired);
+      ready = await this.converge(key, desired, background);
     } finally {
+      await Promise.all(background);
       await this.reportProblems(desired, ready);
     }
   }
 
-  /** One pass; resolves to the happy replicas of the desired version when they were probed. */
-  private async converge(key: string, desired: DesiredInstance): Promise<number | undefined> {
+  /**
+   * One pass; resolves to the happy replicas of the desired version when they were probed.
+   * Work that need not hold the pass (removing the dead) goes into `background`, awaited after it.
+   */
+  private async converge(key: string, desired: DesiredInstance, background: Array<Promise<unknown>>): Promise<number | undefined> {
     const spec = desired.spec;
     const all = await this.survey(key, spec);
-    await Promise.all(all.filter((r) => !r.running).map((dead) => this.removeDead(key, dead, spec)));
     this.recordCrashes(desired, all);
     await this.checkCrashLoop(
       desired,
       all.filter((r) => !r.running),
     );
+    // The dead are announced stopped and removed while their replacements start: a removal
+    // costs about what a start does, and a replacement needs nothing of it.
+    background.push(Promise.all(all.filter((r) => !r.running).map((dead) => this.removeDead(key, dead, spec))));
     const running = all.filter((r) => r.running);
     await this.announceAdopted(running, desired);
     await this.announceVanished(all, desired);
@@ -249,7 +258,13 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     if (!this.problems.has(key, dead.id, 'remove'))
       await this.publishStopped(dead, spec, dead.lost ?? (dead.oomKilled ? 'oom-killed' : `exited with code ${dead.exitCode ?? '?'}`));
     if (!this.problems.due(key, dead.id, 'remove')) return;
-    if (await this.attempt(key, dead, 'remove', () => this.engines.of(spec.cluster).remove(dead.id))) this.drained.delete(dead.id);
+    if (await this.attempt(key, dead, 'remove', () => this.engines.of(spec.cluster).remove(dead.id))) this.forget(dead.id);
+  }
+
+  /** A replica removed: nothing about it is kept. */
+  private forget(id: string): void {
+    this.drained.delete(id);
+    this.served.delete(id);
   }
 
   /** Runs one engine call on one replica: a failure is recorded and retried later, never thrown. */
@@ -293,9 +308,19 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     this.backoff.record(
       desired.key,
       desired.deployId,
-      crashed.map((r) => ({ id: r.id, reason: r.oomKilled ? 'oom-killed' : `exited with code ${r.exitCode ?? '?'}` })),
+      crashed.map((r) => ({
+        id: r.id,
+        reason: r.oomKilled ? 'oom-killed' : `exited with code ${r.exitCode ?? '?'}`,
+        crash: this.inCrashLoop(desired.spec, r),
+      })),
       desired.spec.backoffSeconds,
     );
+  }
+
+  /** Whether a dead replica's death counts for the crash backoff: it never started fine (restart-backoff.ts). */
+  private inCrashLoop(spec: InstanceSpec, r: Replica): boolean {
+    const checked = (spec.healthcheck?.mode ?? 'none') !== 'none';
+    return diedInCrashLoop({ checked, passedCheck: this.served.has(r.id), startedAt: r.startedAt, finishedAt: r.finishedAt });
   }
 
   /**
@@ -554,10 +579,12 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     const upFor = r.startedAt ? (Date.now() - Date.parse(r.startedAt)) / 1000 : Infinity;
     if (minUptime > 0 && upFor < minUptime) return { ok: false, output: `${checked.output}; up ${upFor.toFixed(1)}s of min_task_uptime ${minUptime}s` };
     // bounce_health_params.check_haproxy: false: discovery is not waited for.
-    if (spec.bounce?.skipHaproxyCheck) return checked;
-    for (const [registration, ids] of up) {
-      if (!ids.has(r.id)) return { ok: false, output: `${checked.output}; not yet UP in discovery for ${registration}` };
+    if (!spec.bounce?.skipHaproxyCheck) {
+      for (const [registration, ids] of up) {
+        if (!ids.has(r.id)) return { ok: false, output: `${checked.output}; not yet UP in discovery for ${registration}` };
+      }
     }
+    this.served.add(r.id);
     return checked;
   }
 
@@ -579,7 +606,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     const spec = desired.spec;
     if (desired.completedDeployId === desired.deployId || spec.desiredState === 'stop') return;
     // A replica lost with its node (swarm) did not exit: no sign of a crash loop.
-    const mine = dead.filter((r) => !r.lost && r.gitSha === spec.gitSha && r.configHash === spec.configHash);
+    const mine = dead.filter((r) => !r.lost && r.gitSha === spec.gitSha && r.configHash === spec.configHash && this.inCrashLoop(spec, r));
     if (!mine.length) return;
     let seen = this.crashed.get(desired.key);
     if (seen?.deployId !== desired.deployId) this.crashed.set(desired.key, (seen = { deployId: desired.deployId, ids: new Set() }));
@@ -626,7 +653,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     if (!(await this.attempt(key, r, 'stop', () => engine.stop(r.id, spec.bounce?.terminationGracePeriodSeconds ?? 30)))) return;
     // Stopped, it serves nothing: announced even when the removal must be retried.
     await this.publishStopped(r, spec, reason);
-    if (await this.attempt(key, r, 'remove', () => engine.remove(r.id))) this.drained.delete(r.id);
+    if (await this.attempt(key, r, 'remove', () => engine.remove(r.id))) this.forget(r.id);
   }
 
   /**
