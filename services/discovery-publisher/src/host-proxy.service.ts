@@ -7,6 +7,7 @@ import type { DiscoveryPublisherConfig } from './config';
 import { SLOTS, backendsOf } from './haproxy/haproxy-config';
 import { HaproxyProcess } from './haproxy/haproxy-process';
 import { HaproxyWatchdog } from './haproxy/haproxy-watchdog';
+import { localNetworks, routeAddress } from './haproxy/route-address';
 import { SlotAssignment, planSlots } from './haproxy/slot-plan';
 
 /** How long a broken registry watch waits before it is opened again. */
@@ -145,6 +146,10 @@ export class HostProxyService implements OnApplicationBootstrap, OnApplicationSh
     const frontends = [...this.frontends.values()].sort((a, b) => a.name.localeCompare(b.name));
     const wanted = JSON.stringify(frontends.map((f) => Registration.toJSON(f)));
     let full = false;
+    // A replica of this host is routed at its bridge address (route-address.ts); read each time, as bridges come and go.
+    const nets = this.config.ORZO_PROXY_BRIDGE_ADDRESSES ? localNetworks() : [];
+    const targets = (registration: string) =>
+      (this.endpoints.get(registration) ?? []).map((e) => ({ ...e, ...routeAddress(e, nets, this.config.ORZO_PROXY_BRIDGE_ADDRESSES) }));
     if (wanted !== this.configured) {
       if (frontends.length === 0) return; // HAProxy refuses to run without a listener
       // Until it is configured again, a failure here leaves `configured` unset: the next sync retries.
@@ -157,7 +162,7 @@ export class HostProxyService implements OnApplicationBootstrap, OnApplicationSh
     for (const f of frontends) {
       // endpoint_timeouts backends route to the same servers as the registration's own.
       for (const backend of backendsOf(f)) {
-        const plan = planSlots(backend, this.slots.get(backend) ?? new Map(), this.endpoints.get(f.name) ?? [], SLOTS, full);
+        const plan = planSlots(backend, this.slots.get(backend) ?? new Map(), targets(f.name), SLOTS, full);
         if (plan.overflow.length && backend === f.name)
           this.logger.error({ registration: f.name, notRouted: plan.overflow }, `all ${SLOTS} server slots are in use; endpoints not routed`);
         if (plan.commands.length) await this.haproxy.runtime.command(plan.commands.join('; '));

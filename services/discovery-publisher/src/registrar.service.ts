@@ -66,6 +66,7 @@ export class RegistrarService implements OnApplicationBootstrap, OnApplicationSh
             replicaId: replica.replicaId,
             weight: this.registry!.weightOf(registration, replica.cluster, replica.instance),
             since: at,
+            ...(replica.bridgeIp && replica.bridgePort ? { bridgeIp: replica.bridgeIp, bridgePort: replica.bridgePort } : {}),
           })
         ) {
           await this.announce(registration);

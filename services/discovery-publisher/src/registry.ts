@@ -74,7 +74,15 @@ export class Registry {
   async put(registration: string, entry: RegistryEndpoint): Promise<boolean> {
     const map = this.endpoints.get(registration) ?? new Map<string, RegistryEndpoint>();
     const had = map.get(entry.replicaId);
-    if (had && had.host === entry.host && had.port === entry.port && had.weight === entry.weight) return false;
+    if (
+      had &&
+      had.host === entry.host &&
+      had.port === entry.port &&
+      had.weight === entry.weight &&
+      had.bridgeIp === entry.bridgeIp &&
+      had.bridgePort === entry.bridgePort
+    )
+      return false;
     map.set(entry.replicaId, entry);
     this.endpoints.set(registration, map);
     await this.persist(registration);

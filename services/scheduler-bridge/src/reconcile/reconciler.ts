@@ -113,20 +113,20 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     const desired = await this.desired.get(key);
     if (!desired) return;
     let ready: number | undefined;
-    const background: Array<Promise<unknown>> = [];
+    const background: Array<() => Promise<unknown>> = [];
     try {
       ready = await this.converge(key, desired, background);
     } finally {
-      await Promise.all(background);
+      await Promise.all(background.map((run) => run()));
       await this.reportProblems(desired, ready);
     }
   }
 
   /**
    * One pass; resolves to the happy replicas of the desired version when they were probed.
-   * Work that need not hold the pass (removing the dead) goes into `background`, awaited after it.
+   * Work that need not hold the pass (removing the dead) goes into `background`, run after it.
    */
-  private async converge(key: string, desired: DesiredInstance, background: Array<Promise<unknown>>): Promise<number | undefined> {
+  private async converge(key: string, desired: DesiredInstance, background: Array<() => Promise<unknown>>): Promise<number | undefined> {
     const spec = desired.spec;
     const all = await this.survey(key, spec);
     this.recordCrashes(desired, all);
@@ -134,9 +134,10 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
       desired,
       all.filter((r) => !r.running),
     );
-    // The dead are announced stopped and removed while their replacements start: a removal
-    // costs about what a start does, and a replacement needs nothing of it.
-    background.push(Promise.all(all.filter((r) => !r.running).map((dead) => this.removeDead(key, dead, spec))));
+    // The dead are announced stopped now and removed after the pass: their replacements need
+    // nothing of it, and an engine still cleaning up a container that just died starts the
+    // replacement sooner when not asked to remove it at the same time.
+    background.push(...(await Promise.all(all.filter((r) => !r.running).map((dead) => this.removeDead(key, dead, spec)))));
     const running = all.filter((r) => r.running);
     await this.announceAdopted(running, desired);
     await this.announceVanished(all, desired);
@@ -250,15 +251,17 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
 
   /**
    * A dead replica is announced stopped (it serves nothing: discovery and the read models drop
-   * it) and removed; a removal the engine refuses (overlayfs busy after an engine restart) is
-   * retried with backoff while replacements start.
+   * it); returned is its removal, for the caller to run. A removal the engine refuses (overlayfs
+   * busy after an engine restart) is retried with backoff while replacements start.
    */
-  private async removeDead(key: string, dead: Replica, spec: InstanceSpec): Promise<void> {
+  private async removeDead(key: string, dead: Replica, spec: InstanceSpec): Promise<() => Promise<void>> {
     // Announced once (a removal being retried was announced at its first attempt).
     if (!this.problems.has(key, dead.id, 'remove'))
       await this.publishStopped(dead, spec, dead.lost ?? (dead.oomKilled ? 'oom-killed' : `exited with code ${dead.exitCode ?? '?'}`));
-    if (!this.problems.due(key, dead.id, 'remove')) return;
-    if (await this.attempt(key, dead, 'remove', () => this.engines.of(spec.cluster).remove(dead.id))) this.forget(dead.id);
+    return async () => {
+      if (!this.problems.due(key, dead.id, 'remove')) return;
+      if (await this.attempt(key, dead, 'remove', () => this.engines.of(spec.cluster).remove(dead.id))) this.forget(dead.id);
+    };
   }
 
   /** A replica removed: nothing about it is kept. */
@@ -716,6 +719,7 @@ function ref(r: Replica, spec: InstanceSpec): ReplicaRef {
     configHash: r.configHash,
     forceBounce: r.forceBounce,
     ...(r.checkPort ? { checkPort: r.checkPort } : {}),
+    ...(r.bridge ? { bridgeIp: r.bridge.ip, bridgePort: r.bridge.port } : {}),
   };
 }
 
