@@ -9,8 +9,10 @@
 // so both routes are measured in the same run.
 // Usage: npm run bench:heal-bounce   (needs Docker, HAProxy)
 //        -- --heal-only: the heal rounds alone (quick)
+import { writeFileSync } from 'node:fs';
 import { get } from 'node:http';
-import { loadavg } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Docker from 'dockerode';
 import { LoadLoop, PlatformHandle, copySoaConfigs, httpGet, loadTestcontainers, startHttpContainer, startPlatform, waitFor } from '@orzo/testing';
 import { percentile, recordFigure } from './figures';
@@ -132,6 +134,11 @@ async function main(): Promise<void> {
       mark(versions[0]!);
       await waitFor(async () => (await running(versions[0])).length === 3 && (await servesOnly('v1')), { timeoutMs: 90_000, intervalMs: 50 });
       await body(platform, mark);
+    } catch (err) {
+      const file = join(tmpdir(), `heal-bounce-platform-${process.pid}.log`);
+      writeFileSync(file, platform.output());
+      log(`the platform's output: ${file}`);
+      throw err;
     } finally {
       await platform.stop();
       const left = await docker.listContainers({ all: true, filters: { label: [`orzo.service=${service}`, 'orzo.cluster=local'] } });
@@ -149,12 +156,14 @@ async function main(): Promise<void> {
         const victim = before[round % before.length]!;
         // A replica that has served a while, as in production (and seen healthy by the platform).
         await new Promise((r) => setTimeout(r, 1_000));
+        // The replacement is learnt from the events stream and asked for its port once: polling
+        // the engine's API meanwhile would slow the very start being measured. What started
+        // before is noted before the kill: under load the kill call may return after the
+        // replacement started.
+        const known = new Set([...before.map((b) => b.id), ...events.started()]);
         const killedAt = Date.now();
         const t = performance.now();
         await docker.getContainer(victim.id).kill({ signal: 'SIGKILL' });
-        // The replacement is learnt from the events stream and asked for its port once: polling
-        // the engine's API meanwhile would slow the very start being measured.
-        const known = new Set([...before.map((b) => b.id), ...events.started()]);
         const freshId = await waitFor(() => events.started().find((id) => !known.has(id)), { timeoutMs: 60_000, intervalMs: 2 });
         const binding = (await docker.getContainer(freshId).inspect()).NetworkSettings.Ports['8080/tcp']?.[0];
         const fresh = { id: freshId, port: Number(binding?.HostPort) };
@@ -249,7 +258,7 @@ async function main(): Promise<void> {
     log(`  HAProxy -> replicas at their ${r.route}: saturation (16 clients, a new connection per request) ${r.saturated.toFixed(0)} requests/s`);
     for (const b of r.bounces)
       log(
-        `    deploy at ${b.level * 100}% (${b.rate} req/s, ${b.seconds.toFixed(1)} s): failed ${b.withDeploy}/${b.total} ${JSON.stringify(b.reasons)}; same load, no deploy: failed ${b.without} ${JSON.stringify(b.baselineReasons)}`,
+        `    deploy at ${b.level * 100}% (${b.rate} req/s asked, ${(b.total / b.seconds).toFixed(0)} sent, ${b.seconds.toFixed(1)} s): failed ${b.withDeploy}/${b.total} ${JSON.stringify(b.reasons)}; same load, no deploy: failed ${b.without} ${JSON.stringify(b.baselineReasons)}`,
       );
   }
   recordFigure({
