@@ -23,6 +23,7 @@ const BENCHES: Bench[] = [
   { name: 'bus', script: 'bus-throughput.js' },
   { name: 'api', script: 'api-latency.js' },
   { name: 'deploy', script: 'deploy-latency.js' },
+  { name: 'routed', script: 'healthy-to-routed.js' },
   { name: 'commit', script: 'commit-to-serving.js' },
   { name: 'heal-bounce', script: 'heal-bounce.js' },
   { name: 'alert-latency', script: 'alert-latency.js' },
