@@ -8,6 +8,7 @@
 // one runtime API `set server` round trip.
 // Usage: npm run bench:routed [-- samples=60]   (needs Docker, HAProxy)
 import { createConnection } from 'node:net';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { AckPolicy, DeliverPolicy, RetentionPolicy, StorageType, jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -60,25 +61,10 @@ async function main(): Promise<void> {
   const docker = new Docker();
   const versions = await buildExampleVersions(docker, 2);
   const service = `routebench${Math.random().toString(36).slice(2, 7)}`;
-  const soa = await copySoaConfigs({
-    service,
-    files: {
-      'kubernetes-local.yaml': [
-        'main:',
-        `  instances: ${REPLICAS}`,
-        '  cpus: 0.1',
-        '  mem: 64',
-        '  container_port: 8080',
-        '  healthcheck_grace_period_seconds: 5',
-        '  healthcheck_interval_seconds: 1',
-        '  healthcheck_max_consecutive_failures: 3',
-        '  drain_method_params: {delay: 1}',
-        `  registrations: ['${service}.main']`,
-        '  deploy_group: local.main',
-        '',
-      ].join('\n'),
-    },
-  });
+  // The example's own instance config (drain delay 1 s), with one more replica.
+  const soa = await copySoaConfigs({ service });
+  const instanceFile = join(soa.dir, service, 'kubernetes-local.yaml');
+  writeFileSync(instanceFile, readFileSync(instanceFile, 'utf8').replace(/^( {2}instances:) \d+$/m, `$1 ${REPLICAS}`));
   const registration = `${service}.main`;
   for (const v of versions) await docker.getImage(`services-hello:orzo-${v}`).tag({ repo: `services-${service}`, tag: `orzo-${v}` });
   const ours = async (v?: string) =>
@@ -216,23 +202,16 @@ async function main(): Promise<void> {
     log(`         runtime API set server round trip          ${p(setServer)}`);
     log(`  ratio p50 / floor (sum of the two medians, ${floor.toFixed(2)} ms): ${(percentile(total, 50) / floor).toFixed(1)}`);
     log('  (timestamps in whole ms from two clocks of one machine; HAProxy polled about every ms from each instance.healthy)');
-    recordFigure({
-      bench: 'routed',
-      measure: `health check passed -> routed by HAProxy, p50 of ${total.length}`,
-      value: percentile(total, 50),
-      unit: 'ms',
-      floor: { label: 'one JetStream event + one runtime API set server', value: floor },
-      goal: '',
-    });
-    recordFigure({
-      bench: 'routed',
-      measure: `health check passed -> routed by HAProxy, p99 of ${total.length}`,
-      value: percentile(total, 99),
-      unit: 'ms',
-      floor: { label: 'one JetStream event + one runtime API set server', value: floor },
-      goal: 'p99 < 10 ms',
-      met: percentile(total, 99) < 10,
-    });
+    for (const pct of [50, 99])
+      recordFigure({
+        bench: 'routed',
+        measure: `health check passed -> routed by HAProxy, p${pct} of ${total.length}`,
+        value: percentile(total, pct),
+        unit: 'ms',
+        floor: { label: 'one JetStream event + one runtime API set server', value: floor },
+        goal: pct === 99 ? 'p99 < 10 ms' : '',
+        ...(pct === 99 ? { met: percentile(total, 99) < 10 } : {}),
+      });
   } finally {
     await cleanup();
   }
