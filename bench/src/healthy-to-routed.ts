@@ -52,8 +52,10 @@ interface Sample {
   healthyAt: number;
   /** When the registry's endpoints entry listing it was stored (the NATS server's clock). */
   registeredAt?: number;
-  /** When HAProxy's runtime API first showed its slot ready. */
+  /** When HAProxy's runtime API first showed its slot ready (the answer's arrival). */
   routedAt?: number;
+  /** That poll's round trip: how late the bench may have seen it. */
+  pollMs?: number;
 }
 
 async function main(): Promise<void> {
@@ -124,9 +126,13 @@ async function main(): Promise<void> {
         void (async () => {
           const giveUp = Date.now() + 30_000;
           while (watching && s.routedAt === undefined && Date.now() < giveUp) {
+            const sent = Date.now();
             const ready = await routed(socket, registration).catch(() => new Set<string>());
             const at = Date.now();
-            if (ready.has(addressOf.get(r.replicaId) ?? `${r.host}:${r.port}`)) s.routedAt = at;
+            if (ready.has(addressOf.get(r.replicaId) ?? `${r.host}:${r.port}`)) {
+              s.routedAt = at;
+              s.pollMs = at - sent;
+            }
             // About 1 ms between polls: fine enough, without HAProxy and this process taking a core.
             else await new Promise((resolve) => setTimeout(resolve, 1));
           }
@@ -198,6 +204,7 @@ async function main(): Promise<void> {
     log(`  instance.healthy -> HAProxy routes to it          ${p(total)}`);
     log(`    instance.healthy -> registry entry stored      ${p(toRegistry)}`);
     log(`    registry entry stored -> HAProxy routes to it  ${p(registryToHaproxy)}`);
+    log(`    the poll that saw it ready, its round trip     ${p(done.map((s) => s.pollMs!))}`);
     log(`  floor: JetStream publish -> pull consumer has it ${p(natsTrips)}`);
     log(`         runtime API set server round trip          ${p(setServer)}`);
     log(`  ratio p50 / floor (sum of the two medians, ${floor.toFixed(2)} ms): ${(percentile(total, 50) / floor).toFixed(1)}`);
