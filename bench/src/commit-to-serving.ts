@@ -58,6 +58,10 @@ async function main(): Promise<void> {
     const c = await startHttpContainer(`bench-by-hand:${sha}`, { port: 8080, path: '/status', labels: { 'orzo.service': 'benchsvc' }, timeoutMs: 60_000 });
     byHand.push((performance.now() - t) / 1000);
     await c.stop();
+    await docker
+      .getImage(`bench-by-hand:${sha}`)
+      .remove()
+      .catch(() => undefined);
   }
 
   const platform = await startPlatform({ ORZO_SOA_DIR: soaConfigs(repo), ORZO_JENKINS_TOKEN: TOKEN });
@@ -73,10 +77,12 @@ async function main(): Promise<void> {
     }
   })();
   const timelines: string[] = [];
+  const built: string[] = [];
   try {
     for (let i = 0; i < rounds; i++) {
       const version = `orzo-${i}-${Date.now()}`;
       const sha = repo.commit({ Dockerfile: dockerfile(version) }, `orzo ${i}`);
+      built.push(sha);
       const t = performance.now();
       const t0 = Date.now();
       const seen = events.length;
@@ -107,6 +113,11 @@ async function main(): Promise<void> {
     await nc.close().catch(() => undefined);
     await platform.stop();
     await removeAll();
+    for (const sha of built)
+      await docker
+        .getImage(`services-benchsvc:orzo-${sha}`)
+        .remove()
+        .catch(() => undefined);
   }
   log(`commit-to-serving: busybox example Dockerfile, 1 replica, crossover, drain delay 1 s, node ${process.version}`);
   log(
