@@ -42,6 +42,10 @@ export class HostProxyService implements OnApplicationBootstrap, OnApplicationSh
   private following?: Promise<void>;
   private queue: Promise<unknown> = Promise.resolve();
   private pending = false;
+  /** Registrations whose list the registrar on this host is writing now (routed ahead of the watch). */
+  private readonly ahead = new Map<string, object>();
+  /** Per registration, the revision the registrar last wrote: the watch's older values are stale here. */
+  private readonly written = new Map<string, number>();
 
   constructor(
     @Inject(SERVICE_CONFIG) private readonly config: DiscoveryPublisherConfig,
@@ -67,7 +71,9 @@ export class HostProxyService implements OnApplicationBootstrap, OnApplicationSh
     this.store = await DiscoveryRegistryStore.open(this.bus.connection);
     for await (const entry of this.store.entries()) {
       if (entry.kind === 'frontend') this.frontends.set(entry.registration, entry.frontend);
-      if (entry.kind === 'endpoints') this.endpoints.set(entry.registration, entry.endpoints);
+      // A list the registrar here already routed ahead (an event handled during this boot) is newer.
+      if (entry.kind === 'endpoints' && !this.ahead.has(entry.registration) && !this.written.has(entry.registration))
+        this.endpoints.set(entry.registration, entry.endpoints);
     }
     await this.serial(() => this.sync());
     this.watch = await this.store.watch();
@@ -114,11 +120,32 @@ export class HostProxyService implements OnApplicationBootstrap, OnApplicationSh
     }
   }
 
+  /**
+   * The registrar on this host (ORZO_DISCOVERY_REGISTRAR) hands each endpoint list over just
+   * before writing it to the registry: it is routed at once, one NATS round trip before the
+   * watch would bring it. While the write is in flight, and after it for older revisions, the
+   * watch's values of that registration are older than what is routed and are not applied (the
+   * registrar is the registry's only writer, and writes each key in order). Returns what the
+   * registrar calls with the written revision (undefined: the write failed; the list stays
+   * routed, as the registrar holds it and writes it again at the retry).
+   */
+  routeAhead(registration: string, endpoints: RegistryEndpoint[]): (revision: number | undefined) => void {
+    const token = {};
+    this.ahead.set(registration, token);
+    this.endpoints.set(registration, endpoints);
+    this.schedule();
+    return (revision) => {
+      if (this.ahead.get(registration) === token) this.ahead.delete(registration);
+      if (revision !== undefined && revision > (this.written.get(registration) ?? 0)) this.written.set(registration, revision);
+    };
+  }
+
   private apply(change: RegistryChange): void {
     if (change.kind === 'invalid') {
       this.logger.error({ key: change.key, problem: change.problem }, 'registry value does not decode; keeping the previous one');
       return;
     }
+    if (change.kind === 'endpoints' && (this.ahead.has(change.registration) || change.revision < (this.written.get(change.registration) ?? 0))) return;
     if (change.kind === 'endpoints') this.endpoints.set(change.registration, change.endpoints);
     else if (change.frontend) this.frontends.set(change.registration, change.frontend);
     else this.frontends.delete(change.registration);
