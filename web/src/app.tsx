@@ -69,7 +69,9 @@ function Shell({ who, onLogout }: { who: WhoAmI; onLogout: () => void }) {
           <span className={`conn ${connection}`} role="status" title="the live event stream">
             {connection === 'live' ? 'live' : connection === 'lost' ? 'connection lost, reconnecting…' : 'connecting…'}
           </span>
-          <span title={(who.scopes ?? []).join(', ')}>{who.name}</span>
+          <span className="who-name" title={`${who.name ?? ''}: ${(who.scopes ?? []).join(', ')}`}>
+            {who.name}
+          </span>
           <button type="button" onClick={onLogout}>
             Sign out
           </button>

@@ -117,6 +117,8 @@ describe('the web dashboard in Chromium: live deploys, rollback, scopes, alerts,
       mkdirSync(dir);
       writeFileSync(join(dir, 'service.yaml'), `description: never deployed\nteam: team-${i % 7}\n`);
       writeFileSync(join(dir, 'kubernetes-local.yaml'), `main:\n  cpus: 0.1\n  mem: 32\n  instances: 2\n  deploy_group: local.main\n`);
+      writeFileSync(join(dir, 'monitoring.yaml'), `team: team-${i % 7}\n`);
+      writeFileSync(join(dir, 'deploy.yaml'), 'pipeline:\n  - step: local.main\n');
     }
     rmSync(ARTIFACTS, { recursive: true, force: true });
     mkdirSync(ARTIFACTS, { recursive: true });
