@@ -30,7 +30,7 @@ function ServiceHistory({ service }: { service: string }) {
       <Status loading={history.loading && !history.data} error={history.error} />
       {history.data && entries.length === 0 && <p className="muted">Nothing yet.</p>}
       {entries.length > 0 && (
-        <TableBox label={`history of ${service}`}>
+        <TableBox label={`history entries of ${service}`}>
           <table>
             <thead>
               <tr>

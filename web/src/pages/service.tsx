@@ -76,7 +76,7 @@ function DeployProgress({ service, instances }: { service: string; instances: In
   if (!moving.length && !log.length) return null;
   return (
     <section aria-labelledby="deploy-h" className="deploy-progress">
-      <h2 id="deploy-h">Deploy in progress</h2>
+      <h2 id="deploy-h">{moving.length ? 'Deploy in progress' : 'Recent deploys'}</h2>
       {moving.length === 0 && <p className="muted">Every instance runs its desired version.</p>}
       <ul className="plain">
         {moving.map((i) => (
