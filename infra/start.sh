@@ -104,6 +104,8 @@ The example service runs 3 replicas behind HAProxy:
     curl 127.0.0.1:20001/            # the page shows version ${sha:0:8}
     npx orzo status -s hello
 
+Dashboard: http://${ORZO_DASHBOARD_HOST:-127.0.0.1}:${ORZO_DASHBOARD_PORT:-7100} (log in with a token: npx orzo token create --name <you> --scope read
+prints one; the admin token is in ${ORZO_DATA_DIR:-$PWD/.orzo/data}/admin-token).
 $am_note
 Data: ${ORZO_DATA_DIR:-$PWD/.orzo/data}. soa-configs: $ORZO_SOA_DIR. Press Ctrl-C to stop.
 MSG

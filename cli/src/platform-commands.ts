@@ -27,7 +27,7 @@ export function registerPlatformCommands(program: Command, ctx: CliContext): voi
   program.commandsGroup('Platform:');
   program
     .command('up')
-    .description('migrate, then run all six services in the foreground (Ctrl-C stops them)')
+    .description('migrate, then run all six services and the dashboard in the foreground (Ctrl-C stops them)')
     .option('--json-logs', `show the services' log lines as the JSON they write ${jsonLogs}`)
     .option('--only <services>', 'run only these services (comma-separated), e.g. discovery-publisher on one more host')
     .addHelpText(
@@ -36,7 +36,7 @@ export function registerPlatformCommands(program: Command, ctx: CliContext): voi
         'Otherwise (a pipe, a file) and with --json-logs, lines pass through as "<service> | <JSON>".\n' +
         N_HOSTS_HELP,
     )
-    .action(action<UpOptions>(ctx, (o) => up(ctx.io, process.env, view(o), undefined, selectServices(o.only))));
+    .action(action<UpOptions>(ctx, (o) => up(ctx.io, process.env, view(o), undefined, selectServices(o.only), o.only === undefined)));
   program
     .command('migrate')
     .description("bring every service's database schema up to date (the only place migrations run)")

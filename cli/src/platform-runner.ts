@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { ORZO_SERVICES } from '@orzo/contracts';
+import { ORZO_DASHBOARD, ORZO_SERVICES } from '@orzo/contracts';
 import { ChildGroup } from './child-group';
 import { EXIT, type Output, UsageError } from './command-kit';
 import { LogView, formatLogLine } from './log-format';
@@ -74,7 +74,7 @@ export async function migrateAll(
 
 /**
  * `orzo up`: migrates, then runs all six services (or `services`: `--only`, e.g. the
- * discovery-publisher of one more host) in the foreground, showing their logs (readable
+ * discovery-publisher of one more host) and the dashboard in the foreground, showing their logs (readable
  * or as JSON, per view). Ctrl-C or SIGTERM (once, however many copies arrive) is forwarded to
  * every service, which stops cleanly; what is still alive after the deadline is killed, and a
  * second Ctrl-C kills at once. If one service exits, the others are stopped too. Returns only
@@ -86,6 +86,8 @@ export async function up(
   view: LogView = PASS_THROUGH,
   deadlineMs?: number,
   services: readonly OrzoService[] = ORZO_SERVICES,
+  /** Start the dashboard too (not with --only: a host running only its discovery-publisher has none). */
+  dashboard = true,
 ): Promise<number> {
   const group = new ChildGroup(io.err, deadlineMs).listen();
   // Whoever read our output may go (a closed pipe): keep supervising the services, which would
@@ -99,8 +101,14 @@ export async function up(
     const migrated = await migrateAll(io, env, view, group, services);
     if (migrated !== 0) return migrated;
     if (group.stopping) return EXIT.interrupted;
-    const exits = services.map(({ name, httpPort }) => {
-      const child = run(name, [], { ...env, ORZO_HTTP_PORT: env[`ORZO_${name.toUpperCase().replace(/-/g, '_')}_HTTP_PORT`] ?? String(httpPort) });
+    const started: Array<{ name: string; env: NodeJS.ProcessEnv }> = services.map(({ name, httpPort }) => ({
+      name,
+      env: { ...env, ORZO_HTTP_PORT: env[`ORZO_${name.toUpperCase().replace(/-/g, '_')}_HTTP_PORT`] ?? String(httpPort) },
+    }));
+    // The dashboard listens on its own ORZO_DASHBOARD_HOST / ORZO_DASHBOARD_PORT.
+    if (dashboard) started.push({ name: ORZO_DASHBOARD.name, env });
+    const exits = started.map(({ name, env: childEnv }) => {
+      const child = run(name, [], childEnv);
       showLines(child, name, io, view);
       return group.add(name, child).then((code) => {
         if (!group.stopping) group.stop(`${name} exited with ${code}`);

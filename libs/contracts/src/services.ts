@@ -27,3 +27,10 @@ export const ORZO_SERVICES = [
 ] as const satisfies ReadonlyArray<{ name: string; httpPort: number; runs: ServicePlacement; owns: string }>;
 
 export type OrzoServiceName = (typeof ORZO_SERVICES)[number]['name'];
+
+/**
+ * The dashboard: the web app and its gateway to control-api. Not one of ORZO_SERVICES (it has
+ * no database, no bus and nothing to migrate); `orzo up` starts it beside them on its own port
+ * (ORZO_DASHBOARD_PORT, default below), listening on 127.0.0.1 unless ORZO_DASHBOARD_HOST says otherwise.
+ */
+export const ORZO_DASHBOARD = { name: 'dashboard', port: 7100 } as const;

@@ -1,10 +1,10 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ORZO_SERVICES } from '@orzo/contracts';
+import { ORZO_DASHBOARD, ORZO_SERVICES } from '@orzo/contracts';
 import { stopHaproxyIn } from './haproxy';
 import { NatsServerHandle, startNatsServer } from './nats-server';
-import { ORZO_CLI, PlatformHandle, REPO_ROOT, httpPortVar, platformEnv } from './platform';
+import { ORZO_CLI, PlatformHandle, REPO_ROOT, dashboardUrlOf, httpPortVar, platformEnv } from './platform';
 import { waitFor } from './wait';
 
 /** The platform with each service a process of its own, so one can be killed and started again. */
@@ -19,7 +19,7 @@ export interface ServicesHandle extends Omit<PlatformHandle, 'pid' | 'exited'> {
 }
 
 /**
- * The six services run the way `orzo up` runs them (migrate first, then one process each with
+ * The six services and the dashboard run the way `orzo up` runs them (migrate first, then one process each with
  * the same environment and its own ORZO_HTTP_PORT), but supervised by the test instead of by
  * `orzo up`, which stops everything when one exits: a chaos test kills one and restarts it.
  */
@@ -75,7 +75,7 @@ export async function startPlatformServices(
       const code = await new Promise<number | null>((r) => child.once('exit', r));
       if (code !== 0) throw new Error(`migrate of ${name} failed (exit ${code}): ${said}`);
     }
-    await Promise.all(ORZO_SERVICES.map(({ name }) => start(name)));
+    await Promise.all([...ORZO_SERVICES, ORZO_DASHBOARD].map(({ name }) => start(name)));
   } catch (err) {
     // Nothing may outlive a failed start: the test process would never end.
     await Promise.all([...children.keys()].map((name) => kill(name, 'SIGKILL')));
@@ -88,6 +88,7 @@ export async function startPlatformServices(
     nats: bus,
     cli: (args, timeoutMs = 30_000, cwd) => spawnSync(process.execPath, [ORZO_CLI, ...args], { env: all, encoding: 'utf8', timeout: timeoutMs, cwd }),
     port: (service) => Number(all[httpPortVar(service)]),
+    dashboardUrl: dashboardUrlOf(all),
     output: () => output,
     kill,
     start,

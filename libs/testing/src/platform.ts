@@ -2,7 +2,7 @@ import { ChildProcess, SpawnSyncReturns, spawn, spawnSync } from 'node:child_pro
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ORZO_SERVICES } from '@orzo/contracts';
+import { ORZO_DASHBOARD, ORZO_SERVICES } from '@orzo/contracts';
 import { stopHaproxyIn } from './haproxy';
 import { NatsServerHandle, startNatsServer } from './nats-server';
 import { freePort } from './ports';
@@ -32,8 +32,12 @@ export async function platformEnv(natsUrl: string, env: NodeJS.ProcessEnv): Prom
     ...env,
   };
   for (const { name } of ORZO_SERVICES) all[httpPortVar(name)] ??= String(await freePort());
+  all.ORZO_DASHBOARD_PORT ??= String(await freePort());
   return all;
 }
+
+/** The dashboard's address in a platform environment (ORZO_DASHBOARD_PORT set by platformEnv). */
+export const dashboardUrlOf = (env: NodeJS.ProcessEnv): string => `http://127.0.0.1:${env.ORZO_DASHBOARD_PORT ?? ORZO_DASHBOARD.port}`;
 
 export interface PlatformOptions {
   /** Runs `orzo up` in a process group of its own (as a terminal does), so a test can signal the group. */
@@ -52,6 +56,8 @@ export interface PlatformHandle {
   cli(args: string[], timeoutMs?: number, cwd?: string): SpawnSyncReturns<string>;
   /** The HTTP port of one Orzo service. */
   port(service: string): number;
+  /** Where the dashboard (web app and /api gateway) answers: http://127.0.0.1:<port>. */
+  dashboardUrl: string;
   /** What the platform printed so far (the last 200 kB). */
   output(): string;
   /** Ctrl-C, wait for the exit, stop its HAProxy and NATS; resolves to `orzo up`'s exit code. */
@@ -81,9 +87,9 @@ export async function startPlatform(env: NodeJS.ProcessEnv = {}, options: Platfo
     await nats.dispose();
   };
   try {
-    await waitFor(() => ORZO_SERVICES.every(({ name }) => new RegExp(`"msg":"${name} started"`).test(output)), {
+    await waitFor(() => [...ORZO_SERVICES, ORZO_DASHBOARD].every(({ name }) => new RegExp(`"msg":"${name} started"`).test(output)), {
       timeoutMs: 90_000,
-      what: `all six services to start\n${output.slice(-3000)}`,
+      what: `all six services and the dashboard to start\n${output.slice(-3000)}`,
     });
   } catch (err) {
     // Nothing of a platform that did not come up may outlive the test that started it.
@@ -97,6 +103,7 @@ export async function startPlatform(env: NodeJS.ProcessEnv = {}, options: Platfo
     nats,
     cli: (args, timeoutMs = 30_000, cwd) => spawnSync(process.execPath, [ORZO_CLI, ...args], { env: all, encoding: 'utf8', timeout: timeoutMs, cwd }),
     port: (service) => Number(all[httpPortVar(service)]),
+    dashboardUrl: dashboardUrlOf(all),
     output: () => output,
     stop: async () => {
       if (process.env.ORZO_E2E_LOG) writeFileSync(process.env.ORZO_E2E_LOG, output);
