@@ -21,7 +21,18 @@ export function App() {
       () => setWho(null),
     );
   }, []);
-  if (who === undefined) return null;
+  // The same skeleton as index.html while the session is checked: nothing flashes blank.
+  if (who === undefined)
+    return (
+      <>
+        <header className="top">
+          <span className="brand">Orzo</span>
+        </header>
+        <main>
+          <p className="muted">Loading…</p>
+        </main>
+      </>
+    );
   if (who === null) return <LoginPage onLogin={setWho} />;
   return (
     <LiveProvider>

@@ -44,3 +44,23 @@ export function Replicas({ healthy, desired }: { healthy?: number; desired?: num
     </span>
   );
 }
+
+/** A table with column headers, in a TableBox. */
+export function DataTable({ label, columns, className, children }: { label: string; columns: readonly string[]; className?: string; children: ReactNode }) {
+  return (
+    <TableBox label={label}>
+      <table className={className}>
+        <thead>
+          <tr>
+            {columns.map((c) => (
+              <th scope="col" key={c}>
+                {c}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>{children}</tbody>
+      </table>
+    </TableBox>
+  );
+}

@@ -1,7 +1,7 @@
 import { useRpc } from '../data';
 import { Link } from '../router';
 import { Time } from '../time';
-import { StateBadge, Status, TableBox } from '../ui';
+import { StateBadge, Status, DataTable } from '../ui';
 
 /** Alerts firing now (monitor-bridge's view), live: a raised or resolved alert refetches. */
 export function AlertsPage() {
@@ -19,62 +19,47 @@ export function AlertsPage() {
         </p>
       )}
       {list.length > 0 && (
-        <TableBox label="Firing alerts">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Check</th>
-                <th scope="col">Where</th>
-                <th scope="col">Severity</th>
-                <th scope="col">Since</th>
-                <th scope="col">Output</th>
-                <th scope="col">Team</th>
-                <th scope="col">Sent to</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.map((a) => (
-                <tr key={a.alertId} data-alert={a.check}>
-                  <td>
-                    <strong>{a.check}</strong>
-                    {a.runbook && (
-                      <div>
-                        <a href={a.runbook} rel="noreferrer">
-                          runbook
-                        </a>
-                      </div>
-                    )}
-                  </td>
-                  <td>
-                    <Link to={`/services/${encodeURIComponent(a.service ?? '')}`}>{a.service}</Link>
-                    {a.instance && (
-                      <span className="muted">
-                        {' '}
-                        {a.instance}.{a.cluster}
-                      </span>
-                    )}
-                  </td>
-                  <td>
-                    <StateBadge state={a.severity} />
-                    {a.page && <span className="badge bad">page</span>}
-                  </td>
-                  <td>
-                    <Time at={a.raisedAt} />
-                  </td>
-                  <td className="detail">{a.output}</td>
-                  <td>{a.team}</td>
-                  <td>
-                    {(a.deliveries ?? []).map((d) => (
-                      <div key={d.sink}>
-                        {d.sink}: {d.state}
-                      </div>
-                    ))}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableBox>
+        <DataTable label="Firing alerts" columns={['Check', 'Where', 'Severity', 'Since', 'Output', 'Team', 'Sent to']}>
+          {list.map((a) => (
+            <tr key={a.alertId} data-alert={a.check}>
+              <td>
+                <strong>{a.check}</strong>
+                {a.runbook && (
+                  <div>
+                    <a href={a.runbook} rel="noreferrer">
+                      runbook
+                    </a>
+                  </div>
+                )}
+              </td>
+              <td>
+                <Link to={`/services/${encodeURIComponent(a.service ?? '')}`}>{a.service}</Link>
+                {a.instance && (
+                  <span className="muted">
+                    {' '}
+                    {a.instance}.{a.cluster}
+                  </span>
+                )}
+              </td>
+              <td>
+                <StateBadge state={a.severity} />
+                {a.page && <span className="badge bad">page</span>}
+              </td>
+              <td>
+                <Time at={a.raisedAt} />
+              </td>
+              <td className="detail">{a.output}</td>
+              <td>{a.team}</td>
+              <td>
+                {(a.deliveries ?? []).map((d) => (
+                  <div key={d.sink}>
+                    {d.sink}: {d.state}
+                  </div>
+                ))}
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       )}
     </>
   );

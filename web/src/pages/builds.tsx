@@ -4,7 +4,7 @@ import { useRpc } from '../data';
 import { Link, useQuery } from '../router';
 import { Time } from '../time';
 import { ServicePicker } from './service-picker';
-import { StateBadge, Status, TableBox, short } from '../ui';
+import { StateBadge, Status, DataTable, short } from '../ui';
 
 /** A service's builds, newest first, and the live log of the chosen one. */
 export function BuildsPage() {
@@ -23,39 +23,25 @@ export function BuildsPage() {
       {!service && <p className="muted">Choose a service.</p>}
       <Status loading={builds.loading && !builds.data && !!service} error={builds.error} />
       {list.length > 0 && (
-        <TableBox label="Builds">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Build</th>
-                <th scope="col">Commit</th>
-                <th scope="col">State</th>
-                <th scope="col">Step</th>
-                <th scope="col">Requested</th>
-                <th scope="col">By</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.map((b) => (
-                <tr key={b.buildId} aria-selected={b.buildId === shown}>
-                  <td className="mono">
-                    <Link to={`/builds?service=${encodeURIComponent(service)}&build=${encodeURIComponent(b.buildId ?? '')}`}>{short(b.buildId)}</Link>
-                  </td>
-                  <td className="mono">{short(b.commitSha)}</td>
-                  <td>
-                    <StateBadge state={b.state} />
-                    {b.error && <div className="detail">{b.error}</div>}
-                  </td>
-                  <td>{b.step}</td>
-                  <td>
-                    <Time at={b.requestedAt} />
-                  </td>
-                  <td>{b.requestedBy}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableBox>
+        <DataTable label="Builds" columns={['Build', 'Commit', 'State', 'Step', 'Requested', 'By']}>
+          {list.map((b) => (
+            <tr key={b.buildId} aria-selected={b.buildId === shown}>
+              <td className="mono">
+                <Link to={`/builds?service=${encodeURIComponent(service)}&build=${encodeURIComponent(b.buildId ?? '')}`}>{short(b.buildId)}</Link>
+              </td>
+              <td className="mono">{short(b.commitSha)}</td>
+              <td>
+                <StateBadge state={b.state} />
+                {b.error && <div className="detail">{b.error}</div>}
+              </td>
+              <td>{b.step}</td>
+              <td>
+                <Time at={b.requestedAt} />
+              </td>
+              <td>{b.requestedBy}</td>
+            </tr>
+          ))}
+        </DataTable>
       )}
       {builds.data && list.length === 0 && <p className="muted">No builds of {service}.</p>}
       {shown && <BuildLog service={service} buildId={shown} />}

@@ -4,7 +4,7 @@ import { payloadOf, type Watched } from '../live';
 import { Link, useQuery } from '../router';
 import { Time } from '../time';
 import { ServicePicker } from './service-picker';
-import { StateBadge, Status, TableBox, short } from '../ui';
+import { StateBadge, Status, DataTable, short } from '../ui';
 
 /** A service's history (who marked, promoted, rolled back, stopped...) and the event stream of the last hour, live. */
 export function HistoryPage() {
@@ -30,36 +30,22 @@ function ServiceHistory({ service }: { service: string }) {
       <Status loading={history.loading && !history.data} error={history.error} />
       {history.data && entries.length === 0 && <p className="muted">Nothing yet.</p>}
       {entries.length > 0 && (
-        <TableBox label={`history entries of ${service}`}>
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">What</th>
-                <th scope="col">Group</th>
-                <th scope="col">Version</th>
-                <th scope="col">Who</th>
-                <th scope="col">Detail</th>
-              </tr>
-            </thead>
-            <tbody>
-              {entries.map((e, i) => (
-                <tr key={`${e.at}${i}`}>
-                  <td>
-                    <Time at={e.at} />
-                  </td>
-                  <td>
-                    <StateBadge state={e.kind} />
-                  </td>
-                  <td>{e.deployGroup}</td>
-                  <td className="mono">{e.gitSha ? short(e.gitSha) : ''}</td>
-                  <td>{e.actor}</td>
-                  <td className="detail">{e.detail}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableBox>
+        <DataTable label={`history entries of ${service}`} columns={['When', 'What', 'Group', 'Version', 'Who', 'Detail']}>
+          {entries.map((e, i) => (
+            <tr key={`${e.at}${i}`}>
+              <td>
+                <Time at={e.at} />
+              </td>
+              <td>
+                <StateBadge state={e.kind} />
+              </td>
+              <td>{e.deployGroup}</td>
+              <td className="mono">{e.gitSha ? short(e.gitSha) : ''}</td>
+              <td>{e.actor}</td>
+              <td className="detail">{e.detail}</td>
+            </tr>
+          ))}
+        </DataTable>
       )}
     </section>
   );
@@ -98,35 +84,22 @@ function EventFeed({ service }: { service: string }) {
         Event stream {service ? `of ${service}` : ''} <span className={`badge ${state === 'live' ? 'good' : 'warn'}`}>{state}</span>
       </h2>
       <p className="muted small">The last hour, then live, newest first.</p>
-      <TableBox label="events">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">When</th>
-              <th scope="col">Event</th>
-              <th scope="col">Service</th>
-              <th scope="col">Who</th>
-              <th scope="col">What</th>
+      <DataTable label="events" columns={['When', 'Event', 'Service', 'Who', 'What']}>
+        {events.map((e) => {
+          const { who, what } = summary(e);
+          return (
+            <tr key={e.position ?? e.id}>
+              <td>
+                <Time at={e.occurredAt} />
+              </td>
+              <td className="mono">{e.type}</td>
+              <td>{e.service && <Link to={`/services/${encodeURIComponent(e.service)}`}>{e.service}</Link>}</td>
+              <td>{who}</td>
+              <td className="detail">{what}</td>
             </tr>
-          </thead>
-          <tbody>
-            {events.map((e) => {
-              const { who, what } = summary(e);
-              return (
-                <tr key={e.position ?? e.id}>
-                  <td>
-                    <Time at={e.occurredAt} />
-                  </td>
-                  <td className="mono">{e.type}</td>
-                  <td>{e.service && <Link to={`/services/${encodeURIComponent(e.service)}`}>{e.service}</Link>}</td>
-                  <td>{who}</td>
-                  <td className="detail">{what}</td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </TableBox>
+          );
+        })}
+      </DataTable>
       {events.length === 0 && <p className="muted">No event yet.</p>}
     </section>
   );

@@ -7,7 +7,7 @@ import { payloadOf, useEvents, type Watched } from '../live';
 import { Link } from '../router';
 import { can } from '../scopes';
 import { Time } from '../time';
-import { Replicas, StateBadge, Status, TableBox, short } from '../ui';
+import { Replicas, StateBadge, Status, DataTable, short } from '../ui';
 
 type Instance = Wire<api.InstanceStatus>;
 type Step = Wire<api.PipelineStepStatus>;
@@ -142,56 +142,41 @@ function InstanceCard({ service, inst, who }: { service: string; inst: Instance;
           {p.action} {p.replicaName}: {p.error} (attempt {p.attempts})
         </p>
       ))}
-      <TableBox label={`replicas of ${name}`}>
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Replica</th>
-              <th scope="col">Host</th>
-              <th scope="col">Version</th>
-              <th scope="col">State</th>
-              <th scope="col">Started</th>
-              <th scope="col">Detail</th>
-              {operate && <th scope="col">Actions</th>}
-            </tr>
-          </thead>
-          <tbody>
-            {[...(inst.replicas ?? []), ...(inst.exited ?? [])].map((r) => (
-              <tr key={`${r.replicaId}${r.state}`}>
-                <td className="mono">{short(r.replicaId)}</td>
-                <td className="mono">
-                  {r.host}
-                  {r.port ? `:${r.port}` : ''}
-                </td>
-                <td className="mono">
-                  {short(r.gitSha)}
-                  {r.old && <span className="muted"> (old)</span>}
-                </td>
-                <td>
-                  <StateBadge state={r.state} />
-                </td>
-                <td>
-                  <Time at={r.startedAt} />
-                </td>
-                <td className="detail">{r.detail}</td>
-                {operate && (
-                  <td>
-                    {r.state !== 'Failed' && (
-                      <Action
-                        label="Restart"
-                        title={`Restart replica ${short(r.replicaId)} of ${name}?`}
-                        run={async () => (await rpc('RestartInstance', { ...target, replicaId: r.replicaId })).detail ?? 'restarting'}
-                      >
-                        <p>The replica is replaced through the instance's bounce method.</p>
-                      </Action>
-                    )}
-                  </td>
+      <DataTable label={`replicas of ${name}`} columns={['Replica', 'Host', 'Version', 'State', 'Started', 'Detail', ...(operate ? ['Actions'] : [])]}>
+        {[...(inst.replicas ?? []), ...(inst.exited ?? [])].map((r) => (
+          <tr key={`${r.replicaId}${r.state}`}>
+            <td className="mono">{short(r.replicaId)}</td>
+            <td className="mono">
+              {r.host}
+              {r.port ? `:${r.port}` : ''}
+            </td>
+            <td className="mono">
+              {short(r.gitSha)}
+              {r.old && <span className="muted"> (old)</span>}
+            </td>
+            <td>
+              <StateBadge state={r.state} />
+            </td>
+            <td>
+              <Time at={r.startedAt} />
+            </td>
+            <td className="detail">{r.detail}</td>
+            {operate && (
+              <td>
+                {r.state !== 'Failed' && (
+                  <Action
+                    label="Restart"
+                    title={`Restart replica ${short(r.replicaId)} of ${name}?`}
+                    run={async () => (await rpc('RestartInstance', { ...target, replicaId: r.replicaId })).detail ?? 'restarting'}
+                  >
+                    <p>The replica is replaced through the instance's bounce method.</p>
+                  </Action>
                 )}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </TableBox>
+              </td>
+            )}
+          </tr>
+        ))}
+      </DataTable>
       {operate && (
         <div className="actions" role="group" aria-label={`actions on ${name}`}>
           <Action
@@ -322,7 +307,8 @@ function MarkAction({ service, group }: { service: string; group: string }) {
 }
 
 function RollbackAction({ service, group }: { service: string; group: string }) {
-  const recent = useRpc('ListDeployments', { service, deployGroup: group, limit: 10 });
+  // Kept current: a version marked after the page opened is a rollback target too.
+  const recent = useRpc('ListDeployments', { service, deployGroup: group, limit: 10 }, (e) => e.service === service && /^deploy\./.test(e.type ?? ''));
   const choices = (recent.data?.deployments ?? []).filter((d) => !d.current && !d.rolledBack);
   const [sha, setSha] = useState('');
   const target = sha || choices[0]?.gitSha || '';

@@ -2,7 +2,7 @@ import { useMemo, useState } from 'react';
 import { useRpc } from '../data';
 import { Link } from '../router';
 import { useStatuses } from '../statuses';
-import { Replicas, StateBadge, Status, TableBox, short } from '../ui';
+import { Replicas, StateBadge, Status, DataTable, short } from '../ui';
 
 /** Every service, each instance's version, state, healthy/desired replicas and firing alerts. */
 export function ServicesPage() {
@@ -25,72 +25,58 @@ export function ServicesPage() {
       <Status loading={list.loading && !list.data} error={list.error} />
       {list.data && services.length === 0 && <p className="muted">No services{filter ? ' match' : ' in soa-configs yet'}.</p>}
       {services.length > 0 && (
-        <TableBox label="Services">
-          <table className="services">
-            <thead>
-              <tr>
-                <th scope="col">Service</th>
-                <th scope="col">Instance</th>
-                <th scope="col">Version</th>
-                <th scope="col">State</th>
-                <th scope="col">Healthy</th>
-                <th scope="col">Alerts</th>
+        <DataTable label="Services" className="services" columns={['Service', 'Instance', 'Version', 'State', 'Healthy', 'Alerts']}>
+          {services.map((svc) => {
+            const name = svc.name ?? '';
+            const status = statuses.get(name);
+            const instances = status && !(status instanceof Error) ? (status.instances ?? []) : [];
+            const rows = Math.max(instances.length, 1);
+            const head = (
+              <th scope="row" rowSpan={rows}>
+                <Link to={`/services/${encodeURIComponent(name)}`}>{name}</Link>
+                {svc.team && <div className="muted small">{svc.team}</div>}
+              </th>
+            );
+            if (!instances.length)
+              return (
+                <tr key={name} data-service={name}>
+                  {head}
+                  <td colSpan={5} className="muted">
+                    {status instanceof Error ? status.message : status ? 'no instances' : 'loading…'}
+                  </td>
+                </tr>
+              );
+            return instances.map((inst, i) => (
+              <tr key={`${name}/${inst.cluster}.${inst.instance}`} data-service={name} data-instance={`${inst.cluster}.${inst.instance}`}>
+                {i === 0 && head}
+                <td>
+                  {inst.instance}
+                  <span className="muted">.{inst.cluster}</span>
+                </td>
+                <td className="mono" title={inst.desiredGitSha}>
+                  {short(inst.desiredGitSha)}
+                </td>
+                <td>
+                  <StateBadge state={inst.state} />
+                </td>
+                <td>
+                  <Replicas healthy={inst.healthyReplicas} desired={inst.desiredReplicas} />
+                </td>
+                <td>
+                  {(inst.alerts ?? []).length === 0 ? (
+                    <span className="muted">none</span>
+                  ) : (
+                    (inst.alerts ?? []).map((a) => (
+                      <span key={a.alertId} className={`badge ${a.severity === 'critical' ? 'bad' : 'warn'}`} title={a.output}>
+                        {a.check}
+                      </span>
+                    ))
+                  )}
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {services.map((svc) => {
-                const name = svc.name ?? '';
-                const status = statuses.get(name);
-                const instances = status && !(status instanceof Error) ? (status.instances ?? []) : [];
-                const rows = Math.max(instances.length, 1);
-                const head = (
-                  <th scope="row" rowSpan={rows}>
-                    <Link to={`/services/${encodeURIComponent(name)}`}>{name}</Link>
-                    {svc.team && <div className="muted small">{svc.team}</div>}
-                  </th>
-                );
-                if (!instances.length)
-                  return (
-                    <tr key={name} data-service={name}>
-                      {head}
-                      <td colSpan={5} className="muted">
-                        {status instanceof Error ? status.message : status ? 'no instances' : 'loading…'}
-                      </td>
-                    </tr>
-                  );
-                return instances.map((inst, i) => (
-                  <tr key={`${name}/${inst.cluster}.${inst.instance}`} data-service={name} data-instance={`${inst.cluster}.${inst.instance}`}>
-                    {i === 0 && head}
-                    <td>
-                      {inst.instance}
-                      <span className="muted">.{inst.cluster}</span>
-                    </td>
-                    <td className="mono" title={inst.desiredGitSha}>
-                      {short(inst.desiredGitSha)}
-                    </td>
-                    <td>
-                      <StateBadge state={inst.state} />
-                    </td>
-                    <td>
-                      <Replicas healthy={inst.healthyReplicas} desired={inst.desiredReplicas} />
-                    </td>
-                    <td>
-                      {(inst.alerts ?? []).length === 0 ? (
-                        <span className="muted">none</span>
-                      ) : (
-                        (inst.alerts ?? []).map((a) => (
-                          <span key={a.alertId} className={`badge ${a.severity === 'critical' ? 'bad' : 'warn'}`} title={a.output}>
-                            {a.check}
-                          </span>
-                        ))
-                      )}
-                    </td>
-                  </tr>
-                ));
-              })}
-            </tbody>
-          </table>
-        </TableBox>
+            ));
+          })}
+        </DataTable>
       )}
     </>
   );
