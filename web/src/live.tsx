@@ -27,26 +27,36 @@ export function LiveProvider({ children }: { children: ReactNode }) {
   const listeners = useRef(new Set<Listener>());
   useEffect(() => {
     let lost = false;
-    const source = new EventSource('/api/events');
-    source.onopen = () => {
-      setConnection('live');
-      if (lost) setGeneration((g) => g + 1);
-      lost = false;
+    let source: EventSource;
+    let retry: ReturnType<typeof setTimeout> | undefined;
+    const connect = () => {
+      source = new EventSource('/api/events');
+      source.onopen = () => {
+        setConnection('live');
+        if (lost) setGeneration((g) => g + 1);
+        lost = false;
+      };
+      source.onerror = () => {
+        lost = true;
+        setConnection('lost');
+        // EventSource retries a dropped connection itself, but gives up on an error answer: start over.
+        if (source.readyState === EventSource.CLOSED) retry = setTimeout(connect, 3000);
+      };
+      source.onmessage = (e: MessageEvent<string>) => {
+        let event: Watched;
+        try {
+          event = JSON.parse(e.data) as Watched;
+        } catch {
+          return;
+        }
+        for (const f of listeners.current) f(event);
+      };
     };
-    source.onerror = () => {
-      lost = true;
-      setConnection('lost');
+    connect();
+    return () => {
+      clearTimeout(retry);
+      source.close();
     };
-    source.onmessage = (e: MessageEvent<string>) => {
-      let event: Watched;
-      try {
-        event = JSON.parse(e.data) as Watched;
-      } catch {
-        return;
-      }
-      for (const f of listeners.current) f(event);
-    };
-    return () => source.close();
   }, []);
   const subscribe = useCallback((f: Listener) => {
     listeners.current.add(f);

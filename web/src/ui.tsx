@@ -1,4 +1,4 @@
-import type { ReactNode } from 'react';
+import { Children, cloneElement, isValidElement, type ReactElement, type ReactNode } from 'react';
 
 export const short = (sha?: string): string => (sha ? sha.slice(0, 8) : '–');
 
@@ -45,11 +45,30 @@ export function Replicas({ healthy, desired }: { healthy?: number; desired?: num
   );
 }
 
-/** A table with column headers, in a TableBox. */
-export function DataTable({ label, columns, className, children }: { label: string; columns: readonly string[]; className?: string; children: ReactNode }) {
+/**
+ * A table with column headers, in a TableBox. With `stack`, each cell carries its column's
+ * name (data-label), and on a phone each row shows as a block of "name value" lines instead of
+ * a table to scroll sideways.
+ */
+export function DataTable({
+  label,
+  columns,
+  className,
+  stack,
+  children,
+}: {
+  label: string;
+  columns: readonly string[];
+  className?: string;
+  stack?: boolean;
+  children: ReactNode;
+}) {
+  const rows = stack
+    ? Children.map(children, (row) => (isValidElement(row) ? labelCells(row as ReactElement<{ children?: ReactNode }>, columns) : row))
+    : children;
   return (
     <TableBox label={label}>
-      <table className={className}>
+      <table className={[className, stack ? 'stack' : ''].filter(Boolean).join(' ') || undefined}>
         <thead>
           <tr>
             {columns.map((c) => (
@@ -59,8 +78,15 @@ export function DataTable({ label, columns, className, children }: { label: stri
             ))}
           </tr>
         </thead>
-        <tbody>{children}</tbody>
+        <tbody>{rows}</tbody>
       </table>
     </TableBox>
   );
+}
+
+function labelCells(row: ReactElement<{ children?: ReactNode }>, columns: readonly string[]): ReactElement {
+  const cells = Children.toArray(row.props.children).map((cell, i) =>
+    isValidElement(cell) ? cloneElement(cell as ReactElement<Record<string, unknown>>, { 'data-label': columns[i] }) : cell,
+  );
+  return cloneElement(row, {}, ...cells);
 }

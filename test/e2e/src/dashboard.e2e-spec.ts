@@ -69,16 +69,19 @@ describe('the web dashboard in Chromium: live deploys, rollback, scopes, alerts,
     }
     await p.setViewportSize(SIZES.desktop);
   };
-  /** axe-core on the page as it is: no serious or critical violation. */
+  /** axe-core on the page as it is, at both sizes: no serious or critical violation. */
   const axe = async (p: Page, name: string) => {
     // Evaluated, not added as a <script>: the dashboard's CSP (default-src 'self') blocks inline scripts.
     await p.evaluate(readFileSync(AXE, 'utf8'));
-    // A string: it runs in the page, where axe, window and document are.
-    const violations = await p.evaluate<Array<{ id: string; impact: string | null; help: string; nodes: string[] }>>(
-      `axe.run(document).then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')) })))`,
-    );
-    const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-    assert.deepEqual(bad, [], `axe on ${name}: ${JSON.stringify(bad, null, 1)}`);
+    for (const [size, viewport] of Object.entries(SIZES)) {
+      await p.setViewportSize(viewport);
+      const violations = await p.evaluate<Array<{ id: string; impact: string | null; help: string; nodes: string[] }>>(
+        `axe.run(document).then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')) })))`,
+      );
+      const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+      assert.deepEqual(bad, [], `axe on ${name} at ${size} size: ${JSON.stringify(bad, null, 1)}`);
+    }
+    await p.setViewportSize(SIZES.desktop);
   };
   const login = async (context: BrowserContext, token: string): Promise<Page> => {
     const p = await context.newPage();
@@ -106,6 +109,8 @@ describe('the web dashboard in Chromium: live deploys, rollback, scopes, alerts,
       'main:',
       '  <<: *defaults',
       '  instances: 3',
+      '  min_instances: 1',
+      '  max_instances: 4',
       `  registrations: ['${svc}.main']`,
       '  monitoring:',
       '    alert_after: 4s',
@@ -272,6 +277,29 @@ describe('the web dashboard in Chromium: live deploys, rollback, scopes, alerts,
     await alertRow.waitFor({ state: 'detached', timeout: 60_000 });
     await page.getByText('No alert is firing.').waitFor();
     process.kill(scheduler, 'SIGCONT');
+  });
+
+  it('shows a lost event stream, reconnects by itself and catches up with what changed meanwhile', async () => {
+    await page.goto(`${url}/services/${svc}`);
+    const card = page.locator('article[data-instance="local.main"]');
+    await card.getByLabel('3 of 3 replicas healthy').first().waitFor({ timeout: 30_000 });
+    await page
+      .getByRole('status')
+      .filter({ hasText: /^live$/ })
+      .waitFor();
+    await admin.setOffline(true);
+    await page.getByText('connection lost, reconnecting…').waitFor({ timeout: 60_000 });
+    await shoot(page, 'connection-lost');
+    cli('autoscale', '-s', svc, '-c', 'local', '-i', 'main', '--set', '2');
+    await waitFor(() => (/Running/.test(cli('status', '-s', svc, '-i', 'main')) ? true : undefined), { timeoutMs: 60_000, what: 'scaled to 2' });
+    await admin.setOffline(false);
+    await page
+      .getByRole('status')
+      .filter({ hasText: /^live$/ })
+      .waitFor({ timeout: 60_000 });
+    await card.getByLabel('2 of 2 replicas healthy').first().waitFor({ timeout: 60_000 });
+    cli('autoscale', '-s', svc, '-c', 'local', '-i', 'main', '--clear');
+    await card.getByLabel('3 of 3 replicas healthy').first().waitFor({ timeout: 60_000 });
   });
 
   it('history, builds and jobs pages render and pass axe', async () => {

@@ -19,7 +19,7 @@ export function AlertsPage() {
         </p>
       )}
       {list.length > 0 && (
-        <DataTable label="Firing alerts" columns={['Check', 'Where', 'Severity', 'Since', 'Output', 'Team', 'Sent to']}>
+        <DataTable stack label="Firing alerts" columns={['Check', 'Where', 'Severity', 'Since', 'Output', 'Team', 'Sent to']}>
           {list.map((a) => (
             <tr key={a.alertId} data-alert={a.check}>
               <td>

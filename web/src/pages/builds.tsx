@@ -23,7 +23,7 @@ export function BuildsPage() {
       {!service && <p className="muted">Choose a service.</p>}
       <Status loading={builds.loading && !builds.data && !!service} error={builds.error} />
       {list.length > 0 && (
-        <DataTable label="Builds" columns={['Build', 'Commit', 'State', 'Step', 'Requested', 'By']}>
+        <DataTable stack label="Builds" columns={['Build', 'Commit', 'State', 'Step', 'Requested', 'By']}>
           {list.map((b) => (
             <tr key={b.buildId} aria-selected={b.buildId === shown}>
               <td className="mono">

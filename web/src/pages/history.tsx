@@ -30,7 +30,7 @@ function ServiceHistory({ service }: { service: string }) {
       <Status loading={history.loading && !history.data} error={history.error} />
       {history.data && entries.length === 0 && <p className="muted">Nothing yet.</p>}
       {entries.length > 0 && (
-        <DataTable label={`history entries of ${service}`} columns={['When', 'What', 'Group', 'Version', 'Who', 'Detail']}>
+        <DataTable stack label={`history entries of ${service}`} columns={['When', 'What', 'Group', 'Version', 'Who', 'Detail']}>
           {entries.map((e, i) => (
             <tr key={`${e.at}${i}`}>
               <td>
@@ -84,7 +84,7 @@ function EventFeed({ service }: { service: string }) {
         Event stream {service ? `of ${service}` : ''} <span className={`badge ${state === 'live' ? 'good' : 'warn'}`}>{state}</span>
       </h2>
       <p className="muted small">The last hour, then live, newest first.</p>
-      <DataTable label="events" columns={['When', 'Event', 'Service', 'Who', 'What']}>
+      <DataTable stack label="events" columns={['When', 'Event', 'Service', 'Who', 'What']}>
         {events.map((e) => {
           const { who, what } = summary(e);
           return (

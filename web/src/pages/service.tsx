@@ -142,7 +142,7 @@ function InstanceCard({ service, inst, who }: { service: string; inst: Instance;
           {p.action} {p.replicaName}: {p.error} (attempt {p.attempts})
         </p>
       ))}
-      <DataTable label={`replicas of ${name}`} columns={['Replica', 'Host', 'Version', 'State', 'Started', 'Detail', ...(operate ? ['Actions'] : [])]}>
+      <DataTable stack label={`replicas of ${name}`} columns={['Replica', 'Host', 'Version', 'State', 'Started', 'Detail', ...(operate ? ['Actions'] : [])]}>
         {[...(inst.replicas ?? []), ...(inst.exited ?? [])].map((r) => (
           <tr key={`${r.replicaId}${r.state}`}>
             <td className="mono">{short(r.replicaId)}</td>
