@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { type Server, type Socket, connect, createServer } from 'node:net';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -13,6 +14,7 @@ import {
   buildImage,
   copySoaConfigs,
   ensureBusyboxBase,
+  freePort,
   httpGet,
   startAlertmanager,
   startPlatform,
@@ -38,6 +40,41 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
+/** A TCP proxy to the dashboard whose connections the test can cut (a lost network, seen from the browser). */
+class CuttableProxy {
+  private server?: Server;
+  private readonly sockets = new Set<Socket>();
+
+  constructor(
+    readonly port: number,
+    private readonly target: string,
+  ) {}
+
+  async open(): Promise<void> {
+    const server = createServer((client) => {
+      const upstream = connect(Number(this.target), '127.0.0.1');
+      client.pipe(upstream).pipe(client);
+      for (const s of [client, upstream]) {
+        this.sockets.add(s);
+        s.on('close', () => this.sockets.delete(s));
+        s.on('error', () => s.destroy());
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
+    this.server = server;
+  }
+
+  /** Closes the port and every connection through it. */
+  async cut(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (!server) return;
+    const closed = new Promise((resolve) => server.close(resolve));
+    for (const s of this.sockets) s.destroy();
+    await closed;
+  }
+}
+
 /**
  * The web dashboard in headless Chromium against the whole platform (`orzo up`) on real Docker,
  * HAProxy and NATS: the example service under a private name, 99 more services that were never
@@ -53,6 +90,7 @@ describe('the web dashboard in Chromium: live deploys, rollback, scopes, alerts,
   let page: Page;
   let url: string;
   let svc: string;
+  let adminToken: string;
 
   const containers = async () =>
     (await docker.listContainers({ filters: { label: ['orzo.managed=true', `orzo.service=${svc}`, 'orzo.instance=main'] } })).map((c) => c.Id);
@@ -83,9 +121,9 @@ describe('the web dashboard in Chromium: live deploys, rollback, scopes, alerts,
     }
     await p.setViewportSize(SIZES.desktop);
   };
-  const login = async (context: BrowserContext, token: string): Promise<Page> => {
+  const login = async (context: BrowserContext, token: string, base = url): Promise<Page> => {
     const p = await context.newPage();
-    await p.goto(url);
+    await p.goto(base);
     await p.getByLabel('API token').fill(token);
     await p.getByRole('button', { name: 'Sign in' }).click();
     await p.getByRole('heading', { name: 'Services' }).waitFor();
@@ -160,7 +198,7 @@ describe('the web dashboard in Chromium: live deploys, rollback, scopes, alerts,
     await axe(loginPage, 'login');
     await loginPage.close();
 
-    const adminToken = readFileSync(join(platform.env.ORZO_DATA_DIR!, 'admin-token'), 'utf8').trim();
+    adminToken = readFileSync(join(platform.env.ORZO_DATA_DIR!, 'admin-token'), 'utf8').trim();
     page = await login(admin, adminToken);
     await row(page).getByLabel('3 of 3 replicas healthy').waitFor({ timeout: 30_000 });
     assert.match((await row(page).textContent()) ?? '', /Running/);
@@ -279,27 +317,36 @@ describe('the web dashboard in Chromium: live deploys, rollback, scopes, alerts,
     process.kill(scheduler, 'SIGCONT');
   });
 
-  it('shows a lost event stream, reconnects by itself and catches up with what changed meanwhile', async () => {
-    await page.goto(`${url}/services/${svc}`);
-    const card = page.locator('article[data-instance="local.main"]');
-    await card.getByLabel('3 of 3 replicas healthy').first().waitFor({ timeout: 30_000 });
-    await page
-      .getByRole('status')
-      .filter({ hasText: /^live$/ })
-      .waitFor();
-    await admin.setOffline(true);
-    await page.getByText('connection lost, reconnecting…').waitFor({ timeout: 60_000 });
-    await shoot(page, 'connection-lost');
-    cli('autoscale', '-s', svc, '-c', 'local', '-i', 'main', '--set', '2');
-    await waitFor(() => (/Running/.test(cli('status', '-s', svc, '-i', 'main')) ? true : undefined), { timeoutMs: 60_000, what: 'scaled to 2' });
-    await admin.setOffline(false);
-    await page
-      .getByRole('status')
-      .filter({ hasText: /^live$/ })
-      .waitFor({ timeout: 60_000 });
-    await card.getByLabel('2 of 2 replicas healthy').first().waitFor({ timeout: 60_000 });
-    cli('autoscale', '-s', svc, '-c', 'local', '-i', 'main', '--clear');
-    await card.getByLabel('3 of 3 replicas healthy').first().waitFor({ timeout: 60_000 });
+  it('shows a lost connection, reconnects by itself and catches up with what changed meanwhile', async () => {
+    // The browser reaches the dashboard through a TCP proxy that the test cuts and reopens.
+    const proxy = new CuttableProxy(await freePort(), new URL(url).port);
+    await proxy.open();
+    const context = await browser.newContext({ viewport: SIZES.desktop });
+    try {
+      const p = await login(context, adminToken, `http://127.0.0.1:${proxy.port}`);
+      await p.goto(`http://127.0.0.1:${proxy.port}/services/${svc}`);
+      const card = p.locator('article[data-instance="local.main"]');
+      await card.getByLabel('3 of 3 replicas healthy').first().waitFor({ timeout: 30_000 });
+      await p
+        .getByRole('status')
+        .filter({ hasText: /^live$/ })
+        .waitFor();
+      await proxy.cut();
+      await p.getByText('connection lost, reconnecting…').waitFor({ timeout: 30_000 });
+      await shoot(p, 'connection-lost');
+      cli('autoscale', '-s', svc, '-c', 'local', '-i', 'main', '--set', '2');
+      await waitFor(() => (/Running/.test(cli('status', '-s', svc, '-i', 'main')) ? true : undefined), { timeoutMs: 60_000, what: 'scaled to 2' });
+      await proxy.open();
+      await p
+        .getByRole('status')
+        .filter({ hasText: /^live$/ })
+        .waitFor({ timeout: 60_000 });
+      await card.getByLabel('2 of 2 replicas healthy').first().waitFor({ timeout: 60_000 });
+    } finally {
+      cli('autoscale', '-s', svc, '-c', 'local', '-i', 'main', '--clear');
+      await context.close();
+      await proxy.cut();
+    }
   });
 
   it('history, builds and jobs pages render and pass axe', async () => {
