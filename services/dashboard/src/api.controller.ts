@@ -30,6 +30,8 @@ export class ApiController {
   @Post('login')
   async login(@Req() req: Request, @Res() res: Response): Promise<void> {
     await answerJson(res, this.logger, 'login', async () => {
+      // Login needs no X-Orzo-Action, so another site's form must not log the browser in as someone else.
+      if (req.get('sec-fetch-site') === 'cross-site') throw Refusal.forbidden('login from another site is refused');
       const body = await readJsonObject(req);
       const token = typeof body.token === 'string' ? body.token.trim() : '';
       if (!token) throw Refusal.unauthenticated('no token given: {"token": "..."} (npx orzo token create makes one)');

@@ -1,26 +1,38 @@
 import { readFileSync } from 'node:fs';
-import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { ChannelCredentials, Client, ClientReadableStream, Metadata, ServiceError, credentials } from '@grpc/grpc-js';
-import { SERVICE_CONFIG } from '@orzo/platform';
+import { HealthRegistry, HealthResult, SERVICE_CONFIG } from '@orzo/platform';
 import { DashboardConfig, controlApiAddress } from './config';
+import { codeName } from './grpc-errors';
 import { GatewayMethod, buildMethodTable } from './method-table';
 
 /** A unary call is given up after this long (control-api's slowest unary calls answer well within it). */
 const UNARY_DEADLINE_MS = 30_000;
+const HEALTH_PATH = '/grpc.health.v1.Health/Check';
+/** HealthCheckResponse{status: SERVING}: field 1, varint 1. The request (service "") is empty. */
+const SERVING = Buffer.from([0x08, 0x01]);
 
 /**
  * The one channel to control-api. Every call carries the caller's own token, so control-api
  * authenticates and checks scopes exactly as for the CLI; the gateway decides nothing.
  */
 @Injectable()
-export class ControlApiGateway implements OnModuleDestroy {
+export class ControlApiGateway implements OnModuleInit, OnModuleDestroy {
   readonly methods: ReadonlyMap<string, GatewayMethod> = buildMethodTable();
   readonly address: string;
   private readonly client: Client;
 
-  constructor(@Inject(SERVICE_CONFIG) config: DashboardConfig) {
+  constructor(
+    @Inject(SERVICE_CONFIG) config: DashboardConfig,
+    private readonly health: HealthRegistry,
+  ) {
     this.address = controlApiAddress(config);
     this.client = new Client(this.address, channelCredentials(config));
+  }
+
+  /** /healthz says whether control-api answers (its gRPC health service, which needs no token). */
+  onModuleInit(): void {
+    this.health.register('control-api', () => this.controlApiHealth());
   }
 
   /** One unary call with `token`; resolves to the response message. */
@@ -41,6 +53,23 @@ export class ControlApiGateway implements OnModuleDestroy {
   /** A server-streaming call with `token`; the caller cancels it when its HTTP client goes. */
   serverStream(method: GatewayMethod, request: unknown, token: string): ClientReadableStream<unknown> {
     return this.client.makeServerStreamRequest(method.path, method.serialize, method.deserialize, request, withToken(token), {});
+  }
+
+  private controlApiHealth(): Promise<HealthResult> {
+    return new Promise((resolve) => {
+      this.client.makeUnaryRequest(
+        HEALTH_PATH,
+        () => Buffer.alloc(0),
+        (bytes: Buffer) => bytes,
+        {},
+        new Metadata(),
+        { deadline: Date.now() + 1_500 },
+        (err: ServiceError | null, answer?: Buffer) => {
+          if (err) resolve({ ok: false, detail: `${this.address}: ${codeName(err.code)} ${err.details}` });
+          else resolve(answer?.equals(SERVING) ? { ok: true } : { ok: false, detail: `${this.address}: not serving` });
+        },
+      );
+    });
   }
 
   onModuleDestroy(): void {

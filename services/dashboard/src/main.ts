@@ -1,6 +1,6 @@
-import { createServiceApp, exitProcess, prepareService, stopOnSignal } from '@orzo/platform';
+import { exitProcess, prepareService, stopOnSignal } from '@orzo/platform';
+import { createDashboardApp } from './dashboard-app';
 import { dashboard } from './definition';
-import { securityHeaders } from './security-headers';
 
 /**
  * Like runService, but on the dashboard's own ORZO_DASHBOARD_HOST:PORT (the address users
@@ -13,9 +13,7 @@ async function main(): Promise<void> {
     return;
   }
   try {
-    const app = await createServiceApp(ctx, dashboard.module(ctx));
-    (app.getHttpAdapter().getInstance() as { disable(setting: string): void }).disable('x-powered-by');
-    app.use(securityHeaders);
+    const app = await createDashboardApp(ctx);
     await app.listen(ctx.config.ORZO_DASHBOARD_PORT, ctx.config.ORZO_DASHBOARD_HOST);
     ctx.logger.info({ url: await app.getUrl(), webDir: ctx.config.ORZO_DASHBOARD_WEB_DIR }, 'dashboard started');
     stopOnSignal(app, ctx.logger, 'dashboard');

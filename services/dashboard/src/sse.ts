@@ -1,4 +1,4 @@
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 
 /** A comment line this often keeps proxies and the browser from closing a quiet stream. */
 export const HEARTBEAT_MS = 15_000;
@@ -9,10 +9,10 @@ export class SseStream {
   private ended = false;
 
   constructor(
-    private readonly res: Response,
+    private readonly res: ServerResponse,
     heartbeatMs = HEARTBEAT_MS,
   ) {
-    res.status(200);
+    res.statusCode = 200;
     res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
     res.setHeader('Cache-Control', 'no-store, no-transform');
     res.setHeader('Connection', 'keep-alive');

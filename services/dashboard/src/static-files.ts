@@ -54,7 +54,12 @@ export function fileUnder(root: string, urlPath: string): string | null {
   return file.startsWith(root.endsWith(sep) ? root : root + sep) ? file : null;
 }
 
-/** A path without an extension is a route of the app (served index.html); one with an extension is a file that must exist. */
-export function isAppRoute(urlPath: string): boolean {
-  return extname(urlPath) === '';
+/**
+ * Whether a path that names no file is a route of the app (answered with index.html): never
+ * under /assets/; otherwise a path without an extension, or any path a browser navigates to
+ * (it accepts text/html), since routes may hold dots (local.main).
+ */
+export function isAppRoute(urlPath: string, accept = ''): boolean {
+  if (urlPath.startsWith('/assets/')) return false;
+  return extname(urlPath) === '' || accept.includes('text/html');
 }

@@ -31,7 +31,7 @@ export class StaticController {
     }
     const file = fileUnder(this.root, req.path);
     if (file && isFile(file)) return send(req, res, file, cacheControlOf(req.path));
-    if (file && isAppRoute(req.path)) return send(req, res, index, NO_CACHE);
+    if (file && isAppRoute(req.path, req.get('accept'))) return send(req, res, index, NO_CACHE);
     res.status(404).setHeader('Cache-Control', 'no-store').type('text').send(`not found: ${req.path}`);
   }
 }
