@@ -13,6 +13,7 @@ import {
   SoaCopy,
   buildImage,
   copySoaConfigs,
+  servicePidOf,
   ensureBusyboxBase,
   freePort,
   httpGet,
@@ -222,9 +223,14 @@ describe('the web dashboard in Chromium: live deploys, rollback, scopes, alerts,
     await axe(page, 'service');
 
     cli('mark-for-deployment', '-s', svc, '-l', 'local.main', '-c', V2);
-    // The deploy is in progress: the instance is bouncing (with why it waits) and progress streams in.
-    await page.getByRole('heading', { name: 'Deploy in progress' }).waitFor({ timeout: 30_000 });
-    await page.locator('[data-deploying="local.main"]').waitFor({ timeout: 30_000 });
+    // The deploy's progress streams in (the request, then scheduler-bridge's progress per phase);
+    // while the instance bounces, the page says why it is not Running yet.
+    const progress = page.locator('section.deploy-progress');
+    await progress.getByText(/local\.main: deploy requested by /).waitFor({ timeout: 30_000 });
+    await progress
+      .getByText(/local\.main: \S+ \d\/3 /)
+      .first()
+      .waitFor({ timeout: 60_000 });
     await shoot(page, 'deploy-in-progress');
     await card.getByText('Running').first().waitFor({ timeout: 90_000 });
     await waitFor(
@@ -296,11 +302,7 @@ describe('the web dashboard in Chromium: live deploys, rollback, scopes, alerts,
     await page.getByRole('link', { name: 'Alerts' }).click();
     await page.getByText('No alert is firing.').waitFor({ timeout: 30_000 });
     // As in alerts.e2e-spec: scheduler-bridge is paused so the failing replicas are not replaced.
-    const line = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(platform.pid)], { encoding: 'utf8' })
-      .split('\n')
-      .find((l) => l.includes(join('scheduler-bridge', 'dist')));
-    assert.ok(line, 'scheduler-bridge runs under orzo up');
-    const scheduler = Number(line.trim().split(/\s+/)[0]);
+    const scheduler = servicePidOf(platform, 'scheduler-bridge');
     process.kill(scheduler, 'SIGSTOP');
     t.after(() => process.kill(scheduler, 'SIGCONT'));
     const [a, b] = await containers();
