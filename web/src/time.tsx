@@ -9,8 +9,9 @@ const UNITS: Array<[Intl.RelativeTimeFormatUnit, number]> = [
 const relative = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
 
 export function ago(at: string, now: number): string {
+  const diff = Date.parse(at) - now;
   // Server and browser clocks differ a little: a time just ahead of ours is "now", not "in 2 seconds".
-  const ms = Math.min(Date.parse(at) - now, 0);
+  const ms = diff > 0 && diff < 60_000 ? 0 : diff;
   for (const [unit, size] of UNITS) if (Math.abs(ms) >= size || unit === 'second') return relative.format(Math.round(ms / size), unit);
   return '';
 }

@@ -156,7 +156,16 @@ describe('the web dashboard in Chromium: live deploys, rollback, scopes, alerts,
       '    check_every: 1s',
       '',
     ].join('\n');
-    soa = await copySoaConfigs({ service: svc, files: { 'kubernetes-local.yaml': kube } });
+    const tron = [
+      'nightly:',
+      '  schedule: cron 0 4 * * *',
+      '  deploy_group: local.main',
+      '  actions:',
+      '    greet:',
+      '      command: echo hello from the dashboard',
+      '',
+    ].join('\n');
+    soa = await copySoaConfigs({ service: svc, files: { 'kubernetes-local.yaml': kube, 'tron-local.yaml': tron } });
     for (let i = 0; i < FILLERS; i++) {
       const dir = join(soa.dir, `filler-${String(i).padStart(2, '0')}`);
       mkdirSync(dir);
@@ -365,6 +374,24 @@ describe('the web dashboard in Chromium: live deploys, rollback, scopes, alerts,
     }
     await page.goto(`${url}/history?service=${svc}`);
     await page.getByRole('cell', { name: 'rollback' }).first().waitFor({ timeout: 30_000 });
+  });
+
+  it('runs a job now from the jobs page after a confirmation, and shows its run and log live', async () => {
+    await page.goto(`${url}/jobs?service=${svc}`);
+    const job = page.getByRole('article', { name: 'job nightly.local' });
+    await job.getByText('0 4 * * *').waitFor({ timeout: 30_000 });
+    await job.getByRole('button', { name: 'Run now' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Run nightly on local now?' });
+    await dialog.getByRole('button', { name: 'Run now' }).click();
+    await job
+      .getByRole('status')
+      .filter({ hasText: /run \S+ started/ })
+      .waitFor();
+    await job.locator('.runs > li[data-run-state="succeeded"]').waitFor({ timeout: 60_000 });
+    await job.locator('.runs button.link').first().click();
+    await job.getByText('hello from the dashboard').waitFor({ timeout: 30_000 });
+    await shoot(page, 'jobs-run');
+    await axe(page, 'jobs with a run log');
   });
 
   it('measures the first paint of the services page with 100 services (a logged figure, no assertion on time)', async () => {

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { rpc, type WhoAmI } from '../api';
 import { Action } from '../action';
 import { useRpc } from '../data';
+import { payloadOf, type Watched } from '../live';
 import { useQuery } from '../router';
 import { can } from '../scopes';
 import { Time } from '../time';
@@ -11,7 +12,7 @@ import { StateBadge, Status, short } from '../ui';
 /** A service's timed jobs: schedule, next run, the last runs and their logs; run one now. */
 export function JobsPage({ who }: { who?: WhoAmI }) {
   const service = useQuery().get('service') ?? '';
-  const jobs = useRpc('ListJobs', service ? { service } : undefined, (e) => e.service === service && /^job\./.test(e.type ?? ''));
+  const jobs = useRpc('ListJobs', service ? { service } : undefined, (e) => isJobEventOf(e, service));
   const [run, setRun] = useState<string>();
   const list = jobs.data?.jobs ?? [];
   return (
@@ -46,7 +47,7 @@ export function JobsPage({ who }: { who?: WhoAmI }) {
                 run={async () => {
                   const r = await rpc('RunJob', { service, cluster: j.cluster, job: j.job });
                   setRun(r.runId);
-                  return `run ${short(r.runId)} started`;
+                  return `run ${runName(r.runId)} started`;
                 }}
               >
                 <p>Starts a run of every action of the job at its deploy group's current version.</p>
@@ -55,9 +56,9 @@ export function JobsPage({ who }: { who?: WhoAmI }) {
           </header>
           <ul className="plain runs">
             {(j.lastRuns ?? []).map((r) => (
-              <li key={r.runId}>
+              <li key={r.runId} data-run-state={r.state}>
                 <button type="button" className="link" onClick={() => setRun(r.runId)} aria-expanded={run === r.runId}>
-                  {short(r.runId)}
+                  {runName(r.runId)}
                 </button>{' '}
                 <StateBadge state={r.state} /> {r.trigger} <Time at={r.startedAt || r.scheduledAt} />
                 {r.reason && <span className="detail"> {r.reason}</span>}
@@ -72,8 +73,18 @@ export function JobsPage({ who }: { who?: WhoAmI }) {
   );
 }
 
+/** Job run events name their service in payload.run (WatchedEvent.service is empty for them). */
+function isJobEventOf(e: Watched, service: string): boolean {
+  if (!/^job\./.test(e.type ?? '')) return false;
+  const run = payloadOf(e).run as { service?: string } | undefined;
+  return e.service === service || run?.service === service;
+}
+
+/** A run id without the "<service>.<job>.<cluster>." it starts with. */
+const runName = (runId?: string): string => runId?.split('.').pop() ?? '';
+
 function RunLog({ runId }: { runId?: string }) {
-  const run = useRpc('GetJobRun', { runId }, (e) => /^job\./.test(e.type ?? ''));
+  const run = useRpc('GetJobRun', { runId }, (e) => /^job\./.test(e.type ?? '') && (payloadOf(e).run as { runId?: string } | undefined)?.runId === runId);
   return (
     <div className="run-log">
       <Status loading={run.loading && !run.data} error={run.error} />
