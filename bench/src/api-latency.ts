@@ -7,37 +7,20 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ServiceError, credentials } from '@grpc/grpc-js';
+import { credentials } from '@grpc/grpc-js';
 import { jetstream } from '@nats-io/jetstream';
 import { connectNats } from '@orzo/bus';
 import { Rpcs, Subjects, api, bearer, createEnvelope, encodeEvent } from '@orzo/contracts';
 import { ORZO_CLI, copySoaConfigs, makeTestCertificates, platformEnv, startNatsServer, waitFor } from '@orzo/testing';
 import { recordFigure } from './figures';
+import { call, timed as timedCalls } from './grpc-timing';
 
 const REPLICAS = 100;
 const CALLS = 300;
 const SHA = 'a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9';
 const log = (line: string) => process.stdout.write(`${line}\n`);
+const timed = (fn: () => Promise<unknown>) => timedCalls(fn, CALLS);
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))]!;
-
-function call<Res>(client: api.ControlApiClient, method: 'whoAmI' | 'getStatus' | 'markForDeployment', req: object): Promise<Res> {
-  return new Promise((resolve, reject) =>
-    (client[method] as unknown as (r: object, cb: (e: ServiceError | null, r: Res) => void) => void).call(client, req, (err, res) =>
-      err ? reject(err) : resolve(res),
-    ),
-  );
-}
-
-async function timed(fn: () => Promise<unknown>): Promise<number[]> {
-  for (let i = 0; i < 20; i++) await fn();
-  const ms: number[] = [];
-  for (let i = 0; i < CALLS; i++) {
-    const t = performance.now();
-    await fn();
-    ms.push(performance.now() - t);
-  }
-  return ms;
-}
 
 async function main(): Promise<void> {
   const tls = makeTestCertificates();

@@ -22,6 +22,8 @@ const BENCHES: Bench[] = [
   { name: 'soa', script: 'soa-config.js' },
   { name: 'bus', script: 'bus-throughput.js' },
   { name: 'api', script: 'api-latency.js' },
+  { name: 'status', script: 'status-latency.js' },
+  { name: 'reconcile', script: 'reconcile-scale.js' },
   { name: 'deploy', script: 'deploy-latency.js' },
   { name: 'commit', script: 'commit-to-serving.js' },
   { name: 'heal-bounce', script: 'heal-bounce.js' },

@@ -2,7 +2,9 @@ import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Metadata, ServiceError, status as grpcStatus } from '@grpc/grpc-js';
 import { Command } from 'commander';
-import { api, bearer } from '@orzo/contracts';
+// Not '@orzo/contracts': its index loads every event schema (and zod), which these verbs never use.
+import * as api from '@orzo/contracts/dist/src/generated/orzo/api/v1/control';
+import { bearer } from '@orzo/contracts/dist/src/bearer';
 import { channelCredentials, resolveToken } from './api-access';
 import { CliContext, Output, UsageError, action, controlApiOption, jsonOption, serviceOption } from './command-kit';
 

@@ -31,6 +31,7 @@ import {
 import { followEngineEvents } from './engine/event-stream';
 import { ExecResult, dockerExec } from './engine/docker-exec';
 import { DockerOneOffs, OneOffLogs, OneOffRequest, OneOffState } from './engine/one-off';
+import { InspectedReplicas } from './engine/inspected-replicas';
 
 // The engine's types were declared here first; importers keep finding them here.
 export { ImageNotFoundError, Labels } from './engine/engine';
@@ -44,6 +45,8 @@ export { demuxLogs } from './engine/engine';
  */
 export class DockerEngine implements Engine {
   private readonly oneOffs: DockerOneOffs;
+  /** Running replicas as last inspected, reused from listings while the events stream is connected. */
+  private readonly inspected = new InspectedReplicas();
   private cpusOfHost?: number;
   /** Whether this engine limits a container's disk (--storage-opt size); undefined until tried. */
   diskLimits?: boolean;
@@ -192,14 +195,32 @@ export class DockerEngine implements Engine {
   async survey(filter: ReplicaFilter = {}): Promise<Survey> {
     const containers = await this.docker.listContainers({ all: true, filters: { label: labelFilters(filter) } });
     const survey: Survey = { replicas: [], unreadable: [] };
+    // A running container inspected before, and of which the events stream said nothing since,
+    // is not inspected again (engine/inspected-replicas.ts): a listing is then the only call.
+    const mark = this.inspected.mark();
     await Promise.all(
-      containers.map((c) =>
-        this.inspect(c.Id).then(
-          (r) => survey.replicas.push(r),
-          (error: unknown) => !isStatus(error, 404) && survey.unreadable.push({ id: c.Id, name: (c.Names?.[0] ?? c.Id).replace(/^\//, ''), error }),
-        ),
-      ),
+      containers.map((c) => {
+        const known = this.inspected.fromListing(c);
+        if (known) return survey.replicas.push(known);
+        return this.inspect(c.Id).then(
+          (r) => {
+            this.inspected.remember(r, mark);
+            survey.replicas.push(r);
+          },
+          (error: unknown) =>
+            !isStatus(error, 404) &&
+            survey.unreadable.push({
+              id: c.Id,
+              name: (c.Names?.[0] ?? c.Id).replace(/^\//, ''),
+              error,
+              service: c.Labels?.[Labels.service],
+              instance: c.Labels?.[Labels.instance],
+              cluster: c.Labels?.[Labels.cluster],
+            }),
+        );
+      }),
     );
+    this.inspected.keepOnly(filter, new Set(containers.map((c) => c.Id)));
     return survey;
   }
 
@@ -307,14 +328,36 @@ export class DockerEngine implements Engine {
    * that stops it.
    */
   watch(onEvent: (e: EngineEvent) => void, hooks: WatchHooks = {}): () => void {
-    return followEngineEvents(
+    // While this stream is connected, what was inspected of a container stays valid until an event of it.
+    let up = true;
+    this.inspected.streamUp();
+    const down = () => {
+      if (up) this.inspected.streamDown();
+      up = false;
+    };
+    const stop = followEngineEvents(
       this.docker,
       { type: ['container'], label: [`${Labels.managed}=true`] },
       (e) => {
+        this.inspected.changed(e.Actor.ID, e.Action);
         const { exitCode, ...labels } = e.Actor.Attributes;
         onEvent({ action: e.Action, containerId: e.Actor.ID, labels, exitCode: exitCode !== undefined ? Number(exitCode) : undefined, time: e.time });
       },
-      hooks,
+      {
+        onBreak: (err, retryInMs) => {
+          down();
+          hooks.onBreak?.(err, retryInMs);
+        },
+        onReconnect: () => {
+          if (!up) this.inspected.streamUp();
+          up = true;
+          hooks.onReconnect?.();
+        },
+      },
     );
+    return () => {
+      down();
+      stop();
+    };
   }
 }

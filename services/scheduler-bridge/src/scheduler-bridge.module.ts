@@ -11,6 +11,7 @@ import { OneOffResponder } from './one-off/one-off.responder';
 import { DeployRequestedHandler } from './reconcile/deploy-requested.handler';
 import { DesiredStateRepository } from './reconcile/desired-state.repository';
 import { Reconciler } from './reconcile/reconciler';
+import { ReconcileMetrics } from './reconcile/reconcile-metrics';
 import { ExecInReplicaResponder } from './replicas/exec-in-replica.responder';
 import { RestartReplicaResponder } from './replicas/restart-replica.responder';
 import { UnhealthyReplicaHandler } from './replicas/unhealthy-replica.handler';
@@ -24,6 +25,7 @@ import { UnhealthyReplicaHandler } from './replicas/unhealthy-replica.handler';
       inject: [SERVICE_CONFIG],
     },
     DesiredStateRepository,
+    ReconcileMetrics,
     Reconciler,
     DeployRequestedHandler,
     ImageExistsResponder,

@@ -74,6 +74,41 @@ describe('DockerEngine on a real Docker Engine', () => {
     }
   });
 
+  it('lists a running replica it read before without inspecting it again while its events stream is connected, as inspect shows it', async () => {
+    const events: EngineEvent[] = [];
+    const unwatch = engine.watch((e) => events.push(e));
+    const getContainer = docker.getContainer.bind(docker);
+    let inspects = 0;
+    try {
+      const r = await engine.run(request({ instance: 'listed' }));
+      // Its start event forgets what was read of it: seen first, so the listing below is the one remembered.
+      await waitFor(() => events.some((e) => e.action === 'start' && e.containerId === r.id), { what: 'the start event' });
+      await engine.list({ cluster, instance: 'listed' });
+      docker.getContainer = (id: string) => {
+        const c = getContainer(id);
+        const inspect = c.inspect.bind(c);
+        c.inspect = ((...args: unknown[]) => {
+          inspects++;
+          return (inspect as (...a: unknown[]) => unknown)(...args);
+        }) as typeof c.inspect;
+        return c;
+      };
+      const listed = await engine.list({ cluster, instance: 'listed' });
+      assert.equal(inspects, 0);
+      docker.getContainer = getContainer;
+      assert.deepEqual(listed, [await engine.inspect(r.id)]);
+      // Stopped, it is read again: its exit code is not in a listing.
+      await engine.stop(r.id, 1);
+      const [stopped] = await engine.list({ cluster, instance: 'listed' });
+      assert.equal(stopped?.running, false);
+      assert.notEqual(stopped?.exitCode, undefined);
+      await engine.remove(r.id);
+    } finally {
+      docker.getContainer = getContainer;
+      unwatch();
+    }
+  });
+
   it('refuses an image that does not exist with a clear error, creating nothing', async () => {
     const before = (await engine.list({ cluster })).length;
     await assert.rejects(engine.run(request({ image: 'orzo-test/nothing:here' })), ImageNotFoundError);

@@ -9,7 +9,9 @@ import Docker from 'dockerode';
 import { BusService } from '@orzo/bus';
 import { DeployFailed, InstanceSpec, Rpcs, Subjects } from '@orzo/contracts';
 import { NatsServerHandle, buildImage, ensureBusyboxBase, httpGet, startNatsServer, waitFor } from '@orzo/testing';
-import { DockerEngine } from '../src/docker-engine';
+import { DockerEngine, ReplicaFilter } from '../src/docker-engine';
+import { ENGINES, Engines } from '../src/engine/engines';
+import { Reconciler } from '../src/reconcile/reconciler';
 import { bootBridge, lastEvent as lastEventOf, requestDeploy } from './bridge-app';
 import { helloSpec } from './hello-spec';
 
@@ -102,6 +104,31 @@ describe('scheduler-bridge reconciling a real Docker Engine', () => {
     await app.close();
     await boot();
     await new Promise((r) => setTimeout(r, 2_500));
+    assert.deepEqual((await running()).map((r) => r.id).sort(), before);
+  });
+
+  it('a pass over every instance lists its cluster once and leaves a settled instance alone', async () => {
+    const bridgeEngine = app.get<Engines>(ENGINES).of(cluster);
+    const surveys: ReplicaFilter[] = [];
+    const survey = bridgeEngine.survey.bind(bridgeEngine);
+    bridgeEngine.survey = (filter) => {
+      surveys.push(filter ?? {});
+      return survey(filter);
+    };
+    const before = (await running()).map((r) => r.id).sort();
+    try {
+      // The timer's passes run too; one pass of ours that found the instance settled is enough.
+      await waitFor(
+        async () => {
+          surveys.length = 0;
+          await app.get(Reconciler).requestAll();
+          return surveys.length > 0 && surveys.every((f) => f.cluster === cluster && !f.instance && !f.service);
+        },
+        { timeoutMs: 20_000, what: 'a pass with one listing of the cluster and no survey of the instance alone' },
+      );
+    } finally {
+      bridgeEngine.survey = survey;
+    }
     assert.deepEqual((await running()).map((r) => r.id).sort(), before);
   });
 

@@ -315,7 +315,8 @@ export interface ReplicaFilter {
 
 export interface Survey {
   replicas: Replica[];
-  unreadable: Array<{ id: string; name: string; error: unknown }>;
+  /** Listed but not readable; with the instance its labels name, where the listing gave them. */
+  unreadable: Array<{ id: string; name: string; error: unknown } & Partial<Pick<Replica, 'service' | 'instance' | 'cluster'>>>;
 }
 
 export function isStatus(err: unknown, code: number): boolean {

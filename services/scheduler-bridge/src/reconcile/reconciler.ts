@@ -11,6 +11,7 @@ import { isCurrentReplica } from './generation';
 import { ProbeResult, probe } from './probe';
 import { EngineAction, ReplicaProblems } from './replica-problems';
 import { RestartBackoff } from './restart-backoff';
+import { ReconcileMetrics } from './reconcile-metrics';
 
 /**
  * Converges each cluster's engine (one Docker host, or a swarm) to the desired specs,
@@ -44,6 +45,18 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   private readonly reported = new Map<string, string>();
   /** Replicas this process has announced (instance.started), started by it or adopted, by id. */
   private readonly announced = new Map<string, { key: string; replica: Replica }>();
+  /** The ids in `announced`, per instance. */
+  private readonly announcedOf = new Map<string, Set<string>>();
+  /** Per instance, when its queue last began a step (a pass, a replacement), on the `steps` clock. */
+  private readonly touched = new Map<string, number>();
+  private steps = 0;
+  /** Per instance, the pass queued and not begun yet, which later asks join. */
+  private readonly queued = new Map<string, QueuedPass>();
+  /** The pass over every instance in hand, and the one asked for meanwhile (one at a time). */
+  private allRunning?: Promise<void>;
+  private allAgain?: Promise<void>;
+  /** How many full passes a pass over every instance runs at once. */
+  private readonly fullPasses = new Limit(16);
 
   constructor(
     @Inject(ENGINES) private readonly engines: Engines,
@@ -51,6 +64,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     private readonly bus: BusService,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(SERVICE_CONFIG) private readonly config: SchedulerBridgeConfig,
+    private readonly metrics: ReconcileMetrics,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -92,22 +106,148 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     await settleWithin(Promise.all([...this.chains.values()]), 4_000);
   }
 
-  async requestAll(): Promise<void> {
-    for (const d of await this.desired.all().catch(() => [])) void this.request(d.key);
+  /**
+   * A pass over every instance (the timer, an engine restart, a swarm node change). The desired
+   * rows are read once and each cluster's engine is listed once (Orzo's replicas of that
+   * cluster, grouped by instance), instead of a read and a listing per instance. An instance the
+   * listing shows settled (see settled()) needs nothing and is left at that; every other one gets
+   * the full pass, which reads its desired state and surveys its replicas afresh, as a pass
+   * asked for that instance alone does. Resolves when every instance's pass ran.
+   */
+  requestAll(): Promise<void> {
+    if (!this.allRunning) {
+      this.allRunning = this.reconcileAll().finally(() => (this.allRunning = undefined));
+      return this.allRunning;
+    }
+    // Asked while one runs (the timer, an event): one more after it, shared by every such ask.
+    this.allAgain ??= this.allRunning.then(() => {
+      this.allAgain = undefined;
+      return this.requestAll();
+    });
+    return this.allAgain;
   }
 
-  /** Queues a reconcile of one instance (coalesced with a pending one); resolves when it ran. */
-  request(key: string): Promise<void> {
+  private async reconcileAll(): Promise<void> {
+    if (this.stopping) return;
+    const done = this.metrics.start();
+    const all = await this.desired.all().catch(() => []);
+    // Only instances with nothing in their queue now may trust the listing asked for below.
+    const at = ++this.steps;
+    const idle = all.filter((d) => !this.chains.has(d.key));
+    const listed = await this.listClusters([...new Set(idle.map((d) => d.spec.cluster))]);
+    const idleKeys = new Set(idle.map((d) => d.key));
+    let full = 0;
+    await Promise.all(
+      all.map((d) => {
+        const byKey = idleKeys.has(d.key) ? listed.get(d.spec.cluster) : undefined;
+        // An instance its cluster's listing did not show has no replica.
+        const survey = byKey && (byKey.get(d.key) ?? { replicas: [], unreadable: [] });
+        return this.request(d.key, survey && { at, desired: d, survey }, () => full++);
+      }),
+    );
+    done({ listings: listed.size, settled: all.length - full, full });
+  }
+
+  /**
+   * One listing of Orzo's replicas per cluster, grouped by instance key (an instance without
+   * replicas is absent). A cluster whose listing failed, or listed a replica it could
+   * not place in an instance, is left out: its instances get the full pass.
+   */
+  private async listClusters(clusters: string[]): Promise<Map<string, Map<string, Survey>>> {
+    const byCluster = new Map<string, Map<string, Survey>>();
+    await Promise.all(
+      clusters.map(async (cluster) => {
+        const survey = await Promise.resolve()
+          .then(() => this.engines.of(cluster).survey({ cluster }))
+          .catch(() => undefined);
+        if (!survey || survey.unreadable.some((u) => !u.service)) return;
+        const byKey = new Map<string, Survey>();
+        const of = (r: Pick<Replica, 'service' | 'instance' | 'cluster'>) => {
+          const key = instanceKey(r);
+          let s = byKey.get(key);
+          if (!s) byKey.set(key, (s = { replicas: [], unreadable: [] }));
+          return s;
+        };
+        for (const r of survey.replicas) of(r).replicas.push(r);
+        for (const u of survey.unreadable) of(u as Pick<Replica, 'service' | 'instance' | 'cluster'>).unreadable.push(u);
+        byCluster.set(cluster, byKey);
+      }),
+    );
+    return byCluster;
+  }
+
+  /**
+   * Queues a reconcile of one instance (coalesced with a pending one); resolves when it ran.
+   * `seen`: what a pass over every instance listed of it, for settled(); `onFullPass`: called
+   * when it is not settled.
+   */
+  request(key: string, seen?: Seen, onFullPass?: () => void): Promise<void> {
+    // A pass queued behind a running one, and last in the queue, takes this ask too: an
+    // instance never has more than one pass waiting, however often passes are asked for
+    // (a timer faster than a pass over 10,000 instances would otherwise pile them up).
+    const waiting = this.queued.get(key);
+    if (waiting && this.chains.get(key) === waiting.done) {
+      // An ask without a listing (an event, a deploy) makes it a full pass; else the newer listing counts.
+      if (!seen || waiting.seen) waiting.seen = seen;
+      if (onFullPass) waiting.onFullPass.push(onFullPass);
+      return waiting.done;
+    }
+    const step: QueuedPass = { seen, onFullPass: onFullPass ? [onFullPass] : [], done: Promise.resolve() };
+    this.queued.set(key, step);
     const previous = this.chains.get(key) ?? Promise.resolve();
     const next = previous
-      .then(() => (this.stopping ? undefined : this.reconcile(key)))
+      .then(() => {
+        if (this.queued.get(key) === step) this.queued.delete(key);
+        if (this.stopping || (step.seen && this.settled(key, step.seen))) return undefined;
+        // Asked by a pass over every instance: a few at a time, so 10,000 instances needing a
+        // full pass (the first pass after a start) are not 10,000 passes at once.
+        if (step.onFullPass.length) {
+          step.onFullPass.forEach((counted) => counted());
+          return this.fullPasses.run(() => this.reconcile(key));
+        }
+        return this.reconcile(key);
+      })
       .catch((err: unknown) => this.logger.error({ err, instance: key }, 'reconcile failed; the next pass retries'));
+    step.done = next;
     this.chains.set(key, next);
     void next.finally(() => this.chains.get(key) === next && this.chains.delete(key));
     return next;
   }
 
+  /**
+   * Whether a pass over every instance can leave this one alone: its listing is not older than
+   * anything its queue did, its deploy completed, and its replicas are all running, of the
+   * desired version, as many as desired (none when stopped), all announced, with no engine
+   * error or crash backoff to report. The full pass would do nothing then but probe replicas
+   * (which monitor-bridge checks anyway) and mark completed a deploy already marked.
+   */
+  private settled(key: string, { at, desired, survey }: Seen): boolean {
+    if ((this.touched.get(key) ?? 0) > at) return false;
+    if (desired.completedDeployId !== desired.deployId || survey.unreadable.length) return false;
+    if (this.problemSignature(key) || this.reported.get(key)) return false;
+    const replicas = survey.replicas;
+    const announced = this.announcedOf.get(key);
+    if ((announced?.size ?? 0) !== replicas.length || !replicas.every((r) => r.running && announced!.has(r.id))) return false;
+    const spec = desired.spec;
+    if (spec.desiredState === 'stop') return replicas.length === 0;
+    return replicas.length === spec.replicas && replicas.every((r) => isCurrentReplica(r, spec));
+  }
+
+  /** Marks the start of a step in the instance's queue. */
+  private touch(key: string): void {
+    this.touched.set(key, ++this.steps);
+  }
+
+  /** Records a replica as announced (instance.started published) for its instance. */
+  private noteAnnounced(key: string, r: Replica): void {
+    this.announced.set(r.id, { key, replica: r });
+    let ids = this.announcedOf.get(key);
+    if (!ids) this.announcedOf.set(key, (ids = new Set()));
+    ids.add(r.id);
+  }
+
   private async reconcile(key: string): Promise<void> {
+    this.touch(key);
     const desired = await this.desired.get(key);
     if (!desired) return;
     let ready: number | undefined;
@@ -361,6 +501,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     const next = previous
       .then(async () => {
         if (this.stopping) return;
+        this.touch(key);
         const [replacement] = (await this.start(desired, 1)) ?? [];
         if (replacement) await this.untilHappy(spec, replacement, ((spec.healthcheck?.gracePeriodSeconds ?? 0) + 60) * 1000);
         await this.drain(key, target, spec, `restarted by ${by}`);
@@ -388,6 +529,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     const previous = this.chains.get(key) ?? Promise.resolve();
     const next = previous
       .then(async () => {
+        this.touch(key);
         const desired = await this.desired.get(key);
         if (this.stopping || !desired || desired.spec.desiredState === 'stop') return;
         const spec = desired.spec;
@@ -460,7 +602,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
       }
       const r = result.value;
       started.push(r);
-      this.announced.set(r.id, { key: desired.key, replica: r });
+      this.noteAnnounced(desired.key, r);
       await this.bus.publish(
         Subjects.InstanceStarted,
         { replica: ref(r, spec), image: spec.image, registrations: spec.registrations },
@@ -515,7 +657,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
         { replica: ref(r, desired.spec), image: r.image, registrations: desired.spec.registrations },
         { id: `${r.id}:started`, correlationId: desired.deployId },
       );
-      this.announced.set(r.id, { key: desired.key, replica: r });
+      this.noteAnnounced(desired.key, r);
     }
   }
 
@@ -526,8 +668,9 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
    */
   private async announceVanished(listed: Replica[], desired: DesiredInstance): Promise<void> {
     const ids = new Set(listed.map((r) => r.id));
-    for (const [id, { key, replica }] of this.announced) {
-      if (key === desired.key && !ids.has(id)) await this.publishStopped(replica, desired.spec, 'removed outside Orzo');
+    for (const id of [...(this.announcedOf.get(desired.key) ?? [])]) {
+      const replica = this.announced.get(id)?.replica;
+      if (replica && !ids.has(id)) await this.publishStopped(replica, desired.spec, 'removed outside Orzo');
     }
   }
 
@@ -668,13 +811,49 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   private async publishStopped(r: Replica, spec: InstanceSpec, reason: string): Promise<void> {
+    const key = this.announced.get(r.id)?.key;
     this.announced.delete(r.id);
+    if (key) this.announcedOf.get(key)?.delete(r.id);
     await this.bus.publish(
       Subjects.InstanceStopped,
       { replica: ref(r, spec), reason, exitCode: r.exitCode ?? 0, oomKilled: r.oomKilled ?? false },
       { id: `${r.id}:stopped` },
     );
   }
+}
+
+/** Runs at most `n` of the functions given at once, the others in turn. */
+class Limit {
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly n: number) {}
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.running >= this.n) await new Promise<void>((go) => this.waiting.push(go));
+    else this.running++;
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running--;
+    }
+  }
+}
+
+/** A pass of one instance waiting in its queue: what it may use to find it settled, who counts full passes. */
+interface QueuedPass {
+  seen?: Seen;
+  onFullPass: Array<() => void>;
+  done: Promise<void>;
+}
+
+/** What a pass over every instance listed of one: when it asked (the `steps` clock), its desired row, its replicas. */
+interface Seen {
+  at: number;
+  desired: DesiredInstance;
+  survey: Survey;
 }
 
 function ref(r: Replica, spec: InstanceSpec): ReplicaRef {
