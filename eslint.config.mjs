@@ -14,13 +14,19 @@ const depConstraints = [
   { sourceTag: 'type:cli', onlyDependOnLibsWithTags: ['type:contracts', 'type:platform', 'type:testing'] },
   { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:contracts', 'type:platform', 'type:testing'] },
   { sourceTag: 'type:bench', onlyDependOnLibsWithTags: ['type:contracts', 'type:platform', 'type:testing'] },
+  // The browser app: types of the contracts only (import type), nothing of Node or Nest.
+  {
+    sourceTag: 'type:web',
+    onlyDependOnLibsWithTags: ['type:contracts'],
+    bannedExternalImports: ['@nestjs/*', '@nats-io/*', '@mikro-orm/*', '@grpc/*', 'node:*'],
+  },
 ];
 
 export default [
   { ignores: ['**/dist/**', '**/node_modules/**', 'libs/contracts/src/generated/**', '.nx/**', '.orzo/**'] },
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     // Type-aware rules: a dropped promise is how a reconcile pass or a consumer dies silently.
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     plugins: { '@nx': nx },

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 bash scripts/ensure-deps.sh
 echo "building ..."
-npx tsc -b tsconfig.json && node scripts/bundle-cli.mjs
+npm run build --silent
 
 export ORZO_SOA_DIR="${ORZO_SOA_DIR:-$PWD/examples/soa-configs}"
 nats_pid=""

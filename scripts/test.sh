@@ -11,7 +11,7 @@ if ! (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then
   exit 1
 fi
 bash scripts/gen-contracts.sh --check
-npx tsc -b tsconfig.json && node scripts/bundle-cli.mjs
+npm run build --silent
 npx nx reset >/dev/null 2>&1 || true
 npx nx show projects >/dev/null   # computes the project graph the boundary rule reads
 npx eslint --max-warnings 0 .

@@ -9,6 +9,8 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
+import { connectNats } from '@orzo/bus';
+import { decodeEvent } from '@orzo/contracts';
 import { GitRepo, REPO_ROOT, createGitRepo, ensureBusyboxBase, httpGet, loadTestcontainers, startHttpContainer, startPlatform, waitFor } from '@orzo/testing';
 import { recordFigure } from './figures';
 
@@ -56,15 +58,34 @@ async function main(): Promise<void> {
     const c = await startHttpContainer(`bench-by-hand:${sha}`, { port: 8080, path: '/status', labels: { 'orzo.service': 'benchsvc' }, timeoutMs: 60_000 });
     byHand.push((performance.now() - t) / 1000);
     await c.stop();
+    await docker
+      .getImage(`bench-by-hand:${sha}`)
+      .remove()
+      .catch(() => undefined);
   }
 
   const platform = await startPlatform({ ORZO_SOA_DIR: soaConfigs(repo), ORZO_JENKINS_TOKEN: TOKEN });
   const viaOrzo: number[] = [];
+  // Where each round's time went: every event about the service, by its own occurredAt.
+  const nc = await connectNats(platform.nats.url, 'bench-commit');
+  const events: Array<{ subject: string; at: number }> = [];
+  const sub = nc.subscribe('orzo.>');
+  void (async () => {
+    for await (const m of sub) {
+      const d = decodeEvent(m.subject, m.data);
+      if (d.ok && JSON.stringify(d.event.payload).includes('benchsvc')) events.push({ subject: m.subject, at: Date.parse(d.event.envelope.occurredAt) });
+    }
+  })();
+  const timelines: string[] = [];
+  const built: string[] = [];
   try {
     for (let i = 0; i < rounds; i++) {
       const version = `orzo-${i}-${Date.now()}`;
       const sha = repo.commit({ Dockerfile: dockerfile(version) }, `orzo ${i}`);
+      built.push(sha);
       const t = performance.now();
+      const t0 = Date.now();
+      const seen = events.length;
       const res = await fetch(`http://127.0.0.1:${platform.port('jenkins-hook')}/v1/jenkins/notification?token=${TOKEN}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -78,10 +99,25 @@ async function main(): Promise<void> {
         what: `${version} through HAProxy\n${platform.output().slice(-3000)}`,
       });
       viaOrzo.push((performance.now() - t) / 1000);
+      const short = (subject: string) => subject.replace(/^orzo\./, '').replace(/\.v1$/, '');
+      timelines.push(
+        events
+          .slice(seen)
+          .filter((e) => e.at >= t0)
+          .map((e) => `${short(e.subject)} +${e.at - t0}`)
+          .join(', ') + `; serving +${Date.now() - t0} ms`,
+      );
     }
   } finally {
+    sub.unsubscribe();
+    await nc.close().catch(() => undefined);
     await platform.stop();
     await removeAll();
+    for (const sha of built)
+      await docker
+        .getImage(`services-benchsvc:orzo-${sha}`)
+        .remove()
+        .catch(() => undefined);
   }
   log(`commit-to-serving: busybox example Dockerfile, 1 replica, crossover, drain delay 1 s, node ${process.version}`);
   log(
@@ -101,6 +137,8 @@ async function main(): Promise<void> {
     met: ratio <= 1.2,
   });
   log(`  ratio Orzo / by hand: ${(median(viaOrzo) / median(byHand)).toFixed(2)}`);
+  log('  events of each round, ms after the notification was sent (their own occurredAt):');
+  for (const [i, line] of timelines.entries()) log(`    ${i + 1}: ${line}`);
 }
 
 main().catch((err) => {

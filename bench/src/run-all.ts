@@ -25,6 +25,7 @@ const BENCHES: Bench[] = [
   { name: 'status', script: 'status-latency.js' },
   { name: 'reconcile', script: 'reconcile-scale.js' },
   { name: 'deploy', script: 'deploy-latency.js' },
+  { name: 'routed', script: 'healthy-to-routed.js' },
   { name: 'commit', script: 'commit-to-serving.js' },
   { name: 'heal-bounce', script: 'heal-bounce.js' },
   { name: 'alert-latency', script: 'alert-latency.js' },

@@ -41,8 +41,9 @@ export class DiscoveryRegistryStore {
     return this.decodeEndpoints(DiscoveryRegistry.endpointsKey(registration), entry.json());
   }
 
-  async putEndpoints(registration: string, endpoints: readonly RegistryEndpoint[]): Promise<void> {
-    await this.kv.put(DiscoveryRegistry.endpointsKey(registration), DiscoveryRegistry.encodeEndpoints(endpoints));
+  /** Writes a registration's endpoints; resolves with the entry's revision. */
+  putEndpoints(registration: string, endpoints: readonly RegistryEndpoint[]): Promise<number> {
+    return this.kv.put(DiscoveryRegistry.endpointsKey(registration), DiscoveryRegistry.encodeEndpoints(endpoints));
   }
 
   async putFrontend(reg: Registration): Promise<void> {

@@ -7,6 +7,13 @@ import type { Checked } from './rpc/rpc-contract';
 export interface RegistryEndpoint extends Endpoint {
   /** occurredAt of the event that put it there. */
   since: string;
+  /**
+   * The replica's address on its engine's bridge network (ReplicaRef.bridge_ip/bridge_port):
+   * the HAProxy of the host that runs it routes there instead of `host:port`, without the
+   * published port's userland proxy. Absent: only `host:port` reaches it.
+   */
+  bridgeIp?: string;
+  bridgePort?: number;
 }
 
 /** What a key of the registry holds. */
@@ -26,6 +33,8 @@ const endpointList = z.array(
     replicaId: z.string().min(1),
     weight: z.number(),
     since: z.string(),
+    bridgeIp: z.string().optional(),
+    bridgePort: z.number().int().min(1).max(65535).optional(),
   }),
 );
 

@@ -1,4 +1,4 @@
-import { ChildProcess, SpawnSyncReturns, spawn, spawnSync } from 'node:child_process';
+import { ChildProcess, SpawnSyncReturns, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -111,4 +111,13 @@ export async function startPlatform(env: NodeJS.ProcessEnv = {}, options: Platfo
       return child.exitCode;
     },
   };
+}
+
+/** The pid of one service's process among `orzo up`'s children, to pause or kill it in a test. */
+export function servicePidOf(platform: Pick<PlatformHandle, 'pid'>, service: string): number {
+  const line = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(platform.pid)], { encoding: 'utf8' })
+    .split('\n')
+    .find((l) => l.includes(join(service, 'dist')));
+  if (!line) throw new Error(`${service} does not run under orzo up`);
+  return Number(line.trim().split(/\s+/)[0]);
 }

@@ -48,6 +48,7 @@ const TABLE: Record<Method, { req: object; needs: 'read' | 'deploy' | 'build' | 
   listAlerts: { req: { service: 'hello' }, needs: 'read', maySayNo: true },
   rollback: { req: { service: 'hello', deployGroup: 'local.main', commitSha: '', requestedBy: 'mallory' }, needs: 'operate', service: true, maySayNo: true },
   listDeployments: { req: { service: 'hello', deployGroup: 'local.main', limit: 5 }, needs: 'read' },
+  getPipeline: { req: { service: 'hello' }, needs: 'read' },
   stopInstance: { req: { service: 'hello', cluster: 'local', instance: 'main', requestedBy: 'mallory' }, needs: 'operate', service: true },
   startInstance: { req: { service: 'hello', cluster: 'local', instance: 'main', requestedBy: 'mallory' }, needs: 'operate', service: true },
   restartInstance: {

@@ -12,11 +12,12 @@ describe('discovery-publisher config', () => {
     assert.equal(c.ORZO_HOST_ID, hostname());
     assert.equal(c.ORZO_PROXY_BIND, '127.0.0.1');
     assert.equal(c.ORZO_DISCOVERY_REGISTRAR, true);
+    assert.equal(c.ORZO_PROXY_BRIDGE_ADDRESSES, true, 'replicas of this host at their bridge addresses');
   });
 
   it('reads a follower host', () => {
-    const c = load({ ORZO_HOST_ID: 'node-2', ORZO_PROXY_BIND: '0.0.0.0', ORZO_DISCOVERY_REGISTRAR: 'false' });
-    assert.deepEqual([c.ORZO_HOST_ID, c.ORZO_PROXY_BIND, c.ORZO_DISCOVERY_REGISTRAR], ['node-2', '0.0.0.0', false]);
+    const c = load({ ORZO_HOST_ID: 'node-2', ORZO_PROXY_BIND: '0.0.0.0', ORZO_DISCOVERY_REGISTRAR: 'false', ORZO_PROXY_BRIDGE_ADDRESSES: 'false' });
+    assert.deepEqual([c.ORZO_HOST_ID, c.ORZO_PROXY_BIND, c.ORZO_DISCOVERY_REGISTRAR, c.ORZO_PROXY_BRIDGE_ADDRESSES], ['node-2', '0.0.0.0', false, false]);
   });
 
   it('refuses a bind that is not an IPv4 address, a bad host id and a registrar flag that is not true/false', () => {

@@ -8,6 +8,7 @@ import { SLOTS, backendsOf } from './haproxy/haproxy-config';
 import { HaproxyProcess } from './haproxy/haproxy-process';
 import { HaproxyWatchdog } from './haproxy/haproxy-watchdog';
 import { sessionsTo } from './haproxy/drain-state';
+import { localNetworks, routeAddress } from './haproxy/route-address';
 import { SlotAssignment, planSlots } from './haproxy/slot-plan';
 
 /** How long a broken registry watch waits before it is opened again. */
@@ -46,6 +47,10 @@ export class HostProxyService implements OnApplicationBootstrap, OnApplicationSh
   private pending = false;
   /** HAProxy was programmed from the whole registry (before that, no drain is confirmed). */
   private synced = false;
+  /** Registrations whose list the registrar on this host is writing now (routed ahead of the watch). */
+  private readonly ahead = new Map<string, object>();
+  /** Per registration, the revision the registrar last wrote: the watch's older values are stale here. */
+  private readonly written = new Map<string, number>();
 
   constructor(
     @Inject(SERVICE_CONFIG) private readonly config: DiscoveryPublisherConfig,
@@ -71,7 +76,9 @@ export class HostProxyService implements OnApplicationBootstrap, OnApplicationSh
     this.store = await DiscoveryRegistryStore.open(this.bus.connection);
     for await (const entry of this.store.entries()) {
       if (entry.kind === 'frontend') this.frontends.set(entry.registration, entry.frontend);
-      if (entry.kind === 'endpoints') this.endpoints.set(entry.registration, entry.endpoints);
+      // A list the registrar here already routed ahead (an event handled during this boot) is newer.
+      if (entry.kind === 'endpoints' && !this.ahead.has(entry.registration) && !this.written.has(entry.registration))
+        this.endpoints.set(entry.registration, entry.endpoints);
     }
     await this.serial(() => this.sync());
     this.synced = true;
@@ -154,11 +161,32 @@ export class HostProxyService implements OnApplicationBootstrap, OnApplicationSh
     }
   }
 
+  /**
+   * The registrar on this host (ORZO_DISCOVERY_REGISTRAR) hands each endpoint list over just
+   * before writing it to the registry: it is routed at once, one NATS round trip before the
+   * watch would bring it. While the write is in flight, and after it for older revisions, the
+   * watch's values of that registration are older than what is routed and are not applied (the
+   * registrar is the registry's only writer, and writes each key in order). Returns what the
+   * registrar calls with the written revision (undefined: the write failed; the list stays
+   * routed, as the registrar holds it and writes it again at the retry).
+   */
+  routeAhead(registration: string, endpoints: RegistryEndpoint[]): (revision: number | undefined) => void {
+    const token = {};
+    this.ahead.set(registration, token);
+    this.endpoints.set(registration, endpoints);
+    this.schedule();
+    return (revision) => {
+      if (this.ahead.get(registration) === token) this.ahead.delete(registration);
+      if (revision !== undefined && revision > (this.written.get(registration) ?? 0)) this.written.set(registration, revision);
+    };
+  }
+
   private apply(change: RegistryChange): void {
     if (change.kind === 'invalid') {
       this.logger.error({ key: change.key, problem: change.problem }, 'registry value does not decode; keeping the previous one');
       return;
     }
+    if (change.kind === 'endpoints' && (this.ahead.has(change.registration) || change.revision < (this.written.get(change.registration) ?? 0))) return;
     if (change.kind === 'endpoints') this.endpoints.set(change.registration, change.endpoints);
     else if (change.frontend) this.frontends.set(change.registration, change.frontend);
     else this.frontends.delete(change.registration);
@@ -186,6 +214,10 @@ export class HostProxyService implements OnApplicationBootstrap, OnApplicationSh
     const frontends = [...this.frontends.values()].sort((a, b) => a.name.localeCompare(b.name));
     const wanted = JSON.stringify(frontends.map((f) => Registration.toJSON(f)));
     let full = false;
+    // A replica of this host is routed at its bridge address (route-address.ts); read each time, as bridges come and go.
+    const nets = this.config.ORZO_PROXY_BRIDGE_ADDRESSES ? localNetworks() : [];
+    const targets = (registration: string) =>
+      (this.endpoints.get(registration) ?? []).map((e) => ({ ...e, ...routeAddress(e, nets, this.config.ORZO_PROXY_BRIDGE_ADDRESSES) }));
     if (wanted !== this.configured) {
       if (frontends.length === 0) return; // HAProxy refuses to run without a listener
       // Until it is configured again, a failure here leaves `configured` unset: the next sync retries.
@@ -198,7 +230,7 @@ export class HostProxyService implements OnApplicationBootstrap, OnApplicationSh
     for (const f of frontends) {
       // endpoint_timeouts backends route to the same servers as the registration's own.
       for (const backend of backendsOf(f)) {
-        const plan = planSlots(backend, this.slots.get(backend) ?? new Map(), this.endpoints.get(f.name) ?? [], SLOTS, full);
+        const plan = planSlots(backend, this.slots.get(backend) ?? new Map(), targets(f.name), SLOTS, full);
         if (plan.overflow.length && backend === f.name)
           this.logger.error({ registration: f.name, notRouted: plan.overflow }, `all ${SLOTS} server slots are in use; endpoints not routed`);
         if (plan.commands.length) await this.haproxy.runtime.command(plan.commands.join('; '));

@@ -2,14 +2,16 @@ import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nest
 import { BusService } from '@orzo/bus';
 import { Registration, ReplicaRef, Subjects } from '@orzo/contracts';
 import { settleWithin } from '@orzo/platform';
+import { HostProxyService } from './host-proxy.service';
 import { Registry } from './registry';
 
 /**
  * The registrar: the one discovery-publisher of the cluster (ORZO_DISCOVERY_REGISTRAR) that
  * turns instance health into the shared registry. A healthy replica is added under each of its
  * registrations, an unhealthy or stopped one removed, and each change is announced
- * (DiscoveryEndpointsChanged). It does not touch HAProxy: every host's HostProxyService, this
- * host's included, follows the registry into its own HAProxy. One writer, so the registry's
+ * (DiscoveryEndpointsChanged). Every host's HostProxyService follows the registry into its own
+ * HAProxy; this host's is also handed each list just before it is written (routeAhead), so a
+ * replica is routed here one NATS round trip sooner. One writer, so the registry's
  * read-modify-write of an endpoint list never races with another host's.
  */
 @Injectable()
@@ -18,7 +20,10 @@ export class RegistrarService implements OnApplicationBootstrap, OnApplicationSh
   private opening?: Promise<Registry>;
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly bus: BusService) {}
+  constructor(
+    private readonly bus: BusService,
+    private readonly hostProxy: HostProxyService,
+  ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await this.open();
@@ -26,7 +31,7 @@ export class RegistrarService implements OnApplicationBootstrap, OnApplicationSh
 
   /** The registry, read from KV once; an event handled before this provider's bootstrap hook waits for it too. */
   private open(): Promise<Registry> {
-    this.opening ??= Registry.open(this.bus.connection).then(
+    this.opening ??= Registry.open(this.bus.connection, (registration, endpoints) => this.hostProxy.routeAhead(registration, endpoints)).then(
       (r) => (this.registry = r),
       (err: unknown) => {
         this.opening = undefined; // the next event tries again
@@ -55,32 +60,46 @@ export class RegistrarService implements OnApplicationBootstrap, OnApplicationSh
     });
   }
 
+  /**
+   * The replica's "last seen" mark and its endpoint lists are written at once, and each list is
+   * announced as it is written: an event's handling waits for one round trip to NATS, not three
+   * in a row. This host's HAProxy is told before the write (HostProxyService.routeAhead).
+   * Everything is stored before the event is acked; a redelivery writes the same values again.
+   */
   healthy(replica: ReplicaRef, registrations: string[], at: string): Promise<void> {
     return this.serial(async () => {
-      if (!(await this.registry!.isNewer(replica.replicaId, at))) return;
-      for (const registration of registrations) {
-        if (
-          await this.registry!.put(registration, {
-            host: replica.host,
-            port: replica.port,
-            replicaId: replica.replicaId,
-            weight: this.registry!.weightOf(registration, replica.cluster, replica.instance),
-            since: at,
-          })
-        ) {
-          await this.announce(registration);
-        }
-      }
+      const registry = this.registry!;
+      if (!registry.observe(replica.replicaId, at)) return;
+      const changed = registrations.filter((registration) =>
+        registry.add(registration, {
+          host: replica.host,
+          port: replica.port,
+          replicaId: replica.replicaId,
+          weight: registry.weightOf(registration, replica.cluster, replica.instance),
+          since: at,
+          ...(replica.bridgeIp && replica.bridgePort ? { bridgeIp: replica.bridgeIp, bridgePort: replica.bridgePort } : {}),
+        }),
+      );
+      await Promise.all([registry.persistSeen(replica.replicaId, at), ...changed.map((r) => this.write(r))]);
     });
   }
 
   /** Out of rotation; `final` when the replica never comes back (drained or stopped). */
   gone(replica: ReplicaRef, at: string, final = false): Promise<void> {
     return this.serial(async () => {
-      if (!(await this.registry!.isNewer(replica.replicaId, at))) return;
-      if (final) await this.registry!.retire(replica.replicaId);
-      for (const registration of await this.registry!.removeReplica(replica.replicaId)) await this.announce(registration);
+      const registry = this.registry!;
+      // A retired replica still listed (its removal was cut short) is removed whatever the event's time.
+      if (!registry.observe(replica.replicaId, at) && !registry.isRetired(replica.replicaId)) return;
+      const changed = registry.drop(replica.replicaId);
+      // A retired replica's mark supersedes the event's own time: one write, beside the removal.
+      const mark = final ? registry.retire(replica.replicaId) : registry.persistSeen(replica.replicaId, at);
+      await Promise.all([mark, ...changed.map((r) => this.write(r))]);
     });
+  }
+
+  /** A registration's list written to the registry and announced, both at once. */
+  private async write(registration: string): Promise<void> {
+    await Promise.all([this.registry!.persist(registration), this.announce(registration)]);
   }
 
   private async announce(registration: string): Promise<void> {

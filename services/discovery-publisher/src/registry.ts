@@ -1,6 +1,12 @@
 import { DiscoveryRegistryStore, NatsConnection } from '@orzo/bus';
 import { Registration, RegistryEndpoint } from '@orzo/contracts';
 
+/**
+ * Told of a registration's new endpoint list just before it is written; returns what to call
+ * with the written revision once stored (undefined when the write failed).
+ */
+export type BeforeWrite = (registration: string, endpoints: RegistryEndpoint[]) => (revision: number | undefined) => void;
+
 /** The "last seen" of a retired replica: later than any event. */
 const RETIRED = '9999-12-31T23:59:59.999Z';
 
@@ -15,18 +21,24 @@ export class Registry {
   readonly endpoints = new Map<string, Map<string, RegistryEndpoint>>();
   /** Last event time per replica (stopped ones included), so an older event never wins. */
   private readonly lastSeen = new Map<string, string>();
+  /** Registrations whose last write failed: written again at their next change or retry. */
+  private readonly unsaved = new Set<string>();
 
-  private constructor(private readonly store: DiscoveryRegistryStore) {}
+  private constructor(
+    private readonly store: DiscoveryRegistryStore,
+    private readonly beforeWrite?: BeforeWrite,
+  ) {}
 
-  static async open(nc: NatsConnection): Promise<Registry> {
+  static async open(nc: NatsConnection, beforeWrite?: BeforeWrite): Promise<Registry> {
     const store = await DiscoveryRegistryStore.open(nc);
-    const registry = new Registry(store);
+    const registry = new Registry(store, beforeWrite);
     for await (const entry of store.entries()) {
       if (entry.kind === 'frontend') registry.frontends.set(entry.registration, entry.frontend);
-      if (entry.kind === 'seen') registry.lastSeen.set(entry.replicaId, entry.at);
+      // The latest of a replica's mark and its listings' `since`, in whatever order the keys come.
+      if (entry.kind === 'seen') registry.see(entry.replicaId, entry.at);
       if (entry.kind === 'endpoints') {
         registry.endpoints.set(entry.registration, new Map(entry.endpoints.map((e) => [e.replicaId, e])));
-        for (const e of entry.endpoints) registry.lastSeen.set(e.replicaId, e.since);
+        for (const e of entry.endpoints) registry.see(e.replicaId, e.since);
       }
     }
     return registry;
@@ -48,11 +60,31 @@ export class Registry {
    * durably: after a restart, a replayed older event must not resurrect a stopped replica).
    */
   async isNewer(replicaId: string, at: string): Promise<boolean> {
+    if (!this.observe(replicaId, at)) return false;
+    await this.persistSeen(replicaId, at);
+    return true;
+  }
+
+  /** isNewer in memory only; the caller writes the mark with persistSeen (or retire) before its event is acked. */
+  observe(replicaId: string, at: string): boolean {
     const seen = this.lastSeen.get(replicaId);
     if (seen && seen > at) return false;
     this.lastSeen.set(replicaId, at);
-    await this.store.putSeen(replicaId, at);
     return true;
+  }
+
+  /** Whether the replica was retired: it must not be listed anywhere. */
+  isRetired(replicaId: string): boolean {
+    return this.lastSeen.get(replicaId) === RETIRED;
+  }
+
+  private see(replicaId: string, at: string): void {
+    const seen = this.lastSeen.get(replicaId);
+    if (!seen || at > seen) this.lastSeen.set(replicaId, at);
+  }
+
+  persistSeen(replicaId: string, at: string): Promise<void> {
+    return this.store.putSeen(replicaId, at);
   }
 
   /**
@@ -70,33 +102,67 @@ export class Registry {
     return this.frontends.get(registration)?.instanceWeights[`${cluster}.${instance}`] ?? 10;
   }
 
-  /** Adds or removes a replica under a registration; the registrations whose endpoints changed. */
-  async put(registration: string, entry: RegistryEndpoint): Promise<boolean> {
+  /**
+   * Adds (or moves, or reweighs) a replica under a registration, in memory; true when the list
+   * changed, or its last write failed: then `persist` it (the change is lost on a restart until then).
+   */
+  add(registration: string, entry: RegistryEndpoint): boolean {
     const map = this.endpoints.get(registration) ?? new Map<string, RegistryEndpoint>();
     const had = map.get(entry.replicaId);
-    if (had && had.host === entry.host && had.port === entry.port && had.weight === entry.weight) return false;
+    if (
+      had &&
+      had.host === entry.host &&
+      had.port === entry.port &&
+      had.weight === entry.weight &&
+      had.bridgeIp === entry.bridgeIp &&
+      had.bridgePort === entry.bridgePort
+    )
+      return this.unsaved.has(registration);
     map.set(entry.replicaId, entry);
     this.endpoints.set(registration, map);
+    return true;
+  }
+
+  /** Removes a replica from every registration, in memory; the registrations to `persist` (changed, or not yet saved). */
+  drop(replicaId: string): string[] {
+    const changed: string[] = [];
+    for (const [registration, map] of this.endpoints) if (map.delete(replicaId) || this.unsaved.has(registration)) changed.push(registration);
+    return changed;
+  }
+
+  /** add, then persist; true when it changed the list. */
+  async put(registration: string, entry: RegistryEndpoint): Promise<boolean> {
+    if (!this.add(registration, entry)) return false;
     await this.persist(registration);
     return true;
   }
 
+  /** drop, then persist each list it changed; the registrations it left. */
   async removeReplica(replicaId: string): Promise<string[]> {
-    const changed: string[] = [];
-    for (const [registration, map] of this.endpoints) {
-      if (map.delete(replicaId)) {
-        changed.push(registration);
-        await this.persist(registration);
-      }
-    }
+    const changed = this.drop(replicaId);
+    for (const registration of changed) await this.persist(registration);
     return changed;
+  }
+
+  /**
+   * Writes a registration's list as it is in memory. `beforeWrite` (the registrar's own host
+   * routing it at once) hears of it first, and of the written revision after (undefined: failed).
+   */
+  async persist(registration: string): Promise<void> {
+    const list = this.list(registration);
+    const written = this.beforeWrite?.(registration, list);
+    try {
+      const revision = await this.store.putEndpoints(registration, list);
+      this.unsaved.delete(registration);
+      written?.(revision);
+    } catch (err) {
+      this.unsaved.add(registration);
+      written?.(undefined);
+      throw err;
+    }
   }
 
   list(registration: string): RegistryEndpoint[] {
     return [...(this.endpoints.get(registration)?.values() ?? [])].sort((a, b) => a.replicaId.localeCompare(b.replicaId));
-  }
-
-  private async persist(registration: string): Promise<void> {
-    await this.store.putEndpoints(registration, this.list(registration));
   }
 }

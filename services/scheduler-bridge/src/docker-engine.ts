@@ -43,6 +43,9 @@ export { demuxLogs } from './engine/engine';
  * Orzo instances. Every container carries Orzo's labels, resource limits (cpus + cpu_burst_add -> NanoCpus,
  * mem -> Memory), the instance env, and a host port on 127.0.0.1 for its container port.
  */
+/** How long after its `die` event a replica is taken for dead without an inspect (dockerd answers well within it). */
+const DIED_FRESH_MS = 10_000;
+
 export class DockerEngine implements Engine {
   private readonly oneOffs: DockerOneOffs;
   /** Running replicas as last inspected, reused from listings while the events stream is connected. */
@@ -50,8 +53,20 @@ export class DockerEngine implements Engine {
   private cpusOfHost?: number;
   /** Whether this engine limits a container's disk (--storage-opt size); undefined until tried. */
   diskLimits?: boolean;
+  /** The last inspection of each replica seen running, by id (see diedReplica). */
+  private readonly lastRunning = new Map<string, Replica>();
+  /** Replicas the events stream reported dead (`die`, after an `oom` when OOM-killed), not started since. */
+  private readonly died = new Map<string, { exitCode?: number; oom: boolean; at: number }>();
+  private readonly oomed = new Set<string>();
 
-  constructor(readonly docker: Docker = new Docker()) {
+  /**
+   * `bridgeAddresses`: whether replicas report their bridge-network address (only true where
+   * this process's host is the engine's: a local socket, not a remote tcp:// engine).
+   */
+  constructor(
+    readonly docker: Docker = new Docker(),
+    private readonly bridgeAddresses = true,
+  ) {
     this.oneOffs = new DockerOneOffs(docker, (image) => this.ensureImage(image));
   }
 
@@ -155,12 +170,39 @@ export class DockerEngine implements Engine {
   }
 
   async inspect(id: string): Promise<Replica> {
+    const replica = await this.inspectNow(id);
+    if (replica.running) this.lastRunning.set(id, replica);
+    else {
+      this.lastRunning.delete(id);
+      this.died.delete(id);
+    }
+    return replica;
+  }
+
+  /**
+   * A replica the events stream just reported dead, without asking the engine: for up to a
+   * second after a `die`, dockerd holds the container's inspect while it tears down its network
+   * and mounts (and still lists it as running), which would hold the pass that replaces it. Made
+   * of its last inspection while running and the event (exit code, time, OOM); undefined when
+   * either is missing or the event is older than DIED_FRESH_MS (the engine answers by then).
+   */
+  private diedReplica(id: string): Replica | undefined {
+    const d = this.died.get(id);
+    const r = this.lastRunning.get(id);
+    if (!d || !r || Date.now() - d.at > DIED_FRESH_MS) return undefined;
+    const { bridge: _bridge, ...rest } = r;
+    return { ...rest, state: 'exited', running: false, exitCode: d.exitCode, oomKilled: d.oom, finishedAt: new Date(d.at).toISOString() };
+  }
+
+  private async inspectNow(id: string): Promise<Replica> {
     const info = await this.docker.getContainer(id).inspect();
     const labels = info.Config.Labels ?? {};
     // With a healthcheck_port the container publishes two ports: the service's is the other one.
     const checkKey = labels[Labels.checkPort] ? `${labels[Labels.checkPort]}/tcp` : undefined;
     const ports = Object.entries(info.NetworkSettings.Ports ?? {});
-    const binding = ports.find(([k, b]) => k !== checkKey && b && b.length)?.[1]?.[0];
+    const service = ports.find(([k, b]) => k !== checkKey && b && b.length);
+    const binding = service?.[1]?.[0];
+    const bridgeIp = Object.values(info.NetworkSettings.Networks ?? {}).find((n) => n.IPAddress)?.IPAddress;
     const checkBinding = ports.find(([k, b]) => k === checkKey && b && b.length)?.[1]?.[0];
     return {
       id: info.Id,
@@ -177,7 +219,9 @@ export class DockerEngine implements Engine {
       host: '127.0.0.1',
       hostPort: binding ? Number(binding.HostPort) : undefined,
       ...(checkBinding ? { checkPort: Number(checkBinding.HostPort) } : {}),
+      ...(this.bridgeAddresses && info.State.Running && bridgeIp && service ? { bridge: { ip: bridgeIp, port: parseInt(service[0], 10) } } : {}),
       startedAt: info.State.StartedAt,
+      ...(info.State.Running ? {} : { finishedAt: info.State.FinishedAt }),
       exitCode: info.State.Running ? undefined : info.State.ExitCode,
       oomKilled: info.State.OOMKilled,
     };
@@ -200,6 +244,8 @@ export class DockerEngine implements Engine {
     const mark = this.inspected.mark();
     await Promise.all(
       containers.map((c) => {
+        const dead = this.diedReplica(c.Id);
+        if (dead) return survey.replicas.push(dead);
         const known = this.inspected.fromListing(c);
         if (known) return survey.replicas.push(known);
         return this.inspect(c.Id).then(
@@ -341,11 +387,16 @@ export class DockerEngine implements Engine {
       (e) => {
         this.inspected.changed(e.Actor.ID, e.Action);
         const { exitCode, ...labels } = e.Actor.Attributes;
+        this.remember(e.Action, e.Actor.ID, exitCode, e.timeNano ? e.timeNano / 1e6 : e.time * 1000);
         onEvent({ action: e.Action, containerId: e.Actor.ID, labels, exitCode: exitCode !== undefined ? Number(exitCode) : undefined, time: e.time });
       },
       {
         onBreak: (err, retryInMs) => {
           down();
+          // Events may have been missed meanwhile: no death remembered from them is trusted.
+          this.died.clear();
+          this.oomed.clear();
+          this.lastRunning.clear();
           hooks.onBreak?.(err, retryInMs);
         },
         onReconnect: () => {
@@ -359,5 +410,18 @@ export class DockerEngine implements Engine {
       down();
       stop();
     };
+  }
+
+  /** What a replica's events tell before the engine answers an inspect of it (diedReplica). */
+  private remember(action: string, id: string, exitCode: string | undefined, at: number): void {
+    if (action === 'oom') this.oomed.add(id);
+    else if (action === 'die') {
+      this.died.set(id, { exitCode: exitCode !== undefined ? Number(exitCode) : undefined, oom: this.oomed.has(id), at });
+      this.oomed.delete(id);
+    } else if (action === 'start') this.died.delete(id);
+    else if (action === 'destroy') {
+      this.died.delete(id);
+      this.lastRunning.delete(id);
+    }
   }
 }

@@ -46,6 +46,9 @@ describe('DockerEngine on a real Docker Engine', () => {
     assert.ok(info.Config.Env.includes('GREETING=hi'));
     const body = await waitFor(async () => (await httpGet(`http://127.0.0.1:${r.hostPort}/version`)).body, { what: 'the replica to answer' });
     assert.equal(body.trim(), 'engine-test');
+    // Its bridge-network address (what this host's HAProxy routes to) answers too, without docker-proxy.
+    assert.equal(r.bridge?.port, 8080);
+    assert.equal((await httpGet(`http://${r.bridge!.ip}:${r.bridge!.port}/version`)).body.trim(), 'engine-test');
   });
 
   it('finds its replicas by labels, and reports a stopped one with its exit code', async () => {

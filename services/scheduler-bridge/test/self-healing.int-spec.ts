@@ -152,6 +152,41 @@ describe('scheduler-bridge self-healing: unhealthy replicas replaced, crash back
     await requestDeploy(app, 'heal-2-stop', spec('crashy', { replicas: 1, cmd: 'echo crashing; exit 1', backoffSeconds: 1, desiredState: 'stop' }));
   });
 
+  it('replaces a healthy replica killed from outside at once, however often: no crash backoff', async () => {
+    // A backoff of 300 s: a kill counted as a crash would hold the second replacement for minutes.
+    const backoffs: string[] = [];
+    const sub = app.get(BusService).connection.subscribe(Subjects.DeployProgressed, {
+      callback: (_err, m) => {
+        const d = decodeEvent(Subjects.DeployProgressed, m.data);
+        const p = d.ok ? (d.event.payload as unknown as { instance: string; message: string; problems: Array<{ action: string }> }) : undefined;
+        if (p?.instance === 'killed' && p.problems.some((x) => x.action === 'backoff')) backoffs.push(p.message);
+      },
+    });
+    await requestDeploy(app, 'heal-4', spec('killed', { replicas: 1, backoffSeconds: 300 }));
+    await waitFor(async () => (await lastEvent<{ deployId: string }>(app, Subjects.DeployCompleted))?.deployId === 'heal-4', {
+      timeoutMs: 60_000,
+      what: 'deploy heal-4 completed',
+    });
+    const starts = () => seen.filter((s) => s.subject === Subjects.InstanceStarted && s.instance === 'killed').map((s) => s.replicaId);
+    for (let kill = 1; kill <= 3; kill++) {
+      const [victim] = await running('killed');
+      await waitFor(async () => (await httpGet(`http://127.0.0.1:${victim!.hostPort}/status`).catch(() => undefined))?.status === 200, {
+        what: `replica ${kill} serving`,
+      });
+      // A timer pass (every second here) has probed it happy by now.
+      await new Promise((r) => setTimeout(r, 1_500));
+      await docker.getContainer(victim!.id).kill({ signal: 'SIGKILL' });
+      const replacement = await waitFor(async () => (await running('killed')).find((r) => r.id !== victim!.id && starts().includes(r.id)), {
+        timeoutMs: 60_000,
+        what: `the replacement after kill ${kill}`,
+      });
+      assert.notEqual(replacement.id, victim!.id);
+    }
+    sub.unsubscribe();
+    assert.deepEqual(backoffs, [], 'no crash loop reported');
+    await requestDeploy(app, 'heal-4-stop', spec('killed', { replicas: 1, desiredState: 'stop' }));
+  });
+
   it('runs healthcheck_cmd in the container: exit 0 passes, a missing file fails, a command past its timeout fails', async () => {
     await requestDeploy(
       app,

@@ -11,6 +11,7 @@ import {
   SoaCopy,
   buildImage,
   copySoaConfigs,
+  servicePidOf,
   ensureBusyboxBase,
   startAlertmanager,
   startPlatform,
@@ -34,15 +35,6 @@ describe('alerts on the real platform: replication, OOM kill and crash loop in A
       (c) => c.Id,
     );
   const amAlert = async (alertname: string) => (await am.alerts()).find((a) => a.labels.alertname === alertname);
-  /** scheduler-bridge's process among `orzo up`'s children. */
-  const schedulerPid = (): number => {
-    const line = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(platform.pid)], { encoding: 'utf8' })
-      .split('\n')
-      .find((l) => l.includes(join('scheduler-bridge', 'dist')));
-    assert.ok(line, 'scheduler-bridge runs under orzo up');
-    return Number(line.trim().split(/\s+/)[0]);
-  };
-
   before(async () => {
     const svc = `hello-${Math.random().toString(36).slice(2, 8)}`;
     // Written after the copy, so the service's own name is used for its registration.
@@ -123,7 +115,7 @@ describe('alerts on the real platform: replication, OOM kill and crash loop in A
     // scheduler-bridge would replace the failing replicas (max_consecutive_failures) before
     // alert_after: it is paused, so they "stay failed", as the scenario needs. Its pending
     // instance.unhealthy events reach it after SIGCONT, once they pass again: nothing is replaced.
-    const scheduler = schedulerPid();
+    const scheduler = servicePidOf(platform, 'scheduler-bridge');
     process.kill(scheduler, 'SIGSTOP');
     t.after(() => process.kill(scheduler, 'SIGCONT'));
     for (const id of [a!, b!]) execFileSync('docker', ['exec', id, 'rm', '/www/status']);

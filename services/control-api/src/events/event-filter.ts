@@ -22,9 +22,11 @@ export function subjectsOfKinds(kinds: readonly string[]): Subject[] {
 /** The service an event is about, from its payload: service, replica.service, or a registration's service part. */
 export function serviceOfEvent(payload: unknown): string | undefined {
   if (!payload || typeof payload !== 'object') return undefined;
-  const p = payload as { service?: unknown; replica?: { service?: unknown }; registration?: unknown };
+  const p = payload as { service?: unknown; replica?: { service?: unknown }; run?: { service?: unknown }; registration?: unknown };
   if (typeof p.service === 'string' && p.service) return p.service;
   if (typeof p.replica?.service === 'string') return p.replica.service;
+  // Job run events (orzo.job.run-*) name their service inside the run reference.
+  if (typeof p.run?.service === 'string' && p.run.service) return p.run.service;
   if (typeof p.registration === 'string') return p.registration.split('.')[0];
   return undefined;
 }

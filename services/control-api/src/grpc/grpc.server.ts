@@ -119,6 +119,7 @@ export class GrpcServer implements OnApplicationBootstrap, OnApplicationShutdown
       listAlerts: this.unary('ListAlerts', read, (req: api.ListAlertsRequest) => this.alerts.list(req)),
       rollback: this.unary('Rollback', operate, (req: api.RollbackRequest) => this.rollbacks.rollback(req)),
       listDeployments: this.unary('ListDeployments', read, (req: api.ListDeploymentsRequest) => this.deployments.list(req)),
+      getPipeline: this.unary('GetPipeline', read, (req: api.GetPipelineRequest) => this.deployments.pipeline(req)),
       stopInstance: this.unary('StopInstance', operate, (req: api.InstanceControlRequest) => this.instanceStates.stop(req)),
       startInstance: this.unary('StartInstance', operate, (req: api.InstanceControlRequest) => this.instanceStates.start(req)),
       restartInstance: this.unary('RestartInstance', operate, (req: api.RestartInstanceRequest) => this.restarts.restart(req)),

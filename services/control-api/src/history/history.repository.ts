@@ -17,4 +17,10 @@ export class HistoryRepository extends EntityRepository<HistoryEntry> {
   latest(service: string, limit: number): Promise<HistoryEntry[]> {
     return this.find({ service }, { orderBy: { id: 'desc' }, limit });
   }
+
+  /** The newest entry of one kind for a deploy group (e.g. the last pipeline wait before it). */
+  async latestOfKind(service: string, kind: HistoryEntry['kind'], deployGroup: string): Promise<HistoryEntry | undefined> {
+    const [entry] = await this.find({ service, kind, deployGroup }, { orderBy: { id: 'desc' }, limit: 1 });
+    return entry;
+  }
 }

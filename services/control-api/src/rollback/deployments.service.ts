@@ -3,6 +3,7 @@ import { api } from '@orzo/contracts';
 import { DatabaseHolder } from '@orzo/persistence';
 import { DeployInstance, DeployInstanceSchema } from '../deploys/deploy-instance.entity';
 import { DeployMarkSchema } from '../history/deploy-mark.entity';
+import { HistoryEntrySchema } from '../history/history-entry.entity';
 import { InstanceStateSchema } from '../instance-state/instance-state.entity';
 import { requireFields } from '../required-fields';
 import { SoaConfigSource } from '../soa/soa-config.source';
@@ -50,6 +51,40 @@ export class DeploymentsService {
         };
       }),
     };
+  }
+
+  /**
+   * The deploy.yaml pipeline with each deploy group's current mark, and before a manual gate the
+   * version the pipeline waits to promote (its last `wait` entry, when newer than the group's mark).
+   */
+  async pipeline(req: api.GetPipelineRequest): Promise<api.GetPipelineResponse> {
+    requireFields(req, { service: 'service' });
+    const svc = this.soa.service(req.service);
+    const history = this.db.database.em().getRepository(HistoryEntrySchema);
+    const steps: api.PipelineStepStatus[] = [];
+    for (const s of svc.pipeline) {
+      const step: api.PipelineStepStatus = {
+        step: s.step,
+        deployGroup: s.deployGroup,
+        triggerNextStepManually: s.triggerNextStepManually,
+        disabled: s.disabled,
+        parallelGroup: s.parallelGroup ?? 0,
+        waitForDeployment: s.waitForDeployment,
+        current: undefined,
+        waitingGitSha: '',
+        waitingSince: '',
+      };
+      if (s.deployGroup) {
+        step.current = (await this.list({ service: req.service, deployGroup: s.step, limit: 1 })).deployments[0];
+        const wait = await history.latestOfKind(req.service, 'wait', s.step);
+        if (wait && wait.gitSha !== step.current?.gitSha && (!step.current || wait.at > step.current.markedAt)) {
+          step.waitingGitSha = wait.gitSha;
+          step.waitingSince = wait.at;
+        }
+      }
+      steps.push(step);
+    }
+    return { steps };
   }
 }
 

@@ -273,7 +273,11 @@ export interface Replica {
   hostPort?: number;
   /** The port on `host` that reaches the healthcheck_port, when the instance checks another port. */
   checkPort?: number;
+  /** Its address on the engine's bridge network, reachable from the engine's host (a local Docker engine only). */
+  bridge?: { ip: string; port: number };
   startedAt?: string;
+  /** When a replica that no longer runs stopped (with startedAt, how long it ran). */
+  finishedAt?: string;
   exitCode?: number;
   oomKilled?: boolean;
   /** Why a replica that did not exit is gone all the same (a swarm node that went down). */

@@ -55,7 +55,8 @@ export class Engines {
 function makeEngine(cluster: string, config: ClusterConfig): Engine {
   switch (config.engine) {
     case 'docker':
-      return new DockerEngine(dockerClient(config.dockerHost));
+      // A replica's bridge address is reachable from this host only if the engine runs here.
+      return new DockerEngine(dockerClient(config.dockerHost), !config.dockerHost || config.dockerHost.startsWith('unix:'));
     case 'swarm':
       return new SwarmEngine(dockerClient(config.dockerHost));
     case 'kubernetes':

@@ -7,6 +7,8 @@ export interface RawEngineEvent {
   Action: string;
   Actor: { ID: string; Attributes: Record<string, string> };
   time: number;
+  /** The same time in nanoseconds. */
+  timeNano?: number;
 }
 
 /**

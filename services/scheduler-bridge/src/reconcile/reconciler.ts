@@ -12,7 +12,7 @@ import { DiscoveryFollower } from './discovery-follower';
 import { drainedEverywhere, routedByHostProxies } from './acknowledged-drain';
 import { ProbeResult, probe } from './probe';
 import { EngineAction, ReplicaProblems } from './replica-problems';
-import { RestartBackoff } from './restart-backoff';
+import { RestartBackoff, diedInCrashLoop } from './restart-backoff';
 import { ReconcileMetrics } from './reconcile-metrics';
 
 /**
@@ -41,6 +41,8 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   private readonly backoff = new RestartBackoff();
   /** Replicas this process stopped (a drain): found dead later, they are no crash. */
   private readonly drained = new Set<string>();
+  /** Replicas seen happy at least once (passed their check, UP in discovery): their death is no crash loop. */
+  private readonly served = new Set<string>();
   /** Replicas being replaced for failing their health check (one replacement each). */
   private readonly replacing = new Set<string>();
   /** Per instance, the problems deploy.progressed last reported (published again only on a change). */
@@ -287,27 +289,35 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     const desired = await this.desired.get(key);
     if (!desired) return;
     let ready: number | undefined;
+    const background: Array<() => Promise<unknown>> = [];
     try {
-      ready = await this.converge(key, desired);
+      ready = await this.converge(key, desired, background);
     } finally {
+      await Promise.all(background.map((run) => run()));
       await this.reportProblems(desired, ready);
     }
   }
 
-  /** One pass; resolves to the happy replicas of the desired version when they were probed. */
-  private async converge(key: string, desired: DesiredInstance): Promise<number | undefined> {
+  /**
+   * One pass; resolves to the happy replicas of the desired version when they were probed.
+   * Work that need not hold the pass (removing the dead) goes into `background`, run after it.
+   */
+  private async converge(key: string, desired: DesiredInstance, background: Array<() => Promise<unknown>>): Promise<number | undefined> {
     const spec = desired.spec;
     const listed = await this.survey(key, spec);
     // A replica being drained beside the passes is its drain's: neither counted nor touched here.
     const all = listed.filter((r) => !this.inDrain.has(r.id));
     /** The instance's replicas draining beside the passes now (drains this pass starts included). */
     const draining = () => listed.filter((r) => this.inDrain.has(r.id)).length;
-    await Promise.all(all.filter((r) => !r.running).map((dead) => this.removeDead(key, dead, spec)));
     this.recordCrashes(desired, all);
     await this.checkCrashLoop(
       desired,
       all.filter((r) => !r.running),
     );
+    // The dead are announced stopped now and removed after the pass: their replacements need
+    // nothing of it, and an engine still cleaning up a container that just died starts the
+    // replacement sooner when not asked to remove it at the same time.
+    background.push(...(await Promise.all(all.filter((r) => !r.running).map((dead) => this.removeDead(key, dead, spec)))));
     const running = all.filter((r) => r.running);
     await this.announceAdopted(running, desired);
     await this.announceVanished(listed, desired);
@@ -441,15 +451,23 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
 
   /**
    * A dead replica is announced stopped (it serves nothing: discovery and the read models drop
-   * it) and removed; a removal the engine refuses (overlayfs busy after an engine restart) is
-   * retried with backoff while replacements start.
+   * it); returned is its removal, for the caller to run. A removal the engine refuses (overlayfs
+   * busy after an engine restart) is retried with backoff while replacements start.
    */
-  private async removeDead(key: string, dead: Replica, spec: InstanceSpec): Promise<void> {
+  private async removeDead(key: string, dead: Replica, spec: InstanceSpec): Promise<() => Promise<void>> {
     // Announced once (a removal being retried was announced at its first attempt).
     if (!this.problems.has(key, dead.id, 'remove'))
       await this.publishStopped(dead, spec, dead.lost ?? (dead.oomKilled ? 'oom-killed' : `exited with code ${dead.exitCode ?? '?'}`));
-    if (!this.problems.due(key, dead.id, 'remove')) return;
-    if (await this.attempt(key, dead, 'remove', () => this.engines.of(spec.cluster).remove(dead.id))) this.drained.delete(dead.id);
+    return async () => {
+      if (!this.problems.due(key, dead.id, 'remove')) return;
+      if (await this.attempt(key, dead, 'remove', () => this.engines.of(spec.cluster).remove(dead.id))) this.forget(dead.id);
+    };
+  }
+
+  /** A replica removed: nothing about it is kept. */
+  private forget(id: string): void {
+    this.drained.delete(id);
+    this.served.delete(id);
   }
 
   /** Runs one engine call on one replica: a failure is recorded and retried later, never thrown. */
@@ -493,9 +511,19 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     this.backoff.record(
       desired.key,
       desired.deployId,
-      crashed.map((r) => ({ id: r.id, reason: r.oomKilled ? 'oom-killed' : `exited with code ${r.exitCode ?? '?'}` })),
+      crashed.map((r) => ({
+        id: r.id,
+        reason: r.oomKilled ? 'oom-killed' : `exited with code ${r.exitCode ?? '?'}`,
+        crash: this.inCrashLoop(desired.spec, r),
+      })),
       desired.spec.backoffSeconds,
     );
+  }
+
+  /** Whether a dead replica's death counts for the crash backoff: it never started fine (restart-backoff.ts). */
+  private inCrashLoop(spec: InstanceSpec, r: Replica): boolean {
+    const checked = (spec.healthcheck?.mode ?? 'none') !== 'none';
+    return diedInCrashLoop({ checked, passedCheck: this.served.has(r.id), startedAt: r.startedAt, finishedAt: r.finishedAt });
   }
 
   /**
@@ -766,10 +794,12 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     const upFor = r.startedAt ? (Date.now() - Date.parse(r.startedAt)) / 1000 : Infinity;
     if (minUptime > 0 && upFor < minUptime) return { ok: false, output: `${checked.output}; up ${upFor.toFixed(1)}s of min_task_uptime ${minUptime}s` };
     // bounce_health_params.check_haproxy: false: discovery is not waited for.
-    if (spec.bounce?.skipHaproxyCheck) return checked;
-    for (const [registration, ids] of up) {
-      if (!ids.has(r.id)) return { ok: false, output: `${checked.output}; not yet UP in discovery for ${registration}` };
+    if (!spec.bounce?.skipHaproxyCheck) {
+      for (const [registration, ids] of up) {
+        if (!ids.has(r.id)) return { ok: false, output: `${checked.output}; not yet UP in discovery for ${registration}` };
+      }
     }
+    this.served.add(r.id);
     return checked;
   }
 
@@ -791,7 +821,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     const spec = desired.spec;
     if (desired.completedDeployId === desired.deployId || spec.desiredState === 'stop') return;
     // A replica lost with its node (swarm) did not exit: no sign of a crash loop.
-    const mine = dead.filter((r) => !r.lost && r.gitSha === spec.gitSha && r.configHash === spec.configHash);
+    const mine = dead.filter((r) => !r.lost && r.gitSha === spec.gitSha && r.configHash === spec.configHash && this.inCrashLoop(spec, r));
     if (!mine.length) return;
     let seen = this.crashed.get(desired.key);
     if (seen?.deployId !== desired.deployId) this.crashed.set(desired.key, (seen = { deployId: desired.deployId, ids: new Set() }));
@@ -857,7 +887,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     if (!(await this.attempt(key, r, 'stop', () => engine.stop(r.id, spec.bounce?.terminationGracePeriodSeconds ?? 30)))) return false;
     // Stopped, it serves nothing: announced even when the removal must be retried.
     await this.publishStopped(r, spec, reason);
-    if (await this.attempt(key, r, 'remove', () => engine.remove(r.id))) this.drained.delete(r.id);
+    if (await this.attempt(key, r, 'remove', () => engine.remove(r.id))) this.forget(r.id);
     return true;
   }
 
@@ -971,6 +1001,7 @@ function ref(r: Replica, spec: InstanceSpec): ReplicaRef {
     configHash: r.configHash,
     forceBounce: r.forceBounce,
     ...(r.checkPort ? { checkPort: r.checkPort } : {}),
+    ...(r.bridge ? { bridgeIp: r.bridge.ip, bridgePort: r.bridge.port } : {}),
   };
 }
 

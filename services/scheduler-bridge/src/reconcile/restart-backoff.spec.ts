@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BACKOFF_RESET_MS, RestartBackoff, restartDelayMs } from './restart-backoff';
+import { BACKOFF_RESET_MS, RestartBackoff, diedInCrashLoop, restartDelayMs } from './restart-backoff';
 
 describe('crash restart backoff', () => {
   it('restarts at once after one crash, then waits backoff_seconds doubling per crash in a row, up to 300 s; 0 means 10 s', () => {
@@ -39,5 +39,39 @@ describe('crash restart backoff', () => {
     now += BACKOFF_RESET_MS + 1;
     b.record('s/c/i', 'd1', [{ id: 'd', reason: 'exited with code 1' }], 10);
     assert.equal(b.waitMs('s/c/i', 'd1'), 0, 'a crash after a quiet spell starts the count again');
+  });
+
+  it('replaces a replica that had passed its check at once, however often, and that ends a crash loop', () => {
+    let now = 1_000_000;
+    const b = new RestartBackoff(() => now);
+    // A healthy replica SIGKILLed from outside, three times in a row, a second apart.
+    for (const id of ['h1', 'h2', 'h3']) {
+      b.record('s/c/i', 'd1', [{ id, reason: 'exited with code 137', crash: false }], 10);
+      assert.equal(b.waitMs('s/c/i', 'd1'), 0, `${id}: replaced at once`);
+      assert.equal(b.problem('s/c/i'), undefined);
+      now += 1_000;
+    }
+    // Two crashes make a loop; a replica that then started fine and died ends it.
+    b.record('s/c/i', 'd1', [{ id: 'c1', reason: 'exited with code 1' }], 10);
+    b.record('s/c/i', 'd1', [{ id: 'c2', reason: 'exited with code 1' }], 10);
+    assert.equal(b.waitMs('s/c/i', 'd1'), 10_000);
+    now += 10_000;
+    b.record('s/c/i', 'd1', [{ id: 'h4', reason: 'exited with code 137', crash: false }], 10);
+    assert.equal(b.waitMs('s/c/i', 'd1'), 0);
+    assert.equal(b.problem('s/c/i'), undefined);
+    b.record('s/c/i', 'd1', [{ id: 'c3', reason: 'exited with code 1' }], 10);
+    assert.equal(b.waitMs('s/c/i', 'd1'), 0, 'the first crash after it restarts at once again');
+  });
+
+  it('counts a death for the backoff only when the replica never started fine', () => {
+    const t0 = '2026-11-30T10:00:00.000Z';
+    const at = (ms: number) => new Date(Date.parse(t0) + ms).toISOString();
+    assert.equal(diedInCrashLoop({ checked: true, passedCheck: true, startedAt: t0, finishedAt: at(300) }), false, 'passed its check: no crash');
+    assert.equal(diedInCrashLoop({ checked: true, passedCheck: false, startedAt: t0, finishedAt: at(60_000) }), true, 'never passed: a crash');
+    assert.equal(diedInCrashLoop({ checked: true, passedCheck: false, startedAt: t0, finishedAt: at(BACKOFF_RESET_MS) }), false, 'ran 10 minutes');
+    assert.equal(diedInCrashLoop({ checked: true, passedCheck: false }), true, 'uptime unknown, never passed');
+    // Without a check, "passing" is only running: uptime decides.
+    assert.equal(diedInCrashLoop({ checked: false, passedCheck: true, startedAt: t0, finishedAt: at(50) }), true);
+    assert.equal(diedInCrashLoop({ checked: false, passedCheck: true, startedAt: t0, finishedAt: at(10_000) }), false);
   });
 });

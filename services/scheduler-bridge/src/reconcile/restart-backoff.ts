@@ -6,6 +6,23 @@ export const BACKOFF_CAP_S = 300;
 export const DEFAULT_BACKOFF_S = 10;
 /** A crash this long after the previous one starts the count again (Kubernetes resets after 10 minutes of running fine). */
 export const BACKOFF_RESET_MS = 10 * 60_000;
+/** How long a replica of an instance without a health check must have run for its death to be no crash (being up is all its health). */
+export const UNCHECKED_MIN_UPTIME_MS = 10_000;
+
+/**
+ * Whether a dead replica's death is part of a crash loop, so that it counts for the backoff. A
+ * replica that passed its health check (and was UP in discovery) before it died had started
+ * fine: whatever ended it (SIGKILL from outside, an OOM after hours, a host-level kill) is a
+ * one-off, replaced at once, like a TASK_KILLED in Marathon, which never raises the launch delay.
+ * One that never got there counts, unless it ran BACKOFF_RESET_MS (Kubernetes' rule; it also
+ * covers a bridge restarted meanwhile, which forgot what it saw). Without a health check
+ * (`checked` false) passing means only running: there a run of UNCHECKED_MIN_UPTIME_MS is the proof.
+ */
+export function diedInCrashLoop(d: { passedCheck: boolean; checked: boolean; startedAt?: string; finishedAt?: string }): boolean {
+  if (d.checked && d.passedCheck) return false;
+  const upMs = d.startedAt && d.finishedAt ? Date.parse(d.finishedAt) - Date.parse(d.startedAt) : NaN;
+  return !(upMs >= (d.checked ? BACKOFF_RESET_MS : UNCHECKED_MIN_UPTIME_MS));
+}
 
 /**
  * The wait before the start that follows the `crashes`-th crash in a row: none after the first
@@ -33,7 +50,9 @@ interface State {
  * BACKOFF_CAP_S): a replica that keeps exiting is started again later and later instead of at
  * once forever. Each dead replica counts once, and replicas found dead together (one pass: all
  * of them killed with their engine) are one crash; a new deploy (another deployId) or a quiet
- * spell of BACKOFF_RESET_MS starts the count again. Pure bookkeeping: the reconciler asks how long
+ * spell of BACKOFF_RESET_MS starts the count again. Only deaths of a crash loop count
+ * (diedInCrashLoop); the death of a replica that had started fine (`crash: false`) is replaced
+ * at once and ends the loop: the count starts again. Pure bookkeeping: the reconciler asks how long
  * to wait before a start and shows the wait in `orzo status` as a `backoff` problem.
  */
 export class RestartBackoff {
@@ -42,7 +61,7 @@ export class RestartBackoff {
   constructor(private readonly now: () => number = Date.now) {}
 
   /** Records the replicas found dead in one pass (each id once) as one crash; another deploy's spec resets the count first. */
-  record(key: string, deployId: string, dead: ReadonlyArray<{ id: string; reason: string }>, baseSeconds: number): void {
+  record(key: string, deployId: string, dead: ReadonlyArray<{ id: string; reason: string; crash?: boolean }>, baseSeconds: number): void {
     let s = this.byInstance.get(key);
     const now = this.now();
     if (!s || s.deployId !== deployId || now - s.lastCrashAt > BACKOFF_RESET_MS) {
@@ -52,9 +71,15 @@ export class RestartBackoff {
     const fresh = dead.filter((d) => !s.seen.has(d.id));
     if (!fresh.length) return;
     for (const d of fresh) s.seen.add(d.id);
+    const crashes = fresh.filter((d) => d.crash !== false);
+    if (!crashes.length) {
+      s.crashes = 0;
+      s.nextStartAt = now;
+      return;
+    }
     s.crashes++;
     s.lastCrashAt = now;
-    s.lastReason = fresh[fresh.length - 1]!.reason;
+    s.lastReason = crashes[crashes.length - 1]!.reason;
     s.nextStartAt = now + restartDelayMs(s.crashes, baseSeconds);
   }
 

@@ -307,6 +307,36 @@ export interface GetHistoryResponse {
   rollbacks: RollbackRecord[];
 }
 
+export interface GetPipelineRequest {
+  service: string;
+}
+
+export interface PipelineStepStatus {
+  step: string;
+  /** A deploy group (it gets versions) rather than a build step. */
+  deployGroup: boolean;
+  /** The pipeline stops after this step until someone marks the next deploy group. */
+  triggerNextStepManually: boolean;
+  disabled: boolean;
+  /** Steps with the same non-zero number are one parallel: block. */
+  parallelGroup: number;
+  waitForDeployment: boolean;
+  /** The deploy group's latest mark with how its deploy went; absent for a build step or a group never marked. */
+  current:
+    | Deployment
+    | undefined;
+  /**
+   * A version the pipeline stopped before this group at a manual gate, newer than its current
+   * mark: mark it here to promote it. Empty: none waits.
+   */
+  waitingGitSha: string;
+  waitingSince: string;
+}
+
+export interface GetPipelineResponse {
+  steps: PipelineStepStatus[];
+}
+
 export interface RollbackRequest {
   service: string;
   deployGroup: string;
@@ -5083,6 +5113,377 @@ export const GetHistoryResponse: MessageFns<GetHistoryResponse> = {
     const message = createBaseGetHistoryResponse();
     message.entries = object.entries?.map((e) => HistoryEntry.fromPartial(e)) || [];
     message.rollbacks = object.rollbacks?.map((e) => RollbackRecord.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseGetPipelineRequest(): GetPipelineRequest {
+  return { service: "" };
+}
+
+export const GetPipelineRequest: MessageFns<GetPipelineRequest> = {
+  encode(message: GetPipelineRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.service !== "") {
+      writer.uint32(10).string(message.service);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetPipelineRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetPipelineRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetPipelineRequest {
+    return { service: isSet(object.service) ? globalThis.String(object.service) : "" };
+  },
+
+  toJSON(message: GetPipelineRequest): unknown {
+    const obj: any = {};
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetPipelineRequest>): GetPipelineRequest {
+    return GetPipelineRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetPipelineRequest>): GetPipelineRequest {
+    const message = createBaseGetPipelineRequest();
+    message.service = object.service ?? "";
+    return message;
+  },
+};
+
+function createBasePipelineStepStatus(): PipelineStepStatus {
+  return {
+    step: "",
+    deployGroup: false,
+    triggerNextStepManually: false,
+    disabled: false,
+    parallelGroup: 0,
+    waitForDeployment: false,
+    current: undefined,
+    waitingGitSha: "",
+    waitingSince: "",
+  };
+}
+
+export const PipelineStepStatus: MessageFns<PipelineStepStatus> = {
+  encode(message: PipelineStepStatus, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.step !== "") {
+      writer.uint32(10).string(message.step);
+    }
+    if (message.deployGroup !== false) {
+      writer.uint32(16).bool(message.deployGroup);
+    }
+    if (message.triggerNextStepManually !== false) {
+      writer.uint32(24).bool(message.triggerNextStepManually);
+    }
+    if (message.disabled !== false) {
+      writer.uint32(32).bool(message.disabled);
+    }
+    if (message.parallelGroup !== 0) {
+      writer.uint32(40).uint32(message.parallelGroup);
+    }
+    if (message.waitForDeployment !== false) {
+      writer.uint32(48).bool(message.waitForDeployment);
+    }
+    if (message.current !== undefined) {
+      Deployment.encode(message.current, writer.uint32(58).fork()).join();
+    }
+    if (message.waitingGitSha !== "") {
+      writer.uint32(66).string(message.waitingGitSha);
+    }
+    if (message.waitingSince !== "") {
+      writer.uint32(74).string(message.waitingSince);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PipelineStepStatus {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePipelineStepStatus();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.step = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.deployGroup = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.triggerNextStepManually = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.disabled = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.parallelGroup = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.waitForDeployment = reader.bool();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.current = Deployment.decode(reader, reader.uint32());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.waitingGitSha = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.waitingSince = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PipelineStepStatus {
+    return {
+      step: isSet(object.step) ? globalThis.String(object.step) : "",
+      deployGroup: isSet(object.deployGroup)
+        ? globalThis.Boolean(object.deployGroup)
+        : isSet(object.deploy_group)
+        ? globalThis.Boolean(object.deploy_group)
+        : false,
+      triggerNextStepManually: isSet(object.triggerNextStepManually)
+        ? globalThis.Boolean(object.triggerNextStepManually)
+        : isSet(object.trigger_next_step_manually)
+        ? globalThis.Boolean(object.trigger_next_step_manually)
+        : false,
+      disabled: isSet(object.disabled) ? globalThis.Boolean(object.disabled) : false,
+      parallelGroup: isSet(object.parallelGroup)
+        ? globalThis.Number(object.parallelGroup)
+        : isSet(object.parallel_group)
+        ? globalThis.Number(object.parallel_group)
+        : 0,
+      waitForDeployment: isSet(object.waitForDeployment)
+        ? globalThis.Boolean(object.waitForDeployment)
+        : isSet(object.wait_for_deployment)
+        ? globalThis.Boolean(object.wait_for_deployment)
+        : false,
+      current: isSet(object.current) ? Deployment.fromJSON(object.current) : undefined,
+      waitingGitSha: isSet(object.waitingGitSha)
+        ? globalThis.String(object.waitingGitSha)
+        : isSet(object.waiting_git_sha)
+        ? globalThis.String(object.waiting_git_sha)
+        : "",
+      waitingSince: isSet(object.waitingSince)
+        ? globalThis.String(object.waitingSince)
+        : isSet(object.waiting_since)
+        ? globalThis.String(object.waiting_since)
+        : "",
+    };
+  },
+
+  toJSON(message: PipelineStepStatus): unknown {
+    const obj: any = {};
+    if (message.step !== "") {
+      obj.step = message.step;
+    }
+    if (message.deployGroup !== false) {
+      obj.deployGroup = message.deployGroup;
+    }
+    if (message.triggerNextStepManually !== false) {
+      obj.triggerNextStepManually = message.triggerNextStepManually;
+    }
+    if (message.disabled !== false) {
+      obj.disabled = message.disabled;
+    }
+    if (message.parallelGroup !== 0) {
+      obj.parallelGroup = Math.round(message.parallelGroup);
+    }
+    if (message.waitForDeployment !== false) {
+      obj.waitForDeployment = message.waitForDeployment;
+    }
+    if (message.current !== undefined) {
+      obj.current = Deployment.toJSON(message.current);
+    }
+    if (message.waitingGitSha !== "") {
+      obj.waitingGitSha = message.waitingGitSha;
+    }
+    if (message.waitingSince !== "") {
+      obj.waitingSince = message.waitingSince;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PipelineStepStatus>): PipelineStepStatus {
+    return PipelineStepStatus.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PipelineStepStatus>): PipelineStepStatus {
+    const message = createBasePipelineStepStatus();
+    message.step = object.step ?? "";
+    message.deployGroup = object.deployGroup ?? false;
+    message.triggerNextStepManually = object.triggerNextStepManually ?? false;
+    message.disabled = object.disabled ?? false;
+    message.parallelGroup = object.parallelGroup ?? 0;
+    message.waitForDeployment = object.waitForDeployment ?? false;
+    message.current = (object.current !== undefined && object.current !== null)
+      ? Deployment.fromPartial(object.current)
+      : undefined;
+    message.waitingGitSha = object.waitingGitSha ?? "";
+    message.waitingSince = object.waitingSince ?? "";
+    return message;
+  },
+};
+
+function createBaseGetPipelineResponse(): GetPipelineResponse {
+  return { steps: [] };
+}
+
+export const GetPipelineResponse: MessageFns<GetPipelineResponse> = {
+  encode(message: GetPipelineResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.steps) {
+      PipelineStepStatus.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetPipelineResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetPipelineResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.steps.push(PipelineStepStatus.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetPipelineResponse {
+    return {
+      steps: globalThis.Array.isArray(object?.steps)
+        ? object.steps.map((e: any) => PipelineStepStatus.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: GetPipelineResponse): unknown {
+    const obj: any = {};
+    if (message.steps?.length) {
+      obj.steps = message.steps.map((e) => PipelineStepStatus.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetPipelineResponse>): GetPipelineResponse {
+    return GetPipelineResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetPipelineResponse>): GetPipelineResponse {
+    const message = createBaseGetPipelineResponse();
+    message.steps = object.steps?.map((e) => PipelineStepStatus.fromPartial(e)) || [];
     return message;
   },
 };
@@ -11701,6 +12102,19 @@ export const ControlApiService = {
     responseSerialize: (value: GetHistoryResponse): Buffer => Buffer.from(GetHistoryResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetHistoryResponse => GetHistoryResponse.decode(value),
   },
+  /**
+   * The deploy.yaml pipeline of a service: each step, the version each deploy group runs now and
+   * how its deploy went, and the version waiting before a manual gate (trigger_next_step_manually).
+   */
+  getPipeline: {
+    path: "/orzo.api.v1.ControlApi/GetPipeline" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetPipelineRequest): Buffer => Buffer.from(GetPipelineRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetPipelineRequest => GetPipelineRequest.decode(value),
+    responseSerialize: (value: GetPipelineResponse): Buffer => Buffer.from(GetPipelineResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetPipelineResponse => GetPipelineResponse.decode(value),
+  },
   /** Events consumers gave up on and parked on the dead-letter stream (ORZO_DLQ), oldest first. */
   listDeadLetters: {
     path: "/orzo.api.v1.ControlApi/ListDeadLetters" as const,
@@ -11993,6 +12407,11 @@ export interface ControlApiServer extends UntypedServiceImplementation {
   getLatestDeployment: handleUnaryCall<GetLatestDeploymentRequest, GetLatestDeploymentResponse>;
   /** Marks, promotions, skips and pipeline waits of a service, newest first. */
   getHistory: handleUnaryCall<GetHistoryRequest, GetHistoryResponse>;
+  /**
+   * The deploy.yaml pipeline of a service: each step, the version each deploy group runs now and
+   * how its deploy went, and the version waiting before a manual gate (trigger_next_step_manually).
+   */
+  getPipeline: handleUnaryCall<GetPipelineRequest, GetPipelineResponse>;
   /** Events consumers gave up on and parked on the dead-letter stream (ORZO_DLQ), oldest first. */
   listDeadLetters: handleUnaryCall<ListDeadLettersRequest, ListDeadLettersResponse>;
   /** Alerts firing now (monitor-bridge's view): since when, and which sinks have them. */
@@ -12188,6 +12607,25 @@ export interface ControlApiClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetHistoryResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * The deploy.yaml pipeline of a service: each step, the version each deploy group runs now and
+   * how its deploy went, and the version waiting before a manual gate (trigger_next_step_manually).
+   */
+  getPipeline(
+    request: GetPipelineRequest,
+    callback: (error: ServiceError | null, response: GetPipelineResponse) => void,
+  ): ClientUnaryCall;
+  getPipeline(
+    request: GetPipelineRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetPipelineResponse) => void,
+  ): ClientUnaryCall;
+  getPipeline(
+    request: GetPipelineRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetPipelineResponse) => void,
   ): ClientUnaryCall;
   /** Events consumers gave up on and parked on the dead-letter stream (ORZO_DLQ), oldest first. */
   listDeadLetters(

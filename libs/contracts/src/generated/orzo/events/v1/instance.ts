@@ -26,7 +26,16 @@ export interface ReplicaRef {
    * The port on `host` reaching the instance's healthcheck_port, when it checks another port
    * than its service port; absent: checks go to `port`.
    */
-  checkPort?: number | undefined;
+  checkPort?:
+    | number
+    | undefined;
+  /**
+   * The replica's own address on its engine's bridge network (container IP, container port),
+   * reachable from the host that runs it without the published port's userland proxy. Absent
+   * where the engine cannot tell or it is not reachable from its host (Swarm, a remote engine).
+   */
+  bridgeIp?: string | undefined;
+  bridgePort?: number | undefined;
 }
 
 /** orzo.instance.started.v1 */
@@ -71,6 +80,8 @@ function createBaseReplicaRef(): ReplicaRef {
     configHash: "",
     forceBounce: "",
     checkPort: undefined,
+    bridgeIp: undefined,
+    bridgePort: undefined,
   };
 }
 
@@ -105,6 +116,12 @@ export const ReplicaRef: MessageFns<ReplicaRef> = {
     }
     if (message.checkPort !== undefined) {
       writer.uint32(80).uint32(message.checkPort);
+    }
+    if (message.bridgeIp !== undefined) {
+      writer.uint32(90).string(message.bridgeIp);
+    }
+    if (message.bridgePort !== undefined) {
+      writer.uint32(96).uint32(message.bridgePort);
     }
     return writer;
   },
@@ -202,6 +219,22 @@ export const ReplicaRef: MessageFns<ReplicaRef> = {
             message.checkPort = reader.uint32();
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.bridgeIp = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.bridgePort = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -246,6 +279,16 @@ export const ReplicaRef: MessageFns<ReplicaRef> = {
         : isSet(object.check_port)
         ? globalThis.Number(object.check_port)
         : undefined,
+      bridgeIp: isSet(object.bridgeIp)
+        ? globalThis.String(object.bridgeIp)
+        : isSet(object.bridge_ip)
+        ? globalThis.String(object.bridge_ip)
+        : undefined,
+      bridgePort: isSet(object.bridgePort)
+        ? globalThis.Number(object.bridgePort)
+        : isSet(object.bridge_port)
+        ? globalThis.Number(object.bridge_port)
+        : undefined,
     };
   },
 
@@ -281,6 +324,12 @@ export const ReplicaRef: MessageFns<ReplicaRef> = {
     if (message.checkPort !== undefined) {
       obj.checkPort = Math.round(message.checkPort);
     }
+    if (message.bridgeIp !== undefined) {
+      obj.bridgeIp = message.bridgeIp;
+    }
+    if (message.bridgePort !== undefined) {
+      obj.bridgePort = Math.round(message.bridgePort);
+    }
     return obj;
   },
 
@@ -299,6 +348,8 @@ export const ReplicaRef: MessageFns<ReplicaRef> = {
     message.configHash = object.configHash ?? "";
     message.forceBounce = object.forceBounce ?? "";
     message.checkPort = object.checkPort ?? undefined;
+    message.bridgeIp = object.bridgeIp ?? undefined;
+    message.bridgePort = object.bridgePort ?? undefined;
     return message;
   },
 };

@@ -1,0 +1,25 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { localNetworks, routeAddress } from './route-address';
+
+describe('the address HAProxy routes a replica to', () => {
+  const nets = localNetworks({
+    lo: [{ address: '127.0.0.1', netmask: '255.0.0.0', family: 'IPv4', mac: '00:00:00:00:00:00', internal: true, cidr: '127.0.0.1/8' }],
+    eth0: [{ address: '192.0.2.2', netmask: '255.255.255.0', family: 'IPv4', mac: '02:00:00:00:00:01', internal: false, cidr: '192.0.2.2/24' }],
+    docker0: [{ address: '172.17.0.1', netmask: '255.255.0.0', family: 'IPv4', mac: '02:42:00:00:00:01', internal: false, cidr: '172.17.0.1/16' }],
+  });
+
+  it('is the bridge address of a replica published on this host, when this host is on its bridge', () => {
+    assert.deepEqual(routeAddress({ host: '127.0.0.1', port: 32768, bridgeIp: '172.17.0.5', bridgePort: 8080 }, nets), { host: '172.17.0.5', port: 8080 });
+  });
+
+  it('is the published address otherwise: no bridge address, another host (Swarm), a bridge this host is not on, or turned off', () => {
+    assert.deepEqual(routeAddress({ host: '127.0.0.1', port: 32768 }, nets), { host: '127.0.0.1', port: 32768 });
+    assert.deepEqual(routeAddress({ host: '10.0.0.12', port: 30001, bridgeIp: '172.17.0.5', bridgePort: 8080 }, nets), { host: '10.0.0.12', port: 30001 });
+    assert.deepEqual(routeAddress({ host: '127.0.0.1', port: 32768, bridgeIp: '10.231.4.2', bridgePort: 8080 }, nets), { host: '127.0.0.1', port: 32768 });
+    assert.deepEqual(routeAddress({ host: '127.0.0.1', port: 32768, bridgeIp: '172.17.0.5', bridgePort: 8080 }, nets, false), {
+      host: '127.0.0.1',
+      port: 32768,
+    });
+  });
+});
