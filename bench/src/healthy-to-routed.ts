@@ -78,8 +78,11 @@ async function main(): Promise<void> {
   const socket = join(platform.env.ORZO_DATA_DIR!, 'haproxy', 'haproxy.sock');
   const nc = await connectNats(platform.nats.url, 'bench-routed');
   const samples = new Map<string, Sample>();
-  /** replicaId -> "addr:port" as the registry lists it (what HAProxy is told). */
-  const addressOf = new Map<string, string>();
+  /**
+   * replicaId -> the "addr:port"s the registry lists for it: its published address and, on this
+   * host, its bridge-network address, which HAProxy uses instead (discovery-publisher's routeAddress).
+   */
+  const addressOf = new Map<string, string[]>();
   let watching = true;
   let cleaned = false;
   const cleanup = async () => {
@@ -108,7 +111,7 @@ async function main(): Promise<void> {
         const decoded = DiscoveryRegistry.decodeEndpoints(e.json());
         if (!decoded.ok) continue;
         for (const ep of decoded.value) {
-          addressOf.set(ep.replicaId, `${ep.host}:${ep.port}`);
+          addressOf.set(ep.replicaId, [`${ep.host}:${ep.port}`, ...(ep.bridgeIp && ep.bridgePort ? [`${ep.bridgeIp}:${ep.bridgePort}`] : [])]);
           const s = samples.get(ep.replicaId);
           if (s && s.registeredAt === undefined) s.registeredAt = e.created.getTime();
         }
@@ -129,7 +132,7 @@ async function main(): Promise<void> {
             const sent = Date.now();
             const ready = await routed(socket, registration).catch(() => new Set<string>());
             const at = Date.now();
-            if (ready.has(addressOf.get(r.replicaId) ?? `${r.host}:${r.port}`)) {
+            if ((addressOf.get(r.replicaId) ?? [`${r.host}:${r.port}`]).some((a) => ready.has(a))) {
               s.routedAt = at;
               s.pollMs = at - sent;
             }
