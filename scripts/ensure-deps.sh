@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Orzo's start and tests need and are missing: npm packages, and the Debian
 # packages nats-server, protobuf-compiler (+ well-known protos) and the PostgreSQL client.
+# With --tests (npm test), also Chromium for the dashboard's browser tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +20,8 @@ command -v ip >/dev/null || need_apt+=(iproute2)
 command -v curl >/dev/null || need_apt+=(curl)
 # The multi-node Swarm of the tests (libs/testing startSwarm) joins its nodes through iptables; nsenter is util-linux.
 command -v iptables >/dev/null || need_apt+=(iptables)
+# The dashboard's e2e tests drive Debian's Chromium (never a downloaded browser).
+if [[ "${1:-}" == "--tests" ]]; then [ -x /usr/bin/chromium ] || need_apt+=(chromium); fi
 { ldd /bin/busybox 2>&1 || true; } | grep -q 'not a dynamic executable' || need_apt+=(busybox-static)
 if ((${#need_apt[@]})); then
   if [[ $(id -u) -ne 0 ]]; then

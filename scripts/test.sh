@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export NX_DAEMON=false NX_NO_CLOUD=true
 
-bash scripts/ensure-deps.sh
+bash scripts/ensure-deps.sh --tests
 if ! (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then
   echo "PostgreSQL is not reachable on 127.0.0.1:5432 (tests use database 'test', trust auth; override with ORZO_TEST_PG_URL)" >&2
   exit 1
