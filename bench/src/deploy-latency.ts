@@ -9,8 +9,8 @@
 //       to (a) + the configured drain delay + the time the bare containers take to stop on
 //       SIGTERM (their grace: what `docker stop` of all of them in parallel takes).
 // Where the time went, from the events' own timestamps: deploy.requested -> instance.started ->
-// healthy -> UP in discovery -> old draining -> old stopped -> deploy.completed. And the time
-// from a replica passing its health check to HAProxy routing to it.
+// healthy -> UP in discovery -> old draining -> old stopped -> deploy.completed. (A replica's
+// check passed to HAProxy routing to it is bench:routed's, measured at HAProxy itself.)
 // Usage: node bench/dist/src/deploy-latency.js [--rounds N]   (needs Docker, HAProxy)
 // With --swarm: the same on a 3-node Docker Swarm (deploy-latency-swarm.ts).
 import { spawn } from 'node:child_process';
@@ -171,13 +171,6 @@ async function phasesOf(natsUrl: string, rounds: Round[]): Promise<Array<Record<
     read('ORZO_DISCOVERY', Subjects.DiscoveryEndpointsChanged),
   ]);
   await nc.close();
-  routing = healthy
-    .map((h) => {
-      const id = (h.replica as { replicaId: string }).replicaId;
-      const routed = changed.find((c) => c.at >= h.at && (c.endpoints as Array<{ replicaId: string }>).some((e) => e.replicaId === id));
-      return routed ? routed.at - h.at : undefined;
-    })
-    .filter((x): x is number => x !== undefined);
   const shaOf = (e: Timed) => (e.replica as { gitSha: string }).gitSha;
   const idOf = (e: Timed) => (e.replica as { replicaId: string }).replicaId;
   return rounds.map((r, i) => {
@@ -198,8 +191,6 @@ async function phasesOf(natsUrl: string, rounds: Round[]): Promise<Array<Record<
     };
   });
 }
-
-let routing: number[] = [];
 
 function report(rounds: Round[], phases: Array<Record<string, number[]>>, drainDelay: number, load: number[]): void {
   const serving = rounds.map((r) => r.serving);
@@ -251,18 +242,6 @@ function report(rounds: Round[], phases: Array<Record<string, number[]>>, drainD
     goal: 'ratio <= 1',
     met: median(goneRatios) <= 1,
   });
-  if (routing.length) {
-    const max = Math.max(...routing);
-    recordFigure({
-      bench: 'deploy',
-      measure: `health check passed -> routed by HAProxy, max of ${routing.length}`,
-      value: max,
-      unit: 'ms',
-      goal: 'p99 < 10 ms',
-      met: max < 10,
-    });
-    log(`  health check passed -> routed by HAProxy: median ${median(routing)} ms, max ${max} ms over ${routing.length} replicas`);
-  }
 }
 
 (process.argv.includes('--swarm') ? swarmDeployLatency() : main()).catch((err) => {
