@@ -33,6 +33,8 @@ interface Decoded {
   m: JsMsg;
   event: OrzoEvent;
   ctx: EventContext;
+  /** What the handler asked to run once its effects are committed (ctx.afterCommit). */
+  committed: Array<() => void>;
 }
 
 export const DEFAULT_BACKOFF_MS = [1_000, 5_000, 15_000, 30_000] as const;
@@ -201,7 +203,8 @@ export class DurableConsumer<S extends Subject = Subject> {
         this.options.metrics?.handled(this.options.durable, m.subject, 'invalid', 0);
         continue;
       }
-      valid.push({ m, event: decoded.event, ctx: this.contextFor(m, decoded.event) });
+      const committed: Array<() => void> = [];
+      valid.push({ m, event: decoded.event, ctx: this.contextFor(m, decoded.event, committed), committed });
     }
     if (valid.length === 0) return;
     if (this.options.idempotency) await this.handleIdempotent(valid, this.options.idempotency);
@@ -216,6 +219,7 @@ export class DurableConsumer<S extends Subject = Subject> {
     } catch (err) {
       outcome = this.outcomeOfError(err, d);
     }
+    if (outcome.kind === 'ack') this.runCommitted(d);
     await this.settle(d, outcome, started);
   }
 
@@ -227,6 +231,7 @@ export class DurableConsumer<S extends Subject = Subject> {
       subject: d.m.subject,
       effect: async (tx) => {
         d.ctx.tx = tx;
+        d.committed.length = 0;
         const outcome = (await this.options.handler(d.event as OrzoEvent<S>, d.ctx)) ?? { kind: 'ack' };
         if (outcome.kind !== 'ack') throw new OutcomeSignal(outcome);
       },
@@ -237,12 +242,24 @@ export class DurableConsumer<S extends Subject = Subject> {
       if (r.status === 'failed') outcomes.set(d, r.error instanceof OutcomeSignal ? r.error.outcome : this.outcomeOfError(r.error, d));
       else {
         if (r.status === 'duplicate') d.ctx.log.info('duplicate event skipped: already processed');
+        else this.runCommitted(d);
         outcomes.set(d, { kind: 'ack' });
       }
     });
     for (const d of batch) {
       const parked = this.settle(d, outcomes.get(d)!, started);
       if (parked) await parked;
+    }
+  }
+
+  /** Runs the handler's ctx.afterCommit callbacks; one that throws is logged, not the event's failure. */
+  private runCommitted(d: Decoded): void {
+    for (const fn of d.committed.splice(0)) {
+      try {
+        fn();
+      } catch (err) {
+        d.ctx.log.warn({ err }, 'an afterCommit callback failed');
+      }
     }
   }
 
@@ -280,7 +297,7 @@ export class DurableConsumer<S extends Subject = Subject> {
     return this.backoffMs[Math.min(deliveryCount - 1, this.backoffMs.length - 1)] ?? 1000;
   }
 
-  private contextFor(m: JsMsg, event: OrzoEvent): EventContext {
+  private contextFor(m: JsMsg, event: OrzoEvent, committed: Array<() => void>): EventContext {
     const logger = this.options.logger;
     const durable = this.options.durable;
     let log: Logger | undefined;
@@ -294,6 +311,7 @@ export class DurableConsumer<S extends Subject = Subject> {
       get log(): Logger {
         return (log ??= logger.child({ eventId: event.envelope.id, subject: m.subject, correlationId: event.envelope.correlationId, consumer: durable }));
       },
+      afterCommit: (fn) => void committed.push(fn),
     };
   }
 }

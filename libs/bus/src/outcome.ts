@@ -24,6 +24,15 @@ export interface EventContext {
    * through it commit together with the processed-event mark (exactly-once effects).
    */
   tx?: unknown;
+  /**
+   * Runs fn once the handler's effects are committed: after the idempotency store's
+   * transaction (its rows are visible to every reader), or right after the handler when the
+   * consumer has no store. Not run when the event is retried, dead-lettered or a duplicate,
+   * nor for an attempt rolled back (a failed batch is handled again one event at a time).
+   * For the work a handler starts outside itself (a queue to wake, an outbox to flush),
+   * instead of a timer guessing when the commit has happened.
+   */
+  afterCommit(fn: () => void): void;
 }
 
 export type EventHandler<S extends Subject = Subject> = (event: OrzoEvent<S>, ctx: EventContext) => Promise<HandlerOutcome> | HandlerOutcome;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
@@ -7,7 +8,7 @@ import { DeadLetterHeaders, DiscoveryRegistry, Registration, Subjects, createEnv
 import { InvalidArgumentError, UnavailableError } from '@orzo/platform';
 import { waitFor } from '@orzo/testing';
 import { Kvm } from '@nats-io/kv';
-import { DeadLetterReader, DiscoveryRegistryStore, Outcome, RegistryChange } from '../src';
+import { DeadLetterReader, DiscoveryRegistryStore, IdempotencyStore, IdempotentResult, Outcome, RegistryChange } from '../src';
 import { BusRig, busRig, buildRequested } from './helpers';
 
 /** Dead letters of a consumer whose body mentions `marker` (every consumer sees the whole stream). */
@@ -178,6 +179,58 @@ describe('libs/bus on a real nats-server', () => {
     assert.equal(newest.length, 1, 'limit keeps the newest only');
     assert.ok(newest[0]!.sequence >= listed[0]!.sequence);
     assert.deepEqual(await new DeadLetterReader(rig.nc).list({ consumer: 'nobody-parked-here' }), []);
+  });
+
+  it("runs a handler's afterCommit callbacks once its effects are committed: not for an attempt rolled back, a retried event or a duplicate", async () => {
+    const order: string[] = [];
+    // Like ProcessedEventStore when a batch fails: each effect is rolled back once, then applied alone.
+    const committed = new Set<string>();
+    const store: IdempotencyStore = {
+      async apply(_consumer, items) {
+        const results: IdempotentResult[] = [];
+        for (const item of items) {
+          if (committed.has(item.eventId)) {
+            results.push({ status: 'duplicate' });
+            continue;
+          }
+          await item.effect({}).catch(() => undefined);
+          order.push('rolled back');
+          try {
+            await item.effect({});
+          } catch (error) {
+            results.push({ status: 'failed', error });
+            continue;
+          }
+          committed.add(item.eventId);
+          order.push(`commit ${item.eventId}`);
+          results.push({ status: 'applied' });
+        }
+        return results;
+      },
+    };
+    // Names of their own: the consumer also reads the events the tests above published.
+    const ids = new Map<string, string>();
+    await rig.consumer({
+      durable: 'after-commit',
+      idempotency: store,
+      handler: (e, ctx) => {
+        ctx.afterCommit(() => order.push(`after ${e.payload.buildId}`));
+        if (e.payload.buildId === 'b-ac-later' && ctx.deliveryCount === 1) return Outcome.retry('not yet', 50);
+        return Outcome.ack();
+      },
+    });
+    for (const n of ['ac-now', 'ac-later']) ids.set(n, (await rig.publisher.publish(Subjects.BuildRequested, buildRequested(n))).envelope.id);
+    await waitFor(() => order.includes('after b-ac-later'), { what: 'the retried event committed' });
+    const of = (n: string) => order.filter((o) => o === `commit ${ids.get(n)}` || o === `after b-${n}`);
+    assert.deepEqual(of('ac-now'), [`commit ${ids.get('ac-now')}`, 'after b-ac-now'], order.join(', '));
+    assert.deepEqual(of('ac-later'), [`commit ${ids.get('ac-later')}`, 'after b-ac-later'], order.join(', '));
+    // An event the store already has (a redelivery after a crash): a duplicate, no callback.
+    const dup = randomUUID();
+    committed.add(dup);
+    await rig.publisher.publish(Subjects.BuildRequested, buildRequested('ac-dup'), { id: dup });
+    await rig.publisher.publish(Subjects.BuildRequested, buildRequested('ac-next'));
+    await waitFor(() => order.includes('after b-ac-next'), { what: 'the event after the duplicate' });
+    assert.ok(!order.includes('after b-ac-dup'), order.join(', '));
   });
 
   it('reads and writes the discovery registry in its declared shape, refusing a malformed value', async () => {

@@ -1,4 +1,3 @@
-import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { jetstream } from '@nats-io/jetstream';
@@ -158,40 +157,46 @@ export class BuildQueue implements OnApplicationBootstrap, OnApplicationShutdown
   private async execute(b: Build, entry: Running, log: BuildLog): Promise<BuildOutcome> {
     const signal = entry.controller.signal;
     let step = 'fetch';
+    // Announcing the start is informative only: NATS being away must not fail the build (its
+    // outcome is recorded and announced when NATS is back). It goes out beside the fetch.
+    const started = this.bus
+      .publish(
+        Subjects.BuildStarted,
+        { buildId: b.id, service: b.service, commitSha: b.commitSha, image: b.image },
+        { source: 'builder', correlationId: b.correlationId },
+      )
+      .catch((err: unknown) => this.logger.warn({ err, buildId: b.id }, 'build.started could not be published; building anyway'));
     try {
-      // Announcing the start is informative only: NATS being away must not fail the build
-      // (its outcome is recorded and announced when NATS is back).
-      await this.bus
-        .publish(
-          Subjects.BuildStarted,
-          { buildId: b.id, service: b.service, commitSha: b.commitSha, image: b.image },
-          { source: 'builder', correlationId: b.correlationId },
-        )
-        .catch((err: unknown) => this.logger.warn({ err, buildId: b.id }, 'build.started could not be published; building anyway'));
       log.line(`build ${b.id}: ${b.service} at ${b.commitSha} from ${b.gitUrl || '(no git URL)'} -> ${b.image}`);
       if (!b.gitUrl) throw new StepError('fetch', `no git URL: the request has none and ${b.service}'s service.yaml has no git_url`);
+      // Which image the tag names now, asked beside the build (the tag is never moved unless forced).
+      const tagged = imageIdOf(this.docker, b.image);
       const repo = await this.workspace.fetch(b.gitUrl, b.commitSha, signal, (l) => log.line(l));
       const dockerfile = b.dockerfile || 'Dockerfile';
       const context = (b.context || '.').replace(/^\.\/?|\/$/g, '');
-      const dockerfilePath = context ? `${context}/${dockerfile}` : dockerfile;
-      if (!(await this.workspace.exists(repo, b.commitSha, dockerfilePath))) throw new StepError('fetch', `commit ${b.commitSha} has no ${dockerfilePath}`);
+      const source = this.workspace.contextStream(repo, b.commitSha, context, signal);
       step = 'build';
-      const tar = await this.workspace.contextTar(repo, b.commitSha, context, signal);
-      let imageId: string;
-      try {
-        ({ imageId } = await buildFromTar(this.docker, createReadStream(tar.path), {
-          dockerfile,
-          buildargs: JSON.parse(b.buildArgs || '{}') as Record<string, string>,
-          labels: { 'orzo.service': b.service, 'orzo.git_sha': b.commitSha, 'orzo.build_id': b.id },
-          signal,
-          onLine: (l) => log.line(l),
-        }));
-      } finally {
-        tar.dispose();
-      }
+      const build = buildFromTar(this.docker, source.stream, {
+        dockerfile,
+        buildargs: JSON.parse(b.buildArgs || '{}') as Record<string, string>,
+        // One label: the classic builder adds each label as a step of its own (a container
+        // created and committed, 100-200 ms). The service and the commit are also in the tag,
+        // the build in this builder's records (its image id).
+        labels: { 'orzo.git_sha': b.commitSha },
+        signal,
+        onLine: (l) => log.line(l),
+      });
+      // A context that could not be read fully fails the build with git's words, not Docker's.
+      const [fed, built] = await Promise.allSettled([source.done, build]);
+      if (fed.status === 'rejected') throw fed.reason;
+      // No Dockerfile at that path: said in our words (Docker finds out first, from the context).
+      if (built.status === 'rejected' && /Cannot locate specified Dockerfile/i.test(String((built.reason as Error)?.message)))
+        throw new StepError('fetch', `commit ${b.commitSha} has no ${context ? `${context}/${dockerfile}` : dockerfile}`);
+      if (built.status === 'rejected') throw built.reason;
+      const { imageId } = built.value;
       step = 'tag';
-      const tagged = await tagImmutably(this.docker, imageId, b.image, b.force === 1);
-      log.line(tagged === 'tagged' ? `tagged ${b.image}` : `${b.image} already is this image`);
+      const tag = await tagImmutably(this.docker, imageId, b.image, b.force === 1, await tagged);
+      log.line(tag === 'tagged' ? `tagged ${b.image}` : `${b.image} already is this image`);
       await this.runPipelineSteps(b, repo, signal, log);
       let digest = '';
       const registry = registryOfImage(b.image);
@@ -202,8 +207,10 @@ export class BuildQueue implements OnApplicationBootstrap, OnApplicationShutdown
         digest = await push(this.docker, b.image, auth, signal, (l) => log.line(l));
         log.line(`pushed ${b.image}${digest ? ` (${digest})` : ''}`);
       }
+      await started;
       return { state: 'succeeded', imageId, digest };
     } catch (err) {
+      await started;
       if (signal.aborted)
         return { state: 'cancelled', step: err instanceof StepError ? err.step : step, error: entry.reason ?? 'cancelled', logTail: log.tail };
       if (err instanceof StepError) return { state: 'failed', step: err.step, error: err.message, logTail: log.tail };

@@ -40,8 +40,8 @@ export class BuildRequestedHandler {
       createdAt: e.envelope.occurredAt,
     });
     ctx.log.info({ buildId: p.buildId, targetService: p.service, commitSha: sha }, 'build requested');
-    // The row commits with the processed-event mark after this returns.
-    setTimeout(() => this.queue.kick(), 20).unref();
+    // The row commits with the processed-event mark after this returns: the queue sees it then.
+    ctx.afterCommit(() => this.queue.kick());
     return Outcome.ack();
   }
 }

@@ -77,10 +77,16 @@ export function splitTag(image: string): { repo: string; tag: string } {
 /**
  * Points the immutable tag at the built image. An existing tag is never moved to a different
  * image unless forced (PaaSTA's push-to-registry rule): a commit's image must not change
- * under a running deploy.
+ * under a running deploy. `current`: the image the tag names now (imageIdOf), asked by the
+ * caller beside the build; builds of the same commit do not run at once unless forced.
  */
-export async function tagImmutably(docker: Docker, imageId: string, image: string, force: boolean): Promise<'tagged' | 'unchanged'> {
-  const current = await imageIdOf(docker, image);
+export async function tagImmutably(
+  docker: Docker,
+  imageId: string,
+  image: string,
+  force: boolean,
+  current: string | undefined,
+): Promise<'tagged' | 'unchanged'> {
   if (current === imageId) return 'unchanged';
   if (current && !force) {
     throw new StepError(

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
 
 /** A failure of one build step, with what the user needs to fix it. */
 export class StepError extends Error {
@@ -53,8 +54,8 @@ export function run(
   });
 }
 
-const git = (args: string[], options: Parameters<typeof run>[2] = {}) =>
-  run('git', args, { ...options, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' } });
+const gitEnv = (): NodeJS.ProcessEnv => ({ ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' });
+const git = (args: string[], options: Parameters<typeof run>[2] = {}) => run('git', args, { ...options, env: gitEnv() });
 
 /**
  * A cache of bare repositories, one per git URL, under the builder's workspace. A commit is
@@ -70,7 +71,12 @@ export class Workspace {
     return join(this.root, 'repos', `${createHash('sha256').update(gitUrl).digest('hex').slice(0, 16)}.git`);
   }
 
-  /** Makes the commit available in the cache; returns the bare repository's directory. */
+  /**
+   * Makes the commit available in the cache; returns the bare repository's directory. One git
+   * process in the common case: the commit is fetched by its sha (protocol v2 servers, GitHub,
+   * GitLab and a local path allow it), only its objects; a server that refuses unadvertised
+   * objects gets the old way, every branch and tag, then the commit looked up among them.
+   */
   async fetch(gitUrl: string, sha: string, signal?: AbortSignal, onLine?: (l: string) => void): Promise<string> {
     const dir = this.repoDir(gitUrl);
     if (!existsSync(join(dir, 'HEAD'))) {
@@ -78,16 +84,15 @@ export class Workspace {
       if (init.code !== 0) throw new StepError('fetch', `git init ${dir} failed: ${init.stderr.trim()}`);
     }
     if (await this.hasCommit(dir, sha)) return dir;
-    onLine?.(`fetching ${gitUrl}`);
-    const all = await git(['-C', dir, 'fetch', '--quiet', '--no-tags', '--force', gitUrl, '+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*'], {
-      signal,
-    });
+    onLine?.(`fetching ${sha} from ${gitUrl}`);
+    const fetch = (what: string[]) => git(['-C', dir, 'fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--force', gitUrl, ...what], { signal });
+    // A fetch of a full sha succeeds only when the commit arrived (an abbreviated one is no ref: it fails).
+    if (sha.length === 40 && (await fetch([sha])).code === 0) return dir;
+    onLine?.(`fetching every branch and tag of ${gitUrl}`);
+    const all = await fetch(['+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*']);
     if (all.code !== 0) throw new StepError('fetch', `git fetch ${gitUrl} failed: ${all.stderr.trim().split('\n').slice(-3).join(' ')}`);
     if (await this.hasCommit(dir, sha)) return dir;
-    // A commit no branch points at: some servers let it be fetched by its sha.
-    await git(['-C', dir, 'fetch', '--quiet', '--no-tags', gitUrl, sha], { signal });
-    if (await this.hasCommit(dir, sha)) return dir;
-    throw new StepError('fetch', `commit ${sha} is not in ${gitUrl} (fetched every branch and tag)`);
+    throw new StepError('fetch', `commit ${sha} is not in ${gitUrl} (fetched it by its sha, then every branch and tag)`);
   }
 
   private async hasCommit(dir: string, sha: string): Promise<boolean> {
@@ -99,26 +104,37 @@ export class Workspace {
     return (await git(['-C', dir, 'rev-parse', '--verify', `${sha}^{commit}`])).stdout.trim();
   }
 
-  /** Whether a file exists at a path of the commit. */
-  async exists(dir: string, sha: string, path: string): Promise<boolean> {
-    return (await git(['-C', dir, 'cat-file', '-e', `${sha}:${path}`])).code === 0;
-  }
-
   /**
-   * The build context at a commit, written as a tar file (what Docker's /build takes). A file,
-   * not git's stdout piped on: a failed `git archive` then fails here, with git's words,
-   * instead of reaching Docker as an empty or cut context.
+   * The build context at a commit as a tar stream, what Docker's /build takes: `git archive`'s
+   * output passed on as it comes, no file in between. The stream ends only once git exited 0;
+   * otherwise it is destroyed with the StepError (which `done` rejects with), so Docker never
+   * takes a cut or empty context for a whole one: a request body destroyed before its end
+   * fails the build request.
    */
-  async contextTar(dir: string, sha: string, context: string, signal?: AbortSignal): Promise<{ path: string; dispose(): void }> {
+  contextStream(dir: string, sha: string, context: string, signal?: AbortSignal): { stream: Readable; done: Promise<void> } {
     const treeish = context && context !== '.' ? `${sha}:${context.replace(/^\.\/|\/$/g, '')}` : sha;
-    const path = join(mkdtempSync(join(this.root, 'checkouts', 'ctx-')), 'context.tar');
-    const dispose = () => rmSync(dirname(path), { recursive: true, force: true });
-    const res = await git(['-C', dir, 'archive', '--format=tar', '-o', path, treeish], { signal });
-    if (res.code !== 0) {
-      dispose();
-      throw new StepError('fetch', `git archive ${treeish} failed: ${res.stderr.trim()}`);
-    }
-    return { path, dispose };
+    const stream = new PassThrough();
+    const child = spawn('git', ['-C', dir, 'archive', '--format=tar', treeish], {
+      env: gitEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      signal,
+      killSignal: 'SIGKILL',
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    child.stdout.pipe(stream, { end: false });
+    const done = new Promise<void>((resolve, reject) => {
+      child.on('error', reject);
+      // 'close' comes after stdout closed: every byte of the archive is in the stream by then.
+      child.on('close', (code) => (code === 0 ? resolve() : reject(new StepError('fetch', `git archive ${treeish} failed: ${stderr.trim()}`))));
+    }).then(
+      () => void stream.end(),
+      (err: unknown) => {
+        stream.destroy(err as Error);
+        throw err;
+      },
+    );
+    return { stream, done };
   }
 
   /** A throw-away checkout of the commit, for pipeline commands (itest, security-check). */

@@ -78,7 +78,7 @@ describe('builder on real Docker Engine, NATS, a git repository and a registry',
   });
 
   const bus = () => app.get(BusService);
-  const request = async (sha: string, extra: { force?: boolean; gitUrl?: string } = {}) => {
+  const request = async (sha: string, extra: { force?: boolean; gitUrl?: string; dockerfile?: string; context?: string } = {}) => {
     const buildId = randomUUID();
     await bus().publish(
       Subjects.BuildRequested,
@@ -87,8 +87,8 @@ describe('builder on real Docker Engine, NATS, a git repository and a registry',
         service: 'hello',
         gitUrl: extra.gitUrl ?? repo.dir,
         commitSha: sha,
-        dockerfile: '',
-        context: '',
+        dockerfile: extra.dockerfile ?? '',
+        context: extra.context ?? '',
         buildArgs: {},
         requestedBy: 'test',
         force: !!extra.force,
@@ -170,6 +170,16 @@ describe('builder on real Docker Engine, NATS, a git repository and a registry',
     assert.equal(res.ok, false);
     assert.equal(res.e.step, 'fetch');
     assert.match((res.e as BuildFailed).error, /commit 0123456789abcdef0123456789abcdef01234567 is not in/);
+  });
+
+  it('builds from a context directory of the commit, and fails at fetch naming a Dockerfile the commit does not have', async () => {
+    const sha = repo.commit({ 'app/Dockerfile': dockerfile('echo from-app > /built'), 'app/extra.txt': 'extra' }, 'context dir');
+    const built = await outcome(await request(sha, { context: 'app' }));
+    assert.ok(built.ok, JSON.stringify(built.e));
+    const missing = await outcome(await request(sha, { context: 'app', dockerfile: 'Nope.Dockerfile', force: true }));
+    assert.equal(missing.ok, false);
+    assert.equal(missing.e.step, 'fetch');
+    assert.match((missing.e as BuildFailed).error, new RegExp(`commit ${sha} has no app/Nope.Dockerfile`));
   });
 
   it('never moves an existing tag to a different image unless forced', async () => {

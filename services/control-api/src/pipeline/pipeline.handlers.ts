@@ -13,6 +13,7 @@ export class PipelineHandlers {
   @Subscribe(Subjects.BuildImageBuilt)
   onImageBuilt(e: OrzoEvent<typeof Subjects.BuildImageBuilt>, ctx: EventContext): Promise<HandlerOutcome> {
     return outcomeOf(ctx, async () => {
+      ctx.afterCommit(() => this.pipeline.flushOutbox());
       const result = await this.pipeline.imageBuilt(transactionOf(ctx), e.payload, e.envelope.correlationId);
       if (result === 'already-started')
         ctx.log.info({ service: e.payload.service, commitSha: e.payload.commitSha }, 'pipeline already started for this commit: nothing to do');
@@ -22,6 +23,7 @@ export class PipelineHandlers {
   @Subscribe(Subjects.DeployCompleted)
   onDeployCompleted(e: OrzoEvent<typeof Subjects.DeployCompleted>, ctx: EventContext): Promise<HandlerOutcome> {
     return outcomeOf(ctx, async () => {
+      ctx.afterCommit(() => this.pipeline.flushOutbox());
       const result = await this.pipeline.deployCompleted(transactionOf(ctx), e.payload, e.envelope.correlationId);
       if (result === 'unknown-deploy')
         ctx.log.info({ deployId: e.payload.deployId }, 'deploy completed: no pipeline step of this control-api to continue from');
@@ -31,6 +33,7 @@ export class PipelineHandlers {
   @Subscribe(Subjects.BuildStepFinished)
   onStepFinished(e: OrzoEvent<typeof Subjects.BuildStepFinished>, ctx: EventContext): Promise<HandlerOutcome> {
     return outcomeOf(ctx, async () => {
+      ctx.afterCommit(() => this.pipeline.flushOutbox());
       const result = await this.pipeline.stepFinished(transactionOf(ctx), e.payload, e.envelope.correlationId);
       if (result === 'unknown-deploy') ctx.log.info({ runId: e.payload.runId }, 'pipeline step finished: no such step to continue from');
     });

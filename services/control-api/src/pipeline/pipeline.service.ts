@@ -97,7 +97,6 @@ export class PipelineService implements OnModuleInit, OnModuleDestroy {
       return 'blocked';
     }
     const result = await this.advance(em, svc, 0, { image: p.image, gitSha: p.commitSha, correlationId });
-    this.flushSoon();
     return result;
   }
 
@@ -142,7 +141,6 @@ export class PipelineService implements OnModuleInit, OnModuleDestroy {
       if (open.length) return 'parallel-open';
     }
     const result = await this.after(em, svc, last, { image: mark.image, gitSha: mark.gitSha, correlationId });
-    this.flushSoon();
     return result;
   }
 
@@ -215,7 +213,7 @@ export class PipelineService implements OnModuleInit, OnModuleDestroy {
     } finally {
       this.sweeping = false;
     }
-    if (failed) this.flushSoon();
+    if (failed) this.flushOutbox();
     return failed;
   }
 
@@ -373,7 +371,6 @@ export class PipelineService implements OnModuleInit, OnModuleDestroy {
     // A step of a parallel block is not waited for: its block went on when it was requested.
     if (step.parallelGroup !== undefined) return 'not-waited';
     const result = await this.after(em, svc, p.stepIndex, v);
-    this.flushSoon();
     return result;
   }
 
@@ -438,8 +435,13 @@ export class PipelineService implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  /** The outbox rows commit with the handler's transaction, just after it returns. */
-  private flushSoon(): void {
-    setTimeout(() => void this.outbox.flush().catch(() => undefined), 20).unref();
+  /**
+   * Publishes the outbox rows (the marks' deploy.requested, the steps' build.step-requested)
+   * once they are committed: PipelineHandlers call it from ctx.afterCommit, since the rows
+   * commit with the handler's transaction just after it returns; the outbox's own retry
+   * publishes whatever this misses.
+   */
+  flushOutbox(): void {
+    void this.outbox.flush().catch(() => undefined);
   }
 }
