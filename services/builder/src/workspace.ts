@@ -75,7 +75,8 @@ export class Workspace {
    * Makes the commit available in the cache; returns the bare repository's directory. One git
    * process in the common case: the commit is fetched by its sha (protocol v2 servers, GitHub,
    * GitLab and a local path allow it), only its objects; a server that refuses unadvertised
-   * objects gets the old way, every branch and tag, then the commit looked up among them.
+   * objects gets the old way, every branch and tag, then the commit looked up among them. An
+   * abbreviated sha is looked up in the cache first, then among every branch and tag.
    */
   async fetch(gitUrl: string, sha: string, signal?: AbortSignal, onLine?: (l: string) => void): Promise<string> {
     const dir = this.repoDir(gitUrl);
@@ -83,11 +84,14 @@ export class Workspace {
       const init = await git(['init', '--quiet', '--bare', dir], { signal });
       if (init.code !== 0) throw new StepError('fetch', `git init ${dir} failed: ${init.stderr.trim()}`);
     }
-    if (await this.hasCommit(dir, sha)) return dir;
+    // Already here as a loose object (a small fetch leaves its objects loose): no process.
+    if (sha.length === 40 && existsSync(join(dir, 'objects', sha.slice(0, 2), sha.slice(2)))) return dir;
     onLine?.(`fetching ${sha} from ${gitUrl}`);
     const fetch = (what: string[]) => git(['-C', dir, 'fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--force', gitUrl, ...what], { signal });
-    // A fetch of a full sha succeeds only when the commit arrived (an abbreviated one is no ref: it fails).
+    // A fetch of a full sha succeeds only when the commit is here after it (one already in a
+    // pack of the cache is found there by the fetch's negotiation, nothing transferred).
     if (sha.length === 40 && (await fetch([sha])).code === 0) return dir;
+    if (await this.hasCommit(dir, sha)) return dir;
     onLine?.(`fetching every branch and tag of ${gitUrl}`);
     const all = await fetch(['+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*']);
     if (all.code !== 0) throw new StepError('fetch', `git fetch ${gitUrl} failed: ${all.stderr.trim().split('\n').slice(-3).join(' ')}`);
