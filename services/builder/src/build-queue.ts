@@ -186,6 +186,8 @@ export class BuildQueue implements OnApplicationBootstrap, OnApplicationShutdown
         signal,
         onLine: (l) => log.line(l),
       });
+      // A build Docker refused or failed before reading the whole context stops git.
+      build.catch(() => source.stop());
       // A context that could not be read fully fails the build with git's words, not Docker's.
       const [fed, built] = await Promise.allSettled([source.done, build]);
       if (fed.status === 'rejected') throw fed.reason;

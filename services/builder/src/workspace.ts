@@ -113,11 +113,13 @@ export class Workspace {
    * output passed on as it comes, no file in between. The stream ends only once git exited 0;
    * otherwise it is destroyed with the StepError (which `done` rejects with), so Docker never
    * takes a cut or empty context for a whole one: a request body destroyed before its end
-   * fails the build request.
+   * fails the build request. `stop()`, for a build request that failed on its own: git is
+   * killed (it would wait for a reader forever) and `done` resolves.
    */
-  contextStream(dir: string, sha: string, context: string, signal?: AbortSignal): { stream: Readable; done: Promise<void> } {
+  contextStream(dir: string, sha: string, context: string, signal?: AbortSignal): { stream: Readable; done: Promise<void>; stop(): void } {
     const treeish = context && context !== '.' ? `${sha}:${context.replace(/^\.\/|\/$/g, '')}` : sha;
-    const stream = new PassThrough();
+    // Its error is `done`'s: a stream nobody reads yet must not throw it as uncaught.
+    const stream = new PassThrough().on('error', () => undefined);
     const child = spawn('git', ['-C', dir, 'archive', '--format=tar', treeish], {
       env: gitEnv(),
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -125,20 +127,28 @@ export class Workspace {
       killSignal: 'SIGKILL',
     });
     let stderr = '';
+    let stopped = false;
     child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
     child.stdout.pipe(stream, { end: false });
     const done = new Promise<void>((resolve, reject) => {
       child.on('error', reject);
       // 'close' comes after stdout closed: every byte of the archive is in the stream by then.
-      child.on('close', (code) => (code === 0 ? resolve() : reject(new StepError('fetch', `git archive ${treeish} failed: ${stderr.trim()}`))));
+      child.on('close', (code) => (code === 0 || stopped ? resolve() : reject(new StepError('fetch', `git archive ${treeish} failed: ${stderr.trim()}`))));
     }).then(
-      () => void stream.end(),
+      () => void (stopped ? stream.destroy() : stream.end()),
       (err: unknown) => {
         stream.destroy(err as Error);
         throw err;
       },
     );
-    return { stream, done };
+    const stop = () => {
+      stopped = true;
+      // What git wrote and nobody read would hold its 'close' back: dropped with its pipe.
+      child.stdout.unpipe(stream);
+      child.stdout.destroy();
+      child.kill('SIGKILL');
+    };
+    return { stream, done, stop };
   }
 
   /** A throw-away checkout of the commit, for pipeline commands (itest, security-check). */
