@@ -2,7 +2,9 @@
 // commit's version answering through HAProxy (webhook -> build -> pipeline mark -> crossover
 // -> discovery), next to doing the same by hand in the same run: `git archive | docker build`
 // of a commit, a container of the image, until it answers HTTP. Every commit serves its own
-// version, so neither side gets a cached RUN step the other paid for.
+// version, so neither side gets a cached RUN step the other paid for. Each round measures the
+// by-hand floor, then Orzo. It prints each round's events and the builder's build log lines,
+// each by its own time.
 // Usage: node bench/dist/src/commit-to-serving.js [rounds=3]   (needs Docker, HAProxy)
 // It runs on a service of its own (`commitbench-<random>`, on a free proxy port) and removes only
 // the containers and images it made, so it can run beside other benches and tests on one engine.
