@@ -83,7 +83,7 @@ export class EventTail {
       // Every stream is in the position from the first event on, so a resume is exact everywhere.
       position[stream] ??= after ?? Math.max(0, start.opt_start_seq !== undefined ? start.opt_start_seq - 1 : info.state.first_seq - 1);
       // NATS 2.9 filters a consumer on one subject at most: several are filtered here instead.
-      const consumer = await js.consumers.get(stream, { ...(filters.length === 1 ? { filter_subject: filters[0] } : {}), ...start });
+      const consumer = await js.consumers.get(stream, { ...(filters.length === 1 ? { filter_subjects: filters[0] } : {}), ...start });
       const held: { consumer: Consumer; messages?: ConsumerMessages } = { consumer };
       this.consumers.push(held);
       // Stopped while this one was being made: stop() did not see it, run's finally deletes it.
