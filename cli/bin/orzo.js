@@ -21,14 +21,17 @@ function entry(verb) {
     const bundle = join(dir, `${name}.bundle.js`);
     const made = statSync(bundle);
     const inputs = JSON.parse(readFileSync(join(dir, `${name}.bundle.inputs.json`), 'utf8'));
-    return inputs.every((f) => statSync(join(dir, f)).mtimeMs <= made.mtimeMs) ? { file: bundle, made } : { file: main };
+    if (!inputs.every((f) => statSync(join(dir, f)).mtimeMs <= made.mtimeMs)) return { file: main };
+    // The lean bundle loads through a code cache; the whole CLI's has a dynamic import() (of
+    // @orzo/platform), which a vm.Script runs only with node's experimental module loader.
+    return lean ? { file: bundle, made } : { file: bundle };
   } catch {
     return { file: main };
   }
 }
 
 /**
- * Loads a bundle with V8's code cache kept beside it (`<bundle>.v8-cache`): the compiled code
+ * Loads a bundle (one without a dynamic import()) with V8's code cache kept beside it (`<bundle>.v8-cache`): the compiled code
  * of what the last run executed, so a run neither parses nor compiles it again (a third to a
  * half of the bundle's load). The cache names the bundle it was made from (its mtime and size:
  * V8 itself only checks the source's length) and the node version; any other is ignored and
@@ -36,8 +39,7 @@ function entry(verb) {
  * Returns the module's exports and a function writing the cache when it should be (re)written.
  */
 function loadBundle(file, made) {
-  const loader = vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER;
-  if (process.env.ORZO_CLI_CODE_CACHE === '0' || !loader) return { exports: require(file), save: () => undefined };
+  if (process.env.ORZO_CLI_CODE_CACHE === '0') return { exports: require(file), save: () => undefined };
   const cacheFile = `${file}.v8-cache`;
   const stamp = Buffer.from(`${made.mtimeMs}:${made.size}:${process.version}\n`);
   let cachedData;
@@ -47,7 +49,7 @@ function loadBundle(file, made) {
   } catch {
     // none yet, or not readable: compiled from the source, and written after the run
   }
-  const script = new vm.Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file, cachedData, importModuleDynamically: loader });
+  const script = new vm.Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file, cachedData });
   const mod = new Module(file, module);
   mod.filename = file;
   mod.paths = Module._nodeModulePaths(dirname(file));

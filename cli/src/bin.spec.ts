@@ -24,6 +24,10 @@ describe('cli/bin/orzo.js: the V8 code cache of a bundle', { skip: !existsSync(B
     assert.equal(orzo('status', '--help'), first);
   });
 
+  it('is only used for a bundle without a dynamic import() (a vm.Script needs an experimental loader for one)', () => {
+    assert.doesNotMatch(readFileSync(BUNDLE, 'utf8'), /\bimport\(/);
+  });
+
   it('is not used when it was made from another bundle (V8 checks only the length): it is made again', () => {
     const size = readFileSync(BUNDLE).length;
     writeFileSync(CACHE, Buffer.concat([Buffer.from(`1:${size}:${process.version}\n`), Buffer.alloc(1024, 7)]));
