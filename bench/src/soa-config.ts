@@ -81,6 +81,11 @@ function main(): void {
     log(
       `  load + validate + compile (Orzo)     ${loadSeconds.toFixed(3)} s   (CPU ${loadCpu.toFixed(3)} s)   ${((loadSeconds / SERVICES) * 1e3).toFixed(3)} ms/service   goal < 1 s for 2,000 services`,
     );
+    // What control-api, the builder and jenkins-hook read per request: one service, checked against the tree.
+    const one = `svc-${Math.floor(SERVICES / 2)}`;
+    const [single, oneSeconds, oneCpu] = timed(() => loadSoaConfigs({ soaDir: root, system, service: one }));
+    if (single.errors || single.services.length !== 1) throw new Error(`${one} should load alone without errors`);
+    log(`  one service of the tree (-s ${one})     ${oneSeconds.toFixed(3)} s   (CPU ${oneCpu.toFixed(3)} s)`);
     // A second, warm pass split into its phases, to show where the time goes.
     const [all, tLoad] = timed(() => loadServices(root));
     const [, tValidate] = timed(() => validateServices(all, all, system));

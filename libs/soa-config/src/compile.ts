@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import { LoadedFile, LoadedService } from './load';
 import { parseDuration } from './parse';
 import { isMapping } from './schema/validate';
@@ -166,11 +166,56 @@ export interface CompiledJob {
 /** Runs of a job kept in history when its file says no `run_limit` (Tron's default). */
 export const DEFAULT_RUN_LIMIT = 50;
 
-/** PAASTA_<k> and ORZO_<k> of each entry, sorted by name. */
-function injectedEnv(injected: Record<string, string>, own: Record<string, string> = {}): Record<string, string> {
-  const pairs: Array<[string, string]> = Object.entries(own);
-  for (const [k, v] of Object.entries(injected)) pairs.push([`PAASTA_${k}`, v], [`ORZO_${k}`, v]);
-  return Object.fromEntries(pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
+/** Orders env names as the config hash has always seen them: by UTF-16 code units. */
+const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The injected part of an env: PAASTA_<k> and ORZO_<k> of each key, then an extra name, sorted once; `from`: the index of each one's value. */
+interface EnvLayout {
+  names: string[];
+  from: number[];
+}
+
+function envLayout(keys: readonly string[], extra?: string): EnvLayout {
+  const pushed = keys.flatMap((k, i) => [
+    { name: `PAASTA_${k}`, from: i },
+    { name: `ORZO_${k}`, from: i },
+  ]);
+  if (extra !== undefined) pushed.push({ name: extra, from: keys.length });
+  pushed.sort((a, b) => byName(a.name, b.name)); // stable: ties keep their order
+  return { names: pushed.map((p) => p.name), from: pushed.map((p) => p.from) };
+}
+
+const INSTANCE_KEYS = ['SERVICE', 'INSTANCE', 'CLUSTER', 'DEPLOY_GROUP', 'PORT', 'RESOURCE_CPUS', 'RESOURCE_MEM', 'RESOURCE_DISK'];
+const INSTANCE_ENV = envLayout(INSTANCE_KEYS, 'MESH_REGISTRATIONS');
+const INSTANCE_ENV_TEAM = envLayout([...INSTANCE_KEYS, 'MONITORING_TEAM'], 'MESH_REGISTRATIONS');
+const ACTION_ENV = envLayout(['INSTANCE', 'RESOURCE_CPUS', 'RESOURCE_MEM']);
+const JOB_KEYS = ['SERVICE', 'INSTANCE', 'CLUSTER', 'DEPLOY_GROUP'];
+const JOB_ENV = envLayout(JOB_KEYS);
+const JOB_ENV_TEAM = envLayout([...JOB_KEYS, 'MONITORING_TEAM']);
+
+/**
+ * A container's env: the string values of `own`, PAASTA_<k> and ORZO_<k> of each injected key
+ * (`values` in the layout's key order, then the extra's), then the extra name, sorted by name;
+ * of two entries with one name the later one wins. What `Object.fromEntries` of those pairs
+ * stably sorted gives (the config hash depends on it), built by merging the few own names
+ * into the injected ones, whose order is computed once.
+ */
+function containerEnv(own: unknown, layout: EnvLayout, values: readonly string[]): Record<string, string> {
+  const mine: Array<[string, string]> = [];
+  if (isMapping(own)) for (const k in own) if (Object.hasOwn(own, k) && typeof own[k] === 'string') mine.push([k, own[k]]);
+  if (mine.length > 1) mine.sort((a, b) => byName(a[0], b[0]));
+  const { names, from } = layout;
+  const pairs: Array<[string, string]> = [];
+  let i = 0;
+  for (let j = 0; j < names.length; j++) {
+    for (; i < mine.length && byName(mine[i]![0], names[j]!) <= 0; i++) pairs.push(mine[i]!); // pushed first: loses a tie
+    pairs.push([names[j]!, values[from[j]!]!]);
+  }
+  for (; i < mine.length; i++) pairs.push(mine[i]!);
+  // Of a name given twice, fromEntries keeps the first place and the later value. It also
+  // builds an object with fast properties, which JSON.stringify (the config hash) reads several
+  // times faster than the dictionary that assigning 20-odd computed names one by one can give.
+  return Object.fromEntries(pairs);
 }
 
 const num = (v: unknown, d: number): number => (typeof v === 'number' && Number.isFinite(v) ? v : d);
@@ -222,7 +267,19 @@ export function serviceMonitoring(svc: LoadedService): Record<string, unknown> {
   return merged;
 }
 
+const NAMESPACES = new WeakMap<ReadonlyMap<string, LoadedService>, Map<string, Record<string, unknown> | undefined>>();
+
+/** The smartstack.yaml namespace a registration (service.namespace) names, looked up once per tree. */
 function smartstackNamespace(all: ReadonlyMap<string, LoadedService>, reg: string): Record<string, unknown> | undefined {
+  let known = NAMESPACES.get(all);
+  if (!known) NAMESPACES.set(all, (known = new Map()));
+  if (known.has(reg)) return known.get(reg);
+  const ns = findNamespace(all, reg);
+  known.set(reg, ns);
+  return ns;
+}
+
+function findNamespace(all: ReadonlyMap<string, LoadedService>, reg: string): Record<string, unknown> | undefined {
   const [service, namespace] = reg.split('.');
   const data = all.get(service!)?.smartstack?.src.data;
   if (!isMapping(data)) return undefined;
@@ -275,14 +332,18 @@ export function compileInstance(
 ): CompiledInstance {
   const cluster = f.cluster!;
   // Instance (with the templates YAML merged into it) > system defaults > built-in defaults.
-  const raw: Record<string, unknown> = { ...system.defaults, ...own };
+  // Only read, so without defaults the instance's own mapping serves as is.
+  const raw: Record<string, unknown> = hasKeys(system.defaults) ? { ...system.defaults, ...own } : own;
   const regs = registrationsOf(svc.name, instance, raw);
   const registrations: CompiledRegistration[] = [];
+  let mesh: Record<string, unknown> | undefined;
   for (const name of regs.names) {
     const ns = smartstackNamespace(all, name);
     if (!ns) continue; // a default registration without a namespace: not in the mesh
+    mesh ??= ns;
     const [service, namespace] = name.split('.') as [string, string];
-    registrations.push({
+    // Optional keys are added after the others, in the order the JSON (and the config hash) has them.
+    const registration: CompiledRegistration = {
       name,
       service,
       namespace,
@@ -292,19 +353,16 @@ export function compileInstance(
       timeoutConnectMs: num(ns.timeout_connect_ms, 200),
       timeoutServerMs: num(ns.timeout_server_ms, 1000),
       retries: num(ns.retries, 1),
-      ...(text(ns.lb_policy) ? { lbPolicy: text(ns.lb_policy) } : {}),
-      ...(typeof ns.timeout_client_ms === 'number' ? { timeoutClientMs: ns.timeout_client_ms } : {}),
-      ...(isMapping(ns.endpoint_timeouts)
-        ? {
-            endpointTimeouts: Object.entries(ns.endpoint_timeouts)
-              .filter((e): e is [string, number] => typeof e[1] === 'number')
-              .map(([path, timeoutMs]) => ({ path, timeoutMs })),
-          }
-        : {}),
-    });
+    };
+    if (text(ns.lb_policy)) registration.lbPolicy = text(ns.lb_policy);
+    if (typeof ns.timeout_client_ms === 'number') registration.timeoutClientMs = ns.timeout_client_ms;
+    if (isMapping(ns.endpoint_timeouts))
+      registration.endpointTimeouts = Object.entries(ns.endpoint_timeouts)
+        .filter((e): e is [string, number] => typeof e[1] === 'number')
+        .map(([path, timeoutMs]) => ({ path, timeoutMs }));
+    registrations.push(registration);
   }
   const inMesh = registrations.length > 0;
-  const mesh = inMesh ? smartstackNamespace(all, registrations[0]!.name) : undefined;
   const meshMode = text(mesh?.healthcheck_mode) ?? text(mesh?.mode);
   const mode = (text(raw.healthcheck_mode) ??
     (inMesh ? (meshMode === 'tcp' ? 'tcp' : meshMode === 'https' ? 'https' : 'http') : 'none')) as CompiledHealthcheck['mode'];
@@ -320,31 +378,54 @@ export function compileInstance(
   const memMb = num(raw.mem, 4096);
   const diskMb = num(raw.disk, 1024);
   const containerPort = num(raw.container_port, 8888);
-  const injected: Record<string, string> = {
-    SERVICE: svc.name,
-    INSTANCE: instance,
-    CLUSTER: cluster,
-    DEPLOY_GROUP: deployGroup,
-    PORT: String(containerPort),
-    RESOURCE_CPUS: String(cpus),
-    RESOURCE_MEM: String(memMb),
-    RESOURCE_DISK: String(diskMb),
-    ...(monitoring.team ? { MONITORING_TEAM: monitoring.team } : {}),
-  };
-  const pairs: Array<[string, string]> = [];
-  if (isMapping(raw.env)) for (const [k, v] of Object.entries(raw.env)) if (typeof v === 'string') pairs.push([k, v]);
-  for (const [k, v] of Object.entries(injected)) pairs.push([`PAASTA_${k}`, v], [`ORZO_${k}`, v]);
-  pairs.push(['MESH_REGISTRATIONS', registrations.map((r) => r.name).join(',')]);
   // Sorted, so the order keys were written in never changes the config hash.
-  const env = Object.fromEntries(pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
+  const env = containerEnv(raw.env, monitoring.team ? INSTANCE_ENV_TEAM : INSTANCE_ENV, [
+    svc.name,
+    instance,
+    cluster,
+    deployGroup,
+    String(containerPort),
+    String(cpus),
+    String(memMb),
+    String(diskMb),
+    ...(monitoring.team ? [monitoring.team] : []),
+    registrations.map((r) => r.name).join(','),
+  ]);
 
-  const spec: Omit<CompiledInstance, 'configHash'> = {
+  // Optional keys are added after the others, in the order the JSON (and the config hash) has them.
+  const healthcheck: CompiledHealthcheck = {
+    mode,
+    uri: text(raw.healthcheck_uri) ?? text(mesh?.healthcheck_uri) ?? '/status',
+    cmd: text(raw.healthcheck_cmd),
+    gracePeriodSeconds: num(raw.healthcheck_grace_period_seconds, 60),
+    intervalSeconds: num(raw.healthcheck_interval_seconds, 10),
+    timeoutSeconds: num(raw.healthcheck_timeout_seconds, 10),
+    maxConsecutiveFailures: num(raw.healthcheck_max_consecutive_failures, 30),
+  };
+  if (isMapping(mesh?.extra_healthcheck_headers)) healthcheck.headers = stringMap(mesh.extra_healthcheck_headers);
+  if (typeof mesh?.healthcheck_port === 'number' && mesh.healthcheck_port !== containerPort) healthcheck.port = mesh.healthcheck_port;
+  const bounce: CompiledBounce = {
+    method: (text(raw.bounce_method) ?? 'crossover') as CompiledBounce['method'],
+    marginFactor: num(raw.bounce_margin_factor, 0.95),
+    overprovisionFactor: num(raw.bounce_overprovision_factor, 1),
+    drainMethod: text(raw.drain_method) ?? (inMesh ? 'hacheck' : 'noop'),
+    drainDelaySeconds: num(drainParams.delay, inMesh ? 60 : 0),
+    terminationGracePeriodSeconds: num(lifecycle.termination_grace_period_seconds, 30),
+    minTaskUptimeSeconds: num(healthParams.min_task_uptime, 0),
+  };
+  if (healthParams.check_haproxy === false) bounce.skipHaproxyCheck = true;
+  if (typeof lifecycle.pre_stop_command === 'string') bounce.preStopCommand = ['/bin/sh', '-c', lifecycle.pre_stop_command];
+  else if (Array.isArray(lifecycle.pre_stop_command)) bounce.preStopCommand = strings(lifecycle.pre_stop_command);
+  if (typeof lifecycle.pre_stop_drain_seconds === 'number') bounce.preStopDrainSeconds = lifecycle.pre_stop_drain_seconds;
+  if (text(raw.drain_method) === 'http') bounce.httpDrain = { drain: drainRequest(drainParams.drain), isSafeToKill: drainRequest(drainParams.is_safe_to_kill) };
+
+  // Built in the order of CompiledInstance (the order its JSON has always had), the fields of
+  // the config hash first as their own object, so the hash needs no copy of the spec.
+  const hashed: ConfigHashed = {
     service: svc.name,
     cluster,
     instance,
-    file: f.path,
     deployGroup,
-    replicas: { instances, min, max: max ?? instances, autoscaled: max !== undefined },
     cpus,
     cpuBurstAdd: num(raw.cpu_burst_add, 1),
     memMb,
@@ -353,45 +434,48 @@ export function compileInstance(
     args: strings(raw.args),
     env,
     containerPort,
-    healthcheck: {
-      mode,
-      uri: text(raw.healthcheck_uri) ?? text(mesh?.healthcheck_uri) ?? '/status',
-      cmd: text(raw.healthcheck_cmd),
-      gracePeriodSeconds: num(raw.healthcheck_grace_period_seconds, 60),
-      intervalSeconds: num(raw.healthcheck_interval_seconds, 10),
-      timeoutSeconds: num(raw.healthcheck_timeout_seconds, 10),
-      maxConsecutiveFailures: num(raw.healthcheck_max_consecutive_failures, 30),
-      ...(isMapping(mesh?.extra_healthcheck_headers) ? { headers: stringMap(mesh.extra_healthcheck_headers) } : {}),
-      ...(typeof mesh?.healthcheck_port === 'number' && mesh.healthcheck_port !== containerPort ? { port: mesh.healthcheck_port } : {}),
-    },
-    bounce: {
-      method: (text(raw.bounce_method) ?? 'crossover') as CompiledBounce['method'],
-      marginFactor: num(raw.bounce_margin_factor, 0.95),
-      overprovisionFactor: num(raw.bounce_overprovision_factor, 1),
-      drainMethod: text(raw.drain_method) ?? (inMesh ? 'hacheck' : 'noop'),
-      drainDelaySeconds: num(drainParams.delay, inMesh ? 60 : 0),
-      terminationGracePeriodSeconds: num(lifecycle.termination_grace_period_seconds, 30),
-      minTaskUptimeSeconds: num(healthParams.min_task_uptime, 0),
-      ...(healthParams.check_haproxy === false ? { skipHaproxyCheck: true as const } : {}),
-      ...(typeof lifecycle.pre_stop_command === 'string'
-        ? { preStopCommand: ['/bin/sh', '-c', lifecycle.pre_stop_command] }
-        : Array.isArray(lifecycle.pre_stop_command)
-          ? { preStopCommand: strings(lifecycle.pre_stop_command) }
-          : {}),
-      ...(typeof lifecycle.pre_stop_drain_seconds === 'number' ? { preStopDrainSeconds: lifecycle.pre_stop_drain_seconds } : {}),
-      ...(text(raw.drain_method) === 'http'
-        ? { httpDrain: { drain: drainRequest(drainParams.drain), isSafeToKill: drainRequest(drainParams.is_safe_to_kill) } }
-        : {}),
-    },
+    healthcheck,
+    bounce,
     registrations,
     weight: num(raw.weight, 10),
+    pool: text(raw.pool) ?? 'default',
+  };
+  return {
+    service: hashed.service,
+    cluster,
+    instance,
+    file: f.path,
+    deployGroup,
+    replicas: { instances, min, max: max ?? instances, autoscaled: max !== undefined },
+    cpus,
+    cpuBurstAdd: hashed.cpuBurstAdd,
+    memMb,
+    diskMb,
+    cmd: hashed.cmd,
+    args: hashed.args,
+    env,
+    containerPort,
+    healthcheck,
+    bounce,
+    registrations,
+    weight: hashed.weight,
     monitoring,
     replicationThreshold: num(raw.replication_threshold, 50),
-    pool: text(raw.pool) ?? 'default',
+    pool: hashed.pool,
     backoffSeconds: num(raw.backoff_seconds, 10),
+    configHash: hashOfJson(JSON.stringify(hashed)),
   };
-  return { ...spec, configHash: configHash(spec) };
 }
+
+function hasKeys(o: object): boolean {
+  for (const _ in o) return true;
+  return false;
+}
+
+/** What the config hash leaves out: see configHash. */
+type NotHashed = 'replicas' | 'file' | 'monitoring' | 'replicationThreshold' | 'backoffSeconds';
+/** The fields of a compiled instance that need a bounce when they change, in the order of CompiledInstance. */
+type ConfigHashed = Omit<CompiledInstance, 'configHash' | NotHashed>;
 
 /**
  * "config" + 8 hex of sha256 over the JSON of everything that needs a bounce: replica counts,
@@ -399,14 +483,20 @@ export function compileInstance(
  * reads them, the containers do not; the team still bounces through its env variable) and the
  * crash restart backoff (PaaSTA: backoff_seconds never bounces) are left out, so scaling,
  * re-routing alerts or tuning the backoff never bounces. The spec is built in a fixed key order
- * (env sorted), so its JSON is canonical without a sorting pass.
+ * (env sorted), so its JSON is canonical without a sorting pass. (compileInstance hashes the
+ * same JSON, built without copying the spec.)
  */
 export function configHash(spec: Omit<CompiledInstance, 'configHash'>, forceBounce = ''): string {
   const { replicas: _r, file: _f, monitoring: _m, replicationThreshold: _t, backoffSeconds: _b, ...bounceRelevant } = spec;
-  return `config${createHash('sha256')
-    .update(JSON.stringify(bounceRelevant) + forceBounce)
-    .digest('hex')
-    .slice(0, 8)}`;
+  return hashOfJson(JSON.stringify(bounceRelevant) + forceBounce);
+}
+
+// crypto.hash (one call, no Hash object) is in node >= 20.12; package.json allows 20.11.
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+
+function hashOfJson(json: string): string {
+  const hex = oneShot ? oneShot('sha256', json, 'hex') : crypto.createHash('sha256').update(json).digest('hex');
+  return `config${hex.slice(0, 8)}`;
 }
 
 /** Compiles the jobs of tron- and chronos-<cluster>.yaml to a schedule plus actions. */
@@ -429,7 +519,6 @@ export function compileJobs(svc: LoadedService, system: SystemConfig): CompiledJ
       const actionOf = (name: string, a: Record<string, unknown>): CompiledAction => {
         const cpus = num(a.cpus, base.cpus);
         const memMb = num(a.mem, base.memMb);
-        const ownEnv = isMapping(a.env) ? (Object.fromEntries(Object.entries(a.env).filter(([, v]) => typeof v === 'string')) as Record<string, string>) : {};
         return {
           name,
           command: text(a.command) ?? text(a.cmd) ?? '',
@@ -437,7 +526,7 @@ export function compileJobs(svc: LoadedService, system: SystemConfig): CompiledJ
           requires: strings(a.requires),
           cpus,
           memMb,
-          env: injectedEnv({ INSTANCE: chronos ? job : `${job}.${name}`, RESOURCE_CPUS: String(cpus), RESOURCE_MEM: String(memMb) }, ownEnv),
+          env: containerEnv(a.env, ACTION_ENV, [chronos ? job : `${job}.${name}`, String(cpus), String(memMb)]),
           retries: Math.max(0, Math.floor(num(a.retries, 0))),
           retriesDelaySeconds: seconds(a.retries_delay, 0),
           maxRuntimeSeconds: seconds(a.max_runtime, base.maxRuntime),
@@ -475,13 +564,13 @@ export function compileJobs(svc: LoadedService, system: SystemConfig): CompiledJ
         queueing: bool(raw.queueing, true),
         runLimit: Math.max(1, Math.floor(num(raw.run_limit, DEFAULT_RUN_LIMIT))),
         checkEveryDay: bool(ownMonitoring.check_that_every_day_has_a_successful_run, false),
-        env: injectedEnv({
-          SERVICE: svc.name,
-          INSTANCE: job,
-          CLUSTER: f.cluster!,
-          DEPLOY_GROUP: deployGroup,
-          ...(monitoring.team ? { MONITORING_TEAM: monitoring.team } : {}),
-        }),
+        env: containerEnv(undefined, monitoring.team ? JOB_ENV_TEAM : JOB_ENV, [
+          svc.name,
+          job,
+          f.cluster!,
+          deployGroup,
+          ...(monitoring.team ? [monitoring.team] : []),
+        ]),
       });
     }
   }

@@ -10,6 +10,20 @@ const UNIT_WORDS: Record<string, number> = { sec: 1, second: 1, min: 60, minute:
 export function parseDuration(value: unknown, words = false): number | null {
   if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : null;
   if (typeof value !== 'string') return null;
+  // A tree repeats a few durations ("10m", "1m") over thousands of instances: parse each once.
+  const cache = words ? WITH_WORDS : PLAIN;
+  let seconds = cache.get(value);
+  if (seconds === undefined) {
+    if (cache.size >= 1000) cache.clear();
+    cache.set(value, (seconds = parseDurationText(value, words)));
+  }
+  return seconds;
+}
+
+const PLAIN = new Map<string, number | null>();
+const WITH_WORDS = new Map<string, number | null>();
+
+function parseDurationText(value: string, words: boolean): number | null {
   const text = value.trim();
   if (text === '') return null;
   if (/^\d+(\.\d+)?$/.test(text)) return Number(text);

@@ -1,12 +1,13 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CompiledInstance, CompiledJob, compileAdhoc, compileInstances, compileJobs, serviceMonitoring } from './compile';
-import { LoadedService, loadServices } from './load';
+import { LoadedService, loadService, loadServiceMesh } from './load';
+import { listServices } from './tree';
 import { parseDuration } from './parse';
 import { ConfigProblem, didYouMean } from './problems';
 import { isMapping } from './schema/validate';
 import { SystemConfig, loadSystemConfig } from './system-config';
-import { BUILD_STEPS, validateServices } from './validate-tree';
+import { BUILD_STEPS, indexTree, validateService } from './validate-tree';
 
 export interface PipelineStep {
   step: string;
@@ -78,34 +79,48 @@ export function loadSoaConfigs(options: LoadOptions = {}): SoaConfigsResult {
     });
     return finish(system, [], problems);
   }
-  const all = loadServices(soaDir);
-  let selected: LoadedService[] = all;
-  if (options.service !== undefined) {
-    const one = all.find((s) => s.name === options.service);
-    if (!one) {
-      const s = didYouMean(
-        options.service,
-        all.map((x) => x.name),
-      );
-      problems.push({
-        file: join(soaDir, options.service),
-        line: 0,
-        column: 0,
-        path: '',
-        message: `unknown service ${options.service}: no such directory in ${soaDir}`,
-        hint: s ? `did you mean ${s}?` : undefined,
-        severity: 'error',
-      });
-      return finish(system, [], problems);
-    }
-    selected = [one];
+  // One service: the others are read only as far as the rules that span services need (their
+  // smartstack.yaml), which is what control-api, the builder and jenkins-hook ask for per request.
+  const names = listServices(soaDir);
+  if (options.service !== undefined && !names.includes(options.service)) {
+    const s = didYouMean(options.service, names);
+    problems.push({
+      file: join(soaDir, options.service),
+      line: 0,
+      column: 0,
+      path: '',
+      message: `unknown service ${options.service}: no such directory in ${soaDir}`,
+      hint: s ? `did you mean ${s}?` : undefined,
+      severity: 'error',
+    });
+    return finish(system, [], problems);
   }
-  const found = validateServices(selected, all, system);
-  problems.push(...found);
-  const failing = new Set(found.filter((p) => p.severity === 'error').map((p) => p.file));
-  const byName = new Map(all.map((s) => [s.name, s]));
-  const services = selected.filter((s) => ![...failing].some((f) => f === s.dir || f.startsWith(`${s.dir}/`))).map((s) => compileService(s, byName, system));
+  // The rules that span services read only the others' smartstack.yaml: read those first, then
+  // load, validate and compile one service at a time, so each one's parsed files are garbage
+  // once it is compiled (a young generation to collect, not the whole tree kept alive).
+  const all = names.map((name) => loadServiceMesh(soaDir, name));
+  const tree = indexTree(all);
+  const services: CompiledService[] = [];
+  for (const mesh of all) {
+    if (options.service !== undefined && mesh.name !== options.service) continue;
+    const svc = loadService(soaDir, mesh.name, mesh.smartstack);
+    const found: ConfigProblem[] = [];
+    validateService(svc, tree, system, found);
+    problems.push(...found);
+    const failing = failingDirs(new Set(found.filter((p) => p.severity === 'error').map((p) => p.file)));
+    if (!failing.has(svc.dir)) services.push(compileService(svc, tree.byName, system));
+  }
   return finish(system, services, problems);
+}
+
+/** The directories that a file with errors is, or is in: each prefix of its path up to a "/". */
+function failingDirs(files: Iterable<string>): Set<string> {
+  const dirs = new Set<string>();
+  for (const f of files) {
+    dirs.add(f);
+    for (let i = f.indexOf('/'); i >= 0; i = f.indexOf('/', i + 1)) dirs.add(f.slice(0, i));
+  }
+  return dirs;
 }
 
 function finish(system: SystemConfig, services: CompiledService[], problems: ConfigProblem[]): SoaConfigsResult {

@@ -66,96 +66,106 @@ export function registrationsOf(service: string, instance: string, raw: Record<s
  */
 export function validateServices(services: readonly LoadedService[], all: readonly LoadedService[], system: SystemConfig): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
-  const byName = new Map(all.map((s) => [s.name, s]));
-  const portOwners = proxyPortOwners(all);
-  for (const svc of services) {
-    const ctxOf = (f: LoadedFile): ValidationContext => ({ src: f.src, problems });
-    const files = [svc.service, svc.deploy, svc.smartstack, svc.monitoring, ...svc.longRunning, ...svc.jobs, ...svc.adhoc, ...svc.rollback].filter(
-      (f): f is LoadedFile => !!f,
-    );
-    for (const f of files) problems.push(...f.src.problems);
-    const usable = (f: LoadedFile | undefined): f is LoadedFile => !!f && f.src.problems.length === 0;
-    const whole = (message: string, severity: ConfigProblem['severity'], extra: Partial<ConfigProblem> = {}, file = svc.dir) =>
-      problems.push({ file, line: 0, column: 0, path: '', message, severity, ...extra });
-
-    const serviceNameProblem = nameProblem(svc.name, 'service');
-    if (serviceNameProblem) whole(serviceNameProblem, 'error');
-
-    if (usable(svc.service)) validateServiceFile(ctxOf(svc.service));
-    // PaaSTA: every service (a directory with a service.yaml) has a monitoring.yaml.
-    if (svc.service && !svc.monitoring)
-      whole('no monitoring.yaml: every service with a service.yaml needs one, so alerts reach a team (PaaSTA fails this too)', 'error', {
-        hint: 'add monitoring.yaml with team: <your team>',
-      });
-    if (usable(svc.monitoring)) validateMapping(ctxOf(svc.monitoring), svc.monitoring.src.data ?? {}, MONITORING_FILE_KEYS, [], 'monitoring.yaml', 'warning');
-    if (usable(svc.deploy)) validateDeploy(ctxOf(svc.deploy));
-    if (usable(svc.smartstack)) validateSmartstack(ctxOf(svc.smartstack), svc.name, portOwners, byName);
-    for (const f of svc.rollback.filter(usable)) validateRollback(ctxOf(f));
-
-    const steps = usable(svc.deploy) ? new Set(pipelineSteps(svc.deploy.src.data).map((s) => s.step)) : undefined;
-    const noted = new Set<string>();
-    const clusterServed = (f: LoadedFile) => {
-      if (!f.cluster || system.clusters[f.cluster] || noted.has(f.cluster)) return;
-      noted.add(f.cluster);
-      const served = Object.keys(system.clusters).join(', ');
-      whole(
-        `cluster ${f.cluster} is not one this Orzo runs (${served}): its files are validated, not deployed`,
-        'info',
-        {
-          hint: system.clustersConfigured
-            ? 'add it under clusters: in orzo.yaml to run it here'
-            : 'clusters: in orzo.yaml (or ORZO_CLUSTERS) says which clusters this Orzo runs',
-        },
-        f.src.file,
-      );
-    };
-    // PaaSTA: an instance name is used once per cluster, across kubernetes, eks (marathon) and adhoc files.
-    const namesByCluster = new Map<string, Map<string, LoadedFile>>();
-    const uniqueName = (ctx: ValidationContext, f: LoadedFile, name: string) => {
-      let seen = namesByCluster.get(f.cluster!);
-      if (!seen) namesByCluster.set(f.cluster!, (seen = new Map()));
-      const other = seen.get(name);
-      if (other !== undefined)
-        problemAt(
-          ctx,
-          [name],
-          `instance ${name} is also defined in ${basename(other.src.file)} for cluster ${f.cluster}: instance names are unique per cluster`,
-        );
-      else seen.set(name, f);
-    };
-
-    for (const f of svc.longRunning.filter(usable)) {
-      clusterServed(f);
-      forEachInstance(ctxOf(f), f, 'instance', (raw, path, name) => {
-        const ctx = ctxOf(f);
-        uniqueName(ctx, f, name);
-        validateMapping(ctx, raw, LONG_RUNNING_KEYS, path, `instance ${name}`);
-        validateInstanceRules(ctx, svc, f.cluster!, name, raw, path, steps, byName);
-      });
-    }
-    for (const f of svc.adhoc.filter(usable)) {
-      clusterServed(f);
-      forEachInstance(ctxOf(f), f, 'instance', (raw, path, name) => {
-        const ctx = ctxOf(f);
-        uniqueName(ctx, f, name);
-        validateMapping(ctx, raw, ADHOC_KEYS, path, `instance ${name}`);
-        checkSecrets(ctx, raw.env, [...path, 'env']);
-      });
-    }
-    for (const f of svc.jobs.filter(usable)) {
-      clusterServed(f);
-      forEachInstance(ctxOf(f), f, 'job', (raw, path, name) => {
-        const ctx = ctxOf(f);
-        if (f.flavor === 'tron') validateTronJob(ctx, raw, path, name, steps);
-        else {
-          validateChronosJob(ctx, raw, path, name);
-          checkDeployGroup(ctx, svc.name, f.cluster!, name, raw, path, steps);
-        }
-      });
-    }
-    if (!hasTeam(svc)) whole('no monitoring team: alerts for this service would be dropped', 'warning', { hint: 'set team: in monitoring.yaml' });
-  }
+  const tree = indexTree(all);
+  for (const svc of services) validateService(svc, tree, system, problems);
   return problems;
+}
+
+/** What the rules that span services look up in the whole tree, indexed once. */
+export interface TreeIndex {
+  byName: ReadonlyMap<string, LoadedService>;
+  portOwners: Map<number, Array<{ service: string; namespace: string }>>;
+}
+
+/** Indexes a tree (only names and smartstack.yaml are read: `loadServiceMesh` is enough). */
+export function indexTree(all: readonly LoadedService[]): TreeIndex {
+  return { byName: new Map(all.map((s) => [s.name, s])), portOwners: proxyPortOwners(all) };
+}
+
+/** Validates one service (see validateServices), adding its problems to `problems`. */
+export function validateService(svc: LoadedService, tree: TreeIndex, system: SystemConfig, problems: ConfigProblem[]): void {
+  const { byName, portOwners } = tree;
+  const ctxOf = (f: LoadedFile): ValidationContext => ({ src: f.src, problems });
+  const files = [svc.service, svc.deploy, svc.smartstack, svc.monitoring, ...svc.longRunning, ...svc.jobs, ...svc.adhoc, ...svc.rollback].filter(
+    (f): f is LoadedFile => !!f,
+  );
+  for (const f of files) problems.push(...f.src.problems);
+  const usable = (f: LoadedFile | undefined): f is LoadedFile => !!f && f.src.problems.length === 0;
+  const whole = (message: string, severity: ConfigProblem['severity'], extra: Partial<ConfigProblem> = {}, file = svc.dir) =>
+    problems.push({ file, line: 0, column: 0, path: '', message, severity, ...extra });
+
+  const serviceNameProblem = nameProblem(svc.name, 'service');
+  if (serviceNameProblem) whole(serviceNameProblem, 'error');
+
+  if (usable(svc.service)) validateServiceFile(ctxOf(svc.service));
+  // PaaSTA: every service (a directory with a service.yaml) has a monitoring.yaml.
+  if (svc.service && !svc.monitoring)
+    whole('no monitoring.yaml: every service with a service.yaml needs one, so alerts reach a team (PaaSTA fails this too)', 'error', {
+      hint: 'add monitoring.yaml with team: <your team>',
+    });
+  if (usable(svc.monitoring)) validateMapping(ctxOf(svc.monitoring), svc.monitoring.src.data ?? {}, MONITORING_FILE_KEYS, [], 'monitoring.yaml', 'warning');
+  if (usable(svc.deploy)) validateDeploy(ctxOf(svc.deploy));
+  if (usable(svc.smartstack)) validateSmartstack(ctxOf(svc.smartstack), svc.name, portOwners, byName);
+  for (const f of svc.rollback.filter(usable)) validateRollback(ctxOf(f));
+
+  const steps = usable(svc.deploy) ? new Set(pipelineSteps(svc.deploy.src.data).map((s) => s.step)) : undefined;
+  const noted = new Set<string>();
+  const clusterServed = (f: LoadedFile) => {
+    if (!f.cluster || system.clusters[f.cluster] || noted.has(f.cluster)) return;
+    noted.add(f.cluster);
+    const served = Object.keys(system.clusters).join(', ');
+    whole(
+      `cluster ${f.cluster} is not one this Orzo runs (${served}): its files are validated, not deployed`,
+      'info',
+      {
+        hint: system.clustersConfigured
+          ? 'add it under clusters: in orzo.yaml to run it here'
+          : 'clusters: in orzo.yaml (or ORZO_CLUSTERS) says which clusters this Orzo runs',
+      },
+      f.src.file,
+    );
+  };
+  // PaaSTA: an instance name is used once per cluster, across kubernetes, eks (marathon) and adhoc files.
+  const namesByCluster = new Map<string, Map<string, LoadedFile>>();
+  const uniqueName = (ctx: ValidationContext, f: LoadedFile, name: string) => {
+    let seen = namesByCluster.get(f.cluster!);
+    if (!seen) namesByCluster.set(f.cluster!, (seen = new Map()));
+    const other = seen.get(name);
+    if (other !== undefined)
+      problemAt(ctx, [name], `instance ${name} is also defined in ${basename(other.src.file)} for cluster ${f.cluster}: instance names are unique per cluster`);
+    else seen.set(name, f);
+  };
+
+  for (const f of svc.longRunning.filter(usable)) {
+    clusterServed(f);
+    forEachInstance(ctxOf(f), f, 'instance', (raw, path, name) => {
+      const ctx = ctxOf(f);
+      uniqueName(ctx, f, name);
+      validateMapping(ctx, raw, LONG_RUNNING_KEYS, path, `instance ${name}`);
+      validateInstanceRules(ctx, svc, f.cluster!, name, raw, path, steps, byName);
+    });
+  }
+  for (const f of svc.adhoc.filter(usable)) {
+    clusterServed(f);
+    forEachInstance(ctxOf(f), f, 'instance', (raw, path, name) => {
+      const ctx = ctxOf(f);
+      uniqueName(ctx, f, name);
+      validateMapping(ctx, raw, ADHOC_KEYS, path, `instance ${name}`);
+      checkSecrets(ctx, raw.env, [...path, 'env']);
+    });
+  }
+  for (const f of svc.jobs.filter(usable)) {
+    clusterServed(f);
+    forEachInstance(ctxOf(f), f, 'job', (raw, path, name) => {
+      const ctx = ctxOf(f);
+      if (f.flavor === 'tron') validateTronJob(ctx, raw, path, name, steps);
+      else {
+        validateChronosJob(ctx, raw, path, name);
+        checkDeployGroup(ctx, svc.name, f.cluster!, name, raw, path, steps);
+      }
+    });
+  }
+  if (!hasTeam(svc)) whole('no monitoring team: alerts for this service would be dropped', 'warning', { hint: 'set team: in monitoring.yaml' });
 }
 
 /** monitoring.yaml: Orzo requires a team in it (PaaSTA only requires the file). */
@@ -198,7 +208,7 @@ function validateInstanceRules(
   raw: Record<string, unknown>,
   path: string[],
   steps: Set<string> | undefined,
-  byName: Map<string, LoadedService>,
+  byName: ReadonlyMap<string, LoadedService>,
 ): void {
   if (raw.cmd !== undefined && raw.args !== undefined)
     problemAt(ctx, [...path, 'args'], 'cmd and args cannot both be set', { hint: 'use cmd alone, or args with the image entrypoint' });

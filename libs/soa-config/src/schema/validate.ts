@@ -170,7 +170,9 @@ export function validateValue(ctx: ValidationContext, value: unknown, type: Valu
       else if (type.of) value.forEach((item, i) => validateValue(ctx, item, type.of!, [...path, i]));
       return;
     case 'oneof': {
-      const trial: ValidationContext = { src: ctx.src, problems: [] };
+      // A trial only counts problems: it never asks where they are (a position costs a second,
+      // position-keeping parse of the file, for a value that is valid in the end).
+      const trial: ValidationContext = { src: { ...ctx.src, locate: NOWHERE }, problems: [] };
       for (const option of type.of) {
         trial.problems = [];
         validateValue(trial, value, option, path);
@@ -180,6 +182,8 @@ export function validateValue(ctx: ValidationContext, value: unknown, type: Valu
     }
   }
 }
+
+const NOWHERE = () => ({ line: 0, column: 0 });
 
 export function describeType(type: ValueType): string {
   switch (type.t) {
