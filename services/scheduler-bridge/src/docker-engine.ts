@@ -121,16 +121,22 @@ export class DockerEngine implements Engine {
   }
 
   async run(req: ReplicaRequest): Promise<Replica> {
-    const available = await this.ensureImage(req.image);
-    if (!available.ok) throw new ImageNotFoundError(req.image, available.why);
     const port = `${req.containerPort}/tcp`;
     // healthcheck_port: published too, so checks reach it from the host.
     const checkPort = req.healthcheck?.port && req.healthcheck.port !== req.containerPort ? `${req.healthcheck.port}/tcp` : undefined;
-    const create = (disk: boolean) =>
-      this.docker.createContainer({
-        ...options,
-        HostConfig: { ...options.HostConfig, ...(disk ? { StorageOpt: { size: `${Math.ceil(req.diskMb!)}M` } } : {}) },
-      });
+    // The image is looked for (and pulled) only when the engine says it lacks it: the usual
+    // start, of an image that is there, waits for no image inspect before its create.
+    const create = async (disk: boolean) => {
+      const withDisk = { ...options, HostConfig: { ...options.HostConfig, ...(disk ? { StorageOpt: { size: `${Math.ceil(req.diskMb!)}M` } } : {}) } };
+      try {
+        return await this.docker.createContainer(withDisk);
+      } catch (err) {
+        if (!isStatus(err, 404)) throw err;
+        const available = await this.ensureImage(req.image);
+        if (!available.ok) throw new ImageNotFoundError(req.image, available.why);
+        return this.docker.createContainer(withDisk);
+      }
+    };
     const options: Docker.ContainerCreateOptions = {
       name: replicaName(req),
       Image: req.image,
