@@ -43,21 +43,16 @@ export { demuxLogs } from './engine/engine';
  * Orzo instances. Every container carries Orzo's labels, resource limits (cpus + cpu_burst_add -> NanoCpus,
  * mem -> Memory), the instance env, and a host port on 127.0.0.1 for its container port.
  */
-/** How long after its `die` event a replica is taken for dead without an inspect (dockerd answers well within it). */
-const DIED_FRESH_MS = 10_000;
-
 export class DockerEngine implements Engine {
   private readonly oneOffs: DockerOneOffs;
-  /** Running replicas as last inspected, reused from listings while the events stream is connected. */
+  /**
+   * Running replicas as last inspected, kept by the events stream: reused from listings while
+   * nothing happened to them, and a replica that just died is known from it and its `die`.
+   */
   private readonly inspected = new InspectedReplicas();
   private cpusOfHost?: number;
   /** Whether this engine limits a container's disk (--storage-opt size); undefined until tried. */
   diskLimits?: boolean;
-  /** The last inspection of each replica seen running, by id (see diedReplica). */
-  private readonly lastRunning = new Map<string, Replica>();
-  /** Replicas the events stream reported dead (`die`, after an `oom` when OOM-killed), not started since. */
-  private readonly died = new Map<string, { exitCode?: number; oom: boolean; at: number }>();
-  private readonly oomed = new Set<string>();
 
   /**
    * `bridgeAddresses`: whether replicas report their bridge-network address (only true where
@@ -126,16 +121,22 @@ export class DockerEngine implements Engine {
   }
 
   async run(req: ReplicaRequest): Promise<Replica> {
-    const available = await this.ensureImage(req.image);
-    if (!available.ok) throw new ImageNotFoundError(req.image, available.why);
     const port = `${req.containerPort}/tcp`;
     // healthcheck_port: published too, so checks reach it from the host.
     const checkPort = req.healthcheck?.port && req.healthcheck.port !== req.containerPort ? `${req.healthcheck.port}/tcp` : undefined;
-    const create = (disk: boolean) =>
-      this.docker.createContainer({
-        ...options,
-        HostConfig: { ...options.HostConfig, ...(disk ? { StorageOpt: { size: `${Math.ceil(req.diskMb!)}M` } } : {}) },
-      });
+    // The image is looked for (and pulled) only when the engine says it lacks it: the usual
+    // start, of an image that is there, waits for no image inspect before its create.
+    const create = async (disk: boolean) => {
+      const withDisk = { ...options, HostConfig: { ...options.HostConfig, ...(disk ? { StorageOpt: { size: `${Math.ceil(req.diskMb!)}M` } } : {}) } };
+      try {
+        return await this.docker.createContainer(withDisk);
+      } catch (err) {
+        if (!isStatus(err, 404)) throw err;
+        const available = await this.ensureImage(req.image);
+        if (!available.ok) throw new ImageNotFoundError(req.image, available.why);
+        return this.docker.createContainer(withDisk);
+      }
+    };
     const options: Docker.ContainerCreateOptions = {
       name: replicaName(req),
       Image: req.image,
@@ -169,29 +170,12 @@ export class DockerEngine implements Engine {
     return this.inspect(container.id);
   }
 
+  /** Reads a replica from the engine, and keeps what it read in the cache (engine/inspected-replicas.ts). */
   async inspect(id: string): Promise<Replica> {
+    const mark = this.inspected.mark();
     const replica = await this.inspectNow(id);
-    if (replica.running) this.lastRunning.set(id, replica);
-    else {
-      this.lastRunning.delete(id);
-      this.died.delete(id);
-    }
+    this.inspected.remember(replica, mark);
     return replica;
-  }
-
-  /**
-   * A replica the events stream just reported dead, without asking the engine: for up to a
-   * second after a `die`, dockerd holds the container's inspect while it tears down its network
-   * and mounts (and still lists it as running), which would hold the pass that replaces it. Made
-   * of its last inspection while running and the event (exit code, time, OOM); undefined when
-   * either is missing or the event is older than DIED_FRESH_MS (the engine answers by then).
-   */
-  private diedReplica(id: string): Replica | undefined {
-    const d = this.died.get(id);
-    const r = this.lastRunning.get(id);
-    if (!d || !r || Date.now() - d.at > DIED_FRESH_MS) return undefined;
-    const { bridge: _bridge, ...rest } = r;
-    return { ...rest, state: 'exited', running: false, exitCode: d.exitCode, oomKilled: d.oom, finishedAt: new Date(d.at).toISOString() };
   }
 
   private async inspectNow(id: string): Promise<Replica> {
@@ -239,20 +223,15 @@ export class DockerEngine implements Engine {
   async survey(filter: ReplicaFilter = {}): Promise<Survey> {
     const containers = await this.docker.listContainers({ all: true, filters: { label: labelFilters(filter) } });
     const survey: Survey = { replicas: [], unreadable: [] };
-    // A running container inspected before, and of which the events stream said nothing since,
-    // is not inspected again (engine/inspected-replicas.ts): a listing is then the only call.
-    const mark = this.inspected.mark();
+    // A replica that just died is known from its `die` event (dockerd may hold its inspect for
+    // a second); a running container inspected before, and of which the events stream said
+    // nothing since, is not inspected again: a listing is then the only call.
     await Promise.all(
       containers.map((c) => {
-        const dead = this.diedReplica(c.Id);
-        if (dead) return survey.replicas.push(dead);
-        const known = this.inspected.fromListing(c);
+        const known = this.inspected.justDied(c.Id) ?? this.inspected.fromListing(c);
         if (known) return survey.replicas.push(known);
         return this.inspect(c.Id).then(
-          (r) => {
-            this.inspected.remember(r, mark);
-            survey.replicas.push(r);
-          },
+          (r) => survey.replicas.push(r),
           (error: unknown) =>
             !isStatus(error, 404) &&
             survey.unreadable.push({
@@ -385,18 +364,15 @@ export class DockerEngine implements Engine {
       this.docker,
       { type: ['container'], label: [`${Labels.managed}=true`] },
       (e) => {
-        this.inspected.changed(e.Actor.ID, e.Action);
         const { exitCode, ...labels } = e.Actor.Attributes;
-        this.remember(e.Action, e.Actor.ID, exitCode, e.timeNano ? e.timeNano / 1e6 : e.time * 1000);
-        onEvent({ action: e.Action, containerId: e.Actor.ID, labels, exitCode: exitCode !== undefined ? Number(exitCode) : undefined, time: e.time });
+        const code = exitCode !== undefined ? Number(exitCode) : undefined;
+        this.inspected.changed(e.Actor.ID, e.Action, code, e.timeNano ? e.timeNano / 1e6 : e.time * 1000);
+        onEvent({ action: e.Action, containerId: e.Actor.ID, labels, exitCode: code, time: e.time });
       },
       {
         onBreak: (err, retryInMs) => {
+          // Events may have been missed meanwhile: neither an inspect nor a death remembered is trusted.
           down();
-          // Events may have been missed meanwhile: no death remembered from them is trusted.
-          this.died.clear();
-          this.oomed.clear();
-          this.lastRunning.clear();
           hooks.onBreak?.(err, retryInMs);
         },
         onReconnect: () => {
@@ -410,18 +386,5 @@ export class DockerEngine implements Engine {
       down();
       stop();
     };
-  }
-
-  /** What a replica's events tell before the engine answers an inspect of it (diedReplica). */
-  private remember(action: string, id: string, exitCode: string | undefined, at: number): void {
-    if (action === 'oom') this.oomed.add(id);
-    else if (action === 'die') {
-      this.died.set(id, { exitCode: exitCode !== undefined ? Number(exitCode) : undefined, oom: this.oomed.has(id), at });
-      this.oomed.delete(id);
-    } else if (action === 'start') this.died.delete(id);
-    else if (action === 'destroy') {
-      this.died.delete(id);
-      this.lastRunning.delete(id);
-    }
   }
 }

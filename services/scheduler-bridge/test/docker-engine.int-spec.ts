@@ -112,6 +112,50 @@ describe('DockerEngine on a real Docker Engine', () => {
     }
   });
 
+  it('reports a replica that just died from its die event and last inspection, without inspecting it, then as the engine shows it', async () => {
+    const events: EngineEvent[] = [];
+    const unwatch = engine.watch((e) => events.push(e));
+    const getContainer = docker.getContainer.bind(docker);
+    const inspected: string[] = [];
+    try {
+      const r = await engine.run(request({ instance: 'killed' }));
+      await waitFor(() => events.some((e) => e.action === 'start' && e.containerId === r.id), { what: 'the start event' });
+      const [alive] = await engine.list({ cluster, instance: 'killed' });
+      assert.equal(alive?.running, true);
+      docker.getContainer = (id: string) => {
+        const c = getContainer(id);
+        const inspect = c.inspect.bind(c);
+        c.inspect = ((...args: unknown[]) => {
+          inspected.push(id);
+          return (inspect as (...a: unknown[]) => unknown)(...args);
+        }) as typeof c.inspect;
+        return c;
+      };
+      await getContainer(r.id).kill({ signal: 'SIGKILL' });
+      const die = await waitFor(() => events.find((e) => e.action === 'die' && e.containerId === r.id), { what: 'the die event' });
+      inspected.length = 0;
+      const [dead] = await engine.list({ cluster, instance: 'killed' });
+      assert.deepEqual(inspected, [], 'taken from the cache and the event');
+      assert.equal(dead?.running, false);
+      assert.equal(dead?.exitCode, 137);
+      assert.equal(dead?.exitCode, die.exitCode);
+      assert.equal(dead?.oomKilled, false);
+      assert.deepEqual([dead?.host, dead?.hostPort, dead?.startedAt, dead?.gitSha], [alive?.host, alive?.hostPort, alive?.startedAt, alive?.gitSha]);
+      assert.ok(dead?.finishedAt && Date.parse(dead.finishedAt) >= Date.parse(alive!.startedAt!), 'finished at the event');
+      // Read from the engine, it is forgotten: the engine's answer is what counts from then on.
+      const read = await engine.inspect(r.id);
+      assert.equal(read.running, false);
+      inspected.length = 0;
+      const [again] = await engine.list({ cluster, instance: 'killed' });
+      assert.deepEqual(inspected, [r.id], 'inspected again');
+      assert.equal(again?.exitCode, 137);
+      await engine.remove(r.id);
+    } finally {
+      docker.getContainer = getContainer;
+      unwatch();
+    }
+  });
+
   it('refuses an image that does not exist with a clear error, creating nothing', async () => {
     const before = (await engine.list({ cluster })).length;
     await assert.rejects(engine.run(request({ image: 'orzo-test/nothing:here' })), ImageNotFoundError);
