@@ -220,7 +220,8 @@ async function main(): Promise<void> {
     const toRegistry = done.filter((s) => s.registeredAt !== undefined).map((s) => s.registeredAt! - s.healthyAt);
     const registryToHaproxy = done.filter((s) => s.registeredAt !== undefined).map((s) => s.routedAt! - s.registeredAt!);
     const floor = percentile(natsTrips, 50) + percentile(setServer, 50);
-    const p = (xs: number[]) => `p50 ${percentile(xs, 50).toFixed(1)} / p99 ${percentile(xs, 99).toFixed(1)} / max ${Math.max(...xs).toFixed(1)} ms`;
+    const p = (xs: number[]) =>
+      xs.length ? `p50 ${percentile(xs, 50).toFixed(1)} / p99 ${percentile(xs, 99).toFixed(1)} / max ${Math.max(...xs).toFixed(1)} ms` : 'none';
     log(`healthy-to-routed: example service, ${REPLICAS} replicas, ${done.length} new replicas (deploys of 4 at a time), node ${process.version}`);
     log(`  instance.healthy -> HAProxy routes to it          ${p(total)}`);
     log(`    instance.healthy -> registry entry stored      ${p(toRegistry)}`);
