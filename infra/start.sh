@@ -77,13 +77,34 @@ fi
 
 node cli/bin/orzo.js up &
 platform_pid=$!
-ready=""
-for _ in $(seq 1 180); do
+# Up means every service and the dashboard answer /healthz with 200 (name=host:port of each from
+# the same variables orzo up reads, else the defaults): each listens only once its start-up is
+# done, whatever ORZO_LOG_LEVEL lets it print. The wait is ORZO_START_TIMEOUT_S (default 120 s; a
+# loaded machine may need more); on timeout it names each one not ready and its answer.
+mapfile -t health_urls < <(node -e '
+  const { ORZO_SERVICES, ORZO_DASHBOARD } = require("./libs/contracts");
+  const env = process.env;
+  const port = (s) => env[`ORZO_${s.name.toUpperCase().replace(/-/g, "_")}_HTTP_PORT`] || s.httpPort;
+  for (const s of ORZO_SERVICES) console.log(`${s.name}=${env.ORZO_HTTP_HOST || "127.0.0.1"}:${port(s)}`);
+  console.log(`${ORZO_DASHBOARD.name}=${env.ORZO_DASHBOARD_HOST || "127.0.0.1"}:${env.ORZO_DASHBOARD_PORT || ORZO_DASHBOARD.port}`);
+')
+start_timeout_s="${ORZO_START_TIMEOUT_S:-120}"
+deadline=$((SECONDS + start_timeout_s))
+while :; do
   kill -0 "$platform_pid" 2>/dev/null || fail "orzo up exited during start-up (its log is above)"
-  curl -fs 127.0.0.1:7106/healthz >/dev/null 2>&1 && ready=1 && break
+  not_ready=()
+  for entry in "${health_urls[@]}"; do
+    curl -fs -m 5 "${entry#*=}/healthz" >/dev/null 2>&1 || not_ready+=("$entry")
+  done
+  [[ ${#not_ready[@]} -eq 0 ]] && break
+  if ((SECONDS >= deadline)); then
+    for entry in "${not_ready[@]}"; do
+      echo "  ${entry%%=*} ${entry#*=}/healthz: $(curl -s -m 5 "${entry#*=}/healthz" 2>&1 || echo 'not listening')" >&2
+    done
+    fail "not every service answered /healthz with 200 within ${start_timeout_s}s (set ORZO_START_TIMEOUT_S to wait longer; its log is above)"
+  fi
   sleep 0.5
 done
-[[ -n $ready ]] || fail "control-api did not answer 127.0.0.1:7106/healthz within 90s: $(curl -s 127.0.0.1:7106/healthz 2>&1 || echo 'not listening')"
 
 # The example service, built locally at this checkout's version and deployed.
 sha=$(git rev-parse HEAD 2>/dev/null || find examples/services/hello -type f -exec sha1sum {} + | sha1sum | cut -c1-40)

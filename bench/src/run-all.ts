@@ -38,6 +38,9 @@ const MARK_END = '<!-- figures: end -->';
 
 const fmt = (v: number, unit: string) => `${v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2)} ${unit}`;
 
+/** A table cell's text as Markdown: a `|` would end the cell and a line break the row. */
+export const markdownCell = (text: string): string => text.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|');
+
 export function renderTable(figures: readonly Figure[], machine: string): string {
   const rows = figures.map((f) => {
     const ratio = ratioOf(f);
@@ -52,7 +55,7 @@ export function renderTable(figures: readonly Figure[], machine: string): string
     ];
   });
   const header = ['bench', 'measure', 'value', 'floor (same run)', 'ratio', 'goal', 'met'];
-  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  const line = (cells: string[]) => `| ${cells.map(markdownCell).join(' | ')} |`;
   return [machine, '', line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
 

@@ -1,6 +1,7 @@
 import { DeliverPolicy, JsMsg, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { DEAD_LETTER_PREFIX, DeadLetterHeaders, STREAMS } from '@orzo/contracts';
+import { releaseOrdered } from './ordered-reader';
 
 /** One event parked on ORZO_DLQ, as parkDeadLetter left it. */
 export interface DeadLetter {
@@ -55,11 +56,16 @@ export class DeadLetterReader {
     });
     const found: DeadLetter[] = [];
     let read = 0;
-    const batch = await consumer.fetch({ max_messages: wanted, expires: 5_000 });
-    for await (const m of batch) {
-      found.push(toDeadLetter(m));
-      if (found.length > limit) found.shift();
-      if (m.info.pending === 0 || ++read >= wanted) break;
+    try {
+      const batch = await consumer.fetch({ max_messages: wanted, expires: 5_000 });
+      for await (const m of batch) {
+        found.push(toDeadLetter(m));
+        if (found.length > limit) found.shift();
+        if (m.info.pending === 0 || ++read >= wanted) break;
+      }
+    } finally {
+      // Not kept for its inactive_threshold: a listing is over once answered.
+      await releaseOrdered(consumer);
     }
     return found;
   }

@@ -1,6 +1,7 @@
-import { ConsumerMessages, DeliverPolicy, JsMsg, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { Consumer, ConsumerMessages, DeliverPolicy, JsMsg, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ALL_SUBJECTS, Subject, decodeEvent, streamForSubject } from '@orzo/contracts';
+import { releaseOrdered } from './ordered-reader';
 
 /** Where a reader is in each event stream: the last sequence it has seen per stream. */
 export type EventPosition = Record<string, number>;
@@ -37,19 +38,29 @@ export interface TailOptions {
  * deploy.completed come out in the order they happened), then, when following, live events
  * as they arrive. Each event carries the position after it; a reader that resumes from the
  * last position it got sees no event twice and misses none (per stream, by sequence).
+ * Its ordered consumers are deleted as soon as it stops or ends, not left to expire.
  */
 export class EventTail {
-  private readonly consumers: Array<{ messages: ConsumerMessages; iterator: AsyncIterator<JsMsg> }> = [];
+  private readonly consumers: Array<{ consumer: Consumer; messages?: ConsumerMessages }> = [];
   private stopped = false;
 
   constructor(private readonly nc: NatsConnection) {}
 
-  stop(): void {
+  /** Stops reading and deletes the consumers (`run` returns); resolves once they are deleted. */
+  async stop(): Promise<void> {
     this.stopped = true;
-    for (const c of this.consumers) c.messages.stop();
+    await Promise.all(this.consumers.splice(0).map((c) => releaseOrdered(c.consumer, c.messages)));
   }
 
   async run(options: TailOptions, emit: (e: TailedEvent) => void | Promise<void>): Promise<void> {
+    try {
+      await this.read(options, emit);
+    } finally {
+      await this.stop();
+    }
+  }
+
+  private async read(options: TailOptions, emit: (e: TailedEvent) => void | Promise<void>): Promise<void> {
     const subjects = options.subjects?.length ? options.subjects : ALL_SUBJECTS;
     const position: EventPosition = { ...options.position };
     const byStream = new Map<string, string[]>();
@@ -72,12 +83,15 @@ export class EventTail {
       // Every stream is in the position from the first event on, so a resume is exact everywhere.
       position[stream] ??= after ?? Math.max(0, start.opt_start_seq !== undefined ? start.opt_start_seq - 1 : info.state.first_seq - 1);
       // NATS 2.9 filters a consumer on one subject at most: several are filtered here instead.
-      const consumer = await js.consumers.get(stream, { ...(filters.length === 1 ? { filter_subject: filters[0] } : {}), ...start });
+      const consumer = await js.consumers.get(stream, { ...(filters.length === 1 ? { filter_subjects: filters[0] } : {}), ...start });
+      const held: { consumer: Consumer; messages?: ConsumerMessages } = { consumer };
+      this.consumers.push(held);
+      // Stopped while this one was being made: stop() did not see it, run's finally deletes it.
+      if (this.stopped) return;
       const backlog = (await consumer.info()).num_pending;
-      const messages = await consumer.consume({ max_messages: 256 });
-      const iterator = messages[Symbol.asyncIterator]();
-      this.consumers.push({ messages, iterator });
-      readers.push({ stream, backlog, iterator });
+      held.messages = await consumer.consume({ max_messages: 256 });
+      if (this.stopped) return;
+      readers.push({ stream, backlog, iterator: held.messages[Symbol.asyncIterator]() });
     }
     const wanted = new Set<string>(subjects);
     const deliver = async (stream: string, m: JsMsg) => {
@@ -100,7 +114,7 @@ export class EventTail {
       first.backlog -= 1;
       await deliver(first.stream, m);
     }
-    if (!options.follow || this.stopped) return this.stop();
+    if (!options.follow || this.stopped) return;
     // Live: as they arrive, per stream in sequence order.
     await Promise.all(
       readers.map(async (r) => {

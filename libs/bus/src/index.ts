@@ -15,3 +15,4 @@ export * from './rpc-responder';
 export * from './dead-letter-reader';
 export * from './discovery-registry.store';
 export * from './event-tail';
+export * from './ordered-reader';

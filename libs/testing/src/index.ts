@@ -10,6 +10,7 @@ export * from './registry';
 export * from './git';
 export * from './streams';
 export * from './platform';
+export * from './platform-ready';
 export * from './private-dockerd';
 export * from './soa-copy';
 export * from './processes';

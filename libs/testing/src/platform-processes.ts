@@ -4,14 +4,14 @@ import { join } from 'node:path';
 import { ORZO_DASHBOARD, ORZO_SERVICES } from '@orzo/contracts';
 import { stopHaproxyIn } from './haproxy';
 import { NatsServerHandle, startNatsServer } from './nats-server';
-import { ORZO_CLI, PlatformHandle, REPO_ROOT, dashboardUrlOf, httpPortVar, platformEnv } from './platform';
-import { waitFor } from './wait';
+import { ORZO_CLI, PlatformHandle, REPO_ROOT, dashboardUrlOf, httpPortVar, platformEnv, readyTargetsOf } from './platform';
+import { waitUntilReady } from './platform-ready';
 
 /** The platform with each service a process of its own, so one can be killed and started again. */
 export interface ServicesHandle extends Omit<PlatformHandle, 'pid' | 'exited'> {
   /** Sends the signal (SIGKILL by default) to one service and waits until it has exited. */
   kill(service: string, signal?: NodeJS.Signals): Promise<void>;
-  /** Starts one service again with the same environment; resolves when it says it started. */
+  /** Starts one service again with the same environment; resolves when its /healthz is 200. */
   start(service: string): Promise<void>;
   pid(service: string): number | undefined;
   /** Whether the service's current process still runs (it did not crash). */
@@ -39,8 +39,9 @@ export async function startPlatformServices(
   let output = '';
   const children = new Map<string, ChildProcess>();
   const start = async (name: string): Promise<void> => {
+    const childEnv = envOf(name);
     const child = spawn(process.execPath, [main(name)], {
-      env: envOf(name),
+      env: childEnv,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     children.set(name, child);
@@ -51,11 +52,11 @@ export async function startPlatformServices(
     };
     child.stdout!.on('data', collect);
     child.stderr!.on('data', collect);
-    await waitFor(() => own.includes(`"msg":"${name} started"`) || child.exitCode !== null, {
-      timeoutMs: 90_000,
-      what: `${name} to start\n${own.slice(-3000)}`,
+    await waitUntilReady(readyTargetsOf({ ...childEnv, [httpPortVar(name)]: childEnv.ORZO_HTTP_PORT }, [name]), {
+      outputOf: () => own,
+      exited: () =>
+        child.exitCode !== null || child.signalCode !== null ? `${name} exited (${child.exitCode ?? child.signalCode}) while starting` : undefined,
     });
-    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode} while starting\n${own.slice(-3000)}`);
   };
   const kill = async (name: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> => {
     const child = children.get(name);

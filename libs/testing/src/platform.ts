@@ -5,8 +5,8 @@ import { join, resolve } from 'node:path';
 import { ORZO_DASHBOARD, ORZO_SERVICES } from '@orzo/contracts';
 import { stopHaproxyIn } from './haproxy';
 import { NatsServerHandle, startNatsServer } from './nats-server';
+import { ReadyTarget, serviceLines, waitUntilReady } from './platform-ready';
 import { freePort } from './ports';
-import { waitFor } from './wait';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..', '..', '..');
 /** The `orzo` command of this checkout. */
@@ -17,6 +17,8 @@ export const httpPortVar = (service: string): string => `ORZO_${service.toUpperC
 /**
  * The environment a test platform runs with: its NATS, a temporary data dir, the example
  * soa-configs, free gRPC and HTTP ports, then `env` on top (which may override any of them).
+ * The log level is the caller's ORZO_LOG_LEVEL (`ORZO_LOG_LEVEL=warn` quiets a run), info
+ * without one; a test that reads info lines sets it in `env`.
  */
 export async function platformEnv(natsUrl: string, env: NodeJS.ProcessEnv): Promise<NodeJS.ProcessEnv> {
   const grpc = await freePort();
@@ -28,7 +30,7 @@ export async function platformEnv(natsUrl: string, env: NodeJS.ProcessEnv): Prom
     ORZO_GRPC_PORT: String(grpc),
     ORZO_CONTROL_API: `127.0.0.1:${grpc}`,
     ORZO_RECONCILE_INTERVAL_MS: '1000',
-    ORZO_LOG_LEVEL: 'info',
+    ORZO_LOG_LEVEL: process.env.ORZO_LOG_LEVEL || 'info',
     ...env,
   };
   for (const { name } of ORZO_SERVICES) all[httpPortVar(name)] ??= String(await freePort());
@@ -38,6 +40,15 @@ export async function platformEnv(natsUrl: string, env: NodeJS.ProcessEnv): Prom
 
 /** The dashboard's address in a platform environment (ORZO_DASHBOARD_PORT set by platformEnv). */
 export const dashboardUrlOf = (env: NodeJS.ProcessEnv): string => `http://127.0.0.1:${env.ORZO_DASHBOARD_PORT ?? ORZO_DASHBOARD.port}`;
+
+/** Where each of the six services and the dashboard serves /healthz in a platform environment. */
+export function readyTargetsOf(env: NodeJS.ProcessEnv, names: readonly string[] = [...ORZO_SERVICES, ORZO_DASHBOARD].map((s) => s.name)): ReadyTarget[] {
+  return names.map((name) => ({
+    name,
+    url:
+      name === ORZO_DASHBOARD.name ? dashboardUrlOf(env) : `http://127.0.0.1:${env[httpPortVar(name)] ?? ORZO_SERVICES.find((s) => s.name === name)?.httpPort}`,
+  }));
+}
 
 export interface PlatformOptions {
   /** Runs `orzo up` in a process group of its own (as a terminal does), so a test can signal the group. */
@@ -87,9 +98,13 @@ export async function startPlatform(env: NodeJS.ProcessEnv = {}, options: Platfo
     await nats.dispose();
   };
   try {
-    await waitFor(() => [...ORZO_SERVICES, ORZO_DASHBOARD].every(({ name }) => new RegExp(`"msg":"${name} started"`).test(output)), {
-      timeoutMs: 90_000,
-      what: `all six services and the dashboard to start\n${output.slice(-3000)}`,
+    // Ready = every /healthz answers 200 (no log line needed, whatever ORZO_LOG_LEVEL says).
+    await waitUntilReady(readyTargetsOf(all), {
+      outputOf: (name) => serviceLines(output, name),
+      exited: () =>
+        child.exitCode !== null || child.signalCode !== null
+          ? `orzo up exited (${child.exitCode ?? child.signalCode}) while starting${serviceLines(output, '') ? `; it said:\n${serviceLines(output, '').split('\n').slice(-10).join('\n')}` : ''}`
+          : undefined,
     });
   } catch (err) {
     // Nothing of a platform that did not come up may outlive the test that started it.

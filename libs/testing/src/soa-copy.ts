@@ -35,3 +35,37 @@ export async function copySoaConfigs(options: { service?: string; proxyPort?: nu
   for (const [name, text] of Object.entries(options.files ?? {})) writeFileSync(join(target, name), text);
   return { dir, service, proxyPort };
 }
+
+/**
+ * The settings the e2e and chaos tests give the example's instances: small, health-checked
+ * every second from 5 s on, taken out after two failed checks, drained in 1 s.
+ */
+export const TEST_INSTANCE_DEFAULTS: Readonly<Record<string, unknown>> = {
+  cpus: 0.1,
+  mem: 64,
+  container_port: 8080,
+  healthcheck_grace_period_seconds: 5,
+  healthcheck_interval_seconds: 1,
+  healthcheck_max_consecutive_failures: 2,
+  deploy_group: 'local.main',
+  drain_method_params: { delay: 1 },
+};
+
+/**
+ * A kubernetes-<cluster>.yaml: `defaults` (TEST_INSTANCE_DEFAULTS unless given) as a
+ * `_defaults` template merged into every instance (`<<: *defaults`), then each instance's
+ * own keys, which win. Values are written in YAML's flow style (JSON), so strings with
+ * quotes, pipes or `$` stay as they are.
+ */
+export function instancesYaml(
+  instances: Record<string, Record<string, unknown>>,
+  defaults: Readonly<Record<string, unknown>> = TEST_INSTANCE_DEFAULTS,
+): string {
+  const keys = (o: Readonly<Record<string, unknown>>) => Object.entries(o).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`);
+  return [
+    '_defaults: &defaults',
+    ...keys(defaults),
+    ...Object.entries(instances).flatMap(([name, own]) => [`${name}:`, '  <<: *defaults', ...keys(own)]),
+    '',
+  ].join('\n');
+}

@@ -1,33 +1,21 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { waitFor } from '@orzo/testing';
+import { TEST_INSTANCE_DEFAULTS, instancesYaml, waitFor } from '@orzo/testing';
 import { ChaosScene, V1, V2 } from './harness/chaos-scene';
 
 const GRACE_S = 3;
 
 /** The example, but its server ignores SIGTERM (an ignored signal stays ignored across exec). */
-const sigtermIgnoring = [
-  '_defaults: &defaults',
-  '  cpus: 0.1',
-  '  mem: 64',
-  '  container_port: 8080',
-  '  healthcheck_grace_period_seconds: 5',
-  '  healthcheck_interval_seconds: 1',
-  '  healthcheck_max_consecutive_failures: 3',
-  '  drain_method_params:',
-  '    delay: 1',
-  '  lifecycle:',
-  `    termination_grace_period_seconds: ${GRACE_S}`,
-  '  cmd: \'trap "" TERM; exec httpd -f -p "${ORZO_PORT:-8080}" -h /www\'',
-  '',
-  'main:',
-  '  <<: *defaults',
-  '  instances: 3',
-  "  registrations: ['chaos-replica.main']",
-  '  deploy_group: local.main',
-  '',
-].join('\n');
+const sigtermIgnoring = instancesYaml(
+  { main: { instances: 3, registrations: ['chaos-replica.main'] } },
+  {
+    ...TEST_INSTANCE_DEFAULTS,
+    healthcheck_max_consecutive_failures: 3,
+    lifecycle: { termination_grace_period_seconds: GRACE_S },
+    cmd: 'trap "" TERM; exec httpd -f -p "${ORZO_PORT:-8080}" -h /www',
+  },
+);
 
 describe('chaos: replicas that misbehave during a bounce', () => {
   let scene: ChaosScene;

@@ -13,6 +13,7 @@ import {
   copySoaConfigs,
   servicePidOf,
   ensureBusyboxBase,
+  instancesYaml,
   startAlertmanager,
   startPlatform,
   waitFor,
@@ -38,37 +39,11 @@ describe('alerts on the real platform: replication, OOM kill and crash loop in A
   before(async () => {
     const svc = `hello-${Math.random().toString(36).slice(2, 8)}`;
     // Written after the copy, so the service's own name is used for its registration.
-    const kube = [
-      '_defaults: &defaults',
-      '  cpus: 0.1',
-      '  mem: 64',
-      '  container_port: 8080',
-      '  healthcheck_grace_period_seconds: 5',
-      '  healthcheck_interval_seconds: 1',
-      '  healthcheck_max_consecutive_failures: 2',
-      '  deploy_group: local.main',
-      '  drain_method_params:',
-      '    delay: 1',
-      'main:',
-      '  <<: *defaults',
-      '  instances: 3',
-      `  registrations: ['${svc}.main']`,
-      '  monitoring:',
-      '    alert_after: 6s',
-      '    check_every: 1s',
-      'hog:',
-      '  <<: *defaults',
-      '  instances: 1',
-      '  mem: 32',
-      '  cmd: "head -c 400m /dev/zero | tail"',
-      'crash:',
-      '  <<: *defaults',
-      '  instances: 1',
-      '  cmd: "sleep 1; exit 3"',
-      '  monitoring:',
-      '    check_every: 1s',
-      '',
-    ].join('\n');
+    const kube = instancesYaml({
+      main: { instances: 3, registrations: [`${svc}.main`], monitoring: { alert_after: '6s', check_every: '1s' } },
+      hog: { instances: 1, mem: 32, cmd: 'head -c 400m /dev/zero | tail' },
+      crash: { instances: 1, cmd: 'sleep 1; exit 3', monitoring: { check_every: '1s' } },
+    });
     const monitoring = [
       'team: e2e-team',
       'page: true',

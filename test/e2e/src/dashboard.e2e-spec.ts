@@ -17,6 +17,7 @@ import {
   ensureBusyboxBase,
   freePort,
   httpGet,
+  instancesYaml,
   startAlertmanager,
   startPlatform,
   waitFor,
@@ -134,28 +135,15 @@ describe('the web dashboard in Chromium: live deploys, rollback, scopes, alerts,
 
   before(async () => {
     svc = `dash-${Math.random().toString(36).slice(2, 8)}`;
-    const kube = [
-      '_defaults: &defaults',
-      '  cpus: 0.1',
-      '  mem: 64',
-      '  container_port: 8080',
-      '  healthcheck_grace_period_seconds: 5',
-      '  healthcheck_interval_seconds: 1',
-      '  healthcheck_max_consecutive_failures: 2',
-      '  deploy_group: local.main',
-      '  drain_method_params:',
-      '    delay: 1',
-      'main:',
-      '  <<: *defaults',
-      '  instances: 3',
-      '  min_instances: 1',
-      '  max_instances: 4',
-      `  registrations: ['${svc}.main']`,
-      '  monitoring:',
-      '    alert_after: 4s',
-      '    check_every: 1s',
-      '',
-    ].join('\n');
+    const kube = instancesYaml({
+      main: {
+        instances: 3,
+        min_instances: 1,
+        max_instances: 4,
+        registrations: [`${svc}.main`],
+        monitoring: { alert_after: '4s', check_every: '1s' },
+      },
+    });
     const tron = [
       'nightly:',
       '  schedule: cron 0 4 * * *',

@@ -3,7 +3,20 @@ import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Docker from 'dockerode';
-import { ORZO_CLI, PlatformHandle, REPO_ROOT, buildImage, copySoaConfigs, ensureBusyboxBase, freePort, httpGet, startPlatform, waitFor } from '@orzo/testing';
+import {
+  ORZO_CLI,
+  PlatformHandle,
+  REPO_ROOT,
+  TEST_INSTANCE_DEFAULTS,
+  buildImage,
+  copySoaConfigs,
+  ensureBusyboxBase,
+  freePort,
+  httpGet,
+  instancesYaml,
+  startPlatform,
+  waitFor,
+} from '@orzo/testing';
 
 const V1 = 'aaaaaaaa11111111111111111111111111111111';
 
@@ -13,33 +26,25 @@ const V1 = 'aaaaaaaa11111111111111111111111111111111';
  * its health check), each its own deploy group.
  */
 function instanceConfig(service: string): string {
-  return `_defaults: &defaults
-  cpus: 0.1
-  mem: 64
-  container_port: 8080
-  healthcheck_grace_period_seconds: 5
-  healthcheck_interval_seconds: 1
-  healthcheck_max_consecutive_failures: 3
-  drain_method_params:
-    delay: 1
-
-main:
-  <<: *defaults
-  instances: 3
-  min_instances: 1
-  max_instances: 6
-  cmd: 'while true; do echo "tick $(hostname)"; sleep 0.5; done & exec httpd -f -p "$ORZO_PORT" -h /www'
-  registrations: ['${service}.main']
-  deploy_group: local.main
-
-broken:
-  <<: *defaults
-  instances: 1
-  cmd: 'rm -f /www/status; echo "broken: starting without /status" >&2; exec httpd -f -p "$ORZO_PORT" -h /www'
-  healthcheck_mode: http
-  healthcheck_uri: /status
-  deploy_group: local.broken
-`;
+  return instancesYaml(
+    {
+      main: {
+        instances: 3,
+        min_instances: 1,
+        max_instances: 6,
+        cmd: 'while true; do echo "tick $(hostname)"; sleep 0.5; done & exec httpd -f -p "$ORZO_PORT" -h /www',
+        registrations: [`${service}.main`],
+      },
+      broken: {
+        instances: 1,
+        cmd: 'rm -f /www/status; echo "broken: starting without /status" >&2; exec httpd -f -p "$ORZO_PORT" -h /www',
+        healthcheck_mode: 'http',
+        healthcheck_uri: '/status',
+        deploy_group: 'local.broken',
+      },
+    },
+    { ...TEST_INSTANCE_DEFAULTS, healthcheck_max_consecutive_failures: 3 },
+  );
 }
 
 interface ReplicaJson {

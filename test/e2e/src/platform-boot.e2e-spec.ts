@@ -24,7 +24,8 @@ describe('the platform on one machine', () => {
   });
 
   it('`orzo up` migrates and boots all six services, each healthy with metrics, and Ctrl-C stops them cleanly', async () => {
-    const platform = await startPlatform();
+    // Info level whatever the caller's ORZO_LOG_LEVEL: the test reads what the services log.
+    const platform = await startPlatform({ ORZO_LOG_LEVEL: 'info' });
     const ports = Object.fromEntries(ORZO_SERVICES.map(({ name }) => [name, platform.port(name)]));
     const output = () => platform.output();
     let exitCode: number | null = null;
@@ -73,6 +74,28 @@ describe('the platform on one machine', () => {
     }
     assert.equal(exitCode, 0, output().slice(-3000));
     for (const { name } of ORZO_SERVICES) assert.match(output(), new RegExp(`${name}\\s*\\|.*bus drained and closed`));
+  });
+
+  it('with ORZO_LOG_LEVEL=warn it comes up all the same (readiness is /healthz, not a log line) and logs nothing below warn', async () => {
+    const platform = await startPlatform({ ORZO_LOG_LEVEL: 'warn' });
+    try {
+      // startPlatform resolved: every service's and the dashboard's /healthz said 200.
+      const st = platform.cli(['status', '-s', 'hello', '--json']);
+      assert.equal(st.status, 0, st.stderr);
+    } finally {
+      await platform.stop();
+    }
+    const levels = new Set(
+      platform
+        .output()
+        .split('\n')
+        .filter((l) => l.includes('| {'))
+        .map((l) => (JSON.parse(l.slice(l.indexOf('| ') + 2)) as { level?: string }).level),
+    );
+    assert.ok(
+      [...levels].every((l) => l === 'warn' || l === 'error' || l === 'fatal'),
+      `levels logged: ${[...levels].join(', ')}`,
+    );
   });
 
   it('each service exits 1 listing every bad variable when started with bad config', () => {

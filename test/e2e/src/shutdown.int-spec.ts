@@ -82,7 +82,8 @@ describe('Ctrl-C of orzo up (SIGINT to its process group): nothing is left, and 
   });
 
   it('serving: every service stops within 10s and orzo up exits 0', async (t) => {
-    first = await start({ ORZO_SOA_DIR: soa.dir });
+    // Info level whatever the caller's ORZO_LOG_LEVEL: the test reads each service's "stopped".
+    first = await start({ ORZO_SOA_DIR: soa.dir, ORZO_LOG_LEVEL: 'info' });
     const mark = cli(first, ['mark-for-deployment', '-s', soa.service, '-l', 'local.main', '--image', image('one')]);
     assert.equal(mark.status, 0, mark.stderr);
     const ready = cli(first, ['wait-ready', '-s', soa.service, '--proxy', `127.0.0.1:${soa.proxyPort}`, '--expect-version', 'one', '--timeout', '90']);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { NatsServerHandle, ORZO_CLI, httpGet, httpPortVar, platformEnv, startNatsServer, stopHaproxyIn, waitFor } from '@orzo/testing';
+import { NatsServerHandle, ORZO_CLI, httpGet, httpPortVar, platformEnv, readyTargetsOf, startNatsServer, stopHaproxyIn, waitUntilReady } from '@orzo/testing';
 
 /**
  * One more host of an N-host Orzo: `orzo up --only discovery-publisher` with the follower's
@@ -18,16 +18,22 @@ describe('orzo up --only discovery-publisher (one more host)', () => {
   });
 
   it('migrates and runs only that service, as a follower with its host id, and Ctrl-C stops it with exit 0', async () => {
-    const env = await platformEnv(nats.url, { ORZO_HOST_ID: 'host-2', ORZO_PROXY_BIND: '127.0.0.6', ORZO_DISCOVERY_REGISTRAR: 'false' });
+    // Info level whatever the caller's ORZO_LOG_LEVEL: the test reads what the follower logs.
+    const env = await platformEnv(nats.url, {
+      ORZO_HOST_ID: 'host-2',
+      ORZO_PROXY_BIND: '127.0.0.6',
+      ORZO_DISCOVERY_REGISTRAR: 'false',
+      ORZO_LOG_LEVEL: 'info',
+    });
     const child = spawn(process.execPath, [ORZO_CLI, 'up', '--only', 'discovery-publisher', '--json-logs'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
     try {
-      await waitFor(() => output.includes('"msg":"discovery-publisher started"'), {
-        timeoutMs: 90_000,
-        what: `discovery-publisher to start:\n${output.slice(-2000)}`,
+      await waitUntilReady(readyTargetsOf(env, ['discovery-publisher']), {
+        outputOf: () => output,
+        exited: () => (child.exitCode !== null ? `orzo up exited (${child.exitCode}) while starting` : undefined),
       });
       const health = await httpGet(`http://127.0.0.1:${env[httpPortVar('discovery-publisher')]}/healthz`, 5_000);
       assert.equal(health.status, 200, health.body);

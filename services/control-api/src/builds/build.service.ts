@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { BusService } from '@orzo/bus';
+import { BusService, releaseOrdered } from '@orzo/bus';
 import { BuildLogLine, BuildLogs, GIT_SHA, Rpcs, Subjects, api, createEnvelope, imageFor } from '@orzo/contracts';
 import { DatabaseHolder } from '@orzo/persistence';
 import { InvalidArgumentError, NotFoundError, UnavailableError, isDomainError } from '@orzo/platform';
@@ -125,17 +125,24 @@ export class BuildService {
     if (!stored && !follow) return;
     const consumer = await jetstream(nc).consumers.get(BuildLogs.stream, { filter_subjects: subject });
     const messages = await consumer.consume();
-    onStop(() => void messages.stop());
-    let seen = 0;
-    for await (const m of messages) {
-      if (stopped()) break;
-      const line = m.json<BuildLogLine>();
-      write(line);
-      seen++;
-      if (line.end || (!follow && (m.info.pending === 0 || seen >= stored))) break;
+    // The caller leaving or the last line, whichever comes first, deletes the reader's consumer.
+    let released: Promise<void> | undefined;
+    const release = () => (released ??= releaseOrdered(consumer, messages));
+    onStop(() => void release());
+    try {
+      if (stopped()) return;
+      let seen = 0;
+      for await (const m of messages) {
+        if (stopped()) break;
+        const line = m.json<BuildLogLine>();
+        write(line);
+        seen++;
+        if (line.end || (!follow && (m.info.pending === 0 || seen >= stored))) break;
+      }
+    } finally {
+      // Not awaited: deleting the consumer can wait on the server; the reply is done.
+      void release();
     }
-    // Not awaited: closing an ordered consumer can wait on the server; the reply is done.
-    void messages.close().catch(() => undefined);
   }
 }
 

@@ -17,7 +17,7 @@ export class EventWatchService {
     const position = req.position ? decodePosition(req.position) : undefined;
     const services = new Set(req.services);
     const tail = new EventTail(this.bus.connection);
-    onStop(() => tail.stop());
+    onStop(() => void tail.stop());
     if (gone()) return;
     await tail.run({ subjects, position, sinceMs: sinceMs(req.since), follow: !req.noFollow }, (e) => {
       const service = serviceOfEvent(e.payload) ?? '';

@@ -27,6 +27,10 @@ describe('the engine of each cluster, from orzo.yaml', () => {
     assert.ok(engines.of('local') instanceof DockerEngine);
     assert.equal(engines.distinct().length, 2);
     assert.throws(() => engines.of('north'), /cluster north is not run by this scheduler-bridge/);
+    assert.deepEqual(
+      ['east', 'local', 'north', undefined].map((c) => engines.runs(c)),
+      [true, true, false, false],
+    );
   });
 
   it('refuses a kubernetes cluster, saying what to do', () => {

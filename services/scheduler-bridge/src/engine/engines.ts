@@ -46,6 +46,11 @@ export class Engines {
     return engine;
   }
 
+  /** Whether this bridge runs the cluster (an engine may be shared with clusters other bridges run). */
+  runs(cluster: string | undefined): boolean {
+    return cluster !== undefined && this.byCluster.has(cluster);
+  }
+
   /** Each engine once. */
   distinct(): Engine[] {
     return [...new Set(this.byCluster.values())];

@@ -119,7 +119,8 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
         if (e.affectsAll) void this.requestAll();
         else if (['die', 'destroy', 'oom', 'stop'].includes(e.action)) {
           const l = e.labels;
-          if (l[Labels.service]) void this.request(`${l[Labels.service]}/${l[Labels.cluster]}/${l[Labels.instance]}`);
+          // A replica of a cluster this bridge does not run (another platform on the same engine) is not ours to look at.
+          if (l[Labels.service] && this.engines.runs(l[Labels.cluster])) void this.request(`${l[Labels.service]}/${l[Labels.cluster]}/${l[Labels.instance]}`);
         }
       },
       {
