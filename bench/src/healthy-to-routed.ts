@@ -6,8 +6,11 @@
 // Next to it, the floor measured in the same run on the same NATS and HAProxy: the least the
 // path must do, one event through JetStream (publish until a pull consumer receives it) plus
 // one runtime API `set server` round trip.
+// HAProxy is watched through one persistent runtime API session in interactive mode (one poll
+// in flight at a time, about every ms while a replica waits to be routed): a poll costs one
+// round trip, not a connect, and each sample is bounded between the last poll that did not see
+// it ready (sent at) and the first that did (answered at).
 // Usage: npm run bench:routed [-- samples=60]   (needs Docker, HAProxy)
-import { createConnection } from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Docker from 'dockerode';
@@ -15,6 +18,7 @@ import { AckPolicy, DeliverPolicy, RetentionPolicy, StorageType, jetstream, jets
 import { Kvm } from '@nats-io/kv';
 import { connectNats } from '@orzo/bus';
 import { DiscoveryRegistry, InstanceHealthy, Subjects, decodeEvent } from '@orzo/contracts';
+import { HaproxyRuntime } from '@orzo/platform';
 import { copySoaConfigs, startPlatform, waitFor } from '@orzo/testing';
 import { percentile, recordFigure } from './figures';
 import { buildExampleVersions } from './example-versions';
@@ -22,40 +26,45 @@ import { buildExampleVersions } from './example-versions';
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const REPLICAS = 4;
 
-/** One runtime API command on HAProxy's stats socket; resolves with its answer. */
-function runtime(socket: string, cmd: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = createConnection(socket);
-    let out = '';
-    s.setTimeout(2_000, () => (s.destroy(), reject(new Error(`no answer to ${cmd}`))));
-    s.on('connect', () => s.write(`${cmd}\n`));
-    s.on('data', (d) => (out += d.toString()));
-    s.on('error', reject);
-    s.on('end', () => resolve(out));
-  });
-}
+/** Wall-clock ms with sub-ms precision (the same clock as Date.now()). */
+const now = () => performance.timeOrigin + performance.now();
 
 /** "addr:port" of every server of the backend HAProxy routes to now (operational state 2, running). */
-async function routed(socket: string, backend: string): Promise<Set<string>> {
-  const text = await runtime(socket, `show servers state ${backend}`);
-  const ready = new Set<string>();
-  for (const l of text.split('\n')) {
-    const f = l.split(' ');
-    if (f.length > 18 && /^\d+$/.test(f[0]!) && f[5] === '2') ready.add(`${f[4]}:${f[18]}`);
-  }
-  return ready;
+async function routed(runtime: HaproxyRuntime, backend: string): Promise<Set<string>> {
+  return new Set((await runtime.servers(backend)).filter((s) => s.opState === 2).map((s) => `${s.addr}:${s.port}`));
 }
 
 interface Sample {
   replicaId: string;
+  host: string;
+  port: number;
   /** instance.healthy's occurredAt (monitor-bridge's clock, ms). */
   healthyAt: number;
   /** When the registry's endpoints entry listing it was stored (the NATS server's clock). */
   registeredAt?: number;
-  /** When HAProxy's runtime API first showed its slot ready (the answer's arrival). */
+  /** When HAProxy's runtime API first showed its slot ready (the answer's arrival): routed at the latest then. */
   routedAt?: number;
-  /** That poll's round trip: how late the bench may have seen it. */
+  /** When the last poll that did not show it ready was sent: routed after that. */
+  notBefore?: number;
+  /** The round trip of the poll that saw it ready. */
   pollMs?: number;
+  /** discovery-publisher's own hop times (its 'replica routed' log line), ms after healthyAt. */
+  hops?: { received: number; routed: number; stored: number };
+}
+
+/** discovery-publisher's 'replica routed' log lines (registrar.service.ts): its own hop times of each sample. */
+function readHops(output: string, samples: Sample[]): void {
+  const bySample = new Map(samples.map((s) => [s.replicaId, s]));
+  for (const line of output.split('\n')) {
+    if (!line.includes('"msg":"replica routed"')) continue;
+    try {
+      const { replicaId, ms } = JSON.parse(line.slice(line.indexOf('{'))) as { replicaId: string; ms: Sample['hops'] };
+      const s = bySample.get(replicaId);
+      if (s && ms) s.hops = ms;
+    } catch {
+      // a line cut by the output's size limit
+    }
+  }
 }
 
 async function main(): Promise<void> {
@@ -75,7 +84,7 @@ async function main(): Promise<void> {
     );
 
   const platform = await startPlatform({ ORZO_SOA_DIR: soa.dir });
-  const socket = join(platform.env.ORZO_DATA_DIR!, 'haproxy', 'haproxy.sock');
+  const runtime = new HaproxyRuntime(join(platform.env.ORZO_DATA_DIR!, 'haproxy', 'haproxy.sock'));
   const nc = await connectNats(platform.nats.url, 'bench-routed');
   const samples = new Map<string, Sample>();
   /**
@@ -89,6 +98,7 @@ async function main(): Promise<void> {
     if (cleaned) return;
     cleaned = true;
     watching = false;
+    runtime.reset();
     await nc.close().catch(() => undefined);
     await platform.stop();
     for (const c of await docker.listContainers({ all: true, filters: { label: [`orzo.service=${service}`] } }))
@@ -117,29 +127,34 @@ async function main(): Promise<void> {
         }
       }
     })();
-    // Each instance.healthy of our service starts a tight poll of HAProxy until it routes there.
+    // Each instance.healthy of our service is a sample waiting to be routed; one loop polls
+    // HAProxy (one session, one poll at a time) while any sample waits, each for 30 s at most.
+    const waiting = () => [...samples.values()].filter((s) => s.routedAt === undefined && now() - s.healthyAt < 30_000);
+    let polling: Promise<void> | undefined;
+    const poll = async () => {
+      for (let open = waiting(); watching && open.length; open = waiting()) {
+        const sent = now();
+        const ready = await routed(runtime, registration).catch(() => undefined);
+        const at = now();
+        for (const s of open) {
+          if (!ready) continue;
+          if ((addressOf.get(s.replicaId) ?? [`${s.host}:${s.port}`]).some((a) => ready.has(a))) {
+            s.routedAt = at;
+            s.pollMs = at - sent;
+          } else s.notBefore = sent;
+        }
+        // About 1 ms between polls: fine enough, without HAProxy and this process taking a core.
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+    };
     const sub = nc.subscribe(Subjects.InstanceHealthy);
     void (async () => {
       for await (const m of sub) {
         const d = decodeEvent(Subjects.InstanceHealthy, m.data);
         const r = d.ok ? (d.event.payload as InstanceHealthy).replica : undefined;
         if (!d.ok || !r || r.service !== service) continue;
-        const s: Sample = { replicaId: r.replicaId, healthyAt: Date.parse(d.event.envelope.occurredAt) };
-        samples.set(r.replicaId, s);
-        void (async () => {
-          const giveUp = Date.now() + 30_000;
-          while (watching && s.routedAt === undefined && Date.now() < giveUp) {
-            const sent = Date.now();
-            const ready = await routed(socket, registration).catch(() => new Set<string>());
-            const at = Date.now();
-            if ((addressOf.get(r.replicaId) ?? [`${r.host}:${r.port}`]).some((a) => ready.has(a))) {
-              s.routedAt = at;
-              s.pollMs = at - sent;
-            }
-            // About 1 ms between polls: fine enough, without HAProxy and this process taking a core.
-            else await new Promise((resolve) => setTimeout(resolve, 1));
-          }
-        })();
+        samples.set(r.replicaId, { replicaId: r.replicaId, host: r.host, port: r.port, healthyAt: Date.parse(d.event.envelope.occurredAt) });
+        polling ??= poll().finally(() => (polling = undefined));
       }
     })();
 
@@ -172,7 +187,7 @@ async function main(): Promise<void> {
       await stored;
       m.ack();
       const u = performance.now();
-      await runtime(socket, `set server ${registration}/slot32 state maint`);
+      await runtime.command(`set server ${registration}/slot32 state maint`);
       setServer.push(performance.now() - u);
     }
     await jsm.streams.delete(stream);
@@ -192,26 +207,35 @@ async function main(): Promise<void> {
         what: `deploy ${round}: ${REPLICAS} new replicas routed, the old ones gone: ${JSON.stringify([...samples.values()].filter((s) => !before.has(s.replicaId)))}\n${platform.output().slice(-3000)}`,
       });
       const these = [...samples.values()].filter((s) => !before.has(s.replicaId) && s.routedAt !== undefined);
+      readHops(platform.output(), these);
       log(
         `  deploy ${round}: healthy -> routed ${these.map((s) => `${s.routedAt! - s.healthyAt}`).join(', ')} ms (${samples.size - warmup.size} samples so far)`,
       );
     }
 
     const done = [...samples.values()].filter((s) => !warmup.has(s.replicaId) && s.routedAt !== undefined);
+    const hopped = done.filter((s) => s.hops);
+    const earliest = done.map((s) => (s.notBefore ?? s.healthyAt) - s.healthyAt);
     const total = done.map((s) => s.routedAt! - s.healthyAt);
     const toRegistry = done.filter((s) => s.registeredAt !== undefined).map((s) => s.registeredAt! - s.healthyAt);
     const registryToHaproxy = done.filter((s) => s.registeredAt !== undefined).map((s) => s.routedAt! - s.registeredAt!);
     const floor = percentile(natsTrips, 50) + percentile(setServer, 50);
-    const p = (xs: number[]) => `p50 ${percentile(xs, 50).toFixed(1)} / p99 ${percentile(xs, 99).toFixed(1)} / max ${Math.max(...xs).toFixed(1)} ms`;
+    const p = (xs: number[]) =>
+      xs.length ? `p50 ${percentile(xs, 50).toFixed(1)} / p99 ${percentile(xs, 99).toFixed(1)} / max ${Math.max(...xs).toFixed(1)} ms` : 'none';
     log(`healthy-to-routed: example service, ${REPLICAS} replicas, ${done.length} new replicas (deploys of 4 at a time), node ${process.version}`);
     log(`  instance.healthy -> HAProxy routes to it          ${p(total)}`);
     log(`    instance.healthy -> registry entry stored      ${p(toRegistry)}`);
     log(`    registry entry stored -> HAProxy routes to it  ${p(registryToHaproxy)}`);
     log(`    the poll that saw it ready, its round trip     ${p(done.map((s) => s.pollMs!))}`);
+    log(`    routed after (the last poll not seeing it sent) ${p(earliest)}`);
+    log(`  discovery-publisher's own times ('replica routed' log, ${hopped.length} of ${done.length}), after instance.healthy:`);
+    log(`    the registrar has the event                    ${p(hopped.map((s) => s.hops!.received))}`);
+    log(`    its HAProxy answered the slot commands         ${p(hopped.map((s) => s.hops!.routed))}`);
+    log(`    the registry write and announcement acked      ${p(hopped.map((s) => s.hops!.stored))}`);
     log(`  floor: JetStream publish -> pull consumer has it ${p(natsTrips)}`);
     log(`         runtime API set server round trip          ${p(setServer)}`);
     log(`  ratio p50 / floor (sum of the two medians, ${floor.toFixed(2)} ms): ${(percentile(total, 50) / floor).toFixed(1)}`);
-    log('  (timestamps in whole ms from two clocks of one machine; HAProxy polled about every ms from each instance.healthy)');
+    log('  (instance.healthy and the registry entry carry whole ms; HAProxy polled on one session about every ms while a replica waits)');
     for (const pct of [50, 99])
       recordFigure({
         bench: 'routed',

@@ -50,23 +50,57 @@ export class DiscoveryRegistryStore {
     await this.kv.put(DiscoveryRegistry.frontendKey(reg.name), DiscoveryRegistry.encodeFrontend(reg));
   }
 
-  async putSeen(replicaId: string, at: string): Promise<void> {
-    await this.kv.put(DiscoveryRegistry.seenKey(replicaId), at);
+  /** Writes a replica's last-seen mark; resolves with the entry's revision. */
+  putSeen(replicaId: string, at: string): Promise<number> {
+    return this.kv.put(DiscoveryRegistry.seenKey(replicaId), at);
   }
 
-  /** Records a host whose HAProxy follows the registry (each publisher at its start), with since when. */
-  async putHost(hostId: string, since: string): Promise<void> {
-    await this.kv.put(DiscoveryRegistry.hostKey(hostId), since);
+  /**
+   * Records a host whose HAProxy follows the registry, as of `at` (each publisher at its start
+   * and every DiscoveryRegistry.hostRefreshMs after).
+   */
+  async putHost(hostId: string, at: string): Promise<void> {
+    await this.kv.put(DiscoveryRegistry.hostKey(hostId), at);
   }
 
-  /** The hosts whose HAProxy follows the registry (their host tokens): the ones that confirm a drain. */
-  async hosts(): Promise<string[]> {
+  /**
+   * The hosts whose HAProxy follows the registry (their host tokens), refreshed within
+   * `maxAgeMs`: the ones that confirm a drain. A host that stopped refreshing its key (gone for
+   * good, or its publisher down that long) is left out, so no drain waits for it.
+   */
+  async hosts(maxAgeMs: number = DiscoveryRegistry.hostMaxAgeMs, now = Date.now()): Promise<string[]> {
+    return (await this.hostKeys())
+      .filter((h) => DiscoveryRegistry.isLiveHost(h.at, now, maxAgeMs))
+      .map((h) => h.host)
+      .sort();
+  }
+
+  /**
+   * Deletes the host keys not refreshed for `olderThanMs`; a key refreshed meanwhile is kept (the
+   * delete is conditional on the revision read). Returns the host tokens deleted.
+   */
+  async forgetHosts(olderThanMs: number, now = Date.now()): Promise<string[]> {
+    const forgotten: string[] = [];
+    for (const h of await this.hostKeys()) {
+      if (DiscoveryRegistry.isLiveHost(h.at, now, olderThanMs)) continue;
+      try {
+        await this.kv.delete(DiscoveryRegistry.hostKey(h.host), { previousSeq: h.revision });
+        forgotten.push(h.host);
+      } catch {
+        // refreshed (or deleted) meanwhile: its owner is back, or another publisher forgot it
+      }
+    }
+    return forgotten;
+  }
+
+  private async hostKeys(): Promise<Array<{ host: string; at: string; revision: number }>> {
     const hosts: string[] = [];
     for await (const key of await this.kv.keys('host.*')) {
       const parsed = DiscoveryRegistry.parseKey(key);
       if (parsed?.kind === 'host') hosts.push(parsed.host);
     }
-    return hosts.sort();
+    const entries = await Promise.all(hosts.map((host) => this.kv.get(DiscoveryRegistry.hostKey(host)).then((entry) => ({ host, entry }))));
+    return entries.flatMap(({ host, entry }) => (entry?.operation === 'PUT' ? [{ host, at: entry.string(), revision: entry.revision }] : []));
   }
 
   /** Every live entry of the registry, decoded (keys this version does not know are skipped). */

@@ -18,4 +18,14 @@ describe('the discovery registry contract', () => {
     const bad = DiscoveryRegistry.decodeEndpoints([{ host: 'h', port: 70000 }]);
     assert.deepEqual(!bad.ok && bad.problems.map((p) => p.split(':')[0]), ['0.port', '0.replicaId', '0.weight', '0.since']);
   });
+
+  it('takes a host whose key was not refreshed for hostMaxAgeMs for gone, and a value that is no time for live', () => {
+    const now = Date.parse('2026-01-01T00:01:00Z');
+    assert.equal(DiscoveryRegistry.isLiveHost('2026-01-01T00:00:55Z', now), true);
+    assert.equal(DiscoveryRegistry.isLiveHost(new Date(now - DiscoveryRegistry.hostMaxAgeMs).toISOString(), now), true);
+    assert.equal(DiscoveryRegistry.isLiveHost(new Date(now - DiscoveryRegistry.hostMaxAgeMs - 1).toISOString(), now), false);
+    assert.equal(DiscoveryRegistry.isLiveHost('2026-01-01T00:01:03Z', now), true, 'a clock a little ahead');
+    assert.equal(DiscoveryRegistry.isLiveHost('since boot', now), true);
+    assert.ok(DiscoveryRegistry.hostRefreshMs * 3 <= DiscoveryRegistry.hostMaxAgeMs, 'a few refreshes may be late or lost');
+  });
 });

@@ -38,6 +38,9 @@ const endpointList = z.array(
   }),
 );
 
+/** A host key not refreshed for this long is a host gone (DiscoveryRegistry.hostMaxAgeMs). */
+const HOST_MAX_AGE_MS = 10_000;
+
 /**
  * The endpoint registry in NATS KV: discovery-publisher writes it, scheduler-bridge reads it
  * (a replica is UP in discovery when it is listed under its registration). Keys and value
@@ -46,7 +49,9 @@ const endpointList = z.array(
  *   frontend.<service.namespace>   JSON of Registration (proto3 JSON)
  *   seen.<replicaId>               the time of the last event seen about a replica
  *   host.<host token>              a host whose HAProxy follows the registry (hostToken of its
- *                                  ORZO_HOST_ID), and since when: who must confirm a drain
+ *                                  ORZO_HOST_ID), and when its publisher last said so (ISO time,
+ *                                  refreshed every hostRefreshMs): who must confirm a drain.
+ *                                  Not refreshed for hostMaxAgeMs: the host is gone (isLiveHost).
  */
 export const DiscoveryRegistry = {
   bucket: 'orzo_discovery',
@@ -55,6 +60,22 @@ export const DiscoveryRegistry = {
   frontendKey: (registration: string) => `frontend.${registration}`,
   seenKey: (replicaId: string) => `seen.${replicaId}`,
   hostKey: (hostId: string) => `host.${hostToken(hostId)}`,
+  /** How often each discovery-publisher refreshes its host key. */
+  hostRefreshMs: 2_000,
+  /** A host key not refreshed for this long is a host gone: no drain waits for it. */
+  hostMaxAgeMs: HOST_MAX_AGE_MS,
+  /** A host key not refreshed for this long is deleted (the host is started again with a new one). */
+  hostForgetMs: 3_600_000,
+
+  /**
+   * Whether a host key's value (its last refresh) is recent at `now`, within `maxAgeMs` (a few
+   * refreshes: the publishers' and readers' clocks need only be that close). A value that is no
+   * time is taken for live: a drain then asks that host, and waits for it if it does not answer.
+   */
+  isLiveHost(value: string, now: number, maxAgeMs = HOST_MAX_AGE_MS): boolean {
+    const at = Date.parse(value);
+    return Number.isNaN(at) || now - at <= maxAgeMs;
+  },
 
   /** What a key holds, or undefined for a key this version does not know. */
   parseKey(key: string): RegistryKey | undefined {

@@ -9,3 +9,4 @@ export * from './replica-probe';
 export * from './docker-stream';
 export * from './domain-errors';
 export * from './shutdown';
+export * from './haproxy-runtime';

@@ -1,20 +1,22 @@
 import { join } from 'node:path';
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { BusService, DiscoveryRegistryStore, RegistryChange, RegistryWatch, Respond } from '@orzo/bus';
-import { ProxyDrainedAnswer, ProxyDrainedCall, Registration, RegistryEndpoint, Rpcs } from '@orzo/contracts';
+import { DiscoveryRegistry, ProxyDrainedAnswer, ProxyDrainedCall, Registration, RegistryEndpoint, Rpcs } from '@orzo/contracts';
 import { HealthRegistry, LOGGER, Logger, SERVICE_CONFIG, settleWithin } from '@orzo/platform';
 import type { DiscoveryPublisherConfig } from './config';
 import { SLOTS, backendsOf } from './haproxy/haproxy-config';
 import { HaproxyProcess } from './haproxy/haproxy-process';
 import { HaproxyWatchdog } from './haproxy/haproxy-watchdog';
 import { sessionsTo } from './haproxy/drain-state';
-import { localNetworks, routeAddress } from './haproxy/route-address';
+import { LocalNetworkCache, routeAddress } from './haproxy/route-address';
 import { SlotAssignment, planSlots } from './haproxy/slot-plan';
 
 /** How long a broken registry watch waits before it is opened again. */
 const REWATCH_MS = 1_000;
 /** How often a drain's state is read from HAProxy while a scheduler-bridge waits for it. */
 const DRAIN_POLL_MS = 20;
+/** Every this many refreshes of its host key, a publisher deletes the keys of hosts gone for long. */
+const FORGET_EVERY = 30;
 
 /**
  * This host's HAProxy, following the shared registry (NATS KV `orzo_discovery`) by a watch, as
@@ -44,13 +46,17 @@ export class HostProxyService implements OnApplicationBootstrap, OnApplicationSh
   private stopped = false;
   private following?: Promise<void>;
   private queue: Promise<unknown> = Promise.resolve();
-  private pending = false;
+  /** The sync that will apply the changes made since the last one started (at most one waits). */
+  private pending?: Promise<void>;
+  private readonly networks = new LocalNetworkCache();
   /** HAProxy was programmed from the whole registry (before that, no drain is confirmed). */
   private synced = false;
   /** Registrations whose list the registrar on this host is writing now (routed ahead of the watch). */
   private readonly ahead = new Map<string, object>();
   /** Per registration, the revision the registrar last wrote: the watch's older values are stale here. */
   private readonly written = new Map<string, number>();
+  /** Refreshes this host's key in the registry (DiscoveryRegistry.hostRefreshMs). */
+  private heartbeat?: NodeJS.Timeout;
 
   constructor(
     @Inject(SERVICE_CONFIG) private readonly config: DiscoveryPublisherConfig,
@@ -83,8 +89,10 @@ export class HostProxyService implements OnApplicationBootstrap, OnApplicationSh
     await this.serial(() => this.sync());
     this.synced = true;
     this.watch = await this.store.watch();
-    // Listed as a host whose HAProxy follows the registry: a scheduler-bridge asks it to confirm each drain.
+    // Listed as a host whose HAProxy follows the registry: a scheduler-bridge asks it to confirm each
+    // drain, as long as the key is refreshed (a host gone for good drops out after hostMaxAgeMs).
     await this.store.putHost(this.config.ORZO_HOST_ID, new Date().toISOString());
+    this.startHeartbeat();
     this.watching = true;
     this.following = this.follow(this.watch);
     this.watchdog.start();
@@ -92,7 +100,7 @@ export class HostProxyService implements OnApplicationBootstrap, OnApplicationSh
       const where = `host ${this.config.ORZO_HOST_ID}, frontends on ${this.config.ORZO_PROXY_BIND}`;
       if (!this.watching) return { ok: false, detail: `${where}: not following the registry (reconnecting)` };
       if (this.frontends.size === 0) return { ok: true, detail: `${where}: no frontends yet` };
-      const servers = await this.haproxy.runtime.servers();
+      const servers = await this.haproxy.stats.servers();
       // op state 2 = running: a slot set ready (maintenance ones are 0, stopped).
       const up = servers.filter((s) => s.opState === 2).length;
       return { ok: true, detail: `${where}: ${new Set(servers.map((s) => s.backend)).size} backends, ${up} servers routed` };
@@ -128,14 +136,38 @@ export class HostProxyService implements OnApplicationBootstrap, OnApplicationSh
     if ([...this.slots.values()].some((slots) => slots.has(req.replicaId))) return 'not yet in maintenance in haproxy';
     // No frontend: this host's HAProxy routes nothing (it may not even run).
     if (this.frontends.size === 0) return undefined;
-    const { routed, sessions } = await sessionsTo(this.haproxy.runtime, req.host, req.port);
+    const { routed, sessions } = await sessionsTo(this.haproxy.stats, req.host, req.port);
     if (routed) return 'a slot of its address still takes requests';
     return sessions > 0 ? `${sessions} session(s) still open` : undefined;
+  }
+
+  /**
+   * Refreshes this host's key every DiscoveryRegistry.hostRefreshMs, and now and then deletes
+   * the keys of hosts not refreshed for DiscoveryRegistry.hostForgetMs. A refresh that fails (NATS
+   * away) is logged; the next one tries again.
+   */
+  private startHeartbeat(): void {
+    let beats = 0;
+    let busy = false;
+    this.heartbeat = setInterval(() => {
+      if (busy || this.stopped) return;
+      busy = true;
+      const forget = ++beats % FORGET_EVERY === 0;
+      void this.store!.putHost(this.config.ORZO_HOST_ID, new Date().toISOString())
+        .then(async () => {
+          const forgotten = forget ? await this.store!.forgetHosts(DiscoveryRegistry.hostForgetMs) : [];
+          if (forgotten.length) this.logger.info({ hosts: forgotten }, 'forgot hosts whose publisher has not refreshed its key for an hour');
+        })
+        .catch((err: unknown) => this.logger.warn({ err }, 'could not refresh this host’s key in the discovery registry; trying again'))
+        .finally(() => (busy = false));
+    }, DiscoveryRegistry.hostRefreshMs);
+    this.heartbeat.unref();
   }
 
   /** HAProxy keeps serving while the publisher is away; the next one adopts it. */
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
+    clearInterval(this.heartbeat);
     this.watchdog.stop();
     this.watch?.stop();
     await settleWithin(Promise.all([this.following, this.queue]), 2_000);
@@ -174,11 +206,16 @@ export class HostProxyService implements OnApplicationBootstrap, OnApplicationSh
     const token = {};
     this.ahead.set(registration, token);
     this.endpoints.set(registration, endpoints);
-    this.schedule();
+    void this.schedule(); // a failure is logged there
     return (revision) => {
       if (this.ahead.get(registration) === token) this.ahead.delete(registration);
       if (revision !== undefined && revision > (this.written.get(registration) ?? 0)) this.written.set(registration, revision);
     };
+  }
+
+  /** Resolves once HAProxy has every list handed over so far (routeAhead), or what the watch brought. */
+  routing(): Promise<void> {
+    return this.pending ?? this.queue.then(() => undefined);
   }
 
   private apply(change: RegistryChange): void {
@@ -190,17 +227,22 @@ export class HostProxyService implements OnApplicationBootstrap, OnApplicationSh
     if (change.kind === 'endpoints') this.endpoints.set(change.registration, change.endpoints);
     else if (change.frontend) this.frontends.set(change.registration, change.frontend);
     else this.frontends.delete(change.registration);
-    this.schedule();
+    void this.schedule(); // a failure is logged there
   }
 
-  /** One sync at a time; changes arriving meanwhile are folded into a single next one. */
-  private schedule(): void {
-    if (this.pending) return;
-    this.pending = true;
-    void this.serial(async () => {
-      this.pending = false;
+  /**
+   * One sync at a time; changes arriving meanwhile are folded into a single next one. Resolves
+   * when HAProxy has the changes made before the call (rejects when that sync failed).
+   */
+  private schedule(): Promise<void> {
+    if (this.pending) return this.pending;
+    const next = this.serial(async () => {
+      this.pending = undefined;
       await this.sync();
-    }).catch((err) => this.logger.error({ err }, 'could not program haproxy; the next change or the watchdog tries again'));
+    });
+    this.pending = next;
+    next.catch((err) => this.logger.error({ err }, 'could not program haproxy; the next change or the watchdog tries again'));
+    return next;
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -214,8 +256,8 @@ export class HostProxyService implements OnApplicationBootstrap, OnApplicationSh
     const frontends = [...this.frontends.values()].sort((a, b) => a.name.localeCompare(b.name));
     const wanted = JSON.stringify(frontends.map((f) => Registration.toJSON(f)));
     let full = false;
-    // A replica of this host is routed at its bridge address (route-address.ts); read each time, as bridges come and go.
-    const nets = this.config.ORZO_PROXY_BRIDGE_ADDRESSES ? localNetworks() : [];
+    // A replica of this host is routed at its bridge address (route-address.ts); the networks are read again when a new bridge shows up.
+    const nets = this.config.ORZO_PROXY_BRIDGE_ADDRESSES ? this.networks.for([...this.endpoints.values()].flat()) : [];
     const targets = (registration: string) =>
       (this.endpoints.get(registration) ?? []).map((e) => ({ ...e, ...routeAddress(e, nets, this.config.ORZO_PROXY_BRIDGE_ADDRESSES) }));
     if (wanted !== this.configured) {
@@ -227,15 +269,20 @@ export class HostProxyService implements OnApplicationBootstrap, OnApplicationSh
       this.slots.clear();
       full = true;
     }
+    // Every backend's commands go together: one round trip on the runtime API session.
+    const commands: string[] = [];
+    const next = new Map<string, Map<string, SlotAssignment>>();
     for (const f of frontends) {
       // endpoint_timeouts backends route to the same servers as the registration's own.
       for (const backend of backendsOf(f)) {
         const plan = planSlots(backend, this.slots.get(backend) ?? new Map(), targets(f.name), SLOTS, full);
         if (plan.overflow.length && backend === f.name)
           this.logger.error({ registration: f.name, notRouted: plan.overflow }, `all ${SLOTS} server slots are in use; endpoints not routed`);
-        if (plan.commands.length) await this.haproxy.runtime.command(plan.commands.join('; '));
-        this.slots.set(backend, plan.next);
+        commands.push(...plan.commands);
+        next.set(backend, plan.next);
       }
     }
+    await this.haproxy.runtime.command(commands);
+    for (const [backend, slots] of next) this.slots.set(backend, slots);
   }
 }

@@ -11,6 +11,37 @@ export type BeforeWrite = (registration: string, endpoints: RegistryEndpoint[]) 
 const RETIRED = '9999-12-31T23:59:59.999Z';
 
 /**
+ * Writes of one KV key, one at a time, each writing the value as it is in memory when it goes
+ * out. A write asked while another is in flight waits for it, and all asked meanwhile share
+ * the next one. So the registrar never waits behind another change before issuing its writes
+ * when no write of the same key is in flight, and a write retried inside the client (JetStream
+ * away for a moment) can never land after a newer value of its key.
+ */
+class KeyWrites {
+  private readonly lanes = new Map<string, { last: Promise<unknown>; next?: Promise<number> }>();
+
+  /** Resolves with the revision of a write that went out after this call. */
+  write(key: string, put: () => Promise<number>): Promise<number> {
+    let lane = this.lanes.get(key);
+    if (lane?.next) return lane.next;
+    if (!lane) this.lanes.set(key, (lane = { last: Promise.resolve() }));
+    const l = lane;
+    const run = () => {
+      l.next = undefined; // from here on, a change needs a write of its own
+      return put();
+    };
+    const next = l.last.then(run, run);
+    const settled = next.catch(() => undefined);
+    l.next = next;
+    l.last = settled;
+    void settled.then(() => {
+      if (l.last === settled && !l.next) this.lanes.delete(key);
+    });
+    return next;
+  }
+}
+
+/**
  * The registry of healthy endpoints per registration (service.namespace) and of the frontends
  * to serve, kept in memory and persisted in the NATS KV bucket `orzo_discovery` (keys and
  * shapes: DiscoveryRegistry in @orzo/contracts, through DiscoveryRegistryStore), so every
@@ -23,6 +54,7 @@ export class Registry {
   private readonly lastSeen = new Map<string, string>();
   /** Registrations whose last write failed: written again at their next change or retry. */
   private readonly unsaved = new Set<string>();
+  private readonly writes = new KeyWrites();
 
   private constructor(
     private readonly store: DiscoveryRegistryStore,
@@ -83,8 +115,9 @@ export class Registry {
     if (!seen || at > seen) this.lastSeen.set(replicaId, at);
   }
 
-  persistSeen(replicaId: string, at: string): Promise<void> {
-    return this.store.putSeen(replicaId, at);
+  /** Writes the replica's mark: the latest known when the write goes out (`at`, or later, or retired). */
+  async persistSeen(replicaId: string, at: string): Promise<void> {
+    await this.writes.write(`seen.${replicaId}`, () => this.store.putSeen(replicaId, this.lastSeen.get(replicaId) ?? at));
   }
 
   /**
@@ -94,7 +127,7 @@ export class Registry {
    */
   async retire(replicaId: string): Promise<void> {
     this.lastSeen.set(replicaId, RETIRED);
-    await this.store.putSeen(replicaId, RETIRED);
+    await this.persistSeen(replicaId, RETIRED);
   }
 
   /** The weight of an instance's replicas in a registration (soa-configs `weight`, default 10). */
@@ -145,18 +178,25 @@ export class Registry {
   }
 
   /**
-   * Writes a registration's list as it is in memory. `beforeWrite` (the registrar's own host
-   * routing it at once) hears of it first, and of the written revision after (undefined: failed).
+   * Writes a registration's list as it is in memory (when a write of it is in flight: after it,
+   * as it is then). `beforeWrite` (the registrar's own host routing it at once) hears of it
+   * first, synchronously, and of the written revision after (undefined: failed).
    */
   async persist(registration: string): Promise<void> {
-    const list = this.list(registration);
-    const written = this.beforeWrite?.(registration, list);
+    const written = this.beforeWrite?.(registration, this.list(registration));
     try {
-      const revision = await this.store.putEndpoints(registration, list);
-      this.unsaved.delete(registration);
+      const revision = await this.writes.write(`endpoints.${registration}`, async () => {
+        try {
+          const rev = await this.store.putEndpoints(registration, this.list(registration));
+          this.unsaved.delete(registration);
+          return rev;
+        } catch (err) {
+          this.unsaved.add(registration);
+          throw err;
+        }
+      });
       written?.(revision);
     } catch (err) {
-      this.unsaved.add(registration);
       written?.(undefined);
       throw err;
     }

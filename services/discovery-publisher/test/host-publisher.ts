@@ -2,6 +2,8 @@ import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { EventPublisher } from '@orzo/bus';
+import { Subjects } from '@orzo/contracts';
 import { freePort, httpGet, stopHaproxyIn, waitFor } from '@orzo/testing';
 
 const MAIN = join(__dirname, '..', 'src', 'main.js');
@@ -100,4 +102,29 @@ export class HostPublisher {
     await this.kill();
     await stopHaproxyIn(this.dataDir);
   }
+}
+
+/** A deploy.requested of `<service>.main` on cluster local with one HTTP registration on `proxyPort`: its frontend opens on every host. */
+export function publishDeploy(
+  events: EventPublisher,
+  service: string,
+  registration: string,
+  proxyPort: number,
+  backend: { healthcheckUri: string; timeoutServerMs: number },
+): Promise<unknown> {
+  const spec = {
+    service,
+    instance: 'main',
+    cluster: 'local',
+    registrations: [registration],
+    registrationDetails: [{ name: registration, proxyPort, mode: 'http', timeoutConnectMs: 200, retries: 1, ...backend }],
+  };
+  return events.publish(Subjects.DeployRequested, {
+    deployId: 'd1',
+    service,
+    deployGroup: 'local.main',
+    specs: [spec as never],
+    requestedBy: 't',
+    reason: 't',
+  });
 }

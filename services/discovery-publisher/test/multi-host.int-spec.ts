@@ -8,7 +8,7 @@ import { jetstream } from '@nats-io/jetstream';
 import { DiscoveryRegistryStore, EventPublisher, NatsConnection, callRpc, connectNats } from '@orzo/bus';
 import { ReplicaRef, Rpcs, Subjects } from '@orzo/contracts';
 import { BUSYBOX_BASE, HttpContainer, NatsServerHandle, ensureBusyboxBase, freePort, startHttpContainer, startNatsServer, waitFor } from '@orzo/testing';
-import { HostPublisher } from './host-publisher';
+import { HostPublisher, publishDeploy } from './host-publisher';
 
 /** busybox httpd answering its replica's name on / (and /status for the readiness wait). */
 const serve = (name: string) => ['/bin/sh', '-c', `mkdir -p /www && echo ${name} > /www/index.html && echo ok > /www/status && exec httpd -f -p 8080 -h /www`];
@@ -82,23 +82,7 @@ describe('discovery on every host: two publishers, two HAProxies, replicas at th
   });
 
   it('opens the frontend on each host’s own address and both HAProxies route to every healthy replica', async () => {
-    const spec = {
-      service: 'web',
-      instance: 'main',
-      cluster: 'local',
-      registrations: [registration],
-      registrationDetails: [
-        { name: registration, proxyPort, mode: 'http', healthcheckUri: '/status', timeoutConnectMs: 200, timeoutServerMs: 1000, retries: 1 },
-      ],
-    };
-    await events.publish(Subjects.DeployRequested, {
-      deployId: 'd1',
-      service: 'web',
-      deployGroup: 'local.main',
-      specs: [spec as never],
-      requestedBy: 't',
-      reason: 't',
-    });
+    await publishDeploy(events, 'web', registration, proxyPort, { healthcheckUri: '/status', timeoutServerMs: 1000 });
     for (const r of replicas) await healthy(r);
     await routesTo(hostA, ['r0', 'r1', 'r2']);
     await routesTo(hostB, ['r0', 'r1', 'r2']);

@@ -1,4 +1,4 @@
-import type { HaproxyRuntime } from './haproxy-runtime';
+import type { HaproxyRuntime } from '@orzo/platform';
 
 /**
  * The sessions HAProxy holds open to one replica (its address and port, in whichever slots of

@@ -2,9 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Registration } from '@orzo/contracts';
-import type { Logger } from '@orzo/platform';
+import { HaproxyRuntime, type Logger } from '@orzo/platform';
 import { renderHaproxyConfig } from './haproxy-config';
-import { HaproxyRuntime } from './haproxy-runtime';
 
 /**
  * The local HAProxy: a daemon in master-worker mode (pidfile in its directory) that outlives
@@ -13,7 +12,10 @@ import { HaproxyRuntime } from './haproxy-runtime';
  * frontends changes.
  */
 export class HaproxyProcess {
+  /** The runtime API session that programs the slots (the routing path: nothing else waits in it). */
   readonly runtime: HaproxyRuntime;
+  /** A second session for reads (drain state, health), so they never delay a slot change. */
+  readonly stats: HaproxyRuntime;
   private readonly configPath: string;
   private readonly socketPath: string;
   private readonly pidPath: string;
@@ -30,6 +32,7 @@ export class HaproxyProcess {
     this.socketPath = join(dir, 'haproxy.sock');
     this.pidPath = join(dir, 'haproxy.pid');
     this.runtime = new HaproxyRuntime(this.socketPath);
+    this.stats = new HaproxyRuntime(this.socketPath);
   }
 
   /** The master's pid when a HAProxy of this directory runs. */
@@ -70,7 +73,9 @@ export class HaproxyProcess {
       const started = spawnSync(this.binary, ['-W', '-D', '-f', this.configPath, '-p', this.pidPath], { encoding: 'utf8' });
       if (started.status !== 0) throw new Error(`haproxy did not start: ${started.stderr || started.stdout}`);
     }
-    await this.waitForBackends(names);
+    // The sessions open now may be the old worker's, which finishes its connections and then goes.
+    this.stats.reset();
+    await this.waitForBackends(names, true);
     this.logger.info({ haproxyPid: this.masterPid(), frontends: names, reloaded: Boolean(running) }, 'haproxy configured');
     return true;
   }
@@ -81,9 +86,14 @@ export class HaproxyProcess {
     return path;
   }
 
-  private async waitForBackends(names: string[]): Promise<void> {
+  /**
+   * Until the programming session sees every backend: on a new session each try after a
+   * (re)start, so it ends up on the worker that has this config, and stays there.
+   */
+  private async waitForBackends(names: string[], fresh = false): Promise<void> {
     const deadline = Date.now() + 10_000;
     for (;;) {
+      if (fresh) this.runtime.reset();
       try {
         const backends = new Set((await this.runtime.servers()).map((s) => s.backend));
         if (names.every((n) => backends.has(n))) return;
@@ -91,7 +101,7 @@ export class HaproxyProcess {
         // socket not there yet
       }
       if (Date.now() > deadline) throw new Error(`haproxy did not come up with backends ${names.join(', ')} within 10s`);
-      await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 10));
     }
   }
 }

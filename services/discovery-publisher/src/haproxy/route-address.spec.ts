@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { localNetworks, routeAddress } from './route-address';
+import { LocalNetworkCache, localNetworks, routeAddress } from './route-address';
 
 describe('the address HAProxy routes a replica to', () => {
   const nets = localNetworks({
@@ -21,5 +21,24 @@ describe('the address HAProxy routes a replica to', () => {
       host: '127.0.0.1',
       port: 32768,
     });
+  });
+
+  it("reads this host's networks once, again when they are old or a local replica's bridge is on none of them", () => {
+    let reads = 0;
+    let clock = 0;
+    const cache = new LocalNetworkCache(
+      () => (reads++, nets),
+      10_000,
+      () => clock,
+    );
+    const local = { host: '127.0.0.1', bridgeIp: '172.17.0.5' };
+    assert.equal(cache.for([local]), nets);
+    cache.for([local, { host: '127.0.0.1' }, { host: '10.0.0.12', bridgeIp: '10.231.4.2' }]);
+    assert.equal(reads, 1, 'known bridges and other hosts’ replicas need no new reading');
+    cache.for([{ host: '127.0.0.1', bridgeIp: '10.231.4.2' }]);
+    assert.equal(reads, 2, 'a bridge created since');
+    clock = 10_001;
+    cache.for([local]);
+    assert.equal(reads, 3, 'too old');
   });
 });

@@ -24,6 +24,41 @@ export function localNetworks(interfaces: ReturnType<typeof networkInterfaces> =
   return nets;
 }
 
+/** Whether a replica's published host is this host's loopback (a `docker` cluster's engine shares this host's network). */
+const isLoopback = (host: string) => host === 'localhost' || host.startsWith('127.');
+
+const onNetwork = (ip: string, nets: readonly LocalNetwork[]) => {
+  const n32 = toInt(ip);
+  return nets.some((n) => (n32 & n.mask) >>> 0 === n.net);
+};
+
+/**
+ * This host's networks, read once and kept: reading them (getifaddrs) took 0.6 ms on a loaded
+ * 2-core machine, on the path of every slot change. Read again when the reading is older than
+ * `maxAgeMs`, or when the bridge address of a replica published on this host is on none of
+ * them (a Docker network created since).
+ */
+export class LocalNetworkCache {
+  private nets: LocalNetwork[] = [];
+  private readAt = -Infinity;
+
+  constructor(
+    private readonly read: () => LocalNetwork[] = () => localNetworks(),
+    private readonly maxAgeMs = 10_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** The networks to route these endpoints by (routeAddress). */
+  for(endpoints: Iterable<Pick<RegistryEndpoint, 'host' | 'bridgeIp'>>): readonly LocalNetwork[] {
+    const unknown = () => [...endpoints].some((e) => isLoopback(e.host) && e.bridgeIp && isIPv4(e.bridgeIp) && !onNetwork(e.bridgeIp, this.nets));
+    if (this.now() - this.readAt > this.maxAgeMs || unknown()) {
+      this.nets = this.read();
+      this.readAt = this.now();
+    }
+    return this.nets;
+  }
+}
+
 /**
  * Where this host's HAProxy sends an endpoint's requests. Its bridge-network address (container
  * IP and port) when it has one and the replica runs on this host: its published address is a
@@ -38,10 +73,7 @@ export function routeAddress(
   nets: readonly LocalNetwork[],
   useBridge = true,
 ): { host: string; port: number } {
-  const local = e.host === 'localhost' || e.host.startsWith('127.');
-  if (useBridge && local && e.bridgeIp && e.bridgePort && isIPv4(e.bridgeIp)) {
-    const ip = toInt(e.bridgeIp);
-    if (nets.some((n) => (ip & n.mask) >>> 0 === n.net)) return { host: e.bridgeIp, port: e.bridgePort };
-  }
+  if (useBridge && isLoopback(e.host) && e.bridgeIp && e.bridgePort && isIPv4(e.bridgeIp) && onNetwork(e.bridgeIp, nets))
+    return { host: e.bridgeIp, port: e.bridgePort };
   return { host: e.host, port: e.port };
 }
