@@ -136,7 +136,9 @@ export class HostProxyService implements OnApplicationBootstrap, OnApplicationSh
     if ([...this.slots.values()].some((slots) => slots.has(req.replicaId))) return 'not yet in maintenance in haproxy';
     // No frontend: this host's HAProxy routes nothing (it may not even run).
     if (this.frontends.size === 0) return undefined;
-    const { routed, sessions } = await sessionsTo(this.haproxy.stats, req.host, req.port);
+    const addresses = [{ host: req.host, port: req.port }];
+    if (req.bridgeIp && req.bridgePort) addresses.push({ host: req.bridgeIp, port: req.bridgePort });
+    const { routed, sessions } = await sessionsTo(this.haproxy.stats, addresses);
     if (routed) return 'a slot of its address still takes requests';
     return sessions > 0 ? `${sessions} session(s) still open` : undefined;
   }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { Server, createServer } from 'node:http';
+import { networkInterfaces } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { jetstream } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
@@ -96,6 +97,42 @@ describe('a host’s drain confirmation and its host key', () => {
     assert.equal(answer.drained, true, answer.detail);
     assert.ok(slow.finishedAt !== undefined && answeredAt! >= slow.finishedAt, 'confirmed after the response went out');
     assert.deepEqual(await inFlight, { status: 200, body: 'slow done' }, 'the request in flight was not cut');
+  });
+
+  it('counts the sessions at the replica’s bridge address when HAProxy reaches it there', async (t) => {
+    // A replica published on loopback whose bridge address is on one of this host's interfaces:
+    // HAProxy routes to the bridge address, so that is where the drain must look for sessions.
+    const ip = Object.values(networkInterfaces())
+      .flat()
+      .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+    if (!ip) return t.skip('no non-loopback IPv4 interface to stand for a bridge network');
+    const bridgePort = await freePort();
+    let release: (() => void) | undefined;
+    const bridged = createServer((req, res) => {
+      if (req.url !== '/slow') return void res.end('bridged');
+      release = () => res.end('slow done');
+    });
+    await new Promise<void>((r) => bridged.listen(bridgePort, ip, r));
+    t.after(() => (release?.(), bridged.closeAllConnections(), new Promise((r) => bridged.close(r))));
+    const reg = `bridged-${Math.random().toString(36).slice(2, 8)}.main`;
+    const port = await freePort();
+    const published = await freePort(); // nothing listens there: only the bridge address answers
+    const r2: ReplicaRef = { ...replica, service: 'bridged', replicaId: 'r2', port: published, bridgeIp: ip, bridgePort };
+    await publishDeploy(events, 'bridged', reg, port, { healthcheckUri: '/', timeoutServerMs: 30_000 });
+    await events.publish(Subjects.InstanceHealthy, { replica: r2, checkOutput: 'ok', registrations: [reg] });
+    await waitFor(async () => (await host.get(port)) === '200:bridged', { timeoutMs: 15_000, what: 'HAProxy to route to the bridge address' });
+    const inFlight = httpGet(`http://127.0.0.2:${port}/slow`, 30_000);
+    await waitFor(() => release !== undefined, { what: 'the slow request to reach the replica' });
+    await events.publish(Subjects.InstanceUnhealthy, { replica: r2, checkOutput: 'draining: bounce', consecutiveFailures: 0, registrations: [reg] });
+    await waitFor(async () => (await registry.endpoints(reg)).length === 0, { what: 'the registrar to take r2 out of the registry' });
+    const ask = { replicaId: r2.replicaId, host: r2.host, port: published, bridgeIp: ip, bridgePort, withinMs: 1_000 };
+    const early = await callRpc(nc, Rpcs.proxyDrained('host-a'), ask, { timeout: 6_000 });
+    assert.equal(early.drained, false, 'a session is open at the bridge address');
+    assert.match(early.detail, /1 session\(s\) still open/);
+    release!();
+    assert.deepEqual(await inFlight, { status: 200, body: 'slow done' });
+    const after = await callRpc(nc, Rpcs.proxyDrained('host-a'), { ...ask, withinMs: 10_000 }, { timeout: 15_000 });
+    assert.equal(after.drained, true, after.detail);
   });
 
   it('refreshes its host key while it runs; a host that stopped refreshing is not asked, and forgotten after an hour', async () => {

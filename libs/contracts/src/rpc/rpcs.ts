@@ -11,6 +11,12 @@ const proxyDrainedRequest = z.object({
   /** Where HAProxy reaches it (ReplicaRef.host and port). */
   host: z.string().min(1, 'host is required'),
   port: z.number().int().min(1).max(65535),
+  /**
+   * Its address on its engine's bridge network, when it has one (Replica.bridge): a host's
+   * HAProxy on the same engine reaches it there, so its slots and sessions are at that address.
+   */
+  bridgeIp: z.string().optional(),
+  bridgePort: z.number().int().min(1).max(65535).optional(),
   /** How long the host may wait for it to be drained before answering (the drain delay). */
   withinMs: z.number().int().min(0),
 });

@@ -1,12 +1,13 @@
 import type { HaproxyRuntime } from '@orzo/platform';
 
 /**
- * The sessions HAProxy holds open to one replica (its address and port, in whichever slots of
- * whichever backends), and whether any of those slots still takes new requests: read from
- * `show servers state` (address, admin state) and `show stat` (scur, current sessions).
+ * The sessions HAProxy holds open to one replica (at any of its addresses: the published one
+ * and, on its own engine's host, the bridge one; in whichever slots of whichever backends), and
+ * whether any of those slots still takes new requests: read from `show servers state`
+ * (address, admin state) and `show stat` (scur, current sessions).
  */
-export async function sessionsTo(runtime: HaproxyRuntime, host: string, port: number): Promise<{ routed: boolean; sessions: number }> {
-  const slots = (await runtime.servers()).filter((s) => s.addr === host && s.port === port);
+export async function sessionsTo(runtime: HaproxyRuntime, addresses: Array<{ host: string; port: number }>): Promise<{ routed: boolean; sessions: number }> {
+  const slots = (await runtime.servers()).filter((s) => addresses.some((a) => s.addr === a.host && s.port === a.port));
   if (!slots.length) return { routed: false, sessions: 0 };
   // Admin state bit 0x01: forced maintenance (set server ... state maint); 0x02/0x04: inherited or by a resolver.
   const routed = slots.some((s) => (s.adminState & 0x07) === 0);

@@ -25,7 +25,7 @@ export function routedByHostProxies(spec: InstanceSpec): boolean {
 export async function drainedEverywhere(
   bus: BusService,
   registry: DiscoveryRegistryStore,
-  r: Pick<Replica, 'id' | 'host' | 'hostPort'>,
+  r: Pick<Replica, 'id' | 'host' | 'hostPort' | 'bridge'>,
   withinMs: number,
 ): Promise<{ drained: boolean; detail: string }> {
   if (!r.hostPort) return { drained: false, detail: 'the replica has no host port' };
@@ -34,7 +34,11 @@ export async function drainedEverywhere(
   const answers = await Promise.all(
     hosts.map((host) =>
       bus
-        .request(Rpcs.proxyDrained(host), { replicaId: r.id, host: r.host, port: r.hostPort!, withinMs }, { timeout: withinMs + ANSWER_SLACK_MS })
+        .request(
+          Rpcs.proxyDrained(host),
+          { replicaId: r.id, host: r.host, port: r.hostPort!, bridgeIp: r.bridge?.ip, bridgePort: r.bridge?.port, withinMs },
+          { timeout: withinMs + ANSWER_SLACK_MS },
+        )
         .catch((err: Error) => ({ drained: false, detail: `host ${host}: ${err.message}` })),
     ),
   );
