@@ -12,6 +12,8 @@ interface Watched {
   startedAt: number;
   healthy?: boolean;
   failures: number;
+  /** When the last failure was counted (the checks before a first success count one per interval). */
+  countedAt?: number;
   timer?: NodeJS.Timeout;
 }
 
@@ -142,7 +144,7 @@ export class MonitorService implements OnApplicationBootstrap, OnApplicationShut
         w.healthy = true;
         await this.bus.publish(Subjects.InstanceHealthy, { replica: w.replica, checkOutput: result.output, registrations: w.registrations });
       }
-    } else if (!inGrace || w.healthy === true) {
+    } else if ((!inGrace || w.healthy === true) && countsAsFailure(w, interval)) {
       w.failures++;
       if (w.failures >= (hc?.maxConsecutiveFailures || 1) && w.healthy !== false) {
         w.healthy = false;
@@ -170,6 +172,20 @@ export class MonitorService implements OnApplicationBootstrap, OnApplicationShut
         { timeout: timeoutMs + 5_000 },
       );
   }
+}
+
+/**
+ * Whether a failed check counts toward healthcheck_max_consecutive_failures. Before a replica's
+ * first success it is checked far more often than its interval (to route it sooner), but those
+ * extra checks must not make it unhealthy sooner: a replica still starting would fail its 3
+ * checks within 30 ms. Their failures count one per interval, as if checked at it.
+ */
+export function countsAsFailure(w: Pick<Watched, 'healthy' | 'countedAt'>, interval: number): boolean {
+  if (w.healthy !== undefined) return true;
+  const now = Date.now();
+  if (w.countedAt !== undefined && now - w.countedAt < interval) return false;
+  w.countedAt = now;
+  return true;
 }
 
 /** service/cluster/instance: how instances are keyed in monitor_spec and in memory. */
