@@ -83,6 +83,7 @@ export class BusService implements OnModuleInit, OnApplicationBootstrap, BeforeA
       if (!stream) throw new Error(`no stream holds ${subject} (handler ${name})`);
       const useStore = options.idempotent ?? Boolean(this.idempotency);
       if (useStore && !this.idempotency) throw new Error(`handler ${name} asks for idempotency but no IDEMPOTENCY_STORE is provided`);
+      if (useStore && (options.concurrency ?? 1) > 1) throw new Error(`handler ${name}: concurrency applies only to handlers without the idempotency store`);
       const consumer = new DurableConsumer(this.js!, this.jsm!, {
         stream: stream.name,
         durable: options.durable ?? `${this.service}-${kebab(name)}`,
@@ -93,6 +94,7 @@ export class BusService implements OnModuleInit, OnApplicationBootstrap, BeforeA
         backoffMs: options.backoffMs,
         ackWaitMs: options.ackWaitMs,
         batchSize: options.batchSize,
+        concurrency: options.concurrency,
         idempotency: useStore ? this.idempotency : undefined,
         metrics: this.metrics,
       });

@@ -22,6 +22,8 @@ export interface ConsumerOptions<S extends Subject = Subject> {
   /** Messages handled per transaction at most (default 512); four batches are buffered ahead. */
   batchSize?: number;
   idempotency?: IdempotencyStore;
+  /** Without an idempotency store: events handled at once, at most this many (default 1: one after another). */
+  concurrency?: number;
   metrics?: ConsumerMetrics;
 }
 
@@ -58,6 +60,8 @@ export class DurableConsumer<S extends Subject = Subject> {
   private readonly maxAttempts: number;
   private readonly backoffMs: readonly number[];
   private readonly batchSize: number;
+  /** Concurrent mode: the messages being handled now, each with its handling. */
+  private readonly handling = new Map<JsMsg, Promise<void>>();
 
   constructor(
     private readonly js: JetStreamClient,
@@ -111,8 +115,9 @@ export class DurableConsumer<S extends Subject = Subject> {
   async start(): Promise<void> {
     await this.ensure();
     const consumer = await this.js.consumers.get(this.options.stream, this.options.durable);
-    this.messages = await consumer.consume({ max_messages: this.batchSize * 4 });
-    this.loop = this.run(this.messages);
+    const concurrency = this.options.idempotency ? 1 : Math.max(1, this.options.concurrency ?? 1);
+    this.messages = await consumer.consume({ max_messages: concurrency > 1 ? Math.max(concurrency, 64) : this.batchSize * 4 });
+    this.loop = concurrency > 1 ? this.runConcurrently(this.messages, concurrency) : this.run(this.messages);
   }
 
   /**
@@ -124,9 +129,9 @@ export class DurableConsumer<S extends Subject = Subject> {
   async stop(waitMs = Infinity): Promise<void> {
     this.stopped = true;
     const pulling = this.messages?.close().catch(() => undefined);
-    const inHand = Promise.all([pulling, this.loop, this.draining]);
+    const inHand = Promise.all([pulling, this.loop, this.draining, ...this.handling.values()]);
     const finished = waitMs === Infinity ? await inHand.then(() => true) : await settleWithin(inHand, waitMs);
-    const giveBack = [...this.queue.splice(0), ...(finished ? [] : this.inHand)];
+    const giveBack = [...this.queue.splice(0), ...(finished ? [] : [...this.inHand, ...this.handling.keys()])];
     for (const m of giveBack) {
       if (this.settled.has(m)) continue;
       m.nak();
@@ -144,6 +149,29 @@ export class DurableConsumer<S extends Subject = Subject> {
         // Backpressure: buffer a few batches ahead of the handler, so pulling from the server
         // overlaps with handling, but never without bound.
         if (this.queue.length >= this.batchSize * 4) await this.draining;
+      }
+    } catch (err) {
+      if (!this.stopped) this.options.logger.error({ err, consumer: this.options.durable }, 'consumer loop ended');
+    }
+  }
+
+  /**
+   * Concurrent mode: each message is handled as it arrives (its handler called at once, so
+   * handlers start in arrival order), at most `limit` at a time; each is acked when its own
+   * handling ends.
+   */
+  private async runConcurrently(messages: ConsumerMessages, limit: number): Promise<void> {
+    try {
+      for await (const m of messages) {
+        if (this.stopped) break;
+        const handled = this.handleBatch([m])
+          .catch((err: unknown) => {
+            this.options.logger.error({ err, consumer: this.options.durable }, 'event handling failed; it will be redelivered');
+            if (!this.settled.has(m)) m.nak(this.delayFor(m.info.deliveryCount));
+          })
+          .finally(() => this.handling.delete(m));
+        this.handling.set(m, handled);
+        if (this.handling.size >= limit) await Promise.race(this.handling.values());
       }
     } catch (err) {
       if (!this.stopped) this.options.logger.error({ err, consumer: this.options.durable }, 'consumer loop ended');

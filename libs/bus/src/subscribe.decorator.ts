@@ -13,6 +13,14 @@ export interface SubscribeOptions {
   batchSize?: number;
   /** Use the idempotency store (exactly-once effects); default true when one is bound. */
   idempotent?: boolean;
+  /**
+   * Without an idempotency store only: handle each event as it arrives, up to this many at
+   * once, instead of one after another. Handlers still start in arrival order (each is called
+   * synchronously on receipt), but one does not wait for the previous one's I/O. For handlers
+   * whose in-memory effect is made synchronously and whose writes may overlap (the discovery
+   * registrar): an event is not held behind the previous one's round trips.
+   */
+  concurrency?: number;
 }
 
 export interface SubscribeMetadata extends SubscribeOptions {

@@ -97,6 +97,8 @@ describe('libs/bus on a real nats-server', () => {
     assert.match(dead[0]!.error, /decode: body is not valid JSON/);
     assert.equal(dead[0]!.body, '{"this is": not json', 'the original body is kept');
     assert.match(dead[1]!.error, /payload.service is required by BuildRequested/);
+    // Terminated, not merely parked: nothing is left pending to come back after ack_wait.
+    await waitFor(async () => (await rig.jsm.consumers.info('ORZO_BUILD', durable)).num_ack_pending === 0, { what: 'the parked messages terminated' });
   });
 
   it('retries a failing handler with backoff, then dead-letters it with its error', async () => {
@@ -308,6 +310,43 @@ describe('libs/bus on a real nats-server', () => {
     await waitFor(() => finished, { timeoutMs: 10_000, what: 'the slow handler' });
     await waitFor(async () => (await rig.jsm.consumers.info('ORZO_BUILD', durable)).num_ack_pending === 0, { what: 'the ack' });
     assert.deepEqual(deliveries, [1], 'kept in progress, not redelivered');
+  });
+
+  it('with concurrency, handles an event while the one before it still waits on I/O: started in arrival order, each acked on its own, a failure retried alone', async () => {
+    const durable = 'concurrent-handler';
+    const started: string[] = [];
+    const finished: string[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const attempts = new Map<string, number>();
+    await rig.consumer({
+      durable,
+      concurrency: 8,
+      backoffMs: [100],
+      handler: async (e) => {
+        const id = e.payload.buildId;
+        if (!id.startsWith('b-conc')) return Outcome.ack();
+        attempts.set(id, (attempts.get(id) ?? 0) + 1);
+        started.push(id);
+        if (id === 'b-conc-0') await held; // the first waits on its "write"
+        if (id === 'b-conc-2' && attempts.get(id) === 1) throw new UnavailableError('the first attempt fails');
+        finished.push(id);
+        return Outcome.ack();
+      },
+    });
+    for (let i = 0; i < 4; i++) await rig.publisher.publish(Subjects.BuildRequested, buildRequested(`conc-${i}`));
+    await waitFor(() => finished.length === 3, { what: 'the events behind the held one handled' });
+    assert.deepEqual(started.slice(0, 4), ['b-conc-0', 'b-conc-1', 'b-conc-2', 'b-conc-3'], 'started in arrival order');
+    assert.deepEqual(finished.slice().sort(), ['b-conc-1', 'b-conc-2', 'b-conc-3'], 'the failed one retried alone, not held behind b-conc-0');
+    try {
+      await waitFor(async () => (await rig.jsm.consumers.info('ORZO_BUILD', durable)).num_ack_pending === 1, { what: 'every event but the held one acked' });
+    } finally {
+      release();
+    }
+    await waitFor(() => finished.includes('b-conc-0'), { what: 'the held event' });
+    await waitFor(async () => (await rig.jsm.consumers.info('ORZO_BUILD', durable)).num_ack_pending === 0, { what: 'every ack' });
+    assert.equal(attempts.get('b-conc-1'), 1);
+    assert.equal(attempts.get('b-conc-2'), 2);
   });
 
   it('keeps every acked publish across a NATS server restart', async () => {

@@ -17,6 +17,8 @@ const REWATCH_MS = 1_000;
 const DRAIN_POLL_MS = 20;
 /** Every this many refreshes of its host key, a publisher deletes the keys of hosts gone for long. */
 const FORGET_EVERY = 30;
+/** After slot commands failed, HAProxy is programmed again (every slot) this soon, if no change does it first. */
+const RESYNC_MS = 250;
 
 /**
  * This host's HAProxy, following the shared registry (NATS KV `orzo_discovery`) by a watch, as
@@ -48,6 +50,10 @@ export class HostProxyService implements OnApplicationBootstrap, OnApplicationSh
   private queue: Promise<unknown> = Promise.resolve();
   /** The sync that will apply the changes made since the last one started (at most one waits). */
   private pending?: Promise<void>;
+  /** Settles when HAProxy has answered the slot commands sent last (never rejects). */
+  private answered: Promise<void> = Promise.resolve();
+  /** Slot commands failed: HAProxy's slots are unknown, the next sync sets every one again. */
+  private resync = false;
   private readonly networks = new LocalNetworkCache();
   /** HAProxy was programmed from the whole registry (before that, no drain is confirmed). */
   private synced = false;
@@ -74,7 +80,7 @@ export class HostProxyService implements OnApplicationBootstrap, OnApplicationSh
       this.haproxy,
       logger,
       () => this.frontends.size > 0,
-      () => this.serial(() => ((this.configured = undefined), this.sync())),
+      () => this.serial(() => ((this.configured = undefined), this.sync())).then((s) => s.answered),
     );
   }
 
@@ -86,7 +92,9 @@ export class HostProxyService implements OnApplicationBootstrap, OnApplicationSh
       if (entry.kind === 'endpoints' && !this.ahead.has(entry.registration) && !this.written.has(entry.registration))
         this.endpoints.set(entry.registration, entry.endpoints);
     }
-    await this.serial(() => this.sync());
+    await (
+      await this.serial(() => this.sync())
+    ).answered;
     this.synced = true;
     this.watch = await this.store.watch();
     // Listed as a host whose HAProxy follows the registry: a scheduler-bridge asks it to confirm each
@@ -172,7 +180,7 @@ export class HostProxyService implements OnApplicationBootstrap, OnApplicationSh
     clearInterval(this.heartbeat);
     this.watchdog.stop();
     this.watch?.stop();
-    await settleWithin(Promise.all([this.following, this.queue]), 2_000);
+    await settleWithin(Promise.all([this.following, this.queue, this.answered]), 2_000);
   }
 
   /** Applies the watch's changes; opens it again when it breaks (NATS away), catching up on the current state. */
@@ -217,7 +225,7 @@ export class HostProxyService implements OnApplicationBootstrap, OnApplicationSh
 
   /** Resolves once HAProxy has every list handed over so far (routeAhead), or what the watch brought. */
   routing(): Promise<void> {
-    return this.pending ?? this.queue.then(() => undefined);
+    return this.pending ?? this.queue.then(() => this.answered);
   }
 
   private apply(change: RegistryChange): void {
@@ -233,17 +241,18 @@ export class HostProxyService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   /**
-   * One sync at a time; changes arriving meanwhile are folded into a single next one. Resolves
-   * when HAProxy has the changes made before the call (rejects when that sync failed).
+   * One sync at a time (each waits until the one before has sent its commands, not for their
+   * answer); changes arriving meanwhile are folded into a single next one. Resolves when
+   * HAProxy has the changes made before the call (rejects when that sync failed).
    */
   private schedule(): Promise<void> {
     if (this.pending) return this.pending;
-    const next = this.serial(async () => {
+    const next = this.serial(() => {
       this.pending = undefined;
-      await this.sync();
-    });
+      return this.sync();
+    }).then((s) => s.answered);
     this.pending = next;
-    next.catch((err) => this.logger.error({ err }, 'could not program haproxy; the next change or the watchdog tries again'));
+    next.catch((err) => this.logger.error({ err }, `could not program haproxy; trying again in ${RESYNC_MS}ms, or at the next change`));
     return next;
   }
 
@@ -253,8 +262,15 @@ export class HostProxyService implements OnApplicationBootstrap, OnApplicationSh
     return next;
   }
 
-  /** Makes HAProxy match the registry: frontends (reload only when they changed), then every backend's slots. */
-  private async sync(): Promise<void> {
+  /**
+   * Makes HAProxy match the registry: frontends (reload only when they changed), then every
+   * backend's slots. Resolves once the slot commands are sent, with `answered`, which settles
+   * when HAProxy has answered them. The next sync plans from what was sent and pipelines its
+   * commands behind these on the same runtime API session (HAProxy runs a session's commands
+   * in order), so a change never waits for the round trip of the change before it. Commands
+   * that fail leave the slots unknown: every slot is set again soon after (RESYNC_MS).
+   */
+  private async sync(): Promise<{ answered: Promise<void> }> {
     const frontends = [...this.frontends.values()].sort((a, b) => a.name.localeCompare(b.name));
     const wanted = JSON.stringify(frontends.map((f) => Registration.toJSON(f)));
     let full = false;
@@ -263,7 +279,8 @@ export class HostProxyService implements OnApplicationBootstrap, OnApplicationSh
     const targets = (registration: string) =>
       (this.endpoints.get(registration) ?? []).map((e) => ({ ...e, ...routeAddress(e, nets, this.config.ORZO_PROXY_BRIDGE_ADDRESSES) }));
     if (wanted !== this.configured) {
-      if (frontends.length === 0) return; // HAProxy refuses to run without a listener
+      if (frontends.length === 0) return { answered: Promise.resolve() }; // HAProxy refuses to run without a listener
+      await this.answered; // the commands sent to the worker being replaced are answered first
       // Until it is configured again, a failure here leaves `configured` unset: the next sync retries.
       this.configured = undefined;
       await this.haproxy.apply(frontends);
@@ -271,6 +288,8 @@ export class HostProxyService implements OnApplicationBootstrap, OnApplicationSh
       this.slots.clear();
       full = true;
     }
+    if (this.resync) full = true;
+    this.resync = false;
     // Every backend's commands go together: one round trip on the runtime API session.
     const commands: string[] = [];
     const next = new Map<string, Map<string, SlotAssignment>>();
@@ -284,7 +303,16 @@ export class HostProxyService implements OnApplicationBootstrap, OnApplicationSh
         next.set(backend, plan.next);
       }
     }
-    await this.haproxy.runtime.command(commands);
     for (const [backend, slots] of next) this.slots.set(backend, slots);
+    const answered = this.haproxy.runtime.command(commands).then(
+      () => undefined,
+      (err: unknown) => {
+        this.resync = true;
+        setTimeout(() => void this.schedule().catch(() => undefined), RESYNC_MS).unref();
+        throw err;
+      },
+    );
+    this.answered = answered.catch(() => undefined);
+    return { answered };
   }
 }
