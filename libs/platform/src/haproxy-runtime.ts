@@ -142,18 +142,20 @@ export class HaproxyRuntime {
     if (i < 0) return;
     this.waiting.splice(i, 1);
     w.reject(err);
-    this.reopen(new Error('haproxy runtime API: the session was closed before the answer (another command on it timed out)'));
+    // Not their session's fault: re-sending them spends none of their one retry (each one's
+    // timer still bounds it), so a second timeout does not fail them either.
+    this.reopen(new Error('haproxy runtime API: the session was closed before the answer (another command on it timed out)'), false);
   }
 
   /**
-   * Closes the session; the commands in flight whose answer had not started go again, once, on
-   * a new session; the others fail with `err`.
+   * Closes the session; the commands in flight whose answer had not started go again on a new
+   * session (once, when `spendsRetry`: a session that keeps breaking); the others fail with `err`.
    */
-  private reopen(err: Error): void {
+  private reopen(err: Error, spendsRetry = true): void {
     this.close();
     for (const w of this.waiting.splice(0)) {
-      if (!w.retried && w.left === w.lines.length && !w.out) {
-        w.retried = true;
+      if (w.left === w.lines.length && !w.out && !(spendsRetry && w.retried)) {
+        if (spendsRetry) w.retried = true;
         this.send(w);
       } else {
         clearTimeout(w.timer);

@@ -82,7 +82,7 @@ describe('HaproxyRuntime: one persistent runtime API session in interactive mode
     await assert.rejects(runtime.command('set server b/slot1 state maint; show info'), /one command per line/);
   });
 
-  it('fails only the command not answered in time: the others in flight get their own answers, on a new session', async () => {
+  it('fails only the commands not answered in time: the others in flight get their own answers, on a new session', async () => {
     await runtime.command('set server b/slot4 state maint');
     // The worker stopped (SIGSTOP), nothing is answered until it goes on.
     const workers = spawnSync('pgrep', ['-P', String(master())], { encoding: 'utf8' })
@@ -94,8 +94,10 @@ describe('HaproxyRuntime: one persistent runtime API session in interactive mode
     let next: Promise<string>;
     try {
       const late = runtime.command('show servers state b', 200);
+      const later = runtime.command('show servers state b', 400);
       next = runtime.command(['set server b/slot4 addr 127.0.0.5 port 8085', 'show servers state b'], 10_000);
       await assert.rejects(late, /within 200ms/);
+      await assert.rejects(later, /within 400ms/);
     } finally {
       workers.forEach((pid) => process.kill(pid, 'SIGCONT'));
     }
