@@ -40,7 +40,9 @@ interface Waiting {
  * after another), so callers may pipeline; each line's answer ends with the prompt. A session
  * that breaks (HAProxy restarted or reloaded, its idle timeout) is opened again by the next
  * command, and a command whose answer had not started is sent again once: every command
- * Orzo sends (`set server`, `show`) is idempotent. After a reload, `reset()` so the next
+ * Orzo sends (`set server`, `show`) is idempotent. A command not answered within its timeout
+ * fails alone; the session is closed then too (its late answer would be taken for the next
+ * command's), which the other commands in flight go through as through a break. After a reload, `reset()` so the next
  * command reaches the new worker, not the old one finishing its sessions.
  */
 export class HaproxyRuntime {
@@ -65,21 +67,8 @@ export class HaproxyRuntime {
     if (!lines.length) return Promise.resolve('');
     return new Promise((resolve, reject) => {
       const w: Waiting = { lines, left: lines.length, out: '', resolve, reject, retried: false };
-      w.timer = setTimeout(() => this.fail(new Error(`haproxy runtime API: no answer to "${lines.join('; ')}" within ${timeoutMs}ms`)), timeoutMs);
+      w.timer = setTimeout(() => this.timedOut(w, new Error(`haproxy runtime API: no answer to "${lines.join('; ')}" within ${timeoutMs}ms`)), timeoutMs);
       this.send(w);
-    });
-  }
-
-  /** One command on a connection of its own (non-interactive: HAProxy answers and closes). */
-  once(cmd: string, timeoutMs = this.timeoutMs): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const socket = createConnection(this.socketPath);
-      let out = '';
-      const timer = setTimeout(() => (socket.destroy(), reject(new Error(`haproxy runtime API: no answer to "${cmd}" within ${timeoutMs}ms`))), timeoutMs);
-      socket.on('connect', () => socket.write(`${cmd}\n`));
-      socket.on('data', (d) => (out += d.toString()));
-      socket.on('error', (err) => (clearTimeout(timer), reject(err)));
-      socket.on('end', () => (clearTimeout(timer), resolve(out)));
     });
   }
 
@@ -110,6 +99,8 @@ export class HaproxyRuntime {
     let promptSeen = false;
     socket.on('data', (d) => {
       if (this.socket !== socket) return;
+      // HAProxy's idle timeout counts from the session's last traffic, an answer's too.
+      this.lastUsed = Date.now();
       this.buffer += d.toString();
       for (let i = this.buffer.indexOf(PROMPT); i >= 0; i = this.buffer.indexOf(PROMPT)) {
         const answer = this.buffer.slice(0, i);
@@ -128,20 +119,7 @@ export class HaproxyRuntime {
       }
     });
     const broken = (err?: Error) => {
-      if (this.socket !== socket) return;
-      this.socket = undefined;
-      socket.destroy();
-      // Commands whose answer had not started go again, once, on a new session.
-      const again = this.waiting.splice(0);
-      for (const w of again) {
-        if (!w.retried && w.left === w.lines.length && !w.out) {
-          w.retried = true;
-          this.send(w);
-        } else {
-          clearTimeout(w.timer);
-          w.reject(err ?? new Error('haproxy runtime API: the session closed before the answer'));
-        }
-      }
+      if (this.socket === socket) this.reopen(err ?? new Error('haproxy runtime API: the session closed before the answer'));
     };
     socket.on('error', broken);
     socket.on('close', () => broken());
@@ -152,6 +130,38 @@ export class HaproxyRuntime {
     const socket = this.socket;
     this.socket = undefined;
     socket?.destroy();
+  }
+
+  /**
+   * A command not answered in time fails alone. Its answer may still come, and answers are
+   * told apart only by their order: it would be taken for the next command's. So the session
+   * is closed, and the other commands in flight go on as when a session breaks.
+   */
+  private timedOut(w: Waiting, err: Error): void {
+    const i = this.waiting.indexOf(w);
+    if (i < 0) return;
+    this.waiting.splice(i, 1);
+    w.reject(err);
+    // Not their session's fault: re-sending them spends none of their one retry (each one's
+    // timer still bounds it), so a second timeout does not fail them either.
+    this.reopen(new Error('haproxy runtime API: the session was closed before the answer (another command on it timed out)'), false);
+  }
+
+  /**
+   * Closes the session; the commands in flight whose answer had not started go again on a new
+   * session (once, when `spendsRetry`: a session that keeps breaking); the others fail with `err`.
+   */
+  private reopen(err: Error, spendsRetry = true): void {
+    this.close();
+    for (const w of this.waiting.splice(0)) {
+      if (w.left === w.lines.length && !w.out && !(spendsRetry && w.retried)) {
+        if (spendsRetry) w.retried = true;
+        this.send(w);
+      } else {
+        clearTimeout(w.timer);
+        w.reject(err);
+      }
+    }
   }
 
   private fail(err: Error): void {

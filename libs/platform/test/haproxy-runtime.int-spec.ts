@@ -82,6 +82,29 @@ describe('HaproxyRuntime: one persistent runtime API session in interactive mode
     await assert.rejects(runtime.command('set server b/slot1 state maint; show info'), /one command per line/);
   });
 
+  it('fails only the commands not answered in time: the others in flight get their own answers, on a new session', async () => {
+    await runtime.command('set server b/slot4 state maint');
+    // The worker stopped (SIGSTOP), nothing is answered until it goes on.
+    const workers = spawnSync('pgrep', ['-P', String(master())], { encoding: 'utf8' })
+      .stdout.trim()
+      .split('\n')
+      .map(Number);
+    assert.ok(workers.length > 0 && workers.every((pid) => pid > 0), 'the HAProxy worker');
+    workers.forEach((pid) => process.kill(pid, 'SIGSTOP'));
+    let next: Promise<string>;
+    try {
+      const late = runtime.command('show servers state b', 200);
+      const later = runtime.command('show servers state b', 400);
+      next = runtime.command(['set server b/slot4 addr 127.0.0.5 port 8085', 'show servers state b'], 10_000);
+      await assert.rejects(late, /within 200ms/);
+      await assert.rejects(later, /within 400ms/);
+    } finally {
+      workers.forEach((pid) => process.kill(pid, 'SIGCONT'));
+    }
+    // Had the late answer (slot4 still at 127.0.0.1:1) been taken for this command's, the row would be the old one.
+    assert.match(await next, /^\d+ b \d+ slot4 127\.0\.0\.5 \d+ .* 8085 /m);
+  });
+
   it('opens the session again when HAProxy closed it (its idle timeout), sending the command once more', async () => {
     await runtime.command('set server b/slot3 state maint');
     await new Promise((r) => setTimeout(r, 1_500)); // past `stats timeout 1s`: HAProxy closes the session

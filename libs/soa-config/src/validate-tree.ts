@@ -136,24 +136,26 @@ export function validateService(svc: LoadedService, tree: TreeIndex, system: Sys
     else seen.set(name, f);
   };
 
-  for (const f of svc.longRunning.filter(usable)) {
-    clusterServed(f);
-    forEachInstance(ctxOf(f), f, 'instance', (raw, path, name) => {
-      const ctx = ctxOf(f);
-      uniqueName(ctx, f, name);
-      validateMapping(ctx, raw, LONG_RUNNING_KEYS, path, `instance ${name}`);
-      validateInstanceRules(ctx, svc, f.cluster!, name, raw, path, steps, byName);
-    });
-  }
-  for (const f of svc.adhoc.filter(usable)) {
-    clusterServed(f);
-    forEachInstance(ctxOf(f), f, 'instance', (raw, path, name) => {
-      const ctx = ctxOf(f);
-      uniqueName(ctx, f, name);
-      validateMapping(ctx, raw, ADHOC_KEYS, path, `instance ${name}`);
-      checkSecrets(ctx, raw.env, [...path, 'env']);
-    });
-  }
+  /** The instances of long-running or adhoc files: unique names per cluster, their keys, then `rules`. */
+  const instanceFiles = (
+    list: LoadedFile[],
+    keys: KeyTable,
+    rules: (ctx: ValidationContext, cluster: string, raw: Record<string, unknown>, path: string[], name: string) => void,
+  ) => {
+    for (const f of list.filter(usable)) {
+      clusterServed(f);
+      forEachInstance(ctxOf(f), f, 'instance', (raw, path, name) => {
+        const ctx = ctxOf(f);
+        uniqueName(ctx, f, name);
+        validateMapping(ctx, raw, keys, path, `instance ${name}`);
+        rules(ctx, f.cluster!, raw, path, name);
+      });
+    }
+  };
+  instanceFiles(svc.longRunning, LONG_RUNNING_KEYS, (ctx, cluster, raw, path, name) =>
+    validateInstanceRules(ctx, svc, cluster, name, raw, path, steps, byName),
+  );
+  instanceFiles(svc.adhoc, ADHOC_KEYS, (ctx, _cluster, raw, path) => checkSecrets(ctx, raw.env, [...path, 'env']));
   for (const f of svc.jobs.filter(usable)) {
     clusterServed(f);
     forEachInstance(ctxOf(f), f, 'job', (raw, path, name) => {

@@ -114,7 +114,9 @@ export class Workspace {
    * otherwise it is destroyed with the StepError (which `done` rejects with), so Docker never
    * takes a cut or empty context for a whole one: a request body destroyed before its end
    * fails the build request. `stop()`, for a build request that failed on its own: git is
-   * killed (it would wait for a reader forever) and `done` resolves.
+   * killed (it would wait for a reader forever) and `done` resolves; but a git that had already
+   * failed on its own (its 'close' still to come) rejects `done` all the same, so the build
+   * fails with git's words, not Docker's.
    */
   contextStream(dir: string, sha: string, context: string, signal?: AbortSignal): { stream: Readable; done: Promise<void>; stop(): void } {
     const treeish = context && context !== '.' ? `${sha}:${context.replace(/^\.\/|\/$/g, '')}` : sha;
@@ -142,7 +144,9 @@ export class Workspace {
       },
     );
     const stop = () => {
-      stopped = true;
+      // A git that had already exited with an error keeps it: `done` rejects with git's words.
+      // Any later exit is this stop's doing (killed, or a write error on the dropped pipe).
+      if (!child.exitCode) stopped = true;
       // What git wrote and nobody read would hold its 'close' back: dropped with its pipe.
       child.stdout.unpipe(stream);
       child.stdout.destroy();

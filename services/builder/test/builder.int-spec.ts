@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -24,7 +24,6 @@ import {
   waitFor,
 } from '@orzo/testing';
 import { builder } from '../src/definition';
-import { StepError, Workspace } from '../src/workspace';
 
 const soaDir = join(__dirname, '..', '..', '..', '..', 'examples', 'soa-configs');
 const dockerfile = (run: string) => `FROM orzo/busybox:1\nARG LABEL=none\nRUN ${run}\nCMD ["sh", "-c", "cat /built"]\n`;
@@ -181,26 +180,6 @@ describe('builder on real Docker Engine, NATS, a git repository and a registry',
     assert.equal(missing.ok, false);
     assert.equal(missing.e.step, 'fetch');
     assert.match((missing.e as BuildFailed).error, new RegExp(`commit ${sha} has no app/Nope.Dockerfile`));
-  });
-
-  it("streams a commit's context from git: cut off with git's words when git fails, git stopped when nobody reads it", async () => {
-    const root = mkdtempSync(join(tmpdir(), 'orzo-ws-'));
-    try {
-      const ws = new Workspace(root);
-      const sha = repo.commit({ 'big.bin': randomBytes(3 << 20).toString('base64') }, 'a context larger than a pipe');
-      const dir = await ws.fetch(repo.dir, sha);
-      const missing = ws.contextStream(dir, sha, 'no-such-dir');
-      await assert.rejects(missing.done, (err: unknown) => err instanceof StepError && err.step === 'fetch' && /git archive .* failed/.test(err.message));
-      assert.ok(missing.stream.destroyed, 'the body is cut off, not ended');
-      // A build request that failed before reading the context: git, blocked on a full pipe, is stopped.
-      const unread = ws.contextStream(dir, sha, '');
-      await new Promise((r) => setTimeout(r, 200));
-      unread.stop();
-      await unread.done;
-      assert.ok(unread.stream.destroyed);
-    } finally {
-      rmSync(root, { recursive: true, force: true });
-    }
   });
 
   it('never moves an existing tag to a different image unless forced', async () => {

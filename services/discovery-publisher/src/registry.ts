@@ -88,16 +88,10 @@ export class Registry {
   }
 
   /**
-   * Whether an event of `at` about this replica is newer than what is known (then remembered,
-   * durably: after a restart, a replayed older event must not resurrect a stopped replica).
+   * Whether an event of `at` about this replica is newer than what is known (then remembered, in
+   * memory). The caller writes the mark with persistSeen (or retire) before its event is acked:
+   * after a restart, a replayed older event must not resurrect a stopped replica.
    */
-  async isNewer(replicaId: string, at: string): Promise<boolean> {
-    if (!this.observe(replicaId, at)) return false;
-    await this.persistSeen(replicaId, at);
-    return true;
-  }
-
-  /** isNewer in memory only; the caller writes the mark with persistSeen (or retire) before its event is acked. */
   observe(replicaId: string, at: string): boolean {
     const seen = this.lastSeen.get(replicaId);
     if (seen && seen > at) return false;
@@ -160,20 +154,6 @@ export class Registry {
   drop(replicaId: string): string[] {
     const changed: string[] = [];
     for (const [registration, map] of this.endpoints) if (map.delete(replicaId) || this.unsaved.has(registration)) changed.push(registration);
-    return changed;
-  }
-
-  /** add, then persist; true when it changed the list. */
-  async put(registration: string, entry: RegistryEndpoint): Promise<boolean> {
-    if (!this.add(registration, entry)) return false;
-    await this.persist(registration);
-    return true;
-  }
-
-  /** drop, then persist each list it changed; the registrations it left. */
-  async removeReplica(replicaId: string): Promise<string[]> {
-    const changed = this.drop(replicaId);
-    for (const registration of changed) await this.persist(registration);
     return changed;
   }
 

@@ -49,10 +49,12 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   private readonly reported = new Map<string, string>();
   /** Replicas this process has announced (instance.started), started by it or adopted, by id. */
   private readonly announced = new Map<string, { key: string; replica: Replica }>();
-  /** Drains going on beside the passes (a bounce's, a scale-down's), by replica id: which instance, and their end. */
-  private readonly inDrain = new Map<string, { key: string; done: Promise<void> }>();
+  /** Drains going on beside the passes (a bounce's, a scale-down's), by replica id: their end. */
+  private readonly inDrain = new Map<string, Promise<void>>();
   /** Per registration, the instances whose bounce waits for a replica to be UP in discovery. */
   private readonly awaitingDiscovery = new Map<string, Set<string>>();
+  /** Per instance, the registrations it waits under in `awaitingDiscovery`. */
+  private readonly awaitedOf = new Map<string, string[]>();
   private follower?: DiscoveryFollower;
   /** The ids in `announced`, per instance. */
   private readonly announcedOf = new Map<string, Set<string>>();
@@ -97,14 +99,31 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     }
   }
 
-  /** Whether the instance's bounce waits for discovery (its next pass is also triggered by a registry change). */
+  /**
+   * Whether the instance's bounce waits for discovery (its next pass is also triggered by a
+   * registry change), under the registrations of this spec only: one a newer deploy dropped
+   * no longer brings passes.
+   */
   private awaitDiscovery(spec: InstanceSpec, waiting: boolean): void {
     const key = instanceKey(spec);
-    for (const reg of spec.registrationDetails.filter((d) => d.proxyPort > 0)) {
-      const keys = this.awaitingDiscovery.get(reg.name) ?? new Set<string>();
-      if (waiting) this.awaitingDiscovery.set(reg.name, keys.add(key));
-      else if (keys.delete(key) && !keys.size) this.awaitingDiscovery.delete(reg.name);
+    this.stopAwaitingDiscovery(key);
+    if (!waiting) return;
+    const names = spec.registrationDetails.filter((d) => d.proxyPort > 0).map((d) => d.name);
+    for (const name of names) {
+      let keys = this.awaitingDiscovery.get(name);
+      if (!keys) this.awaitingDiscovery.set(name, (keys = new Set()));
+      keys.add(key);
     }
+    if (names.length) this.awaitedOf.set(key, names);
+  }
+
+  /** The instance waits for discovery under no registration (its bounce ended, or it has no desired state). */
+  private stopAwaitingDiscovery(key: string): void {
+    for (const name of this.awaitedOf.get(key) ?? []) {
+      const keys = this.awaitingDiscovery.get(name);
+      if (keys?.delete(key) && !keys.size) this.awaitingDiscovery.delete(name);
+    }
+    this.awaitedOf.delete(key);
   }
 
   private async discoveryRegistry(): Promise<DiscoveryRegistryStore> {
@@ -142,7 +161,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     this.follower?.stop();
     // A pass in hand may be draining a replica (drain delay, grace period): it gets a few
     // seconds, then is left; the next start re-reads desired and actual state and finishes it.
-    await settleWithin(Promise.all([...this.chains.values(), ...[...this.inDrain.values()].map((d) => d.done)]), 4_000);
+    await settleWithin(Promise.all([...this.chains.values(), ...this.inDrain.values()]), 4_000);
   }
 
   /**
@@ -285,10 +304,22 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     ids.add(r.id);
   }
 
+  /** A replica is no longer counted as announced (it stopped, or its announcement failed). */
+  private forgetAnnounced(id: string): void {
+    const key = this.announced.get(id)?.key;
+    this.announced.delete(id);
+    if (key === undefined) return;
+    const ids = this.announcedOf.get(key);
+    if (ids?.delete(id) && !ids.size) this.announcedOf.delete(key);
+  }
+
   private async reconcile(key: string): Promise<void> {
     this.touch(key);
     const desired = await this.desired.get(key);
-    if (!desired) return;
+    if (!desired) {
+      this.stopAwaitingDiscovery(key);
+      return;
+    }
     let ready: number | undefined;
     const background: Array<() => Promise<unknown>> = [];
     try {
@@ -323,7 +354,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     await this.announceAdopted(running, desired);
     await this.announceVanished(listed, desired);
     if (spec.desiredState === 'stop') {
-      this.awaitDiscovery(spec, false);
+      this.stopAwaitingDiscovery(key);
       await Promise.all(running.map((r) => this.drain(key, r, spec, 'stopped')));
       return 0;
     }
@@ -692,8 +723,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
           )
           .catch((err: unknown) => {
             // Announced by the next pass instead (announceAdopted, same event id).
-            this.announced.delete(r.id);
-            this.announcedOf.get(desired.key)?.delete(r.id);
+            this.forgetAnnounced(r.id);
             this.logger.warn({ err, instance: desired.key, replica: r.id }, 'could not announce a started replica; the next pass does');
           });
       }),
@@ -864,7 +894,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
         this.inDrain.delete(r.id);
         if (stopped && !this.stopping) void this.request(key);
       });
-    this.inDrain.set(r.id, { key, done });
+    this.inDrain.set(r.id, done);
   }
 
   /**
@@ -945,9 +975,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   private async publishStopped(r: Replica, spec: InstanceSpec, reason: string): Promise<void> {
-    const key = this.announced.get(r.id)?.key;
-    this.announced.delete(r.id);
-    if (key) this.announcedOf.get(key)?.delete(r.id);
+    this.forgetAnnounced(r.id);
     await this.bus.publish(
       Subjects.InstanceStopped,
       { replica: ref(r, spec), reason, exitCode: r.exitCode ?? 0, oomKilled: r.oomKilled ?? false },
