@@ -6,13 +6,16 @@
 // Next to it, the floor measured in the same run on the same NATS and HAProxy: the least the
 // path must do, one event through JetStream (publish until a pull consumer receives it) plus
 // one runtime API `set server` round trip.
-// HAProxy is watched through one persistent runtime API session in interactive mode (one poll
-// in flight at a time, about every ms while a replica waits to be routed): a poll costs one
-// round trip, not a connect, and each sample is bounded between the last poll that did not see
-// it ready (sent at) and the first that did (answered at).
+// HAProxy is watched by a worker thread (routed-poller.worker.ts) on a runtime API session of its
+// own in interactive mode, so the deploys this thread drives cannot space its polls: back to back
+// while a replica waits to be routed (one poll in flight, a round trip each), about every ms while
+// a deploy is under way. Each sample is bounded between the last poll that did not see it ready
+// (sent at) and the first that did (answered at); the poller keeps what it saw, so a sample or
+// an address that reaches it late is still placed by the polls made before.
 // Usage: npm run bench:routed [-- samples=60]   (needs Docker, HAProxy)
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import Docker from 'dockerode';
 import { AckPolicy, DeliverPolicy, RetentionPolicy, StorageType, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
@@ -22,6 +25,7 @@ import { HaproxyRuntime } from '@orzo/platform';
 import { copySoaConfigs, startPlatform, waitFor } from '@orzo/testing';
 import { percentile, recordFigure } from './figures';
 import { buildExampleVersions } from './example-versions';
+import type { FromPoller, PollerOptions, Spread, ToPoller } from './routed-poller.worker';
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const REPLICAS = 4;
@@ -29,9 +33,26 @@ const REPLICAS = 4;
 /** Wall-clock ms with sub-ms precision (the same clock as Date.now()). */
 const now = () => performance.timeOrigin + performance.now();
 
-/** "addr:port" of every server of the backend HAProxy routes to now (operational state 2, running). */
-async function routed(runtime: HaproxyRuntime, backend: string): Promise<Set<string>> {
-  return new Set((await runtime.servers(backend)).filter((s) => s.opState === 2).map((s) => `${s.addr}:${s.port}`));
+/** The "addr:port"s a replica may be routed at: its published address and its bridge-network one. */
+const addressesOf = (r: { host: string; port: number; bridgeIp?: string; bridgePort?: number }) => [
+  `${r.host}:${r.port}`,
+  ...(r.bridgeIp && r.bridgePort ? [`${r.bridgeIp}:${r.bridgePort}`] : []),
+];
+
+/**
+ * The poller thread, and a promise that rejects when it fails or exits (it never resolves: race
+ * it against what waits for its answers). Unref'd: it never keeps the process alive by itself.
+ */
+function startPoller(options: PollerOptions, onMessage: (m: FromPoller) => void): { poller: Worker; failed: Promise<never> } {
+  const poller = new Worker(join(__dirname, 'routed-poller.worker.js'), { workerData: options });
+  poller.unref();
+  poller.on('message', onMessage);
+  const failed = new Promise<never>((_, reject) => {
+    poller.once('error', reject);
+    poller.once('exit', (code) => reject(new Error(`the HAProxy poller thread exited (code ${code})`)));
+  });
+  failed.catch(() => undefined); // reported where it is raced
+  return { poller, failed };
 }
 
 interface Sample {
@@ -42,12 +63,18 @@ interface Sample {
   healthyAt: number;
   /** When the registry's endpoints entry listing it was stored (the NATS server's clock). */
   registeredAt?: number;
+  /** When the bench's main thread had the instance.healthy (its clock, sub-ms). */
+  receivedAt: number;
   /** When HAProxy's runtime API first showed its slot ready (the answer's arrival): routed at the latest then. */
   routedAt?: number;
-  /** When the last poll that did not show it ready was sent: routed after that. */
+  /** When the last poll that did not show it ready was sent, or healthyAt if later: routed after that. */
   notBefore?: number;
+  /** A poll answered by healthyAt showed its address ready already (a stale address): not a sample. */
+  early?: boolean;
   /** The round trip of the poll that saw it ready. */
   pollMs?: number;
+  /** The part of [notBefore, routedAt] with no poll in flight (the poller's own share of the bound). */
+  idleMs?: number;
   /** discovery-publisher's own hop times (its 'replica routed' log line), ms after healthyAt. */
   hops?: { received: number; routed: number; stored: number };
 }
@@ -84,35 +111,53 @@ async function main(): Promise<void> {
     );
 
   const platform = await startPlatform({ ORZO_SOA_DIR: soa.dir });
-  const runtime = new HaproxyRuntime(join(platform.env.ORZO_DATA_DIR!, 'haproxy', 'haproxy.sock'));
+  const socketPath = join(platform.env.ORZO_DATA_DIR!, 'haproxy', 'haproxy.sock');
+  // This thread's session: the floor's `set server` round trips.
+  const runtime = new HaproxyRuntime(socketPath);
   const nc = await connectNats(platform.nats.url, 'bench-routed');
   const samples = new Map<string, Sample>();
-  /**
-   * replicaId -> the "addr:port"s the registry lists for it: its published address and, on this
-   * host, its bridge-network address, which HAProxy uses instead (discovery-publisher's routeAddress).
-   */
-  const addressOf = new Map<string, string[]>();
-  let watching = true;
-  let cleaned = false;
-  const cleanup = async () => {
-    if (cleaned) return;
-    cleaned = true;
-    watching = false;
-    runtime.reset();
-    await nc.close().catch(() => undefined);
-    await platform.stop();
-    for (const c of await docker.listContainers({ all: true, filters: { label: [`orzo.service=${service}`] } }))
-      await docker.getContainer(c.Id).remove({ force: true });
-    for (const v of versions)
-      await docker
-        .getImage(`services-${service}:orzo-${v}`)
-        .remove()
-        .catch(() => undefined);
-  };
+  const early = new Set<string>();
+  let statsReply: ((m: Extract<FromPoller, { type: 'stats' }>) => void) | undefined;
+  const { poller, failed } = startPoller({ socketPath, backend: registration }, (m) => {
+    if (m.type === 'stats') return statsReply?.(m);
+    const s = samples.get(m.replicaId);
+    if (m.type === 'routed' && s) Object.assign(s, { notBefore: m.notBefore, routedAt: m.routedAt, pollMs: m.pollMs, idleMs: m.idleMs });
+    else if (m.type === 'early' && s) {
+      s.early = true;
+      early.add(s.replicaId);
+    }
+  });
+  const tell = (m: ToPoller) => poller.postMessage(m);
+  const pollerStats = () =>
+    new Promise<Extract<FromPoller, { type: 'stats' }>>((resolve) => {
+      statsReply = resolve;
+      tell({ type: 'stats' });
+    });
+  /** What waits for the poller's answers, failing if it does. */
+  const unlessPollerFails = <T>(p: Promise<T>) => Promise.race([p, failed]);
+  // Once, whoever asks first (a signal, the end, a failure); a later caller waits for the same
+  // cleanup rather than exiting while it runs.
+  let cleaning: Promise<void> | undefined;
+  const cleanup = () =>
+    (cleaning ??= (async () => {
+      await poller.terminate();
+      runtime.reset();
+      await nc.close().catch(() => undefined);
+      await platform.stop();
+      for (const c of await docker.listContainers({ all: true, filters: { label: [`orzo.service=${service}`] } }))
+        await docker.getContainer(c.Id).remove({ force: true });
+      for (const v of versions)
+        await docker
+          .getImage(`services-${service}:orzo-${v}`)
+          .remove()
+          .catch(() => undefined);
+    })());
   // Ctrl-C or a timeout's SIGTERM: nothing of this run outlives it.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void cleanup().finally(() => process.exit(130)));
   try {
-    // Every replica's address as the registry lists it, and when that entry was stored.
+    // Every replica's address as the registry lists it (its published address and, on this host,
+    // its bridge-network address, which HAProxy uses instead: discovery-publisher's routeAddress),
+    // and when that entry was stored.
     const kv = await new Kvm(nc).create(DiscoveryRegistry.bucket, { history: DiscoveryRegistry.history });
     const watch = await kv.watch({ key: DiscoveryRegistry.endpointsKey(registration) });
     void (async () => {
@@ -121,47 +166,32 @@ async function main(): Promise<void> {
         const decoded = DiscoveryRegistry.decodeEndpoints(e.json());
         if (!decoded.ok) continue;
         for (const ep of decoded.value) {
-          addressOf.set(ep.replicaId, [`${ep.host}:${ep.port}`, ...(ep.bridgeIp && ep.bridgePort ? [`${ep.bridgeIp}:${ep.bridgePort}`] : [])]);
+          tell({ type: 'addresses', replicaId: ep.replicaId, addresses: addressesOf(ep) });
           const s = samples.get(ep.replicaId);
           if (s && s.registeredAt === undefined) s.registeredAt = e.created.getTime();
         }
       }
     })();
-    // Each instance.healthy of our service is a sample waiting to be routed; one loop polls
-    // HAProxy (one session, one poll at a time) while any sample waits, each for 30 s at most.
-    const waiting = () => [...samples.values()].filter((s) => s.routedAt === undefined && now() - s.healthyAt < 30_000);
-    let polling: Promise<void> | undefined;
-    const poll = async () => {
-      for (let open = waiting(); watching && open.length; open = waiting()) {
-        const sent = now();
-        const ready = await routed(runtime, registration).catch(() => undefined);
-        const at = now();
-        for (const s of open) {
-          if (!ready) continue;
-          if ((addressOf.get(s.replicaId) ?? [`${s.host}:${s.port}`]).some((a) => ready.has(a))) {
-            s.routedAt = at;
-            s.pollMs = at - sent;
-          } else s.notBefore = sent;
-        }
-        // About 1 ms between polls: fine enough, without HAProxy and this process taking a core.
-        await new Promise((resolve) => setTimeout(resolve, 1));
-      }
-    };
+    // Each instance.healthy of our service is a sample waiting to be routed: the poller places it
+    // (each for 30 s at most), at the addresses the event carries and those the registry adds.
     const sub = nc.subscribe(Subjects.InstanceHealthy);
     void (async () => {
       for await (const m of sub) {
         const d = decodeEvent(Subjects.InstanceHealthy, m.data);
         const r = d.ok ? (d.event.payload as InstanceHealthy).replica : undefined;
         if (!d.ok || !r || r.service !== service) continue;
-        samples.set(r.replicaId, { replicaId: r.replicaId, host: r.host, port: r.port, healthyAt: Date.parse(d.event.envelope.occurredAt) });
-        polling ??= poll().finally(() => (polling = undefined));
+        const healthyAt = Date.parse(d.event.envelope.occurredAt);
+        samples.set(r.replicaId, { replicaId: r.replicaId, host: r.host, port: r.port, healthyAt, receivedAt: now() });
+        tell({ type: 'sample', replicaId: r.replicaId, healthyAt, addresses: addressesOf(r) });
       }
     })();
 
+    tell({ type: 'arm', armed: true });
     const mark = platform.cli(['mark-for-deployment', '-s', service, '-l', 'local.main', '-c', versions[0]!]);
     if (mark.status !== 0) throw new Error(`mark-for-deployment failed: ${mark.stderr}`);
     const allRouted = () => [...samples.values()].filter((s) => s.routedAt !== undefined).length;
-    await waitFor(async () => (await ours()).length === REPLICAS && allRouted() >= REPLICAS, { timeoutMs: 90_000, intervalMs: 50 });
+    await unlessPollerFails(waitFor(async () => (await ours()).length === REPLICAS && allRouted() >= REPLICAS, { timeoutMs: 90_000, intervalMs: 50 }));
+    tell({ type: 'arm', armed: false });
     // The first deploy also starts HAProxy with the new frontend: not a sample.
     const warmup = new Set(samples.keys());
 
@@ -195,27 +225,35 @@ async function main(): Promise<void> {
     // Deploys back and forth between two versions: each starts REPLICAS new replicas together
     // (a crossover), and each of them passing its check is a sample. Killing replicas instead
     // would run into the crash-loop backoff after a few kills.
+    tell({ type: 'arm', armed: true });
     for (let round = 1; [...samples.keys()].filter((k) => !warmup.has(k)).length < wanted; round++) {
       const v = versions[round % 2]!;
       const before = new Set(samples.keys());
       const r = platform.cli(['mark-for-deployment', '-s', service, '-l', 'local.main', '-c', v]);
       if (r.status !== 0) throw new Error(`mark-for-deployment failed: ${r.stderr}`);
-      const fresh = () => [...samples.values()].filter((s) => !before.has(s.replicaId) && s.routedAt !== undefined).length;
-      await waitFor(async () => fresh() >= REPLICAS && (await ours(v)).length === REPLICAS && (await ours()).length === REPLICAS, {
-        timeoutMs: 120_000,
-        intervalMs: 20,
-        what: `deploy ${round}: ${REPLICAS} new replicas routed, the old ones gone: ${JSON.stringify([...samples.values()].filter((s) => !before.has(s.replicaId)))}\n${platform.output().slice(-3000)}`,
-      });
+      const fresh = () => [...samples.values()].filter((s) => !before.has(s.replicaId) && (s.routedAt !== undefined || s.early)).length;
+      await unlessPollerFails(
+        waitFor(async () => fresh() >= REPLICAS && (await ours(v)).length === REPLICAS && (await ours()).length === REPLICAS, {
+          timeoutMs: 120_000,
+          intervalMs: 20,
+          what: `deploy ${round}: ${REPLICAS} new replicas routed, the old ones gone: ${JSON.stringify([...samples.values()].filter((s) => !before.has(s.replicaId)))}\n${platform.output().slice(-3000)}`,
+        }),
+      );
       const these = [...samples.values()].filter((s) => !before.has(s.replicaId) && s.routedAt !== undefined);
       readHops(platform.output(), these);
       log(
-        `  deploy ${round}: healthy -> routed ${these.map((s) => `${s.routedAt! - s.healthyAt}`).join(', ')} ms (${samples.size - warmup.size} samples so far)`,
+        `  deploy ${round}: healthy -> routed ${these.map((s) => (s.routedAt! - s.healthyAt).toFixed(1)).join(', ')} ms (${samples.size - warmup.size} samples so far)`,
       );
     }
+    tell({ type: 'arm', armed: false });
+    const stats = await unlessPollerFails(pollerStats());
 
     const done = [...samples.values()].filter((s) => !warmup.has(s.replicaId) && s.routedAt !== undefined);
     const hopped = done.filter((s) => s.hops);
     const earliest = done.map((s) => (s.notBefore ?? s.healthyAt) - s.healthyAt);
+    const width = done.map((s) => s.routedAt! - (s.notBefore ?? s.healthyAt));
+    const midpoint = done.map((s) => (s.routedAt! + (s.notBefore ?? s.healthyAt)) / 2 - s.healthyAt);
+    const late = done.filter((s) => s.routedAt! < s.receivedAt).length;
     const total = done.map((s) => s.routedAt! - s.healthyAt);
     const toRegistry = done.filter((s) => s.registeredAt !== undefined).map((s) => s.registeredAt! - s.healthyAt);
     const registryToHaproxy = done.filter((s) => s.registeredAt !== undefined).map((s) => s.routedAt! - s.registeredAt!);
@@ -228,6 +266,17 @@ async function main(): Promise<void> {
     log(`    registry entry stored -> HAProxy routes to it  ${p(registryToHaproxy)}`);
     log(`    the poll that saw it ready, its round trip     ${p(done.map((s) => s.pollMs!))}`);
     log(`    routed after (the last poll not seeing it sent) ${p(earliest)}`);
+    log(`    bound width (routed at - routed after)         ${p(width)}`);
+    log(`    midpoint of the bound                          ${p(midpoint)}`);
+    log(`      of the width, no poll in flight              ${p(done.map((s) => s.idleMs!))}`);
+    log(`  the bench's main thread had the instance.healthy ${p(done.map((s) => s.receivedAt - s.healthyAt))}`);
+    log(`    ${late} of ${done.length} seen ready before that (placed by the poller's earlier polls)`);
+    if (early.size) log(`    ${early.size} replicas left out: an address of theirs was ready before their instance.healthy (stale)`);
+    const q = (x: Spread) => (x ? `p50 ${x.p50.toFixed(2)} / p99 ${x.p99.toFixed(2)} / max ${x.max.toFixed(1)} ms (${x.n})` : 'none');
+    log(`  the poller thread: ${stats.polls} polls (${stats.failed} failed); while a replica waited:`);
+    log(`    from one poll's send to the next               ${q(stats.interval)}`);
+    log(`    a poll's round trip                            ${q(stats.roundTrip)}`);
+    log(`    its clock - Date.now() at a ms tick            ${stats.clockVsDateNow.toFixed(2)} ms`);
     log(`  discovery-publisher's own times ('replica routed' log, ${hopped.length} of ${done.length}), after instance.healthy:`);
     log(`    the registrar has the event                    ${p(hopped.map((s) => s.hops!.received))}`);
     log(`    its HAProxy answered the slot commands         ${p(hopped.map((s) => s.hops!.routed))}`);
@@ -235,7 +284,9 @@ async function main(): Promise<void> {
     log(`  floor: JetStream publish -> pull consumer has it ${p(natsTrips)}`);
     log(`         runtime API set server round trip          ${p(setServer)}`);
     log(`  ratio p50 / floor (sum of the two medians, ${floor.toFixed(2)} ms): ${(percentile(total, 50) / floor).toFixed(1)}`);
-    log('  (instance.healthy and the registry entry carry whole ms; HAProxy polled on one session about every ms while a replica waits)');
+    log(
+      "  (instance.healthy's occurredAt and the registry entry's time are whole ms, floored: the check passed up to 1 ms after healthyAt, so the figures from it read up to 1 ms long (0.5 ms on average); HAProxy polled by a worker thread on its own session, back to back while a replica waits, about every ms during a deploy)",
+    );
     for (const pct of [50, 99])
       recordFigure({
         bench: 'routed',
