@@ -1,0 +1,78 @@
+// bench:routed's floor under load, a worker thread of healthy-to-routed.ts: while the deploys
+// run (armed by the main thread, as the poller is), it walks the least path a route must take,
+// again and again: one JetStream publish until a durable pull consumer (its pull request
+// already at the server) has it, then one runtime API `set server` round trip on a slot no
+// replica uses. The same wake-ups as a route (NATS, a consumer, HAProxy), at the moments the
+// routes happen: while the engine starts the deploy's containers. So the p99 of a route stands
+// next to the p99 of the physical path on the same machine under the same load, not next to
+// the path measured on an idle machine.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parentPort, workerData } from 'node:worker_threads';
+import { AckPolicy, DeliverPolicy, RetentionPolicy, StorageType, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connectNats } from '@orzo/bus';
+import { HaproxyRuntime } from '@orzo/platform';
+
+export interface FloorOptions {
+  natsUrl: string;
+  socketPath: string;
+  /** A server slot no replica uses (`<backend>/slot32`). */
+  spareSlot: string;
+}
+
+export type ToFloor = { type: 'arm'; armed: boolean } | { type: 'stop' };
+/** Each walk: when it started (wall clock, ms) and how long it took. */
+export type FromFloor = { type: 'trips'; walks: Array<{ at: number; ms: number }> };
+
+/** Between two walks: the path's own load stays small next to the deploy's. */
+const EVERY_MS = 5;
+const STREAM = 'BENCH_ROUTED_LOADED';
+const SUBJECT = 'bench.routed.loaded';
+
+/** Wall-clock ms with sub-ms precision (the same clock as Date.now() and the main thread's). */
+const now = () => performance.timeOrigin + performance.now();
+
+async function main(): Promise<void> {
+  const { natsUrl, socketPath, spareSlot } = workerData as FloorOptions;
+  const port = parentPort!;
+  const nc = await connectNats(natsUrl, 'bench-routed-floor');
+  const jsm = await jetstreamManager(nc);
+  const js = jetstream(nc);
+  await jsm.streams.add({ name: STREAM, subjects: [SUBJECT], storage: StorageType.File, retention: RetentionPolicy.Limits });
+  await jsm.consumers.add(STREAM, { durable_name: 'floor', ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All });
+  const consumer = await js.consumers.get(STREAM, 'floor');
+  const runtime = new HaproxyRuntime(socketPath);
+  const walks: Array<{ at: number; ms: number }> = [];
+  let armed = false;
+  let stopping = false;
+  let wake: (() => void) | undefined;
+  port.on('message', (m: ToFloor) => {
+    if (m.type === 'arm') armed = m.armed;
+    else stopping = true;
+    wake?.();
+  });
+  while (!stopping) {
+    if (!armed) {
+      await new Promise<void>((r) => (wake = r));
+      wake = undefined;
+      continue;
+    }
+    const next = consumer.next({ expires: 5_000 });
+    await sleep(EVERY_MS); // the pull request is at the server, as the platform's consumers' are
+    const t = now();
+    const stored = js.publish(SUBJECT, new Uint8Array(300));
+    const m = await next;
+    if (!m) continue;
+    await runtime.command(`set server ${spareSlot} state maint`);
+    walks.push({ at: t, ms: now() - t });
+    m.ack();
+    await stored;
+  }
+  runtime.reset();
+  await jsm.streams.delete(STREAM).catch(() => undefined);
+  await nc.close();
+  port.postMessage({ type: 'trips', walks } satisfies FromFloor);
+}
+
+main().catch((err) => {
+  throw err;
+});
