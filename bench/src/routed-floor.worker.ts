@@ -20,11 +20,14 @@ export interface FloorOptions {
 }
 
 export type ToFloor = { type: 'arm'; armed: boolean } | { type: 'stop' };
-/** Each walk: when it started (wall clock, ms) and how long it took. */
-export type FromFloor = { type: 'trips'; walks: Array<{ at: number; ms: number }> };
+export type FromFloor = { type: 'trips'; walks: Walk[] } | { type: 'failed'; error: string };
+/** One walk: when it started (wall clock, ms) and how long it took. */
+export type Walk = { at: number; ms: number };
 
 /** Between two walks: the path's own load stays small next to the deploy's. */
 const EVERY_MS = 5;
+/** After a walk HAProxy did not answer. */
+const FAILED_RETRY_MS = 100;
 const STREAM = 'BENCH_ROUTED_LOADED';
 const SUBJECT = 'bench.routed.loaded';
 
@@ -37,11 +40,12 @@ async function main(): Promise<void> {
   const nc = await connectNats(natsUrl, 'bench-routed-floor');
   const jsm = await jetstreamManager(nc);
   const js = jetstream(nc);
-  await jsm.streams.add({ name: STREAM, subjects: [SUBJECT], storage: StorageType.File, retention: RetentionPolicy.Limits });
+  // A work queue: each walk's message is gone once acked, so the stream stays small.
+  await jsm.streams.add({ name: STREAM, subjects: [SUBJECT], storage: StorageType.File, retention: RetentionPolicy.Workqueue });
   await jsm.consumers.add(STREAM, { durable_name: 'floor', ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All });
   const consumer = await js.consumers.get(STREAM, 'floor');
   const runtime = new HaproxyRuntime(socketPath);
-  const walks: Array<{ at: number; ms: number }> = [];
+  const walks: Walk[] = [];
   let armed = false;
   let stopping = false;
   let wake: (() => void) | undefined;
@@ -50,7 +54,9 @@ async function main(): Promise<void> {
     else stopping = true;
     wake?.();
   });
-  while (!stopping) {
+  const payload = new Uint8Array(300);
+  const tagOf = (data: Uint8Array) => new TextDecoder().decode(data.subarray(0, 12)).trim();
+  for (let walk = 0; !stopping; walk++) {
     if (!armed) {
       await new Promise<void>((r) => (wake = r));
       wake = undefined;
@@ -59,13 +65,28 @@ async function main(): Promise<void> {
     const next = consumer.next({ expires: 5_000 });
     await sleep(EVERY_MS); // the pull request is at the server, as the platform's consumers' are
     const t = now();
-    const stored = js.publish(SUBJECT, new Uint8Array(300));
-    const m = await next;
+    const tag = String(walk);
+    payload.set(new TextEncoder().encode(tag.padEnd(12)));
+    const stored = js.publish(SUBJECT, payload);
+    stored.catch(() => undefined); // a failed publish is this walk's loss, nothing more
+    let m = await next;
+    // A walk whose pull expired first left its message in the stream: take stale ones off, and
+    // do not count this walk, which waited for them.
+    let stale = false;
+    while (m && tagOf(m.data) !== tag) {
+      stale = true;
+      m.ack();
+      m = await consumer.next({ expires: 1_000 });
+    }
     if (!m) continue;
-    await runtime.command(`set server ${spareSlot} state maint`);
-    walks.push({ at: t, ms: now() - t });
     m.ack();
-    await stored;
+    // HAProxy may not run yet (it starts with the first frontend) or be reloading: not a walk.
+    const answered = await runtime.command(`set server ${spareSlot} state maint`).then(
+      () => true,
+      () => false,
+    );
+    if (answered && !stale) walks.push({ at: t, ms: now() - t });
+    else if (!answered) await sleep(FAILED_RETRY_MS);
   }
   runtime.reset();
   await jsm.streams.delete(STREAM).catch(() => undefined);
@@ -73,6 +94,7 @@ async function main(): Promise<void> {
   port.postMessage({ type: 'trips', walks } satisfies FromFloor);
 }
 
-main().catch((err) => {
-  throw err;
+main().catch((err: unknown) => {
+  parentPort?.postMessage({ type: 'failed', error: err instanceof Error ? (err.stack ?? err.message) : String(err) } satisfies FromFloor);
+  process.exitCode = 1;
 });

@@ -116,7 +116,7 @@ export class DurableConsumer<S extends Subject = Subject> {
     await this.ensure();
     const consumer = await this.js.consumers.get(this.options.stream, this.options.durable);
     const concurrency = this.options.idempotency ? 1 : Math.max(1, this.options.concurrency ?? 1);
-    this.messages = await consumer.consume({ max_messages: concurrency > 1 ? Math.max(concurrency, 64) : this.batchSize * 4 });
+    this.messages = await consumer.consume({ max_messages: concurrency > 1 ? concurrency : this.batchSize * 4 });
     this.loop = concurrency > 1 ? this.runConcurrently(this.messages, concurrency) : this.run(this.messages);
   }
 
@@ -131,19 +131,23 @@ export class DurableConsumer<S extends Subject = Subject> {
     const pulling = this.messages?.close().catch(() => undefined);
     const inHand = Promise.all([pulling, this.loop, this.draining, ...this.handling.values()]);
     const finished = waitMs === Infinity ? await inHand.then(() => true) : await settleWithin(inHand, waitMs);
-    const giveBack = [...this.queue.splice(0), ...(finished ? [] : [...this.inHand, ...this.handling.keys()])];
-    for (const m of giveBack) {
+    const unhandled = [...this.queue.splice(0), ...(finished ? [] : [...this.inHand, ...this.handling.keys()])];
+    for (const m of unhandled) {
       if (this.settled.has(m)) continue;
-      m.nak();
+      this.giveBack(m);
       this.settled.add(m);
     }
-    if (!finished) this.options.logger.warn({ consumer: this.options.durable, nakked: giveBack.length }, 'batch in hand did not finish in time; nakked');
+    if (!finished) this.options.logger.warn({ consumer: this.options.durable, nakked: unhandled.length }, 'batch in hand did not finish in time; nakked');
   }
 
   private async run(messages: ConsumerMessages): Promise<void> {
     try {
       for await (const m of messages) {
-        if (this.stopped) break;
+        // Stopping: what still arrives goes back at once (not after ack_wait), until close() ends this.
+        if (this.stopped) {
+          this.giveBack(m);
+          continue;
+        }
         this.queue.push(m);
         if (!this.draining) this.draining = this.drain().finally(() => (this.draining = undefined));
         // Backpressure: buffer a few batches ahead of the handler, so pulling from the server
@@ -163,11 +167,14 @@ export class DurableConsumer<S extends Subject = Subject> {
   private async runConcurrently(messages: ConsumerMessages, limit: number): Promise<void> {
     try {
       for await (const m of messages) {
-        if (this.stopped) break;
+        if (this.stopped) {
+          this.giveBack(m);
+          continue;
+        }
         const handled = this.handleBatch([m])
           .catch((err: unknown) => {
             this.options.logger.error({ err, consumer: this.options.durable }, 'event handling failed; it will be redelivered');
-            if (!this.settled.has(m)) m.nak(this.delayFor(m.info.deliveryCount));
+            if (!this.settled.has(m)) this.giveBack(m, this.delayFor(m.info.deliveryCount));
           })
           .finally(() => this.handling.delete(m));
         this.handling.set(m, handled);
@@ -191,7 +198,7 @@ export class DurableConsumer<S extends Subject = Subject> {
       } catch (err) {
         // Never lose a message to a bug here: unacked messages come back after ack_wait.
         this.options.logger.error({ err, consumer: this.options.durable }, 'batch handling failed; messages will be redelivered');
-        for (const m of batch) if (!this.settled.has(m)) m.nak(this.delayFor(m.info.deliveryCount));
+        for (const m of batch) if (!this.settled.has(m)) this.giveBack(m, this.delayFor(m.info.deliveryCount));
       } finally {
         this.inHand = [];
       }
@@ -206,7 +213,13 @@ export class DurableConsumer<S extends Subject = Subject> {
   async handleBatch(batch: JsMsg[]): Promise<void> {
     const keepalive = setInterval(
       () => {
-        for (const m of [...batch, ...this.queue]) if (!this.settled.has(m)) m.working();
+        for (const m of [...batch, ...this.queue])
+          if (!this.settled.has(m))
+            try {
+              m.working();
+            } catch {
+              // the connection closed: the server redelivers after ack_wait
+            }
       },
       Math.max(100, (this.options.ackWaitMs ?? 30_000) / 3),
     );
@@ -319,6 +332,15 @@ export class DurableConsumer<S extends Subject = Subject> {
     const reason = outcome.kind === 'dead-letter' ? outcome.reason : `after ${m.info.deliveryCount} attempts: ${outcome.reason}`;
     ctx.log.error({ reason, attempts: m.info.deliveryCount }, 'event dead-lettered');
     return parkDeadLetter(this.js, this.options.durable, m, reason).then(done);
+  }
+
+  /** Naks a message (redelivered after `delayMs`); with the connection closed the server redelivers it after ack_wait anyway. */
+  private giveBack(m: JsMsg, delayMs?: number): void {
+    try {
+      m.nak(delayMs);
+    } catch {
+      // nats-core throws once the connection is closed
+    }
   }
 
   private delayFor(deliveryCount: number): number {

@@ -54,6 +54,8 @@ export class HostProxyService implements OnApplicationBootstrap, OnApplicationSh
   private answered: Promise<void> = Promise.resolve();
   /** Slot commands failed: HAProxy's slots are unknown, the next sync sets every one again. */
   private resync = false;
+  /** The sync after a failure (RESYNC_MS), if one is due. */
+  private retryTimer?: NodeJS.Timeout;
   private readonly networks = new LocalNetworkCache();
   /** HAProxy was programmed from the whole registry (before that, no drain is confirmed). */
   private synced = false;
@@ -178,6 +180,7 @@ export class HostProxyService implements OnApplicationBootstrap, OnApplicationSh
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearInterval(this.heartbeat);
+    clearTimeout(this.retryTimer);
     this.watchdog.stop();
     this.watch?.stop();
     await settleWithin(Promise.all([this.following, this.queue, this.answered]), 2_000);
@@ -252,8 +255,21 @@ export class HostProxyService implements OnApplicationBootstrap, OnApplicationSh
       return this.sync();
     }).then((s) => s.answered);
     this.pending = next;
-    next.catch((err) => this.logger.error({ err }, `could not program haproxy; trying again in ${RESYNC_MS}ms, or at the next change`));
+    next.catch((err) => {
+      this.logger.error({ err }, `could not program haproxy; trying again in ${RESYNC_MS}ms, or at the next change`);
+      this.retrySoon();
+    });
     return next;
+  }
+
+  /** One sync RESYNC_MS from now (a failed reload or failed slot commands), unless one is due already or the service stops. */
+  private retrySoon(): void {
+    if (this.retryTimer || this.stopped) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (!this.stopped) void this.schedule().catch(() => undefined); // logged in schedule
+    }, RESYNC_MS);
+    this.retryTimer.unref();
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -308,7 +324,7 @@ export class HostProxyService implements OnApplicationBootstrap, OnApplicationSh
       () => undefined,
       (err: unknown) => {
         this.resync = true;
-        setTimeout(() => void this.schedule().catch(() => undefined), RESYNC_MS).unref();
+        this.retrySoon();
         throw err;
       },
     );
