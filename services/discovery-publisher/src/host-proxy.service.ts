@@ -40,6 +40,8 @@ export class HostProxyService implements OnApplicationBootstrap, OnApplicationSh
   private readonly endpoints = new Map<string, RegistryEndpoint[]>();
   /** backend -> replicaId -> slot, as last set in HAProxy. */
   private readonly slots = new Map<string, Map<string, SlotAssignment>>();
+  /** backend -> its free slots used before, the longest freed first (planSlots reuses those last). */
+  private readonly freed = new Map<string, number[]>();
   /** The frontends HAProxy was last configured with (JSON); undefined = (re)configure next time. */
   private configured?: string;
   private store?: DiscoveryRegistryStore;
@@ -302,6 +304,7 @@ export class HostProxyService implements OnApplicationBootstrap, OnApplicationSh
       await this.haproxy.apply(frontends);
       this.configured = wanted;
       this.slots.clear();
+      this.freed.clear();
       full = true;
     }
     if (this.resync) full = true;
@@ -312,11 +315,12 @@ export class HostProxyService implements OnApplicationBootstrap, OnApplicationSh
     for (const f of frontends) {
       // endpoint_timeouts backends route to the same servers as the registration's own.
       for (const backend of backendsOf(f)) {
-        const plan = planSlots(backend, this.slots.get(backend) ?? new Map(), targets(f.name), SLOTS, full);
+        const plan = planSlots(backend, this.slots.get(backend) ?? new Map(), targets(f.name), SLOTS, full, this.freed.get(backend));
         if (plan.overflow.length && backend === f.name)
           this.logger.error({ registration: f.name, notRouted: plan.overflow }, `all ${SLOTS} server slots are in use; endpoints not routed`);
         commands.push(...plan.commands);
         next.set(backend, plan.next);
+        this.freed.set(backend, plan.freed);
       }
     }
     for (const [backend, slots] of next) this.slots.set(backend, slots);

@@ -31,7 +31,7 @@ describe('planSlots', () => {
     );
   });
 
-  it('puts a replica that left in maintenance first, reuses its slot, and leaves unchanged ones alone', () => {
+  it('puts a replica that left in maintenance first, gives a new one a slot never used rather than the one just freed, and leaves unchanged ones alone', () => {
     const current = new Map([
       ['a', at(1, '10.0.0.1')],
       ['b', at(2, '10.0.0.2')],
@@ -46,12 +46,44 @@ describe('planSlots', () => {
       4,
       false,
     );
+    // Slot 1 keeps a's address while a's sessions drain (the drain counts sessions by address).
     assert.deepEqual(plan.commands, [
       'set server web.main/slot1 state maint',
-      'set server web.main/slot1 addr 10.0.0.3 port 31000',
-      'set server web.main/slot1 state ready',
+      'set server web.main/slot3 addr 10.0.0.3 port 31000',
+      'set server web.main/slot3 state ready',
     ]);
     assert.deepEqual([...plan.next.keys()].sort(), ['b', 'c']);
+    assert.deepEqual(plan.freed, [1]);
+  });
+
+  it('once no slot is left that was never used, reuses the one freed longest ago', () => {
+    const current = new Map([
+      ['a', at(1, '10.0.0.1')],
+      ['b', at(2, '10.0.0.2')],
+      ['c', at(3, '10.0.0.3')],
+    ]);
+    // Slot 4 was freed before slot 5; now c leaves (slot 3) and two replicas come.
+    const plan = planSlots(
+      'web.main',
+      current,
+      [
+        { replicaId: 'a', host: '10.0.0.1', port: 8080 },
+        { replicaId: 'b', host: '10.0.0.2', port: 8080 },
+        { replicaId: 'd', host: '10.0.0.4', port: 8080 },
+        { replicaId: 'e', host: '10.0.0.5', port: 8080 },
+      ],
+      5,
+      false,
+      [4, 5],
+    );
+    assert.deepEqual(plan.commands, [
+      'set server web.main/slot3 state maint',
+      'set server web.main/slot4 addr 10.0.0.4 port 8080',
+      'set server web.main/slot4 state ready',
+      'set server web.main/slot5 addr 10.0.0.5 port 8080',
+      'set server web.main/slot5 state ready',
+    ]);
+    assert.deepEqual(plan.freed, [3], 'the slot just freed is the last to be reused');
   });
 
   it('moves a replica whose address changed within its slot', () => {
