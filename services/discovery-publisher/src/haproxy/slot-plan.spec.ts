@@ -57,25 +57,10 @@ describe('planSlots', () => {
   });
 
   it('once no slot is left that was never used, reuses the one freed longest ago', () => {
-    const current = new Map([
-      ['a', at(1, '10.0.0.1')],
-      ['b', at(2, '10.0.0.2')],
-      ['c', at(3, '10.0.0.3')],
-    ]);
-    // Slot 4 was freed before slot 5; now c leaves (slot 3) and two replicas come.
-    const plan = planSlots(
-      'web.main',
-      current,
-      [
-        { replicaId: 'a', host: '10.0.0.1', port: 8080 },
-        { replicaId: 'b', host: '10.0.0.2', port: 8080 },
-        { replicaId: 'd', host: '10.0.0.4', port: 8080 },
-        { replicaId: 'e', host: '10.0.0.5', port: 8080 },
-      ],
-      5,
-      false,
-      [4, 5],
-    );
+    // Replica n at 10.0.0.n in slot n; slot 4 was freed before slot 5. Now 3 leaves and 4 and 5 come.
+    const current = new Map([1, 2, 3].map((n) => [`r${n}`, at(n, `10.0.0.${n}`)]));
+    const desired = [1, 2, 4, 5].map((n) => ({ replicaId: `r${n}`, host: `10.0.0.${n}`, port: 8080 }));
+    const plan = planSlots('web.main', current, desired, 5, false, [4, 5]);
     assert.deepEqual(plan.commands, [
       'set server web.main/slot3 state maint',
       'set server web.main/slot4 addr 10.0.0.4 port 8080',
