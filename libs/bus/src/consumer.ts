@@ -117,7 +117,7 @@ export class DurableConsumer<S extends Subject = Subject> {
     const consumer = await this.js.consumers.get(this.options.stream, this.options.durable);
     const concurrency = this.options.idempotency ? 1 : Math.max(1, this.options.concurrency ?? 1);
     this.messages = await consumer.consume({ max_messages: concurrency > 1 ? concurrency : this.batchSize * 4 });
-    this.loop = concurrency > 1 ? this.runConcurrently(this.messages, concurrency) : this.run(this.messages);
+    this.loop = this.run(this.messages, concurrency > 1 ? (m) => this.handleAtOnce(m, concurrency) : (m) => this.enqueue(m));
   }
 
   /**
@@ -140,49 +140,44 @@ export class DurableConsumer<S extends Subject = Subject> {
     if (!finished) this.options.logger.warn({ consumer: this.options.durable, nakked: unhandled.length }, 'batch in hand did not finish in time; nakked');
   }
 
-  private async run(messages: ConsumerMessages): Promise<void> {
+  /**
+   * Takes each message the server delivers: `take` queues it for the next batch, or (concurrent
+   * mode) starts its handling; either may wait, which is the loop's backpressure.
+   */
+  private async run(messages: ConsumerMessages, take: (m: JsMsg) => Promise<void> | void): Promise<void> {
     try {
       for await (const m of messages) {
         // Stopping: what still arrives goes back at once (not after ack_wait), until close() ends this.
-        if (this.stopped) {
-          this.giveBack(m);
-          continue;
-        }
-        this.queue.push(m);
-        if (!this.draining) this.draining = this.drain().finally(() => (this.draining = undefined));
-        // Backpressure: buffer a few batches ahead of the handler, so pulling from the server
-        // overlaps with handling, but never without bound.
-        if (this.queue.length >= this.batchSize * 4) await this.draining;
+        if (this.stopped) this.giveBack(m);
+        else await take(m);
       }
     } catch (err) {
       if (!this.stopped) this.options.logger.error({ err, consumer: this.options.durable }, 'consumer loop ended');
     }
   }
 
+  /** Queued for the batch after the one in hand. */
+  private async enqueue(m: JsMsg): Promise<void> {
+    this.queue.push(m);
+    if (!this.draining) this.draining = this.drain().finally(() => (this.draining = undefined));
+    // Backpressure: buffer a few batches ahead of the handler, so pulling from the server
+    // overlaps with handling, but never without bound.
+    if (this.queue.length >= this.batchSize * 4) await this.draining;
+  }
+
   /**
-   * Concurrent mode: each message is handled as it arrives (its handler called at once, so
-   * handlers start in arrival order), at most `limit` at a time; each is acked when its own
-   * handling ends.
+   * Concurrent mode: handled as it arrives (its handler called at once, so handlers start in
+   * arrival order), at most `limit` at a time; acked when its own handling ends.
    */
-  private async runConcurrently(messages: ConsumerMessages, limit: number): Promise<void> {
-    try {
-      for await (const m of messages) {
-        if (this.stopped) {
-          this.giveBack(m);
-          continue;
-        }
-        const handled = this.handleBatch([m])
-          .catch((err: unknown) => {
-            this.options.logger.error({ err, consumer: this.options.durable }, 'event handling failed; it will be redelivered');
-            if (!this.settled.has(m)) this.giveBack(m, this.delayFor(m.info.deliveryCount));
-          })
-          .finally(() => this.handling.delete(m));
-        this.handling.set(m, handled);
-        if (this.handling.size >= limit) await Promise.race(this.handling.values());
-      }
-    } catch (err) {
-      if (!this.stopped) this.options.logger.error({ err, consumer: this.options.durable }, 'consumer loop ended');
-    }
+  private async handleAtOnce(m: JsMsg, limit: number): Promise<void> {
+    const handled = this.handleBatch([m])
+      .catch((err: unknown) => {
+        this.options.logger.error({ err, consumer: this.options.durable }, 'event handling failed; it will be redelivered');
+        if (!this.settled.has(m)) this.giveBack(m, this.delayFor(m.info.deliveryCount));
+      })
+      .finally(() => this.handling.delete(m));
+    this.handling.set(m, handled);
+    if (this.handling.size >= limit) await Promise.race(this.handling.values());
   }
 
   private async drain(): Promise<void> {
