@@ -18,7 +18,6 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import Docker from 'dockerode';
-import { AckPolicy, DeliverPolicy, RetentionPolicy, StorageType, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { connectNats } from '@orzo/bus';
 import { DiscoveryRegistry, InstanceHealthy, Subjects, decodeEvent } from '@orzo/contracts';
@@ -43,7 +42,7 @@ const addressesOf = (r: { host: string; port: number; bridgeIp?: string; bridgeP
   ...(r.bridgeIp && r.bridgePort ? [`${r.bridgeIp}:${r.bridgePort}`] : []),
 ];
 
-/** The floor-under-load thread (routed-floor.worker.ts): walks the least path while armed; its walks come back at 'stop'. */
+/** The floor thread (routed-floor.worker.ts): walks the least path while armed; its walks come back at 'stop'. */
 function startFloor(options: FloorOptions): { floorThread: Worker; trips: Promise<Walk[]> } {
   const floorThread = new Worker(join(__dirname, 'routed-floor.worker.js'), { workerData: options });
   floorThread.unref();
@@ -145,9 +144,11 @@ async function main(): Promise<void> {
     }
   });
   const { floorThread, trips: loadedTrips } = startFloor({ natsUrl: platform.nats.url, socketPath, spareSlot: `${registration}/slot32` });
+  let floorFailed: Error | undefined;
+  loadedTrips.catch((err: Error) => (floorFailed = err));
   const tell = (m: ToPoller) => {
     poller.postMessage(m);
-    if (m.type === 'arm') floorThread.postMessage(m satisfies ToFloor);
+    if (m.type === 'arm') floorThread.postMessage({ ...m, phase: 'deploys' } satisfies ToFloor);
   };
   const pollerStats = () =>
     new Promise<Extract<FromPoller, { type: 'stats' }>>((resolve) => {
@@ -216,32 +217,14 @@ async function main(): Promise<void> {
     // The first deploy also starts HAProxy with the new frontend: not a sample.
     const warmup = new Set(samples.keys());
 
-    // The floor, on the same NATS server and HAProxy: a JetStream publish until a durable pull
-    // consumer waiting for it (its pull request already at the server, as the platform's
-    // consumers' are) has it, and one `set server` round trip (on a slot no replica uses).
-    const jsm = await jetstreamManager(nc);
-    const js = jetstream(nc);
-    const stream = 'BENCH_ROUTED_FLOOR';
-    await jsm.streams.add({ name: stream, subjects: ['bench.routed.floor'], storage: StorageType.File, retention: RetentionPolicy.Limits });
-    await jsm.consumers.add(stream, { durable_name: 'floor', ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All });
-    const consumer = await js.consumers.get(stream, 'floor');
-    const natsTrips: number[] = [];
-    const setServer: number[] = [];
-    for (let i = 0; i < 100; i++) {
-      const next = consumer.next({ expires: 5_000 });
-      await new Promise((r) => setTimeout(r, 2));
-      const t = performance.now();
-      const stored = js.publish('bench.routed.floor', new Uint8Array(200));
-      const m = await next;
-      if (!m) throw new Error('the floor message did not arrive within 5 s');
-      natsTrips.push(performance.now() - t);
-      await stored;
-      m.ack();
-      const u = performance.now();
-      await runtime.command(`set server ${registration}/slot32 state maint`);
-      setServer.push(performance.now() - u);
-    }
-    await jsm.streams.delete(stream);
+    // The floor, on the same NATS server and HAProxy, before the deploys: a JetStream publish
+    // until a durable pull consumer waiting for it (its pull request already at the server, as
+    // the platform's consumers' are) has it, and one `set server` round trip (on a slot no
+    // replica uses); walked by the floor thread for a second, about 150 times.
+    floorThread.postMessage({ type: 'arm', armed: true, phase: 'idle' } satisfies ToFloor);
+    await sleep(1_000);
+    floorThread.postMessage({ type: 'arm', armed: false, phase: 'idle' } satisfies ToFloor);
+    if (floorFailed) throw floorFailed;
 
     // Deploys back and forth between two versions: each starts REPLICAS new replicas together
     // (a crossover), and each of them passing its check is a sample. Killing replicas instead
@@ -269,14 +252,12 @@ async function main(): Promise<void> {
     tell({ type: 'arm', armed: false });
     const stats = await unlessPollerFails(pollerStats());
     floorThread.postMessage({ type: 'stop' } satisfies ToFloor);
-    // The loaded floor is a comparison, not the measure: without it (its thread failed, or gave
-    // no answer within 15 s) the run keeps its samples and the p99 row takes the idle floor.
-    const walks = await Promise.race([loadedTrips, sleep(15_000).then(() => Promise.reject(new Error('no answer within 15 s')))]).catch(
-      (err: Error): Walk[] => {
-        log(`  the floor under load is missing: ${err.message}`);
-        return [];
-      },
-    );
+    const all = await Promise.race([loadedTrips, sleep(15_000).then(() => Promise.reject(new Error('the floor thread gave no answer within 15 s')))]);
+    const idle = all.filter((w) => w.phase === 'idle');
+    if (!idle.length) throw new Error('the floor thread walked no path before the deploys');
+    const natsTrips = idle.map((w) => w.natsMs);
+    const setServer = idle.map((w) => w.ms - w.natsMs);
+    const walks = all.filter((w) => w.phase === 'deploys');
 
     const done = [...samples.values()].filter((s) => !warmup.has(s.replicaId) && s.routedAt !== undefined);
     const hopped = done.filter((s) => s.hops);

@@ -1,11 +1,11 @@
-// bench:routed's floor under load, a worker thread of healthy-to-routed.ts: while the deploys
-// run (armed by the main thread, as the poller is), it walks the least path a route must take,
-// again and again: one JetStream publish until a durable pull consumer (its pull request
-// already at the server) has it, then one runtime API `set server` round trip on a slot no
-// replica uses. The same wake-ups as a route (NATS, a consumer, HAProxy), at the moments the
-// routes happen: while the engine starts the deploy's containers. So the p99 of a route stands
-// next to the p99 of the physical path on the same machine under the same load, not next to
-// the path measured on an idle machine.
+// bench:routed's floor, a worker thread of healthy-to-routed.ts: while armed it walks the least
+// path a route must take, again and again: one JetStream publish until a durable pull consumer
+// (its pull request already at the server) has it, then one runtime API `set server` round
+// trip on a slot no replica uses. The same wake-ups as a route (NATS, a consumer, HAProxy).
+// Armed once before the deploys (phase 'idle': the floor of the p50) and while they run
+// (phase 'deploys': at the moments routes happen, while the engine starts the deploy's
+// containers), so the p99 of a route stands next to the p99 of the physical path on the same
+// machine under the same load, not only next to the path on an idle machine.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parentPort, workerData } from 'node:worker_threads';
 import { AckPolicy, DeliverPolicy, RetentionPolicy, StorageType, jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -19,10 +19,11 @@ export interface FloorOptions {
   spareSlot: string;
 }
 
-export type ToFloor = { type: 'arm'; armed: boolean } | { type: 'stop' };
+export type FloorPhase = 'idle' | 'deploys';
+export type ToFloor = { type: 'arm'; armed: boolean; phase: FloorPhase } | { type: 'stop' };
 export type FromFloor = { type: 'trips'; walks: Walk[] } | { type: 'failed'; error: string };
-/** One walk: when it started (wall clock, ms) and how long it took. */
-export type Walk = { at: number; ms: number };
+/** One walk: its phase, when it started (wall clock, ms), how long until the consumer had the event, and in all. */
+export type Walk = { phase: FloorPhase; at: number; natsMs: number; ms: number };
 
 /** Between two walks: the path's own load stays small next to the deploy's. */
 const EVERY_MS = 5;
@@ -47,10 +48,11 @@ async function main(): Promise<void> {
   const runtime = new HaproxyRuntime(socketPath);
   const walks: Walk[] = [];
   let armed = false;
+  let phase: FloorPhase = 'idle';
   let stopping = false;
   let wake: (() => void) | undefined;
   port.on('message', (m: ToFloor) => {
-    if (m.type === 'arm') armed = m.armed;
+    if (m.type === 'arm') ({ armed, phase } = m);
     else stopping = true;
     wake?.();
   });
@@ -79,13 +81,14 @@ async function main(): Promise<void> {
       m = await consumer.next({ expires: 1_000 });
     }
     if (!m) continue;
+    const natsMs = now() - t;
     m.ack();
     // HAProxy may not run yet (it starts with the first frontend) or be reloading: not a walk.
     const answered = await runtime.command(`set server ${spareSlot} state maint`).then(
       () => true,
       () => false,
     );
-    if (answered && !stale) walks.push({ at: t, ms: now() - t });
+    if (answered && !stale) walks.push({ phase, at: t, natsMs, ms: now() - t });
     else if (!answered) await sleep(FAILED_RETRY_MS);
   }
   runtime.reset();
